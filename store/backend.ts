@@ -1,0 +1,47 @@
+/**
+ * The storage seam under the store: named ordered tables of binary keys, written in atomic,
+ * durable transactions. Two implementations share one conformance suite: `LmdbBackend` (one LMDB
+ * environment; the real thing) and `MemoryBackend` (the simulation's disk).
+ *
+ * Decision: the Raft log, the hard state and the MVCC key space live in one environment so that a
+ * committed entry is applied in the same transaction that records the applied index: a crash
+ * never applies an entry twice or skips one.
+ */
+export type Bytes = Uint8Array;
+
+export const tableNames = ['log', 'meta', 'mvcc'] as const;
+export type TableName = (typeof tableNames)[number];
+
+export interface KeyValue {
+  readonly key: Bytes;
+  readonly value: Bytes;
+}
+
+export interface RangeOptions {
+  /** Inclusive lower bound; the start of the table when absent. */
+  readonly start?: Bytes;
+  /** Exclusive upper bound; the end of the table when absent. */
+  readonly end?: Bytes;
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
+/** Keys order bytewise (unsigned), like LMDB's default comparator. */
+export interface KvTable {
+  get(key: Bytes): Bytes | undefined;
+  /** Only inside `Backend.writeSync`. */
+  put(key: Bytes, value: Bytes): void;
+  /** Only inside `Backend.writeSync`. */
+  remove(key: Bytes): void;
+  range(options: RangeOptions): Iterable<KeyValue>;
+}
+
+export interface Backend {
+  table(name: TableName): KvTable;
+  /**
+   * Runs `fn` as one atomic transaction that is durable (fsynced) when this returns. Reads inside
+   * see the transaction's own writes. If `fn` throws, nothing it wrote is kept.
+   */
+  writeSync<T>(fn: () => T): T;
+  close(): void;
+}

@@ -1,0 +1,153 @@
+/**
+ * The store's operating errors. Each has a stable code and the fields a caller needs to act; the
+ * store client rebuilds them from replies with `storeErrorFactories`.
+ *
+ * Decision: two errors for quorum loss, because clients must tell them apart: NoQuorum means the
+ * request never entered the log and will never apply (safe to retry); OutcomeUnknown means it was
+ * proposed and may still commit (retry only with an idempotency key or a precondition).
+ */
+import { KubusError, type ErrorFactory, type ErrorFields } from '../bus/errors.js';
+import type { MemberId } from './raft/types.js';
+
+export class NotLeaderError extends KubusError {
+  override readonly name = 'NotLeaderError';
+  readonly code = 'notLeader';
+  constructor(readonly leaderHint: MemberId | null, message?: string) {
+    super(message ?? (leaderHint ? `not the leader; try ${leaderHint}` : 'not the leader, and no leader is known'));
+  }
+  override fields(): ErrorFields {
+    return { leaderHint: this.leaderHint };
+  }
+}
+
+export class NoQuorumError extends KubusError {
+  override readonly name = 'NoQuorumError';
+  readonly code = 'noQuorum';
+  constructor(readonly reachable: number, readonly total: number, message?: string) {
+    super(message ?? `the store has no quorum: ${reachable} of ${total} members reachable, ${Math.floor(total / 2) + 1} needed; the request was not applied`);
+  }
+  override fields(): ErrorFields {
+    return { reachable: this.reachable, total: this.total };
+  }
+}
+
+export class OutcomeUnknownError extends KubusError {
+  override readonly name = 'OutcomeUnknownError';
+  readonly code = 'outcomeUnknown';
+  constructor(readonly reason: string, message?: string) {
+    super(message ?? `the request was proposed but its outcome is unknown (${reason}); it may or may not have been applied`);
+  }
+  override fields(): ErrorFields {
+    return { reason: this.reason };
+  }
+}
+
+/** The proposal was refused by the core (uncommitted log full, leadership transfer in progress). */
+export class ProposalDroppedError extends KubusError {
+  override readonly name = 'ProposalDroppedError';
+  readonly code = 'proposalDropped';
+  constructor(readonly reason: string) {
+    super(`proposal dropped: ${reason}; it was not applied`);
+  }
+  override fields(): ErrorFields {
+    return { reason: this.reason };
+  }
+}
+
+export class ConfChangeInProgressError extends KubusError {
+  override readonly name = 'ConfChangeInProgressError';
+  readonly code = 'confChangeInProgress';
+  constructor(message = 'another membership change is in progress; retry when it has committed') {
+    super(message);
+  }
+}
+
+export class InvalidConfChangeError extends KubusError {
+  override readonly name = 'InvalidConfChangeError';
+  readonly code = 'invalidConfChange';
+}
+
+export class CompactedError extends KubusError {
+  override readonly name = 'CompactedError';
+  readonly code = 'compacted';
+  constructor(readonly requestedRevision: number, readonly compactRevision: number) {
+    super(`revision ${requestedRevision} has been compacted; the oldest available is ${compactRevision + 1}`);
+  }
+  override fields(): ErrorFields {
+    return { requestedRevision: this.requestedRevision, compactRevision: this.compactRevision };
+  }
+}
+
+export class FutureRevisionError extends KubusError {
+  override readonly name = 'FutureRevisionError';
+  readonly code = 'futureRevision';
+  constructor(readonly requestedRevision: number, readonly currentRevision: number) {
+    super(`revision ${requestedRevision} is newer than the current revision ${currentRevision}`);
+  }
+  override fields(): ErrorFields {
+    return { requestedRevision: this.requestedRevision, currentRevision: this.currentRevision };
+  }
+}
+
+export class RequestTooLargeError extends KubusError {
+  override readonly name = 'RequestTooLargeError';
+  readonly code = 'requestTooLarge';
+  constructor(readonly sizeBytes: number, readonly limitBytes: number) {
+    super(`request of ${sizeBytes} bytes exceeds the limit of ${limitBytes} bytes`);
+  }
+  override fields(): ErrorFields {
+    return { sizeBytes: this.sizeBytes, limitBytes: this.limitBytes };
+  }
+}
+
+export class InvalidRequestError extends KubusError {
+  override readonly name = 'InvalidRequestError';
+  readonly code = 'invalidRequest';
+}
+
+export class LeaseNotFoundError extends KubusError {
+  override readonly name = 'LeaseNotFoundError';
+  readonly code = 'leaseNotFound';
+  constructor(readonly leaseId: number) {
+    super(`lease ${leaseId} not found`);
+  }
+  override fields(): ErrorFields {
+    return { leaseId: this.leaseId };
+  }
+}
+
+/** Stored data failed its checksum or is structurally impossible; the member refuses to serve. */
+export class CorruptedDataError extends KubusError {
+  override readonly name = 'CorruptedDataError';
+  readonly code = 'corruptedData';
+  constructor(readonly where: string, detail: string) {
+    super(`corrupted data in ${where}: ${detail}; this member refuses to serve; restore it from a healthy member (remove its data dir and re-add it)`);
+  }
+  override fields(): ErrorFields {
+    return { where: this.where };
+  }
+}
+
+export class StoreStoppedError extends KubusError {
+  override readonly name = 'StoreStoppedError';
+  readonly code = 'storeStopped';
+  constructor(message = 'the store member is stopping or has failed') {
+    super(message);
+  }
+}
+
+export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
+  notLeader: (m, f) => new NotLeaderError((f['leaderHint'] as MemberId | null) ?? null, m),
+  noQuorum: (m, f) => new NoQuorumError(Number(f['reachable']), Number(f['total']), m),
+  outcomeUnknown: (m, f) => new OutcomeUnknownError(String(f['reason'] ?? ''), m),
+  proposalDropped: (_m, f) => new ProposalDroppedError(String(f['reason'] ?? '')),
+  confChangeInProgress: (m) => new ConfChangeInProgressError(m),
+  invalidConfChange: (m) => new InvalidConfChangeError(m),
+  compacted: (_m, f) => new CompactedError(Number(f['requestedRevision']), Number(f['compactRevision'])),
+  futureRevision: (_m, f) => new FutureRevisionError(Number(f['requestedRevision']), Number(f['currentRevision'])),
+  requestTooLarge: (_m, f) => new RequestTooLargeError(Number(f['sizeBytes']), Number(f['limitBytes'])),
+  invalidRequest: (m) => new InvalidRequestError(m),
+  leaseNotFound: (_m, f) => new LeaseNotFoundError(Number(f['leaseId'])),
+  corruptedData: (m, f) => new CorruptedDataError(String(f['where'] ?? ''), m),
+  storeStopped: (m) => new StoreStoppedError(m),
+};

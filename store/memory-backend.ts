@@ -1,0 +1,113 @@
+/**
+ * The simulation's disk: ordered tables in memory with the same transaction semantics as LMDB.
+ * A write outside `writeSync` is a bug (assertion), so code that forgets its transaction fails in
+ * simulation before it fails on LMDB. `crash()` stands for a power cut between transactions:
+ * everything committed survives, nothing else existed.
+ */
+import { assert } from '../bus/assert.js';
+import { tableNames, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
+
+function compareBytes(a: Bytes, b: Bytes): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const diff = (a[i] as number) - (b[i] as number);
+    if (diff !== 0) return diff;
+  }
+  return a.length - b.length;
+}
+
+class MemoryTable implements KvTable {
+  /** Sorted by key; a binary search finds a key's place. */
+  entries: KeyValue[] = [];
+
+  constructor(private readonly inTransaction: () => boolean) {}
+
+  get(key: Bytes): Bytes | undefined {
+    const at = this.search(key);
+    return at.found ? (this.entries[at.index] as KeyValue).value : undefined;
+  }
+
+  put(key: Bytes, value: Bytes): void {
+    assert(this.inTransaction(), 'MemoryTable.put outside writeSync');
+    const copy = { key: Uint8Array.from(key), value: Uint8Array.from(value) };
+    const at = this.search(key);
+    if (at.found) this.entries[at.index] = copy;
+    else this.entries.splice(at.index, 0, copy);
+  }
+
+  remove(key: Bytes): void {
+    assert(this.inTransaction(), 'MemoryTable.remove outside writeSync');
+    const at = this.search(key);
+    if (at.found) this.entries.splice(at.index, 1);
+  }
+
+  *range(options: RangeOptions): Iterable<KeyValue> {
+    const lowIndex = options.start ? this.search(options.start).index : 0;
+    const highIndex = options.end ? this.search(options.end).index : this.entries.length;
+    const selected = this.entries.slice(lowIndex, Math.max(lowIndex, highIndex));
+    if (options.reverse) selected.reverse();
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    let yielded = 0;
+    for (const entry of selected) {
+      if (yielded >= limit) return;
+      yielded++;
+      yield entry;
+    }
+  }
+
+  private search(key: Bytes): { index: number; found: boolean } {
+    let low = 0;
+    let high = this.entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order = compareBytes((this.entries[middle] as KeyValue).key, key);
+      if (order === 0) return { index: middle, found: true };
+      if (order < 0) low = middle + 1;
+      else high = middle;
+    }
+    return { index: low, found: false };
+  }
+}
+
+export class MemoryBackend implements Backend {
+  private readonly tables = new Map<TableName, MemoryTable>();
+  private depth = 0;
+  private closed = false;
+
+  constructor() {
+    for (const name of tableNames) this.tables.set(name, new MemoryTable(() => this.depth > 0));
+  }
+
+  table(name: TableName): KvTable {
+    assert(!this.closed, 'MemoryBackend used after close');
+    return this.tables.get(name) as MemoryTable;
+  }
+
+  writeSync<T>(fn: () => T): T {
+    assert(!this.closed, 'MemoryBackend used after close');
+    if (this.depth > 0) return fn();
+    const saved = new Map([...this.tables].map(([name, table]) => [name, table.entries.slice()] as const));
+    this.depth++;
+    try {
+      return fn();
+    } catch (error) {
+      for (const [name, entries] of saved) (this.tables.get(name) as MemoryTable).entries = entries;
+      throw error;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** A fresh handle on the same committed data, as a process restart would see it. */
+  reopen(): MemoryBackend {
+    const copy = new MemoryBackend();
+    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).entries = table.entries.slice();
+    return copy;
+  }
+}
+
+export { compareBytes };
