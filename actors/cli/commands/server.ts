@@ -1,0 +1,56 @@
+/** `kubus server`: runs one member until SIGTERM or SIGINT, then stops it cleanly. */
+import { createJsonLogger } from '../../../bus/index.js';
+import { startServer } from '../../server.js';
+import { parseList } from './store-connection.js';
+
+export interface ServerFlags {
+  readonly id: string;
+  readonly dataDir: string;
+  readonly nats: string;
+  readonly cluster: string;
+  readonly peers: string;
+  readonly natsUser?: string;
+  readonly natsPass?: string;
+  readonly tickMs: string;
+  readonly electionTicks: string;
+  readonly heartbeatTicks: string;
+  readonly mapSizeMb: string;
+  readonly logLevel: string;
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${flag} must be a positive whole number, got "${value}"`);
+  return parsed;
+}
+
+export async function runServerCommand(flags: ServerFlags): Promise<void> {
+  const peers = parseList(flags.peers);
+  if (!peers.includes(flags.id)) throw new Error(`--id ${flags.id} is not one of --peers ${peers.join(',')}`);
+  const logger = createJsonLogger({ level: flags.logLevel, fields: { member: flags.id } });
+  const server = await startServer({
+    cluster: flags.cluster,
+    id: flags.id,
+    dataDir: flags.dataDir,
+    natsServers: parseList(flags.nats),
+    ...(flags.natsUser !== undefined ? { natsUser: flags.natsUser } : {}),
+    ...(flags.natsPass !== undefined ? { natsPass: flags.natsPass } : {}),
+    peers,
+    timing: {
+      tickMs: positiveInteger(flags.tickMs, '--tick-ms'),
+      electionTicks: positiveInteger(flags.electionTicks, '--election-ticks'),
+      heartbeatTicks: positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks'),
+    },
+    mapSizeBytes: positiveInteger(flags.mapSizeMb, '--map-size-mb') * 1024 * 1024,
+    logger,
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    server.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

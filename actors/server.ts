@@ -1,0 +1,79 @@
+/**
+ * Composition root of a control-plane member process: the only place that creates the real bus
+ * (NATS), clock, randomness and disk (LMDB), and hands them to the actors. Today a member hosts
+ * the store member actor; the API server and the leader-elected controllers join it here.
+ */
+import { createActor, waitFor, type ActorRefFrom } from 'xstate';
+import { randomInt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NatsBus, SystemClock, Prng, type Logger } from '../bus/index.js';
+import { LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
+
+export interface ServerConfig {
+  readonly cluster: string;
+  readonly id: MemberId;
+  readonly dataDir: string;
+  readonly natsServers: readonly string[];
+  readonly natsUser?: string;
+  readonly natsPass?: string;
+  readonly peers: readonly MemberId[];
+  readonly timing: RaftTiming;
+  readonly mapSizeBytes: number;
+  readonly logger: Logger;
+}
+
+export interface RunningServer {
+  readonly member: ActorRefFrom<typeof storeMemberMachine>;
+  stop(): Promise<void>;
+}
+
+/** How long start-up may take to open the store before the process gives up (typed error). */
+const openTimeoutMs = 60_000;
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const { logger } = config;
+  mkdirSync(config.dataDir, { recursive: true });
+  const clock = new SystemClock();
+  const bus = await NatsBus.connect({
+    servers: [...config.natsServers],
+    name: `kubus-${config.cluster}-${config.id}`,
+    ...(config.natsUser !== undefined ? { user: config.natsUser } : {}),
+    ...(config.natsPass !== undefined ? { pass: config.natsPass } : {}),
+    connectTimeoutMs: 5_000,
+    reconnect: true,
+  });
+  const member = createActor(storeMemberMachine, {
+    clock,
+    input: {
+      cluster: config.cluster,
+      self: config.id,
+      initialMembers: config.peers,
+      bus,
+      clock,
+      random: new Prng(randomInt(2 ** 31)),
+      timing: config.timing,
+      openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes }),
+    },
+  });
+  member.on('raft.leaderChanged', (event) => {
+    logger.info('raft role changed', { role: event.role, leader: event.leader, term: event.term });
+  });
+  member.start();
+  const settled = await waitFor(member, (snapshot) => !snapshot.matches('opening'), { timeout: openTimeoutMs });
+  if (settled.matches('failed')) {
+    const error = settled.context.error ?? new Error('store member failed to start');
+    member.stop();
+    await bus.close();
+    throw error;
+  }
+  logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir });
+  return {
+    member,
+    async stop() {
+      member.send({ type: 'member.stop' });
+      member.stop();
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Raft's safety properties, checked while a simulation runs:
+ * - election safety: at most one leader per term;
+ * - state machine safety: every member applies the same entry at each index (identical applied
+ *   sequences), which with the next check gives log matching for everything committed;
+ * - log matching: where two members' logs hold an entry of the same index and term, the entries
+ *   are identical (checked over the persisted logs at checkpoints);
+ * - leader completeness: a member that becomes leader holds every entry applied anywhere before.
+ * A violation throws at once with the seed's context, so the run stops where it broke.
+ */
+import { createHash } from 'node:crypto';
+import type { Entry, MemberId } from '../../store/index.js';
+import { RaftLogStore, type RaftDriver } from '../../store/index.js';
+import type { SimCluster } from './sim-cluster.js';
+
+export class SafetyViolation extends Error {
+  override readonly name = 'SafetyViolation';
+}
+
+function entryDigest(entry: Entry): string {
+  return createHash('sha1').update(`${entry.term}/${entry.type}/`).update(entry.data).digest('hex').slice(0, 16);
+}
+
+export class SafetyChecker {
+  private readonly leaderOfTerm = new Map<number, MemberId>();
+  private readonly appliedAt = new Map<number, { digest: string; term: number; by: MemberId }>();
+  private highestApplied = 0;
+  checks = 0;
+
+  constructor(private readonly cluster: SimCluster) {
+    cluster.onMemberStarted((id, driver) => this.watch(id, driver));
+  }
+
+  private watch(id: MemberId, driver: RaftDriver): void {
+    driver.subscribe({
+      entryApplied: (entry) => this.onApplied(id, entry),
+      roleChanged: (role, _leader, term) => {
+        if (role === 'leader') this.onLeader(id, term, driver);
+      },
+    });
+  }
+
+  private onApplied(id: MemberId, entry: Entry): void {
+    this.checks++;
+    const digest = entryDigest(entry);
+    const seen = this.appliedAt.get(entry.index);
+    if (seen === undefined) {
+      this.appliedAt.set(entry.index, { digest, term: entry.term, by: id });
+      this.highestApplied = Math.max(this.highestApplied, entry.index);
+    } else if (seen.digest !== digest) {
+      throw new SafetyViolation(`state machine safety: ${id} applied ${entry.term}/${entry.index} but ${seen.by} applied ${seen.term}/${entry.index} there`);
+    }
+  }
+
+  private onLeader(id: MemberId, term: number, driver: RaftDriver): void {
+    this.checks++;
+    const other = this.leaderOfTerm.get(term);
+    if (other !== undefined && other !== id) throw new SafetyViolation(`election safety: ${other} and ${id} both leaders of term ${term}`);
+    this.leaderOfTerm.set(term, id);
+    // Leader completeness: every entry applied anywhere must be in the new leader's log (or in
+    // its snapshot).
+    const status = driver.raftStatus();
+    const log = new RaftLogStore(this.cluster.backend(id));
+    const from = Math.max(status.snapshotIndex + 1, 1);
+    const to = Math.min(this.highestApplied, status.lastIndex);
+    if (this.highestApplied > status.lastIndex) {
+      throw new SafetyViolation(`leader completeness: ${id} leads term ${term} with last index ${status.lastIndex} but index ${this.highestApplied} was applied`);
+    }
+    if (to < from) return;
+    for (const entry of log.entries(from, to + 1)) {
+      const applied = this.appliedAt.get(entry.index);
+      if (applied !== undefined && applied.digest !== entryDigest(entry)) {
+        throw new SafetyViolation(`leader completeness: ${id} (term ${term}) holds ${entry.term}/${entry.index}, but ${applied.term}/${entry.index} was applied`);
+      }
+    }
+  }
+
+  /** Log matching over the persisted logs of every member: expensive, so run at checkpoints. */
+  checkLogMatching(): void {
+    this.checks++;
+    const logs = this.cluster.memberIds.map((id) => {
+      const store = new RaftLogStore(this.cluster.backend(id));
+      const byIndex = new Map<number, string>();
+      const first = store.firstIndex();
+      const last = store.lastIndex();
+      if (last >= first) for (const entry of store.entries(first, last + 1)) byIndex.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
+      return { id, byIndex };
+    });
+    for (let a = 0; a < logs.length; a++) {
+      for (let b = a + 1; b < logs.length; b++) {
+        const left = logs[a];
+        const right = logs[b];
+        if (left === undefined || right === undefined) continue;
+        for (const [index, value] of left.byIndex) {
+          const other = right.byIndex.get(index);
+          if (other === undefined) continue;
+          const [termLeft] = value.split(':');
+          const [termRight] = other.split(':');
+          if (termLeft === termRight && value !== other) {
+            throw new SafetyViolation(`log matching: ${left.id} and ${right.id} hold different entries of term ${termLeft} at index ${index}`);
+          }
+        }
+      }
+    }
+  }
+
+  appliedCount(): number {
+    return this.appliedAt.size;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * A store cluster as real OS processes on loopback: one nats-server and N `kubus server` members,
+ * each its own process with its own LMDB directory. Faults act on pids we started, never by name:
+ * kill -9, SIGSTOP/SIGCONT, restart with the same argv and data.
+ *
+ * Used by the integration suites, the benchmark and (later) `kubus up` and `kubus chaos`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { NatsBus, NatsServerProcess, Prng, SystemClock, type Bus } from '../../bus/index.js';
+import { StoreClient, type MemberStatus } from '../../store/index.js';
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+export interface LocalClusterOptions {
+  readonly dir: string;
+  readonly members: number;
+  readonly cluster?: string;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  /** Extra environment for member processes. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+interface MemberProcess {
+  readonly id: string;
+  readonly argv: readonly string[];
+  child: ChildProcess | null;
+  log: WriteStream;
+  paused: boolean;
+}
+
+export class LocalCluster {
+  readonly cluster: string;
+  readonly memberIds: string[];
+  private nats: NatsServerProcess | null = null;
+  private readonly processes = new Map<string, MemberProcess>();
+  private clientBus: Bus | null = null;
+
+  constructor(private readonly options: LocalClusterOptions) {
+    this.cluster = options.cluster ?? 'kubus';
+    this.memberIds = Array.from({ length: options.members }, (_, i) => `s${i + 1}`);
+  }
+
+  natsUrl(): string {
+    if (this.nats === null) throw new Error('LocalCluster: not started');
+    return this.nats.url;
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.options.dir, 'logs'), { recursive: true });
+    this.nats = await NatsServerProcess.start({ maxPayloadBytes: 4 * 1024 * 1024 });
+    for (const id of this.memberIds) this.spawnMember(id, this.memberIds);
+    this.clientBus = await NatsBus.connect({ servers: [this.natsUrl()], name: 'local-cluster', connectTimeoutMs: 5_000, reconnect: true });
+  }
+
+  /** A store client on its own bus connection; the cluster closes it on stop. */
+  async client(): Promise<StoreClient> {
+    return new StoreClient({
+      bus: this.bus(),
+      cluster: this.cluster,
+      members: this.memberIds,
+      clock: new SystemClock(),
+      random: new Prng(randomInt(2 ** 31)),
+    });
+  }
+
+  bus(): Bus {
+    if (this.clientBus === null) throw new Error('LocalCluster: not started');
+    return this.clientBus;
+  }
+
+  pid(id: string): number | null {
+    return this.processes.get(id)?.child?.pid ?? null;
+  }
+
+  /** Waits until one member leads and the given members (default: all running) report it. */
+  async waitForLeader(options: { timeoutMs: number; among?: readonly string[] }): Promise<string> {
+    const among = options.among ?? this.memberIds.filter((id) => this.isRunning(id));
+    const client = await this.client();
+    const deadline = Date.now() + options.timeoutMs;
+    let last = 'no member answered';
+    while (Date.now() < deadline) {
+      const statuses = await Promise.all(among.map((id) => client.status(id, { timeoutMs: 500 }).catch(() => null)));
+      const leaders = new Set(statuses.filter((s): s is MemberStatus => s !== null && s.role === 'leader').map((s) => s.id));
+      const agreed = statuses.every((s) => s !== null && s.leader !== null && leaders.has(s.leader));
+      if (leaders.size === 1 && agreed) return [...leaders][0] as string;
+      last = JSON.stringify(statuses.map((s) => s && { id: s.id, role: s.role, leader: s.leader, term: s.term }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no agreed leader within ${options.timeoutMs} ms: ${last}`);
+  }
+
+  isRunning(id: string): boolean {
+    const member = this.processes.get(id);
+    return member?.child !== null && member?.child !== undefined && member.child.exitCode === null && member.child.signalCode === null;
+  }
+
+  kill(id: string): void {
+    const member = this.require(id);
+    member.child?.kill('SIGKILL');
+  }
+
+  pause(id: string): void {
+    const member = this.require(id);
+    member.child?.kill('SIGSTOP');
+    member.paused = true;
+  }
+
+  resume(id: string): void {
+    const member = this.require(id);
+    member.child?.kill('SIGCONT');
+    member.paused = false;
+  }
+
+  /** Starts a killed member again with the same argv and data directory. */
+  async restart(id: string): Promise<void> {
+    const member = this.require(id);
+    if (this.isRunning(id)) {
+      member.child?.kill('SIGKILL');
+      await waitForExit(member.child);
+    }
+    member.child = spawn(process.execPath, member.argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.options.env } });
+    member.child.stdout?.pipe(member.log, { end: false });
+    member.child.stderr?.pipe(member.log, { end: false });
+  }
+
+  async killAndWait(id: string): Promise<void> {
+    const member = this.require(id);
+    if (member.paused) this.resume(id);
+    member.child?.kill('SIGKILL');
+    await waitForExit(member.child);
+  }
+
+  /** Adds a process for a new member id (the cluster must have added it as a learner first). */
+  addMemberProcess(id: string, peers: readonly string[]): void {
+    this.memberIds.push(id);
+    this.spawnMember(id, peers);
+  }
+
+  async stop(): Promise<void> {
+    await this.clientBus?.close().catch(() => undefined);
+    this.clientBus = null;
+    for (const member of this.processes.values()) {
+      if (member.paused) member.child?.kill('SIGCONT');
+      member.child?.kill('SIGKILL');
+      await waitForExit(member.child);
+      member.log.end();
+    }
+    this.processes.clear();
+    await this.nats?.stop();
+    this.nats = null;
+  }
+
+  private spawnMember(id: string, peers: readonly string[]): void {
+    const argv = [
+      '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
+      '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster,
+      '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
+      '--map-size-mb', '1024',
+    ];
+    const log = createWriteStream(join(this.options.dir, 'logs', `${id}.log`), { flags: 'a' });
+    const member: MemberProcess = { id, argv, child: null, log, paused: false };
+    this.processes.set(id, member);
+    member.child = spawn(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.options.env } });
+    member.child.stdout?.pipe(log, { end: false });
+    member.child.stderr?.pipe(log, { end: false });
+  }
+
+  private require(id: string): MemberProcess {
+    const member = this.processes.get(id);
+    if (member === undefined) throw new Error(`LocalCluster: no member ${id}`);
+    return member;
+  }
+}
+
+function waitForExit(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}

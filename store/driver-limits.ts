@@ -1,0 +1,39 @@
+/**
+ * Timing and bounds of a store member. Gathered here so they can be checked against each other
+ * at start-up (`checkDriverLimits`).
+ */
+import { assert } from '../bus/assert.js';
+
+export interface RaftTiming {
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+}
+
+/**
+ * 50 ms ticks, a 500-950 ms randomized election timeout and 50 ms heartbeats: the election
+ * timeout is ~10x the heartbeat (few split votes), and short enough that a failover beats etcd's
+ * 1 s default on the same machines. Slow disks or loaded hosts should raise `electionTicks`.
+ */
+export const defaultRaftTiming: RaftTiming = { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 };
+
+export const driverLimits = {
+  /** The issue's limit on one request: 1.5 MiB, as etcd's default --max-request-bytes. */
+  requestBytesMax: 1.5 * 1024 * 1024,
+  /** Pipelined appends per follower (etcd's MaxInflightMsgs default). */
+  inflightAppendsMax: 256,
+  /** Entry bytes per append message: below the raft transport's batch cut. */
+  appendBytesMax: 512 * 1024,
+  /** Uncommitted bytes the leader accepts before refusing proposals: back-pressure without quorum. */
+  uncommittedBytesMax: 32 * 1024 * 1024,
+  /** A Ready loop that has not settled after this many rounds is a bug, not load. */
+  readyRoundsMax: 10_000,
+  /** Applied entries between snapshots (etcd's --snapshot-count is 10,000 too). */
+  snapshotEveryEntries: 10_000,
+} as const;
+
+export function checkDriverLimits(timing: RaftTiming): void {
+  assert(timing.tickMs > 0 && timing.electionTicks > timing.heartbeatTicks && timing.heartbeatTicks >= 1, 'raft timing: need tickMs > 0 and electionTicks > heartbeatTicks >= 1');
+  assert(driverLimits.appendBytesMax >= driverLimits.requestBytesMax / 3, 'appendBytesMax too small against requestBytesMax');
+  assert(driverLimits.uncommittedBytesMax >= 4 * driverLimits.requestBytesMax, 'uncommittedBytesMax must hold several maximal requests');
+}

@@ -1,0 +1,79 @@
+/**
+ * Leader-side lease timing: the leader alone decides when a lease expires, and proposes its
+ * revocation through Raft like any write. Remaining time survives leader changes because the
+ * leader periodically proposes checkpoints of every lease's remaining time, and a new leader
+ * starts each lease's timer from its last checkpoint (not from a fresh TTL, the etcd bug where
+ * leases never expired under leader churn).
+ */
+import type { Clock } from '../bus/clock.js';
+import type { Prng } from '../bus/prng.js';
+import { LeaseKeeper } from './mvcc/index.js';
+import { NotLeaderError, NoQuorumError } from './errors.js';
+import type { RaftDriver } from './raft-driver.js';
+import type { WriteResult } from './mvcc/types.js';
+
+export const leaseLimits = {
+  /** Checkpoint period: with three leader changes, a lease overstays by at most this per change. */
+  checkpointEveryMs: 2_000,
+  /** Revocations proposed per tick: a burst of expiries cannot flood the log. */
+  revokesPerTickMax: 64,
+  /** Shortest TTL accepted: shorter than a few election timeouts would expire during a failover. */
+  ttlMsMin: 2_000,
+} as const;
+
+export class LeaseScheduler {
+  private readonly keeper = new LeaseKeeper();
+  private leading = false;
+  private nextCheckpointMs = 0;
+  private readonly revoking = new Set<number>();
+
+  constructor(private readonly driver: RaftDriver, private readonly clock: Clock, private readonly random: Prng) {}
+
+  onRoleChanged(isLeader: boolean): void {
+    if (isLeader && !this.leading) {
+      this.keeper.promote(this.clock.now(), this.driver.mvcc.leases());
+      this.nextCheckpointMs = this.clock.now() + leaseLimits.checkpointEveryMs;
+    } else if (!isLeader && this.leading) {
+      this.keeper.demote();
+      this.revoking.clear();
+    }
+    this.leading = isLeader;
+  }
+
+  /** Grants a lease; `id` 0 lets the leader choose one. */
+  async grant(id: number, ttlMs: number): Promise<WriteResult> {
+    const chosen = id !== 0 ? id : 1 + this.random.int(2 ** 47);
+    const effectiveTtl = Math.max(ttlMs, leaseLimits.ttlMsMin);
+    const result = await this.driver.write({ type: 'leaseGrant', id: chosen, ttlMs: effectiveTtl }, null);
+    if (this.leading) this.keeper.grant(chosen, effectiveTtl, this.clock.now());
+    return result;
+  }
+
+  keepAlive(id: number): { id: number; remainingMs: number } {
+    if (!this.leading) {
+      const leader = this.driver.raftStatus().leader;
+      if (leader !== null) throw new NotLeaderError(leader);
+      const { reachable, total } = this.driver.reachable();
+      throw new NoQuorumError(reachable, total);
+    }
+    return { id, remainingMs: this.keeper.renew(id, this.clock.now()) };
+  }
+
+  tick(): void {
+    if (!this.leading) return;
+    const now = this.clock.now();
+    let proposed = 0;
+    for (const id of this.keeper.expired(now)) {
+      if (proposed >= leaseLimits.revokesPerTickMax) break;
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      proposed++;
+      this.driver.write({ type: 'leaseRevoke', id }, null).catch(() => undefined).finally(() => this.revoking.delete(id));
+    }
+    if (now >= this.nextCheckpointMs) {
+      this.nextCheckpointMs = now + leaseLimits.checkpointEveryMs;
+      const checkpoints = this.keeper.checkpoints(now);
+      if (checkpoints.length > 0) this.driver.write({ type: 'leaseCheckpoint', checkpoints }, null).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The store member actor: its lifecycle (opening → running → stopped, or failed) and, while
+ * running, its Raft role as states (follower, candidate, leader). Other actors learn of leadership
+ * changes from the emitted `raft.leaderChanged` event.
+ *
+ * Side effects live in invoked actors: `openStore` opens the disk and builds the driver;
+ * `runMember` owns the tick timer, the Raft transport and the client service, and reports role
+ * changes back as events. The composition root (actors/server.ts, or the simulation) passes the
+ * bus, clock, backend and randomness in `input`, so the same machine runs on NATS and LMDB in a
+ * process and on the simulated network and disk in a simulation.
+ */
+import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
+import type { Bus } from '../bus/transport.js';
+import type { Clock } from '../bus/clock.js';
+import type { Prng } from '../bus/prng.js';
+import type { Backend } from './backend.js';
+import type { MemberId, Role } from './raft/types.js';
+import { RaftDriver } from './raft-driver.js';
+import { RaftTransport } from './raft-transport.js';
+import { MemberService } from './member-service.js';
+import { checkDriverLimits, driverLimits, type RaftTiming } from './driver-limits.js';
+
+export interface MemberInput {
+  readonly cluster: string;
+  readonly self: MemberId;
+  readonly initialMembers: readonly MemberId[];
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly random: Prng;
+  readonly timing: RaftTiming;
+  /** Opens (or creates) this member's disk; may throw CorruptedDataError. */
+  readonly openBackend: () => Backend;
+  readonly snapshotEveryEntries?: number;
+}
+
+export interface MemberContext {
+  readonly input: MemberInput;
+  driver: RaftDriver | null;
+  transport: RaftTransport | null;
+  backend: Backend | null;
+  error: Error | null;
+}
+
+export type MemberEvent =
+  | { type: 'raft.roleChanged'; role: Role; leader: MemberId | null; term: number }
+  | { type: 'member.stop' };
+
+export type MemberEmitted = { type: 'raft.leaderChanged'; leader: MemberId | null; term: number; role: Role };
+
+export const storeMemberMachine = setup({
+  types: {
+    context: {} as MemberContext,
+    input: {} as MemberInput,
+    events: {} as MemberEvent,
+    emitted: {} as MemberEmitted,
+  },
+  actors: {
+    openStore: fromPromise<{ driver: RaftDriver; transport: RaftTransport; backend: Backend }, MemberInput>(async ({ input }) => {
+      checkDriverLimits(input.timing);
+      const backend = input.openBackend();
+      try {
+        const transportHolder: { transport: RaftTransport | null } = { transport: null };
+        const driver = new RaftDriver({
+          self: input.self,
+          initialMembers: input.initialMembers,
+          backend,
+          clock: input.clock,
+          random: input.random,
+          timing: input.timing,
+          snapshotEveryEntries: input.snapshotEveryEntries ?? driverLimits.snapshotEveryEntries,
+          send: (messages) => transportHolder.transport?.send(messages),
+        });
+        transportHolder.transport = new RaftTransport({
+          bus: input.bus,
+          cluster: input.cluster,
+          self: input.self,
+          onMessages: (messages) => driver.receive(messages),
+          onSnapshotSent: (to, ok) => driver.reportSnapshot(to, ok),
+        });
+        return { driver, transport: transportHolder.transport, backend };
+      } catch (error) {
+        backend.close();
+        throw error;
+      }
+    }),
+    runMember: fromCallback<MemberEvent, { input: MemberInput; driver: RaftDriver; transport: RaftTransport }>(({ input, sendBack }) => {
+      const { driver, transport } = input;
+      const { clock, timing } = input.input;
+      const service = new MemberService({ driver, bus: input.input.bus, cluster: input.input.cluster, clock, random: input.input.random.fork() });
+      const unsubscribe = driver.subscribe({
+        roleChanged: (role, leader, term) => sendBack({ type: 'raft.roleChanged', role, leader, term }),
+      });
+      let timer = -1;
+      const schedule = (): void => {
+        timer = clock.setTimeout(() => {
+          driver.tick();
+          service.tick();
+          schedule();
+        }, timing.tickMs);
+      };
+      transport.start();
+      service.start();
+      schedule();
+      return () => {
+        clock.clearTimeout(timer);
+        unsubscribe();
+        service.stop();
+        transport.stop();
+        driver.stop();
+      };
+    }),
+  },
+  guards: {
+    becameLeader: ({ event }) => event.type === 'raft.roleChanged' && event.role === 'leader',
+    becameCandidate: ({ event }) => event.type === 'raft.roleChanged' && (event.role === 'candidate' || event.role === 'preCandidate'),
+  },
+  actions: {
+    announce: emit(({ event }) => {
+      const change = event as Extract<MemberEvent, { type: 'raft.roleChanged' }>;
+      return { type: 'raft.leaderChanged' as const, leader: change.leader, term: change.term, role: change.role };
+    }),
+    closeBackend: ({ context }) => {
+      context.backend?.close();
+    },
+  },
+}).createMachine({
+  id: 'storeMember',
+  context: ({ input }) => ({ input, driver: null, transport: null, backend: null, error: null }),
+  initial: 'opening',
+  states: {
+    opening: {
+      invoke: {
+        src: 'openStore',
+        input: ({ context }) => context.input,
+        onDone: {
+          target: 'running',
+          actions: assign({
+            driver: ({ event }) => event.output.driver,
+            transport: ({ event }) => event.output.transport,
+            backend: ({ event }) => event.output.backend,
+          }),
+        },
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error as Error }) },
+      },
+      on: { 'member.stop': 'stopped' },
+    },
+    running: {
+      invoke: {
+        src: 'runMember',
+        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport }),
+      },
+      initial: 'follower',
+      on: {
+        'raft.roleChanged': [
+          { guard: 'becameLeader', target: '.leader', actions: 'announce' },
+          { guard: 'becameCandidate', target: '.candidate', actions: 'announce' },
+          { target: '.follower', actions: 'announce' },
+        ],
+        'member.stop': 'stopped',
+      },
+      states: { follower: {}, candidate: {}, leader: {} },
+    },
+    /** Refuses to serve: corrupted data or a broken start-up; the error says what to do. */
+    failed: {
+      on: { 'member.stop': 'stopped' },
+    },
+    stopped: { type: 'final', entry: 'closeBackend' },
+  },
+});
+

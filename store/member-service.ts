@@ -1,0 +1,103 @@
+/**
+ * Answers store clients on `kubus.<cluster>.store.<member>`: reads, writes, leases, watches,
+ * status and membership changes, each through the driver. Bounded: at most `requestsInFlightMax`
+ * requests are worked on at once and `requestsPendingMax` wait; beyond that requests are dropped
+ * and the client's deadline turns that into a retry elsewhere.
+ */
+import type { Bus } from '../bus/transport.js';
+import type { Clock } from '../bus/clock.js';
+import type { Prng } from '../bus/prng.js';
+import { serve, type Server } from '../bus/rpc.js';
+import { subjects } from '../bus/subjects.js';
+import { InvalidRequestError } from './errors.js';
+import type { RaftDriver } from './raft-driver.js';
+import { LeaseScheduler } from './lease-scheduler.js';
+import { WatchService } from './watch-service.js';
+import type { MemberStatus, StoreRequest } from './protocol.js';
+
+export const memberServiceLimits = {
+  /** Requests worked on at once: enough to keep a pipeline of proposals per Ready. */
+  requestsInFlightMax: 1_024,
+  /** Requests queued beyond that before new ones are dropped. */
+  requestsPendingMax: 8_192,
+} as const;
+
+export interface MemberServiceOptions {
+  readonly driver: RaftDriver;
+  readonly bus: Bus;
+  readonly cluster: string;
+  readonly clock: Clock;
+  readonly random: Prng;
+}
+
+export class MemberService {
+  private server: Server | null = null;
+  private readonly leases: LeaseScheduler;
+  private readonly watches: WatchService;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly options: MemberServiceOptions) {
+    this.leases = new LeaseScheduler(options.driver, options.clock, options.random);
+    this.watches = new WatchService({ driver: options.driver, bus: options.bus, clock: options.clock });
+  }
+
+  start(): void {
+    const { bus, cluster, driver } = this.options;
+    this.unsubscribe = driver.subscribe({ roleChanged: (role) => this.leases.onRoleChanged(role === 'leader') });
+    this.leases.onRoleChanged(driver.isLeader());
+    this.watches.start();
+    this.server = serve(bus, subjects(cluster).store(driver.status().id), (request) => this.handle(request as StoreRequest), {
+      pendingMax: memberServiceLimits.requestsPendingMax,
+      concurrencyMax: memberServiceLimits.requestsInFlightMax,
+    });
+  }
+
+  tick(): void {
+    this.leases.tick();
+    this.watches.tick();
+  }
+
+  stop(): void {
+    this.server?.stop();
+    this.server = null;
+    this.unsubscribe?.();
+    this.watches.stop();
+  }
+
+  private async handle(request: StoreRequest): Promise<unknown> {
+    const { driver } = this.options;
+    switch (request?.type) {
+      case 'range':
+        return driver.read(request.request, request.consistency);
+      case 'write':
+        if (request.command.type === 'leaseGrant') return this.leases.grant(request.command.id, request.command.ttlMs);
+        return driver.write(request.command, request.requestId);
+      case 'leaseKeepAlive':
+        return this.leases.keepAlive(request.id);
+      case 'watchCreate':
+        return this.watches.create(request.watch);
+      case 'watchRenew':
+        return this.watches.renew(request.watchIds);
+      case 'watchCancel':
+        return this.watches.cancel(request.watchId);
+      case 'status':
+        return this.status();
+      case 'memberChange':
+        return driver.changeMembership(request.change);
+      case 'transferLeadership':
+        return driver.transferLeadership(request.to);
+      default:
+        throw new InvalidRequestError(`unknown store request type ${JSON.stringify((request as { type?: unknown })?.type)}`);
+    }
+  }
+
+  private status(): MemberStatus {
+    const status = this.options.driver.status();
+    return {
+      id: status.id, role: status.role, leader: status.leader, term: status.term, commitIndex: status.commitIndex,
+      appliedIndex: status.appliedIndex, snapshotIndex: status.snapshotIndex, lastIndex: status.lastIndex,
+      revision: status.revision, compactRevision: status.compactRevision, conf: status.conf,
+      reachable: status.reachable, writable: status.writable, dbSizeBytes: null,
+    };
+  }
+}

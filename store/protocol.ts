@@ -1,0 +1,81 @@
+/**
+ * What store clients and members say to each other on `kubus.<cluster>.store.<member>`.
+ * Requests are msgpackr-encoded objects of `StoreRequest`; replies use the rpc envelope of
+ * bus/rpc.ts (a value, or a typed error that the client rebuilds).
+ *
+ * Decision: writes carry an optional `requestId`. With one, a member that already applied that
+ * id answers the stored result instead of applying again, so a client may retry a write whose
+ * outcome is unknown. Without one the client never retries a write that may have applied.
+ */
+import type { ConfChange, ConfState, MemberId, Role } from './raft/types.js';
+import type { KeyRange, KeyValue, RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
+
+export type Consistency = 'linearizable' | 'serializable';
+
+export type StoreRequest =
+  | { readonly type: 'range'; readonly request: RangeRequest; readonly consistency: Consistency }
+  | { readonly type: 'write'; readonly command: WriteCommand; readonly requestId: string | null }
+  | { readonly type: 'leaseKeepAlive'; readonly id: number }
+  | { readonly type: 'watchCreate'; readonly watch: WatchCreate }
+  | { readonly type: 'watchRenew'; readonly watchIds: readonly string[] }
+  | { readonly type: 'watchCancel'; readonly watchId: string }
+  | { readonly type: 'status' }
+  | { readonly type: 'memberChange'; readonly change: ConfChange }
+  | { readonly type: 'transferLeadership'; readonly to: MemberId };
+
+export type StoreRequestType = StoreRequest['type'];
+
+/** Serializable reads say how stale they may be, so callers can decide whether to trust them. */
+export interface Staleness {
+  readonly member: MemberId;
+  readonly appliedIndex: number;
+  /** The highest commit index this member has heard of. */
+  readonly knownCommitIndex: number;
+  /** Milliseconds since this member last heard from a leader; null when it is the leader. */
+  readonly leaderContactAgoMs: number | null;
+}
+
+export interface RangeResponse {
+  readonly result: RangeResult;
+  readonly staleness: Staleness | null;
+}
+
+export interface WatchCreate {
+  readonly watchId: string;
+  readonly range: KeyRange;
+  /** 0 means "from now". */
+  readonly startRevision: number;
+  readonly prevKv: boolean;
+  readonly progressNotify: boolean;
+  /** Where the member publishes `WatchMessage`s for this watch. */
+  readonly inbox: string;
+}
+
+export type WatchMessage =
+  | { readonly type: 'events'; readonly watchId: string; readonly revision: number; readonly events: readonly WatchEvent[] }
+  | { readonly type: 'progress'; readonly watchId: string; readonly revision: number }
+  | { readonly type: 'canceled'; readonly watchId: string; readonly error: { code: string; message: string; fields: Record<string, unknown> } };
+
+export interface MemberStatus {
+  readonly id: MemberId;
+  readonly role: Role;
+  readonly leader: MemberId | null;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly snapshotIndex: number;
+  readonly lastIndex: number;
+  readonly revision: number;
+  readonly compactRevision: number;
+  readonly conf: ConfState;
+  readonly reachable: number;
+  readonly writable: boolean;
+  readonly dbSizeBytes: number | null;
+}
+
+export interface LeaseKeepAliveResponse {
+  readonly id: number;
+  readonly remainingMs: number;
+}
+
+export type { KeyValue, WriteResult };

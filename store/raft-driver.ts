@@ -1,0 +1,496 @@
+/**
+ * The one place that performs the Raft core's Ready batches, in the order that keeps them safe:
+ *
+ *   1. one LMDB transaction: persist hard state, snapshot and new entries, restore a received
+ *      snapshot, apply committed entries and record the applied index;
+ *   2. only then send the messages (they may promise what step 1 made durable);
+ *   3. answer clients and feed watchers from what was applied; then advance the core.
+ *
+ * Decision: persisting and applying share one transaction (one fsync per Ready, not two). That is
+ * safe because committed entries are already durable on a quorum; what matters is that nothing is
+ * sent before the entries and votes it depends on are durable, and that an entry is applied in
+ * the same transaction that records the applied index, so a crash never applies twice or skips.
+ *
+ * Everything here is synchronous and driven by its inputs (ticks, messages, client calls), so the
+ * simulation runs the very same code on simulated time, network and disk.
+ */
+import type { Clock } from '../bus/clock.js';
+import type { Prng } from '../bus/prng.js';
+import { assert } from '../bus/assert.js';
+import { KubusError, toWire } from '../bus/errors.js';
+import { decode, encode } from '../bus/codec.js';
+import type { Backend } from './backend.js';
+import { RaftNode } from './raft/index.js';
+import type { ConfChange, Entry, MemberId, Message, Ready, Role, Snapshot } from './raft/types.js';
+import { RaftLogStore } from './raft-log-store.js';
+import { MvccStore } from './mvcc/index.js';
+import type { RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
+import { RequestDedup, type RememberedOutcome } from './request-dedup.js';
+import { NoQuorumError, NotLeaderError, OutcomeUnknownError, ProposalDroppedError, RequestTooLargeError, StoreStoppedError } from './errors.js';
+import { storeErrorFactories } from './errors.js';
+import { fromWire } from '../bus/errors.js';
+import type { Staleness } from './protocol.js';
+import { driverLimits, type RaftTiming } from './driver-limits.js';
+
+export interface RaftDriverOptions {
+  readonly self: MemberId;
+  /** Voters of a brand-new cluster; ignored once the member has state. */
+  readonly initialMembers: readonly MemberId[];
+  readonly backend: Backend;
+  readonly clock: Clock;
+  readonly random: Prng;
+  readonly timing: RaftTiming;
+  /** Sends a Ready's messages; called after they are durable. */
+  readonly send: (messages: readonly Message[]) => void;
+  /** Entries applied since the last snapshot before a new one is taken and the log compacted. */
+  readonly snapshotEveryEntries: number;
+}
+
+export interface DriverListener {
+  roleChanged?(role: Role, leader: MemberId | null, term: number): void;
+  /** Events of one applied revision, after the transaction that applied them committed. */
+  applied?(events: readonly WatchEvent[], revision: number): void;
+  snapshotRestored?(): void;
+  /** Every applied entry, in order (the simulation checks that all members apply the same). */
+  entryApplied?(entry: Entry): void;
+}
+
+interface PendingWrite {
+  readonly term: number;
+  readonly deadlineMs: number;
+  readonly resolve: (result: WriteResult | null) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface PendingRead {
+  readonly deadlineMs: number;
+  index: number | null;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface EntryPayload {
+  readonly requestId: string | null;
+  readonly command: WriteCommand;
+}
+
+interface SnapshotPayload {
+  readonly mvcc: Uint8Array;
+  readonly dedup: Uint8Array;
+}
+
+export class RaftDriver {
+  readonly mvcc: MvccStore;
+  private readonly node: RaftNode;
+  private readonly logStore: RaftLogStore;
+  private readonly dedup: RequestDedup;
+  private readonly pendingWrites = new Map<number, PendingWrite>();
+  private readonly pendingReads = new Map<string, PendingRead>();
+  private readonly lastHeardMs = new Map<MemberId, number>();
+  private readonly listeners = new Set<DriverListener>();
+  private role: Role = 'follower';
+  private leader: MemberId | null = null;
+  private term = 0;
+  private knownCommit = 0;
+  private lastLeaderContactMs: number;
+  private readSequence = 0;
+  private snapshotIndex: number;
+  private stopped = false;
+
+  constructor(private readonly options: RaftDriverOptions) {
+    const { backend, self } = options;
+    this.logStore = new RaftLogStore(backend);
+    const persisted = this.logStore.load();
+    if (persisted.conf === null && persisted.snapshot === null && persisted.entries.length === 0) {
+      backend.writeSync(() => this.logStore.saveBootstrapConf({ voters: [...options.initialMembers], learners: [] }));
+    }
+    const state = persisted.conf === null && persisted.snapshot === null ? this.logStore.load() : persisted;
+    this.mvcc = new MvccStore(backend.table('mvcc'));
+    this.dedup = new RequestDedup(backend.table('meta'));
+    this.snapshotIndex = state.snapshot?.meta.index ?? 0;
+    this.knownCommit = state.hardState.commit;
+    this.term = state.hardState.term;
+    this.lastLeaderContactMs = options.clock.now();
+    this.node = new RaftNode(
+      {
+        id: self,
+        electionTicks: options.timing.electionTicks,
+        heartbeatTicks: options.timing.heartbeatTicks,
+        preVote: true,
+        checkQuorum: true,
+        inflightAppendsMax: driverLimits.inflightAppendsMax,
+        appendBytesMax: driverLimits.appendBytesMax,
+        uncommittedBytesMax: driverLimits.uncommittedBytesMax,
+        random: options.random,
+      },
+      {
+        hardState: state.hardState,
+        snapshot: state.snapshot,
+        initialConf: state.conf ?? { voters: [...options.initialMembers], learners: [] },
+        entries: state.entries,
+        applied: state.applied,
+      },
+    );
+  }
+
+  subscribe(listener: DriverListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.stopped) return;
+    this.node.tick();
+    this.expireDeadlines();
+    this.process();
+  }
+
+  receive(messages: readonly Message[]): void {
+    if (this.stopped) return;
+    const now = this.options.clock.now();
+    for (const message of messages) {
+      this.lastHeardMs.set(message.from, now);
+      if (message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot') {
+        this.lastLeaderContactMs = now;
+        if (message.type !== 'snapshot') this.knownCommit = Math.max(this.knownCommit, message.commit);
+      }
+      this.node.step(message);
+    }
+    this.process();
+  }
+
+  reportSnapshot(to: MemberId, ok: boolean): void {
+    if (this.stopped) return;
+    this.node.reportSnapshot(to, ok);
+    this.process();
+  }
+
+  /** Proposes a write; resolves when it applied here, or fails with a typed error. */
+  write(command: WriteCommand, requestId: string | null): Promise<WriteResult> {
+    if (requestId !== null) {
+      const remembered = this.dedup.lookup(requestId);
+      if (remembered !== null) return settle(remembered);
+    }
+    const data = encode({ requestId, command } satisfies EntryPayload);
+    if (data.length > driverLimits.requestBytesMax) {
+      return Promise.reject(new RequestTooLargeError(data.length, driverLimits.requestBytesMax));
+    }
+    return this.proposeData(data).then((result) => {
+      assert(result !== null, 'a write entry applied without a result');
+      return result;
+    });
+  }
+
+  /** Proposes a membership change; resolves once it committed and took effect. */
+  changeMembership(change: ConfChange): Promise<void> {
+    this.requireLeader();
+    const ticket = this.node.proposeConfChange(change);
+    const done = this.track(ticket.index, ticket.term);
+    this.process();
+    return done.then(() => undefined);
+  }
+
+  transferLeadership(to: MemberId): void {
+    this.requireLeader();
+    this.node.transferLeadership(to);
+    this.process();
+  }
+
+  /** Linearizable unless asked otherwise; serializable reads come with how stale they may be. */
+  async read(request: RangeRequest, consistency: 'linearizable' | 'serializable'): Promise<{ result: RangeResult; staleness: Staleness | null }> {
+    if (consistency === 'serializable') return { result: this.mvcc.range(request), staleness: this.staleness() };
+    await this.readBarrier();
+    return { result: this.mvcc.range(request), staleness: null };
+  }
+
+  /** Resolves once this member has applied everything committed before the call (ReadIndex). */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new StoreStoppedError());
+    if (this.leader === null) return Promise.reject(this.noQuorum());
+    const context = `${this.options.self}:${++this.readSequence}`;
+    const promise = new Promise<void>((resolve, reject) => {
+      this.pendingReads.set(context, { deadlineMs: this.options.clock.now() + this.requestTimeoutMs(), index: null, resolve, reject });
+    });
+    try {
+      this.node.readIndex(context);
+    } catch (error) {
+      this.pendingReads.delete(context);
+      return Promise.reject(error instanceof NotLeaderError ? this.noQuorum() : error);
+    }
+    this.process();
+    return promise;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const error = new StoreStoppedError();
+    for (const pending of this.pendingWrites.values()) pending.reject(new OutcomeUnknownError('the member stopped'));
+    for (const pending of this.pendingReads.values()) pending.reject(error);
+    this.pendingWrites.clear();
+    this.pendingReads.clear();
+  }
+
+  // ---- what others may ask ------------------------------------------------------------------
+
+  /** The core's own view, for checkers and status pages. */
+  raftStatus() {
+    return this.node.status();
+  }
+
+  status() {
+    const raft = this.node.status();
+    return {
+      id: this.options.self,
+      role: raft.role,
+      leader: raft.leader,
+      term: raft.term,
+      commitIndex: raft.commit,
+      appliedIndex: raft.applied,
+      snapshotIndex: raft.snapshotIndex,
+      lastIndex: raft.lastIndex,
+      revision: this.mvcc.currentRevision(),
+      compactRevision: this.mvcc.compactRevision(),
+      conf: raft.conf,
+      reachable: this.reachable().reachable,
+      writable: raft.role === 'leader' && this.reachable().reachable * 2 > raft.conf.voters.length,
+      progress: raft.progress,
+    };
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** How many voters this member heard from within an election timeout, itself included. */
+  reachable(): { reachable: number; total: number } {
+    if (this.role === 'leader') return this.node.quorumActive();
+    const voters = this.node.status().conf.voters;
+    const windowMs = this.electionTimeoutMs();
+    const now = this.options.clock.now();
+    let reachable = 0;
+    for (const voter of voters) {
+      const heard = this.lastHeardMs.get(voter);
+      if (voter === this.options.self || (heard !== undefined && now - heard <= windowMs)) reachable++;
+    }
+    return { reachable, total: voters.length };
+  }
+
+  staleness(): Staleness {
+    const raft = this.node.status();
+    return {
+      member: this.options.self,
+      appliedIndex: raft.applied,
+      knownCommitIndex: Math.max(this.knownCommit, raft.commit),
+      leaderContactAgoMs: this.role === 'leader' ? null : Math.round(this.options.clock.now() - this.lastLeaderContactMs),
+    };
+  }
+
+  // ---- the Ready loop -----------------------------------------------------------------------
+
+  private process(): void {
+    let rounds = 0;
+    while (!this.stopped && this.node.hasReady()) {
+      assert(++rounds <= driverLimits.readyRoundsMax, 'Ready loop did not settle');
+      const ready = this.node.ready();
+      const applied = this.persistAndApply(ready);
+      this.options.send(ready.messages);
+      this.afterApply(ready, applied);
+      this.node.advance();
+    }
+    this.maybeSnapshot();
+  }
+
+  private persistAndApply(ready: Ready): AppliedBatch {
+    const batch: AppliedBatch = { outcomes: [], revisions: [], restored: false };
+    const needsWrite = ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null || ready.committedEntries.length > 0;
+    if (!needsWrite) return batch;
+    this.options.backend.writeSync(() => {
+      if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
+        this.logStore.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
+      }
+      if (ready.snapshot !== null) {
+        this.restoreSnapshot(ready.snapshot);
+        batch.restored = true;
+      }
+      for (const entry of ready.committedEntries) {
+        batch.outcomes.push({ entry, outcome: this.applyEntry(entry) });
+        const events = entry.type === 'normal' && entry.data.length > 0 ? this.mvcc.lastEvents() : [];
+        if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.currentRevision() });
+        this.logStore.setApplied(entry.index);
+      }
+    });
+    return batch;
+  }
+
+  /** Inside the apply transaction. Returns null for entries without a client result. */
+  private applyEntry(entry: Entry): RememberedOutcome | null {
+    if (entry.type !== 'normal' || entry.data.length === 0) return null;
+    const payload = decode<EntryPayload>(entry.data);
+    if (payload.requestId !== null) {
+      const remembered = this.dedup.lookup(payload.requestId);
+      if (remembered !== null) return remembered;
+    }
+    let outcome: RememberedOutcome;
+    try {
+      outcome = { ok: true, value: this.mvcc.apply(payload.command) };
+    } catch (error) {
+      if (!(error instanceof KubusError)) throw error;
+      outcome = { ok: false, error: toWire(error) };
+    }
+    if (payload.requestId !== null) this.dedup.remember(payload.requestId, outcome);
+    return outcome;
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    const payload = decode<SnapshotPayload>(snapshot.data);
+    this.mvcc.restore(payload.mvcc);
+    this.dedup.restore(payload.dedup);
+    this.logStore.setApplied(snapshot.meta.index);
+    this.snapshotIndex = snapshot.meta.index;
+    for (const [index, pending] of this.pendingWrites) {
+      if (index <= snapshot.meta.index) {
+        pending.reject(new OutcomeUnknownError('replaced by a snapshot from the leader'));
+        this.pendingWrites.delete(index);
+      }
+    }
+  }
+
+  private afterApply(ready: Ready, batch: AppliedBatch): void {
+    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leader);
+    if (ready.hardState !== null) this.term = ready.hardState.term;
+    for (const { entry, outcome } of batch.outcomes) {
+      for (const listener of this.listeners) listener.entryApplied?.(entry);
+      this.answerWrite(entry, outcome);
+    }
+    if (batch.restored) for (const listener of this.listeners) listener.snapshotRestored?.();
+    for (const { events, revision } of batch.revisions) for (const listener of this.listeners) listener.applied?.(events, revision);
+    for (const readState of ready.readStates) {
+      const pending = this.pendingReads.get(readState.context);
+      if (pending !== undefined) pending.index = readState.index;
+    }
+    this.serveReads();
+  }
+
+  private answerWrite(entry: Entry, outcome: RememberedOutcome | null): void {
+    const pending = this.pendingWrites.get(entry.index);
+    if (pending === undefined) return;
+    this.pendingWrites.delete(entry.index);
+    if (pending.term !== entry.term) {
+      pending.reject(new ProposalDroppedError('a new leader replaced it in the log before it committed'));
+    } else if (outcome === null) {
+      pending.resolve(null);
+    } else if (outcome.ok) {
+      pending.resolve(outcome.value);
+    } else {
+      pending.reject(fromWire(outcome.error, storeErrorFactories));
+    }
+  }
+
+  private serveReads(): void {
+    const applied = this.node.status().applied;
+    for (const [context, pending] of this.pendingReads) {
+      if (pending.index !== null && pending.index <= applied) {
+        this.pendingReads.delete(context);
+        pending.resolve();
+      }
+    }
+  }
+
+  private onSoftState(role: Role, leader: MemberId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.role = role;
+    this.leader = leader;
+    if (leader !== null && leader !== this.options.self) this.lastLeaderContactMs = this.options.clock.now();
+    if (wasLeader && role !== 'leader') {
+      // They may still commit under the next leader, so the honest answer is "unknown".
+      for (const pending of this.pendingWrites.values()) pending.reject(new OutcomeUnknownError('the leader stepped down before it committed'));
+      this.pendingWrites.clear();
+    }
+    if (role !== 'leader' && leader === null) {
+      for (const pending of this.pendingReads.values()) pending.reject(this.noQuorum());
+      this.pendingReads.clear();
+    }
+    for (const listener of this.listeners) listener.roleChanged?.(role, leader, this.node.status().term);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private proposeData(data: Uint8Array): Promise<WriteResult | null> {
+    if (this.stopped) return Promise.reject(new StoreStoppedError());
+    this.requireLeader();
+    const ticket = this.node.propose(data);
+    const done = this.track(ticket.index, ticket.term);
+    this.process();
+    return done;
+  }
+
+  private track(index: number, term: number): Promise<WriteResult | null> {
+    return new Promise((resolve, reject) => {
+      this.pendingWrites.set(index, { term, deadlineMs: this.options.clock.now() + this.requestTimeoutMs(), resolve, reject });
+    });
+  }
+
+  private requireLeader(): void {
+    if (this.role === 'leader') return;
+    if (this.leader !== null) throw new NotLeaderError(this.leader);
+    throw this.noQuorum();
+  }
+
+  private noQuorum(): NoQuorumError {
+    const { reachable, total } = this.reachable();
+    return new NoQuorumError(reachable, total);
+  }
+
+  private expireDeadlines(): void {
+    const now = this.options.clock.now();
+    for (const [index, pending] of this.pendingWrites) {
+      if (now >= pending.deadlineMs) {
+        this.pendingWrites.delete(index);
+        pending.reject(new OutcomeUnknownError(`not committed within ${this.requestTimeoutMs()} ms`));
+      }
+    }
+    for (const [context, pending] of this.pendingReads) {
+      if (now >= pending.deadlineMs) {
+        this.pendingReads.delete(context);
+        pending.reject(this.noQuorum());
+      }
+    }
+  }
+
+  private maybeSnapshot(): void {
+    const status = this.node.status();
+    if (status.applied - this.snapshotIndex < this.options.snapshotEveryEntries) return;
+    const index = status.applied;
+    const [entry] = this.logStore.entries(index, index + 1);
+    if (entry === undefined) return;
+    const snapshot: Snapshot = {
+      meta: { index, term: entry.term, conf: status.conf },
+      data: encode({ mvcc: this.mvcc.snapshotData(), dedup: this.dedup.export() } satisfies SnapshotPayload),
+    };
+    this.options.backend.writeSync(() => this.logStore.save({ hardState: null, entries: [], snapshot }));
+    this.node.compact(snapshot);
+    this.snapshotIndex = index;
+  }
+
+  private electionTimeoutMs(): number {
+    return this.options.timing.electionTicks * this.options.timing.tickMs;
+  }
+
+  /** A write or linearizable read not done by then has an unknown outcome: two election timeouts. */
+  private requestTimeoutMs(): number {
+    return 2 * this.electionTimeoutMs();
+  }
+}
+
+interface AppliedBatch {
+  readonly outcomes: { entry: Entry; outcome: RememberedOutcome | null }[];
+  readonly revisions: { events: readonly WatchEvent[]; revision: number }[];
+  restored: boolean;
+}
+
+function settle(outcome: RememberedOutcome): Promise<WriteResult> {
+  return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(fromWire(outcome.error, storeErrorFactories));
+}

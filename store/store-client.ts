@@ -1,0 +1,214 @@
+/**
+ * How everything outside a member talks to the store: finds the leader, follows NotLeader hints,
+ * retries what is safe to retry with bounded, jittered backoff, and surfaces typed errors.
+ *
+ * Retry rules (the part that keeps data safe):
+ * - NotLeader, NoQuorum, NoResponders, ProposalDropped: the request never entered the log, so a
+ *   retry cannot apply it twice. Retried until the call's deadline.
+ * - A write that timed out or got OutcomeUnknown may have applied. It is retried only when it
+ *   carries a request id (the member then answers the first result instead of applying again);
+ *   otherwise the caller gets OutcomeUnknownError and decides.
+ * - Reads have no effect, so every failure is retried until the deadline.
+ */
+import type { Bus } from '../bus/transport.js';
+import type { Clock } from '../bus/clock.js';
+import type { Prng } from '../bus/prng.js';
+import { BusTimeoutError, KubusError, NoRespondersError } from '../bus/errors.js';
+import { call } from '../bus/rpc.js';
+import { subjects } from '../bus/subjects.js';
+import {
+  NoQuorumError, NotLeaderError, OutcomeUnknownError, ProposalDroppedError, StoreStoppedError, storeErrorFactories,
+} from './errors.js';
+import type { ConfChange, MemberId } from './raft/types.js';
+import type { Consistency, LeaseKeepAliveResponse, MemberStatus, RangeResponse, StoreRequest } from './protocol.js';
+import type {
+  Compare, DeleteRequest, KeyValue, PutRequest, RangeRequest, TxnOp, WriteCommand, WriteResult,
+} from './mvcc/types.js';
+
+export const storeClientLimits = {
+  /** One attempt's reply deadline: longer than a member's own 2-election-timeout write deadline. */
+  attemptTimeoutMs: 3_000,
+  /** A whole call, retries included, fails after this unless the caller says otherwise. */
+  callTimeoutMs: 10_000,
+  /** Backoff doubles from the base to the max, with full jitter, between retries. */
+  backoffBaseMs: 20,
+  backoffMaxMs: 500,
+  /** Retries of one call; with the backoff above this spans more than the call deadline. */
+  attemptsMax: 64,
+} as const;
+
+export interface StoreClientOptions {
+  readonly bus: Bus;
+  readonly cluster: string;
+  readonly members: readonly MemberId[];
+  readonly clock: Clock;
+  readonly random: Prng;
+  readonly callTimeoutMs?: number;
+  readonly attemptTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Overrides the client's whole-call deadline. */
+  readonly timeoutMs?: number;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** Makes a write safe to retry after an unknown outcome (see the module comment). */
+  readonly requestId?: string;
+}
+
+type Attempt = 'read' | 'write' | 'idempotentWrite' | 'leaderOnly';
+
+export class StoreClient {
+  private leaderGuess: MemberId | null = null;
+  private readonly names;
+  private readonly members: MemberId[];
+
+  constructor(private readonly options: StoreClientOptions) {
+    this.names = subjects(options.cluster);
+    this.members = [...options.members];
+  }
+
+  setMembers(members: readonly MemberId[]): void {
+    this.members.splice(0, this.members.length, ...members);
+  }
+
+  currentLeaderGuess(): MemberId | null {
+    return this.leaderGuess;
+  }
+
+  async get(key: string, options: CallOptions & { consistency?: Consistency } = {}): Promise<KeyValue | null> {
+    const response = await this.range({ key }, options);
+    return response.result.kvs[0] ?? null;
+  }
+
+  range(request: RangeRequest, options: CallOptions & { consistency?: Consistency; member?: MemberId } = {}): Promise<RangeResponse> {
+    const consistency = options.consistency ?? 'linearizable';
+    const message: StoreRequest = { type: 'range', request, consistency };
+    if (options.member !== undefined) return this.callMember(options.member, message, this.attemptTimeout());
+    return this.send<RangeResponse>(message, consistency === 'linearizable' ? 'leaderOnly' : 'read', options);
+  }
+
+  put(request: PutRequest, options: WriteOptions = {}): Promise<Extract<WriteResult, { type: 'put' }>> {
+    return this.write({ type: 'put', request }, options) as Promise<Extract<WriteResult, { type: 'put' }>>;
+  }
+
+  delete(request: DeleteRequest, options: WriteOptions = {}): Promise<Extract<WriteResult, { type: 'delete' }>> {
+    return this.write({ type: 'delete', request }, options) as Promise<Extract<WriteResult, { type: 'delete' }>>;
+  }
+
+  txn(compare: Compare[], success: TxnOp[], failure: TxnOp[], options: WriteOptions = {}): Promise<Extract<WriteResult, { type: 'txn' }>> {
+    return this.write({ type: 'txn', request: { compare, success, failure } }, options) as Promise<Extract<WriteResult, { type: 'txn' }>>;
+  }
+
+  compact(revision: number, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.write({ type: 'compact', revision }, options);
+  }
+
+  leaseGrant(id: number, ttlMs: number, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.write({ type: 'leaseGrant', id, ttlMs }, options);
+  }
+
+  leaseRevoke(id: number, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.write({ type: 'leaseRevoke', id }, options);
+  }
+
+  leaseKeepAlive(id: number, options: CallOptions = {}): Promise<LeaseKeepAliveResponse> {
+    return this.send({ type: 'leaseKeepAlive', id }, 'leaderOnly', options);
+  }
+
+  write(command: WriteCommand, options: WriteOptions = {}): Promise<WriteResult> {
+    const requestId = options.requestId ?? null;
+    return this.send({ type: 'write', command, requestId }, requestId === null ? 'write' : 'idempotentWrite', options);
+  }
+
+  status(member: MemberId, options: CallOptions = {}): Promise<MemberStatus> {
+    return this.callMember(member, { type: 'status' }, options.timeoutMs ?? this.attemptTimeout());
+  }
+
+  changeMembership(change: ConfChange, options: CallOptions = {}): Promise<void> {
+    // A repeated membership change is refused by the leader (member exists / unknown), so a retry
+    // after an unknown outcome cannot change membership twice.
+    return this.send({ type: 'memberChange', change }, 'idempotentWrite', options);
+  }
+
+  transferLeadership(to: MemberId, options: CallOptions = {}): Promise<void> {
+    return this.send({ type: 'transferLeadership', to }, 'leaderOnly', options);
+  }
+
+  /** Low-level: one request to one named member, no retries. */
+  callMember<T>(member: MemberId, request: StoreRequest, timeoutMs: number): Promise<T> {
+    return call<T>(this.options.bus, this.names.store(member), request, { timeoutMs, errorFactories: storeErrorFactories });
+  }
+
+  private async send<T>(request: StoreRequest, attempt: Attempt, options: CallOptions): Promise<T> {
+    const clock = this.options.clock;
+    const deadline = clock.now() + (options.timeoutMs ?? this.options.callTimeoutMs ?? storeClientLimits.callTimeoutMs);
+    let lastError: Error = new NoQuorumError(0, this.members.length);
+    let backoffMs = storeClientLimits.backoffBaseMs;
+    for (let attemptNumber = 0; attemptNumber < storeClientLimits.attemptsMax; attemptNumber++) {
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) break;
+      const member = this.pickMember(attempt, attemptNumber);
+      try {
+        const result = await this.callMember<T>(member, request, Math.min(remaining, this.attemptTimeout()));
+        if (attempt !== 'read') this.leaderGuess = member;
+        return result;
+      } catch (error) {
+        lastError = error as Error;
+        const decision = this.classify(error, attempt);
+        if (decision.kind === 'fail') throw decision.error;
+        if (decision.kind === 'redirect') {
+          this.leaderGuess = decision.to;
+          continue;
+        }
+        if (attempt !== 'read') this.leaderGuess = null;
+        await this.pause(Math.min(backoffMs, Math.max(0, deadline - clock.now())));
+        backoffMs = Math.min(storeClientLimits.backoffMaxMs, backoffMs * 2);
+      }
+    }
+    if (attempt === 'write' && isUnknownOutcome(lastError)) {
+      throw lastError instanceof OutcomeUnknownError ? lastError : new OutcomeUnknownError('no reply before the deadline');
+    }
+    throw lastError;
+  }
+
+  private classify(error: unknown, attempt: Attempt): { kind: 'fail'; error: Error } | { kind: 'redirect'; to: MemberId } | { kind: 'retry' } {
+    if (error instanceof NotLeaderError) {
+      return error.leaderHint !== null && this.members.includes(error.leaderHint) ? { kind: 'redirect', to: error.leaderHint } : { kind: 'retry' };
+    }
+    if (error instanceof NoQuorumError || error instanceof NoRespondersError || error instanceof ProposalDroppedError || error instanceof StoreStoppedError) {
+      return { kind: 'retry' };
+    }
+    if (isUnknownOutcome(error)) {
+      // A write without a request id must not be sent again: it may already have applied.
+      if (attempt === 'write') {
+        return { kind: 'fail', error: error instanceof OutcomeUnknownError ? error : new OutcomeUnknownError('no reply from the member in time') };
+      }
+      return { kind: 'retry' };
+    }
+    return { kind: 'fail', error: error instanceof Error ? error : new Error(String(error)) };
+  }
+
+  private pickMember(attempt: Attempt, attemptNumber: number): MemberId {
+    if (attempt !== 'read' && this.leaderGuess !== null && this.members.includes(this.leaderGuess)) return this.leaderGuess;
+    if (this.members.length === 0) throw new NoQuorumError(0, 0, 'the store client knows no members');
+    const offset = this.options.random.int(this.members.length);
+    return this.members[(offset + attemptNumber) % this.members.length] as MemberId;
+  }
+
+  private attemptTimeout(): number {
+    return this.options.attemptTimeoutMs ?? storeClientLimits.attemptTimeoutMs;
+  }
+
+  private pause(maxMs: number): Promise<void> {
+    const delay = Math.floor(this.options.random.float() * maxMs);
+    return new Promise((resolve) => this.options.clock.setTimeout(resolve, delay));
+  }
+}
+
+function isUnknownOutcome(error: unknown): boolean {
+  return error instanceof OutcomeUnknownError || error instanceof BusTimeoutError;
+}
+
+export { KubusError };
