@@ -18,8 +18,11 @@ export interface ServerConfig {
   readonly natsUser?: string;
   readonly natsPass?: string;
   readonly peers: readonly MemberId[];
+  /** A joining member starts with no configuration and takes it from the leader's snapshot. */
+  readonly joining: boolean;
   readonly timing: RaftTiming;
   readonly mapSizeBytes: number;
+  readonly snapshotEveryEntries: number;
   readonly logger: Logger;
 }
 
@@ -48,11 +51,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     input: {
       cluster: config.cluster,
       self: config.id,
-      initialMembers: config.peers,
+      initialMembers: config.joining ? [] : config.peers,
       bus,
       clock,
       random: new Prng(randomInt(2 ** 31)),
       timing: config.timing,
+      snapshotEveryEntries: config.snapshotEveryEntries,
       openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes }),
     },
   });

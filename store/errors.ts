@@ -136,6 +136,18 @@ export class StoreStoppedError extends KubusError {
   }
 }
 
+/** A named per-member limit was reached; the message names it and its value. */
+export class QuotaExceededError extends KubusError {
+  override readonly name = 'QuotaExceededError';
+  readonly code = 'quotaExceeded';
+  constructor(readonly limit: string, readonly max: number, message?: string) {
+    super(message ?? `limit reached: ${limit} (at most ${max})`);
+  }
+  override fields(): ErrorFields {
+    return { limit: this.limit, max: this.max };
+  }
+}
+
 export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   notLeader: (m, f) => new NotLeaderError((f['leaderHint'] as MemberId | null) ?? null, m),
   noQuorum: (m, f) => new NoQuorumError(Number(f['reachable']), Number(f['total']), m),
@@ -150,4 +162,5 @@ export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   leaseNotFound: (_m, f) => new LeaseNotFoundError(Number(f['leaseId'])),
   corruptedData: (m, f) => new CorruptedDataError(String(f['where'] ?? ''), m),
   storeStopped: (m) => new StoreStoppedError(m),
+  quotaExceeded: (m, f) => new QuotaExceededError(String(f['limit'] ?? ''), Number(f['max']), m),
 };

@@ -100,13 +100,14 @@ export class RaftDriver {
   constructor(private readonly options: RaftDriverOptions) {
     const { backend, self } = options;
     this.logStore = new RaftLogStore(backend);
-    const persisted = this.logStore.load();
-    if (persisted.conf === null && persisted.snapshot === null && persisted.entries.length === 0) {
-      backend.writeSync(() => this.logStore.saveBootstrapConf({ voters: [...options.initialMembers], learners: [] }));
-    }
-    const state = persisted.conf === null && persisted.snapshot === null ? this.logStore.load() : persisted;
     this.mvcc = new MvccStore(backend.table('mvcc'));
     this.dedup = new RequestDedup(backend.table('meta'));
+    let state = this.logStore.load();
+    const fresh = state.snapshot === null && state.entries.length === 0 && state.hardState.term === 0;
+    if (fresh && options.initialMembers.length > 0) {
+      backend.writeSync(() => this.bootstrap(options.initialMembers));
+      state = this.logStore.load();
+    }
     this.snapshotIndex = state.snapshot?.meta.index ?? 0;
     this.knownCommit = state.hardState.commit;
     this.term = state.hardState.term;
@@ -126,11 +127,28 @@ export class RaftDriver {
       {
         hardState: state.hardState,
         snapshot: state.snapshot,
-        initialConf: state.conf ?? { voters: [...options.initialMembers], learners: [] },
+        // A joining member has no configuration until the leader's snapshot brings one.
+        initialConf: state.snapshot?.meta.conf ?? { voters: [], learners: [] },
         entries: state.entries,
         applied: state.applied,
       },
     );
+  }
+
+  /**
+   * Decision: a new cluster starts from an identical snapshot at index 1 on every initial member,
+   * carrying the initial configuration, rather than from configuration entries in the log. A
+   * member added later starts empty; the leader's log begins after index 1, so the leader must
+   * send it a snapshot, and the snapshot brings the configuration. Nothing outside Raft's own
+   * state ever defines who the voters are.
+   */
+  private bootstrap(members: readonly MemberId[]): void {
+    const snapshot: Snapshot = {
+      meta: { index: 1, term: 1, conf: { voters: [...members].sort(), learners: [] } },
+      data: encode({ mvcc: this.mvcc.snapshotData(), dedup: this.dedup.export() } satisfies SnapshotPayload),
+    };
+    this.logStore.save({ hardState: { term: 1, vote: null, commit: 1 }, entries: [], snapshot });
+    this.logStore.setApplied(1);
   }
 
   subscribe(listener: DriverListener): () => void {

@@ -13,8 +13,9 @@
 import type { Bus } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
-import { BusTimeoutError, KubusError, NoRespondersError } from '../bus/errors.js';
+import { BusTimeoutError, NoRespondersError } from '../bus/errors.js';
 import { call } from '../bus/rpc.js';
+import { StoreWatch, type WatchOptions } from './store-watch.js';
 import { subjects } from '../bus/subjects.js';
 import {
   NoQuorumError, NotLeaderError, OutcomeUnknownError, ProposalDroppedError, StoreStoppedError, storeErrorFactories,
@@ -136,6 +137,13 @@ export class StoreClient {
     return this.send({ type: 'transferLeadership', to }, 'leaderOnly', options);
   }
 
+  /** Starts a watch on any member; it moves to another member by itself if that one goes away. */
+  async watch(options: WatchOptions): Promise<StoreWatch> {
+    const watch = new StoreWatch(this, this.options.bus, this.options.clock, this.options.random.fork(), () => this.members, options);
+    await watch.start();
+    return watch;
+  }
+
   /** Low-level: one request to one named member, no retries. */
   callMember<T>(member: MemberId, request: StoreRequest, timeoutMs: number): Promise<T> {
     return call<T>(this.options.bus, this.names.store(member), request, { timeoutMs, errorFactories: storeErrorFactories });
@@ -211,4 +219,3 @@ function isUnknownOutcome(error: unknown): boolean {
   return error instanceof OutcomeUnknownError || error instanceof BusTimeoutError;
 }
 
-export { KubusError };

@@ -2,7 +2,7 @@
 // Checks its prerequisites first and fails loudly (never skips) when one is missing; as root it
 // installs nats-server with apt-get, otherwise it names the command to run.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,13 @@ function run(title, command, args) {
   return result.status === 0;
 }
 
+function ensureDependencies() {
+  if (existsSync('node_modules/.package-lock.json')) return;
+  console.log('test: installing npm dependencies (npm ci)');
+  if (spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+}
+
+ensureDependencies();
 ensureNatsServer();
 const work = mkdtempSync(join(tmpdir(), 'kubus-test-'));
 const report = join(work, 'vitest.json');

@@ -5,32 +5,37 @@
  * with subcommands and generated help, and no dependencies of its own.
  */
 import { Command, Option } from 'commander';
-import { defaultRaftTiming } from '../../store/index.js';
+import { defaultRaftTiming, driverLimits } from '../../store/index.js';
 import { runServerCommand } from './commands/server.js';
 import { runStatusCommand } from './commands/status.js';
 import { runMemberCommand } from './commands/member.js';
 import { runKvCommand } from './commands/kv.js';
+import { runUpCommand } from './commands/up.js';
+import { runDownCommand } from './commands/down.js';
 
 const program = new Command('kubus').description('kubus: a Kubernetes-style orchestrator on a Raft-replicated LMDB store').showHelpAfterError();
 
-const natsOption = () => new Option('--nats <urls>', 'NATS server URL(s), comma-separated').default('nats://127.0.0.1:4222');
-const clusterOption = () => new Option('--cluster <name>', 'cluster name: the subject prefix kubus.<name>.').default('kubus');
-const peersOption = () => new Option('--peers <ids>', 'store members, comma-separated, e.g. s1,s2,s3').makeOptionMandatory();
+const natsOption = () => new Option('--nats <urls>', 'NATS server URL(s), comma-separated (default: from --dir, else nats://127.0.0.1:4222)');
+const clusterOption = () => new Option('--cluster <name>', 'cluster name: the subject prefix kubus.<name>. (default: from --dir, else kubus)');
+const peersOption = () => new Option('--peers <ids>', 'store members, comma-separated, e.g. s1,s2,s3 (default: from --dir)');
+const dirOption = () => new Option('--dir <dir>', 'a `kubus up` directory to take NATS, cluster and members from').default('.kubus');
 
 program
   .command('server')
   .description('run one control-plane member (the store member; the API server joins it later)')
-  .requiredOption('--id <id>', 'this member\'s id, one of --peers')
+  .requiredOption('--id <id>', 'this member\'s id, one of --peers (unless --join)')
   .requiredOption('--data-dir <dir>', 'where this member keeps its LMDB files')
-  .addOption(natsOption())
-  .addOption(clusterOption())
-  .addOption(peersOption())
+  .addOption(natsOption().default('nats://127.0.0.1:4222'))
+  .addOption(clusterOption().default('kubus'))
+  .addOption(peersOption().makeOptionMandatory())
   .option('--nats-user <user>', 'NATS user name')
   .option('--nats-pass <pass>', 'NATS password')
   .option('--tick-ms <ms>', 'Raft tick length', String(defaultRaftTiming.tickMs))
   .option('--election-ticks <n>', 'election timeout in ticks (randomized up to twice this)', String(defaultRaftTiming.electionTicks))
   .option('--heartbeat-ticks <n>', 'heartbeat interval in ticks', String(defaultRaftTiming.heartbeatTicks))
+  .option('--join', 'join an existing cluster (after `kubus member add <id>`): start empty, take the state from the leader')
   .option('--map-size-mb <mb>', 'LMDB map size: the most the store may grow to', '4096')
+  .option('--snapshot-every <entries>', 'applied entries between snapshots (then the log is compacted)', String(driverLimits.snapshotEveryEntries))
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .action(runServerCommand);
 
@@ -40,6 +45,7 @@ program
   .addOption(natsOption())
   .addOption(clusterOption())
   .addOption(peersOption())
+  .addOption(dirOption())
   .option('--json', 'print JSON')
   .action(runStatusCommand);
 
@@ -51,6 +57,7 @@ program
   .addOption(natsOption())
   .addOption(clusterOption())
   .addOption(peersOption())
+  .addOption(dirOption())
   .action(runMemberCommand);
 
 program
@@ -62,8 +69,23 @@ program
   .addOption(natsOption())
   .addOption(clusterOption())
   .addOption(peersOption())
+  .addOption(dirOption())
   .option('--serializable', 'read from any member without a quorum round (may be stale)')
   .action(runKvCommand);
+
+program
+  .command('up')
+  .description('start a local store cluster: a nats-server and N members as separate processes; returns once a leader is elected')
+  .option('--servers <n>', 'members: 1, 3 or 5', '3')
+  .addOption(dirOption())
+  .addOption(new Option('--cluster <name>', 'cluster name').default('kubus'))
+  .action(runUpCommand);
+
+program
+  .command('down')
+  .description('stop every process `kubus up` started in --dir (the data stays)')
+  .addOption(dirOption())
+  .action(runDownCommand);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);

@@ -21,6 +21,7 @@ export interface LocalClusterOptions {
   readonly cluster?: string;
   readonly tickMs?: number;
   readonly electionTicks?: number;
+  readonly snapshotEvery?: number;
   /** Extra environment for member processes. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -136,9 +137,15 @@ export class LocalCluster {
   }
 
   /** Adds a process for a new member id (the cluster must have added it as a learner first). */
-  addMemberProcess(id: string, peers: readonly string[]): void {
+  addMemberProcess(id: string): void {
     this.memberIds.push(id);
-    this.spawnMember(id, peers);
+    this.spawnMember(id, this.memberIds, true);
+  }
+
+  /** Forgets a member removed from the configuration: kills its process if it still runs. */
+  async removeMemberProcess(id: string): Promise<void> {
+    await this.killAndWait(id);
+    this.memberIds.splice(this.memberIds.indexOf(id), 1);
   }
 
   async stop(): Promise<void> {
@@ -155,12 +162,12 @@ export class LocalCluster {
     this.nats = null;
   }
 
-  private spawnMember(id: string, peers: readonly string[]): void {
+  private spawnMember(id: string, peers: readonly string[], join = false): void {
     const argv = [
       '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
       '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster,
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
-      '--map-size-mb', '1024',
+      '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(join ? ['--join'] : []),
     ];
     const log = createWriteStream(join(this.options.dir, 'logs', `${id}.log`), { flags: 'a' });
     const member: MemberProcess = { id, argv, child: null, log, paused: false };

@@ -16,6 +16,8 @@ export interface ServerFlags {
   readonly heartbeatTicks: string;
   readonly mapSizeMb: string;
   readonly logLevel: string;
+  readonly join?: boolean;
+  readonly snapshotEvery: string;
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -26,7 +28,8 @@ function positiveInteger(value: string, flag: string): number {
 
 export async function runServerCommand(flags: ServerFlags): Promise<void> {
   const peers = parseList(flags.peers);
-  if (!peers.includes(flags.id)) throw new Error(`--id ${flags.id} is not one of --peers ${peers.join(',')}`);
+  const joining = flags.join === true;
+  if (!joining && !peers.includes(flags.id)) throw new Error(`--id ${flags.id} is not one of --peers ${peers.join(',')} (to add a new member, run \`kubus member add ${flags.id}\` and start it with --join)`);
   const logger = createJsonLogger({ level: flags.logLevel, fields: { member: flags.id } });
   const server = await startServer({
     cluster: flags.cluster,
@@ -36,11 +39,13 @@ export async function runServerCommand(flags: ServerFlags): Promise<void> {
     ...(flags.natsUser !== undefined ? { natsUser: flags.natsUser } : {}),
     ...(flags.natsPass !== undefined ? { natsPass: flags.natsPass } : {}),
     peers,
+    joining,
     timing: {
       tickMs: positiveInteger(flags.tickMs, '--tick-ms'),
       electionTicks: positiveInteger(flags.electionTicks, '--election-ticks'),
       heartbeatTicks: positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks'),
     },
+    snapshotEveryEntries: positiveInteger(flags.snapshotEvery, '--snapshot-every'),
     mapSizeBytes: positiveInteger(flags.mapSizeMb, '--map-size-mb') * 1024 * 1024,
     logger,
   });

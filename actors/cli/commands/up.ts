@@ -1,0 +1,134 @@
+/**
+ * `kubus up`: a local multi-process store cluster. Starts a nats-server and N members as detached
+ * OS processes on loopback, records them in `D/cluster.json`, waits for an elected leader that
+ * every member agrees on, and returns leaving them running. On an existing dir it restarts the
+ * same cluster with its data. The API server joins these members in the next milestone.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../../bus/index.js';
+import type { MemberStatus } from '../../../store/index.js';
+import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type ClusterProcess } from './cluster-file.js';
+import { withStoreClient } from './store-connection.js';
+
+/** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
+const cliEntry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../main.ts' : '../main.js', import.meta.url));
+const upLimits = {
+  /** Leader election plus process start-up (tsx compiles on first run) on a slow 2-core machine. */
+  readyTimeoutMs: 60_000,
+  natsReadyTimeoutMs: 10_000,
+} as const;
+
+export interface UpFlags {
+  readonly servers: string;
+  readonly dir: string;
+  readonly cluster: string;
+}
+
+export async function runUpCommand(flags: UpFlags): Promise<void> {
+  const dir = resolve(flags.dir);
+  const count = Number(flags.servers);
+  if (![1, 3, 5].includes(count)) throw new Error(`--servers must be 1, 3 or 5 (an odd number keeps a majority), got "${flags.servers}"`);
+  requireNatsServer();
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  let file = readClusterFile(dir);
+  if (file !== null && file.members.length !== count) {
+    throw new Error(`${dir} holds a ${file.members.length}-member cluster; use --servers ${file.members.length}, or another --dir`);
+  }
+  if (file === null) file = await planCluster(dir, flags.cluster, count);
+  for (const proc of file.processes) {
+    if (isAlive(proc.pid)) {
+      say(`${proc.role} ${proc.id}: already running (pid ${proc.pid})`);
+      continue;
+    }
+    proc.pid = startDetached(proc);
+    say(`${proc.role} ${proc.id}: started (pid ${proc.pid}), log ${proc.log}`);
+    writeClusterFile(dir, file);
+    if (proc.role === 'nats') await waitForPort(file.natsUrl);
+  }
+  say(`waiting for a leader (up to ${upLimits.readyTimeoutMs / 1000} s)`);
+  const leader = await waitForLeader(file);
+  say(`leader: ${leader}. The store cluster is up.`);
+  say(`  kubus status --dir ${flags.dir}`);
+  say(`  kubus kv put /hello world --dir ${flags.dir}`);
+  say(`  kubus down --dir ${flags.dir}`);
+}
+
+async function planCluster(dir: string, cluster: string, count: number): Promise<ClusterFile> {
+  const natsPort = await freePort();
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  const members = Array.from({ length: count }, (_, i) => `s${i + 1}`);
+  const processes: ClusterProcess[] = [
+    { role: 'nats', id: 'nats', pid: 0, argv: ['nats-server', '-a', '127.0.0.1', '-p', String(natsPort), '--max_payload', '4MB'], dataDir: null, log: join(dir, 'logs', 'nats.log') },
+    ...members.map((id): ClusterProcess => ({
+      role: 'server', id, pid: 0, dataDir: join(dir, id), log: join(dir, 'logs', `${id}.log`),
+      argv: [process.execPath, ...process.execArgv, cliEntry, 'server', '--id', id, '--data-dir', join(dir, id), '--nats', natsUrl, '--cluster', cluster, '--peers', members.join(',')],
+    })),
+  ];
+  const file: ClusterFile = { cluster, natsUrl, members, processes };
+  writeClusterFile(dir, file);
+  return file;
+}
+
+function startDetached(proc: ClusterProcess): number {
+  const log = openSync(proc.log, 'a');
+  try {
+    const [command, ...args] = proc.argv as [string, ...string[]];
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${proc.role} ${proc.id}: ${command}`);
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+function requireNatsServer(): void {
+  if (spawnSync('sh', ['-c', 'command -v nats-server'], { stdio: 'ignore' }).status === 0) return;
+  if (process.getuid?.() === 0) {
+    say('nats-server missing: installing it with apt-get');
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (spawnSync('sh', ['-c', 'command -v nats-server'], { stdio: 'ignore' }).status === 0) return;
+  }
+  throw new Error('nats-server is required; install it: sudo apt-get install -y nats-server');
+}
+
+async function waitForPort(url: string): Promise<void> {
+  const { port } = new URL(url);
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + upLimits.natsReadyTimeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((done) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(port) }, () => (socket.destroy(), done(true)));
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nats-server did not accept connections on ${url} within ${upLimits.natsReadyTimeoutMs / 1000} s`);
+}
+
+async function waitForLeader(file: ClusterFile): Promise<string> {
+  return withStoreClient({ nats: file.natsUrl, cluster: file.cluster, peers: file.members.join(',') }, async (client, members) => {
+    const deadline = Date.now() + upLimits.readyTimeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const statuses = await Promise.all(members.map((id) => client.status(id, { timeoutMs: 1_000 }).catch(() => null)));
+      const up = statuses.filter((s): s is MemberStatus => s !== null);
+      const leader = up.find((s) => s.role === 'leader');
+      if (leader !== undefined && up.length === members.length && up.every((s) => s.leader === leader.id)) return leader.id;
+      const line = `${up.length}/${members.length} members answering, leader: ${leader?.id ?? 'none yet'}`;
+      if (line !== last) say(line);
+      last = line;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`no leader agreed by every member within ${upLimits.readyTimeoutMs / 1000} s; see the logs in ${join(file.processes[1]?.log ?? '', '..')}`);
+  });
+}
+
+function say(line: string): void {
+  process.stdout.write(`kubus up: ${line}\n`);
+}

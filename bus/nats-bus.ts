@@ -1,0 +1,242 @@
+/**
+ * The `Bus` over real NATS. This adapter is the only file that imports `nats`: why the dependency
+ * is here is that NATS is the transport between processes; everything else sees only `Bus`.
+ *
+ * Decision: nats.js hands messages to a callback as they are parsed and keeps no bound; this
+ * adapter puts each subscription's messages in a BoundedQueue (`pendingMax`) drained on
+ * `setImmediate` in batches, so a slow handler sees counted drops (`droppedCount`, `onOverflow`)
+ * instead of the process growing without limit, and socket parsing is never blocked by handlers.
+ */
+import { connect, ErrorCode, NatsError, type ConnectionOptions, type NatsConnection, type Subscription as NatsSubscription } from 'nats';
+import type { Bus, BusMessage, RequestOptions, SubscribeOptions, Subscription } from './transport.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { assert } from './assert.js';
+import { BusClosedError, BusTimeoutError, KubusError, NoRespondersError, type ErrorFields } from './errors.js';
+
+export const natsBusLimits = {
+  /** Messages one subscription hands to its handler before yielding to the event loop. */
+  drainBatchMax: 256,
+} as const;
+
+export interface NatsBusOptions {
+  readonly servers: readonly string[];
+  /** Connection name, shown by the NATS server (`connz`) and in logs. */
+  readonly name: string;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** The first connection must succeed within this time (BusConnectError). */
+  readonly connectTimeoutMs: number;
+  /** Whether to reconnect forever after losing the server (members: yes; one-shot CLI: no). */
+  readonly reconnect: boolean;
+  /**
+   * Told about an exception thrown by a subscription handler. Without it the exception is
+   * rethrown outside the bus, so an assertion failure still stops the process (fail-stop).
+   */
+  readonly onHandlerError?: (error: unknown, subject: string) => void;
+}
+
+export class BusConnectError extends KubusError {
+  override readonly name = 'BusConnectError';
+  readonly code = 'busConnect';
+  constructor(readonly servers: readonly string[], detail: string, options?: { cause: unknown }) {
+    super(`cannot connect to NATS at ${servers.join(', ')}: ${detail}`, options);
+  }
+  override fields(): ErrorFields {
+    return { servers: [...this.servers] };
+  }
+}
+
+export class MessageTooLargeError extends KubusError {
+  override readonly name = 'MessageTooLargeError';
+  readonly code = 'messageTooLarge';
+  constructor(readonly subject: string, readonly sizeBytes: number, readonly maxPayloadBytes: number) {
+    super(`message of ${sizeBytes} bytes on ${subject} exceeds the server's max_payload of ${maxPayloadBytes} bytes`);
+  }
+  override fields(): ErrorFields {
+    return { subject: this.subject, sizeBytes: this.sizeBytes, maxPayloadBytes: this.maxPayloadBytes };
+  }
+}
+
+export class NatsBus implements Bus {
+  private closed = false;
+  private readonly subscriptions = new Set<NatsSubscriptionBridge>();
+
+  private constructor(private readonly connection: NatsConnection, readonly name: string, private readonly options: NatsBusOptions) {}
+
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    assert(options.servers.length > 0, 'NatsBus.connect: no servers given');
+    const connectionOptions: ConnectionOptions = {
+      servers: [...options.servers],
+      name: options.name,
+      timeout: options.connectTimeoutMs,
+      reconnect: options.reconnect,
+      // -1: members keep trying for as long as they run; the store tolerates the gap.
+      maxReconnectAttempts: options.reconnect ? -1 : 0,
+      ...(options.user !== undefined ? { user: options.user } : {}),
+      ...(options.pass !== undefined ? { pass: options.pass } : {}),
+      ...(options.token !== undefined ? { token: options.token } : {}),
+    };
+    try {
+      return new NatsBus(await connect(connectionOptions), options.name, options);
+    } catch (error) {
+      throw new BusConnectError(options.servers, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+  }
+
+  /** The largest message the server accepts, as it announced on connect. */
+  maxPayloadBytes(): number {
+    return this.connection.info?.max_payload ?? 1024 * 1024;
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    this.checkOpen();
+    try {
+      this.connection.publish(subject, data);
+    } catch (error) {
+      throw this.translate(error, subject, data, 0);
+    }
+  }
+
+  subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions): Subscription {
+    this.checkOpen();
+    const bridge = new NatsSubscriptionBridge(subject, handler, options, this.options.onHandlerError, (self) => this.subscriptions.delete(self));
+    bridge.attach(this.connection.subscribe(subject, {
+      ...(options.queue !== undefined ? { queue: options.queue } : {}),
+      callback: (error, message) => {
+        if (error !== null) return; // subscription-level errors (permissions) end the subscription
+        bridge.offer({ subject: message.subject, data: message.data, reply: message.reply !== undefined && message.reply !== '' ? message.reply : null });
+      },
+    }));
+    this.subscriptions.add(bridge);
+    return bridge;
+  }
+
+  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    this.checkOpen();
+    try {
+      const reply = await this.connection.request(subject, data, { timeout: options.timeoutMs });
+      return reply.data;
+    } catch (error) {
+      throw this.translate(error, subject, data, options.timeoutMs);
+    }
+  }
+
+  respond(message: BusMessage, data: Uint8Array): void {
+    if (message.reply === null || this.closed) return;
+    this.publish(message.reply, data);
+  }
+
+  /** Flushes what was published, stops every subscription and disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const bridge of [...this.subscriptions]) bridge.discard();
+    try {
+      await this.connection.drain();
+    } catch {
+      // Already closed (server gone, or closed by nats.js itself): nothing left to flush.
+    }
+    await this.connection.closed();
+  }
+
+  private checkOpen(): void {
+    if (this.closed || this.connection.isClosed()) throw new BusClosedError(`NATS connection ${this.name} is closed`);
+  }
+
+  private translate(error: unknown, subject: string, data: Uint8Array, timeoutMs: number): Error {
+    if (!(error instanceof NatsError)) return error instanceof Error ? error : new Error(String(error));
+    switch (error.code) {
+      case ErrorCode.NoResponders:
+        return new NoRespondersError(subject);
+      case ErrorCode.Timeout:
+        return new BusTimeoutError(subject, timeoutMs);
+      case ErrorCode.MaxPayloadExceeded:
+        return new MessageTooLargeError(subject, data.byteLength, this.maxPayloadBytes());
+      case ErrorCode.ConnectionClosed:
+      case ErrorCode.ConnectionDraining:
+        return new BusClosedError(`NATS connection ${this.name} is closed (${error.message})`);
+      default:
+        return error;
+    }
+  }
+}
+
+/** One subscription: nats.js callback → bounded queue → the handler, one message at a time. */
+class NatsSubscriptionBridge implements Subscription {
+  private readonly queue: BoundedQueue<BusMessage>;
+  private natsSubscription: NatsSubscription | null = null;
+  private drainScheduled = false;
+  private active = true;
+
+  constructor(
+    readonly subject: string,
+    private readonly handler: (message: BusMessage) => void,
+    private readonly options: SubscribeOptions,
+    private readonly onHandlerError: ((error: unknown, subject: string) => void) | undefined,
+    private readonly onGone: (self: NatsSubscriptionBridge) => void,
+  ) {
+    this.queue = new BoundedQueue(`subscription ${subject}`, options.pendingMax);
+  }
+
+  attach(subscription: NatsSubscription): void {
+    this.natsSubscription = subscription;
+  }
+
+  offer(message: BusMessage): void {
+    if (!this.active) return;
+    if (!this.queue.offer(message)) {
+      this.options.onOverflow?.(this.queue.droppedCount());
+      return;
+    }
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  unsubscribe(): void {
+    if (!this.active) return;
+    this.discard();
+    this.natsSubscription?.unsubscribe();
+  }
+
+  /** Stops delivering without touching the NATS subscription (the connection is draining it). */
+  discard(): void {
+    this.active = false;
+    this.queue.drain();
+    this.onGone(this);
+  }
+
+  droppedCount(): number {
+    return this.queue.droppedCount();
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    try {
+      for (let handled = 0; handled < natsBusLimits.drainBatchMax && this.active; handled++) {
+        const message = this.queue.shift();
+        if (message === undefined) break;
+        this.deliver(message);
+      }
+    } finally {
+      if (this.active && this.queue.size > 0 && !this.drainScheduled) {
+        this.drainScheduled = true;
+        setImmediate(() => this.drain());
+      }
+    }
+  }
+
+  private deliver(message: BusMessage): void {
+    if (this.onHandlerError === undefined) {
+      this.handler(message);
+      return;
+    }
+    try {
+      this.handler(message);
+    } catch (error) {
+      this.onHandlerError(error, this.subject);
+    }
+  }
+}

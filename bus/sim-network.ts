@@ -1,0 +1,351 @@
+/**
+ * An in-process network for the deterministic simulation: every connection is a `Bus`, every
+ * delivery is a timer on the injected (simulated) clock, and every fault is drawn from the
+ * injected Prng. Same seed and same inputs → same deliveries, in the same order, at the same
+ * simulated instants.
+ *
+ * What it models, by connection name (members are named by id, clients by their own name):
+ * - per-message drop, duplication and delay; independent delays reorder messages;
+ * - symmetric partitions (`partition`), one-way blocks (`blockOneWay`), `heal`;
+ * - crashes: `disconnect(name)` removes the connection's subscriptions, forgets its pending
+ *   requests and drops everything in flight to it; `reconnect(name)` lets it subscribe again;
+ * - NATS semantics: `*`/`>` wildcards, queue groups (one member picked by the Prng),
+ *   request/reply with BusTimeoutError on the simulated clock, NoRespondersError (after a
+ *   network delay) when no subscription matches at all.
+ *
+ * Decision: routing is decided at publish time (who matches, which queue member, drop, copies,
+ * delays) and delivery re-checks only that the receiver still exists: a message already "on the
+ * wire" when a partition starts still arrives, as on a real network. Reachability is decided per
+ * pair of names, not per server, because the simulated NATS server is the network itself.
+ *
+ * Decision: a crashed connection's pending requests are forgotten, never settled: a crashed
+ * process observes nothing, and settling them would run callbacks of an actor that is gone.
+ */
+import type { Clock, TimerId } from './clock.js';
+import type { Prng } from './prng.js';
+import type { Bus, BusMessage, RequestOptions, SubscribeOptions, Subscription } from './transport.js';
+import { assert } from './assert.js';
+import { BusClosedError, BusTimeoutError, NoRespondersError } from './errors.js';
+import { isValidSubject, subjectMatches } from './subjects.js';
+
+export interface SimFaults {
+  /** Probability that one delivery is lost. */
+  readonly dropRate: number;
+  /** Probability that one delivery arrives twice (each copy with its own delay). */
+  readonly duplicateRate: number;
+  /** Each delivery's delay is drawn uniformly from this range (inclusive). */
+  readonly delayMs: { readonly min: number; readonly max: number };
+}
+
+export const noFaults: SimFaults = { dropRate: 0, duplicateRate: 0, delayMs: { min: 1, max: 1 } };
+
+export interface SimNetworkOptions {
+  readonly clock: Clock;
+  readonly random: Prng;
+  readonly faults?: SimFaults;
+}
+
+export interface SimNetworkStats {
+  published: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+}
+
+interface SimSubscriptionEntry {
+  readonly id: number;
+  readonly connection: SimConnection;
+  readonly subject: string;
+  readonly queue: string | null;
+  readonly handler: (message: BusMessage) => void;
+  active: boolean;
+}
+
+interface PendingRequest {
+  readonly owner: SimConnection;
+  readonly resolve: (data: Uint8Array) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: TimerId;
+}
+
+/** Inbox subjects live outside `kubus.` so no wildcard subscription of the cluster sees replies. */
+const inboxPrefix = '_INBOX.';
+
+export class SimNetwork {
+  private readonly clock: Clock;
+  private readonly random: Prng;
+  private faults: SimFaults;
+  private readonly connections: SimConnection[] = [];
+  private readonly subscriptionEntries: SimSubscriptionEntry[] = [];
+  private readonly groupOf = new Map<string, number>();
+  private readonly blocked = new Set<string>();
+  private readonly down = new Set<string>();
+  private readonly pending = new Map<string, PendingRequest>();
+  private nextSubscriptionId = 1;
+  private nextInbox = 1;
+  private readonly counters: SimNetworkStats = { published: 0, delivered: 0, dropped: 0, duplicated: 0 };
+
+  constructor(options: SimNetworkOptions) {
+    this.clock = options.clock;
+    this.random = options.random;
+    this.faults = noFaults;
+    if (options.faults !== undefined) this.setFaults(options.faults);
+  }
+
+  /** A new connection named `name`; several may share a name (they share its fault rules). */
+  connect(name: string): Bus {
+    assert(name.length > 0, 'SimNetwork.connect: empty connection name');
+    const connection = new SimConnection(this, name);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  setFaults(faults: SimFaults): void {
+    assert(faults.dropRate >= 0 && faults.dropRate <= 1, `dropRate ${faults.dropRate} outside [0, 1]`);
+    assert(faults.duplicateRate >= 0 && faults.duplicateRate <= 1, `duplicateRate ${faults.duplicateRate} outside [0, 1]`);
+    assert(
+      Number.isInteger(faults.delayMs.min) && Number.isInteger(faults.delayMs.max) && faults.delayMs.min >= 0 && faults.delayMs.min <= faults.delayMs.max,
+      `delayMs ${JSON.stringify(faults.delayMs)} must be whole milliseconds with 0 <= min <= max`,
+    );
+    this.faults = { dropRate: faults.dropRate, duplicateRate: faults.duplicateRate, delayMs: { ...faults.delayMs } };
+  }
+
+  /**
+   * Replaces any earlier partition: names in different groups cannot reach each other, either
+   * way. Names in no group (clients, say) still reach everyone.
+   */
+  partition(groups: readonly (readonly string[])[]): void {
+    this.groupOf.clear();
+    groups.forEach((group, index) => {
+      for (const name of group) {
+        assert(!this.groupOf.has(name), `SimNetwork.partition: ${name} is in two groups`);
+        this.groupOf.set(name, index);
+      }
+    });
+  }
+
+  /** Messages from `from` to `to` are lost; the other direction is untouched. */
+  blockOneWay(from: string, to: string): void {
+    this.blocked.add(linkKey(from, to));
+  }
+
+  /** Removes partitions and one-way blocks (not the drop/duplicate/delay faults). */
+  heal(): void {
+    this.groupOf.clear();
+    this.blocked.clear();
+  }
+
+  /** A crash: the name's subscriptions are gone, its pending requests forgotten, messages to it dropped. */
+  disconnect(name: string): void {
+    this.down.add(name);
+    for (const connection of this.connections) {
+      if (connection.name === name) this.forget(connection, null);
+    }
+  }
+
+  /** The name may receive again; subscriptions must be made anew, as after a process restart. */
+  reconnect(name: string): void {
+    this.down.delete(name);
+  }
+
+  canReach(from: string, to: string): boolean {
+    if (from === to) return true;
+    if (this.blocked.has(linkKey(from, to))) return false;
+    const fromGroup = this.groupOf.get(from);
+    const toGroup = this.groupOf.get(to);
+    return fromGroup === undefined || toGroup === undefined || fromGroup === toGroup;
+  }
+
+  isConnected(name: string): boolean {
+    return !this.down.has(name);
+  }
+
+  stats(): Readonly<SimNetworkStats> {
+    return { ...this.counters };
+  }
+
+  // ---- used by SimConnection ----
+
+  /** @internal */
+  addSubscription(connection: SimConnection, subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions): Subscription {
+    assert(isValidSubject(subject, { wildcards: true }), `invalid subscription subject ${JSON.stringify(subject)}`);
+    assert(Number.isInteger(options.pendingMax) && options.pendingMax > 0, `pendingMax must be a positive integer on ${subject}`);
+    const entry: SimSubscriptionEntry = {
+      id: this.nextSubscriptionId++, connection, subject, queue: options.queue ?? null, handler, active: true,
+    };
+    this.subscriptionEntries.push(entry);
+    const entries = this.subscriptionEntries;
+    return {
+      subject,
+      unsubscribe: () => {
+        entry.active = false;
+        const index = entries.indexOf(entry);
+        if (index >= 0) entries.splice(index, 1);
+      },
+      // Deliveries run one at a time on the clock and handlers are synchronous: nothing queues.
+      droppedCount: () => 0,
+    };
+  }
+
+  /** @internal */
+  route(from: SimConnection, subject: string, data: Uint8Array, reply: string | null): void {
+    assert(isValidSubject(subject, { wildcards: false }), `invalid publish subject ${JSON.stringify(subject)}`);
+    this.counters.published++;
+    if (this.down.has(from.name)) {
+      this.counters.dropped++;
+      return;
+    }
+    const pendingRequest = subject.startsWith(inboxPrefix) ? this.pending.get(subject) : undefined;
+    if (pendingRequest !== undefined) {
+      this.transmit(from.name, pendingRequest.owner, () => this.settleReply(subject, data));
+      return;
+    }
+    for (const entry of this.receiversOf(subject)) {
+      this.transmit(from.name, entry.connection, () => {
+        if (!entry.active) return false;
+        entry.handler({ subject, data: data.slice(), reply });
+        return true;
+      });
+    }
+  }
+
+  /** @internal */
+  request(from: SimConnection, subject: string, data: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    assert(options.timeoutMs > 0, `request timeout must be positive on ${subject}`);
+    const inbox = `${inboxPrefix}${this.nextInbox++}`;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        if (this.pending.delete(inbox)) reject(new BusTimeoutError(subject, options.timeoutMs));
+      }, options.timeoutMs);
+      this.pending.set(inbox, { owner: from, resolve, reject, timer });
+      if (this.receiversOf(subject, false).length === 0) {
+        // As NATS does: the requester hears "no responders" after a round trip, not instantly.
+        this.clock.setTimeout(() => this.failPending(inbox, new NoRespondersError(subject)), this.drawDelay());
+        return;
+      }
+      this.route(from, subject, data, inbox);
+    });
+  }
+
+  /** @internal Removes a connection's subscriptions and pending requests; rejects them with `error` if given. */
+  forget(connection: SimConnection, error: Error | null): void {
+    for (let i = this.subscriptionEntries.length - 1; i >= 0; i--) {
+      const entry = this.subscriptionEntries[i] as SimSubscriptionEntry;
+      if (entry.connection === connection) {
+        entry.active = false;
+        this.subscriptionEntries.splice(i, 1);
+      }
+    }
+    for (const [inbox, request] of [...this.pending]) {
+      if (request.owner !== connection) continue;
+      this.pending.delete(inbox);
+      this.clock.clearTimeout(request.timer);
+      if (error !== null) request.reject(error);
+    }
+  }
+
+  /**
+   * Who gets a message on `subject`: every matching plain subscription, and one member per
+   * matching queue group (picked by the Prng when `pick`, else the first, for a mere existence check).
+   */
+  private receiversOf(subject: string, pick = true): SimSubscriptionEntry[] {
+    const receivers: SimSubscriptionEntry[] = [];
+    const groups = new Map<string, SimSubscriptionEntry[]>();
+    for (const entry of this.subscriptionEntries) {
+      if (!entry.active || entry.connection.isClosed() || this.down.has(entry.connection.name)) continue;
+      if (!subjectMatches(entry.subject, subject)) continue;
+      if (entry.queue === null) {
+        receivers.push(entry);
+        continue;
+      }
+      const group = groups.get(entry.queue) ?? [];
+      group.push(entry);
+      groups.set(entry.queue, group);
+    }
+    for (const group of groups.values()) receivers.push(pick ? this.random.pick(group) : group[0] as SimSubscriptionEntry);
+    return receivers;
+  }
+
+  /** Sends one message over the link from `fromName` to `to`, applying the current faults. */
+  private transmit(fromName: string, to: SimConnection, deliver: () => boolean): void {
+    if (!this.canReach(fromName, to.name) || this.random.chance(this.faults.dropRate)) {
+      this.counters.dropped++;
+      return;
+    }
+    const copies = this.random.chance(this.faults.duplicateRate) ? 2 : 1;
+    if (copies === 2) this.counters.duplicated++;
+    for (let copy = 0; copy < copies; copy++) {
+      this.clock.setTimeout(() => {
+        if (to.isClosed() || this.down.has(to.name) || !deliver()) {
+          this.counters.dropped++;
+          return;
+        }
+        this.counters.delivered++;
+      }, this.drawDelay());
+    }
+  }
+
+  private settleReply(inbox: string, data: Uint8Array): boolean {
+    const request = this.pending.get(inbox);
+    if (request === undefined) return false; // timed out already, or a duplicate reply
+    this.pending.delete(inbox);
+    this.clock.clearTimeout(request.timer);
+    request.resolve(data.slice());
+    return true;
+  }
+
+  private failPending(inbox: string, error: Error): void {
+    const request = this.pending.get(inbox);
+    if (request === undefined) return;
+    this.pending.delete(inbox);
+    this.clock.clearTimeout(request.timer);
+    request.reject(error);
+  }
+
+  private drawDelay(): number {
+    return this.random.between(this.faults.delayMs.min, this.faults.delayMs.max);
+  }
+}
+
+/** One connection to the simulated network: the `Bus` a member or client is given. */
+class SimConnection implements Bus {
+  private closed = false;
+
+  constructor(private readonly network: SimNetwork, readonly name: string) {}
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    if (this.closed) throw new BusClosedError(`connection ${this.name} is closed`);
+    this.network.route(this, subject, data.slice(), null);
+  }
+
+  subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions): Subscription {
+    if (this.closed) throw new BusClosedError(`connection ${this.name} is closed`);
+    return this.network.addSubscription(this, subject, handler, options);
+  }
+
+  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new BusClosedError(`connection ${this.name} is closed`));
+    return this.network.request(this, subject, data.slice(), options);
+  }
+
+  respond(message: BusMessage, data: Uint8Array): void {
+    if (message.reply === null || this.closed) return;
+    this.network.route(this, message.reply, data.slice(), null);
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.network.forget(this, new BusClosedError(`connection ${this.name} closed`));
+    }
+    return Promise.resolve();
+  }
+}
+
+function linkKey(from: string, to: string): string {
+  return `${from}\u0000${to}`;
+}

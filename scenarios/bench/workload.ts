@@ -1,0 +1,104 @@
+/**
+ * The benchmark's workload, the same for every system: puts of 256-byte values over 10,000 keys
+ * at a given concurrency, linearizable reads, and leader failover. A `BenchTarget` adapts a system.
+ */
+export interface BenchTarget {
+  readonly name: string;
+  put(key: string, value: Uint8Array): Promise<void>;
+  /** A linearizable read. */
+  get(key: string): Promise<void>;
+  /** Kills the current leader with SIGKILL; resolves when it is dead. */
+  killLeader(): Promise<void>;
+  /** Restarts what killLeader killed and waits until it is back in the cluster. */
+  restartKilled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Row {
+  readonly system: string;
+  readonly test: string;
+  readonly clients: number;
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly errors: number;
+}
+
+export const benchLimits = {
+  keys: 10_000,
+  valueBytes: 256,
+  /** Each throughput row runs this long: long enough for a stable rate on a 2-core machine. */
+  rowMs: 5_000,
+  failoverRounds: 5,
+  /** A failover that takes longer than this is reported as a failure, not waited on forever. */
+  failoverTimeoutMs: 30_000,
+} as const;
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] as number;
+}
+
+export async function throughputRow(target: BenchTarget, test: 'put' | 'get', clients: number, progress: (line: string) => void): Promise<Row> {
+  const value = new Uint8Array(benchLimits.valueBytes).fill(97);
+  const latencies: number[] = [];
+  let errors = 0;
+  let seq = 0;
+  const started = performance.now();
+  const until = started + benchLimits.rowMs;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < until) {
+      const key = `bench/${(seq++ * 7919) % benchLimits.keys}`;
+      const t0 = performance.now();
+      try {
+        if (test === 'put') await target.put(key, value);
+        else await target.get(key);
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  const elapsedS = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const row: Row = {
+    system: target.name, test, clients,
+    opsPerSecond: Math.round(latencies.length / elapsedS),
+    p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), p999Ms: round(percentile(latencies, 99.9)),
+    errors,
+  };
+  progress(`${target.name} ${test} x${clients}: ${row.opsPerSecond} ops/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, p99.9 ${row.p999Ms} ms, errors ${errors}`);
+  return row;
+}
+
+/** Median time from kill -9 of the leader to the first successful write. */
+export async function failoverRow(target: BenchTarget, progress: (line: string) => void): Promise<{ system: string; medianMs: number; roundsMs: number[] }> {
+  const rounds: number[] = [];
+  const value = new Uint8Array(benchLimits.valueBytes).fill(98);
+  for (let round = 0; round < benchLimits.failoverRounds; round++) {
+    await target.put('bench/failover', value);
+    await target.killLeader();
+    const killed = performance.now();
+    for (;;) {
+      if (performance.now() - killed > benchLimits.failoverTimeoutMs) throw new Error(`${target.name}: no successful write within ${benchLimits.failoverTimeoutMs} ms of killing the leader`);
+      try {
+        await target.put('bench/failover', value);
+        break;
+      } catch {
+        // Keep trying: the clock runs until the first success.
+      }
+    }
+    rounds.push(Math.round(performance.now() - killed));
+    progress(`${target.name} failover round ${round + 1}: ${rounds[rounds.length - 1]} ms`);
+    await target.restartKilled();
+  }
+  const sorted = [...rounds].sort((a, b) => a - b);
+  return { system: target.name, medianMs: percentile(sorted, 50), roundsMs: rounds };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

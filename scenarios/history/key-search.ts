@@ -1,0 +1,264 @@
+/**
+ * Decides whether one key's history is linearizable: the Wing & Gong search with Lowe's
+ * memoization, as in Porcupine and Knossos.
+ *
+ * Invokes and completions form one doubly linked list in real-time order. The search walks it:
+ * at an invoke it tries to linearize that operation now (the model must accept its outcome);
+ * on success it lifts the operation's two entries out of the list and restarts from the head; at
+ * a completion whose operation is still in the list it has found an operation that had to take
+ * effect before that point and could not, so it undoes the last choice (unlift) and tries the
+ * next candidate. Lowe's cache of (set of linearized operations, model state) prunes every
+ * configuration already explored.
+ *
+ * Unknown and pending operations complete at +infinity: they may be placed anywhere after their
+ * invoke. The search succeeds as soon as every definite (ok) operation is placed; the unknown
+ * ones left over are the ones that never took effect.
+ *
+ * Decision: the set of linearized operations is a bitset with an incrementally maintained
+ * Zobrist hash, so the cache lookup costs one Map probe plus a bitset comparison on a hash hit,
+ * and states are interned integers (register-model.ts).
+ */
+import { assert } from '../../bus/assert.js';
+import { budgetCheckEveryIterations } from './limits.js';
+import type { RecordedOperation } from './operation.js';
+import { absentState, applyStep, compileStep, impossible, ValueTable, type StateId, type Step } from './register-model.js';
+
+export type KeySearchResult =
+  | { readonly result: 'ok' }
+  | { readonly result: 'timeout' }
+  | {
+      readonly result: 'violation';
+      /** The longest linearizable prefix found, in linearization order. */
+      readonly prefix: readonly RecordedOperation[];
+      /** The definite operation that had to be placed after the prefix and could not be. */
+      readonly stuck: RecordedOperation;
+      readonly values: ValueTable;
+    };
+
+interface Candidate {
+  readonly recorded: RecordedOperation;
+  readonly step: Step;
+  readonly definite: boolean;
+}
+
+/** `operations` are one key's; failed ones are ignored. `deadline()` is polled during the search. */
+export function searchKey(operations: readonly RecordedOperation[], deadline: () => boolean): KeySearchResult {
+  const values = new ValueTable();
+  const candidates: Candidate[] = [];
+  for (const recorded of operations) {
+    if (recorded.status === 'fail') continue;
+    const step = compileStep(recorded, values);
+    if (step !== null) candidates.push({ recorded, step, definite: recorded.status === 'ok' });
+  }
+  const list = buildList(candidates);
+  return new Search(candidates, list, values, deadline).run();
+}
+
+/**
+ * Node 0 is the head sentinel; nodes 1..2n are invokes and completions in real-time order.
+ * Completions of operations without a definite outcome sort last (+infinity).
+ */
+interface EntryList {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** The candidate of each node. */
+  readonly candidate: Int32Array;
+  /** For an invoke node: its completion node; for a completion node: -1. */
+  readonly completion: Int32Array;
+}
+
+function buildList(candidates: readonly Candidate[]): EntryList {
+  const events: { order: number; candidate: number; invoke: boolean }[] = [];
+  candidates.forEach((candidate, index) => {
+    const { recorded } = candidate;
+    events.push({ order: recorded.invokeOrder, candidate: index, invoke: true });
+    const completeOrder = candidate.definite ? recorded.completeOrder : null;
+    assert(!candidate.definite || completeOrder !== null, () => `ok operation #${recorded.id} has no completion order`);
+    events.push({ order: completeOrder ?? Infinity, candidate: index, invoke: false });
+  });
+  // Ties happen only between +infinity completions; break them by candidate for determinism.
+  events.sort((a, b) => a.order - b.order || a.candidate - b.candidate);
+  const size = events.length + 1;
+  const list: EntryList = {
+    next: new Int32Array(size), prev: new Int32Array(size),
+    candidate: new Int32Array(size).fill(-1), completion: new Int32Array(size).fill(-1),
+  };
+  const invokeNode = new Int32Array(candidates.length);
+  events.forEach((event, index) => {
+    const node = index + 1;
+    list.prev[node] = node - 1;
+    list.next[node - 1] = node;
+    list.candidate[node] = event.candidate;
+    if (event.invoke) invokeNode[event.candidate] = node;
+    else list.completion[invokeNode[event.candidate] ?? 0] = node;
+  });
+  list.next[size - 1] = -1;
+  return list;
+}
+
+interface CacheEntry {
+  readonly linearized: Uint32Array;
+  readonly state: StateId;
+}
+
+class Search {
+  private readonly linearized: Uint32Array;
+  private readonly zobrist: Int32Array;
+  private hash = 0;
+  private state: StateId = absentState;
+  private readonly cache = new Map<number, CacheEntry[]>();
+  /** Invoke nodes of the linearized operations, in order, with the state before each. */
+  private readonly stackNodes: Int32Array;
+  private readonly stackStates: Int32Array;
+  private depth = 0;
+  private definiteLeft: number;
+  private best: { prefix: readonly RecordedOperation[]; stuck: RecordedOperation } | null = null;
+
+  constructor(
+    private readonly candidates: readonly Candidate[],
+    private readonly list: EntryList,
+    private readonly values: ValueTable,
+    private readonly deadline: () => boolean,
+  ) {
+    this.linearized = new Uint32Array(Math.ceil(candidates.length / 32));
+    this.zobrist = zobristTable(candidates.length);
+    this.stackNodes = new Int32Array(candidates.length);
+    this.stackStates = new Int32Array(candidates.length);
+    this.definiteLeft = candidates.filter((candidate) => candidate.definite).length;
+  }
+
+  run(): KeySearchResult {
+    const { next, completion } = this.list;
+    let node = next[0] ?? -1;
+    let iterations = 0;
+    while (this.definiteLeft > 0) {
+      if (++iterations % budgetCheckEveryIterations === 0 && this.deadline()) return { result: 'timeout' };
+      // Every definite completion precedes the +infinity ones, so the walk meets one first.
+      assert(node > 0, 'linearizability search ran off the end of its list with definite operations left');
+      const candidateIndex = this.list.candidate[node] ?? -1;
+      if ((completion[node] ?? -1) >= 0) {
+        node = this.tryLinearize(node, candidateIndex) ? (next[0] ?? -1) : (next[node] ?? -1);
+        continue;
+      }
+      // A completion: its operation had to be placed by now. Undo the last choice.
+      if (this.best === null || this.depth > this.best.prefix.length) this.recordBest(candidateIndex);
+      if (this.depth === 0) return this.violation();
+      node = this.backtrack();
+    }
+    return { result: 'ok' };
+  }
+
+  private tryLinearize(node: number, candidateIndex: number): boolean {
+    const candidate = this.candidates[candidateIndex];
+    assert(candidate !== undefined, 'list node without a candidate');
+    const nextState = applyStep(candidate.step, this.state);
+    if (nextState === impossible) return false;
+    this.toggle(candidateIndex);
+    if (!this.remember(nextState)) {
+      this.toggle(candidateIndex);
+      return false;
+    }
+    this.stackNodes[this.depth] = node;
+    this.stackStates[this.depth] = this.state;
+    this.depth++;
+    this.state = nextState;
+    if (candidate.definite) this.definiteLeft--;
+    this.lift(node);
+    return true;
+  }
+
+  /** Returns the node to continue from: the one after the undone invoke. */
+  private backtrack(): number {
+    this.depth--;
+    const node = this.stackNodes[this.depth] ?? 0;
+    const candidateIndex = this.list.candidate[node] ?? -1;
+    this.state = this.stackStates[this.depth] ?? absentState;
+    this.toggle(candidateIndex);
+    if (this.candidates[candidateIndex]?.definite === true) this.definiteLeft++;
+    this.unlift(node);
+    return this.list.next[node] ?? -1;
+  }
+
+  private toggle(candidateIndex: number): void {
+    const word = candidateIndex >>> 5;
+    this.linearized[word] = (this.linearized[word] ?? 0) ^ (1 << (candidateIndex & 31));
+    this.hash ^= this.zobrist[candidateIndex] ?? 0;
+  }
+
+  /** Adds the current (linearized, state) to the cache; false when it was already there. */
+  private remember(state: StateId): boolean {
+    const key = (this.hash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
+    const bucket = this.cache.get(key);
+    if (bucket === undefined) {
+      this.cache.set(key, [{ linearized: this.linearized.slice(), state }]);
+      return true;
+    }
+    for (const entry of bucket) {
+      if (entry.state === state && sameBits(entry.linearized, this.linearized)) return false;
+    }
+    bucket.push({ linearized: this.linearized.slice(), state });
+    return true;
+  }
+
+  /** Removes an invoke node and its completion from the list (dancing links). */
+  private lift(node: number): void {
+    this.unlink(node);
+    this.unlink(this.list.completion[node] ?? 0);
+  }
+
+  /** Puts back what `lift` removed; valid because lifts are undone in reverse order. */
+  private unlift(node: number): void {
+    this.relink(this.list.completion[node] ?? 0);
+    this.relink(node);
+  }
+
+  private unlink(node: number): void {
+    const { next, prev } = this.list;
+    const before = prev[node] ?? 0;
+    const after = next[node] ?? -1;
+    next[before] = after;
+    if (after >= 0) prev[after] = before;
+  }
+
+  private relink(node: number): void {
+    const { next, prev } = this.list;
+    const after = next[node] ?? -1;
+    next[prev[node] ?? 0] = node;
+    if (after >= 0) prev[after] = node;
+  }
+
+  private recordBest(stuckIndex: number): void {
+    const prefix: RecordedOperation[] = [];
+    for (let i = 0; i < this.depth; i++) {
+      const candidate = this.candidates[this.list.candidate[this.stackNodes[i] ?? 0] ?? -1];
+      if (candidate !== undefined) prefix.push(candidate.recorded);
+    }
+    const stuck = this.candidates[stuckIndex];
+    assert(stuck !== undefined, 'stuck completion without a candidate');
+    this.best = { prefix, stuck: stuck.recorded };
+  }
+
+  private violation(): KeySearchResult {
+    assert(this.best !== null, 'violation without a recorded best prefix');
+    return { result: 'violation', prefix: this.best.prefix, stuck: this.best.stuck, values: this.values };
+  }
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Fixed pseudo-random 32-bit values per operation (splitmix32 of the index): same run, same hashes. */
+function zobristTable(count: number): Int32Array {
+  const table = new Int32Array(count);
+  let state = 0x5eed;
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x9e3779b9) | 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    table[i] = z ^ (z >>> 16);
+  }
+  return table;
+}

@@ -1,0 +1,14 @@
+/** The cluster store's public surface: what members, clients, the CLI and the simulation use. */
+export * from './errors.js';
+export { tableNames, type Backend, type KvTable, type Bytes, type TableName, type RangeOptions } from './backend.js';
+export { MemoryBackend } from './memory-backend.js';
+export { LmdbBackend, StorageFullError } from './lmdb-backend.js';
+export { RaftLogStore } from './raft-log-store.js';
+export { RaftDriver, type DriverListener, type RaftDriverOptions } from './raft-driver.js';
+export { defaultRaftTiming, driverLimits, type RaftTiming } from './driver-limits.js';
+export { storeMemberMachine, type MemberInput, type MemberEmitted } from './member-machine.js';
+export { StoreClient, storeClientLimits, type StoreClientOptions, type WriteOptions, type CallOptions } from './store-client.js';
+export { StoreWatch, type WatchOptions } from './store-watch.js';
+export type * from './protocol.js';
+export type * from './raft/types.js';
+export type * from './mvcc/types.js';
