@@ -12,6 +12,7 @@ import type { Bus, BusMessage, RequestOptions, SubscribeOptions, Subscription } 
 import { BoundedQueue } from './bounded-queue.js';
 import { assert } from './assert.js';
 import { BusClosedError, BusTimeoutError, KubusError, NoRespondersError, type ErrorFields } from './errors.js';
+import type { Logger } from './logger.js';
 
 export const natsBusLimits = {
   /** Messages one subscription hands to its handler before yielding to the event loop. */
@@ -34,6 +35,8 @@ export interface NatsBusOptions {
    * rethrown outside the bus, so an assertion failure still stops the process (fail-stop).
    */
   readonly onHandlerError?: (error: unknown, subject: string) => void;
+  /** Told about disconnects, reconnects and server errors, so an operator sees a flapping link. */
+  readonly logger?: Logger;
 }
 
 export class BusConnectError extends KubusError {
@@ -77,16 +80,36 @@ export class NatsBus implements Bus {
       ...(options.pass !== undefined ? { pass: options.pass } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
     };
+    let connection: NatsConnection;
     try {
-      return new NatsBus(await connect(connectionOptions), options.name, options);
+      connection = await connect(connectionOptions);
     } catch (error) {
       throw new BusConnectError(options.servers, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    const bus = new NatsBus(connection, options.name, options);
+    if (options.logger !== undefined) void bus.reportStatus(options.logger);
+    return bus;
+  }
+
+  /** Logs connection status changes until the connection closes; pings and the like are left out. */
+  private async reportStatus(logger: Logger): Promise<void> {
+    const log = logger.child({ bus: this.name });
+    for await (const status of this.connection.status()) {
+      const fields = { type: status.type, data: typeof status.data === 'object' ? JSON.stringify(status.data) : status.data };
+      if (status.type === 'disconnect' || status.type === 'error') log.warn('nats connection status', fields);
+      else if (status.type === 'reconnect' || status.type === 'ldm') log.info('nats connection status', fields);
     }
   }
 
   /** The largest message the server accepts, as it announced on connect. */
   maxPayloadBytes(): number {
     return this.connection.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** Resolves once the server has processed everything sent so far (subscriptions included). */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.connection.flush();
   }
 
   publish(subject: string, data: Uint8Array): void {

@@ -28,7 +28,8 @@ export class StorageFullError extends KubusError {
   constructor(readonly usedBytes: number, readonly mapSizeBytes: number, options?: { cause?: unknown }) {
     super(
       `the store's LMDB map is full: ${usedBytes} bytes used of ${mapSizeBytes} allowed; ` +
-        'compact the store, or restart the member with a larger --map-size-mb',
+        'writes are refused until the member is restarted with a larger --map-size-mb ' +
+        '(LMDB files never shrink, so compaction alone cannot bring it back under)',
       options,
     );
   }

@@ -72,7 +72,7 @@ function keyIndex(key: Bytes): number {
   return Number(new DataView(key.buffer, key.byteOffset, 8).getBigUint64(0));
 }
 
-export function sealRecord(payload: Uint8Array): Bytes {
+function sealRecord(payload: Uint8Array): Bytes {
   const record = new Uint8Array(headerBytes + payload.length);
   record[0] = recordFormatVersion;
   new DataView(record.buffer).setUint32(1, crc32c(payload));

@@ -153,7 +153,7 @@ export class StoreClient {
     const clock = this.options.clock;
     const deadline = clock.now() + (options.timeoutMs ?? this.options.callTimeoutMs ?? storeClientLimits.callTimeoutMs);
     let lastError: Error = new NoQuorumError(0, this.members.length);
-    let backoffMs = storeClientLimits.backoffBaseMs;
+    let backoffMs: number = storeClientLimits.backoffBaseMs;
     for (let attemptNumber = 0; attemptNumber < storeClientLimits.attemptsMax; attemptNumber++) {
       const remaining = deadline - clock.now();
       if (remaining <= 0) break;

@@ -162,12 +162,12 @@ export class LocalCluster {
     this.nats = null;
   }
 
-  private spawnMember(id: string, peers: readonly string[], join = false): void {
+  private spawnMember(id: string, peers: readonly string[], joining = false): void {
     const argv = [
       '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
       '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster,
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
-      '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(join ? ['--join'] : []),
+      '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(joining ? ['--join'] : []),
     ];
     const log = createWriteStream(join(this.options.dir, 'logs', `${id}.log`), { flags: 'a' });
     const member: MemberProcess = { id, argv, child: null, log, paused: false };

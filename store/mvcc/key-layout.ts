@@ -196,3 +196,8 @@ export function checkStorableKey(key: unknown, keyBytesMax: number): void {
   if (bytes.length > keyBytesMax) throw new InvalidRequestError(`key of ${bytes.length} bytes exceeds the limit of ${keyBytesMax}`);
   if (keyString(bytes) !== key) throw new InvalidRequestError('a key must be well-formed UTF-16 (no lone surrogates)');
 }
+
+/** Whether a key lies in a range, by etcd's range semantics (for filtering live events). */
+export function rangeContains(range: KeyRange, key: string): boolean {
+  return inByteRange(keyBytes(key), byteRange(range));
+}

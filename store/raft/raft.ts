@@ -170,7 +170,7 @@ export class Raft {
   recentlyHeard(): Set<MemberId> {
     const heard = new Set<MemberId>([this.id]);
     for (const [member, tick] of this.lastHeard) {
-      if (this.ticksTotal - tick <= this.config.electionTicks) heard.add(member);
+      if (this.ticksTotal - tick < this.config.electionTicks) heard.add(member);
     }
     return heard;
   }

@@ -77,7 +77,7 @@ describe.runIf(runs)('store failover (real processes)', () => {
         expect(Date.now() - started).toBeLessThanOrEqual(2 * electionTimeoutMs + 500);
       }
       try {
-        await client.callMember(live, { type: 'range', request: { range: { key: 'stop/before' } }, consistency: 'linearizable' }, 10_000);
+        await client.callMember(live, { type: 'range', request: { key: 'stop/before' }, consistency: 'linearizable' }, 10_000);
         acknowledged++;
       } catch (error) {
         expect(error instanceof NoQuorumError).toBe(true);
@@ -89,14 +89,14 @@ describe.runIf(runs)('store failover (real processes)', () => {
     const refusal = await client.callMember(live, { type: 'write', command: { type: 'put', request: { key: 'stop/late', value: encoder.encode('x') } }, requestId: null }, 10_000).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(NoQuorumError);
     expect((refusal as NoQuorumError).total).toBe(3);
-    const stale = await client.range({ range: { key: 'stop/before' } }, { consistency: 'serializable', member: live });
+    const stale = await client.range({ key: 'stop/before' }, { consistency: 'serializable', member: live });
     expect(new TextDecoder().decode(stale.result.kvs[0]?.value)).toBe('v0');
     expect(stale.staleness).not.toBeNull();
     for (const id of stopped) c.resume(id);
     await waitUntil('a write after SIGCONT', async () => (await client.put({ key: 'stop/after', value: encoder.encode('v1') }, { requestId: 'stop-after', timeoutMs: 3_000 }), true), { timeoutMs: 20_000 });
     const after = await client.get('stop/after');
     expect(new TextDecoder().decode(after?.value)).toBe('v1');
-    const during = await client.range({ range: { key: 'stop/during/', prefix: true } });
+    const during = await client.range({ key: 'stop/during/', prefix: true });
     // Writes refused with NoQuorum never apply; OutcomeUnknown ones may. Count them.
     expect(during.result.kvs.length).toBeLessThanOrEqual(outcomes.filter((o) => o === 'OutcomeUnknownError').length);
   });

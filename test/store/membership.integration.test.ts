@@ -44,10 +44,10 @@ describe.runIf(runs)('store snapshots and membership (real processes)', () => {
       return status.appliedIndex >= leaderStatus.commitIndex ? status : null;
     }, { timeoutMs: 30_000 });
     expect(caughtUp.snapshotIndex).toBeGreaterThan(1);
-    const local = await client.range({ range: { key: 'snap/big/', prefix: true } }, { consistency: 'serializable', member: follower });
+    const local = await client.range({ key: 'snap/big/', prefix: true }, { consistency: 'serializable', member: follower });
     expect(local.result.kvs.length).toBe(40);
     expect(local.result.kvs.every((kv) => kv.value.length === big.length)).toBe(true);
-    const small = await client.range({ range: { key: 'snap/small/', prefix: true } }, { consistency: 'serializable', member: follower });
+    const small = await client.range({ key: 'snap/small/', prefix: true }, { consistency: 'serializable', member: follower });
     expect(small.result.kvs.length).toBe(120);
   });
 

@@ -56,7 +56,7 @@ export class WriteLoad {
 
 /** Every acknowledged key must be readable with its value; returns the missing or wrong keys. */
 export async function findLost(client: StoreClient, prefix: string, acknowledged: ReadonlyMap<string, string>): Promise<{ lost: string[]; versionsAboveOne: string[] }> {
-  const response = await client.range({ range: { key: `${prefix}/`, prefix: true } }, { timeoutMs: 20_000 });
+  const response = await client.range({ key: `${prefix}/`, prefix: true }, { timeoutMs: 20_000 });
   const stored = new Map(response.result.kvs.map((kv) => [keyText(kv.key), kv]));
   const lost: string[] = [];
   for (const [key, value] of acknowledged) {
