@@ -317,6 +317,8 @@ export class RaftDriver {
       this.options.send(ready.messages);
       this.afterApply(ready, applied);
       this.node.advance();
+      // After advance: only then does the core's applied index include this Ready's entries.
+      this.serveReads();
     }
     this.maybeSnapshot();
   }
@@ -389,7 +391,6 @@ export class RaftDriver {
       const pending = this.pendingReads.get(readState.context);
       if (pending !== undefined) pending.index = readState.index;
     }
-    this.serveReads();
   }
 
   private answerWrite(entry: Entry, outcome: RememberedOutcome | null): void {

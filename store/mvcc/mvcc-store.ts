@@ -33,6 +33,7 @@ import { KeyReader } from './key-reader.js';
 import { LeaseTable } from './lease-table.js';
 import { RevisionWriter } from './revision-writer.js';
 import { hashTable, restoreTable, snapshotTable } from './table-snapshot.js';
+import { checkMvccInvariants } from './invariants.js';
 import type {
   DeleteRequest, DeleteResult, KeyRange, LeaseCheckpoint, LeaseInfo, PutRequest, PutResult, RangeRequest, RangeResult, TxnOp,
   TxnRequest, TxnResponse, WatchEvent, WriteCommand, WriteResult,
@@ -116,6 +117,11 @@ export class MvccStore {
   /** Hex digest of the whole state: equal on members that applied the same commands. */
   hash(): string {
     return hashTable(this.table);
+  }
+
+  /** Full-scan structural check (tests, simulation); throws AssertionError on an impossible state. */
+  checkInvariants(): void {
+    checkMvccInvariants(this.table);
   }
 
   // ---- commands -----------------------------------------------------------------------------

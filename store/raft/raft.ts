@@ -60,6 +60,8 @@ export class Raft {
   /** Data bytes the leader appended in this term and not yet committed. */
   uncommittedBytes = 0;
   readonly readOnly = new ReadOnly(raftLimits.readIndexPendingMax);
+  /** A timeoutNow arrived while a committed conf change was unapplied. */
+  campaignAfterApply = false;
   messages: Message[] = [];
   readStates: ReadState[] = [];
 
@@ -98,6 +100,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.config.electionTicks + this.config.random.int(this.config.electionTicks);
     this.votes.clear();
+    this.campaignAfterApply = false;
     this.leadTransferee = null;
     this.pendingConfIndex = 0;
     this.uncommittedBytes = 0;
@@ -298,7 +301,10 @@ export class Raft {
         this.handleSnapshot(m);
         return;
       case 'timeoutNow':
-        this.hup(true);
+        // A removed leader's hand-over arrives with its own removal still unapplied: campaign
+        // as soon as it is applied rather than waiting for an election timeout.
+        if (this.log.hasUnappliedConfChange()) this.campaignAfterApply = true;
+        else this.hup(true);
         return;
       case 'readIndex':
         this.send({ type: 'readIndexResponse', to: m.from, context: m.context, index: 0, reject: true });
@@ -372,6 +378,14 @@ export class Raft {
 
   /** Called as committed entries are applied: conf changes take effect now (see conf.ts). */
   applyEntries(entries: readonly Entry[]): void {
+    this.applyConfEntries(entries);
+    if (this.campaignAfterApply && !this.log.hasUnappliedConfChange()) {
+      this.campaignAfterApply = false;
+      this.hup(true);
+    }
+  }
+
+  private applyConfEntries(entries: readonly Entry[]): void {
     for (const entry of entries) {
       if (entry.type !== 'confChange') continue;
       this.conf = applyConfChange(this.conf, decodeConfChange(entry.data));
@@ -385,8 +399,9 @@ export class Raft {
         this.becomeFollower(this.term, null);
         return;
       }
-      // A smaller quorum may already hold more entries.
-      if (maybeCommit(this)) bcastAppend(this);
+      // New members start probing now; a smaller quorum may already hold more entries.
+      maybeCommit(this);
+      bcastAppend(this);
     }
   }
 }

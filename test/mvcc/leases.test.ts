@@ -44,6 +44,17 @@ describe('MvccStore leases', () => {
     expect(store.range({ key: 'a' }).kvs[0]?.lease).toBe(0);
   });
 
+  it('lease ids up to 2^53 survive storage (the scheduler picks ids up to 2^47)', () => {
+    const { store, apply, put } = storeOn();
+    const id = 2 ** 47 + 5;
+    apply({ type: 'leaseGrant', id, ttlMs: 3_000 });
+    put('big', '1', { lease: id });
+    expect(store.range({ key: 'big' }).kvs[0]?.lease).toBe(id);
+    expect(store.leases({ withKeys: true })).toEqual([{ id, ttlMs: 3_000, remainingMs: 3_000, keys: ['big'] }]);
+    expect(apply({ type: 'leaseRevoke', id })).toMatchObject({ deleted: 1 });
+    store.checkInvariants();
+  });
+
   it('ignoreLease keeps the current lease and needs an existing key', () => {
     const { store, apply, put, applyKeepingRefusals } = storeOn();
     apply({ type: 'leaseGrant', id: 3, ttlMs: 3_000 });
