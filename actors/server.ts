@@ -57,6 +57,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       random: new Prng(randomInt(2 ** 31)),
       timing: config.timing,
       snapshotEveryEntries: config.snapshotEveryEntries,
+      // After the I/O callbacks of this loop turn: every request that arrived together shares a Ready.
+      defer: (fn) => void setImmediate(fn),
       openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes }),
     },
   });

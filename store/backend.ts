@@ -26,6 +26,10 @@ export interface RangeOptions {
   readonly limit?: number;
 }
 
+export interface TransactionOptions {
+  readonly durable?: boolean;
+}
+
 /** Keys order bytewise (unsigned), like LMDB's default comparator. */
 export interface KvTable {
   get(key: Bytes): Bytes | undefined;
@@ -39,9 +43,12 @@ export interface KvTable {
 export interface Backend {
   table(name: TableName): KvTable;
   /**
-   * Runs `fn` as one atomic transaction that is durable (fsynced) when this returns. Reads inside
-   * see the transaction's own writes. If `fn` throws, nothing it wrote is kept.
+   * Runs `fn` as one atomic transaction; reads inside see its own writes; if `fn` throws, nothing
+   * it wrote is kept. Durable by default: it is on disk when this returns. With
+   * `{ durable: false }` it is atomic and visible at once but may be lost in a machine crash until
+   * the next durable transaction (which makes everything before it durable too): for work that can
+   * be redone from durable data, such as applying entries already durable in the Raft log.
    */
-  writeSync<T>(fn: () => T): T;
+  writeSync<T>(fn: () => T, options?: TransactionOptions): T;
   close(): void;
 }

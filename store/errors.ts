@@ -71,7 +71,7 @@ export class CompactedError extends KubusError {
   override readonly name = 'CompactedError';
   readonly code = 'compacted';
   constructor(readonly requestedRevision: number, readonly compactRevision: number) {
-    super(`revision ${requestedRevision} has been compacted; the oldest available is ${compactRevision + 1}`);
+    super(`revision ${requestedRevision} has been compacted (history is kept from revision ${compactRevision}); read at ${compactRevision} or later, watch from ${compactRevision + 1} or later`);
   }
   override fields(): ErrorFields {
     return { requestedRevision: this.requestedRevision, compactRevision: this.compactRevision };

@@ -8,7 +8,7 @@
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
 import { LeaseKeeper } from './mvcc/index.js';
-import { NotLeaderError, NoQuorumError } from './errors.js';
+import { LeaseNotFoundError, NotLeaderError, NoQuorumError } from './errors.js';
 import type { RaftDriver } from './raft-driver.js';
 import type { WriteResult } from './mvcc/types.js';
 
@@ -56,6 +56,11 @@ export class LeaseScheduler {
       const { reachable, total } = this.driver.reachable();
       throw new NoQuorumError(reachable, total);
     }
+    // A lease revoked by a client is gone from the state machine; the keeper learns it here.
+    if (this.driver.mvcc.lease(id) === null) {
+      this.keeper.forget(id);
+      throw new LeaseNotFoundError(id);
+    }
     return { id, remainingMs: this.keeper.renew(id, this.clock.now()) };
   }
 
@@ -68,7 +73,12 @@ export class LeaseScheduler {
       if (this.revoking.has(id)) continue;
       this.revoking.add(id);
       proposed++;
-      this.driver.write({ type: 'leaseRevoke', id }, null).catch(() => undefined).finally(() => this.revoking.delete(id));
+      this.driver
+        .write({ type: 'leaseRevoke', id }, null)
+        .then(() => this.keeper.forget(id), (error: unknown) => {
+          if (error instanceof LeaseNotFoundError) this.keeper.forget(id);
+        })
+        .finally(() => this.revoking.delete(id));
     }
     if (now >= this.nextCheckpointMs) {
       this.nextCheckpointMs = now + leaseLimits.checkpointEveryMs;

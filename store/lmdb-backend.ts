@@ -16,10 +16,12 @@
  * by the driver's append and request limits. A real MDB_MAP_FULL or ENOSPC from the disk is
  * reported as the same `StorageFullError`.
  */
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, TransactionFlags, type Database, type RootDatabase } from 'lmdb';
+
+const noFlushFlags = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
 import { assert } from '../bus/assert.js';
 import { KubusError, type ErrorFields } from '../bus/errors.js';
-import { tableNames, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
+import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
 
 /** The store ran out of its configured space; writes are refused until the operator raises it. */
 export class StorageFullError extends KubusError {
@@ -130,7 +132,7 @@ export class LmdbBackend implements Backend {
     return this.tables.get(name) as LmdbTable;
   }
 
-  writeSync<T>(fn: () => T): T {
+  writeSync<T>(fn: () => T, options: TransactionOptions = {}): T {
     assert(!this.closed, 'LmdbBackend used after close');
     // Nested calls join the outer transaction, as in MemoryBackend.
     if (this.depth > 0) return fn();
@@ -138,7 +140,8 @@ export class LmdbBackend implements Backend {
     if (usedBytes >= this.mapSizeBytes) throw new StorageFullError(usedBytes, this.mapSizeBytes);
     this.depth++;
     try {
-      return this.root.transactionSync(fn);
+      // Without durability: committed and visible now, flushed by LMDB later or by the next durable commit.
+      return options.durable === false ? this.root.transactionSync(fn, noFlushFlags) : this.root.transactionSync(fn);
     } catch (error) {
       if (isStorageFull(error)) throw new StorageFullError(this.usedBytes(), this.mapSizeBytes, { cause: error });
       throw error;

@@ -31,6 +31,8 @@ export interface MemberInput {
   /** Opens (or creates) this member's disk; may throw CorruptedDataError. */
   readonly openBackend: () => Backend;
   readonly snapshotEveryEntries?: number;
+  /** How the driver defers its Ready loop (see RaftDriverOptions.defer); a zero-delay timer by default. */
+  readonly defer?: (fn: () => void) => void;
 }
 
 export interface MemberContext {
@@ -69,6 +71,7 @@ export const storeMemberMachine = setup({
           timing: input.timing,
           snapshotEveryEntries: input.snapshotEveryEntries ?? driverLimits.snapshotEveryEntries,
           send: (messages) => transportHolder.transport?.send(messages),
+          defer: input.defer ?? ((fn) => void input.clock.setTimeout(fn, 0)),
         });
         transportHolder.transport = new RaftTransport({
           bus: input.bus,

@@ -5,7 +5,7 @@
  * everything committed survives, nothing else existed.
  */
 import { assert } from '../bus/assert.js';
-import { tableNames, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
+import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
 
 function compareBytes(a: Bytes, b: Bytes): number {
   const length = Math.min(a.length, b.length);
@@ -73,6 +73,8 @@ export class MemoryBackend implements Backend {
   private readonly tables = new Map<TableName, MemoryTable>();
   private depth = 0;
   private closed = false;
+  /** The tables as of the last durable commit, while non-durable commits came after it; else null. */
+  private durable: Map<TableName, KeyValue[]> | null = null;
 
   constructor() {
     for (const name of tableNames) this.tables.set(name, new MemoryTable(() => this.depth > 0));
@@ -83,13 +85,16 @@ export class MemoryBackend implements Backend {
     return this.tables.get(name) as MemoryTable;
   }
 
-  writeSync<T>(fn: () => T): T {
+  writeSync<T>(fn: () => T, options: TransactionOptions = {}): T {
     assert(!this.closed, 'MemoryBackend used after close');
     if (this.depth > 0) return fn();
     const saved = new Map([...this.tables].map(([name, table]) => [name, table.entries.slice()] as const));
     this.depth++;
     try {
-      return fn();
+      const result = fn();
+      if (options.durable !== false) this.durable = null;
+      else if (this.durable === null) this.durable = saved;
+      return result;
     } catch (error) {
       for (const [name, entries] of saved) (this.tables.get(name) as MemoryTable).entries = entries;
       throw error;
@@ -102,10 +107,13 @@ export class MemoryBackend implements Backend {
     this.closed = true;
   }
 
-  /** A fresh handle on the same committed data, as a process restart would see it. */
+  /**
+   * A fresh handle on the data as a machine crash would leave it: every durable transaction, and
+   * none of the non-durable ones committed after the last durable one.
+   */
   reopen(): MemoryBackend {
     const copy = new MemoryBackend();
-    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).entries = table.entries.slice();
+    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).entries = (this.durable?.get(name) ?? table.entries).slice();
     return copy;
   }
 }

@@ -27,7 +27,7 @@ import { MvccStore } from './mvcc/index.js';
 import type { RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
 import { RequestDedup, type RememberedOutcome } from './request-dedup.js';
 import { NoQuorumError, NotLeaderError, OutcomeUnknownError, ProposalDroppedError, RequestTooLargeError, StoreStoppedError } from './errors.js';
-import { storeErrorFactories } from './errors.js';
+import { CorruptedDataError, storeErrorFactories } from './errors.js';
 import { fromWire } from '../bus/errors.js';
 import type { Staleness } from './protocol.js';
 import { driverLimits, type RaftTiming } from './driver-limits.js';
@@ -44,6 +44,12 @@ export interface RaftDriverOptions {
   readonly send: (messages: readonly Message[]) => void;
   /** Entries applied since the last snapshot before a new one is taken and the log compacted. */
   readonly snapshotEveryEntries: number;
+  /**
+   * Runs `fn` soon, after the inputs already queued (setImmediate in a process, a zero-delay timer
+   * on the simulated clock). Inputs only mark work; one Ready then covers every proposal and
+   * message that arrived together, so one fsync serves them all (group commit).
+   */
+  readonly defer: (fn: () => void) => void;
 }
 
 export interface DriverListener {
@@ -96,6 +102,10 @@ export class RaftDriver {
   private readSequence = 0;
   private snapshotIndex: number;
   private stopped = false;
+  private processScheduled = false;
+  /** Term and vote as last made durable: a Ready that changes only the commit index needs no fsync. */
+  private durableTerm = 0;
+  private durableVote: MemberId | null = null;
 
   constructor(private readonly options: RaftDriverOptions) {
     const { backend, self } = options;
@@ -111,6 +121,8 @@ export class RaftDriver {
     this.snapshotIndex = state.snapshot?.meta.index ?? 0;
     this.knownCommit = state.hardState.commit;
     this.term = state.hardState.term;
+    this.durableTerm = state.hardState.term;
+    this.durableVote = state.hardState.vote;
     this.lastLeaderContactMs = options.clock.now();
     this.node = new RaftNode(
       {
@@ -162,7 +174,7 @@ export class RaftDriver {
     if (this.stopped) return;
     this.node.tick();
     this.expireDeadlines();
-    this.process();
+    this.schedule();
   }
 
   receive(messages: readonly Message[]): void {
@@ -176,13 +188,13 @@ export class RaftDriver {
       }
       this.node.step(message);
     }
-    this.process();
+    this.schedule();
   }
 
   reportSnapshot(to: MemberId, ok: boolean): void {
     if (this.stopped) return;
     this.node.reportSnapshot(to, ok);
-    this.process();
+    this.schedule();
   }
 
   /** Proposes a write; resolves when it applied here, or fails with a typed error. */
@@ -206,14 +218,14 @@ export class RaftDriver {
     this.requireLeader();
     const ticket = this.node.proposeConfChange(change);
     const done = this.track(ticket.index, ticket.term);
-    this.process();
+    this.schedule();
     return done.then(() => undefined);
   }
 
   transferLeadership(to: MemberId): void {
     this.requireLeader();
     this.node.transferLeadership(to);
-    this.process();
+    this.schedule();
   }
 
   /** Linearizable unless asked otherwise; serializable reads come with how stale they may be. */
@@ -237,7 +249,7 @@ export class RaftDriver {
       this.pendingReads.delete(context);
       return Promise.reject(error instanceof NotLeaderError ? this.noQuorum() : error);
     }
-    this.process();
+    this.schedule();
     return promise;
   }
 
@@ -308,6 +320,15 @@ export class RaftDriver {
 
   // ---- the Ready loop -----------------------------------------------------------------------
 
+  private schedule(): void {
+    if (this.processScheduled || this.stopped) return;
+    this.processScheduled = true;
+    this.options.defer(() => {
+      this.processScheduled = false;
+      this.process();
+    });
+  }
+
   private process(): void {
     let rounds = 0;
     while (!this.stopped && this.node.hasReady()) {
@@ -327,6 +348,12 @@ export class RaftDriver {
     const batch: AppliedBatch = { outcomes: [], revisions: [], restored: false };
     const needsWrite = ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null || ready.committedEntries.length > 0;
     if (!needsWrite) return batch;
+    // Votes, terms, entries and snapshots must be on disk before any message promises them.
+    // Applying committed entries need not be: they are durable in the log and re-apply after a
+    // crash, because the applied index is written in the same transaction.
+    const durable =
+      ready.entries.length > 0 || ready.snapshot !== null ||
+      (ready.hardState !== null && (ready.hardState.term !== this.durableTerm || ready.hardState.vote !== this.durableVote));
     this.options.backend.writeSync(() => {
       if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
         this.logStore.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
@@ -341,7 +368,11 @@ export class RaftDriver {
         if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.currentRevision() });
         this.logStore.setApplied(entry.index);
       }
-    });
+    }, { durable });
+    if (durable && ready.hardState !== null) {
+      this.durableTerm = ready.hardState.term;
+      this.durableVote = ready.hardState.vote;
+    }
     return batch;
   }
 
@@ -357,7 +388,8 @@ export class RaftDriver {
     try {
       outcome = { ok: true, value: this.mvcc.apply(payload.command) };
     } catch (error) {
-      if (!(error instanceof KubusError)) throw error;
+      // Unreadable state is not a refusal: applying on would make this member drift. Stop instead.
+      if (!(error instanceof KubusError) || error instanceof CorruptedDataError) throw error;
       outcome = { ok: false, error: toWire(error) };
     }
     if (payload.requestId !== null) this.dedup.remember(payload.requestId, outcome);
@@ -442,7 +474,7 @@ export class RaftDriver {
     this.requireLeader();
     const ticket = this.node.propose(data);
     const done = this.track(ticket.index, ticket.term);
-    this.process();
+    this.schedule();
     return done;
   }
 

@@ -18,7 +18,8 @@ interface EtcdMember {
   child: ChildProcess | null;
 }
 
-const requestTimeoutMs = 5_000;
+/** Per request, like an etcd client's dial/request timeout: a request stuck on a dead leader moves on. */
+const requestTimeoutMs = 2_000;
 
 export async function startEtcdTarget(): Promise<BenchTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-bench-etcd-'));
@@ -45,7 +46,9 @@ export async function startEtcdTarget(): Promise<BenchTarget> {
   members.forEach(start);
   let next = 0;
   const post = async (path: string, body: unknown, member?: EtcdMember): Promise<Record<string, unknown>> => {
-    const target = member ?? (members[next++ % members.length] as EtcdMember);
+    // Like etcd's client balancer: skip endpoints that are down, fail over on a refused connection.
+    let target = member ?? (members[next++ % members.length] as EtcdMember);
+    for (let tries = 0; member === undefined && target.child === null && tries < members.length; tries++) target = members[next++ % members.length] as EtcdMember;
     const response = await fetch(`${target.clientUrl}${path}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(requestTimeoutMs) });
     if (!response.ok) throw new Error(`etcd ${path}: HTTP ${response.status}`);
     return (await response.json()) as Record<string, unknown>;

@@ -79,24 +79,29 @@ export async function failoverRow(target: BenchTarget, progress: (line: string) 
   const rounds: number[] = [];
   const value = new Uint8Array(benchLimits.valueBytes).fill(98);
   for (let round = 0; round < benchLimits.failoverRounds; round++) {
-    await target.put('bench/failover', value);
+    await firstSuccess(target, value, 'before the kill');
     await target.killLeader();
     const killed = performance.now();
-    for (;;) {
-      if (performance.now() - killed > benchLimits.failoverTimeoutMs) throw new Error(`${target.name}: no successful write within ${benchLimits.failoverTimeoutMs} ms of killing the leader`);
-      try {
-        await target.put('bench/failover', value);
-        break;
-      } catch {
-        // Keep trying: the clock runs until the first success.
-      }
-    }
+    await firstSuccess(target, value, 'after killing the leader');
     rounds.push(Math.round(performance.now() - killed));
     progress(`${target.name} failover round ${round + 1}: ${rounds[rounds.length - 1]} ms`);
     await target.restartKilled();
   }
   const sorted = [...rounds].sort((a, b) => a - b);
   return { system: target.name, medianMs: percentile(sorted, 50), roundsMs: rounds };
+}
+
+/** Retries a write until it succeeds: the failover clock runs until the first success. */
+async function firstSuccess(target: BenchTarget, value: Uint8Array, when: string): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      await target.put('bench/failover', value);
+      return;
+    } catch {
+      if (performance.now() - started > benchLimits.failoverTimeoutMs) throw new Error(`${target.name}: no successful write within ${benchLimits.failoverTimeoutMs} ms ${when}`);
+    }
+  }
 }
 
 function round(ms: number): number {

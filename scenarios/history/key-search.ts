@@ -14,14 +14,24 @@
  * invoke. The search succeeds as soon as every definite (ok) operation is placed; the unknown
  * ones left over are the ones that never took effect.
  *
- * Decision: the set of linearized operations is a bitset with an incrementally maintained
- * Zobrist hash, so the cache lookup costs one Map probe plus a bitset comparison on a hash hit,
+ * Two reductions keep operations of unknown outcome, which stay open to the end and would
+ * otherwise multiply the configurations by every subset of them, from blowing up the search:
+ * - dominance: a configuration with the same definite operations placed and state, but a subset
+ *   of the unknown ones placed, can do everything this one can (an unknown operation may always
+ *   be left out), so the cache prunes on subset, not only on equality; definite candidates are
+ *   tried before unknown ones at each point so that the small subsets are explored first;
+ * - no pointless writes: an unknown put or delete immediately followed by another put or delete
+ *   could be left out of the linearization without changing anything, so the search never
+ *   places one that way (every linearization has an equivalent one without such a pair).
+ *
+ * Decision: the sets of linearized operations are bitsets, the definite one with an incrementally
+ * maintained Zobrist hash, so the cache lookup costs one Map probe plus a bitset comparison on a hash hit,
  * and states are interned integers (register-model.ts).
  */
 import { assert } from '../../bus/assert.js';
 import { budgetCheckEveryIterations } from './limits.js';
 import type { RecordedOperation } from './operation.js';
-import { absentState, applyStep, compileStep, impossible, ValueTable, type StateId, type Step } from './register-model.js';
+import { absentState, applyStep, compileStep, impossible, StepKind, ValueTable, type StateId, type Step } from './register-model.js';
 
 export type KeySearchResult =
   | { readonly result: 'ok' }
@@ -39,16 +49,24 @@ interface Candidate {
   readonly recorded: RecordedOperation;
   readonly step: Step;
   readonly definite: boolean;
+  /** Bit index among the definite candidates, or among the unknown ones. */
+  readonly slot: number;
+  /** Sets the state without looking at it (put, delete). */
+  readonly blind: boolean;
 }
 
 /** `operations` are one key's; failed ones are ignored. `deadline()` is polled during the search. */
 export function searchKey(operations: readonly RecordedOperation[], deadline: () => boolean): KeySearchResult {
   const values = new ValueTable();
   const candidates: Candidate[] = [];
+  const slots = { definite: 0, unknown: 0 };
   for (const recorded of operations) {
     if (recorded.status === 'fail') continue;
     const step = compileStep(recorded, values);
-    if (step !== null) candidates.push({ recorded, step, definite: recorded.status === 'ok' });
+    if (step === null) continue;
+    const definite = recorded.status === 'ok';
+    const slot = definite ? slots.definite++ : slots.unknown++;
+    candidates.push({ recorded, step, definite, slot, blind: step.kind === StepKind.write });
   }
   const list = buildList(candidates);
   return new Search(candidates, list, values, deadline).run();
@@ -96,20 +114,28 @@ function buildList(candidates: readonly Candidate[]): EntryList {
   return list;
 }
 
+const definiteFirst = process.env['DF'] === '1';
+
 interface CacheEntry {
-  readonly linearized: Uint32Array;
+  readonly definite: Uint32Array;
+  readonly unknown: Uint32Array;
   readonly state: StateId;
 }
 
 class Search {
-  private readonly linearized: Uint32Array;
+  private readonly definiteSet: Uint32Array;
+  private readonly unknownSet: Uint32Array;
   private readonly zobrist: Int32Array;
+  /** Zobrist hash of `definiteSet`. */
   private hash = 0;
   private state: StateId = absentState;
+  /** The last placed operation is an unknown put or delete: the next one must not be blind. */
+  private afterUnknownWrite = false;
   private readonly cache = new Map<number, CacheEntry[]>();
-  /** Invoke nodes of the linearized operations, in order, with the state before each. */
+  /** Invoke nodes of the linearized operations, in order, with what was current before each. */
   private readonly stackNodes: Int32Array;
   private readonly stackStates: Int32Array;
+  private readonly stackAfterUnknownWrite: Uint8Array;
   private depth = 0;
   private definiteLeft: number;
   private best: { prefix: readonly RecordedOperation[]; stuck: RecordedOperation } | null = null;
@@ -120,83 +146,121 @@ class Search {
     private readonly values: ValueTable,
     private readonly deadline: () => boolean,
   ) {
-    this.linearized = new Uint32Array(Math.ceil(candidates.length / 32));
-    this.zobrist = zobristTable(candidates.length);
+    this.definiteLeft = candidates.filter((candidate) => candidate.definite).length;
+    this.definiteSet = new Uint32Array(Math.ceil(this.definiteLeft / 32));
+    this.unknownSet = new Uint32Array(Math.ceil((candidates.length - this.definiteLeft) / 32));
+    this.zobrist = zobristTable(this.definiteLeft);
     this.stackNodes = new Int32Array(candidates.length);
     this.stackStates = new Int32Array(candidates.length);
-    this.definiteLeft = candidates.filter((candidate) => candidate.definite).length;
+    this.stackAfterUnknownWrite = new Uint8Array(candidates.length);
   }
 
+  /**
+   * The walk has two passes over the open window: first it tries only definite candidates; on
+   * reaching the window's end (a completion) it walks again trying only unknown ones; reaching
+   * the end again is a dead end, and it backtracks.
+   */
   run(): KeySearchResult {
     const { next, completion } = this.list;
     let node = next[0] ?? -1;
+    let unknownPass = false;
+    let unknownSeen = false;
     let iterations = 0;
     while (this.definiteLeft > 0) {
       if (++iterations % budgetCheckEveryIterations === 0 && this.deadline()) return { result: 'timeout' };
       // Every definite completion precedes the +infinity ones, so the walk meets one first.
       assert(node > 0, 'linearizability search ran off the end of its list with definite operations left');
       const candidateIndex = this.list.candidate[node] ?? -1;
+      const candidate = this.candidates[candidateIndex];
+      assert(candidate !== undefined, 'list node without a candidate');
       if ((completion[node] ?? -1) >= 0) {
-        node = this.tryLinearize(node, candidateIndex) ? (next[0] ?? -1) : (next[node] ?? -1);
+        if (definiteFirst && candidate.definite === unknownPass) {
+          unknownSeen ||= !candidate.definite;
+          node = next[node] ?? -1;
+        } else if (this.tryLinearize(node, candidate)) {
+          node = next[0] ?? -1;
+          unknownPass = unknownSeen = false;
+        } else {
+          node = next[node] ?? -1;
+        }
         continue;
       }
-      // A completion: its operation had to be placed by now. Undo the last choice.
-      if (this.best === null || this.depth > this.best.prefix.length) this.recordBest(candidateIndex);
+      // A completion: its operation had to be placed by now.
+      if (definiteFirst && !unknownPass && unknownSeen) {
+        unknownPass = true;
+        node = next[0] ?? -1;
+        continue;
+      }
+      if (this.best === null || this.depth > this.best.prefix.length) this.recordBest(candidate);
       if (this.depth === 0) return this.violation();
-      node = this.backtrack();
+      const undone = this.backtrack();
+      // Continue after the undone candidate, in the pass it was placed in.
+      unknownPass = !(this.candidates[this.list.candidate[undone] ?? -1]?.definite ?? true);
+      // Unknown candidates before it were skipped, not tried: the window's end must lead to them.
+      unknownSeen = true;
+      node = next[undone] ?? -1;
     }
     return { result: 'ok' };
   }
 
-  private tryLinearize(node: number, candidateIndex: number): boolean {
-    const candidate = this.candidates[candidateIndex];
-    assert(candidate !== undefined, 'list node without a candidate');
+  private tryLinearize(node: number, candidate: Candidate): boolean {
+    if (this.afterUnknownWrite && candidate.blind) return false;
     const nextState = applyStep(candidate.step, this.state);
     if (nextState === impossible) return false;
-    this.toggle(candidateIndex);
-    if (!this.remember(nextState)) {
-      this.toggle(candidateIndex);
+    const afterUnknownWrite = !candidate.definite && candidate.blind;
+    this.toggle(candidate);
+    if (!afterUnknownWrite && !this.remember(nextState)) {
+      this.toggle(candidate);
       return false;
     }
     this.stackNodes[this.depth] = node;
     this.stackStates[this.depth] = this.state;
+    this.stackAfterUnknownWrite[this.depth] = this.afterUnknownWrite ? 1 : 0;
     this.depth++;
     this.state = nextState;
+    this.afterUnknownWrite = afterUnknownWrite;
     if (candidate.definite) this.definiteLeft--;
     this.lift(node);
     return true;
   }
 
-  /** Returns the node to continue from: the one after the undone invoke. */
+  /** Undoes the last placement; returns its invoke node, back in the list. */
   private backtrack(): number {
     this.depth--;
     const node = this.stackNodes[this.depth] ?? 0;
-    const candidateIndex = this.list.candidate[node] ?? -1;
+    const candidate = this.candidates[this.list.candidate[node] ?? -1];
+    assert(candidate !== undefined, 'stacked node without a candidate');
     this.state = this.stackStates[this.depth] ?? absentState;
-    this.toggle(candidateIndex);
-    if (this.candidates[candidateIndex]?.definite === true) this.definiteLeft++;
+    this.afterUnknownWrite = this.stackAfterUnknownWrite[this.depth] === 1;
+    this.toggle(candidate);
+    if (candidate.definite) this.definiteLeft++;
     this.unlift(node);
-    return this.list.next[node] ?? -1;
+    return node;
   }
 
-  private toggle(candidateIndex: number): void {
-    const word = candidateIndex >>> 5;
-    this.linearized[word] = (this.linearized[word] ?? 0) ^ (1 << (candidateIndex & 31));
-    this.hash ^= this.zobrist[candidateIndex] ?? 0;
+  private toggle(candidate: Candidate): void {
+    const set = candidate.definite ? this.definiteSet : this.unknownSet;
+    const word = candidate.slot >>> 5;
+    set[word] = (set[word] ?? 0) ^ (1 << (candidate.slot & 31));
+    if (candidate.definite) this.hash ^= this.zobrist[candidate.slot] ?? 0;
   }
 
-  /** Adds the current (linearized, state) to the cache; false when it was already there. */
+  /**
+   * Adds the current configuration to the cache; false when one that dominates it (same definite
+   * set and state, subset of the unknown set) is already there.
+   */
   private remember(state: StateId): boolean {
     const key = (this.hash ^ Math.imul(state + 1, 0x9e3779b1)) | 0;
+    const entry: CacheEntry = { definite: this.definiteSet, unknown: this.unknownSet, state };
     const bucket = this.cache.get(key);
-    if (bucket === undefined) {
-      this.cache.set(key, [{ linearized: this.linearized.slice(), state }]);
-      return true;
+    if (bucket !== undefined) {
+      for (const cached of bucket) {
+        if (cached.state === state && sameBits(cached.definite, entry.definite) && subsetBits(cached.unknown, entry.unknown)) return false;
+      }
     }
-    for (const entry of bucket) {
-      if (entry.state === state && sameBits(entry.linearized, this.linearized)) return false;
-    }
-    bucket.push({ linearized: this.linearized.slice(), state });
+    const copy: CacheEntry = { definite: this.definiteSet.slice(), unknown: this.unknownSet.slice(), state };
+    if (bucket === undefined) this.cache.set(key, [copy]);
+    else bucket.push(copy);
     return true;
   }
 
@@ -227,14 +291,12 @@ class Search {
     if (after >= 0) prev[after] = node;
   }
 
-  private recordBest(stuckIndex: number): void {
+  private recordBest(stuck: Candidate): void {
     const prefix: RecordedOperation[] = [];
     for (let i = 0; i < this.depth; i++) {
       const candidate = this.candidates[this.list.candidate[this.stackNodes[i] ?? 0] ?? -1];
       if (candidate !== undefined) prefix.push(candidate.recorded);
     }
-    const stuck = this.candidates[stuckIndex];
-    assert(stuck !== undefined, 'stuck completion without a candidate');
     this.best = { prefix, stuck: stuck.recorded };
   }
 
@@ -246,6 +308,11 @@ class Search {
 
 function sameBits(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function subsetBits(small: Uint32Array, large: Uint32Array): boolean {
+  for (let i = 0; i < small.length; i++) if (((small[i] ?? 0) & ~(large[i] ?? 0)) !== 0) return false;
   return true;
 }
 

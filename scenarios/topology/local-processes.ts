@@ -95,6 +95,24 @@ export class LocalCluster {
     throw new Error(`no agreed leader within ${options.timeoutMs} ms: ${last}`);
   }
 
+  dataDir(id: string): string {
+    return join(this.options.dir, id);
+  }
+
+  logPath(id: string): string {
+    return join(this.options.dir, 'logs', `${id}.log`);
+  }
+
+  /** Waits for a member process to exit by itself; answers its exit code (null: killed by a signal). */
+  async waitForExit(id: string, timeoutMs: number): Promise<number | null> {
+    const child = this.require(id).child;
+    if (child === null) return null;
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    const outcome = await Promise.race([waitForExit(child).then(() => 'exited' as const), timer]);
+    if (outcome === 'timeout') throw new Error(`${id} did not exit within ${timeoutMs} ms`);
+    return child.exitCode;
+  }
+
   isRunning(id: string): boolean {
     const member = this.processes.get(id);
     return member?.child !== null && member?.child !== undefined && member.child.exitCode === null && member.child.signalCode === null;

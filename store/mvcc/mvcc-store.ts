@@ -155,7 +155,8 @@ export class MvccStore {
     const responses = ops.map((op) => this.txnOp(op, writer, before));
     this.commit(writer);
     const revision = this.currentRevision();
-    const settled = responses.map((response): TxnResponse => (response.type === 'range' ? { type: 'range', result: { ...response.result, revision } } : response));
+    // Every response carries the txn's final revision (a branch that changed nothing keeps it).
+    const settled = responses.map((response): TxnResponse => (response.type === 'range' ? { type: 'range', result: { ...response.result, revision } } : { ...response, revision }));
     return { type: 'txn', revision, succeeded, responses: settled };
   }
 

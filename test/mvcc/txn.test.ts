@@ -65,6 +65,18 @@ describe('MvccStore txn', () => {
     expect(store.currentRevision()).toBe(2);
   });
 
+  it('a range with an explicit revision inside a txn reads history, not the txn\'s own writes', () => {
+    const { apply, put } = storeOn();
+    put('a', '1'); // 1
+    const result = apply({
+      type: 'txn',
+      request: { compare: [], success: [{ type: 'put', request: { key: 'a', value: text('2') } }, { type: 'range', request: { key: 'a', revision: 1 } }, { type: 'range', request: { key: 'a' } }], failure: [] },
+    });
+    if (result.type !== 'txn') throw new Error('expected a txn result');
+    const values = result.responses.flatMap((response) => (response.type === 'range' ? response.result.kvs.map((kv) => str(kv.value)) : []));
+    expect(values).toEqual(['1', '2']);
+  });
+
   it('runs the failure branch when a compare fails, and a branch of reads keeps the revision', () => {
     const { store, apply, put } = storeOn();
     put('a', '1');
@@ -73,10 +85,12 @@ describe('MvccStore txn', () => {
       request: {
         compare: [{ key: 'a', target: 'version', op: 'equal', value: 0 }],
         success: [{ type: 'put', request: { key: 'a', value: text('never') } }],
-        failure: [{ type: 'range', request: { key: 'a' } }],
+        failure: [{ type: 'range', request: { key: 'a' } }, { type: 'delete', request: { key: 'nothing' } }],
       },
     });
     expect(result).toMatchObject({ succeeded: false, revision: 1 });
+    expect(result.type === 'txn' && result.responses[0]).toMatchObject({ type: 'range', result: { revision: 1, count: 1 } });
+    expect(result.type === 'txn' && result.responses[1]).toMatchObject({ type: 'delete', revision: 1, deleted: 0 });
     expect(valueOf(store, 'a')).toBe('1');
     expect(store.lastEvents()).toEqual([]);
   });

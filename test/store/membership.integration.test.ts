@@ -3,12 +3,12 @@
  * snapshot (a state larger than NATS's 1 MB message limit, so it must go in chunks), and members
  * are added (learner, then voter) and removed while writes continue.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
-import type { MemberStatus } from '../../store/index.js';
+import { LmdbBackend, type MemberStatus } from '../../store/index.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { WriteLoad, findLost } from '../support/write-load.js';
@@ -89,5 +89,29 @@ describe.runIf(runs)('store snapshots and membership (real processes)', () => {
     const { lost, versionsAboveOne } = await findLost(client, 'member', report.acknowledged);
     expect(lost).toEqual([]);
     expect(versionsAboveOne).toEqual([]);
+  });
+
+  it('a member whose log entry is corrupted refuses to start, naming the entry', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubus-corrupt-'));
+    const c = (cluster = new LocalCluster({ dir, members: 3 }));
+    await c.start();
+    await c.waitForLeader({ timeoutMs: 20_000 });
+    const client = await c.client();
+    for (let i = 0; i < 20; i++) await client.put({ key: `corrupt/${i}`, value: new TextEncoder().encode(String(i)) }, { requestId: `corrupt-${i}` });
+    const victim = 's3';
+    await c.killAndWait(victim);
+    const backend = LmdbBackend.open(join(c.dataDir(victim), 'store'), { mapSizeBytes: 1024 * 1024 * 1024 });
+    const [last] = backend.table('log').range({ reverse: true, limit: 1 });
+    expect(last).toBeDefined();
+    const damaged = Uint8Array.from(last!.value);
+    damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0xff;
+    backend.writeSync(() => backend.table('log').put(last!.key, damaged));
+    backend.close();
+    await c.restart(victim);
+    const code = await c.waitForExit(victim, 30_000);
+    expect(code).not.toBe(0);
+    expect(readFileSync(c.logPath(victim), 'utf8')).toMatch(/corrupted data in raft log entry \d+/);
+    // The other two keep serving.
+    await client.put({ key: 'corrupt/after', value: new TextEncoder().encode('ok') }, { requestId: 'corrupt-after' });
   });
 });
