@@ -19,7 +19,7 @@ import type { WatchMessage } from './protocol.js';
 import type { StoreClient } from './store-client.js';
 
 export const storeWatchLimits = {
-  /** Renewal period: a third of the member's watch lease, so two renewals may fail before it expires. */
+  /** Default renewal period: a third of the member's watch lease, so two renewals may fail before it expires. */
   renewEveryMs: 10_000,
   /** Messages buffered for a slow consumer before the watch is failed (the caller resumes it). */
   pendingMessagesMax: 4_096,
@@ -36,6 +36,8 @@ export interface WatchOptions {
   readonly onProgress?: (revision: number) => void;
   /** The watch ended for good (compacted start, or it could not be resumed in time). */
   readonly onError: (error: Error) => void;
+  /** How often the serving member is asked whether it still serves us: how fast a dead member is noticed. */
+  readonly renewEveryMs?: number;
 }
 
 export class StoreWatch {
@@ -110,7 +112,7 @@ export class StoreWatch {
       void this.renew(inbox).finally(() => {
         if (!this.closed) this.scheduleRenew(inbox);
       });
-    }, storeWatchLimits.renewEveryMs);
+    }, this.options.renewEveryMs ?? storeWatchLimits.renewEveryMs);
   }
 
   private async renew(inbox: string): Promise<void> {
