@@ -334,8 +334,14 @@ export class RaftDriver {
     while (!this.stopped && this.node.hasReady()) {
       assert(++rounds <= driverLimits.readyRoundsMax, 'Ready loop did not settle');
       const ready = this.node.ready();
+      // A leader may send its appends before its own write (Raft thesis 10.2.1): its own copy only
+      // counts toward commit once this synchronous write returned, since no reply can be handled
+      // before then. Everything else (votes, acknowledgements) waits for the disk.
+      const leading = (ready.softState?.role ?? this.role) === 'leader';
+      const early = leading ? ready.messages.filter(sendableBeforePersist) : [];
+      if (early.length > 0) this.options.send(early);
       const applied = this.persistAndApply(ready);
-      this.options.send(ready.messages);
+      this.options.send(early.length > 0 ? ready.messages.filter((m) => !sendableBeforePersist(m)) : ready.messages);
       this.afterApply(ready, applied);
       this.node.advance();
       // After advance: only then does the core's applied index include this Ready's entries.
@@ -540,6 +546,10 @@ interface AppliedBatch {
   readonly outcomes: { entry: Entry; outcome: RememberedOutcome | null }[];
   readonly revisions: { events: readonly WatchEvent[]; revision: number }[];
   restored: boolean;
+}
+
+function sendableBeforePersist(message: Message): boolean {
+  return message.type === 'append' || message.type === 'heartbeat';
 }
 
 function settle(outcome: RememberedOutcome): Promise<WriteResult> {

@@ -6,17 +6,9 @@
  */
 import { Prng } from '../../bus/prng.js';
 import { decodeConfChange, RaftNode } from '../../store/raft/index.js';
-import type { ConfState, Entry, HardState, Message, Ready, Snapshot } from '../../store/raft/index.js';
+import type { ConfState, Entry, HardState, Message, RaftConfig, Ready, Snapshot } from '../../store/raft/index.js';
 
-export interface NodeOptions {
-  readonly electionTicks: number;
-  readonly heartbeatTicks: number;
-  readonly preVote: boolean;
-  readonly checkQuorum: boolean;
-  readonly inflightAppendsMax: number;
-  readonly appendBytesMax: number;
-  readonly uncommittedBytesMax: number;
-}
+export type NodeOptions = Omit<RaftConfig, 'id' | 'random'>;
 
 export const defaultNodeOptions: NodeOptions = {
   electionTicks: 10,

@@ -43,6 +43,8 @@ export function writeClusterFile(dir: string, file: ClusterFile): void {
 }
 
 export function isAlive(pid: number): boolean {
+  // pid 0 would signal our own process group: never started.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -5,7 +5,7 @@
  * same cluster with its data. The API server joins these members in the next milestone.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../bus/index.js';
@@ -46,7 +46,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
     proc.pid = startDetached(proc);
     say(`${proc.role} ${proc.id}: started (pid ${proc.pid}), log ${proc.log}`);
     writeClusterFile(dir, file);
-    if (proc.role === 'nats') await waitForPort(file.natsUrl);
+    if (proc.role === 'nats') await waitForPort(file.natsUrl, proc);
   }
   say(`waiting for a leader (up to ${upLimits.readyTimeoutMs / 1000} s)`);
   const leader = await waitForLeader(file);
@@ -59,9 +59,12 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
 async function planCluster(dir: string, cluster: string, count: number): Promise<ClusterFile> {
   const natsPort = await freePort();
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  // A store request may be 1.5 MiB; NATS's default max_payload is 1 MiB (2.9 has no flag for it).
+  const natsConfig = join(dir, 'nats.conf');
+  writeFileSync(natsConfig, `listen: "127.0.0.1:${natsPort}"\nmax_payload: 4MB\n`);
   const members = Array.from({ length: count }, (_, i) => `s${i + 1}`);
   const processes: ClusterProcess[] = [
-    { role: 'nats', id: 'nats', pid: 0, argv: ['nats-server', '-a', '127.0.0.1', '-p', String(natsPort), '--max_payload', '4MB'], dataDir: null, log: join(dir, 'logs', 'nats.log') },
+    { role: 'nats', id: 'nats', pid: 0, argv: ['nats-server', '-c', natsConfig], dataDir: null, log: join(dir, 'logs', 'nats.log') },
     ...members.map((id): ClusterProcess => ({
       role: 'server', id, pid: 0, dataDir: join(dir, id), log: join(dir, 'logs', `${id}.log`),
       argv: [process.execPath, ...process.execArgv, cliEntry, 'server', '--id', id, '--data-dir', join(dir, id), '--nats', natsUrl, '--cluster', cluster, '--peers', members.join(',')],
@@ -96,7 +99,7 @@ function requireNatsServer(): void {
   throw new Error('nats-server is required; install it: sudo apt-get install -y nats-server');
 }
 
-async function waitForPort(url: string): Promise<void> {
+async function waitForPort(url: string, proc: ClusterProcess): Promise<void> {
   const { port } = new URL(url);
   const { connect } = await import('node:net');
   const deadline = Date.now() + upLimits.natsReadyTimeoutMs;
@@ -106,9 +109,10 @@ async function waitForPort(url: string): Promise<void> {
       socket.once('error', () => done(false));
     });
     if (ok) return;
+    if (!isAlive(proc.pid)) throw new Error(`nats-server exited at start-up; its log ${proc.log} says:\n${tail(proc.log)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`nats-server did not accept connections on ${url} within ${upLimits.natsReadyTimeoutMs / 1000} s`);
+  throw new Error(`nats-server did not accept connections on ${url} within ${upLimits.natsReadyTimeoutMs / 1000} s; see ${proc.log}`);
 }
 
 async function waitForLeader(file: ClusterFile): Promise<string> {
@@ -127,6 +131,14 @@ async function waitForLeader(file: ClusterFile): Promise<string> {
     }
     throw new Error(`no leader agreed by every member within ${upLimits.readyTimeoutMs / 1000} s; see the logs in ${join(file.processes[1]?.log ?? '', '..')}`);
   });
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 function say(line: string): void {
