@@ -84,6 +84,16 @@ export async function runSeed(seed: number, options: SeedOptions = defaultSeedOp
 }
 
 /** One fault (or a repair), chosen by the seed. Returns 1 when it broke something. */
+/** Fisher–Yates on the seeded generator: a comparator-based shuffle would depend on the engine's sort. */
+function shuffle<T>(items: readonly T[], random: Prng): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 function injectFault(cluster: SimCluster, random: Prng): number {
   const ids = cluster.memberIds;
   const roll = random.int(10);
@@ -102,7 +112,7 @@ function injectFault(cluster: SimCluster, random: Prng): number {
     return 1;
   }
   if (roll < 6) {
-    const shuffled = [...ids].sort(() => random.float() - 0.5);
+    const shuffled = shuffle(ids, random);
     const cut = random.between(1, ids.length - 1);
     cluster.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
     return 1;
@@ -115,7 +125,7 @@ function injectFault(cluster: SimCluster, random: Prng): number {
   }
   if (roll < 8) {
     // Non-transitive: a and c cannot talk, both still reach b.
-    const [a, b, c] = [...ids].sort(() => random.float() - 0.5);
+    const [a, b, c] = shuffle(ids, random);
     if (a !== undefined && c !== undefined && b !== undefined) {
       cluster.network.blockOneWay(a, c);
       cluster.network.blockOneWay(c, a);

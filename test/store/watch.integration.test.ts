@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
-import { CompactedError, type StoreClient, type WatchEvent } from '../../store/index.js';
+import { CompactedError, RequestTooLargeError, type StoreClient, type WatchEvent } from '../../store/index.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -89,5 +89,12 @@ describe.runIf(runs)('store watches (real processes)', () => {
     // A new leader that restarted the full TTL would keep the key until at least 6 s after the kill.
     expect(Date.now() - granted).toBeLessThan(4_500 + ttlMs);
     await cluster.restart(leader);
+  });
+
+  it('refuses a request larger than 1.5 MiB with a typed error, and loses nothing', async () => {
+    const failure = await client.put({ key: 'big/one', value: new Uint8Array(2 * 1024 * 1024) }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RequestTooLargeError);
+    expect((failure as RequestTooLargeError).message).toMatch(/1\.5 MiB|1572864/);
+    expect(await client.get('big/one')).toBeNull();
   });
 });
