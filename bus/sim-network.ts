@@ -200,12 +200,16 @@ export class SimNetwork {
       this.transmit(from.name, pendingRequest.owner, () => this.settleReply(subject, data));
       return;
     }
+    // NATS delivers at most once: a request is never duplicated on the wire (only a client's own
+    // retry can repeat it, which the client owns). Plain publishes are duplicated to stress the
+    // layers above, such as Raft, that must tolerate repeats anyway.
+    const duplicable = reply === null;
     for (const entry of this.receiversOf(subject)) {
       this.transmit(from.name, entry.connection, () => {
         if (!entry.active) return false;
         entry.handler({ subject, data: data.slice(), reply });
         return true;
-      });
+      }, duplicable);
     }
   }
 
@@ -267,12 +271,12 @@ export class SimNetwork {
   }
 
   /** Sends one message over the link from `fromName` to `to`, applying the current faults. */
-  private transmit(fromName: string, to: SimConnection, deliver: () => boolean): void {
+  private transmit(fromName: string, to: SimConnection, deliver: () => boolean, duplicable = true): void {
     if (!this.canReach(fromName, to.name) || this.random.chance(this.faults.dropRate)) {
       this.counters.dropped++;
       return;
     }
-    const copies = this.random.chance(this.faults.duplicateRate) ? 2 : 1;
+    const copies = duplicable && this.random.chance(this.faults.duplicateRate) ? 2 : 1;
     if (copies === 2) this.counters.duplicated++;
     for (let copy = 0; copy < copies; copy++) {
       this.clock.setTimeout(() => {
