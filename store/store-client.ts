@@ -36,6 +36,12 @@ export const storeClientLimits = {
   backoffMaxMs: 500,
   /** Retries of one call; with the backoff above this spans more than the call deadline. */
   attemptsMax: 64,
+  /**
+   * NoQuorum is retried only this long after the first one: enough to ride out an election (about
+   * one election timeout), short enough that a cluster without a majority is reported at once
+   * rather than after the whole call deadline.
+   */
+  noQuorumGraceMs: 1_500,
 } as const;
 
 export interface StoreClientOptions {
@@ -154,6 +160,7 @@ export class StoreClient {
     const deadline = clock.now() + (options.timeoutMs ?? this.options.callTimeoutMs ?? storeClientLimits.callTimeoutMs);
     let lastError: Error = new NoQuorumError(0, this.members.length);
     let backoffMs: number = storeClientLimits.backoffBaseMs;
+    let firstNoQuorumMs: number | null = null;
     for (let attemptNumber = 0; attemptNumber < storeClientLimits.attemptsMax; attemptNumber++) {
       const remaining = deadline - clock.now();
       if (remaining <= 0) break;
@@ -164,6 +171,10 @@ export class StoreClient {
         return result;
       } catch (error) {
         lastError = error as Error;
+        if (error instanceof NoQuorumError) {
+          firstNoQuorumMs ??= clock.now();
+          if (clock.now() - firstNoQuorumMs >= storeClientLimits.noQuorumGraceMs) throw error;
+        }
         const decision = this.classify(error, attempt);
         if (decision.kind === 'fail') throw decision.error;
         if (decision.kind === 'redirect') {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
-import { NoQuorumError, OutcomeUnknownError } from '../../store/index.js';
+import { NoQuorumError, OutcomeUnknownError, storeClientLimits } from '../../store/index.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { WriteLoad, findLost } from '../support/write-load.js';
@@ -85,6 +85,11 @@ describe.runIf(runs)('store failover (real processes)', () => {
       }
     }
     expect(acknowledged).toBe(0);
+    // Through the client too: it rides out an election but reports a missing majority promptly.
+    const started = Date.now();
+    const viaClient = await client.put({ key: 'stop/client', value: encoder.encode('x') }).catch((error: unknown) => error);
+    expect(viaClient instanceof NoQuorumError || viaClient instanceof OutcomeUnknownError).toBe(true);
+    expect(Date.now() - started).toBeLessThanOrEqual(2 * electionTimeoutMs + storeClientLimits.noQuorumGraceMs + 1_000);
     // Once it stepped down, refusals are immediate and say NoQuorum with what is reachable.
     const refusal = await client.callMember(live, { type: 'write', command: { type: 'put', request: { key: 'stop/late', value: encoder.encode('x') } }, requestId: null }, 10_000).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(NoQuorumError);
