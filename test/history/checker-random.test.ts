@@ -51,6 +51,22 @@ describe('checkLinearizable on generated histories', () => {
     expect(mutatedOk).toBeGreaterThan(10);
   });
 
+  it('agrees with brute force when most outcomes are unknown', () => {
+    const options: GeneratorOptions = { clients: 3, keys: 1, operations: 8, unknownRate: 0.5, abandonRate: 0.4 };
+    const verdicts = { ok: 0, violation: 0 };
+    for (let seed = 1; seed <= 300; seed++) {
+      const history = generateHistory(seed, options);
+      expect(check(history), `seed ${seed}`).toEqual({ verdict: 'ok' });
+      const mutated = mutate(history, new Prng(seed));
+      if (mutated === null) continue;
+      const expected = bruteForceLinearizable(mutated) ? 'ok' : 'violation';
+      expect(check(mutated).verdict, `mutated seed ${seed}`).toBe(expected);
+      verdicts[expected]++;
+    }
+    expect(verdicts.violation).toBeGreaterThan(20);
+    expect(verdicts.ok).toBeGreaterThan(20);
+  });
+
   it('accepts large linearizable histories quickly', () => {
     const options: GeneratorOptions = { clients: 3, keys: 4, operations: 3_000, unknownRate: 0.05, abandonRate: 0.05 };
     let slowestMs = 0;
