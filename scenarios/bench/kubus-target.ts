@@ -17,7 +17,11 @@ export async function startKubusTarget(): Promise<BenchTarget> {
   return {
     name: 'kubus',
     async put(key, value) {
-      // A request id makes the write safe to retry across a failover (the etcd client retries too).
+      // Like etcd's client: a plain put, no request id (that would add a dedup record per write).
+      await client.put({ key, value });
+    },
+    async putRetrySafe(key, value) {
+      // A request id makes the write safe to retry across a failover.
       await client.put({ key, value }, { requestId: randomUUID() });
     },
     async get(key) {

@@ -5,6 +5,8 @@
 export interface BenchTarget {
   readonly name: string;
   put(key: string, value: Uint8Array): Promise<void>;
+  /** A put that is safe to retry after an unknown outcome (the failover rounds retry until one succeeds). */
+  putRetrySafe(key: string, value: Uint8Array): Promise<void>;
   /** A linearizable read. */
   get(key: string): Promise<void>;
   /** Kills the current leader with SIGKILL; resolves when it is dead. */
@@ -96,10 +98,12 @@ async function firstSuccess(target: BenchTarget, value: Uint8Array, when: string
   const started = performance.now();
   for (;;) {
     try {
-      await target.put('bench/failover', value);
+      await target.putRetrySafe('bench/failover', value);
       return;
     } catch {
       if (performance.now() - started > benchLimits.failoverTimeoutMs) throw new Error(`${target.name}: no successful write within ${benchLimits.failoverTimeoutMs} ms ${when}`);
+      // A refused connection fails at once; a short pause keeps the retry loop from spinning a core.
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }
