@@ -1,7 +1,7 @@
 /**
  * Composition root of a control-plane member process: the only place that creates the real bus
- * (NATS), clock, randomness and disk (LMDB), and hands them to the actors. Today a member hosts
- * the store member actor; the API server and the leader-elected controllers join it here.
+ * (NATS), clock, randomness and disk (LMDB), and hands them to the actors. A member hosts the
+ * store member actor and the API server; the leader-elected controllers join it here.
  */
 import { createActor, waitFor, type ActorRefFrom } from 'xstate';
 import { randomInt } from 'node:crypto';
@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NatsBus, SystemClock, Prng, type Logger } from '../bus/index.js';
 import { LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
+import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
 
 export interface ServerConfig {
   readonly cluster: string;
@@ -23,11 +24,14 @@ export interface ServerConfig {
   readonly timing: RaftTiming;
   readonly mapSizeBytes: number;
   readonly snapshotEveryEntries: number;
+  /** Serve the Kubernetes API from this member (HTTPS); absent: the store only. */
+  readonly api?: MemberApiConfig;
   readonly logger: Logger;
 }
 
 export interface RunningServer {
   readonly member: ActorRefFrom<typeof storeMemberMachine>;
+  readonly apiUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -74,9 +78,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     throw error;
   }
   logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir });
+  let api: RunningMemberApi | null = null;
+  try {
+    if (config.api !== undefined) {
+      // Loaded only when serving the API: a store-only member does not pay for the HTTP stack.
+      const { startMemberApi } = await import('./apiserver/member-api.js');
+      api = await startMemberApi({
+        config: config.api, bus, cluster: config.cluster, members: config.peers, logger,
+        driver: () => member.getSnapshot().context.driver,
+      });
+    }
+  } catch (error) {
+    member.send({ type: 'member.stop' });
+    member.stop();
+    await bus.close();
+    throw error;
+  }
   return {
     member,
+    apiUrl: api?.url ?? null,
     async stop() {
+      await api?.close();
       member.send({ type: 'member.stop' });
       member.stop();
       await bus.close();

@@ -163,7 +163,8 @@ export class StoreClient {
     let firstNoQuorumMs: number | null = null;
     for (let attemptNumber = 0; attemptNumber < storeClientLimits.attemptsMax; attemptNumber++) {
       const remaining = deadline - clock.now();
-      if (remaining <= 0) break;
+      // Below a millisecond nothing can be answered (and nats refuses sub-millisecond timeouts).
+      if (remaining < 1) break;
       const member = this.pickMember(attempt, attemptNumber);
       try {
         const result = await this.callMember<T>(member, request, Math.min(remaining, this.attemptTimeout()));

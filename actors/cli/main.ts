@@ -10,7 +10,7 @@ import { runServerCommand } from './commands/server.js';
 import { runStatusCommand } from './commands/status.js';
 import { runMemberCommand } from './commands/member.js';
 import { runKvCommand } from './commands/kv.js';
-import { runUpCommand } from './commands/up.js';
+import type { UpFlags } from './commands/up.js';
 import { runDownCommand } from './commands/down.js';
 
 const program = new Command('kubus').description('kubus: a Kubernetes-style orchestrator on a Raft-replicated LMDB store').showHelpAfterError();
@@ -37,6 +37,9 @@ program
   .option('--map-size-mb <mb>', 'LMDB map size: the most the store may grow to', '4096')
   .option('--snapshot-every <entries>', 'applied entries between snapshots (then the log is compacted)', String(driverLimits.snapshotEveryEntries))
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
+  .option('--api-port <port>', 'serve the Kubernetes API over HTTPS on this port (0: a free one); needs --credentials-dir')
+  .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
+  .option('--credentials-dir <dir>', 'the cluster CA, serving certificate (pki/) and token file (tokens.csv)')
   .action(runServerCommand);
 
 program
@@ -79,7 +82,8 @@ program
   .option('--servers <n>', 'members: 1, 3 or 5', '3')
   .addOption(dirOption())
   .addOption(new Option('--cluster <name>', 'cluster name').default('kubus'))
-  .action(runUpCommand);
+  // Loaded on use: `up` pulls in the X.509 stack that other commands do not need.
+  .action(async (flags: UpFlags) => (await import('./commands/up.js')).runUpCommand(flags));
 
 program
   .command('down')

@@ -12,6 +12,8 @@ export interface ClusterProcess {
   readonly argv: readonly string[];
   readonly dataDir: string | null;
   readonly log: string;
+  /** The member's Kubernetes API URL, when it serves one. */
+  readonly apiUrl?: string;
 }
 
 export interface ClusterFile {
@@ -19,6 +21,8 @@ export interface ClusterFile {
   readonly natsUrl: string;
   readonly members: readonly string[];
   readonly processes: ClusterProcess[];
+  /** The admin kubeconfig `kubus up` wrote. */
+  readonly kubeconfig?: string;
 }
 
 export function clusterFilePath(dir: string): string {

@@ -18,12 +18,22 @@ export interface ServerFlags {
   readonly logLevel: string;
   readonly join?: boolean;
   readonly snapshotEvery: string;
+  readonly apiPort?: string;
+  readonly apiHost: string;
+  readonly credentialsDir?: string;
 }
 
 function positiveInteger(value: string, flag: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${flag} must be a positive whole number, got "${value}"`);
   return parsed;
+}
+
+function apiConfig(flags: ServerFlags): { host: string; port: number; credentialsDir: string } {
+  const port = Number(flags.apiPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--api-port must be a port number (0 picks a free one), got "${flags.apiPort}"`);
+  if (flags.credentialsDir === undefined) throw new Error('--api-port needs --credentials-dir (the directory `kubus up` writes pki/ and tokens.csv to)');
+  return { host: flags.apiHost, port, credentialsDir: flags.credentialsDir };
 }
 
 export async function runServerCommand(flags: ServerFlags): Promise<void> {
@@ -46,6 +56,7 @@ export async function runServerCommand(flags: ServerFlags): Promise<void> {
       heartbeatTicks: positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks'),
     },
     snapshotEveryEntries: positiveInteger(flags.snapshotEvery, '--snapshot-every'),
+    ...(flags.apiPort !== undefined ? { api: apiConfig(flags) } : {}),
     mapSizeBytes: positiveInteger(flags.mapSizeMb, '--map-size-mb') * 1024 * 1024,
     logger,
   });

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../bus/index.js';
 import type { MemberStatus } from '../../../store/index.js';
+import { ensureClusterCredentials } from '../../apiserver/credentials.js';
+import { kubeconfigYaml } from '../../apiserver/kubeconfig.js';
 import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type ClusterProcess } from './cluster-file.js';
 import { withStoreClient } from './store-connection.js';
 
@@ -50,9 +52,9 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   }
   say(`waiting for a leader (up to ${upLimits.readyTimeoutMs / 1000} s)`);
   const leader = await waitForLeader(file);
-  say(`leader: ${leader}. The store cluster is up.`);
+  say(`leader: ${leader}. The cluster is up.`);
+  if (file.kubeconfig !== undefined) say(`  kubectl --kubeconfig ${file.kubeconfig} get namespaces`);
   say(`  kubus status --dir ${flags.dir}`);
-  say(`  kubus kv put /hello world --dir ${flags.dir}`);
   say(`  kubus down --dir ${flags.dir}`);
 }
 
@@ -63,14 +65,21 @@ async function planCluster(dir: string, cluster: string, count: number): Promise
   const natsConfig = join(dir, 'nats.conf');
   writeFileSync(natsConfig, `listen: "127.0.0.1:${natsPort}"\nmax_payload: 4MB\n`);
   const members = Array.from({ length: count }, (_, i) => `s${i + 1}`);
+  const credentials = await ensureClusterCredentials(dir, { hosts: ['127.0.0.1', 'localhost'] });
+  const apiPorts = await Promise.all(members.map(() => freePort()));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml({ clusterName: cluster, server: `https://127.0.0.1:${apiPorts[0]}`, caCertPem: credentials.caCertPem, token: credentials.adminToken, userName: 'kubus-admin' }), { mode: 0o600 });
   const processes: ClusterProcess[] = [
     { role: 'nats', id: 'nats', pid: 0, argv: ['nats-server', '-c', natsConfig], dataDir: null, log: join(dir, 'logs', 'nats.log') },
-    ...members.map((id): ClusterProcess => ({
-      role: 'server', id, pid: 0, dataDir: join(dir, id), log: join(dir, 'logs', `${id}.log`),
-      argv: [process.execPath, ...process.execArgv, cliEntry, 'server', '--id', id, '--data-dir', join(dir, id), '--nats', natsUrl, '--cluster', cluster, '--peers', members.join(',')],
+    ...members.map((id, i): ClusterProcess => ({
+      role: 'server', id, pid: 0, dataDir: join(dir, id), log: join(dir, 'logs', `${id}.log`), apiUrl: `https://127.0.0.1:${apiPorts[i]}`,
+      argv: [
+        process.execPath, ...process.execArgv, cliEntry, 'server', '--id', id, '--data-dir', join(dir, id), '--nats', natsUrl, '--cluster', cluster,
+        '--peers', members.join(','), '--api-port', String(apiPorts[i]), '--credentials-dir', dir,
+      ],
     })),
   ];
-  const file: ClusterFile = { cluster, natsUrl, members, processes };
+  const file: ClusterFile = { cluster, natsUrl, members, processes, kubeconfig };
   writeClusterFile(dir, file);
   return file;
 }

@@ -1,0 +1,172 @@
+/**
+ * The Kubernetes-compatible HTTPS front (issue 3): discovery, health, and the resource verbs on
+ * top of the ObjectStore. One request passes: in-flight bound → route → authenticate (every
+ * path but the health checks) → discovery or dispatch (authorize → admit → store) → JSON.
+ *
+ * Decision: node:https over HTTP/1.1 only. kubectl tries HTTP/2 via ALPN and falls back; client-node
+ * speaks 1.1; watches are plain chunked responses, which 1.1 serves well.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SystemClock, type Clock, type Logger } from '../../bus/index.js';
+import {
+  aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyApiVersions, legacyGroup, legacyGroupList, openapiDocument, openapiRoot,
+  resourceList, serverVersion, wantsAggregated,
+} from './discovery.js';
+import type { ServerContext } from './http/context.js';
+import { dispatchResource, isWatch } from './http/dispatch.js';
+import { sendError, sendJson } from './http/io.js';
+import { checkHttpLimits, defaultHttpLimits, type HttpLimits } from './http/limits.js';
+import type { ObjectStorage } from './http/objects-port.js';
+import { notFoundPath, parseRoute, type Route } from './http/route.js';
+import { ApiError, apiErrors } from './status.js';
+import type { UserInfo } from './types.js';
+
+export interface Authenticator {
+  authenticate(authorizationHeader: string | undefined): UserInfo | null;
+}
+
+export interface ApiServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly tls: { readonly certPem: string; readonly keyPem: string };
+  readonly authenticator: Authenticator;
+  readonly objects: ObjectStorage;
+  readonly logger: Logger;
+  readonly limits?: Partial<HttpLimits>;
+  /** `/readyz`: e.g. "the store has a leader". Defaults to always ready. */
+  readonly ready?: () => Promise<boolean>;
+  readonly clock?: Clock;
+  readonly wallClock?: () => Date;
+}
+
+export interface RunningApiServer {
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const limits: HttpLimits = { ...defaultHttpLimits, ...options.limits };
+  checkHttpLimits(limits);
+  const context: ServerContext = {
+    objects: options.objects, limits, logger: options.logger.child({ component: 'apiserver' }),
+    clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()),
+  };
+  const counters = { inFlight: 0, watches: 0 };
+  const server: Server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, (req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      // A client that hung up mid-request is not a server failure.
+      if (req.destroyed && !req.complete) {
+        context.logger.debug('client went away', { method: req.method, url: req.url });
+        return;
+      }
+      context.logger.error('request failed', { method: req.method, url: req.url, error: String(error) });
+      if (!res.headersSent) sendError(res, apiErrors.internal('internal error'));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubus.invalid');
+    const watch = isWatch(req.method ?? 'GET', url.searchParams);
+    const counter = watch ? 'watches' : 'inFlight';
+    const max = watch ? limits.watchesMax : limits.inFlightMax;
+    if (counters[counter] >= max) {
+      req.resume();
+      sendError(res, apiErrors.tooManyRequests(limits.retryAfterSeconds));
+      return;
+    }
+    counters[counter] += 1;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      counters[counter] -= 1;
+    };
+    try {
+      await serve(req, res, url, release);
+    } catch (error) {
+      if (error instanceof ApiError) {
+        if (error.httpStatus >= 500) context.logger.warn('request failed', { method: req.method, url: req.url, status: error.httpStatus, message: error.message });
+        req.resume();
+        sendError(res, error);
+        return;
+      }
+      throw error;
+    } finally {
+      // A watch releases its slot when its stream ends, not when its handler returns.
+      if (!watch) release();
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL, release: () => void): Promise<void> {
+    const route = parseRouteOrNull(url.pathname);
+    if (route?.type === 'health') {
+      const ok = route.check === 'readyz' && options.ready !== undefined ? await options.ready() : true;
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(ok ? 'ok' : `${route.check} check failed`);
+      return;
+    }
+    const user = options.authenticator.authenticate(req.headers.authorization);
+    if (user === null) throw apiErrors.unauthorized();
+    if (route === null) throw notFoundPath();
+    if (route.type === 'resource') {
+      await dispatchResource({ server: context, req, res, query: url.searchParams, route, user }, release);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw apiErrors.methodNotAllowed(`${req.method ?? ''} is not allowed on ${url.pathname}`);
+    serveDiscovery(req, res, route);
+  }
+
+  function serveDiscovery(req: IncomingMessage, res: ServerResponse, route: Exclude<Route, { type: 'resource' | 'health' }>): void {
+    const found = (doc: object | undefined): object => {
+      if (doc === undefined) throw notFoundPath();
+      return doc;
+    };
+    switch (route.type) {
+      case 'version': return sendJson(res, 200, serverVersion);
+      case 'api':
+        if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, aggregatedDiscovery(true), aggregatedDiscoveryMediaType);
+        return sendJson(res, 200, legacyApiVersions(req.headers.host ?? `${options.host}`));
+      case 'apis':
+        if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, aggregatedDiscovery(false), aggregatedDiscoveryMediaType);
+        return sendJson(res, 200, legacyGroupList());
+      case 'group': return sendJson(res, 200, found(legacyGroup(route.group)));
+      case 'groupVersion': return sendJson(res, 200, found(resourceList(route.group, route.version)));
+      case 'openapiV3Root': return sendJson(res, 200, openapiRoot());
+      case 'openapiV3': return sendJson(res, 200, found(openapiDocument(route.group, route.version)));
+      case 'openapiV2': throw notFoundPath();
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  context.logger.info('api server listening', { host: options.host, port });
+  return {
+    port,
+    url: `https://${hostForUrl}:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Watches are long-lived; closing their sockets is what lets close() finish.
+      server.closeAllConnections();
+    }),
+  };
+}
+
+function parseRouteOrNull(pathname: string): Route | null {
+  try {
+    return parseRoute(pathname);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A cluster's credentials on disk, created once and reused on every restart:
+ * `pki/ca.crt`, `pki/ca.key`, `pki/server.crt`, `pki/server.key` and `tokens.csv` (an admin token).
+ * Private keys and the token file are readable by the owner only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { createCa, issueServingCert } from './pki.js';
+import { generateToken, parseTokenFile, tokenLine } from './tokens.js';
+
+export interface ClusterCredentials {
+  readonly caCertPem: string;
+  readonly serverCertPem: string;
+  readonly serverKeyPem: string;
+  readonly adminToken: string;
+  readonly tokensFile: string;
+}
+
+export const adminUser = { name: 'kubus-admin', uid: 'kubus-admin', groups: ['system:masters'] } as const;
+
+export async function ensureClusterCredentials(dir: string, options: { hosts: readonly string[] }): Promise<ClusterCredentials> {
+  const pki = join(dir, 'pki');
+  mkdirSync(pki, { recursive: true, mode: 0o700 });
+  const paths = { caCert: join(pki, 'ca.crt'), caKey: join(pki, 'ca.key'), cert: join(pki, 'server.crt'), key: join(pki, 'server.key') };
+  if (!existsSync(paths.caCert) || !existsSync(paths.caKey)) {
+    const ca = await createCa('kubus-ca');
+    writeFileSync(paths.caKey, ca.keyPem, { mode: 0o600 });
+    writeFileSync(paths.caCert, ca.certPem);
+  }
+  const ca = { certPem: readFileSync(paths.caCert, 'utf8'), keyPem: readFileSync(paths.caKey, 'utf8') };
+  if (!existsSync(paths.cert) || !existsSync(paths.key)) {
+    const names = ['localhost', ...options.hosts];
+    const serving = await issueServingCert(ca, {
+      dnsNames: [...new Set(names.filter((host) => isIP(host) === 0))],
+      ipAddresses: [...new Set(['127.0.0.1', ...names.filter((host) => isIP(host) !== 0)])],
+    });
+    writeFileSync(paths.key, serving.keyPem, { mode: 0o600 });
+    writeFileSync(paths.cert, serving.certPem);
+  }
+  const tokensFile = join(dir, 'tokens.csv');
+  if (!existsSync(tokensFile)) writeFileSync(tokensFile, `${tokenLine(generateToken(), adminUser)}\n`, { mode: 0o600 });
+  const admin = [...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile)].find(([, user]) => user.name === adminUser.name);
+  if (admin === undefined) throw new Error(`${tokensFile} has no ${adminUser.name} token; remove the file to have a new one generated`);
+  return {
+    caCertPem: ca.certPem,
+    serverCertPem: readFileSync(paths.cert, 'utf8'),
+    serverKeyPem: readFileSync(paths.key, 'utf8'),
+    adminToken: admin[0],
+    tokensFile,
+  };
+}

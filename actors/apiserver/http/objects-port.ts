@@ -1,0 +1,64 @@
+/**
+ * What the HTTP front needs from object storage: the methods of the registry's ObjectStore
+ * (api brief Q1), named here structurally so the front can be tested against a fake and does not
+ * depend on the store's internals.
+ */
+import type { ApiError } from '../status.js';
+import type { ResourceInfo } from '../registry/resources.js';
+import type { KubeObject } from '../types.js';
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface WatchRequest {
+  resourceVersion?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  allowWatchBookmarks?: boolean;
+  sendInitialEvents?: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchSink {
+  event(e: { type: WatchEventType; object: unknown }): void;
+  close(error?: ApiError): void;
+}
+
+export interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+  dryRun?: boolean;
+}
+
+export interface UpdateOptions {
+  subresource?: 'status' | null;
+  dryRun?: boolean;
+}
+
+export interface ObjectStorage {
+  create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts?: { dryRun?: boolean }): Promise<KubeObject>;
+  get(info: ResourceInfo, namespace: string | null, name: string): Promise<KubeObject>;
+  list(info: ResourceInfo, namespace: string | null, opts: ListOptions): Promise<ListResult>;
+  update(info: ResourceInfo, namespace: string | null, name: string, object: KubeObject, opts: UpdateOptions): Promise<KubeObject>;
+  guaranteedUpdate(
+    info: ResourceInfo, namespace: string | null, name: string,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: UpdateOptions,
+  ): Promise<KubeObject>;
+  delete(info: ResourceInfo, namespace: string | null, name: string, opts: DeleteOptions): Promise<{ object: KubeObject; deleted: boolean }>;
+  deleteCollection(info: ResourceInfo, namespace: string | null, opts: ListOptions): Promise<unknown>;
+  watch(info: ResourceInfo, namespace: string | null, opts: WatchRequest, sink: WatchSink): Promise<{ stop(): void }>;
+}

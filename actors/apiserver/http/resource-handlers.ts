@@ -1,0 +1,275 @@
+/**
+ * The verbs on a resource's collection and objects (K8S-API.md §2): get, list, create, update,
+ * patch, delete, deletecollection. Every write runs authorize → admit (defaults + validation) →
+ * store; `dryRun=All` runs the same pipeline and persists nothing.
+ */
+import { applyPatch, patchContentTypes, skeletonFor } from '../patch.js';
+import { apiVersionOf, type ResourceInfo } from '../registry/resources.js';
+import { ApiError, apiErrors } from '../status.js';
+import { toTable } from '../table.js';
+import type { KubeObject } from '../types.js';
+import { admit, authorize, checkVerb, type Verb } from './admission.js';
+import type { RequestContext } from './context.js';
+import { parseDocument, parseObject, queryFlag, queryInteger, queryString, readBody, requestMediaType, sendJson, wantsTable } from './io.js';
+import type { DeleteOptions, ListOptions } from './objects-port.js';
+
+type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function gate(ctx: RequestContext, verb: Verb): void {
+  const { info, namespace, name, subresource } = ctx.route;
+  checkVerb(info, verb, subresource);
+  authorize({ user: ctx.user, verb, info, namespace, name, subresource });
+}
+
+export function isDryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const value of values) {
+    if (value !== 'All') throw apiErrors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(value)}: supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+export function listOptions(query: URLSearchParams): ListOptions {
+  const opts: ListOptions = {};
+  const labelSelector = queryString(query, 'labelSelector');
+  const fieldSelector = queryString(query, 'fieldSelector');
+  const limit = queryInteger(query, 'limit');
+  const token = queryString(query, 'continue');
+  const resourceVersion = query.get('resourceVersion');
+  const match = queryString(query, 'resourceVersionMatch');
+  if (labelSelector !== undefined) opts.labelSelector = labelSelector;
+  if (fieldSelector !== undefined) opts.fieldSelector = fieldSelector;
+  if (limit !== undefined && limit > 0) opts.limit = limit;
+  if (token !== undefined) opts.continue = token;
+  if (resourceVersion !== null && resourceVersion !== '') opts.resourceVersion = resourceVersion;
+  if (match !== undefined) opts.resourceVersionMatch = match;
+  return opts;
+}
+
+export function includeObject(query: URLSearchParams): IncludeObject {
+  const value = query.get('includeObject') ?? 'Metadata';
+  if (value !== 'None' && value !== 'Metadata' && value !== 'Object') throw apiErrors.badRequest(`includeObject: unsupported value ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Writes one object, or a one-row Table when kubectl's human-readable `get` asked for it. */
+export function sendObject(ctx: RequestContext, status: number, object: KubeObject): void {
+  if (wantsTable(ctx.req)) {
+    sendJson(ctx.res, status, toTable(ctx.route.info, [object], {
+      resourceVersion: object.metadata.resourceVersion ?? '', includeObject: includeObject(ctx.query), now: ctx.server.wallClock(),
+    }));
+    return;
+  }
+  sendJson(ctx.res, status, object);
+}
+
+export async function handleGet(ctx: RequestContext): Promise<void> {
+  const { info, namespace, name } = ctx.route;
+  gate(ctx, 'get');
+  sendObject(ctx, 200, await ctx.server.objects.get(info, namespace, requireName(name)));
+}
+
+export async function handleList(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  gate(ctx, 'list');
+  const result = await ctx.server.objects.list(info, namespace, listOptions(ctx.query));
+  if (wantsTable(ctx.req)) {
+    sendJson(ctx.res, 200, toTable(info, result.items, {
+      resourceVersion: result.resourceVersion, includeObject: includeObject(ctx.query), now: ctx.server.wallClock(),
+      ...(result.continue !== undefined ? { continue: result.continue } : {}),
+    }));
+    return;
+  }
+  sendJson(ctx.res, 200, {
+    kind: info.listKind, apiVersion: apiVersionOf(info),
+    metadata: {
+      resourceVersion: result.resourceVersion,
+      ...(result.continue !== undefined && result.continue !== '' ? { continue: result.continue } : {}),
+      ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
+    },
+    items: result.items,
+  });
+}
+
+/** Checks the body's apiVersion/kind/namespace/name against the URL and fills what it may omit. */
+export function reconcileWithUrl(ctx: RequestContext, object: KubeObject, expected: { apiVersion: string; kind: string }): KubeObject {
+  const { info, namespace, name } = ctx.route;
+  if (object.apiVersion !== undefined && object.apiVersion !== expected.apiVersion) {
+    throw apiErrors.badRequest(`the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${expected.apiVersion})`);
+  }
+  if (object.kind !== undefined && object.kind !== expected.kind) {
+    throw apiErrors.badRequest(`the kind in the data (${String(object.kind)}) does not match the expected kind (${expected.kind})`);
+  }
+  // Like the real decoder, the URL's group-version-kind fills what the body leaves out (client-node omits them).
+  if (object.apiVersion === undefined) object.apiVersion = expected.apiVersion;
+  if (object.kind === undefined) object.kind = expected.kind;
+  const metadata = object.metadata;
+  if (info.namespaced) {
+    if (namespace === null) throw apiErrors.methodNotAllowed(`${info.resource} must be written under /namespaces/<namespace>/`);
+    if (metadata.namespace !== undefined && metadata.namespace !== '' && metadata.namespace !== namespace) {
+      throw apiErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    metadata.namespace = namespace;
+  } else {
+    delete metadata.namespace;
+  }
+  if (name !== null) {
+    if (metadata.name === undefined || metadata.name === '') metadata.name = name;
+    if (metadata.name !== name) throw apiErrors.badRequest(`the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`);
+  }
+  return object;
+}
+
+export async function handleCreate(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  gate(ctx, 'create');
+  const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
+  const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
+  const admitted = admit(info, object, null);
+  const created = await ctx.server.objects.create(info, namespace, admitted, { dryRun: isDryRun(ctx.query) });
+  sendObject(ctx, 201, created);
+}
+
+/** Server-owned fields a PUT body may leave out; kept from the stored object so validation sees no change. */
+function keepServerFields(object: KubeObject, old: KubeObject): KubeObject {
+  for (const field of ['uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+    const metadata = object.metadata as Record<string, unknown>;
+    if (metadata[field] === undefined && old.metadata[field] !== undefined) metadata[field] = old.metadata[field];
+  }
+  return object;
+}
+
+export async function handleUpdate(ctx: RequestContext): Promise<void> {
+  const { info, namespace, subresource } = ctx.route;
+  gate(ctx, 'update');
+  const name = requireName(ctx.route.name);
+  const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
+  const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
+  const old = await ctx.server.objects.get(info, namespace, name);
+  const admitted = admit(info, prepareForUpdate(info, subresource, keepServerFields(object, old), old), old);
+  const updated = await ctx.server.objects.update(info, namespace, name, admitted, {
+    subresource: subresource === 'status' ? 'status' : null, dryRun: isDryRun(ctx.query),
+  });
+  sendObject(ctx, 200, updated);
+}
+
+/**
+ * The status strategy before validation, as Kubernetes' PrepareForUpdate: a write to `/status`
+ * changes only `.status` (spec and metadata stay as stored, so immutable-field checks pass), and a
+ * write to the main resource of a kind with a status subresource keeps the stored `.status`.
+ */
+export function prepareForUpdate(info: ResourceInfo, subresource: string | null, object: KubeObject, old: KubeObject): KubeObject {
+  if (subresource === 'status') {
+    const metadata = { ...old.metadata };
+    if (object.metadata.resourceVersion !== undefined) metadata.resourceVersion = object.metadata.resourceVersion;
+    else delete metadata.resourceVersion;
+    const prepared: KubeObject = { ...old, metadata };
+    if (object['status'] === undefined) delete prepared['status'];
+    else prepared['status'] = object['status'];
+    return prepared;
+  }
+  if (!info.subresources.includes('status')) return object;
+  const prepared: KubeObject = { ...object };
+  if (old['status'] === undefined) delete prepared['status'];
+  else prepared['status'] = old['status'];
+  return prepared;
+}
+
+/** Keeps identity fields a patch must not change (a patch may not rename or move an object). */
+function keepIdentity(patched: KubeObject, current: KubeObject): KubeObject {
+  patched.apiVersion = current.apiVersion;
+  patched.kind = current.kind;
+  patched.metadata = { ...patched.metadata };
+  if (current.metadata.name !== undefined) patched.metadata.name = current.metadata.name;
+  if (current.metadata.namespace !== undefined) patched.metadata.namespace = current.metadata.namespace;
+  return patched;
+}
+
+export async function handlePatch(ctx: RequestContext): Promise<void> {
+  const { info, namespace, subresource } = ctx.route;
+  gate(ctx, 'patch');
+  const name = requireName(ctx.route.name);
+  const contentType = requestMediaType(ctx.req);
+  const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
+  const fieldManager = queryString(ctx.query, 'fieldManager');
+  const isApply = contentType === patchContentTypes.apply;
+  if (isApply && fieldManager === undefined) {
+    throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+  }
+  const patchOptions = {
+    ...(fieldManager !== undefined ? { fieldManager } : {}), force: queryFlag(ctx.query, 'force'), now: rfc3339(ctx.server.wallClock()),
+  };
+  const mutate = (current: KubeObject): KubeObject => {
+    const patched = keepIdentity(applyPatch(contentType, current, body, info, patchOptions), current);
+    return admit(info, prepareForUpdate(info, subresource, patched, current), current);
+  };
+  const dryRun = isDryRun(ctx.query);
+  try {
+    const updated = await ctx.server.objects.guaranteedUpdate(info, namespace, name, mutate, {
+      subresource: subresource === 'status' ? 'status' : null, dryRun,
+    });
+    sendObject(ctx, 200, updated);
+  } catch (error) {
+    // Server-side apply creates an absent object (K8S-API.md §4: 201 when it created it).
+    if (!(isApply && subresource === null && error instanceof ApiError && error.httpStatus === 404)) throw error;
+    const skeleton = skeletonFor(info, info.namespaced ? namespace : null, name);
+    const object = admit(info, keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), null);
+    sendObject(ctx, 201, await ctx.server.objects.create(info, namespace, object, { dryRun }));
+  }
+}
+
+/** DeleteOptions come as a JSON body (kubectl) or query parameters (client-node); both are honoured. */
+async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
+  const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
+  const parsed = body.trim() === '' ? {} : parseDocument(requestMediaType(ctx.req), body);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw apiErrors.badRequest('DeleteOptions must be a JSON object');
+  const fields = parsed as { preconditions?: unknown; propagationPolicy?: unknown; dryRun?: unknown };
+  const opts: DeleteOptions = {};
+  const policy = typeof fields.propagationPolicy === 'string' ? fields.propagationPolicy : queryString(ctx.query, 'propagationPolicy');
+  if (policy !== undefined) {
+    if (!['Orphan', 'Background', 'Foreground'].includes(policy)) throw apiErrors.badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
+    opts.propagationPolicy = policy;
+  }
+  if (typeof fields.preconditions === 'object' && fields.preconditions !== null) {
+    const p = fields.preconditions as { uid?: unknown; resourceVersion?: unknown };
+    opts.preconditions = {
+      ...(typeof p.uid === 'string' ? { uid: p.uid } : {}),
+      ...(typeof p.resourceVersion === 'string' ? { resourceVersion: p.resourceVersion } : {}),
+    };
+  }
+  const bodyDryRun = Array.isArray(fields.dryRun) && fields.dryRun.includes('All');
+  if (bodyDryRun || isDryRun(ctx.query)) opts.dryRun = true;
+  return opts;
+}
+
+export async function handleDelete(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  gate(ctx, 'delete');
+  const name = requireName(ctx.route.name);
+  const result = await ctx.server.objects.delete(info, namespace, name, await deleteOptions(ctx));
+  // Core stores answer the deleted (or now terminating) object; kubectl and client-node accept it.
+  sendJson(ctx.res, 200, result.object);
+}
+
+export async function handleDeleteCollection(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  gate(ctx, 'deletecollection');
+  await deleteOptions(ctx);
+  const result = await ctx.server.objects.deleteCollection(info, namespace, listOptions(ctx.query));
+  const items = typeof result === 'object' && result !== null && Array.isArray((result as { items?: unknown }).items)
+    ? (result as { items: unknown[] }).items
+    : Array.isArray(result) ? result : [];
+  sendJson(ctx.res, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata: {}, items });
+}
+
+export function requireName(name: string | null): string {
+  if (name === null) throw apiErrors.methodNotAllowed('this verb needs an object name in the URL');
+  return name;
+}
+
+/** RFC 3339 with second precision, as Kubernetes writes timestamps. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export type { ResourceInfo };

@@ -1,0 +1,124 @@
+/**
+ * Subresources (K8S-API.md §6): `status` (the object; writes touch only `.status`, handled by the
+ * ordinary update/patch with `subresource: 'status'`), `scale` (an autoscaling/v1 Scale view of
+ * `spec.replicas`), `binding` (the scheduler sets `spec.nodeName`), `eviction` (delete the pod;
+ * PodDisruptionBudgets are later work) and `log` (a clear Status until node agents exist).
+ */
+import { applyPatch } from '../patch.js';
+import { formatLabelSelector } from '../registry/selectors.js';
+import { ApiError, apiErrors } from '../status.js';
+import type { KubeObject } from '../types.js';
+import type { RequestContext } from './context.js';
+import { parseObject, readBody, requestMediaType, sendJson, successStatus } from './io.js';
+import { gate, isDryRun, requireName, rfc3339 } from './resource-handlers.js';
+
+type Json = Record<string, unknown>;
+const asRecord = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Json : {});
+
+export function toScale(parent: KubeObject): KubeObject {
+  const spec = asRecord(parent['spec']);
+  const status = asRecord(parent['status']);
+  const m = parent.metadata;
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: {
+      ...(m.name !== undefined ? { name: m.name } : {}), ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
+    },
+    spec: { replicas: typeof spec['replicas'] === 'number' ? spec['replicas'] : 0 },
+    status: {
+      replicas: typeof status['replicas'] === 'number' ? status['replicas'] : 0,
+      selector: formatLabelSelector(asRecord(spec['selector']) as Parameters<typeof formatLabelSelector>[0]),
+    },
+  };
+}
+
+function replicasOf(scale: KubeObject): number {
+  const replicas = asRecord(scale['spec'])['replicas'];
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    throw apiErrors.invalid('Scale', 'autoscaling', scale.metadata.name ?? '', [
+      { reason: typeof replicas === 'number' ? 'FieldValueInvalid' : 'FieldValueTypeInvalid', field: 'spec.replicas', message: 'must be a non-negative integer' },
+    ]);
+  }
+  return replicas;
+}
+
+function withReplicas(parent: KubeObject, replicas: number): KubeObject {
+  return { ...parent, spec: { ...asRecord(parent['spec']), replicas } };
+}
+
+export async function handleScale(ctx: RequestContext, method: string): Promise<void> {
+  const { info, namespace } = ctx.route;
+  const name = requireName(ctx.route.name);
+  if (method === 'GET') {
+    gate(ctx, 'get');
+    sendJson(ctx.res, 200, toScale(await ctx.server.objects.get(info, namespace, name)));
+    return;
+  }
+  if (method !== 'PUT' && method !== 'PATCH') throw apiErrors.methodNotAllowed(`${method} is not supported on ${info.resource}/scale`);
+  gate(ctx, method === 'PUT' ? 'update' : 'patch');
+  const contentType = requestMediaType(ctx.req);
+  const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
+  const wanted = method === 'PUT' ? parseObject(contentType, body) : null;
+  const mutate = (current: KubeObject): KubeObject => {
+    if (wanted !== null) {
+      const expected = wanted.metadata.resourceVersion;
+      if (expected !== undefined && expected !== '' && expected !== current.metadata.resourceVersion) {
+        throw apiErrors.conflict(info.resource, info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      return withReplicas(current, replicasOf(wanted));
+    }
+    return withReplicas(current, replicasOf(applyPatch(contentType, toScale(current), body, info, { now: rfc3339(ctx.server.wallClock()) })));
+  };
+  const updated = await ctx.server.objects.guaranteedUpdate(info, namespace, name, mutate, { subresource: null, dryRun: isDryRun(ctx.query) });
+  sendJson(ctx.res, 200, toScale(updated));
+}
+
+/** POST pods/<p>/binding: what the scheduler does. 409 if the pod is already bound elsewhere. */
+export async function handleBinding(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  const name = requireName(ctx.route.name);
+  gate(ctx, 'create');
+  const binding = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
+  const node = asRecord(binding['target'])['name'];
+  if (typeof node !== 'string' || node === '') {
+    throw apiErrors.invalid('Binding', '', name, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
+  }
+  await ctx.server.objects.guaranteedUpdate(info, namespace, name, (current) => {
+    const spec = asRecord(current['spec']);
+    const bound = spec['nodeName'];
+    if (typeof bound === 'string' && bound !== '') {
+      throw apiErrors.conflict(info.resource, info.group, name, `pod ${name} is already assigned to node "${bound}"`);
+    }
+    return { ...current, spec: { ...spec, nodeName: node } };
+  }, { subresource: null });
+  sendJson(ctx.res, 201, successStatus(201));
+}
+
+/** POST pods/<p>/eviction: deletes the pod (no disruption budgets yet). */
+export async function handleEviction(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  const name = requireName(ctx.route.name);
+  gate(ctx, 'create');
+  const eviction = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
+  const options = asRecord(eviction['deleteOptions']);
+  const preconditions = asRecord(options['preconditions']);
+  await ctx.server.objects.delete(info, namespace, name, {
+    preconditions: {
+      ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
+      ...(typeof preconditions['resourceVersion'] === 'string' ? { resourceVersion: preconditions['resourceVersion'] } : {}),
+    },
+    dryRun: isDryRun(ctx.query),
+  });
+  sendJson(ctx.res, 201, successStatus(201));
+}
+
+/** GET pods/<p>/log: 404 for a missing pod, else a Status saying logs need node agents. */
+export async function handleLog(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  const name = requireName(ctx.route.name);
+  gate(ctx, 'get');
+  await ctx.server.objects.get(info, namespace, name);
+  throw new ApiError(400, 'BadRequest', `logs of pod "${name}" are not available: kubus has no node agents yet to read container logs from`);
+}

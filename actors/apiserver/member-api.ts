@@ -1,0 +1,77 @@
+/**
+ * The API server as one member process hosts it: on the member's own bus connection, a store
+ * client over all members, the object store, the member's serving certificate and token file,
+ * and a readiness probe that says whether this member sees a quorum and has caught up.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { Prng, SystemClock, type Bus, type Logger } from '../../bus/index.js';
+import { StoreClient, type MemberId, type RaftDriver } from '../../store/index.js';
+import { ObjectStore } from './registry/object-store.js';
+import { startApiServer } from './api-server.js';
+import { TokenAuthenticator } from './tokens.js';
+
+export interface MemberApiConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Holds `pki/server.crt`, `pki/server.key` and `tokens.csv` (see credentials.ts). */
+  readonly credentialsDir: string;
+}
+
+export interface RunningMemberApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Every member tries to create the default namespaces (idempotent) once the store has a leader;
+ * retried for a bounded time because at start-up the first election may still be running.
+ */
+async function ensureDefaultNamespaces(objects: ObjectStore, logger: Logger): Promise<void> {
+  const attemptsMax = 60;
+  for (let attempt = 1; attempt <= attemptsMax; attempt++) {
+    try {
+      await objects.ensureDefaults();
+      return;
+    } catch (error) {
+      if (attempt === attemptsMax) logger.warn('could not create the default namespaces', { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+export async function startMemberApi(options: {
+  readonly config: MemberApiConfig;
+  readonly bus: Bus;
+  readonly cluster: string;
+  readonly members: readonly MemberId[];
+  readonly driver: () => RaftDriver | null;
+  readonly logger: Logger;
+}): Promise<RunningMemberApi> {
+  const { config } = options;
+  const clock = new SystemClock();
+  const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)) });
+  const objects = new ObjectStore(client, { clock });
+  const server = await startApiServer({
+    host: config.host,
+    port: config.port,
+    tls: {
+      certPem: readFileSync(join(config.credentialsDir, 'pki', 'server.crt'), 'utf8'),
+      keyPem: readFileSync(join(config.credentialsDir, 'pki', 'server.key'), 'utf8'),
+    },
+    authenticator: TokenAuthenticator.fromFile(join(config.credentialsDir, 'tokens.csv')),
+    objects,
+    logger: options.logger,
+    ready: async () => {
+      const driver = options.driver();
+      if (driver === null) return false;
+      const status = driver.status();
+      // Ready: a leader is known, this member hears a majority, and it applied what it knows committed.
+      return status.leader !== null && status.reachable * 2 > status.conf.voters.length && status.appliedIndex >= driver.staleness().knownCommitIndex;
+    },
+  });
+  options.logger.info('api server listening', { url: server.url });
+  void ensureDefaultNamespaces(objects, options.logger);
+  return server;
+}

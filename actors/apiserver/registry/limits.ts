@@ -1,0 +1,22 @@
+/** Every bound the object store keeps, with the reason for its value. */
+export const objectStoreLimits = {
+  /**
+   * Whole-call deadline of a write, retries included. Below 2 s because every write must be
+   * answered (503 or 504) within 2 s of the store losing quorum.
+   */
+  writeTimeoutMs: 1_800,
+  /** The least time given to one store call even when the write's deadline is spent: one quick, typed failure. */
+  attemptFloorMs: 50,
+  /** Whole-call deadline of a read; reads are retried freely, but a client must not hang. */
+  readTimeoutMs: 5_000,
+  /** Read-modify-CAS rounds of one update before answering 409 Conflict: contention is a client problem. */
+  updateAttemptsMax: 16,
+  /** Random names tried for one `generateName` create before answering AlreadyExists. */
+  generateNameAttemptsMax: 8,
+  /** Keys fetched per store read while filling a selector-filtered page. */
+  listBatchKeys: 500,
+  /** Store reads of one list page: with the batch size above, the most keys one page scans is their product. */
+  listBatchesMax: 200,
+  /** How often a watch that allows bookmarks gets one. */
+  bookmarkIntervalMs: 5_000,
+} as const;

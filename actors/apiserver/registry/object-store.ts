@@ -1,0 +1,422 @@
+/**
+ * Kubernetes objects on the cluster store: create, get, list, update, delete and watch with the
+ * semantics kubectl and client-go rely on (server-owned metadata, optimistic concurrency on
+ * resourceVersion, finalizers, consistent paginated lists, resumable watches).
+ *
+ * Decision: every write is one store txn guarded by the key's version or modRevision, so two API
+ * servers racing on one object cannot both win; a lost race on an unconditional update re-reads
+ * and retries (bounded), a lost race on a client's resourceVersion is the client's 409.
+ *
+ * Decision: writes carry no request id. The store client then retries only refusals that never
+ * entered the log (NoQuorum, NotLeader) and fails at once on an unknown outcome, so a 503 always
+ * means "not applied" and a 504 "maybe applied". With a request id it would also retry unknown
+ * outcomes and could end on a NoQuorum after an earlier attempt that did commit: a 503 for an
+ * applied write. Writes have a short whole-call deadline (limits.ts) so that none hangs when quorum
+ * is lost.
+ */
+import type { Clock, Prng } from '../../../bus/index.js';
+import type { Consistency, KeyValue, StoreClient } from '../../../store/index.js';
+import { ApiError, apiErrors } from '../status.js';
+import type { KubeObject } from '../types.js';
+import { objectStoreLimits } from './limits.js';
+import { deletionComplete, mergeForUpdate, sameStoredState } from './object-merge.js';
+import { startObjectWatch, type WatchOptions, type WatchSink } from './object-watch.js';
+import { findResource, resources, type ResourceInfo } from './resources.js';
+import { isEverything, matchesSelector, parseObjectSelector } from './selectors.js';
+import {
+  decodeContinue, decodeObject, encodeContinue, encodeObject, listPrefix, objectKey, parseResourceVersion, prefixEnd,
+} from './storage-codec.js';
+import { StoreAccess } from './store-access.js';
+
+export interface ObjectStoreOptions {
+  readonly clock: Clock;
+  /** Seeds uids and generated names; absent: node's crypto. */
+  readonly random?: Prng;
+  /** Epoch milliseconds for timestamps: `Clock.now()` is monotonic, not wall time. Default `Date.now`. */
+  readonly wallClockMs?: () => number;
+}
+
+export interface ListOptions {
+  readonly labelSelector?: string | undefined;
+  readonly fieldSelector?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly continue?: string | undefined;
+  readonly resourceVersion?: string | undefined;
+  readonly resourceVersionMatch?: string | undefined;
+}
+
+export interface ListResult {
+  readonly items: KubeObject[];
+  readonly resourceVersion: string;
+  readonly continue?: string;
+  readonly remainingItemCount?: number;
+}
+
+export interface UpdateOptions {
+  readonly subresource?: 'status' | null;
+  readonly dryRun?: boolean;
+}
+
+export interface DeleteOptions {
+  readonly preconditions?: { readonly uid?: string | undefined; readonly resourceVersion?: string | undefined } | undefined;
+  readonly propagationPolicy?: string | undefined;
+  readonly dryRun?: boolean | undefined;
+}
+
+export interface DeleteResult {
+  /** The deleted object (with the deletion's resourceVersion) or, when finalizers hold it, its new state. */
+  readonly object: KubeObject;
+  /** False when the object is still there, marked for deletion. */
+  readonly deleted: boolean;
+}
+
+/** Namespaces every cluster has; `ensureDefaults()` creates them and creates into them never 404. */
+export const defaultNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+const protectedNamespaces: readonly string[] = ['default', 'kube-system', 'kube-public'];
+
+const namespaceInfo = findResource('', 'v1', 'namespaces') as ResourceInfo;
+
+export class ObjectStore {
+  private readonly wallClockMs: () => number;
+  private readonly access: StoreAccess;
+
+  constructor(private readonly client: StoreClient, private readonly options: ObjectStoreOptions) {
+    this.wallClockMs = options.wallClockMs ?? Date.now;
+    this.access = new StoreAccess(client, options.clock, options.random);
+  }
+
+  /** Creates the default namespaces if absent; idempotent. */
+  async ensureDefaults(): Promise<void> {
+    for (const name of defaultNamespaces) await this.ensureNamespace(name);
+  }
+
+  async create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    const prepared = this.prepareCreate(info, namespace, object);
+    const namespaceName = prepared.metadata.namespace ?? null;
+    const deadline = this.access.writeDeadline();
+    if (namespaceName !== null) await this.requireWritableNamespace(namespaceName, deadline);
+    const generate = prepared.metadata.name === undefined || prepared.metadata.name === '';
+    for (let attempt = 0; attempt < objectStoreLimits.generateNameAttemptsMax; attempt++) {
+      if (generate) prepared.metadata.name = `${prepared.metadata.generateName ?? ''}${this.access.randomSuffix()}`;
+      const name = prepared.metadata.name as string;
+      const key = objectKey(info, namespaceName, name);
+      if (opts.dryRun === true) {
+        if (await this.access.read(key, 'linearizable', deadline) !== null) throw apiErrors.alreadyExists(info.resource, info.group, name);
+        return prepared;
+      }
+      const nsKey = namespaceName === null ? null : objectKey(namespaceInfo, null, namespaceName);
+      const result = await this.access.write((options) => this.client.txn(
+        [{ key, target: 'version', op: 'equal', value: 0 }, ...(nsKey === null ? [] : [{ key: nsKey, target: 'version' as const, op: 'greater' as const, value: 0 }])],
+        [{ type: 'put', request: { key, value: encodeObject(prepared) } }],
+        [{ type: 'range', request: { key, countOnly: true } }],
+        options,
+      ), deadline);
+      if (result.succeeded) return { ...prepared, metadata: { ...prepared.metadata, resourceVersion: String(result.revision) } };
+      const existing = result.responses[0];
+      const taken = existing?.type === 'range' && existing.result.count > 0;
+      if (!taken) throw apiErrors.notFound('namespaces', '', namespaceName ?? '');
+      if (!generate) throw apiErrors.alreadyExists(info.resource, info.group, name);
+    }
+    throw apiErrors.alreadyExists(info.resource, info.group, prepared.metadata.generateName ?? '');
+  }
+
+  async get(info: ResourceInfo, namespace: string | null, name: string, opts: { resourceVersion?: string | undefined } = {}): Promise<KubeObject> {
+    const kv = await this.access.read(objectKey(info, namespace, name), opts.resourceVersion === '0' ? 'serializable' : 'linearizable');
+    if (kv === null) throw apiErrors.notFound(info.resource, info.group, name);
+    return decodeObject(info, kv);
+  }
+
+  async list(info: ResourceInfo, namespace: string | null, opts: ListOptions = {}): Promise<ListResult> {
+    const selector = parseObjectSelector(info, opts);
+    const prefix = listPrefix(info, namespace);
+    const end = prefixEnd(prefix);
+    const limit = opts.limit !== undefined && opts.limit > 0 ? Math.floor(opts.limit) : 0;
+    const consistency: Consistency = opts.resourceVersion === '0' && opts.continue === undefined ? 'serializable' : 'linearizable';
+    let revision = 0;
+    let startKey = prefix;
+    if (opts.continue !== undefined && opts.continue !== '') {
+      const token = decodeContinue(opts.continue, prefix);
+      revision = token.revision;
+      startKey = token.startKey;
+    } else if (opts.resourceVersion !== undefined && opts.resourceVersion !== '' && opts.resourceVersion !== '0') {
+      const requested = parseResourceVersion(opts.resourceVersion);
+      const exact = opts.resourceVersionMatch === 'Exact' || (opts.resourceVersionMatch === undefined && limit > 0);
+      if (exact) revision = requested;
+    }
+    const items: KubeObject[] = [];
+    let remaining = 0;
+    let nextKey: string | null = null;
+    let complete = false;
+    for (let batch = 0; batch < objectStoreLimits.listBatchesMax && !complete && nextKey === null; batch++) {
+      const want = limit === 0 ? 0 : isEverything(selector) ? limit - items.length : Math.max(limit - items.length, objectStoreLimits.listBatchKeys);
+      const response = await this.access.readRange({ key: startKey, end, limit: want, revision }, consistency, opts.continue !== undefined);
+      if (revision === 0) revision = response.result.revision;
+      const kvs = response.result.kvs;
+      let consumed = 0;
+      for (const kv of kvs) {
+        consumed++;
+        const object = decodeObject(info, kv);
+        if (matchesSelector(selector, object)) items.push(object);
+        if (limit > 0 && items.length >= limit) break;
+      }
+      const lastKey = kvs[consumed - 1]?.key;
+      const moreInBatch = consumed < kvs.length;
+      if (lastKey === undefined || (!response.result.more && !moreInBatch)) {
+        complete = true;
+        break;
+      }
+      remaining = response.result.count - consumed;
+      startKey = `${lastKey}\u0000`;
+      if (limit > 0 && items.length >= limit) nextKey = startKey;
+    }
+    // A selective filter that scanned its bound of batches returns a short page and a token, as
+    // Kubernetes may: the client keeps paging.
+    if (!complete && nextKey === null) nextKey = startKey;
+    return {
+      items,
+      resourceVersion: String(revision),
+      ...(nextKey !== null ? { continue: encodeContinue({ revision, startKey: nextKey }) } : {}),
+      ...(nextKey !== null && isEverything(selector) ? { remainingItemCount: remaining } : {}),
+    };
+  }
+
+  async update(info: ResourceInfo, namespace: string | null, name: string, object: KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
+    const bodyName = object.metadata?.name;
+    if (bodyName !== undefined && bodyName !== '' && bodyName !== name) {
+      throw apiErrors.badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+    }
+    const bodyNamespace = object.metadata?.namespace;
+    if (info.namespaced && bodyNamespace !== undefined && bodyNamespace !== '' && bodyNamespace !== namespace) {
+      throw apiErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    return this.guaranteedUpdate(info, namespace, name, () => object, opts);
+  }
+
+  /**
+   * Read, mutate, compare-and-swap; on a lost race, again (bounded). A resourceVersion in the
+   * mutated object is a precondition: a mismatch is a 409 Conflict.
+   */
+  async guaranteedUpdate(
+    info: ResourceInfo, namespace: string | null, name: string,
+    mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: UpdateOptions = {},
+  ): Promise<KubeObject> {
+    const key = objectKey(info, namespace, name);
+    const deadline = this.access.writeDeadline();
+    for (let attempt = 0; attempt < objectStoreLimits.updateAttemptsMax; attempt++) {
+      const kv = await this.access.read(key, 'linearizable', deadline);
+      if (kv === null) throw apiErrors.notFound(info.resource, info.group, name);
+      const current = decodeObject(info, kv);
+      const mutated = await mutate(structuredClone(current));
+      if (mutated === null || typeof mutated !== 'object' || Array.isArray(mutated)) throw apiErrors.badRequest('the update did not produce an object');
+      const precondition = mutated.metadata?.resourceVersion;
+      if (precondition !== undefined && precondition !== '' && precondition !== current.metadata.resourceVersion) {
+        throw conflict(info, name);
+      }
+      const next = mergeForUpdate(info, current, mutated, opts.subresource ?? null);
+      next.metadata.resourceVersion = current.metadata.resourceVersion as string;
+      if (sameStoredState(current, next) || opts.dryRun === true) return next;
+      if (deletionComplete(next)) {
+        const removed = await this.access.removeIfUnchanged(info, kv, deadline);
+        if (removed !== null) return removed;
+        continue;
+      }
+      const result = await this.access.write((options) => this.client.txn(
+        [{ key, target: 'modRevision', op: 'equal', value: kv.modRevision }],
+        [{ type: 'put', request: { key, value: encodeObject(next) } }], [], options,
+      ), deadline);
+      if (result.succeeded) return { ...next, metadata: { ...next.metadata, resourceVersion: String(result.revision) } };
+    }
+    throw conflict(info, name);
+  }
+
+  async delete(info: ResourceInfo, namespace: string | null, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    if (info.resource === 'namespaces' && protectedNamespaces.includes(name)) {
+      throw apiErrors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
+    }
+    const key = objectKey(info, namespace, name);
+    const deadline = this.access.writeDeadline();
+    for (let attempt = 0; attempt < objectStoreLimits.updateAttemptsMax; attempt++) {
+      const kv = await this.access.read(key, 'linearizable', deadline);
+      if (kv === null) throw apiErrors.notFound(info.resource, info.group, name);
+      const current = decodeObject(info, kv);
+      checkPreconditions(info, current, opts.preconditions);
+      if (info.resource === 'namespaces') return this.deleteNamespace(current, opts);
+      if ((current.metadata.finalizers ?? []).length > 0) {
+        if (current.metadata.deletionTimestamp !== undefined || opts.dryRun === true) return { object: current, deleted: false };
+        const marked = await this.markDeleting(info, kv, current, deadline);
+        if (marked !== null) return { object: marked, deleted: false };
+        continue;
+      }
+      if (opts.dryRun === true) return { object: current, deleted: true };
+      const removed = await this.access.removeIfUnchanged(info, kv, deadline);
+      if (removed !== null) return { object: removed, deleted: true };
+    }
+    throw conflict(info, name);
+  }
+
+  /** Deletes every matching object (each as `delete` would); returns what was deleted or marked. */
+  async deleteCollection(info: ResourceInfo, namespace: string | null, opts: ListOptions & DeleteOptions = {}): Promise<ListResult> {
+    const { limit: _limit, continue: _continue, ...listOptions } = opts;
+    const listed = await this.list(info, namespace, listOptions);
+    const items: KubeObject[] = [];
+    for (const object of listed.items) {
+      try {
+        const result = await this.delete(info, object.metadata.namespace ?? null, object.metadata.name ?? '', { dryRun: opts.dryRun, propagationPolicy: opts.propagationPolicy });
+        items.push(result.object);
+      } catch (error) {
+        // Deleted concurrently: it is gone, which is what was asked.
+        if (!(error instanceof ApiError && error.httpStatus === 404)) throw error;
+      }
+    }
+    return { items, resourceVersion: listed.resourceVersion };
+  }
+
+  watch(info: ResourceInfo, namespace: string | null, opts: WatchOptions, sink: WatchSink): Promise<{ stop(): void }> {
+    return startObjectWatch({
+      info, namespace, options: opts, sink, client: this.client, clock: this.options.clock,
+      list: (listOptions) => this.list(info, namespace, listOptions),
+    });
+  }
+
+  private prepareCreate(info: ResourceInfo, namespace: string | null, object: KubeObject): KubeObject {
+    if (object === null || typeof object !== 'object' || object.metadata === null || typeof object.metadata !== 'object') {
+      throw apiErrors.badRequest('the object has no metadata');
+    }
+    const prepared: KubeObject = structuredClone(object);
+    const meta = prepared.metadata;
+    if (info.namespaced) {
+      const target = namespace ?? meta.namespace;
+      if (target === undefined || target === '') throw apiErrors.badRequest('a namespace is required to create this resource');
+      if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== target) {
+        throw apiErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = target;
+    } else {
+      delete meta.namespace;
+    }
+    if ((meta.name === undefined || meta.name === '') && (meta.generateName === undefined || meta.generateName === '')) {
+      throw apiErrors.invalid(info.kind, info.group, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'name or generateName is required' }]);
+    }
+    checkKeySegment(info, 'metadata.name', meta.name !== undefined && meta.name !== '' ? meta.name : meta.generateName);
+    if (info.namespaced) checkKeySegment(info, 'metadata.namespace', meta.namespace);
+    for (const field of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) delete meta[field];
+    meta.uid = this.access.uuid();
+    meta.creationTimestamp = rfc3339Seconds(this.wallClockMs());
+    meta.generation = 1;
+    prepared.apiVersion = info.group === '' ? info.version : `${info.group}/${info.version}`;
+    prepared.kind = info.kind;
+    if (info.resource === 'namespaces' && (prepared['status'] as { phase?: string } | undefined)?.phase === undefined) {
+      prepared['status'] = { ...(prepared['status'] as object | undefined), phase: 'Active' };
+    }
+    return prepared;
+  }
+
+  /** 404 for a missing namespace (the defaults are created on demand), 403 for a terminating one. */
+  private async requireWritableNamespace(name: string, deadline: number): Promise<void> {
+    let kv = await this.access.read(objectKey(namespaceInfo, null, name), 'linearizable', deadline);
+    if (kv === null && (defaultNamespaces as readonly string[]).includes(name)) kv = await this.ensureNamespace(name, deadline);
+    if (kv === null) throw apiErrors.notFound('namespaces', '', name);
+    const namespace = decodeObject(namespaceInfo, kv);
+    if (namespace.metadata.deletionTimestamp !== undefined) {
+      throw apiErrors.forbidden(`unable to create new content in namespace ${name} because it is being terminated`);
+    }
+  }
+
+  private async ensureNamespace(name: string, deadline = this.access.writeDeadline()): Promise<KeyValue | null> {
+    const key = objectKey(namespaceInfo, null, name);
+    const existing = await this.access.read(key, 'linearizable', deadline);
+    if (existing !== null) return existing;
+    const object = this.prepareCreate(namespaceInfo, null, {
+      apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' },
+    });
+    // Another server creating it at the same time is fine: either write leaves the namespace there.
+    await this.access.write((options) => this.client.txn([{ key, target: 'version', op: 'equal', value: 0 }], [{ type: 'put', request: { key, value: encodeObject(object) } }], [], options), deadline);
+    return this.access.read(key, 'linearizable', deadline);
+  }
+
+  /**
+   * Namespace deletion without a namespace controller (later work): mark it Terminating, delete
+   * its contents, then the namespace itself once nothing is left (finalizer-held objects keep it).
+   */
+  private async deleteNamespace(current: KubeObject, opts: DeleteOptions): Promise<DeleteResult> {
+    const name = current.metadata.name as string;
+    if (opts.dryRun === true) return { object: current, deleted: false };
+    const terminating = current.metadata.deletionTimestamp !== undefined ? current : await this.markNamespaceTerminating(name);
+    let held = 0;
+    const seen = new Set<string>();
+    for (const info of resources) {
+      if (!info.namespaced || seen.has(info.resource)) continue;
+      seen.add(info.resource);
+      const listed = await this.list(info, name, {});
+      for (const object of listed.items) {
+        const result = await this.delete(info, name, object.metadata.name ?? '', {}).catch((error: unknown) => {
+          if (error instanceof ApiError && error.httpStatus === 404) return { deleted: true };
+          throw error;
+        });
+        if (!result.deleted) held++;
+      }
+    }
+    if (held > 0) return { object: terminating, deleted: false };
+    const deadline = this.access.writeDeadline();
+    const kv = await this.access.read(objectKey(namespaceInfo, null, name), 'linearizable', deadline);
+    if (kv === null) return { object: terminating, deleted: true };
+    const removed = await this.access.removeIfUnchanged(namespaceInfo, kv, deadline);
+    return removed !== null ? { object: removed, deleted: true } : { object: terminating, deleted: false };
+  }
+
+  private async markNamespaceTerminating(name: string): Promise<KubeObject> {
+    const key = objectKey(namespaceInfo, null, name);
+    const deadline = this.access.writeDeadline();
+    for (let attempt = 0; attempt < objectStoreLimits.updateAttemptsMax; attempt++) {
+      const kv = await this.access.read(key, 'linearizable', deadline);
+      if (kv === null) throw apiErrors.notFound('namespaces', '', name);
+      const current = decodeObject(namespaceInfo, kv);
+      const next: KubeObject = {
+        ...current,
+        metadata: { ...current.metadata, deletionTimestamp: rfc3339Seconds(this.wallClockMs()), deletionGracePeriodSeconds: 0 },
+        status: { ...(current['status'] as object | undefined), phase: 'Terminating' },
+      };
+      const written = await this.access.putIfUnchanged(namespaceInfo, kv, next, deadline);
+      if (written !== null) return written;
+    }
+    throw conflict(namespaceInfo, name);
+  }
+
+  private async markDeleting(info: ResourceInfo, kv: KeyValue, current: KubeObject, deadline: number): Promise<KubeObject | null> {
+    const next: KubeObject = { ...current, metadata: { ...current.metadata, deletionTimestamp: rfc3339Seconds(this.wallClockMs()), deletionGracePeriodSeconds: 0 } };
+    return this.access.putIfUnchanged(info, kv, next, deadline);
+  }
+
+}
+
+function conflict(info: ResourceInfo, name: string): ApiError {
+  return apiErrors.conflict(info.resource, info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+}
+
+/**
+ * Names become key segments: one that is not a string, or holds `/` or NUL, could land under
+ * another object's prefix. Validation rejects these first with better messages; this is the
+ * store's own guarantee.
+ */
+function checkKeySegment(info: ResourceInfo, field: string, value: unknown): void {
+  if (typeof value === 'string' && value !== '.' && value !== '..' && !/[/\u0000]/.test(value)) return;
+  throw apiErrors.invalid(info.kind, info.group, typeof value === 'string' ? value : '', [
+    { reason: 'FieldValueInvalid', field, message: 'must be a string without "/" and not "." or ".."' },
+  ]);
+}
+
+function checkPreconditions(info: ResourceInfo, current: KubeObject, preconditions: DeleteOptions['preconditions']): void {
+  const name = current.metadata.name ?? '';
+  if (preconditions?.uid !== undefined && preconditions.uid !== current.metadata.uid) {
+    throw apiErrors.conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+  }
+  if (preconditions?.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+    throw apiErrors.conflict(info.resource, info.group, name,
+      `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
+  }
+}
+
+/** RFC 3339 in UTC at second precision, as Kubernetes writes timestamps. */
+export function rfc3339Seconds(epochMs: number): string {
+  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

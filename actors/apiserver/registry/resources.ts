@@ -1,0 +1,126 @@
+/**
+ * The built-in resources the API server serves: the table discovery, routing, storage, tables and
+ * validation all read. Names, short names, categories, verbs and subresources match Kubernetes 1.32
+ * so that kubectl's discovery-driven behaviour (`kubectl get all`, `po`, `deploy`) works unchanged.
+ */
+
+export interface ResourceInfo {
+  /** API group; `''` is the core (legacy `/api`) group. */
+  readonly group: string;
+  readonly version: string;
+  /** Plural, lower-case: the URL segment and the storage prefix. */
+  readonly resource: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly listKind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  readonly verbs: readonly string[];
+  /** Subresource names (`status`, `scale`, `binding`, `eviction`, `log`). */
+  readonly subresources: readonly string[];
+}
+
+/** The verbs of an ordinary read-write resource, in discovery order. */
+const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+
+interface Spec {
+  readonly group: string;
+  readonly versions: readonly string[];
+  readonly resource: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly shortNames?: readonly string[];
+  readonly categories?: readonly string[];
+  readonly subresources?: readonly string[];
+  readonly verbs?: readonly string[];
+}
+
+const specs: readonly Spec[] = [
+  { group: '', versions: ['v1'], resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+  { group: '', versions: ['v1'], resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
+  { group: '', versions: ['v1'], resource: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'],
+    subresources: ['status', 'binding', 'eviction', 'log'] },
+  { group: '', versions: ['v1'], resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'],
+    // Kubernetes does not offer deletecollection on services.
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+  { group: '', versions: ['v1'], resource: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'] },
+  { group: '', versions: ['v1'], resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
+  { group: '', versions: ['v1'], resource: 'secrets', kind: 'Secret', namespaced: true },
+  { group: '', versions: ['v1'], resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'] },
+  { group: '', versions: ['v1'], resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, shortNames: ['pv'], subresources: ['status'] },
+  { group: '', versions: ['v1'], resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true, shortNames: ['pvc'], subresources: ['status'] },
+  { group: 'coordination.k8s.io', versions: ['v1'], resource: 'leases', kind: 'Lease', namespaced: true },
+  { group: 'apps', versions: ['v1'], resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'],
+    subresources: ['status', 'scale'] },
+  { group: 'apps', versions: ['v1'], resource: 'replicasets', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'],
+    subresources: ['status', 'scale'] },
+  { group: 'autoscaling', versions: ['v2', 'v1'], resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true,
+    shortNames: ['hpa'], categories: ['all'], subresources: ['status'] },
+  { group: 'rbac.authorization.k8s.io', versions: ['v1'], resource: 'roles', kind: 'Role', namespaced: true },
+  { group: 'rbac.authorization.k8s.io', versions: ['v1'], resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
+  { group: 'rbac.authorization.k8s.io', versions: ['v1'], resource: 'rolebindings', kind: 'RoleBinding', namespaced: true },
+  { group: 'rbac.authorization.k8s.io', versions: ['v1'], resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  { group: 'admissionregistration.k8s.io', versions: ['v1'], resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration',
+    namespaced: false, categories: ['api-extensions'] },
+  { group: 'admissionregistration.k8s.io', versions: ['v1'], resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration',
+    namespaced: false, categories: ['api-extensions'] },
+];
+
+/** Group order in discovery: core first, then as Kubernetes lists them. */
+const groupOrder = ['', 'apps', 'autoscaling', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'admissionregistration.k8s.io'] as const;
+
+function expand(spec: Spec): ResourceInfo[] {
+  return spec.versions.map((version) => ({
+    group: spec.group,
+    version,
+    resource: spec.resource,
+    singular: spec.kind.toLowerCase(),
+    kind: spec.kind,
+    listKind: `${spec.kind}List`,
+    namespaced: spec.namespaced,
+    shortNames: spec.shortNames ?? [],
+    categories: spec.categories ?? [],
+    verbs: spec.verbs ?? allVerbs,
+    subresources: spec.subresources ?? [],
+  }));
+}
+
+/** Every (group, version, resource) served; a resource served in two versions appears twice. */
+export const resources: readonly ResourceInfo[] = Object.freeze(specs.flatMap(expand));
+
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return resources.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+export function findByKind(group: string, version: string, kind: string): ResourceInfo | undefined {
+  return resources.find((r) => r.group === group && r.version === version && r.kind === kind);
+}
+
+/** `apiVersion` as written in objects: `v1` for core, `apps/v1` otherwise. */
+export function apiVersionOf(info: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
+/** Parse an object's `apiVersion` into group and version. */
+export function parseApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+/**
+ * The served groups with their versions, preferred version first (autoscaling prefers v2, as
+ * Kubernetes 1.32 does). The core group is included with group `''`.
+ */
+export function apiGroups(): { group: string; versions: string[]; preferredVersion: string }[] {
+  const seen = new Map<string, string[]>();
+  for (const group of groupOrder) seen.set(group, []);
+  for (const r of resources) {
+    const versions = seen.get(r.group) ?? [];
+    if (!versions.includes(r.version)) versions.push(r.version);
+    seen.set(r.group, versions);
+  }
+  return [...seen].filter(([, versions]) => versions.length > 0)
+    .map(([group, versions]) => ({ group, versions, preferredVersion: versions[0] ?? 'v1' }));
+}
