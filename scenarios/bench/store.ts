@@ -51,14 +51,15 @@ if (!values['no-etcd'] && etcdOnPath()) {
 }
 
 const label = (row: Row): string => `${row.test === 'put' ? 'puts' : 'linearizable reads'}/s, ${row.clients} client${row.clients === 1 ? '' : 's'}`;
-console.log('\nrow                                   kubus                         etcd                          ratio');
+const cellWidth = 44;
+console.log(`\n${'row'.padEnd(38)}${'kubus'.padEnd(cellWidth)}${'etcd'.padEnd(cellWidth)}ratio (kubus/etcd)`);
 for (const row of kubus.rows) {
   const other = etcd?.rows.find((r) => r.test === row.test && r.clients === row.clients);
-  const cell = (r: Row | undefined): string => (r === undefined ? '-' : `${r.opsPerSecond}/s p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms}`);
+  const cell = (r: Row | undefined): string => (r === undefined ? '-' : `${r.opsPerSecond}/s  p50 ${r.p50Ms}  p99 ${r.p99Ms}  p99.9 ${r.p999Ms} ms`);
   const ratio = other === undefined ? '-' : (row.opsPerSecond / other.opsPerSecond).toFixed(2);
-  console.log(`${label(row).padEnd(38)}${cell(row).padEnd(30)}${cell(other).padEnd(30)}${ratio}`);
+  console.log(`${label(row).padEnd(38)}${cell(row).padEnd(cellWidth)}${cell(other).padEnd(cellWidth)}${ratio}`);
 }
 const failoverRatio = etcd === null ? '-' : (kubus.failover.medianMs / etcd.failover.medianMs).toFixed(2);
-console.log(`${'failover median (ms, lower is better)'.padEnd(38)}${String(kubus.failover.medianMs).padEnd(30)}${String(etcd?.failover.medianMs ?? '-').padEnd(30)}${failoverRatio}`);
+console.log(`${'failover median (lower is better)'.padEnd(38)}${`${kubus.failover.medianMs} ms`.padEnd(cellWidth)}${(etcd === null ? '-' : `${etcd.failover.medianMs} ms`).padEnd(cellWidth)}${failoverRatio}`);
 if (values.json) console.log(JSON.stringify({ kubus, etcd }));
 process.exit(0);
