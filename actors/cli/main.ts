@@ -22,7 +22,7 @@ const dirOption = () => new Option('--dir <dir>', 'a `kubus up` directory to tak
 
 program
   .command('server')
-  .description('run one control-plane member (the store member; the API server joins it later)')
+  .description('run one control-plane member: the store member and, with --api-port, the Kubernetes API server')
   .requiredOption('--id <id>', 'this member\'s id, one of --peers (unless --join)')
   .requiredOption('--data-dir <dir>', 'where this member keeps its LMDB files')
   .addOption(natsOption().default('nats://127.0.0.1:4222'))
