@@ -59,6 +59,12 @@ export interface DriverListener {
   snapshotRestored?(): void;
   /** Every applied entry, in order (the simulation checks that all members apply the same). */
   entryApplied?(entry: Entry): void;
+  /**
+   * Log changes once durable: new entries (replacing any stored suffix from their first index),
+   * and the index a snapshot now covers (a received snapshot replaces the log; a local one
+   * compacts it). The simulation checks log matching from these after every step.
+   */
+  logPersisted?(entries: readonly Entry[], snapshot: { index: number; received: boolean } | null): void;
 }
 
 interface PendingWrite {
@@ -341,6 +347,10 @@ export class RaftDriver {
       const early = leading ? ready.messages.filter(sendableBeforePersist) : [];
       if (early.length > 0) this.options.send(early);
       const applied = this.persistAndApply(ready);
+      if (ready.snapshot !== null || ready.entries.length > 0) {
+        const snapshot = ready.snapshot === null ? null : { index: ready.snapshot.meta.index, received: true };
+        for (const listener of this.listeners) listener.logPersisted?.(ready.entries, snapshot);
+      }
       this.options.send(early.length > 0 ? ready.messages.filter((m) => !sendableBeforePersist(m)) : ready.messages);
       this.afterApply(ready, applied);
       this.node.advance();
@@ -530,6 +540,7 @@ export class RaftDriver {
     this.options.backend.writeSync(() => this.logStore.save({ hardState: null, entries: [], snapshot }));
     this.node.compact(snapshot);
     this.snapshotIndex = index;
+    for (const listener of this.listeners) listener.logPersisted?.([], { index, received: false });
   }
 
   private electionTimeoutMs(): number {

@@ -3,8 +3,9 @@
  * - election safety: at most one leader per term;
  * - state machine safety: every member applies the same entry at each index (identical applied
  *   sequences), which with the next check gives log matching for everything committed;
- * - log matching: where two members' logs hold an entry of the same index and term, the entries
- *   are identical (checked over the persisted logs at checkpoints);
+ * - log matching: where two members' logs hold an entry of the same index and term, the logs are
+ *   identical up to that index (checked after every change to a persisted log, on a mirror of
+ *   each log kept from the driver's `logPersisted` events, and over the stored logs at checkpoints);
  * - leader completeness: a member that becomes leader holds every entry applied anywhere before.
  * A violation throws at once with the seed's context, so the run stops where it broke.
  */
@@ -24,6 +25,8 @@ function entryDigest(entry: Entry): string {
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, MemberId>();
   private readonly appliedAt = new Map<number, { digest: string; term: number; by: MemberId }>();
+  /** Each member's persisted log as `index → term:digest`. */
+  private readonly mirrors = new Map<MemberId, Map<number, string>>();
   private highestApplied = 0;
   checks = 0;
 
@@ -34,6 +37,7 @@ export class SafetyChecker {
   private watch(id: MemberId, driver: RaftDriver): void {
     driver.subscribe({
       entryApplied: (entry) => this.onApplied(id, entry),
+      logPersisted: (entries, snapshot) => this.onPersisted(id, entries, snapshot),
       roleChanged: (role, _leader, term) => {
         if (role === 'leader') this.onLeader(id, term, driver);
       },
@@ -75,6 +79,20 @@ export class SafetyChecker {
     }
   }
 
+  private onPersisted(id: MemberId, entries: readonly Entry[], snapshot: { index: number; received: boolean } | null): void {
+    this.checks++;
+    let mirror = this.mirrors.get(id);
+    if (mirror === undefined) this.mirrors.set(id, (mirror = new Map()));
+    if (snapshot !== null) {
+      // A received snapshot may keep a matching tail; forgetting it only means checking less.
+      for (const index of [...mirror.keys()]) if (snapshot.received || index <= snapshot.index) mirror.delete(index);
+    }
+    const first = entries[0]?.index;
+    if (first !== undefined) for (const index of [...mirror.keys()]) if (index >= first) mirror.delete(index);
+    for (const entry of entries) mirror.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
+    for (const [otherId, other] of this.mirrors) if (otherId !== id) matchLogs(id, mirror, otherId, other);
+  }
+
   /** Log matching over the persisted logs of every member: expensive, so run at checkpoints. */
   checkLogMatching(): void {
     this.checks++;
@@ -106,5 +124,21 @@ export class SafetyChecker {
 
   appliedCount(): number {
     return this.appliedAt.size;
+  }
+}
+
+/** If two logs hold an entry of the same index and term, every entry both hold up to it is identical. */
+export function matchLogs(leftId: MemberId, left: ReadonlyMap<number, string>, rightId: MemberId, right: ReadonlyMap<number, string>): void {
+  let agreedUpTo = 0;
+  for (const [index, value] of left) {
+    const other = right.get(index);
+    if (other !== undefined && value.split(':')[0] === other.split(':')[0]) agreedUpTo = Math.max(agreedUpTo, index);
+  }
+  for (const [index, value] of left) {
+    if (index > agreedUpTo) continue;
+    const other = right.get(index);
+    if (other !== undefined && other !== value) {
+      throw new SafetyViolation(`log matching: ${leftId} and ${rightId} agree on an entry at ${agreedUpTo} but differ at ${index} (${value} vs ${other})`);
+    }
   }
 }

@@ -5,6 +5,7 @@
  * same cluster with its data. The API server joins these members in the next milestone.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,9 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   }
   say(`waiting for a leader (up to ${upLimits.readyTimeoutMs / 1000} s)`);
   const leader = await waitForLeader(file);
-  say(`leader: ${leader}. The cluster is up.`);
+  say(`leader: ${leader}; waiting for every API server to be ready`);
+  await waitForReady(dir, file);
+  say(`every member is ready. The cluster is up.`);
   if (file.kubeconfig !== undefined) say(`  kubectl --kubeconfig ${file.kubeconfig} get namespaces`);
   say(`  kubus status --dir ${flags.dir}`);
   say(`  kubus down --dir ${flags.dir}`);
@@ -139,6 +142,31 @@ async function waitForLeader(file: ClusterFile): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error(`no leader agreed by every member within ${upLimits.readyTimeoutMs / 1000} s; see the logs in ${join(file.processes[1]?.log ?? '', '..')}`);
+  });
+}
+
+/** Polls each member's `/readyz` over HTTPS, trusting the cluster CA, until all say ok. */
+async function waitForReady(dir: string, file: ClusterFile): Promise<void> {
+  const ca = readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
+  const urls = file.processes.flatMap((proc) => (proc.apiUrl === undefined ? [] : [proc.apiUrl]));
+  const deadline = Date.now() + upLimits.readyTimeoutMs;
+  const pending = new Set(urls);
+  while (pending.size > 0) {
+    for (const url of [...pending]) if (await readyz(url, ca)) pending.delete(url);
+    if (pending.size === 0) return;
+    if (Date.now() > deadline) throw new Error(`not ready within ${upLimits.readyTimeoutMs / 1000} s: ${[...pending].join(', ')}; see the logs in ${join(dir, 'logs')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function readyz(url: string, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpsGet(`${url}/readyz`, { ca, timeout: 1_000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => request.destroy());
   });
 }
 
