@@ -1,5 +1,5 @@
 /**
- * A whole API server on real parts for integration tests: a 1-member store (LocalCluster, real
+ * A whole API server on real parts for integration tests: a 3-member store (LocalCluster, real
  * nats-server and member process), an ObjectStore on its client, credentials from
  * `ensureClusterCredentials` in a temp dir, `startApiServer` over HTTPS, and a kubeconfig so tests
  * can drive the real kubectl. `request` speaks HTTPS trusting only the cluster CA.
@@ -46,9 +46,10 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApiHarness(options: { limits?: Parameters<typeof startApiServer>[0]['limits'] } = {}): Promise<ApiHarness> {
+export async function startApiHarness(options: { limits?: Parameters<typeof startApiServer>[0]['limits']; members?: number } = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-api-'));
-  const cluster = new LocalCluster({ dir: join(dir, 'store'), members: 1 });
+  // Three members by default: the compatibility suite runs against a replicated store, as users do.
+  const cluster = new LocalCluster({ dir: join(dir, 'store'), members: options.members ?? 3 });
   let server: RunningApiServer | null = null;
   try {
     await cluster.start();

@@ -113,6 +113,18 @@ describe.runIf(runs)('API server over HTTPS (real store, real kubectl)', () => {
     expect(bad.code).not.toBe(0);
   });
 
+  it('annotates, selects by field and describes', async () => {
+    await ok(['annotate', 'pod', 'p1', 'owner=team-a']);
+    expect((await getJson(['pod', 'p1'])).metadata.annotations).toMatchObject({ owner: 'team-a' });
+    expect((await ok(['get', 'pods', '--field-selector', 'metadata.name=p2', '-o', 'name'])).trim()).toBe('pod/p2');
+    const bad = await h.kubectl(['get', 'pods', '--field-selector', 'spec.nope=1']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/field label not supported/);
+    const described = await ok(['describe', 'pod', 'p1']);
+    expect(described).toMatch(/Name:\s+p1/);
+    expect(described).toMatch(/owner=team-a|owner: team-a/);
+  });
+
   it('deletes (kubectl waits for the object to disappear)', async () => {
     expect(await ok(['delete', 'pod', 'p2'])).toContain('pod "p2" deleted');
     const gone = await h.kubectl(['get', 'pod', 'p2']);
