@@ -37,6 +37,8 @@ export interface ApiHarness {
   readonly tls: { readonly certPem: string; readonly keyPem: string };
   readonly kubeconfigPath: string;
   readonly objects: ObjectStore;
+  /** The store's member processes, for fault injection. */
+  readonly cluster: LocalCluster;
   /** Runs kubectl against the server with a private HOME and discovery cache. */
   kubectl(args: readonly string[], options?: { timeoutMs?: number }): Promise<KubectlResult>;
   /** One HTTPS request; `token: null` sends no Authorization header. */
@@ -72,7 +74,7 @@ export async function startApiHarness(options: { limits?: Parameters<typeof star
       clusterName: 'kubus', server: running.url, caCertPem: credentials.caCertPem, token: credentials.adminToken, userName: 'kubus-admin',
     }), { mode: 0o600 });
     return {
-      dir, url: running.url, token: credentials.adminToken, caCertPem: credentials.caCertPem, kubeconfigPath, objects,
+      dir, url: running.url, token: credentials.adminToken, caCertPem: credentials.caCertPem, kubeconfigPath, objects, cluster,
       tls: { certPem: credentials.serverCertPem, keyPem: credentials.serverKeyPem },
       kubectl: (args, opts = {}) => runKubectl(dir, kubeconfigPath, args, opts.timeoutMs ?? 60_000),
       request: (method, path, opts = {}) => {
