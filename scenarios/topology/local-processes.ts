@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { NatsBus, NatsServerProcess, Prng, SystemClock, type Bus } from '../../bus/index.js';
+import { NatsBus, NatsServerProcess, Prng, SystemClock, freePort, type Bus } from '../../bus/index.js';
 import { StoreClient, type MemberStatus } from '../../store/index.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -22,12 +22,15 @@ export interface LocalClusterOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly snapshotEvery?: number;
+  /** Serve the Kubernetes API from every member, with the credentials in this directory (see credentials.ts). */
+  readonly apiCredentialsDir?: string;
   /** Extra environment for member processes. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
 interface MemberProcess {
   readonly id: string;
+  readonly apiUrl: string | null;
   readonly argv: readonly string[];
   child: ChildProcess | null;
   log: WriteStream;
@@ -54,7 +57,7 @@ export class LocalCluster {
   async start(): Promise<void> {
     mkdirSync(join(this.options.dir, 'logs'), { recursive: true });
     this.nats = await NatsServerProcess.start({ maxPayloadBytes: 4 * 1024 * 1024 });
-    for (const id of this.memberIds) this.spawnMember(id, this.memberIds);
+    for (const id of this.memberIds) this.spawnMember(id, this.memberIds, false, this.options.apiCredentialsDir === undefined ? null : await freePort());
     this.clientBus = await NatsBus.connect({ servers: [this.natsUrl()], name: 'local-cluster', connectTimeoutMs: 5_000, reconnect: true });
   }
 
@@ -180,15 +183,21 @@ export class LocalCluster {
     this.nats = null;
   }
 
-  private spawnMember(id: string, peers: readonly string[], joining = false): void {
+  /** The member's Kubernetes API URL, when the cluster serves the API. */
+  apiUrl(id: string): string | null {
+    return this.require(id).apiUrl;
+  }
+
+  private spawnMember(id: string, peers: readonly string[], joining = false, apiPort: number | null = null): void {
     const argv = [
       '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
       '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster,
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
+      ...(apiPort !== null && this.options.apiCredentialsDir !== undefined ? ['--api-port', String(apiPort), '--credentials-dir', this.options.apiCredentialsDir] : []),
       '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(joining ? ['--join'] : []),
     ];
     const log = createWriteStream(join(this.options.dir, 'logs', `${id}.log`), { flags: 'a' });
-    const member: MemberProcess = { id, argv, child: null, log, paused: false };
+    const member: MemberProcess = { id, argv, child: null, log, paused: false, apiUrl: apiPort === null ? null : `https://127.0.0.1:${apiPort}` };
     this.processes.set(id, member);
     member.child = spawn(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.options.env } });
     member.child.stdout?.pipe(log, { end: false });
