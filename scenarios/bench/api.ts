@@ -89,12 +89,14 @@ async function row(test: 'create' | 'get', clients: number): Promise<Row> {
 
 /** 100 watchers on one object; each write's event latency measured from just before the write. */
 async function watchLatency(): Promise<{ watchers: number; deliveries: number; p50Ms: number; p99Ms: number }> {
-  await call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' }, data: { v: '0' } });
+  // Its own namespace: a watch starts with a list of its namespace, which the rows above filled.
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-watch' } });
+  await call('POST', '/api/v1/namespaces/bench-watch/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' }, data: { v: '0' } });
   const arrivals = new Map<string, number[]>();
   let established = 0;
   const watchAgent = new Agent({ keepAlive: false, ca: credentials.caCertPem, maxSockets: apiBenchLimits.watchers + 1 });
   const streams = await Promise.all(Array.from({ length: apiBenchLimits.watchers }, () => new Promise<import('node:http').ClientRequest>((resolve, reject) => {
-    const req = request(new URL('/api/v1/namespaces/default/configmaps?watch=1&fieldSelector=metadata.name%3Dwatched&resourceVersion=0', base), { agent: watchAgent, headers }, (res) => {
+    const req = request(new URL('/api/v1/namespaces/bench-watch/configmaps?watch=1&fieldSelector=metadata.name%3Dwatched&resourceVersion=0', base), { agent: watchAgent, headers }, (res) => {
       let buffer = '';
       res.on('data', (chunk: Buffer) => {
         buffer += chunk.toString('utf8');
@@ -121,7 +123,7 @@ async function watchLatency(): Promise<{ watchers: number; deliveries: number; p
   for (let i = 1; i <= apiBenchLimits.watchWrites; i++) {
     const t0 = performance.now();
     const reply = await new Promise<{ status: number }>((resolve, reject) => {
-      const req = request(new URL('/api/v1/namespaces/default/configmaps/watched', base), { method: 'PATCH', agent, headers: { ...headers, 'Content-Type': 'application/merge-patch+json' } }, (res) => {
+      const req = request(new URL('/api/v1/namespaces/bench-watch/configmaps/watched', base), { method: 'PATCH', agent, headers: { ...headers, 'Content-Type': 'application/merge-patch+json' } }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
       });
