@@ -36,6 +36,9 @@ function apiConfig(flags: ServerFlags): { host: string; port: number; credential
   return { host: flags.apiHost, port, credentialsDir: flags.credentialsDir };
 }
 
+/** How long a clean stop may take before the process exits anyway: `kubus down` waits 5 s. */
+const stopTimeoutMs = 4_000;
+
 export async function runServerCommand(flags: ServerFlags): Promise<void> {
   const peers = parseList(flags.peers);
   const joining = flags.join === true;
@@ -65,6 +68,11 @@ export async function runServerCommand(flags: ServerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
+    // A clean stop drains NATS; with the NATS server gone that could wait forever, so it is bounded.
+    setTimeout(() => {
+      logger.warn('clean stop did not finish in time; exiting', { afterMs: stopTimeoutMs });
+      process.exit(1);
+    }, stopTimeoutMs).unref();
     server.stop().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
