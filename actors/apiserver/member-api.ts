@@ -1,7 +1,8 @@
 /**
  * The API server as one member process hosts it: on the member's own bus connection, a store
  * client over all members, the object store, the member's serving certificate and token file,
- * and a readiness probe that says whether this member sees a quorum and has caught up.
+ * and a readiness probe that says whether this member sees a quorum and has caught up; the same
+ * API is also answered over NATS (`kubus.<cluster>.api`) for internal components.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { StoreClient, type MemberId, type RaftDriver } from '../../store/index.j
 import { ObjectStore } from './registry/object-store.js';
 import { startApiServer } from './api-server.js';
 import { TokenAuthenticator } from './tokens.js';
+import { serveApiOverNats } from './nats-front.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -72,6 +74,16 @@ export async function startMemberApi(options: {
     },
   });
   options.logger.info('api server listening', { url: server.url });
+  const natsFront = serveApiOverNats({
+    bus: options.bus, cluster: options.cluster, apiUrl: server.url,
+    caCertPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
+  });
   void ensureDefaultNamespaces(objects, options.logger);
-  return server;
+  return {
+    url: server.url,
+    async close() {
+      natsFront.stop();
+      await server.close();
+    },
+  };
 }
