@@ -75,6 +75,11 @@ export interface Subjects {
   store(member: string): string;
   /** The Kubernetes API over NATS, served by a queue group of API servers. */
   api(): string;
+  /**
+   * Control of the API watch streams one member's NATS front serves (renew, cancel): a watch is
+   * opened through the `api` queue group, so its renewals must reach the member that took it.
+   */
+  apiStream(member: string): string;
   /** Where one client receives what it asked to be sent to it (watch events): `inbox.<owner>.<id>`. */
   inbox(owner: string, id: string): string;
   /** Every inbox of one owner, for its single subscription. */
@@ -97,6 +102,7 @@ export function subjects(cluster: string): Subjects {
     raftSnapshotInbound: (to) => `${prefix}.raft.*.to.${checkToken(to, 'raft receiver')}.snap`,
     store: (member) => `${prefix}.store.${checkToken(member, 'store member')}`,
     api: () => `${prefix}.api`,
+    apiStream: (member) => `${prefix}.api.stream.${checkToken(member, 'API member')}`,
     inbox: (owner, id) => `${prefix}.inbox.${checkToken(owner, 'inbox owner')}.${checkToken(id, 'inbox id')}`,
     inboxAll: (owner) => `${prefix}.inbox.${checkToken(owner, 'inbox owner')}.>`,
     nodeAssign: (node) => `${prefix}.node.${checkToken(node, 'node name')}.assign`,

@@ -47,6 +47,8 @@ export async function startMemberApi(options: {
   readonly config: MemberApiConfig;
   readonly bus: Bus;
   readonly cluster: string;
+  /** This member's id: watch streams over NATS are renewed on its own subject. */
+  readonly self: MemberId;
   readonly members: readonly MemberId[];
   readonly driver: () => RaftDriver | null;
   readonly logger: Logger;
@@ -75,7 +77,7 @@ export async function startMemberApi(options: {
   });
   options.logger.info('api server listening', { url: server.url });
   const natsFront = serveApiOverNats({
-    bus: options.bus, cluster: options.cluster, apiUrl: server.url,
+    bus: options.bus, cluster: options.cluster, apiUrl: server.url, self: options.self,
     caCertPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
   });
   void ensureDefaultNamespaces(objects, options.logger);

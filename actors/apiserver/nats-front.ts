@@ -5,21 +5,36 @@
  *
  * Decision: the NATS front forwards to this member's own HTTPS front on loopback, so there is one
  * request pipeline (authentication, admission, validation, storage) behind both, at the price of
- * a loopback hop. Watches are streams and are refused here for now: use HTTPS, or the store watch.
+ * a loopback hop.
+ *
+ * Decision: watches are leased streams (nats-watch.ts). A watch request carries an inbox; the
+ * front opens the HTTPS watch, answers with its status and headers (naming this member and the
+ * stream on a 200), and relays each event line to the inbox as a numbered frame. A watch without
+ * an inbox (`callApiOverNats`) is refused with 400 pointing at `watchApiOverNats`. Watches use
+ * their own HTTPS agent: they hold a socket for minutes, and must not take the sockets ordinary
+ * requests are bounded by.
  */
 import { Agent, request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { randomInt } from 'node:crypto';
 import type { Bus } from '../../bus/transport.js';
+import type { Clock } from '../../bus/clock.js';
+import { SystemClock } from '../../bus/clock.js';
+import { Prng } from '../../bus/prng.js';
 import { call, serve, type Server } from '../../bus/rpc.js';
 import { subjects } from '../../bus/subjects.js';
-import { apiErrors } from './status.js';
+import { apiErrors, type ApiError } from './status.js';
+import { WatchStreams, isClientInbox, natsWatchLimits, type ApiNatsWatchRequest, type ApiNatsWatchResponse, type WatchSource } from './nats-watch.js';
 
 export const natsFrontLimits = {
   /** Requests forwarded at once; like the HTTPS front's in-flight bound, beyond it they queue. */
   concurrencyMax: 256,
   /** Requests queued beyond that before they are dropped (the caller's deadline answers them). */
   pendingMax: 2_048,
-  /** A forwarded request that takes longer than this is answered 504 by the front itself. */
+  /** A forwarded request (or a watch's status and headers) that takes longer than this is answered 504 by the front itself. */
   forwardTimeoutMs: 30_000,
+  /** Seconds a 429 for a front serving `streamsMax` watches suggests waiting (the HTTPS front's `retryAfterSeconds`). */
+  retryAfterSeconds: 1,
 } as const;
 
 export interface ApiNatsRequest {
@@ -36,50 +51,130 @@ export interface ApiNatsResponse {
   readonly body: Uint8Array;
 }
 
-export function serveApiOverNats(options: { bus: Bus; cluster: string; apiUrl: string; caCertPem: string }): Server {
+export interface ApiNatsServer extends Server {
+  /** Watch streams this front relays now. */
+  activeStreams(): number;
+}
+
+export interface ApiNatsFrontOptions {
+  readonly bus: Bus;
+  readonly cluster: string;
+  readonly apiUrl: string;
+  readonly caCertPem: string;
+  /** This member's id, where watch renewals reach this front; a front outside a member (tests, tools) gets a random one. */
+  readonly self?: string;
+  /** Watch streams not renewed for this long are ended (default `natsWatchLimits.leaseMs`). */
+  readonly watchLeaseMs?: number;
+  readonly clock?: Clock;
+}
+
+export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
+  const random = new Prng(randomInt(2 ** 31));
   const agent = new Agent({ keepAlive: true, maxSockets: natsFrontLimits.concurrencyMax, ca: options.caCertPem });
-  const server = serve(options.bus, subjects(options.cluster).api(), (raw) => forward(raw as ApiNatsRequest), {
-    concurrencyMax: natsFrontLimits.concurrencyMax,
-    pendingMax: natsFrontLimits.pendingMax,
-    queue: 'api',
+  const watchAgent = new Agent({ keepAlive: false, maxSockets: natsWatchLimits.streamsMax, ca: options.caCertPem });
+  const streams = new WatchStreams({
+    bus: options.bus, cluster: options.cluster, self: options.self ?? `front-${random.nextUint32().toString(16)}`,
+    clock: options.clock ?? new SystemClock(), random,
+    ...(options.watchLeaseMs !== undefined ? { leaseMs: options.watchLeaseMs } : {}),
   });
-  const forward = (request: ApiNatsRequest): Promise<ApiNatsResponse> => {
+  const forward = (raw: unknown): Promise<ApiNatsResponse> => {
+    const request = raw as ApiNatsWatchRequest;
     if (typeof request?.method !== 'string' || typeof request.path !== 'string' || !request.path.startsWith('/')) {
       return Promise.resolve(statusResponse(apiErrors.badRequest('an API request over NATS needs method and an absolute path')));
     }
     const url = new URL(request.path, options.apiUrl);
-    if (/^(1|true)$/.test(url.searchParams.get('watch') ?? '')) {
-      return Promise.resolve(statusResponse(apiErrors.badRequest('watch is not served over NATS yet; watch over HTTPS')));
-    }
+    if (/^(1|true)$/.test(url.searchParams.get('watch') ?? '')) return openWatch(request, url);
     return new Promise((resolve) => {
       const outgoing = httpsRequest(url, { method: request.method, agent, headers: { ...request.headers }, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({
-          status: response.statusCode ?? 500,
-          headers: Object.fromEntries(Object.entries(response.headers).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : []))),
-          body: Buffer.concat(chunks),
-        }));
+        void readResponse(response).then(resolve);
       });
       outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
       outgoing.on('error', (error) => resolve(statusResponse(apiErrors.timeout(`the API request did not complete: ${error.message}`))));
       outgoing.end(request.body === undefined ? undefined : Buffer.from(request.body));
     });
   };
+  const openWatch = (request: ApiNatsWatchRequest, url: URL): Promise<ApiNatsWatchResponse> => {
+    if (!isClientInbox(options.cluster, request.inbox)) {
+      return Promise.resolve(statusResponse(apiErrors.badRequest(
+        `a watch over NATS needs an inbox kubus.${options.cluster}.inbox.<owner>.<id> to stream to: use watchApiOverNats, not callApiOverNats`,
+      )));
+    }
+    if (!streams.reserve()) {
+      const refused = statusResponse(apiErrors.tooManyRequests(natsFrontLimits.retryAfterSeconds));
+      return Promise.resolve({ ...refused, headers: { ...refused.headers, 'retry-after': String(natsFrontLimits.retryAfterSeconds) } });
+    }
+    return new Promise((resolve) => {
+      let answered = false;
+      const outgoing = httpsRequest(url, { method: request.method, agent: watchAgent, headers: { ...request.headers }, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
+        answered = true;
+        if (response.statusCode !== 200) {
+          streams.release();
+          void readResponse(response).then(resolve);
+          return;
+        }
+        // From here on silence is normal (a quiet resource): only the lease and the server's timeoutSeconds end it.
+        outgoing.setTimeout(0);
+        response.setEncoding('utf8');
+        const stream = streams.open(request.inbox, httpsWatchSource(outgoing, response));
+        resolve({ status: 200, headers: headersOf(response), body: new Uint8Array(0), stream });
+      });
+      outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
+      outgoing.on('error', (error) => {
+        if (answered) return; // after the answer: the stream's source reports it
+        streams.release();
+        resolve(statusResponse(apiErrors.timeout(`the watch did not start: ${error.message}`)));
+      });
+      outgoing.end();
+    });
+  };
+  const server = serve(options.bus, subjects(options.cluster).api(), forward, {
+    concurrencyMax: natsFrontLimits.concurrencyMax,
+    pendingMax: natsFrontLimits.pendingMax,
+    queue: 'api',
+  });
   return {
     ...server,
+    activeStreams: () => streams.activeCount(),
     stop() {
       server.stop();
+      streams.stop();
       agent.destroy();
+      watchAgent.destroy();
     },
   };
 }
 
-/** One API request over NATS: what an internal component uses instead of HTTPS. */
+/** One API request over NATS: what an internal component uses instead of HTTPS. Watches: `watchApiOverNats`. */
 export function callApiOverNats(bus: Bus, cluster: string, request: ApiNatsRequest, timeoutMs: number): Promise<ApiNatsResponse> {
   return call<ApiNatsResponse>(bus, subjects(cluster).api(), request, { timeoutMs });
 }
 
-function statusResponse(error: ReturnType<typeof apiErrors.badRequest>): ApiNatsResponse {
+function httpsWatchSource(outgoing: ClientRequest, response: IncomingMessage): WatchSource {
+  return {
+    start(sink) {
+      response.on('data', (text: string) => sink.data(text));
+      response.on('end', () => sink.end());
+      response.on('close', () => sink.end(new Error('the HTTPS watch closed before its end')));
+      response.on('error', (error) => sink.end(error));
+      outgoing.on('error', (error) => sink.end(error));
+    },
+    abort: () => outgoing.destroy(),
+  };
+}
+
+function readResponse(response: IncomingMessage): Promise<ApiNatsResponse> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve({ status: response.statusCode ?? 500, headers: headersOf(response), body: Buffer.concat(chunks) }));
+    response.on('error', (error) => resolve(statusResponse(apiErrors.timeout(`the API response did not complete: ${error.message}`))));
+  });
+}
+
+function headersOf(response: IncomingMessage): Record<string, string> {
+  return Object.fromEntries(Object.entries(response.headers).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value]] : [])));
+}
+
+function statusResponse(error: ApiError): ApiNatsResponse {
   return { status: error.httpStatus, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(error.toStatus())) };
 }
