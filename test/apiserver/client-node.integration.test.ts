@@ -1,6 +1,7 @@
 /**
- * @kubernetes/client-node across faults: an informer keeps delivering after every store member
- * has been restarted once (kill -9, one at a time), and status is replaced through the typed client.
+ * @kubernetes/client-node across faults: an informer keeps delivering after every member (store
+ * and API; the first is the one the kubeconfig names) has been restarted once (kill -9, one at a
+ * time), and status is replaced through the typed client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
@@ -9,7 +10,7 @@ import { startApiHarness, type ApiHarness } from './harness.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
-describe.runIf(runs)('client-node across store member restarts', () => {
+describe.runIf(runs)('client-node across member restarts', () => {
   let h: ApiHarness;
 
   beforeAll(async () => {
@@ -20,7 +21,7 @@ describe.runIf(runs)('client-node across store member restarts', () => {
     await h?.stop();
   });
 
-  it('an informer keeps seeing changes after each store member is killed and restarted', async () => {
+  it('an informer keeps seeing changes after each member, the one it talks to included, is killed and restarted', async () => {
     const k8s = await import('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(h.kubeconfigPath);

@@ -1,8 +1,9 @@
 /**
- * A whole API server on real parts for integration tests: a 3-member store (LocalCluster, real
- * nats-server and member process), an ObjectStore on its client, credentials from
- * `ensureClusterCredentials` in a temp dir, `startApiServer` over HTTPS, and a kubeconfig so tests
- * can drive the real kubectl. `request` speaks HTTPS trusting only the cluster CA.
+ * A real cluster for the API suites: credentials from `ensureClusterCredentials` in a temp dir, a
+ * nats-server and N `kubus server` processes (LocalCluster), each serving the Kubernetes API over
+ * HTTPS and NATS exactly as `kubus up` starts them, and a kubeconfig pointing at the first member
+ * so tests drive the real kubectl. `request` speaks HTTPS trusting only the cluster CA; `objects`
+ * is an ObjectStore on a store client of its own, for tests that start an extra server in-process.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +11,10 @@ import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Prng, SystemClock, createJsonLogger } from '../../bus/index.js';
-import {
-  ObjectStore, TokenAuthenticator, ensureClusterCredentials, kubeconfigYaml, startApiServer, type RunningApiServer,
-} from '../../actors/apiserver/index.js';
+import { Prng, SystemClock } from '../../bus/index.js';
+import { ObjectStore, ensureClusterCredentials, kubeconfigYaml } from '../../actors/apiserver/index.js';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
+import { waitUntil } from '../support/wait.js';
 
 export interface HttpReply {
   readonly status: number;
@@ -30,73 +30,76 @@ export interface KubectlResult {
 
 export interface ApiHarness {
   readonly dir: string;
+  /** The first member's API: what the kubeconfig names. */
   readonly url: string;
+  /** Every member's API URL, by member id. */
+  readonly urls: ReadonlyMap<string, string>;
   readonly token: string;
   readonly caCertPem: string;
   /** The serving certificate and key, for tests that start a second server on the same store. */
   readonly tls: { readonly certPem: string; readonly keyPem: string };
   readonly kubeconfigPath: string;
   readonly objects: ObjectStore;
-  /** The store's member processes, for fault injection. */
+  /** The member processes (store and API), for fault injection. */
   readonly cluster: LocalCluster;
   /** Runs kubectl against the server with a private HOME and discovery cache. */
   kubectl(args: readonly string[], options?: { timeoutMs?: number }): Promise<KubectlResult>;
   /** One HTTPS request; `token: null` sends no Authorization header. */
-  request(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer; token?: string | null }): Promise<HttpReply>;
+  request(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer; token?: string | null; member?: string }): Promise<HttpReply>;
+  /** Waits until the member's `/readyz` answers 200 (after a start or restart). */
+  waitReady(member: string, timeoutMs?: number): Promise<void>;
   /** Writes a manifest into the harness dir and returns its path. */
   manifest(name: string, text: string): string;
   stop(): Promise<void>;
 }
 
-export async function startApiHarness(options: { limits?: Parameters<typeof startApiServer>[0]['limits']; members?: number } = {}): Promise<ApiHarness> {
+export async function startApiHarness(options: { members?: number } = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-api-'));
-  // Three members by default: the compatibility suite runs against a replicated store, as users do.
-  const cluster = new LocalCluster({ dir: join(dir, 'store'), members: options.members ?? 3 });
-  let server: RunningApiServer | null = null;
+  const credentials = await ensureClusterCredentials(join(dir, 'credentials'), { hosts: ['127.0.0.1', 'localhost'] });
+  // Three members by default: the compatibility suite runs against a replicated cluster, as users do.
+  const cluster = new LocalCluster({ dir: join(dir, 'cluster'), members: options.members ?? 3, apiCredentialsDir: join(dir, 'credentials') });
   try {
     await cluster.start();
     await cluster.waitForLeader({ timeoutMs: 20_000 });
-    const client = await cluster.client();
-    const objects = new ObjectStore(client, { clock: new SystemClock(), random: new Prng(1234) });
-    await objects.ensureDefaults();
-    const credentials = await ensureClusterCredentials(join(dir, 'credentials'), { hosts: ['127.0.0.1', 'localhost'] });
-    server = await startApiServer({
-      host: '127.0.0.1', port: 0,
-      tls: { certPem: credentials.serverCertPem, keyPem: credentials.serverKeyPem },
-      authenticator: TokenAuthenticator.fromFile(credentials.tokensFile),
-      objects,
-      logger: createJsonLogger({ level: process.env['KUBUS_TEST_LOG'] ?? 'error' }),
-      ...(options.limits !== undefined ? { limits: options.limits } : {}),
-    });
-    const running = server;
+    const urls = new Map(cluster.memberIds.map((id) => [id, cluster.apiUrl(id) as string]));
+    const first = urls.get(cluster.memberIds[0] as string) as string;
+    const request: ApiHarness['request'] = (method, path, opts = {}) => {
+      const token = opts.token === undefined ? credentials.adminToken : opts.token;
+      const base = opts.member === undefined ? first : urls.get(opts.member);
+      if (base === undefined) throw new Error(`no member ${opts.member}`);
+      return send(base, credentials.caCertPem, method, path, {
+        headers: { ...(token !== null ? { Authorization: `Bearer ${token}` } : {}), ...opts.headers },
+        ...(opts.body !== undefined ? { body: opts.body } : {}),
+      });
+    };
+    const waitReady = async (member: string, timeoutMs = 30_000): Promise<void> => {
+      await waitUntil(`${member} ready`, async () => (await request('GET', '/readyz', { member, token: null }).catch(() => null))?.status === 200, { timeoutMs, intervalMs: 100 });
+    };
+    for (const id of cluster.memberIds) await waitReady(id);
+    // Members create the default namespaces by themselves; the suites start once they exist.
+    await waitUntil('the default namespace', async () => (await request('GET', '/api/v1/namespaces/default')).status === 200, { timeoutMs: 30_000, intervalMs: 100 });
+    const objects = new ObjectStore(await cluster.client(), { clock: new SystemClock(), random: new Prng(1234) });
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml({
-      clusterName: 'kubus', server: running.url, caCertPem: credentials.caCertPem, token: credentials.adminToken, userName: 'kubus-admin',
+      clusterName: 'kubus', server: first, caCertPem: credentials.caCertPem, token: credentials.adminToken, userName: 'kubus-admin',
     }), { mode: 0o600 });
     return {
-      dir, url: running.url, token: credentials.adminToken, caCertPem: credentials.caCertPem, kubeconfigPath, objects, cluster,
+      dir, url: first, urls, token: credentials.adminToken, caCertPem: credentials.caCertPem, kubeconfigPath, objects, cluster,
       tls: { certPem: credentials.serverCertPem, keyPem: credentials.serverKeyPem },
       kubectl: (args, opts = {}) => runKubectl(dir, kubeconfigPath, args, opts.timeoutMs ?? 60_000),
-      request: (method, path, opts = {}) => {
-        const token = opts.token === undefined ? credentials.adminToken : opts.token;
-        return send(running.url, credentials.caCertPem, method, path, {
-          headers: { ...(token !== null ? { Authorization: `Bearer ${token}` } : {}), ...opts.headers },
-          ...(opts.body !== undefined ? { body: opts.body } : {}),
-        });
-      },
+      request,
+      waitReady,
       manifest: (name, text) => {
         const path = join(dir, name);
         writeFileSync(path, text);
         return path;
       },
       stop: async () => {
-        await running.close();
         await cluster.stop();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    await server?.close();
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -267,7 +267,7 @@ describe.runIf(runs)('object store (real 1-member store)', () => {
     const failure = await apiError(objects.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'during-outage' } }));
     const elapsedMs = Date.now() - started;
     expect([503, 504], failure.message).toContain(failure.httpStatus);
-    expect(elapsedMs).toBeLessThan(2_500);
+    expect(elapsedMs).toBeLessThan(2_000);
     expect(failure.message).toMatch(failure.httpStatus === 503 ? /the write was not applied/ : /may or may not have been applied/);
     await cluster.restart('s1');
     await cluster.waitForLeader({ timeoutMs: 20_000 });
@@ -304,7 +304,7 @@ describe.runIf(runs)('object store under quorum loss (real 3-member store)', () 
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
       const failure = await apiError(objects.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `lost-${i}` } }));
-      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(Date.now() - started).toBeLessThan(2_000);
       expect([503, 504], failure.message).toContain(failure.httpStatus);
       if (failure.httpStatus === 503) refused.push(`lost-${i}`);
     }

@@ -51,7 +51,7 @@ export interface UpdateOptions {
 
 export interface ObjectStorage {
   create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts?: { dryRun?: boolean }): Promise<KubeObject>;
-  get(info: ResourceInfo, namespace: string | null, name: string): Promise<KubeObject>;
+  get(info: ResourceInfo, namespace: string | null, name: string, opts?: { resourceVersion?: string | undefined }): Promise<KubeObject>;
   list(info: ResourceInfo, namespace: string | null, opts: ListOptions): Promise<ListResult>;
   update(info: ResourceInfo, namespace: string | null, name: string, object: KubeObject, opts: UpdateOptions): Promise<KubeObject>;
   guaranteedUpdate(

@@ -66,7 +66,9 @@ export function sendObject(ctx: RequestContext, status: number, object: KubeObje
 export async function handleGet(ctx: RequestContext): Promise<void> {
   const { info, namespace, name } = ctx.route;
   gate(ctx, 'get');
-  sendObject(ctx, 200, await ctx.server.objects.get(info, namespace, requireName(name)));
+  // resourceVersion=0: any state is fine, so the member answers from its own (even without quorum).
+  const resourceVersion = ctx.query.get('resourceVersion') ?? undefined;
+  sendObject(ctx, 200, await ctx.server.objects.get(info, namespace, requireName(name), { resourceVersion }));
 }
 
 export async function handleList(ctx: RequestContext): Promise<void> {
