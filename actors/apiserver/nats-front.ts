@@ -7,7 +7,7 @@
  * request pipeline (authentication, admission, validation, storage) behind both, at the price of
  * a loopback hop.
  *
- * Decision: watches are leased streams (nats-watch.ts). A watch request carries an inbox; the
+ * Decision: watches are leased streams (nats-watch-protocol.ts). A watch request carries an inbox; the
  * front opens the HTTPS watch, answers with its status and headers (naming this member and the
  * stream on a 200), and relays each event line to the inbox as a numbered frame. A watch without
  * an inbox (`callApiOverNats`) is refused with 400 pointing at `watchApiOverNats`. Watches use
@@ -24,7 +24,8 @@ import { Prng } from '../../bus/prng.js';
 import { call, serve, type Server } from '../../bus/rpc.js';
 import { subjects } from '../../bus/subjects.js';
 import { apiErrors, type ApiError } from './status.js';
-import { WatchStreams, isClientInbox, natsWatchLimits, type ApiNatsWatchRequest, type ApiNatsWatchResponse, type WatchSource } from './nats-watch.js';
+import { isClientInbox, natsWatchLimits, type ApiNatsWatchRequest, type ApiNatsWatchResponse } from './nats-watch-protocol.js';
+import { WatchStreams, type WatchSource } from './nats-watch-front.js';
 
 export const natsFrontLimits = {
   /** Requests forwarded at once; like the HTTPS front's in-flight bound, beyond it they queue. */

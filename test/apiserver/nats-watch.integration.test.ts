@@ -11,7 +11,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApiOverNats, serveApiOverNats, type ApiNatsServer } from '../../actors/apiserver/nats-front.js';
-import { watchApiOverNats, type ApiWatchEndReason, type ApiWatchEvent, type ApiWatchOptions } from '../../actors/apiserver/nats-watch.js';
+import type { ApiWatchEndReason, ApiWatchEvent } from '../../actors/apiserver/nats-watch-protocol.js';
+import { watchApiOverNats, type ApiWatchOptions } from '../../actors/apiserver/nats-watch-client.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';

@@ -10,9 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import { Prng, SimNetwork, SimulatedClock, call, decode, encode, serve, subjects } from '../../bus/index.js';
 import {
-  WatchGapError, WatchStreams, checkFrameSeq, natsWatchLimits, watchApiOverNats,
-  type ApiNatsWatchRequest, type ApiWatchEndReason, type ApiWatchEvent, type ApiWatchFrame, type WatchSource,
-} from '../../actors/apiserver/nats-watch.js';
+  WatchGapError, checkFrameSeq, natsWatchLimits,
+  type ApiNatsWatchRequest, type ApiWatchEndReason, type ApiWatchEvent, type ApiWatchFrame,
+} from '../../actors/apiserver/nats-watch-protocol.js';
+import { WatchStreams, type WatchSource } from '../../actors/apiserver/nats-watch-front.js';
+import { watchApiOverNats } from '../../actors/apiserver/nats-watch-client.js';
 import { simHarness } from '../bus/sim-harness.js';
 
 const cluster = 'c1';
