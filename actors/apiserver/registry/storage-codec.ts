@@ -4,7 +4,7 @@
  * Decision: keys are `/registry/<resource>/<namespace>/<name>` (cluster-scoped:
  * `/registry/<resource>/<name>`), as the issue asks; no group suffix is needed because no two
  * served resources share a plural name. A resource served in two versions (autoscaling v1 and
- * v2 HPAs) shares one key space; reads stamp the requested apiVersion.
+ * v2 HPAs) shares one key space, stored as v2; reads convert to the requested version.
  *
  * Decision: the stored JSON has no `metadata.resourceVersion`; it is the key's modRevision and is
  * stamped on every read (as Kubernetes' etcd3 store does), so it can never be stale.
@@ -13,6 +13,7 @@ import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { KeyValue } from '../../../store/index.js';
 import { apiVersionOf, type ResourceInfo } from './resources.js';
+import { hpaToV1, hpaToV2 } from './hpa-conversion.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -40,14 +41,17 @@ export function parseKey(info: ResourceInfo, key: string): { namespace?: string;
   return { namespace: rest.slice(0, slash), name: rest.slice(slash + 1) };
 }
 
+/** Objects are stored in their storage version: only autoscaling/v1 HPAs differ (hpa-conversion.ts). */
 export function encodeObject(object: KubeObject): Uint8Array {
-  const { resourceVersion: _ignored, ...metadata } = object.metadata;
-  return encoder.encode(JSON.stringify({ ...object, metadata }));
+  const stored = object.apiVersion === 'autoscaling/v1' && object.kind === 'HorizontalPodAutoscaler' ? hpaToV2(object) : object;
+  const { resourceVersion: _ignored, ...metadata } = stored.metadata;
+  return encoder.encode(JSON.stringify({ ...stored, metadata }));
 }
 
 /** The stored object with apiVersion, kind and resourceVersion stamped; `revision` overrides the kv's (deletes). */
 export function decodeObject(info: ResourceInfo, kv: KeyValue, revision?: number): KubeObject {
-  const parsed = JSON.parse(decoder.decode(kv.value)) as KubeObject;
+  const stored = JSON.parse(decoder.decode(kv.value)) as KubeObject;
+  const parsed = info.group === 'autoscaling' && info.version === 'v1' ? hpaToV1(stored) : stored;
   return {
     ...parsed,
     apiVersion: apiVersionOf(info),
