@@ -52,6 +52,12 @@ export interface StoreClientOptions {
   readonly random: Prng;
   readonly callTimeoutMs?: number;
   readonly attemptTimeoutMs?: number;
+  /**
+   * The member this client runs beside (an API server inside a member process). Reads and watches
+   * go to it first: its local state answers cached reads without quorum, and a watch served by
+   * the same process cannot outlive it. Other members are the fallback.
+   */
+  readonly local?: MemberId;
 }
 
 export interface CallOptions {
@@ -145,7 +151,7 @@ export class StoreClient {
 
   /** Starts a watch on any member; it moves to another member by itself if that one goes away. */
   async watch(options: WatchOptions): Promise<StoreWatch> {
-    const watch = new StoreWatch(this, this.options.bus, this.options.clock, this.options.random.fork(), () => this.members, options);
+    const watch = new StoreWatch(this, this.options.bus, this.options.clock, this.options.random.fork(), () => this.localFirst(), options);
     await watch.start();
     return watch;
   }
@@ -161,33 +167,55 @@ export class StoreClient {
     let lastError: Error = new NoQuorumError(0, this.members.length);
     let backoffMs: number = storeClientLimits.backoffBaseMs;
     let firstNoQuorumMs: number | null = null;
+    // Members that failed this call: the next attempt goes elsewhere, and a call that heard "no
+    // majority" from one member fails at once when every other member has failed too and none
+    // said it hears a majority (then an election may be under way, worth the grace period).
+    const failed = new Set<MemberId>();
+    let minority: NoQuorumError | null = null;
+    let electionPossible = false;
+    // Once an attempt of a write may have applied, no later refusal makes the call "not applied".
+    let mayHaveApplied = false;
+    const refusal = (error: NoQuorumError): Error => (mayHaveApplied ? new OutcomeUnknownError(`an earlier attempt may have applied; then: ${error.message}`) : error);
     for (let attemptNumber = 0; attemptNumber < storeClientLimits.attemptsMax; attemptNumber++) {
       const remaining = deadline - clock.now();
       // Below a millisecond nothing can be answered (and nats refuses sub-millisecond timeouts).
       if (remaining < 1) break;
-      const member = this.pickMember(attempt, attemptNumber);
+      const member = this.pickMember(attempt, attemptNumber, failed);
       try {
         const result = await this.callMember<T>(member, request, Math.min(remaining, this.attemptTimeout()));
         if (attempt !== 'read') this.leaderGuess = member;
         return result;
       } catch (error) {
         lastError = error as Error;
-        if (error instanceof NoQuorumError) {
-          firstNoQuorumMs ??= clock.now();
-          if (clock.now() - firstNoQuorumMs >= storeClientLimits.noQuorumGraceMs) throw error;
-        }
+        failed.add(member);
+        if (attempt !== 'read' && isUnknownOutcome(error)) mayHaveApplied = true;
         const decision = this.classify(error, attempt);
         if (decision.kind === 'fail') throw decision.error;
         if (decision.kind === 'redirect') {
           this.leaderGuess = decision.to;
           continue;
         }
+        // A member that hears no majority is not in an election that could end soon: unless
+        // another member may still see one, the cluster has no quorum and the caller hears it now.
+        if (error instanceof NoQuorumError) {
+          if (error.reachable * 2 <= error.total) minority = error;
+          else electionPossible = true;
+        }
+        if (minority !== null && !electionPossible) {
+          if (failed.size >= this.members.length) throw refusal(minority);
+          if (attempt !== 'read') this.leaderGuess = null;
+          continue;
+        }
+        if (error instanceof NoQuorumError) {
+          firstNoQuorumMs ??= clock.now();
+          if (clock.now() - firstNoQuorumMs >= storeClientLimits.noQuorumGraceMs) throw refusal(error);
+        }
         if (attempt !== 'read') this.leaderGuess = null;
         await this.pause(Math.min(backoffMs, Math.max(0, deadline - clock.now())));
         backoffMs = Math.min(storeClientLimits.backoffMaxMs, backoffMs * 2);
       }
     }
-    if (attempt === 'write' && isUnknownOutcome(lastError)) {
+    if (attempt !== 'read' && (mayHaveApplied || isUnknownOutcome(lastError))) {
       throw lastError instanceof OutcomeUnknownError ? lastError : new OutcomeUnknownError('no reply before the deadline');
     }
     throw lastError;
@@ -210,11 +238,20 @@ export class StoreClient {
     return { kind: 'fail', error: error instanceof Error ? error : new Error(String(error)) };
   }
 
-  private pickMember(attempt: Attempt, attemptNumber: number): MemberId {
+  private pickMember(attempt: Attempt, attemptNumber: number, failed: ReadonlySet<MemberId>): MemberId {
     if (attempt !== 'read' && this.leaderGuess !== null && this.members.includes(this.leaderGuess)) return this.leaderGuess;
     if (this.members.length === 0) throw new NoQuorumError(0, 0, 'the store client knows no members');
-    const offset = this.options.random.int(this.members.length);
-    return this.members[(offset + attemptNumber) % this.members.length] as MemberId;
+    const local = this.options.local;
+    if (attempt === 'read' && attemptNumber === 0 && local !== undefined && this.members.includes(local)) return local;
+    const untried = this.members.filter((id) => !failed.has(id));
+    const pool = untried.length > 0 ? untried : this.members;
+    return pool[this.options.random.int(pool.length)] as MemberId;
+  }
+
+  private localFirst(): MemberId[] {
+    const local = this.options.local;
+    if (local === undefined || !this.members.includes(local)) return this.members;
+    return [local, ...this.members.filter((id) => id !== local)];
   }
 
   private attemptTimeout(): number {

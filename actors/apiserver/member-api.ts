@@ -55,7 +55,7 @@ export async function startMemberApi(options: {
 }): Promise<RunningMemberApi> {
   const { config } = options;
   const clock = new SystemClock();
-  const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)) });
+  const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self });
   const objects = new ObjectStore(client, { clock });
   const server = await startApiServer({
     host: config.host,

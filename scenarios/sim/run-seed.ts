@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Prng } from '../../bus/index.js';
-import { StoreClient, type RaftTiming } from '../../store/index.js';
+import { NoQuorumError, OutcomeUnknownError, StoreClient, type RaftTiming } from '../../store/index.js';
 import { checkLinearizable, formatHistory } from '../history/index.js';
 import { SimCluster } from './sim-cluster.js';
 import { SafetyChecker } from './safety-checker.js';
@@ -150,11 +150,23 @@ async function livenessPhase(cluster: SimCluster, options: SeedOptions): Promise
   });
   let committed = false;
   let lastError = '';
-  const probe = client.put({ key: 'liveness', value: new TextEncoder().encode('probe') }, { requestId: 'liveness-probe' }).then(
-    () => { committed = true; },
-    (error: unknown) => { lastError = error instanceof Error ? error.message : String(error); },
-  );
   const deadline = cluster.clock.now() + options.livenessBudgetMs;
+  // A member that hears no majority says so at once (NoQuorum); like any client, the probe asks
+  // again until its budget is spent, since just after healing members may not have heard each other.
+  const probe = (async () => {
+    while (cluster.clock.now() < deadline) {
+      try {
+        await client.put({ key: 'liveness', value: new TextEncoder().encode('probe') }, { requestId: 'liveness-probe', timeoutMs: Math.max(1, deadline - cluster.clock.now()) });
+        committed = true;
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        // The probe carries a request id, so asking again after an unknown outcome is safe.
+        if (!(error instanceof NoQuorumError || error instanceof OutcomeUnknownError)) return;
+        await new Promise<void>((resolve) => cluster.clock.setTimeout(resolve, 50));
+      }
+    }
+  })();
   while (!committed && cluster.clock.now() < deadline) await cluster.run(20, stepMs);
   if (!committed) {
     await cluster.run(50, stepMs);

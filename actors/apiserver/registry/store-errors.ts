@@ -34,7 +34,7 @@ export function toApiError(error: unknown, operation: StoreOperation): ApiError 
     return apiErrors.unavailable(`the cluster store is unavailable (${error.message}); ${effect}`);
   }
   if (error instanceof OutcomeUnknownError || error instanceof BusTimeoutError) {
-    if (operation === 'precheck') return apiErrors.unavailable('the cluster store did not answer in time; the write was not applied');
+    if (operation === 'precheck') return apiErrors.unavailable('the cluster store did not answer in time (it may have lost quorum, or be overloaded); the write was not applied');
     return operation === 'write'
       ? apiErrors.timeout('the cluster store lost quorum while the write was in progress; it may or may not have been applied')
       : apiErrors.timeout('the cluster store did not answer the read in time');
