@@ -15,6 +15,7 @@ import {
   resourceList, serverVersion, wantsAggregated,
 } from './discovery.js';
 import type { ServerContext } from './http/context.js';
+import { allowAll, builtInAdmission, type Admission, type Authorizer } from './http/admission.js';
 import { dispatchResource, isWatch } from './http/dispatch.js';
 import { sendError, sendJson } from './http/io.js';
 import { checkHttpLimits, defaultHttpLimits, type HttpLimits } from './http/limits.js';
@@ -34,6 +35,10 @@ export interface ApiServerOptions {
   readonly tls: { readonly certPem: string; readonly keyPem: string };
   readonly authenticator: Authenticator;
   readonly objects: ObjectStorage;
+  /** Default: every authenticated user may do everything. */
+  readonly authorizer?: Authorizer;
+  /** Default: the built-in defaulting and validation only. */
+  readonly admission?: Admission;
   readonly logger: Logger;
   readonly limits?: Partial<HttpLimits>;
   /** `/readyz`: e.g. "the store has a leader". Defaults to always ready. */
@@ -52,7 +57,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const limits: HttpLimits = { ...defaultHttpLimits, ...options.limits };
   checkHttpLimits(limits);
   const context: ServerContext = {
-    objects: options.objects, limits, logger: options.logger.child({ component: 'apiserver' }),
+    objects: options.objects, authorizer: options.authorizer ?? allowAll, admission: options.admission ?? builtInAdmission, limits, logger: options.logger.child({ component: 'apiserver' }),
     clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()),
   };
   const counters = { inFlight: 0, watches: 0 };

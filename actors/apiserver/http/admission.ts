@@ -1,8 +1,8 @@
 /**
  * The write pipeline after authentication: authorize → mutating admission → validation. The
- * authorizer and the admission chain are pass-through stages today, placed here so RBAC and
- * webhooks (the next issue) slot in without touching the handlers. Defaulting is the built-in
- * mutating admission, validation the built-in validating one, as in Kubernetes.
+ * server context carries an `Authorizer` and an `Admission`; the defaults here allow every
+ * authenticated user and run the built-in defaulting (mutating) and validation (validating)
+ * stages, as in Kubernetes. RBAC, the Node authorizer and admission plugins/webhooks replace them.
  */
 import { applyDefaults } from '../defaults.js';
 import type { ResourceInfo } from '../registry/resources.js';
@@ -21,10 +21,39 @@ export interface AuthorizationRequest {
   readonly subresource: string | null;
 }
 
-/** Pass-through until RBAC: every authenticated user may do everything (the admin token is `system:masters`). */
-export function authorize(request: AuthorizationRequest): void {
-  void request;
+export interface Authorizer {
+  /** Resolves when allowed; throws ApiError 403 Forbidden naming the user, verb and resource otherwise. */
+  authorize(request: AuthorizationRequest): Promise<void>;
 }
+
+/** Every authenticated user may do everything: the default until an RBAC authorizer is configured. */
+export const allowAll: Authorizer = { authorize: async () => undefined };
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface AdmissionRequest {
+  readonly info: ResourceInfo;
+  readonly operation: AdmissionOperation;
+  readonly user: UserInfo;
+  readonly namespace: string | null;
+  readonly name: string | null;
+  readonly subresource: string | null;
+  /** The object to write (null for DELETE). */
+  readonly object: KubeObject | null;
+  /** The stored object (null for CREATE). */
+  readonly old: KubeObject | null;
+  readonly dryRun: boolean;
+}
+
+export interface Admission {
+  /** Mutating then validating admission: the object to store, or a thrown ApiError (403/422/...). */
+  admit(request: AdmissionRequest): Promise<KubeObject | null>;
+}
+
+/** The built-in stages only: defaulting, then validation. */
+export const builtInAdmission: Admission = {
+  admit: async (request) => (request.object === null ? null : admit(request.info, request.object, request.old)),
+};
 
 /** Refuses verbs the resource does not offer (405), as discovery advertises them. */
 export function checkVerb(info: ResourceInfo, verb: Verb, subresource: string | null): void {

@@ -8,17 +8,27 @@ import { apiVersionOf, type ResourceInfo } from '../registry/resources.js';
 import { ApiError, apiErrors } from '../status.js';
 import { toTable } from '../table.js';
 import type { KubeObject } from '../types.js';
-import { admit, authorize, checkVerb, type Verb } from './admission.js';
+import { checkVerb, type AdmissionOperation, type Verb } from './admission.js';
 import type { RequestContext } from './context.js';
 import { parseDocument, parseObject, queryFlag, queryInteger, queryString, readBody, requestMediaType, sendJson, wantsTable } from './io.js';
 import type { DeleteOptions, ListOptions } from './objects-port.js';
 
 type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-export function gate(ctx: RequestContext, verb: Verb): void {
+export async function gate(ctx: RequestContext, verb: Verb): Promise<void> {
   const { info, namespace, name, subresource } = ctx.route;
   checkVerb(info, verb, subresource);
-  authorize({ user: ctx.user, verb, info, namespace, name, subresource });
+  await ctx.server.authorizer.authorize({ user: ctx.user, verb, info, namespace, name, subresource });
+}
+
+/** The admission chain for this request's resource, namespace and user; throws what it refuses with. */
+async function admitFor(ctx: RequestContext, operation: AdmissionOperation, object: KubeObject, old: KubeObject | null): Promise<KubeObject> {
+  const { info, namespace, subresource } = ctx.route;
+  const name = ctx.route.name ?? (typeof object.metadata?.name === 'string' ? object.metadata.name : null);
+  const admitted = await ctx.server.admission.admit({
+    info, operation, user: ctx.user, namespace, name, subresource, object, old, dryRun: isDryRun(ctx.query),
+  });
+  return admitted ?? object;
 }
 
 export function isDryRun(query: URLSearchParams): boolean {
@@ -65,7 +75,7 @@ export function sendObject(ctx: RequestContext, status: number, object: KubeObje
 
 export async function handleGet(ctx: RequestContext): Promise<void> {
   const { info, namespace, name } = ctx.route;
-  gate(ctx, 'get');
+  await gate(ctx, 'get');
   // resourceVersion=0: any state is fine, so the member answers from its own (even without quorum).
   const resourceVersion = ctx.query.get('resourceVersion') ?? undefined;
   sendObject(ctx, 200, await ctx.server.objects.get(info, namespace, requireName(name), { resourceVersion }));
@@ -73,7 +83,7 @@ export async function handleGet(ctx: RequestContext): Promise<void> {
 
 export async function handleList(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
-  gate(ctx, 'list');
+  await gate(ctx, 'list');
   const result = await ctx.server.objects.list(info, namespace, listOptions(ctx.query));
   if (wantsTable(ctx.req)) {
     sendJson(ctx.res, 200, toTable(info, result.items, {
@@ -124,10 +134,10 @@ export function reconcileWithUrl(ctx: RequestContext, object: KubeObject, expect
 
 export async function handleCreate(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
-  gate(ctx, 'create');
+  await gate(ctx, 'create');
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
-  const admitted = admit(info, object, null);
+  const admitted = await admitFor(ctx, 'CREATE', object, null);
   const created = await ctx.server.objects.create(info, namespace, admitted, { dryRun: isDryRun(ctx.query) });
   sendObject(ctx, 201, created);
 }
@@ -143,12 +153,12 @@ function keepServerFields(object: KubeObject, old: KubeObject): KubeObject {
 
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const { info, namespace, subresource } = ctx.route;
-  gate(ctx, 'update');
+  await gate(ctx, 'update');
   const name = requireName(ctx.route.name);
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
   const old = await ctx.server.objects.get(info, namespace, name);
-  const admitted = admit(info, prepareForUpdate(info, subresource, keepServerFields(object, old), old), old);
+  const admitted = await admitFor(ctx, 'UPDATE', prepareForUpdate(info, subresource, keepServerFields(object, old), old), old);
   const updated = await ctx.server.objects.update(info, namespace, name, admitted, {
     subresource: subresource === 'status' ? 'status' : null, dryRun: isDryRun(ctx.query),
   });
@@ -189,7 +199,7 @@ function keepIdentity(patched: KubeObject, current: KubeObject): KubeObject {
 
 export async function handlePatch(ctx: RequestContext): Promise<void> {
   const { info, namespace, subresource } = ctx.route;
-  gate(ctx, 'patch');
+  await gate(ctx, 'patch');
   const name = requireName(ctx.route.name);
   const contentType = requestMediaType(ctx.req);
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
@@ -201,9 +211,9 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   const patchOptions = {
     ...(fieldManager !== undefined ? { fieldManager } : {}), force: queryFlag(ctx.query, 'force'), now: rfc3339(ctx.server.wallClock()),
   };
-  const mutate = (current: KubeObject): KubeObject => {
+  const mutate = async (current: KubeObject): Promise<KubeObject> => {
     const patched = keepIdentity(applyPatch(contentType, current, body, info, patchOptions), current);
-    return admit(info, prepareForUpdate(info, subresource, patched, current), current);
+    return admitFor(ctx, 'UPDATE', prepareForUpdate(info, subresource, patched, current), current);
   };
   const dryRun = isDryRun(ctx.query);
   try {
@@ -215,7 +225,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
     // Server-side apply creates an absent object (K8S-API.md §4: 201 when it created it).
     if (!(isApply && subresource === null && error instanceof ApiError && error.httpStatus === 404)) throw error;
     const skeleton = skeletonFor(info, info.namespaced ? namespace : null, name);
-    const object = admit(info, keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), null);
+    const object = await admitFor(ctx, 'CREATE', keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), null);
     sendObject(ctx, 201, await ctx.server.objects.create(info, namespace, object, { dryRun }));
   }
 }
@@ -246,7 +256,7 @@ async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
 
 export async function handleDelete(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
-  gate(ctx, 'delete');
+  await gate(ctx, 'delete');
   const name = requireName(ctx.route.name);
   const result = await ctx.server.objects.delete(info, namespace, name, await deleteOptions(ctx));
   // Core stores answer the deleted (or now terminating) object; kubectl and client-node accept it.
@@ -255,7 +265,7 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
 
 export async function handleDeleteCollection(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
-  gate(ctx, 'deletecollection');
+  await gate(ctx, 'deletecollection');
   await deleteOptions(ctx);
   const result = await ctx.server.objects.deleteCollection(info, namespace, listOptions(ctx.query));
   const items = typeof result === 'object' && result !== null && Array.isArray((result as { items?: unknown }).items)

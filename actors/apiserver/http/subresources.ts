@@ -52,12 +52,12 @@ export async function handleScale(ctx: RequestContext, method: string): Promise<
   const { info, namespace } = ctx.route;
   const name = requireName(ctx.route.name);
   if (method === 'GET') {
-    gate(ctx, 'get');
+    await gate(ctx, 'get');
     sendJson(ctx.res, 200, toScale(await ctx.server.objects.get(info, namespace, name)));
     return;
   }
   if (method !== 'PUT' && method !== 'PATCH') throw apiErrors.methodNotAllowed(`${method} is not supported on ${info.resource}/scale`);
-  gate(ctx, method === 'PUT' ? 'update' : 'patch');
+  await gate(ctx, method === 'PUT' ? 'update' : 'patch');
   const contentType = requestMediaType(ctx.req);
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const wanted = method === 'PUT' ? parseObject(contentType, body) : null;
@@ -79,7 +79,7 @@ export async function handleScale(ctx: RequestContext, method: string): Promise<
 export async function handleBinding(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   const name = requireName(ctx.route.name);
-  gate(ctx, 'create');
+  await gate(ctx, 'create');
   const binding = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
   const node = asRecord(binding['target'])['name'];
   if (typeof node !== 'string' || node === '') {
@@ -100,7 +100,7 @@ export async function handleBinding(ctx: RequestContext): Promise<void> {
 export async function handleEviction(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   const name = requireName(ctx.route.name);
-  gate(ctx, 'create');
+  await gate(ctx, 'create');
   const eviction = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
   const options = asRecord(eviction['deleteOptions']);
   const preconditions = asRecord(options['preconditions']);
@@ -118,7 +118,7 @@ export async function handleEviction(ctx: RequestContext): Promise<void> {
 export async function handleLog(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   const name = requireName(ctx.route.name);
-  gate(ctx, 'get');
+  await gate(ctx, 'get');
   await ctx.server.objects.get(info, namespace, name);
   throw new ApiError(400, 'BadRequest', `logs of pod "${name}" are not available: kubus has no node agents yet to read container logs from`);
 }

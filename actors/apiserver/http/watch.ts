@@ -31,7 +31,7 @@ function watchRequest(query: URLSearchParams): WatchRequest {
 /** Serves one watch until the client leaves, the timeout passes or the store ends it. */
 export async function handleWatch(ctx: RequestContext, release: () => void): Promise<void> {
   const { info, namespace, name } = ctx.route;
-  gate(ctx, 'watch');
+  await gate(ctx, 'watch');
   const request = watchRequest(ctx.query);
   // `GET .../pods/web-1?watch=true` (legacy form) watches one object.
   if (name !== null) request.fieldSelector = [request.fieldSelector, `metadata.name=${name}`].filter((s) => s !== undefined).join(',');
