@@ -6,13 +6,14 @@
  * is an ObjectStore on a store client of its own, for tests that start an extra server in-process.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Prng, SystemClock } from '../../bus/index.js';
 import { ObjectStore, ensureClusterCredentials, kubeconfigYaml } from '../../actors/apiserver/index.js';
+import { tokenLine } from '../../actors/apiserver/tokens.js';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -53,9 +54,20 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApiHarness(options: { members?: number } = {}): Promise<ApiHarness> {
+export interface HarnessUser {
+  readonly token: string;
+  readonly name: string;
+  readonly uid?: string;
+  readonly groups?: readonly string[];
+}
+
+export async function startApiHarness(options: { members?: number; users?: readonly HarnessUser[] } = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-api-'));
   const credentials = await ensureClusterCredentials(join(dir, 'credentials'), { hosts: ['127.0.0.1', 'localhost'] });
+  // Extra static-token users, for authorization suites; members read the file at start.
+  for (const user of options.users ?? []) {
+    appendFileSync(credentials.tokensFile, `${tokenLine(user.token, { name: user.name, uid: user.uid ?? user.name, groups: [...(user.groups ?? [])] })}\n`);
+  }
   // Three members by default: the compatibility suite runs against a replicated cluster, as users do.
   const cluster = new LocalCluster({ dir: join(dir, 'cluster'), members: options.members ?? 3, apiCredentialsDir: join(dir, 'credentials') });
   try {
