@@ -8,6 +8,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { SystemClock, type Clock, type Logger } from '../../bus/index.js';
 import {
@@ -23,17 +24,23 @@ import type { ObjectStorage } from './http/objects-port.js';
 import { notFoundPath, parseRoute, type Route } from './http/route.js';
 import { ApiError, apiErrors } from './status.js';
 import type { UserInfo } from './types.js';
+import { serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate } from './authn/index.js';
 
-export interface Authenticator {
-  authenticate(authorizationHeader: string | undefined): UserInfo | null;
-}
+export type { Authenticator } from './authn/index.js';
 
 export interface ApiServerOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly tls: { readonly certPem: string; readonly keyPem: string };
+  /**
+   * `clientCaPem`: the CA whose client certificates authenticate (CN user, O groups). The server
+   * then asks every client for a certificate but lets those without one through to the token
+   * authenticators (requestCert, rejectUnauthorized false), as kube-apiserver does.
+   */
+  readonly tls: { readonly certPem: string; readonly keyPem: string; readonly clientCaPem?: string };
   readonly authenticator: Authenticator;
+  /** Signs TokenRequest tokens (`pki/sa.key`); without it TokenRequest answers 503. */
+  readonly serviceAccountKeyPem?: string;
   readonly objects: ObjectStorage;
   /** Default: every authenticated user may do everything. */
   readonly authorizer?: Authorizer;
@@ -61,7 +68,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()),
   };
   const counters = { inFlight: 0, watches: 0 };
-  const server: Server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, (req, res) => {
+  const clientCa = options.tls.clientCaPem;
+  const tlsOptions = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: clientCa };
+  const server: Server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem, ...tlsOptions }, (req, res) => {
     void handle(req, res).catch((error: unknown) => {
       // A client that hung up mid-request is not a server failure.
       if (req.destroyed && !req.complete) {
@@ -115,11 +124,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       res.end(ok ? 'ok' : `${route.check} check failed`);
       return;
     }
-    const user = options.authenticator.authenticate(req.headers.authorization);
+    const user = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
     if (user === null) throw apiErrors.unauthorized();
     if (route === null) throw notFoundPath();
     if (route.type === 'resource') {
-      await dispatchResource({ server: context, req, res, query: url.searchParams, route, user }, release);
+      const ctx = { server: context, req, res, query: url.searchParams, route, user };
+      if (await serveAuthenticationEndpoint(ctx, options.serviceAccountKeyPem ?? null)) return;
+      await dispatchResource(ctx, release);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw apiErrors.methodNotAllowed(`${req.method ?? ''} is not allowed on ${url.pathname}`);
@@ -165,6 +176,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       // Watches are long-lived; closing their sockets is what lets close() finish.
       server.closeAllConnections();
     }),
+  };
+}
+
+/** What the request presents: its Authorization header and, when client certificates are requested, the one it sent. */
+function authenticationRequest(req: IncomingMessage, certificatesRequested: boolean): AuthenticationRequest {
+  return { authorization: req.headers.authorization, clientCertificate: certificatesRequested ? peerCertificate(req.socket as TLSSocket) : null };
+}
+
+function peerCertificate(socket: TLSSocket): ClientCertificate | null {
+  const cert = socket.getPeerCertificate();
+  // No certificate sent: Node answers an empty object.
+  if (cert === null || Object.keys(cert).length === 0) return null;
+  const error = socket.authorizationError as Error | string | null | undefined;
+  return {
+    authorized: socket.authorized,
+    authorizationError: error === null || error === undefined ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? error.message),
+    subject: (cert.subject ?? {}) as unknown as ClientCertificate['subject'],
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * A cluster's credentials on disk, created once and reused on every restart:
- * `pki/ca.crt`, `pki/ca.key`, `pki/server.crt`, `pki/server.key` and `tokens.csv` (an admin token).
+ * `pki/ca.crt`, `pki/ca.key`, `pki/server.crt`, `pki/server.key`, `pki/sa.key` and `pki/sa.pub` (the
+ * ServiceAccount token signing pair, ECDSA P-256 for ES256) and `tokens.csv` (an admin token).
  * Private keys and the token file are readable by the owner only.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -38,6 +40,7 @@ export async function ensureClusterCredentials(dir: string, options: { hosts: re
     writeFileSync(paths.key, serving.keyPem, { mode: 0o600 });
     writeFileSync(paths.cert, serving.certPem);
   }
+  ensureServiceAccountKey(pki);
   const tokensFile = join(dir, 'tokens.csv');
   if (!existsSync(tokensFile)) writeFileSync(tokensFile, `${tokenLine(generateToken(), adminUser)}\n`, { mode: 0o600 });
   const admin = [...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile)].find(([, user]) => user.name === adminUser.name);
@@ -49,4 +52,14 @@ export async function ensureClusterCredentials(dir: string, options: { hosts: re
     adminToken: admin[0],
     tokensFile,
   };
+}
+
+/** The ServiceAccount signing pair, generated once: every member verifies with the same `sa.pub`. */
+function ensureServiceAccountKey(pki: string): void {
+  const key = join(pki, 'sa.key');
+  const pub = join(pki, 'sa.pub');
+  if (existsSync(key) && existsSync(pub)) return;
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(key, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(pub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
 }

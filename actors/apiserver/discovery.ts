@@ -9,7 +9,7 @@
  * `--validate=strict` check. `/openapi/v2` is 404 (kubectl only asks for protobuf there and tolerates it).
  */
 import { createHash } from 'node:crypto';
-import { apiGroups, apiVersionOf, resources, type ResourceInfo } from './registry/resources.js';
+import { apiVersionOf, servedApiGroups, servedResources, type ResourceInfo } from './registry/resources.js';
 
 export const serverVersion = {
   major: '1', minor: '32', gitVersion: 'v1.32.0-kubus', gitCommit: 'kubus', gitTreeState: 'clean',
@@ -27,6 +27,7 @@ function subresourceShape(info: ResourceInfo, subresource: string): SubresourceS
     case 'scale': return { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
     case 'eviction': return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
     case 'binding': return { ...own, kind: 'Binding', verbs: ['create'] };
+    case 'token': return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
     case 'log': return { ...own, kind: info.kind, verbs: ['get'] };
     case 'finalize': return { ...own, kind: info.kind, verbs: ['update'] };
     default: return { ...own, kind: info.kind, verbs: ['get', 'patch', 'update'] };
@@ -34,7 +35,7 @@ function subresourceShape(info: ResourceInfo, subresource: string): SubresourceS
 }
 
 function inGroupVersion(group: string, version: string): ResourceInfo[] {
-  return resources.filter((r) => r.group === group && r.version === version);
+  return servedResources.filter((r) => r.group === group && r.version === version);
 }
 
 export function legacyApiVersions(serverAddress: string): object {
@@ -47,12 +48,12 @@ function groupEntry(group: { group: string; versions: string[]; preferredVersion
 }
 
 export function legacyGroupList(): object {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups().filter((g) => g.group !== '').map(groupEntry) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedApiGroups().filter((g) => g.group !== '').map(groupEntry) };
 }
 
 /** `/apis/<group>`; undefined for an unknown group (404). */
 export function legacyGroup(group: string): object | undefined {
-  const found = apiGroups().find((g) => g.group === group && group !== '');
+  const found = servedApiGroups().find((g) => g.group === group && group !== '');
   return found === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(found) };
 }
 
@@ -101,7 +102,7 @@ function discoveryResource(info: ResourceInfo): object {
 
 /** Aggregated discovery: `/api` (core only) or `/apis` (every named group); preferred version first. */
 export function aggregatedDiscovery(core: boolean): object {
-  const groups = apiGroups().filter((g) => (g.group === '') === core);
+  const groups = servedApiGroups().filter((g) => (g.group === '') === core);
   return {
     kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {},
     items: groups.map((g) => ({
@@ -152,7 +153,7 @@ export function openapiDocument(group: string, version: string): object | undefi
 /** `/openapi/v3`: every group-version with a content hash, which kubectl uses as its cache key. */
 export function openapiRoot(): object {
   const paths: Record<string, object> = {};
-  for (const g of apiGroups()) {
+  for (const g of servedApiGroups()) {
     for (const version of g.versions) {
       const hash = createHash('sha256').update(JSON.stringify(openapiDocument(g.group, version))).digest('hex').slice(0, 32).toUpperCase();
       paths[gvPath(g.group, version)] = { serverRelativeURL: `/openapi/v3/${gvPath(g.group, version)}?hash=${hash}` };

@@ -11,13 +11,13 @@ import { Prng, SystemClock, type Bus, type Logger } from '../../bus/index.js';
 import { StoreClient, type MemberId, type RaftDriver } from '../../store/index.js';
 import { ObjectStore } from './registry/object-store.js';
 import { startApiServer } from './api-server.js';
-import { TokenAuthenticator } from './tokens.js';
+import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
 
 export interface MemberApiConfig {
   readonly host: string;
   readonly port: number;
-  /** Holds `pki/server.crt`, `pki/server.key` and `tokens.csv` (see credentials.ts). */
+  /** Holds `pki/server.crt`, `pki/server.key`, `pki/ca.crt`, `pki/sa.key|pub` and `tokens.csv` (see credentials.ts). */
   readonly credentialsDir: string;
 }
 
@@ -57,14 +57,18 @@ export async function startMemberApi(options: {
   const clock = new SystemClock();
   const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self });
   const objects = new ObjectStore(client, { clock });
+  const serviceAccountKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'sa.key'));
   const server = await startApiServer({
     host: config.host,
     port: config.port,
     tls: {
       certPem: readFileSync(join(config.credentialsDir, 'pki', 'server.crt'), 'utf8'),
       keyPem: readFileSync(join(config.credentialsDir, 'pki', 'server.key'), 'utf8'),
+      // Client certificates signed by the cluster CA authenticate (CN user, O groups).
+      clientCaPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
     },
-    authenticator: TokenAuthenticator.fromFile(join(config.credentialsDir, 'tokens.csv')),
+    authenticator: clusterAuthenticator({ credentialsDir: config.credentialsDir, objects, clock, wallClock: () => new Date() }),
+    ...(serviceAccountKeyPem !== null ? { serviceAccountKeyPem } : {}),
     objects,
     logger: options.logger,
     ready: async () => {

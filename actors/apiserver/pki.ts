@@ -16,6 +16,8 @@ export const pkiLimits = {
   /** The CA outlives every certificate it signs; regenerating it means new kubeconfigs. */
   caValidityDays: 3_650,
   servingValidityDays: 365,
+  /** Client certificates are credentials a person carries: a year, as kubeadm's admin.conf. */
+  clientValidityDays: 365,
 } as const;
 
 export interface PemPair {
@@ -61,6 +63,35 @@ export async function issueServingCert(ca: PemPair, names: { dnsNames: readonly 
         ...names.dnsNames.map((value) => ({ type: 'dns' as const, value })),
         ...names.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
       ]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/**
+ * A client certificate signed by the cluster CA: subject CN = user name, one O per group, which is
+ * how the API server's x509 authenticator reads it (and how kubectl presents it from a kubeconfig).
+ * `validity` overrides the default window (tests use it for an expired certificate).
+ */
+export async function issueClientCert(ca: PemPair, user: { commonName: string; organizations?: readonly string[] },
+  options: { validity?: { notBefore: Date; notAfter: Date } } = {}): Promise<PemPair> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), algorithm, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const subject = [{ CN: [user.commonName] }, ...(user.organizations ?? []).map((o) => ({ O: [o] }))];
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: new x509.Name(subject).toString(),
+    issuer: caCert.subject,
+    ...(options.validity ?? validity(pkiLimits.clientValidityDays)),
+    signingAlgorithm: algorithm,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });

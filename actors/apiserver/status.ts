@@ -70,8 +70,8 @@ export const apiErrors = {
   unsupportedMediaType: (message: string) => new ApiError(415, 'UnsupportedMediaType', message),
   invalid: (kind: string, group: string, name: string, causes: readonly FieldCause[]) =>
     new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, { name, group, kind, causes }),
-  tooManyRequests: (retryAfterSeconds: number) =>
-    new ApiError(429, 'TooManyRequests', 'too many requests in flight; retry later', { retryAfterSeconds }),
+  tooManyRequests: (retryAfterSeconds: number, message = 'too many requests in flight; retry later') =>
+    new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),
   internal: (message: string) => new ApiError(500, 'InternalError', message),
   /** A write refused before it entered the log: it will never apply. */
   unavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message, { retryAfterSeconds: 1 }),

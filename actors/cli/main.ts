@@ -91,6 +91,33 @@ program
   .addOption(dirOption())
   .action(runDownCommand);
 
+const token = program.command('token').description('manage API tokens kept in the cluster store (revocation reaches every member within a second)');
+const kubeconfigOption = () => new Option('--kubeconfig <path>', 'the admin kubeconfig (default: the one `kubus up` wrote in --dir)');
+token
+  .command('create')
+  .description('create a token and print it; --bootstrap makes a node-join token (user system:bootstrap:<id>)')
+  .option('--user <name>', 'the user the token authenticates as')
+  .option('--group <group>', 'a group of the user (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--ttl <duration>', 'lifetime: 30m, 24h, 7d; 0 never expires', '24h')
+  .option('--bootstrap', 'a bootstrap token (<6>.<16> characters, group system:bootstrappers)')
+  .addOption(dirOption())
+  .addOption(kubeconfigOption())
+  .action(async (flags) => (await import('./commands/token.js')).runTokenCreate(flags));
+token
+  .command('list')
+  .description('list the stored tokens (never their values)')
+  .addOption(dirOption())
+  .addOption(kubeconfigOption())
+  .option('--json', 'print JSON')
+  .action(async (flags) => (await import('./commands/token.js')).runTokenList(flags));
+token
+  .command('revoke')
+  .description('revoke a token by its id: every member refuses it from then on')
+  .argument('<id>', 'the token id (`kubus token list`)')
+  .addOption(dirOption())
+  .addOption(kubeconfigOption())
+  .action(async (id: string, flags) => (await import('./commands/token.js')).runTokenRevoke(id, flags));
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`kubus: ${message}\n`);

@@ -49,6 +49,8 @@ const specs: readonly Spec[] = [
   { group: '', versions: ['v1'], resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
   { group: '', versions: ['v1'], resource: 'secrets', kind: 'Secret', namespaced: true },
   { group: '', versions: ['v1'], resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'] },
+  // `token` is the TokenRequest subresource: a signed ServiceAccount token (actors/apiserver/authn).
+  { group: '', versions: ['v1'], resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], subresources: ['token'] },
   { group: '', versions: ['v1'], resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, shortNames: ['pv'], subresources: ['status'] },
   { group: '', versions: ['v1'], resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true, shortNames: ['pvc'], subresources: ['status'] },
   { group: 'coordination.k8s.io', versions: ['v1'], resource: 'leases', kind: 'Lease', namespaced: true },
@@ -90,8 +92,33 @@ function expand(spec: Spec): ResourceInfo[] {
 /** Every (group, version, resource) served; a resource served in two versions appears twice. */
 export const resources: readonly ResourceInfo[] = Object.freeze(specs.flatMap(expand));
 
+/**
+ * Create-only review endpoints (SelfSubjectReview, SelfSubjectAccessReview, ...): answered from the
+ * request and never stored, so they stay out of `resources`, which storage, namespace deletion and
+ * validation iterate. Routing and discovery see them through `servedResources`.
+ */
+const reviewSpecs: readonly Spec[] = [
+  { group: 'authentication.k8s.io', versions: ['v1'], resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] },
+];
+
+export const reviewResources: readonly ResourceInfo[] = Object.freeze(reviewSpecs.flatMap(expand));
+
+/** Everything the router and discovery serve: the stored resources, then the review endpoints. */
+export const servedResources: readonly ResourceInfo[] = Object.freeze([...resources, ...reviewResources]);
+
+/** The served groups including the review-only groups, for discovery. */
+export function servedApiGroups(): { group: string; versions: string[]; preferredVersion: string }[] {
+  const groups = apiGroups();
+  for (const r of reviewResources) {
+    const found = groups.find((g) => g.group === r.group);
+    if (found === undefined) groups.push({ group: r.group, versions: [r.version], preferredVersion: r.version });
+    else if (!found.versions.includes(r.version)) found.versions.push(r.version);
+  }
+  return groups;
+}
+
 export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
-  return resources.find((r) => r.group === group && r.version === version && r.resource === resource);
+  return servedResources.find((r) => r.group === group && r.version === version && r.resource === resource);
 }
 
 export function findByKind(group: string, version: string, kind: string): ResourceInfo | undefined {

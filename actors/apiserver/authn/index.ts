@@ -1,0 +1,14 @@
+/** Authentication: the authenticator chain, the stored-token formats and the authentication API endpoints. */
+export { unionAuthenticator, bearerToken, authenticatedGroup, type Authenticator, type AuthenticationRequest, type ClientCertificate } from './authenticator.js';
+export { CredentialRejectedError, credentialRejected, type CredentialProblem } from './errors.js';
+export { clientCertificateAuthenticator } from './client-certificate.js';
+export { StoredTokenAuthenticator } from './stored-tokens.js';
+export { ServiceAccountTokenAuthenticator, issueServiceAccountToken, serviceAccountUser, serviceAccountIssuer } from './service-account-tokens.js';
+export {
+  newKubusToken, newBootstrapToken, tokenRecord, tokenSecretName, secretNamesForId, tokenNamespace, kubusTokenType, bootstrapTokenType,
+  revokedAtAnnotation, bootstrappersGroup, type TokenRecord, type NewToken,
+} from './token-secrets.js';
+export { serveAuthenticationEndpoint } from './endpoints.js';
+export { clusterAuthenticator, readIfExists } from './cluster-authenticator.js';
+export { TtlCache } from './ttl-cache.js';
+export { authnLimits } from './limits.js';
