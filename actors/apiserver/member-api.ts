@@ -13,6 +13,7 @@ import { ObjectStore } from './registry/object-store.js';
 import { startApiServer } from './api-server.js';
 import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
+import { AdmissionChain } from './admission/index.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -57,6 +58,8 @@ export async function startMemberApi(options: {
   const clock = new SystemClock();
   const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self });
   const objects = new ObjectStore(client, { clock });
+  // The admission plugins and webhooks (actors/apiserver/admission); webhook configurations are watched.
+  const admission = new AdmissionChain({ objects, logger: options.logger }).start();
   const serviceAccountKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'sa.key'));
   const server = await startApiServer({
     host: config.host,
@@ -70,6 +73,7 @@ export async function startMemberApi(options: {
     authenticator: clusterAuthenticator({ credentialsDir: config.credentialsDir, objects, clock, wallClock: () => new Date() }),
     ...(serviceAccountKeyPem !== null ? { serviceAccountKeyPem } : {}),
     objects,
+    admission,
     logger: options.logger,
     ready: async () => {
       const driver = options.driver();
@@ -89,6 +93,7 @@ export async function startMemberApi(options: {
     url: server.url,
     async close() {
       natsFront.stop();
+      admission.stop();
       await server.close();
     },
   };

@@ -287,6 +287,21 @@ export const printers: Readonly<Record<string, Printer>> = {
     columns: [nameCol, col('Data', 'integer', 'Data contains the configuration data.'), ageCol],
     cells: (o, now) => [name(o), Object.keys(obj(o['data'])).length + Object.keys(obj(o['binaryData'])).length, created(o, now)],
   },
+  '/ResourceQuota': {
+    columns: [nameCol, ageCol, col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
+      col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.')],
+    cells: (o, now) => {
+      const hard = obj(obj(o['spec'])['hard']);
+      const used = obj(obj(o['status'])['used']);
+      const pairs = (limits: boolean): string => Object.keys(hard).filter((k) => k.startsWith('limits.') === limits).sort()
+        .map((k) => `${k}: ${str(used[k]) || '0'}/${str(hard[k])}`).join(', ');
+      return [name(o), created(o, now), pairs(false), pairs(true)];
+    },
+  },
+  '/LimitRange': {
+    columns: [nameCol, col('Created At', 'date', 'Time when the limit range was created.')],
+    cells: (o) => [name(o), str(o.metadata?.creationTimestamp)],
+  },
   '/Secret': {
     columns: [nameCol, col('Type', 'string', 'The type of the secret.'), col('Data', 'integer', 'The number of entries in the secret.'), ageCol],
     cells: (o, now) => [name(o), str(o['type']), Object.keys(obj(o['data'])).length, created(o, now)],

@@ -9,6 +9,7 @@ import {
   Causes, checkName, checkPort, configMapKey, dns1035Label, dns1123Label, dns1123Subdomain, isObj, jsonEqual,
   labelValueCheck, pathSegmentName, portName, qualifiedName, type NameCheck, type Obj,
 } from './validation-core.js';
+import { parseQuantity } from './admission/quantity.js';
 import { validateLabelSelector, validatePodSpec, validatePodUpdate, validateWorkload } from './validation-workloads.js';
 
 /** Total size of all annotations (keys + values), as Kubernetes limits it. */
@@ -329,7 +330,24 @@ const kindRules: Readonly<Record<string, KindRule>> = {
   'rbac.authorization.k8s.io/ClusterRole': (c, object) => validateRules(c, object),
   'rbac.authorization.k8s.io/RoleBinding': (c, object, old) => validateBinding(c, object, old, ['Role', 'ClusterRole']),
   'rbac.authorization.k8s.io/ClusterRoleBinding': (c, object, old) => validateBinding(c, object, old, ['ClusterRole']),
+  '/ResourceQuota': (c, object) => quantities(c, 'spec.hard', c.obj('spec', object['spec'])?.['hard']),
+  '/LimitRange': (c, object) => {
+    for (const { item, path } of c.objects('spec.limits', c.obj('spec', object['spec'])?.['limits'])) {
+      const type = c.str(`${path}.type`, item['type']);
+      if (type === undefined) c.required(`${path}.type`);
+      c.oneOf(`${path}.type`, type, ['Container', 'Pod', 'PersistentVolumeClaim']);
+      for (const field of ['default', 'defaultRequest', 'max', 'min', 'maxLimitRequestRatio']) quantities(c, `${path}.${field}`, item[field]);
+    }
+  },
 };
+
+/** A map of resource name to quantity (`cpu: 500m`, `pods: "10"`), as quotas and limit ranges hold. */
+function quantities(c: Causes, field: string, value: unknown): void {
+  // A quantity may be written as a JSON number (`pods: 2`) or a string (`cpu: 500m`), as Kubernetes decodes it.
+  for (const [name, text] of Object.entries(c.obj(field, value) ?? {})) {
+    if (parseQuantity(text) === undefined) c.invalid(`${field}[${name}]`, text, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+  }
+}
 
 function accessModes(c: Causes, spec: Obj): void {
   const modes = c.arr('spec.accessModes', spec['accessModes']);

@@ -43,6 +43,11 @@ export interface AdmissionRequest {
   /** The stored object (null for CREATE). */
   readonly old: KubeObject | null;
   readonly dryRun: boolean;
+  /**
+   * Where warnings for the client go (webhook `warnings`); the HTTP front turns each into a
+   * `Warning: 299 - "<text>"` header, sent with the answer whether the request is allowed or not.
+   */
+  readonly warn?: (text: string) => void;
 }
 
 export interface Admission {
@@ -50,7 +55,7 @@ export interface Admission {
   admit(request: AdmissionRequest): Promise<KubeObject | null>;
 }
 
-/** The built-in stages only: defaulting, then validation. */
+/** The built-in stages only: defaulting, then validation (the plugin chain is in ../admission/). */
 export const builtInAdmission: Admission = {
   admit: async (request) => (request.object === null ? null : admit(request.info, request.object, request.old)),
 };

@@ -21,14 +21,34 @@ export async function gate(ctx: RequestContext, verb: Verb): Promise<void> {
   await ctx.server.authorizer.authorize({ user: ctx.user, verb, info, namespace, name, subresource });
 }
 
-/** The admission chain for this request's resource, namespace and user; throws what it refuses with. */
-async function admitFor(ctx: RequestContext, operation: AdmissionOperation, object: KubeObject, old: KubeObject | null): Promise<KubeObject> {
+/**
+ * The admission chain for this request's resource, namespace and user; throws what it refuses with.
+ * Warnings from admission (webhook `warnings`) become `Warning: 299 - "<text>"` headers, set at
+ * once so they reach the client with a refusal too; a patch retried on conflict repeats none.
+ */
+async function admitFor(
+  ctx: RequestContext, operation: AdmissionOperation, object: KubeObject | null, old: KubeObject | null, dryRun = isDryRun(ctx.query),
+): Promise<KubeObject | null> {
   const { info, namespace, subresource } = ctx.route;
-  const name = ctx.route.name ?? (typeof object.metadata?.name === 'string' ? object.metadata.name : null);
+  const name = ctx.route.name ?? (typeof object?.metadata?.name === 'string' ? object.metadata.name : null);
   const admitted = await ctx.server.admission.admit({
-    info, operation, user: ctx.user, namespace, name, subresource, object, old, dryRun: isDryRun(ctx.query),
+    info, operation, user: ctx.user, namespace, name, subresource, object, old, dryRun, warn: (text) => addWarning(ctx, text),
   });
   return admitted ?? object;
+}
+
+/** Admission for a write that must produce an object (create, update, patch). */
+async function admitObject(ctx: RequestContext, operation: AdmissionOperation, object: KubeObject, old: KubeObject | null): Promise<KubeObject> {
+  return (await admitFor(ctx, operation, object, old)) ?? object;
+}
+
+function addWarning(ctx: RequestContext, text: string): void {
+  // RFC 7234 warn-text is a quoted-string: backslash and double quote are escaped, control characters dropped.
+  // eslint-disable-next-line no-control-regex
+  const value = `299 - "${text.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  const existing = ctx.res.getHeader('Warning');
+  const values = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  if (!values.includes(value)) ctx.res.setHeader('Warning', [...values, value]);
 }
 
 export function isDryRun(query: URLSearchParams): boolean {
@@ -137,7 +157,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   await gate(ctx, 'create');
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
-  const admitted = await admitFor(ctx, 'CREATE', object, null);
+  const admitted = await admitObject(ctx, 'CREATE', object, null);
   const created = await ctx.server.objects.create(info, namespace, admitted, { dryRun: isDryRun(ctx.query) });
   sendObject(ctx, 201, created);
 }
@@ -158,7 +178,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
   const old = await ctx.server.objects.get(info, namespace, name);
-  const admitted = await admitFor(ctx, 'UPDATE', prepareForUpdate(info, subresource, keepServerFields(object, old), old), old);
+  const admitted = await admitObject(ctx, 'UPDATE', prepareForUpdate(info, subresource, keepServerFields(object, old), old), old);
   const updated = await ctx.server.objects.update(info, namespace, name, admitted, {
     subresource: subresource === 'status' ? 'status' : null, dryRun: isDryRun(ctx.query),
   });
@@ -213,7 +233,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   };
   const mutate = async (current: KubeObject): Promise<KubeObject> => {
     const patched = keepIdentity(applyPatch(contentType, current, body, info, patchOptions), current);
-    return admitFor(ctx, 'UPDATE', prepareForUpdate(info, subresource, patched, current), current);
+    return admitObject(ctx, 'UPDATE', prepareForUpdate(info, subresource, patched, current), current);
   };
   const dryRun = isDryRun(ctx.query);
   try {
@@ -225,7 +245,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
     // Server-side apply creates an absent object (K8S-API.md §4: 201 when it created it).
     if (!(isApply && subresource === null && error instanceof ApiError && error.httpStatus === 404)) throw error;
     const skeleton = skeletonFor(info, info.namespaced ? namespace : null, name);
-    const object = await admitFor(ctx, 'CREATE', keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), null);
+    const object = await admitObject(ctx, 'CREATE', keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), null);
     sendObject(ctx, 201, await ctx.server.objects.create(info, namespace, object, { dryRun }));
   }
 }
@@ -258,7 +278,11 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   await gate(ctx, 'delete');
   const name = requireName(ctx.route.name);
-  const result = await ctx.server.objects.delete(info, namespace, name, await deleteOptions(ctx));
+  const opts = await deleteOptions(ctx);
+  // DELETE goes through admission too (NodeRestriction, validating webhooks): no object, the stored one as old.
+  const stored = await ctx.server.objects.get(info, namespace, name);
+  await admitFor(ctx, 'DELETE', null, stored, opts.dryRun === true);
+  const result = await ctx.server.objects.delete(info, namespace, name, opts);
   // Core stores answer the deleted (or now terminating) object; kubectl and client-node accept it.
   sendJson(ctx.res, 200, result.object);
 }

@@ -53,6 +53,8 @@ const specs: readonly Spec[] = [
   { group: '', versions: ['v1'], resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], subresources: ['token'] },
   { group: '', versions: ['v1'], resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, shortNames: ['pv'], subresources: ['status'] },
   { group: '', versions: ['v1'], resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true, shortNames: ['pvc'], subresources: ['status'] },
+  { group: '', versions: ['v1'], resource: 'resourcequotas', kind: 'ResourceQuota', namespaced: true, shortNames: ['quota'], subresources: ['status'] },
+  { group: '', versions: ['v1'], resource: 'limitranges', kind: 'LimitRange', namespaced: true, shortNames: ['limits'] },
   { group: 'coordination.k8s.io', versions: ['v1'], resource: 'leases', kind: 'Lease', namespaced: true },
   { group: 'apps', versions: ['v1'], resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'],
     subresources: ['status', 'scale'] },

@@ -1,0 +1,103 @@
+/**
+ * The admission chain, in Kubernetes' order: NamespaceLifecycle → defaulting + LimitRanger →
+ * NodeRestriction → mutating webhooks → (defaulting again, as the decoder does after a patch) and
+ * validation → ResourceQuota → validating webhooks. Dry-run requests run all of it; the store then
+ * persists nothing. The plugins are pure functions; this file only gathers what they read.
+ */
+import type { Logger } from '../../../bus/index.js';
+import { admit as defaultAndValidate, type Admission, type AdmissionRequest } from '../http/admission.js';
+import type { ObjectStorage } from '../http/objects-port.js';
+import { applyDefaults } from '../defaults.js';
+import { findResource, type ResourceInfo } from '../registry/resources.js';
+import { ApiError, apiErrors } from '../status.js';
+import type { KubeObject } from '../types.js';
+import { CallSlots } from './call-slots.js';
+import { admissionLimits } from './limits.js';
+import { applyLimitRanges } from './limit-ranger.js';
+import { admitNamespaceLifecycle } from './namespace-lifecycle.js';
+import { admitNodeRestriction } from './node-restriction.js';
+import { checkQuotas, trackedNames } from './resource-quota.js';
+import { WebhookConfigurationCache } from './webhook-cache.js';
+import type { callWebhook } from './webhook-client.js';
+import { runMutatingWebhooks, runValidatingWebhooks, type WebhookDeps } from './webhooks.js';
+
+const core = (resource: string): ResourceInfo => findResource('', 'v1', resource) as ResourceInfo;
+
+export interface AdmissionChainOptions {
+  readonly objects: ObjectStorage;
+  readonly logger: Logger;
+  /** The HTTPS webhook call; tests may answer without a server. */
+  readonly call?: typeof callWebhook;
+}
+
+export class AdmissionChain implements Admission {
+  private readonly cache: WebhookConfigurationCache;
+  private readonly slots = new CallSlots(admissionLimits.webhookCallsInFlightMax, admissionLimits.webhookCallsQueuedMax);
+
+  constructor(private readonly options: AdmissionChainOptions) {
+    this.cache = new WebhookConfigurationCache(options.objects, options.logger.child({ component: 'admission' }));
+  }
+
+  /** Starts watching webhook configurations. */
+  start(): this {
+    this.cache.start();
+    return this;
+  }
+
+  stop(): void {
+    this.cache.stop();
+  }
+
+  async admit(request: AdmissionRequest): Promise<KubeObject | null> {
+    const namespaces = new Map<string, Promise<KubeObject | null>>();
+    const lookup = (name: string): Promise<KubeObject | null> => {
+      let found = namespaces.get(name);
+      if (found === undefined) namespaces.set(name, found = this.namespace(name));
+      return found;
+    };
+    const { info } = request;
+    await admitNamespaceLifecycle(request, lookup);
+    let object = request.object === null ? null : applyDefaults(info, request.object);
+    if (object !== null && request.operation === 'CREATE' && request.subresource === null && isPods(info) && request.namespace !== null) {
+      object = applyLimitRanges(object, await this.policies(core('limitranges'), request.namespace));
+    }
+    admitNodeRestriction({ ...request, object });
+    const deps: WebhookDeps = {
+      slots: this.slots, logger: this.options.logger,
+      namespaceLabels: async (r) => (r.info.namespaced && r.namespace !== null ? (await lookup(r.namespace))?.metadata.labels ?? {} : null),
+      ...(this.options.call !== undefined ? { call: this.options.call } : {}),
+    };
+    object = await runMutatingWebhooks(deps, await this.cache.webhooks('mutating'), { ...request, object });
+    if (object !== null) object = defaultAndValidate(info, object, request.old);
+    if (object !== null && request.operation === 'CREATE' && request.subresource === null && info.namespaced && request.namespace !== null) {
+      await this.checkQuota(info, request.namespace, object);
+    }
+    await runValidatingWebhooks(deps, await this.cache.webhooks('validating'), { ...request, object });
+    return object;
+  }
+
+  private async namespace(name: string): Promise<KubeObject | null> {
+    try {
+      return await this.options.objects.get(core('namespaces'), null, name);
+    } catch (error) {
+      if (error instanceof ApiError && error.httpStatus === 404) return null;
+      throw error;
+    }
+  }
+
+  private async policies(info: ResourceInfo, namespace: string): Promise<KubeObject[]> {
+    return (await this.options.objects.list(info, namespace, { limit: admissionLimits.policyObjectsMax })).items;
+  }
+
+  private async checkQuota(info: ResourceInfo, namespace: string, object: KubeObject): Promise<void> {
+    const quotas = await this.policies(core('resourcequotas'), namespace);
+    if (trackedNames(info, quotas).length === 0) return;
+    const existing = await this.options.objects.list(info, namespace, { limit: admissionLimits.quotaUsageObjectsMax });
+    if (existing.continue !== undefined && existing.continue !== '') {
+      throw apiErrors.forbidden(`${info.resource} "${object.metadata.name ?? ''}" is forbidden: quota usage cannot be computed: namespace ${namespace} holds more than ${admissionLimits.quotaUsageObjectsMax} ${info.resource}`);
+    }
+    checkQuotas(info, object, quotas, existing.items);
+  }
+}
+
+const isPods = (info: ResourceInfo): boolean => info.group === '' && info.resource === 'pods';
