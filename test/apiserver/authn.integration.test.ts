@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueClientCert, type PemPair } from '../../actors/apiserver/pki.js';
 import { issueServiceAccountToken, newBootstrapToken, newKubusToken } from '../../actors/apiserver/authn/index.js';
@@ -202,6 +203,29 @@ describe('authenticated callers', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Username\s+kubus-admin/);
     expect(result.stdout).toMatch(/system:masters/);
+  });
+
+  it('kubectl presents a client certificate from its kubeconfig: auth whoami prints the CN and O', async () => {
+    const cert = await issueClientCert(ca, { commonName: 'frank', organizations: ['qa'] });
+    const path = h.manifest('frank.kubeconfig', stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'frank',
+      clusters: [{ name: 'kubus', cluster: { server: h.url, 'certificate-authority-data': Buffer.from(h.caCertPem).toString('base64') } }],
+      users: [{ name: 'frank', user: { 'client-certificate-data': Buffer.from(cert.certPem).toString('base64'), 'client-key-data': Buffer.from(cert.keyPem).toString('base64') } }],
+      contexts: [{ name: 'frank', context: { cluster: 'kubus', user: 'frank' } }],
+    }));
+    const result = await h.kubectl(['--kubeconfig', path, 'auth', 'whoami']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Username\s+frank/);
+    expect(result.stdout).toMatch(/qa/);
+  });
+
+  it('kubectl create token (a protobuf TokenRequest) issues a ServiceAccount token that authenticates', async () => {
+    await createServiceAccount('builder');
+    const result = await h.kubectl(['create', 'token', 'builder']);
+    expect(result.code, result.stderr).toBe(0);
+    const reply = await whoami({ token: result.stdout.trim() });
+    expect(reply.status, JSON.stringify(reply.json)).toBe(201);
+    expect(reply.json['status'].userInfo.username).toBe('system:serviceaccount:default:builder');
   });
 
   it('discovery lists authentication.k8s.io/v1 selfsubjectreviews and serviceaccounts/token', async () => {

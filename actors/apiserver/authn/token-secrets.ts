@@ -7,6 +7,11 @@
  *   `bootstrap.kubernetes.io/token` exactly as Kubernetes stores them (token-id, token-secret,
  *   expiration, usage-bootstrap-authentication). That format holds the secret itself; it is
  *   Kubernetes' and tooling (kubeadm) reads it, so kubus keeps it.
+ * What a bootstrap token may do is authorization's business, not this file's: Kubernetes binds
+ * `system:bootstrappers` to system:node-bootstrapper (create CertificateSigningRequests) only.
+ * TODO(issue 4 §2): kubus has no certificates.k8s.io CSR resource or signer yet, so a bootstrap
+ * token currently can do only what system:basic-user grants every authenticated user (whoami,
+ * self reviews); the exchange for a node credential is to be built with CSR signing.
  * Revocation marks the Secret with the `kubus.io/revoked-at` annotation (rather than deleting it)
  * so a revoked token is answered "revoked", not "unknown", and `kubus token list` shows it.
  */
