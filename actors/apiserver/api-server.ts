@@ -24,6 +24,7 @@ import type { ObjectStorage } from './http/objects-port.js';
 import { notFoundPath, parseRoute, type Route } from './http/route.js';
 import { ApiError, apiErrors } from './status.js';
 import type { UserInfo } from './types.js';
+import { isAuthorizationReview, serveAuthorizationReview } from './authz/index.js';
 import { serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate } from './authn/index.js';
 
 export type { Authenticator } from './authn/index.js';
@@ -130,6 +131,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     if (route.type === 'resource') {
       const ctx = { server: context, req, res, query: url.searchParams, route, user };
       if (await serveAuthenticationEndpoint(ctx, options.serviceAccountKeyPem ?? null)) return;
+      if (isAuthorizationReview(route.info)) return serveAuthorizationReview(ctx);
       await dispatchResource(ctx, release);
       return;
     }

@@ -14,6 +14,7 @@ import { startApiServer } from './api-server.js';
 import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
 import { AdmissionChain } from './admission/index.js';
+import { ClusterAuthorizer, bootstrapDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -58,6 +59,8 @@ export async function startMemberApi(options: {
   const clock = new SystemClock();
   const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self });
   const objects = new ObjectStore(client, { clock });
+  // Authorization answers from watched RBAC and node-graph caches (actors/apiserver/authz).
+  const authz = startAuthzCaches({ source: objects, clock, logger: options.logger });
   // The admission plugins and webhooks (actors/apiserver/admission); webhook configurations are watched.
   const admission = new AdmissionChain({ objects, logger: options.logger }).start();
   const serviceAccountKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'sa.key'));
@@ -73,7 +76,8 @@ export async function startMemberApi(options: {
     authenticator: clusterAuthenticator({ credentialsDir: config.credentialsDir, objects, clock, wallClock: () => new Date() }),
     ...(serviceAccountKeyPem !== null ? { serviceAccountKeyPem } : {}),
     objects,
-    admission,
+    authorizer: new ClusterAuthorizer(authz.policy, authz.graph),
+    admission: withRbacEscalationCheck(admission, { policy: authz.policy }),
     logger: options.logger,
     ready: async () => {
       const driver = options.driver();
@@ -89,10 +93,12 @@ export async function startMemberApi(options: {
     caCertPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
   });
   void ensureDefaultNamespaces(objects, options.logger);
+  void bootstrapDefaultPolicy(objects, options.logger);
   return {
     url: server.url,
     async close() {
       natsFront.stop();
+      authz.stop();
       admission.stop();
       await server.close();
     },

@@ -19,6 +19,8 @@ export interface AuthorizationRequest {
   readonly namespace: string | null;
   readonly name: string | null;
   readonly subresource: string | null;
+  /** The request's `fieldSelector` (the Node authorizer lets a node list only its own pods). */
+  readonly fieldSelector?: string | undefined;
 }
 
 export interface Authorizer {

@@ -18,7 +18,7 @@ type IncludeObject = 'None' | 'Metadata' | 'Object';
 export async function gate(ctx: RequestContext, verb: Verb): Promise<void> {
   const { info, namespace, name, subresource } = ctx.route;
   checkVerb(info, verb, subresource);
-  await ctx.server.authorizer.authorize({ user: ctx.user, verb, info, namespace, name, subresource });
+  await ctx.server.authorizer.authorize({ user: ctx.user, verb, info, namespace, name, subresource, fieldSelector: ctx.query.get('fieldSelector') ?? undefined });
 }
 
 /**

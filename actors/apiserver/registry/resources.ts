@@ -101,6 +101,8 @@ export const resources: readonly ResourceInfo[] = Object.freeze(specs.flatMap(ex
  */
 const reviewSpecs: readonly Spec[] = [
   { group: 'authentication.k8s.io', versions: ['v1'], resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] },
+  { group: 'authorization.k8s.io', versions: ['v1'], resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] },
+  { group: 'authorization.k8s.io', versions: ['v1'], resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'] },
 ];
 
 export const reviewResources: readonly ResourceInfo[] = Object.freeze(reviewSpecs.flatMap(expand));

@@ -1,0 +1,55 @@
+/**
+ * The watched collections authorization answers from: the four RBAC kinds for the rule resolver,
+ * pods and PVCs for the node graph. One set per API server, started with it.
+ */
+import type { Clock, Logger } from '../../../bus/index.js';
+import { findResource, type ResourceInfo } from '../registry/resources.js';
+import type { KubeObject } from '../types.js';
+import { NodeGraph } from './node-graph.js';
+import { RbacPolicy, type PolicySource } from './rbac-policy.js';
+import { WatchedCollection, type CollectionSource } from './watched-collection.js';
+
+export interface AuthzCaches {
+  readonly policy: RbacPolicy;
+  readonly graph: NodeGraph;
+  /** True once every collection has loaded its first list. */
+  synced(): boolean;
+  stop(): void;
+}
+
+function info(group: string, resource: string): ResourceInfo {
+  const found = findResource(group, 'v1', resource);
+  if (found === undefined) throw new Error(`authz: resource ${resource}.${group}/v1 is not registered`);
+  return found;
+}
+
+export function startAuthzCaches(options: { readonly source: CollectionSource; readonly clock: Clock; readonly logger: Logger }): AuthzCaches {
+  const logger = options.logger.child({ component: 'authz' });
+  let graph: NodeGraph | null = null;
+  const collection = (group: string, resource: string, onChange?: () => void): WatchedCollection =>
+    new WatchedCollection(info(group, resource), { source: options.source, clock: options.clock, logger, ...(onChange !== undefined ? { onChange } : {}) });
+  const rbac = 'rbac.authorization.k8s.io';
+  const roles = collection(rbac, 'roles');
+  const clusterRoles = collection(rbac, 'clusterroles');
+  const roleBindings = collection(rbac, 'rolebindings');
+  const clusterRoleBindings = collection(rbac, 'clusterrolebindings');
+  const pods = collection('', 'pods', () => graph?.invalidate());
+  const claims = collection('', 'persistentvolumeclaims');
+  const source: PolicySource = {
+    role: (namespace, name) => roles.get(namespace, name),
+    clusterRole: (name) => clusterRoles.get(null, name),
+    roleBindings: () => roleBindings.values(),
+    clusterRoleBindings: () => clusterRoleBindings.values(),
+  };
+  graph = new NodeGraph({ pods: (): Iterable<KubeObject> => pods.values(), pvc: (namespace, name) => claims.get(namespace, name) });
+  const all = [roles, clusterRoles, roleBindings, clusterRoleBindings, pods, claims];
+  for (const c of all) c.start();
+  return {
+    policy: new RbacPolicy(source),
+    graph,
+    synced: () => all.every((c) => c.hasSynced),
+    stop: () => {
+      for (const c of all) c.stop();
+    },
+  };
+}

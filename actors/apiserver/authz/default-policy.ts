@@ -1,0 +1,152 @@
+/**
+ * The bootstrap policy every member creates idempotently at start (Kubernetes'
+ * plugin/pkg/auth/authorizer/rbac/bootstrappolicy, trimmed to the resources kubus serves):
+ * cluster-admin for `system:masters`, the user-facing admin/edit/view, the roles of the scheduler,
+ * controller manager, nodes and proxy, and system:basic-user (self reviews) for every
+ * authenticated user. Existing objects are left as they are, so an operator's edits survive.
+ */
+import type { Logger } from '../../../bus/index.js';
+import { findResource } from '../registry/resources.js';
+import { ApiError } from '../status.js';
+import type { KubeObject } from '../types.js';
+import type { ObjectStorage } from '../http/objects-port.js';
+import { authzLimits } from './limits.js';
+import type { PolicyRule } from './rbac-rules.js';
+
+const read = ['get', 'list', 'watch'];
+const write = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const readWrite = [...read, ...write];
+const workloads = ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale'];
+
+const viewRules: PolicyRule[] = [
+  { apiGroups: [''], resources: ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'events', 'serviceaccounts'], verbs: read },
+  { apiGroups: [''], resources: ['namespaces', 'namespaces/status'], verbs: read },
+  { apiGroups: ['apps'], resources: [...workloads, 'deployments/status', 'replicasets/status'], verbs: read },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'], verbs: read },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: read },
+];
+
+const editRules: PolicyRule[] = [
+  ...viewRules,
+  { apiGroups: [''], resources: ['pods', 'pods/eviction', 'services', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts', 'events'], verbs: readWrite },
+  { apiGroups: ['apps'], resources: workloads, verbs: readWrite },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: readWrite },
+];
+
+const adminRules: PolicyRule[] = [
+  ...editRules,
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: readWrite },
+  { apiGroups: ['authorization.k8s.io'], resources: ['localsubjectaccessreviews'], verbs: ['create'] },
+];
+
+const schedulerRules: PolicyRule[] = [
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['kube-scheduler'], verbs: ['get', 'update'] },
+  { apiGroups: [''], resources: ['nodes', 'namespaces', 'services', 'persistentvolumeclaims', 'persistentvolumes'], verbs: read },
+  { apiGroups: [''], resources: ['pods'], verbs: ['delete', ...read] },
+  { apiGroups: [''], resources: ['bindings', 'pods/binding'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: read },
+];
+
+const controllerManagerRules: PolicyRule[] = [
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['kube-controller-manager'], verbs: ['get', 'update'] },
+  // kubus runs every controller under one identity (no per-controller service accounts).
+  { apiGroups: ['', 'apps', 'autoscaling'], resources: ['*'], verbs: readWrite },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: readWrite },
+];
+
+const nodeRoleRules: PolicyRule[] = [
+  { apiGroups: [''], resources: ['nodes'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'update'] },
+  { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
+  { apiGroups: [''], resources: ['services', 'endpoints'], verbs: read },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+  { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
+  { apiGroups: [''], resources: ['configmaps', 'secrets', 'persistentvolumeclaims', 'persistentvolumes'], verbs: ['get'] },
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+];
+
+const nodeProxierRules: PolicyRule[] = [
+  { apiGroups: [''], resources: ['services', 'endpoints', 'nodes'], verbs: read },
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+];
+
+const basicUserRules: PolicyRule[] = [
+  { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+  { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
+];
+
+const bootstrapLabels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+
+function clusterRole(name: string, rules: PolicyRule[]): KubeObject {
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: bootstrapLabels, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } }, rules };
+}
+
+function clusterRoleBinding(name: string, role: string, subjects: { kind: 'User' | 'Group'; name: string }[]): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels: bootstrapLabels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' })),
+  };
+}
+
+export function defaultClusterRoles(): KubeObject[] {
+  return [
+    clusterRole('cluster-admin', [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }]),
+    clusterRole('admin', adminRules),
+    clusterRole('edit', editRules),
+    clusterRole('view', viewRules),
+    clusterRole('system:basic-user', basicUserRules),
+    clusterRole('system:kube-scheduler', schedulerRules),
+    clusterRole('system:kube-controller-manager', controllerManagerRules),
+    clusterRole('system:node', nodeRoleRules),
+    clusterRole('system:node-proxier', nodeProxierRules),
+  ];
+}
+
+export function defaultClusterRoleBindings(): KubeObject[] {
+  return [
+    clusterRoleBinding('cluster-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]),
+    clusterRoleBinding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),
+    clusterRoleBinding('system:kube-scheduler', 'system:kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }]),
+    clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }]),
+    // As in Kubernetes since 1.8: nodes are authorized by the Node authorizer, not this binding.
+    clusterRoleBinding('system:node', 'system:node', []),
+    clusterRoleBinding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
+  ];
+}
+
+/** Creates what is missing; an existing object (409) is kept. */
+export async function ensureDefaultPolicy(objects: Pick<ObjectStorage, 'create'>): Promise<void> {
+  const roles = findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles');
+  const bindings = findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
+  if (roles === undefined || bindings === undefined) throw new Error('authz: the RBAC resources are not registered');
+  const wanted: [typeof roles, KubeObject][] = [
+    ...defaultClusterRoles().map((o): [typeof roles, KubeObject] => [roles, o]),
+    ...defaultClusterRoleBindings().map((o): [typeof roles, KubeObject] => [bindings, o]),
+  ];
+  for (const [info, object] of wanted) {
+    try {
+      await objects.create(info, null, object);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.httpStatus === 409)) throw error;
+    }
+  }
+}
+
+/** Retries once a second for a bounded time: at start-up the first election may still be running. */
+export async function bootstrapDefaultPolicy(objects: Pick<ObjectStorage, 'create'>, logger: Logger): Promise<void> {
+  for (let attempt = 1; attempt <= authzLimits.bootstrapAttemptsMax; attempt++) {
+    try {
+      await ensureDefaultPolicy(objects);
+      return;
+    } catch (error) {
+      if (attempt === authzLimits.bootstrapAttemptsMax) logger.warn('could not create the default RBAC policy', { error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
