@@ -8,6 +8,7 @@ import { parseObject, requestMediaType, sendJson } from '../http/io.js';
 import type { ResourceInfo } from '../registry/resources.js';
 import { apiErrors } from '../status.js';
 import { ClusterAuthorizer } from './authorizer.js';
+import { nodeNameOf } from './node-authorizer.js';
 import type { Attributes } from './rbac-rules.js';
 import { decodeReviewSpec, protobufMediaType, readBodyBytes } from './review-protobuf.js';
 
@@ -64,7 +65,7 @@ export async function serveAuthorizationReview(ctx: RequestContext): Promise<voi
       })),
       nonResourceRules: rules.filter((r) => r.nonResourceURLs !== undefined).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs ?? [] })),
       // The Node authorizer's graph answers are not rules, so a node's list is incomplete.
-      incomplete: false,
+      incomplete: nodeNameOf(ctx.user) !== null,
     },
   });
 }
