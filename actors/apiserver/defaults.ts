@@ -154,7 +154,22 @@ const byKind: Readonly<Record<string, (object: Obj) => void>> = {
     const spec = child(object, 'spec');
     if (spec !== undefined) setDefault(spec, 'minReplicas', 1);
   },
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': (object) => defaultWebhooks(object, true),
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': (object) => defaultWebhooks(object, false),
 };
+
+/** admissionregistration/v1 webhook defaults: what admission then reads back (failurePolicy Fail, 10 s timeout). */
+function defaultWebhooks(object: Obj, mutating: boolean): void {
+  each(object['webhooks'], (webhook) => {
+    setDefault(webhook, 'failurePolicy', 'Fail');
+    setDefault(webhook, 'matchPolicy', 'Equivalent');
+    setDefault(webhook, 'timeoutSeconds', 10);
+    setDefault(webhook, 'namespaceSelector', {});
+    setDefault(webhook, 'objectSelector', {});
+    if (mutating) setDefault(webhook, 'reinvocationPolicy', 'Never');
+    each(webhook['rules'], (rule) => setDefault(rule, 'scope', '*'));
+  });
+}
 
 /** Returns a defaulted copy of `object`; fields the client set are never overwritten. */
 export function applyDefaults(info: ResourceInfo, object: KubeObject): KubeObject {

@@ -330,6 +330,8 @@ const kindRules: Readonly<Record<string, KindRule>> = {
   'rbac.authorization.k8s.io/ClusterRole': (c, object) => validateRules(c, object),
   'rbac.authorization.k8s.io/RoleBinding': (c, object, old) => validateBinding(c, object, old, ['Role', 'ClusterRole']),
   'rbac.authorization.k8s.io/ClusterRoleBinding': (c, object, old) => validateBinding(c, object, old, ['ClusterRole']),
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': (c, object) => validateWebhooks(c, object),
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': (c, object) => validateWebhooks(c, object),
   '/ResourceQuota': (c, object) => quantities(c, 'spec.hard', c.obj('spec', object['spec'])?.['hard']),
   '/LimitRange': (c, object) => {
     for (const { item, path } of c.objects('spec.limits', c.obj('spec', object['spec'])?.['limits'])) {
@@ -340,6 +342,35 @@ const kindRules: Readonly<Record<string, KindRule>> = {
     }
   },
 };
+
+/**
+ * Webhook configurations, the fields admission relies on. sideEffects also accepts v1beta1's
+ * Some/Unknown (Kubernetes v1 refuses them) so that the dry-run refusal stays reachable.
+ */
+function validateWebhooks(c: Causes, object: Obj): void {
+  const names = new Set<string>();
+  for (const { item, path } of c.objects('webhooks', object['webhooks'])) {
+    const name = c.str(`${path}.name`, item['name']);
+    if (name === undefined || name === '') c.required(`${path}.name`);
+    else if (names.has(name)) c.duplicate(`${path}.name`, name);
+    else names.add(name);
+    const client = c.obj(`${path}.clientConfig`, item['clientConfig']);
+    if (client === undefined) c.required(`${path}.clientConfig`);
+    else if ((client['url'] === undefined) === (client['service'] === undefined)) c.required(`${path}.clientConfig`, 'exactly one of url or service is required');
+    else if (client['url'] !== undefined && !(c.str(`${path}.clientConfig.url`, client['url']) ?? '').startsWith('https://')) {
+      c.invalid(`${path}.clientConfig.url`, client['url'], "'https' is the only allowed URL scheme");
+    }
+    c.oneOf(`${path}.failurePolicy`, c.str(`${path}.failurePolicy`, item['failurePolicy']), ['Fail', 'Ignore']);
+    const sideEffects = c.str(`${path}.sideEffects`, item['sideEffects']);
+    if (sideEffects === undefined) c.required(`${path}.sideEffects`);
+    c.oneOf(`${path}.sideEffects`, sideEffects, ['None', 'NoneOnDryRun', 'Some', 'Unknown']);
+    const timeout = c.int(`${path}.timeoutSeconds`, item['timeoutSeconds']);
+    if (timeout !== undefined && (timeout < 1 || timeout > 30)) c.invalid(`${path}.timeoutSeconds`, timeout, 'the timeout value must be between 1 and 30 seconds');
+    for (const rule of c.objects(`${path}.rules`, item['rules'])) {
+      c.oneOf(`${rule.path}.scope`, c.str(`${rule.path}.scope`, rule.item['scope']), ['Cluster', 'Namespaced', '*']);
+    }
+  }
+}
 
 /** A map of resource name to quantity (`cpu: 500m`, `pods: "10"`), as quotas and limit ranges hold. */
 function quantities(c: Causes, field: string, value: unknown): void {

@@ -10,7 +10,9 @@ import {
 } from '../../actors/apiserver/admission/index.js';
 import type { AdmissionRequest } from '../../actors/apiserver/http/admission.js';
 import { findResource, type ResourceInfo } from '../../actors/apiserver/registry/resources.js';
+import { applyDefaults } from '../../actors/apiserver/defaults.js';
 import { ApiError } from '../../actors/apiserver/status.js';
+import { validate } from '../../actors/apiserver/validation.js';
 import type { KubeObject, UserInfo } from '../../actors/apiserver/types.js';
 import type { Logger } from '../../bus/index.js';
 
@@ -229,5 +231,27 @@ describe('webhook dispatch', () => {
     const error = await refusal(runValidatingWebhooks(deps((_, uid) => ({ uid, allowed: true })), [hook('effects', { sideEffects: 'Some' })], { ...base, dryRun: true }));
     expect(error.httpStatus).toBe(400);
     expect(error.message).toBe('admission webhook "effects" does not support dry run');
+  });
+});
+
+describe('webhook configurations', () => {
+  const vwc = info('validatingwebhookconfigurations', 'admissionregistration.k8s.io');
+  const config = (webhook: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'c' },
+    webhooks: [{ name: 'w.test', clientConfig: { url: 'https://127.0.0.1:9443/' }, sideEffects: 'None', rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }], ...webhook }],
+  });
+
+  it('are defaulted as admissionregistration/v1 defaults them', () => {
+    const webhook = (applyDefaults(vwc, config({}))['webhooks'] as Record<string, unknown>[])[0];
+    expect(webhook).toMatchObject({ failurePolicy: 'Fail', matchPolicy: 'Equivalent', timeoutSeconds: 10, namespaceSelector: {}, objectSelector: {} });
+  });
+
+  it('refuse timeouts over 30 s, missing sideEffects, plain http and unknown failure policies', () => {
+    expect(validate(vwc, config({}), null)).toEqual([]);
+    const fields = (webhook: Record<string, unknown>): string[] => validate(vwc, config(webhook), null).map((c) => c.field);
+    expect(fields({ timeoutSeconds: 31 })).toEqual(['webhooks[0].timeoutSeconds']);
+    expect(fields({ sideEffects: undefined })).toEqual(['webhooks[0].sideEffects']);
+    expect(fields({ clientConfig: { url: 'http://example.com/' } })).toEqual(['webhooks[0].clientConfig.url']);
+    expect(fields({ failurePolicy: 'Maybe' })).toEqual(['webhooks[0].failurePolicy']);
   });
 });
