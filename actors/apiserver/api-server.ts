@@ -19,6 +19,7 @@ import type { ServerContext } from './http/context.js';
 import { allowAll, builtInAdmission, type Admission, type Authorizer } from './http/admission.js';
 import { dispatchResource, isWatch } from './http/dispatch.js';
 import { sendError, sendJson } from './http/io.js';
+import { FairQueues, admittedMax } from './http/fairness.js';
 import { checkHttpLimits, defaultHttpLimits, type HttpLimits } from './http/limits.js';
 import type { ObjectStorage } from './http/objects-port.js';
 import { notFoundPath, parseRoute, type Route } from './http/route.js';
@@ -69,6 +70,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()),
   };
   const counters = { inFlight: 0, watches: 0 };
+  const fairQueues = new FairQueues({ inFlightMax: limits.inFlightMax, retryAfterSeconds: limits.retryAfterSeconds, clock: context.clock });
   const clientCa = options.tls.clientCaPem;
   const tlsOptions = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: clientCa };
   const server: Server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem, ...tlsOptions }, (req, res) => {
@@ -88,7 +90,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = new URL(req.url ?? '/', 'https://kubus.invalid');
     const watch = isWatch(req.method ?? 'GET', url.searchParams);
     const counter = watch ? 'watches' : 'inFlight';
-    const max = watch ? limits.watchesMax : limits.inFlightMax;
+    // Before authentication only a coarse bound: requests admitted to the process, seated or queued.
+    const max = watch ? limits.watchesMax : admittedMax(limits);
     if (counters[counter] >= max) {
       req.resume();
       sendError(res, apiErrors.tooManyRequests(limits.retryAfterSeconds));
@@ -128,6 +131,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const user = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
     if (user === null) throw apiErrors.unauthorized();
     if (route === null) throw notFoundPath();
+    // Streams are bounded by watchesMax; every other request waits for a seat of its priority level.
+    const seat = isWatch(req.method ?? 'GET', url.searchParams) ? null : await fairQueues.acquire({
+      user, verb: req.method ?? 'GET', resource: route.type === 'resource' ? route.info.resource : null, namespace: route.type === 'resource' ? route.namespace : null,
+    });
+    try {
+      await serveAuthenticated(req, res, url, route, user, release);
+    } finally {
+      seat?.();
+    }
+  }
+
+  async function serveAuthenticated(req: IncomingMessage, res: ServerResponse, url: URL, route: Exclude<Route, { type: 'health' }>, user: UserInfo, release: () => void): Promise<void> {
     if (route.type === 'resource') {
       const ctx = { server: context, req, res, query: url.searchParams, route, user };
       if (await serveAuthenticationEndpoint(ctx, options.serviceAccountKeyPem ?? null)) return;

@@ -21,6 +21,8 @@ export interface MemberApiConfig {
   readonly port: number;
   /** Holds `pki/server.crt`, `pki/server.key`, `pki/ca.crt`, `pki/sa.key|pub` and `tokens.csv` (see credentials.ts). */
   readonly credentialsDir: string;
+  /** Requests served at once, shared among the priority levels (http/fairness.ts); default 400. */
+  readonly inFlightMax?: number;
 }
 
 export interface RunningMemberApi {
@@ -76,6 +78,7 @@ export async function startMemberApi(options: {
     authenticator: clusterAuthenticator({ credentialsDir: config.credentialsDir, objects, clock, wallClock: () => new Date() }),
     ...(serviceAccountKeyPem !== null ? { serviceAccountKeyPem } : {}),
     objects,
+    ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
     authorizer: new ClusterAuthorizer(authz.policy, authz.graph),
     admission: withRbacEscalationCheck(admission, { policy: authz.policy }),
     logger: options.logger,

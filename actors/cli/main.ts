@@ -40,6 +40,7 @@ program
   .option('--api-port <port>', 'serve the Kubernetes API over HTTPS on this port (0: a free one); needs --credentials-dir')
   .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
   .option('--credentials-dir <dir>', 'the cluster CA, serving certificate (pki/) and token file (tokens.csv)')
+  .option('--api-max-in-flight <n>', 'requests the API serves at once (shared among priority levels; beyond: queued, then 429)', '400')
   .action(runServerCommand);
 
 program

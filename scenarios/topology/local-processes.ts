@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   readonly snapshotEvery?: number;
   /** Serve the Kubernetes API from every member, with the credentials in this directory (see credentials.ts). */
   readonly apiCredentialsDir?: string;
+  /** Extra `kubus server` flags for every member (e.g. `--api-max-in-flight 20`). */
+  readonly serverArgs?: readonly string[];
   /** Extra environment for member processes. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -194,6 +196,7 @@ export class LocalCluster {
       '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster,
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
       ...(apiPort !== null && this.options.apiCredentialsDir !== undefined ? ['--api-port', String(apiPort), '--credentials-dir', this.options.apiCredentialsDir] : []),
+      ...(this.options.serverArgs ?? []),
       '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(joining ? ['--join'] : []),
     ];
     const log = createWriteStream(join(this.options.dir, 'logs', `${id}.log`), { flags: 'a' });

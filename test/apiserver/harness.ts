@@ -61,7 +61,7 @@ export interface HarnessUser {
   readonly groups?: readonly string[];
 }
 
-export async function startApiHarness(options: { members?: number; users?: readonly HarnessUser[] } = {}): Promise<ApiHarness> {
+export async function startApiHarness(options: { members?: number; users?: readonly HarnessUser[]; serverArgs?: readonly string[] } = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-api-'));
   const credentials = await ensureClusterCredentials(join(dir, 'credentials'), { hosts: ['127.0.0.1', 'localhost'] });
   // Extra static-token users, for authorization suites; members read the file at start.
@@ -69,7 +69,8 @@ export async function startApiHarness(options: { members?: number; users?: reado
     appendFileSync(credentials.tokensFile, `${tokenLine(user.token, { name: user.name, uid: user.uid ?? user.name, groups: [...(user.groups ?? [])] })}\n`);
   }
   // Three members by default: the compatibility suite runs against a replicated cluster, as users do.
-  const cluster = new LocalCluster({ dir: join(dir, 'cluster'), members: options.members ?? 3, apiCredentialsDir: join(dir, 'credentials') });
+  const cluster = new LocalCluster({ dir: join(dir, 'cluster'), members: options.members ?? 3, apiCredentialsDir: join(dir, 'credentials'),
+    ...(options.serverArgs !== undefined ? { serverArgs: options.serverArgs } : {}) });
   try {
     await cluster.start();
     await cluster.waitForLeader({ timeoutMs: 20_000 });

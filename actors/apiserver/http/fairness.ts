@@ -45,6 +45,11 @@ export const fairnessLimits = {
   queueWaitMs: 5_000,
 } as const;
 
+/** Requests a member takes in before authentication: every seat plus every level's full queue. */
+export function admittedMax(limits: { readonly inFlightMax: number }): number {
+  return limits.inFlightMax + fairnessLimits.levelQueueMax * Object.keys(levelShares).length;
+}
+
 export interface FairnessRequest {
   readonly user: UserInfo;
   readonly verb: string;

@@ -1,6 +1,7 @@
 /** `kubus server`: runs one member until SIGTERM or SIGINT, then stops it cleanly. */
 import { createJsonLogger } from '../../../bus/index.js';
 import { startServer } from '../../server.js';
+import type { MemberApiConfig } from '../../apiserver/member-api.js';
 import { parseList } from './store-connection.js';
 
 export interface ServerFlags {
@@ -21,6 +22,7 @@ export interface ServerFlags {
   readonly apiPort?: string;
   readonly apiHost: string;
   readonly credentialsDir?: string;
+  readonly apiMaxInFlight: string;
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -29,11 +31,11 @@ function positiveInteger(value: string, flag: string): number {
   return parsed;
 }
 
-function apiConfig(flags: ServerFlags): { host: string; port: number; credentialsDir: string } {
+function apiConfig(flags: ServerFlags): MemberApiConfig {
   const port = Number(flags.apiPort);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--api-port must be a port number (0 picks a free one), got "${flags.apiPort}"`);
   if (flags.credentialsDir === undefined) throw new Error('--api-port needs --credentials-dir (the directory `kubus up` writes pki/ and tokens.csv to)');
-  return { host: flags.apiHost, port, credentialsDir: flags.credentialsDir };
+  return { host: flags.apiHost, port, credentialsDir: flags.credentialsDir, inFlightMax: positiveInteger(flags.apiMaxInFlight, '--api-max-in-flight') };
 }
 
 /** How long a clean stop may take before the process exits anyway: `kubus down` waits 5 s. */
