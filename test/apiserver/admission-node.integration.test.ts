@@ -4,14 +4,18 @@
  * change its own taints, reserved labels, or delete a pod bound to another node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
+import { requireComponent } from '../support/components.js';
+
+const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
 let h: ApiHarness;
 const json = { 'Content-Type': 'application/json' };
 const merge = { 'Content-Type': 'application/merge-patch+json' };
 const nodeToken = 'node-a-token';
 
-describe('NodeRestriction', () => {
+describe.runIf(runs)('NodeRestriction', () => {
   beforeAll(async () => {
     h = await startApiHarness({ members: 1, users: [{ token: nodeToken, name: 'system:node:node-a', groups: ['system:nodes'] }] });
     for (const name of ['node-a', 'node-b']) {
@@ -22,6 +26,9 @@ describe('NodeRestriction', () => {
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'nginx:1.27' }] } };
       expect((await h.request('POST', '/api/v1/namespaces/default/pods', { headers: json, body: JSON.stringify(pod) })).status).toBe(201);
     }
+    // The Node authorizer learns pod bindings through a watch: wait until it knows on-a is node-a's.
+    await waitUntil('the node authorizer to see on-a', async () =>
+      (await h.request('GET', '/api/v1/namespaces/default/pods/on-a', { token: nodeToken })).status === 200, { timeoutMs: 10_000 });
   }, 60_000);
 
   afterAll(async () => {

@@ -18,6 +18,9 @@ import { createCa, issueClientCert, type PemPair } from '../../actors/apiserver/
 import { issueServiceAccountToken, newBootstrapToken, newKubusToken } from '../../actors/apiserver/authn/index.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
+import { requireComponent } from '../support/components.js';
+
+const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const whoamiPath = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
@@ -80,7 +83,7 @@ async function storeSecret(secret: object): Promise<void> {
   expect(reply.status, JSON.stringify(reply.json)).toBe(201);
 }
 
-describe('401 matrix', () => {
+describe.runIf(runs)('401 matrix', () => {
   it('no credentials', async () => {
     expect401(await call('GET', '/api/v1/namespaces'), /Unauthorized/);
   });
@@ -132,7 +135,7 @@ describe('401 matrix', () => {
   });
 });
 
-describe('authenticated callers', () => {
+describe.runIf(runs)('authenticated callers', () => {
   it('a client certificate: CN is the user, O the groups', async () => {
     const cert = await issueClientCert(ca, { commonName: 'alice', organizations: ['dev', 'ops'] });
     const reply = await whoami({ cert });

@@ -4,12 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiHarness, type ApiHarness } from './harness.js';
+import { requireComponent } from '../support/components.js';
+
+const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
 let h: ApiHarness;
 const json = { 'Content-Type': 'application/json' };
 const pod = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } });
 
-describe('resource quota and limit ranges', () => {
+describe.runIf(runs)('resource quota and limit ranges', () => {
   beforeAll(async () => {
     h = await startApiHarness({ members: 1 });
     for (const name of ['quota-test', 'limits-test']) {

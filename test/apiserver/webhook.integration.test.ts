@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueServingCert } from '../../actors/apiserver/pki.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
+import { requireComponent } from '../support/components.js';
+
+const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
 interface Review { request: { uid: string; operation: string; object: { metadata: { name: string } } | null; dryRun: boolean } }
 
@@ -91,7 +94,7 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
   await waitUntil(what, probe, { timeoutMs: 10_000, intervalMs: 100 });
 }
 
-describe('admission webhooks', () => {
+describe.runIf(runs)('admission webhooks', () => {
   beforeAll(async () => {
     await startWebhookServer();
     h = await startApiHarness({ members: 1 });

@@ -30,6 +30,13 @@ export interface AdmissionChainOptions {
   readonly call?: typeof callWebhook;
 }
 
+/**
+ * Admission reads the member's own applied state (resourceVersion 0), as Kubernetes' admission
+ * plugins read their informer caches: no quorum round per write, and within the write's 2 s
+ * budget when quorum is lost (the write itself is then refused with 503 "not applied").
+ */
+const localRead = { resourceVersion: '0' } as const;
+
 export class AdmissionChain implements Admission {
   private readonly cache: WebhookConfigurationCache;
   private readonly slots = new CallSlots(admissionLimits.webhookCallsInFlightMax, admissionLimits.webhookCallsQueuedMax);
@@ -78,7 +85,7 @@ export class AdmissionChain implements Admission {
 
   private async namespace(name: string): Promise<KubeObject | null> {
     try {
-      return await this.options.objects.get(core('namespaces'), null, name);
+      return await this.options.objects.get(core('namespaces'), null, name, localRead);
     } catch (error) {
       if (error instanceof ApiError && error.httpStatus === 404) return null;
       throw error;
@@ -86,13 +93,13 @@ export class AdmissionChain implements Admission {
   }
 
   private async policies(info: ResourceInfo, namespace: string): Promise<KubeObject[]> {
-    return (await this.options.objects.list(info, namespace, { limit: admissionLimits.policyObjectsMax })).items;
+    return (await this.options.objects.list(info, namespace, { ...localRead, limit: admissionLimits.policyObjectsMax })).items;
   }
 
   private async checkQuota(info: ResourceInfo, namespace: string, object: KubeObject): Promise<void> {
     const quotas = await this.policies(core('resourcequotas'), namespace);
     if (trackedNames(info, quotas).length === 0) return;
-    const existing = await this.options.objects.list(info, namespace, { limit: admissionLimits.quotaUsageObjectsMax });
+    const existing = await this.options.objects.list(info, namespace, { ...localRead, limit: admissionLimits.quotaUsageObjectsMax });
     if (existing.continue !== undefined && existing.continue !== '') {
       throw apiErrors.forbidden(`${info.resource} "${object.metadata.name ?? ''}" is forbidden: quota usage cannot be computed: namespace ${namespace} holds more than ${admissionLimits.quotaUsageObjectsMax} ${info.resource}`);
     }
