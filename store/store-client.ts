@@ -172,6 +172,8 @@ export class StoreClient {
     // said it hears a majority (then an election may be under way, worth the grace period).
     const failed = new Set<MemberId>();
     let minority: NoQuorumError | null = null;
+    // The last "no quorum" heard: a better final answer than a dead member's silence.
+    let quorumError: NoQuorumError | null = null;
     let electionPossible = false;
     // Once an attempt of a write may have applied, no later refusal makes the call "not applied".
     let mayHaveApplied = false;
@@ -198,6 +200,7 @@ export class StoreClient {
         // A member that hears no majority is not in an election that could end soon: unless
         // another member may still see one, the cluster has no quorum and the caller hears it now.
         if (error instanceof NoQuorumError) {
+          quorumError = error;
           if (error.reachable * 2 <= error.total) minority = error;
           else electionPossible = true;
         }
@@ -218,7 +221,7 @@ export class StoreClient {
     if (attempt !== 'read' && (mayHaveApplied || isUnknownOutcome(lastError))) {
       throw lastError instanceof OutcomeUnknownError ? lastError : new OutcomeUnknownError('no reply before the deadline');
     }
-    throw lastError;
+    throw quorumError ?? lastError;
   }
 
   private classify(error: unknown, attempt: Attempt): { kind: 'fail'; error: Error } | { kind: 'redirect'; to: MemberId } | { kind: 'retry' } {
