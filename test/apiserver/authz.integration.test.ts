@@ -161,6 +161,9 @@ describe.runIf(runs)('authorization', () => {
       ['GET', '/api/v1/namespaces/team/configmaps/pb-env', 403],
       ['GET', '/api/v1/namespaces/team/secrets', 403],
       ['POST', '/api/v1/namespaces/team/events', 'allowed', { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1' }, involvedObject: { kind: 'Node', name: 'n1' }, reason: 'Test', message: 'm' }],
+      // Eviction: a node may evict its own pods (dry run, so pa stays for the list below), never others'.
+      ['POST', '/api/v1/namespaces/team/pods/pb/eviction', 403, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'pb', namespace: 'team' } }],
+      ['POST', '/api/v1/namespaces/team/pods/pa/eviction?dryRun=All', 201, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'pa', namespace: 'team' } }],
     ];
     const results: string[] = [];
     for (const [method, path, expected, body, headers] of probes) {

@@ -72,6 +72,8 @@ function coreDecision(node: string, graph: NodeGraph, a: ResourceAttributes, fie
       if (name === null) return (verb === 'list' || verb === 'watch') && selectorPins(fieldSelector, 'spec.nodeName', node);
       if (namespace === null || !graph.has(node, 'pod', namespace, name)) return false;
       if (subresource === 'status') return verb === 'get' || verb === 'update' || verb === 'patch';
+      // A kubelet evicts its own pods (node-pressure eviction); never another node's.
+      if (subresource === 'eviction') return verb === 'create';
       return subresource === null && (verb === 'get' || verb === 'delete');
     case 'configmaps': return readable(graph, node, 'configmap', a);
     case 'secrets': return readable(graph, node, 'secret', a);
