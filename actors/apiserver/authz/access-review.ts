@@ -10,7 +10,8 @@ import { apiErrors } from '../status.js';
 import { ClusterAuthorizer } from './authorizer.js';
 import { nodeNameOf } from './node-authorizer.js';
 import type { Attributes } from './rbac-rules.js';
-import { decodeReviewSpec, protobufMediaType, readBodyBytes } from './review-protobuf.js';
+import { decodeReviewSpec, protobufMediaType } from './review-protobuf.js';
+import { readBodyBytes } from '../http/io.js';
 
 export const authorizationGroup = 'authorization.k8s.io';
 

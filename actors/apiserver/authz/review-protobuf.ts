@@ -4,7 +4,6 @@
  * carry (k8s.io/api/authorization/v1/generated.proto) out of the `k8s\0` envelope; the answer
  * goes back as JSON, which the client accepts. Anything unreadable is a 400.
  */
-import type { IncomingMessage } from 'node:http';
 import { apiErrors } from '../status.js';
 
 export const protobufMediaType = 'application/vnd.kubernetes.protobuf';
@@ -77,17 +76,3 @@ export function decodeReviewSpec(body: Buffer, kind: string): Record<string, unk
   return {};
 }
 
-/** The raw request body, at most `limitBytes` (413 beyond). */
-export async function readBodyBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > limitBytes) {
-      req.resume();
-      throw apiErrors.tooLarge(limitBytes);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}

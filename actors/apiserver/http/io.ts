@@ -16,8 +16,13 @@ export function requestMediaType(req: IncomingMessage): string {
   return (header.split(';')[0] ?? '').trim().toLowerCase();
 }
 
-/** Reads the whole body, refusing more than `limitBytes` before buffering it (413). */
+/** Reads the whole body as UTF-8 text, refusing more than `limitBytes` before buffering it (413). */
 export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  return (await readBodyBytes(req, limitBytes)).toString('utf8');
+}
+
+/** The raw body (protobuf must not pass through UTF-8), at most `limitBytes` (413 beyond). */
+export async function readBodyBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limitBytes) {
     req.resume();
@@ -34,7 +39,7 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Parses a JSON or YAML document; refuses protobuf with the way around it. */
