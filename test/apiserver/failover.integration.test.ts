@@ -54,6 +54,7 @@ describe.runIf(runs)('API server across a store leader failover', () => {
     await waitUntil('50 more created after the kill', () => created.length >= atKill + 50, { timeoutMs: 30_000 });
     running = false;
     await Promise.all(writers);
+    console.info(`leader failover: answers ${JSON.stringify(Object.fromEntries(statuses))}`);
     const survivor = members.find((id) => id !== leader) as string;
     const list = await h.request('GET', '/api/v1/namespaces/default/configmaps', { member: survivor });
     expect(list.status).toBe(200);

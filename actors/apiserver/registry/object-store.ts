@@ -7,12 +7,12 @@
  * servers racing on one object cannot both win; a lost race on an unconditional update re-reads
  * and retries (bounded), a lost race on a client's resourceVersion is the client's 409.
  *
- * Decision: writes carry no request id. The store client then retries only refusals that never
- * entered the log (NoQuorum, NotLeader) and fails at once on an unknown outcome, so a 503 always
- * means "not applied" and a 504 "maybe applied". With a request id it would also retry unknown
- * outcomes and could end on a NoQuorum after an earlier attempt that did commit: a 503 for an
- * applied write. Writes have a short whole-call deadline (limits.ts) so that none hangs when quorum
- * is lost.
+ * Decision: every store write carries a fresh request id. The store client may then retry an
+ * unknown outcome (a timeout while the leader changes) within the write's deadline, and the
+ * member answers a retry of an applied write with its first result, so a leader failover costs a
+ * client latency instead of a 504. A 503 still means "not applied": once any attempt may have
+ * applied, the client's final error is OutcomeUnknown (504), never NoQuorum. Writes have a short
+ * whole-call deadline (limits.ts) so that none hangs when quorum is lost.
  */
 import type { Clock, Prng } from '../../../bus/index.js';
 import type { Consistency, KeyValue, StoreClient } from '../../../store/index.js';

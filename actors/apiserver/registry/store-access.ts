@@ -53,9 +53,9 @@ export class StoreAccess {
     });
   }
 
-  /** No request id: see object-store.ts for why a 503 must mean "not applied". */
-  write<T>(run: (options: { timeoutMs: number }) => Promise<T>, deadline: number): Promise<T> {
-    return this.guard('write', () => run({ timeoutMs: this.remainingMs(deadline) }));
+  /** One store write under a fresh request id, so the store client may retry it safely (object-store.ts says why). */
+  write<T>(run: (options: { timeoutMs: number; requestId: string }) => Promise<T>, deadline: number): Promise<T> {
+    return this.guard('write', () => run({ timeoutMs: this.remainingMs(deadline), requestId: this.uuid() }));
   }
 
   /** One write request, its reads and its CAS retries, answer within this (limits.ts says why). */
