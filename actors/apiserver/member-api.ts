@@ -14,6 +14,7 @@ import { startApiServer } from './api-server.js';
 import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
 import { AdmissionChain } from './admission/index.js';
+import { withCsrSigning } from './admission/csr-signing.js';
 import { ClusterAuthorizer, bootstrapDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
 
 export interface MemberApiConfig {
@@ -66,6 +67,10 @@ export async function startMemberApi(options: {
   // The admission plugins and webhooks (actors/apiserver/admission); webhook configurations are watched.
   const admission = new AdmissionChain({ objects, logger: options.logger }).start();
   const serviceAccountKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'sa.key'));
+  // TLS bootstrap: node client CSRs are signed with the cluster CA (absent key: CSRs stay pending).
+  const caKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'ca.key'));
+  const caCertPem = readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8');
+  const checked = withRbacEscalationCheck(admission, { policy: authz.policy });
   const server = await startApiServer({
     host: config.host,
     port: config.port,
@@ -80,7 +85,7 @@ export async function startMemberApi(options: {
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
     authorizer: new ClusterAuthorizer(authz.policy, authz.graph),
-    admission: withRbacEscalationCheck(admission, { policy: authz.policy }),
+    admission: caKeyPem === null ? checked : withCsrSigning(checked, { caCertPem, caKeyPem, clock: () => new Date() }),
     logger: options.logger,
     ready: async () => {
       const driver = options.driver();

@@ -4,6 +4,7 @@
  * JSON defensively: any field may be missing or of the wrong type.
  */
 import { age } from './table-age.js';
+import { certificateSigningRequestPrinter } from './table-printers-certificates.js';
 import type { KubeObject } from './types.js';
 
 export interface Column {
@@ -381,4 +382,5 @@ export const printers: Readonly<Record<string, Printer>> = {
   'rbac.authorization.k8s.io/ClusterRoleBinding': bindingPrinter,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': webhookPrinter,
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': webhookPrinter,
+  'certificates.k8s.io/CertificateSigningRequest': certificateSigningRequestPrinter,
 };

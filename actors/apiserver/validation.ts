@@ -11,6 +11,7 @@ import {
 } from './validation-core.js';
 import { parseQuantity } from './admission/quantity.js';
 import { validateLabelSelector, validatePodSpec, validatePodUpdate, validateWorkload } from './validation-workloads.js';
+import { validateCertificateSigningRequest } from './validation-certificates.js';
 
 /** Total size of all annotations (keys + values), as Kubernetes limits it. */
 export const annotationsSizeMax = 256 * 1024;
@@ -330,6 +331,7 @@ const kindRules: Readonly<Record<string, KindRule>> = {
   'rbac.authorization.k8s.io/ClusterRole': (c, object) => validateRules(c, object),
   'rbac.authorization.k8s.io/RoleBinding': (c, object, old) => validateBinding(c, object, old, ['Role', 'ClusterRole']),
   'rbac.authorization.k8s.io/ClusterRoleBinding': (c, object, old) => validateBinding(c, object, old, ['ClusterRole']),
+  'certificates.k8s.io/CertificateSigningRequest': validateCertificateSigningRequest,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': (c, object) => validateWebhooks(c, object),
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': (c, object) => validateWebhooks(c, object),
   '/ResourceQuota': (c, object) => quantities(c, 'spec.hard', c.obj('spec', object['spec'])?.['hard']),

@@ -75,6 +75,16 @@ const nodeProxierRules: PolicyRule[] = [
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
 ];
 
+/**
+ * TLS bootstrap: what system:node-bootstrapper grants a bootstrap token (its one power), and what
+ * nodes get for renewal. Who gets which certificate is decided when signing (admission/csr-signing.ts:
+ * a node only its own name). Not narrowed to one's own CSRs: a CSR holds a public key and a
+ * certificate, nothing secret.
+ */
+const csrRequesterRules: PolicyRule[] = [
+  { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] },
+];
+
 const basicUserRules: PolicyRule[] = [
   { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
   { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
@@ -105,6 +115,8 @@ export function defaultClusterRoles(): KubeObject[] {
     clusterRole('system:kube-controller-manager', controllerManagerRules),
     clusterRole('system:node', nodeRoleRules),
     clusterRole('system:node-proxier', nodeProxierRules),
+    clusterRole('system:node-bootstrapper', csrRequesterRules),
+    clusterRole('kubus:node-certificate-renewal', csrRequesterRules),
   ];
 }
 
@@ -117,6 +129,8 @@ export function defaultClusterRoleBindings(): KubeObject[] {
     // As in Kubernetes since 1.8: nodes are authorized by the Node authorizer, not this binding.
     clusterRoleBinding('system:node', 'system:node', []),
     clusterRoleBinding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
+    clusterRoleBinding('kubus:node-bootstrapper', 'system:node-bootstrapper', [{ kind: 'Group', name: 'system:bootstrappers' }]),
+    clusterRoleBinding('kubus:node-certificate-renewal', 'kubus:node-certificate-renewal', [{ kind: 'Group', name: 'system:nodes' }]),
   ];
 }
 

@@ -70,10 +70,14 @@ const specs: readonly Spec[] = [
     namespaced: false, categories: ['api-extensions'] },
   { group: 'admissionregistration.k8s.io', versions: ['v1'], resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration',
     namespaced: false, categories: ['api-extensions'] },
+  // TLS bootstrap: a joining node's CSR, signed by the API server itself (admission/csr-signing.ts).
+  // `approval` is registered as in Kubernetes; manual approval is not served yet (405).
+  { group: 'certificates.k8s.io', versions: ['v1'], resource: 'certificatesigningrequests', kind: 'CertificateSigningRequest', namespaced: false,
+    shortNames: ['csr'], subresources: ['status', 'approval'] },
 ];
 
 /** Group order in discovery: core first, then as Kubernetes lists them. */
-const groupOrder = ['', 'apps', 'autoscaling', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'admissionregistration.k8s.io'] as const;
+const groupOrder = ['', 'apps', 'autoscaling', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'admissionregistration.k8s.io', 'certificates.k8s.io'] as const;
 
 function expand(spec: Spec): ResourceInfo[] {
   return spec.versions.map((version) => ({
