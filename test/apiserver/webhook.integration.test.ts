@@ -3,29 +3,24 @@
  * certificate for 127.0.0.1, trusted through caBundle): deny, mutate, time out with Fail and with
  * Ignore, unreachable, bad response, warnings, namespace/object selectors, DELETE, and dry-run.
  */
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, issueServingCert } from '../../actors/apiserver/pki.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
 import { requireComponent } from '../support/components.js';
+import { closedPort, configureWebhooks, reviewResponse, startWebhookServer, type Review, type WebhookServer } from './webhook-server.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
-interface Review { request: { uid: string; operation: string; object: { metadata: { name: string } } | null; dryRun: boolean } }
-
 let h: ApiHarness;
-let server: Server;
+let hooks: WebhookServer;
 let base: string;
 let caBundle: string;
-const calls: Review[] = [];
+let calls: Review[] = [];
 const json = { 'Content-Type': 'application/json' };
 
 /** What each path answers; `/slow` never answers (the API server's timeout must end the call). */
 function answer(path: string, review: Review): unknown | null {
-  const uid = review.request.uid;
-  const respond = (response: Record<string, unknown>): unknown => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, ...response } });
+  const respond = (response: Record<string, unknown>): unknown => reviewResponse(review, response);
   switch (path) {
     case '/deny': return respond({ allowed: false, status: { code: 403, message: 'denied by the test webhook' }, warnings: ['the deny webhook looked at this'] });
     case '/allow': return respond({ allowed: true, warnings: ['configmaps are checked'] });
@@ -38,34 +33,6 @@ function answer(path: string, review: Review): unknown | null {
   }
 }
 
-async function startWebhookServer(): Promise<void> {
-  const ca = await createCa('webhook-test-ca');
-  const serving = await issueServingCert(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  caBundle = Buffer.from(ca.certPem).toString('base64');
-  server = createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Review;
-      calls.push(review);
-      const body = answer(req.url ?? '', review);
-      if (body === null) return;
-      res.writeHead(200, json).end(typeof body === 'string' ? body : JSON.stringify(body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** A port nothing listens on: bound, read, closed. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 function webhook(name: string, url: string, hook: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name, clientConfig: { url, caBundle }, admissionReviewVersions: ['v1'], sideEffects: 'None', timeoutSeconds: 2,
@@ -74,13 +41,7 @@ function webhook(name: string, url: string, hook: string, extra: Record<string, 
   };
 }
 
-async function configure(kind: 'Mutating' | 'Validating', name: string, webhooks: unknown[]): Promise<void> {
-  const plural = `${kind.toLowerCase()}webhookconfigurations`;
-  const reply = await h.request('POST', `/apis/admissionregistration.k8s.io/v1/${plural}`, {
-    headers: json, body: JSON.stringify({ apiVersion: 'admissionregistration.k8s.io/v1', kind: `${kind}WebhookConfiguration`, metadata: { name }, webhooks }),
-  });
-  expect(reply.status, reply.body).toBe(201);
-}
+const configure = (kind: 'Mutating' | 'Validating', name: string, webhooks: unknown[]): Promise<void> => configureWebhooks(h, kind, name, webhooks);
 
 const configMap = (name: string, hook: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { hook } }, data: { a: 'b' } });
 
@@ -96,7 +57,8 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
 
 describe.runIf(runs)('admission webhooks', () => {
   beforeAll(async () => {
-    await startWebhookServer();
+    hooks = await startWebhookServer(answer);
+    ({ base, caBundle, calls } = hooks);
     h = await startApiHarness({ members: 1 });
     const unreachable = `https://127.0.0.1:${await closedPort()}/`;
     await configure('Validating', 'test-validating', [
@@ -114,8 +76,7 @@ describe.runIf(runs)('admission webhooks', () => {
   }, 60_000);
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    server?.close();
+    hooks?.close();
     await h?.stop();
   });
 

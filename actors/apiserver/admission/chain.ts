@@ -3,6 +3,11 @@
  * NodeRestriction → mutating webhooks → (defaulting again, as the decoder does after a patch) and
  * validation → ResourceQuota → validating webhooks. Dry-run requests run all of it; the store then
  * persists nothing. The plugins are pure functions; this file only gathers what they read.
+ *
+ * Decision: the kind's own stages (defaulting, LimitRanger, validation, quota) run for the main
+ * resource and its `status` only. The other subresources carry objects of another kind (a
+ * policy/v1 Eviction, a Binding, a Scale): pod defaulting or validation would reject or mangle
+ * them. NamespaceLifecycle, NodeRestriction and the webhooks see every request, as in Kubernetes.
  */
 import type { Logger } from '../../../bus/index.js';
 import { admit as defaultAndValidate, type Admission, type AdmissionRequest } from '../http/admission.js';
@@ -20,6 +25,9 @@ import { checkQuotas, trackedNames } from './resource-quota.js';
 import { WebhookConfigurationCache } from './webhook-cache.js';
 import type { callWebhook } from './webhook-client.js';
 import { runMutatingWebhooks, runValidatingWebhooks, type WebhookDeps } from './webhooks.js';
+
+/** Whether the kind's built-in stages apply: the object is the resource itself (main or `status`). */
+export const runsBuiltInStages = (subresource: string | null): boolean => subresource === null || subresource === 'status';
 
 const core = (resource: string): ResourceInfo => findResource('', 'v1', resource) as ResourceInfo;
 
@@ -63,8 +71,9 @@ export class AdmissionChain implements Admission {
       return found;
     };
     const { info } = request;
+    const builtIn = runsBuiltInStages(request.subresource);
     await admitNamespaceLifecycle(request, lookup);
-    let object = request.object === null ? null : applyDefaults(info, request.object);
+    let object = request.object === null || !builtIn ? request.object : applyDefaults(info, request.object);
     if (object !== null && request.operation === 'CREATE' && request.subresource === null && isPods(info) && request.namespace !== null) {
       object = applyLimitRanges(object, await this.policies(core('limitranges'), request.namespace));
     }
@@ -75,7 +84,7 @@ export class AdmissionChain implements Admission {
       ...(this.options.call !== undefined ? { call: this.options.call } : {}),
     };
     object = await runMutatingWebhooks(deps, await this.cache.webhooks('mutating'), { ...request, object });
-    if (object !== null) object = defaultAndValidate(info, object, request.old);
+    if (object !== null && builtIn) object = defaultAndValidate(info, object, request.old);
     if (object !== null && request.operation === 'CREATE' && request.subresource === null && info.namespaced && request.namespace !== null) {
       await this.checkQuota(info, request.namespace, object);
     }

@@ -2,7 +2,7 @@
  * NodeRestriction: what a node's kubelet (user `system:node:<name>` in group `system:nodes`) may
  * write, on top of the Node authorizer. A node may create, update and delete only its own Node and
  * never change its taints or the labels Kubernetes reserves; it may update the status of, and
- * delete, only pods bound to it, and create only mirror pods bound to it; it may write only its own
+ * delete or evict, only pods bound to it, and create only mirror pods bound to it; it may write only its own
  * Lease. Everyone else passes untouched.
  */
 import { apiErrors } from '../status.js';
@@ -69,6 +69,10 @@ function admitPod(node: string, request: AdmissionRequest): void {
     if (boundNode(request.old) !== node) throw apiErrors.forbidden(`node "${node}" can only update pod status for pods with spec.nodeName set to itself`);
     return;
   }
+  if (request.subresource === 'eviction') {
+    admitEviction(node, request);
+    return;
+  }
   if (request.subresource !== null) return;
   switch (request.operation) {
     case 'CREATE': {
@@ -85,6 +89,16 @@ function admitPod(node: string, request: AdmissionRequest): void {
     default:
       throw apiErrors.forbidden(`unexpected operation ${request.operation}, node "${node}" can only create and delete mirror pods`);
   }
+}
+
+/**
+ * An eviction is a CREATE of `pods/eviction` whose `old` is the pod to evict. Kubernetes reads the
+ * pod from its cache and lets a missing pod through (the eviction then answers 404); the handler
+ * here always reads the pod first, so a missing `old` is refused rather than trusted.
+ */
+function admitEviction(node: string, request: AdmissionRequest): void {
+  if (request.operation !== 'CREATE') throw apiErrors.forbidden(`unexpected operation ${request.operation} on pods/eviction, node "${node}" can only create evictions`);
+  if (boundNode(request.old) !== node) throw apiErrors.forbidden(`node "${node}" can only evict pods with spec.nodeName set to itself`);
 }
 
 function admitLease(node: string, request: AdmissionRequest): void {

@@ -22,24 +22,47 @@ export async function gate(ctx: RequestContext, verb: Verb): Promise<void> {
 }
 
 /**
+ * One admission review: the operation and objects, and what differs from the request's route. A
+ * deletecollection admits each item under its own name and namespace; an eviction admits the
+ * Eviction under the `eviction` subresource.
+ */
+export interface AdmissionTarget {
+  readonly operation: AdmissionOperation;
+  /** The object to write (null for DELETE). */
+  readonly object: KubeObject | null;
+  /** The stored object (null for CREATE). */
+  readonly old: KubeObject | null;
+  /** Default: the route's name, else the object's. */
+  readonly name?: string | null;
+  /** Default: the route's namespace. */
+  readonly namespace?: string | null;
+  /** Default: the route's subresource. */
+  readonly subresource?: string | null;
+  /** Default: the request's `dryRun` query. */
+  readonly dryRun?: boolean;
+}
+
+/**
  * The admission chain for this request's resource, namespace and user; throws what it refuses with.
  * Warnings from admission (webhook `warnings`) become `Warning: 299 - "<text>"` headers, set at
  * once so they reach the client with a refusal too; a patch retried on conflict repeats none.
  */
-async function admitFor(
-  ctx: RequestContext, operation: AdmissionOperation, object: KubeObject | null, old: KubeObject | null, dryRun = isDryRun(ctx.query),
-): Promise<KubeObject | null> {
-  const { info, namespace, subresource } = ctx.route;
-  const name = ctx.route.name ?? (typeof object?.metadata?.name === 'string' ? object.metadata.name : null);
+export async function admitFor(ctx: RequestContext, target: AdmissionTarget): Promise<KubeObject | null> {
+  const { route } = ctx;
+  const { operation, object, old } = target;
+  const name = target.name !== undefined ? target.name : route.name ?? (typeof object?.metadata?.name === 'string' ? object.metadata.name : null);
   const admitted = await ctx.server.admission.admit({
-    info, operation, user: ctx.user, namespace, name, subresource, object, old, dryRun, warn: (text) => addWarning(ctx, text),
+    info: route.info, operation, user: ctx.user, name, object, old,
+    namespace: target.namespace !== undefined ? target.namespace : route.namespace,
+    subresource: target.subresource !== undefined ? target.subresource : route.subresource,
+    dryRun: target.dryRun ?? isDryRun(ctx.query), warn: (text) => addWarning(ctx, text),
   });
   return admitted ?? object;
 }
 
 /** Admission for a write that must produce an object (create, update, patch). */
 async function admitObject(ctx: RequestContext, operation: AdmissionOperation, object: KubeObject, old: KubeObject | null): Promise<KubeObject> {
-  return (await admitFor(ctx, operation, object, old)) ?? object;
+  return (await admitFor(ctx, { operation, object, old })) ?? object;
 }
 
 function addWarning(ctx: RequestContext, text: string): void {
@@ -281,21 +304,42 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
   const opts = await deleteOptions(ctx);
   // DELETE goes through admission too (NodeRestriction, validating webhooks): no object, the stored one as old.
   const stored = await ctx.server.objects.get(info, namespace, name);
-  await admitFor(ctx, 'DELETE', null, stored, opts.dryRun === true);
+  await admitFor(ctx, { operation: 'DELETE', object: null, old: stored, dryRun: opts.dryRun === true });
   const result = await ctx.server.objects.delete(info, namespace, name, opts);
   // Core stores answer the deleted (or now terminating) object; kubectl and client-node accept it.
   sendJson(ctx.res, 200, result.object);
 }
 
+/**
+ * Deletes every object the selectors match, each admitted as its own DELETE (no object, the stored
+ * one as old), as Kubernetes' DeleteCollection does. Kubernetes deletes with a few workers in
+ * parallel and answers the first error; here the items go one by one in list order and the first
+ * refusal ends the request: the refused object and those after it stay, those before are deleted.
+ */
 export async function handleDeleteCollection(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   await gate(ctx, 'deletecollection');
-  await deleteOptions(ctx);
-  const result = await ctx.server.objects.deleteCollection(info, namespace, listOptions(ctx.query));
-  const items = typeof result === 'object' && result !== null && Array.isArray((result as { items?: unknown }).items)
-    ? (result as { items: unknown[] }).items
-    : Array.isArray(result) ? result : [];
-  sendJson(ctx.res, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata: {}, items });
+  const opts = await deleteOptions(ctx);
+  // Every match goes, so paging options do not apply (the store bounds the list itself).
+  const { limit: _limit, continue: _continue, ...selection } = listOptions(ctx.query);
+  const listed = await ctx.server.objects.list(info, namespace, selection);
+  const itemOptions: DeleteOptions = {
+    ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}),
+    ...(opts.propagationPolicy !== undefined ? { propagationPolicy: opts.propagationPolicy } : {}),
+  };
+  const items: KubeObject[] = [];
+  for (const stored of listed.items) {
+    const name = stored.metadata.name ?? '';
+    const itemNamespace = stored.metadata.namespace ?? null;
+    await admitFor(ctx, { operation: 'DELETE', object: null, old: stored, name, namespace: itemNamespace, dryRun: opts.dryRun === true });
+    try {
+      items.push((await ctx.server.objects.delete(info, itemNamespace, name, itemOptions)).object);
+    } catch (error) {
+      // Deleted concurrently: it is gone, which is what was asked.
+      if (!(error instanceof ApiError && error.httpStatus === 404)) throw error;
+    }
+  }
+  sendJson(ctx.res, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: listed.resourceVersion }, items });
 }
 
 export function requireName(name: string | null): string {

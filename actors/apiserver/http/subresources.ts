@@ -10,7 +10,7 @@ import { ApiError, apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { RequestContext } from './context.js';
 import { parseObject, readBody, requestMediaType, sendJson, successStatus } from './io.js';
-import { gate, isDryRun, requireName, rfc3339 } from './resource-handlers.js';
+import { admitFor, gate, isDryRun, requireName, rfc3339 } from './resource-handlers.js';
 
 type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Json : {});
@@ -75,16 +75,37 @@ export async function handleScale(ctx: RequestContext, method: string): Promise<
   sendJson(ctx.res, 200, toScale(updated));
 }
 
-/** POST pods/<p>/binding: what the scheduler does. 409 if the pod is already bound elsewhere. */
-export async function handleBinding(ctx: RequestContext): Promise<void> {
-  const { info, namespace } = ctx.route;
-  const name = requireName(ctx.route.name);
-  await gate(ctx, 'create');
-  const binding = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
+/** The node a Binding names; 422 when it names none. */
+function bindingTarget(binding: KubeObject, name: string): string {
   const node = asRecord(binding['target'])['name'];
   if (typeof node !== 'string' || node === '') {
     throw apiErrors.invalid('Binding', '', name, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
   }
+  return node;
+}
+
+/**
+ * The body of a subresource POST as the object admission reviews: apiVersion and kind filled when
+ * the client left them out, and the pod's name and namespace (the URL's, as Kubernetes uses).
+ */
+async function readSubresourceObject(ctx: RequestContext, type: { apiVersion: string; kind: string }): Promise<KubeObject> {
+  const body = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
+  const metadata = { ...asRecord(body.metadata), name: requireName(ctx.route.name), ...(ctx.route.namespace !== null ? { namespace: ctx.route.namespace } : {}) };
+  return { ...body, apiVersion: body.apiVersion ?? type.apiVersion, kind: body.kind ?? type.kind, metadata };
+}
+
+/**
+ * POST pods/<p>/binding: what the scheduler does. Admitted as a CREATE of `pods/binding` with the
+ * Binding as the object (a mutating webhook may change its target). 409 if the pod is already bound elsewhere.
+ */
+export async function handleBinding(ctx: RequestContext): Promise<void> {
+  const { info, namespace } = ctx.route;
+  const name = requireName(ctx.route.name);
+  await gate(ctx, 'create');
+  const binding = await readSubresourceObject(ctx, { apiVersion: 'v1', kind: 'Binding' });
+  bindingTarget(binding, name); // 422 before any webhook is called; checked again after mutation.
+  const admitted = await admitFor(ctx, { operation: 'CREATE', object: binding, old: null });
+  const node = bindingTarget(admitted ?? binding, name);
   await ctx.server.objects.guaranteedUpdate(info, namespace, name, (current) => {
     const spec = asRecord(current['spec']);
     const bound = spec['nodeName'];
@@ -92,24 +113,32 @@ export async function handleBinding(ctx: RequestContext): Promise<void> {
       throw apiErrors.conflict(info.resource, info.group, name, `pod ${name} is already assigned to node "${bound}"`);
     }
     return { ...current, spec: { ...spec, nodeName: node } };
-  }, { subresource: null });
+  }, { subresource: null, dryRun: isDryRun(ctx.query) });
   sendJson(ctx.res, 201, successStatus(201));
 }
 
-/** POST pods/<p>/eviction: deletes the pod (no disruption budgets yet). */
+/**
+ * POST pods/<p>/eviction: deletes the pod (no disruption budgets yet). Admitted as a CREATE of
+ * `pods/eviction` with the Eviction as the object and the pod as old (NodeRestriction reads the
+ * pod's node from it). The pod's deletion is then not admitted again: Kubernetes' EvictionREST
+ * deletes with rest.ValidateAllObjectFunc, so a webhook on pods DELETE does not see evictions.
+ */
 export async function handleEviction(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   const name = requireName(ctx.route.name);
   await gate(ctx, 'create');
-  const eviction = parseObject(requestMediaType(ctx.req), await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax));
+  const eviction = await readSubresourceObject(ctx, { apiVersion: 'policy/v1', kind: 'Eviction' });
   const options = asRecord(eviction['deleteOptions']);
-  const preconditions = asRecord(options['preconditions']);
+  const dryRun = isDryRun(ctx.query) || (Array.isArray(options['dryRun']) && options['dryRun'].includes('All'));
+  const pod = await ctx.server.objects.get(info, namespace, name);
+  const admitted = await admitFor(ctx, { operation: 'CREATE', object: eviction, old: pod, dryRun });
+  const preconditions = asRecord(asRecord((admitted ?? eviction)['deleteOptions'])['preconditions']);
   await ctx.server.objects.delete(info, namespace, name, {
     preconditions: {
       ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
       ...(typeof preconditions['resourceVersion'] === 'string' ? { resourceVersion: preconditions['resourceVersion'] } : {}),
     },
-    dryRun: isDryRun(ctx.query),
+    dryRun,
   });
   sendJson(ctx.res, 201, successStatus(201));
 }
