@@ -134,6 +134,14 @@ describe('withCsrSigning', () => {
     expect(pending['status']).toEqual({});
   });
 
+  it('a dry run is approved but issues no certificate', async () => {
+    const ca = await createCa('test-ca');
+    const admission = withCsrSigning(builtInAdmission, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, clock: () => now });
+    const { csrPem } = await generateCsr('CN=system:node:n7, O=system:nodes');
+    const stored = await admission.admit(request(bootstrapper, csrObject('n7', csrPem) as unknown as KubeObject, { dryRun: true })) as KubeObject;
+    expect(stored['status']).toEqual({ conditions: [expect.objectContaining({ type: 'Approved' })] });
+  });
+
   it('keeps the stored spec on update (a PUT cannot rewrite the requester)', async () => {
     const ca = await createCa('test-ca');
     const admission = withCsrSigning(builtInAdmission, { caCertPem: ca.certPem, caKeyPem: ca.keyPem, clock: () => now });

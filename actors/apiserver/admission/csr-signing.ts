@@ -10,6 +10,7 @@
  *   creating that CSR is a bootstrap token's one power, and a pending request it can never use is
  *   only clutter. Anyone else's (an admin's, another signer's) is stored pending, unsigned.
  * - On update of the main resource the stored spec is kept: spec is immutable after create.
+ * - A dry run is approved or refused the same way but gets no certificate (nothing is stored).
  *
  * Decision: signing here rather than in a controller (Kubernetes' csrapproving + csrsigning):
  * kubus members all hold the CA key already (credentials.ts) and the answer to the create then
@@ -75,18 +76,15 @@ export function withCsrSigning(inner: Admission, options: CsrSigningOptions): Ad
         return { ...admitted, spec, status: {} };
       }
       const now = options.clock();
-      const certificate = await signCertificate(options, result.csr, result.usages, durationOf(spec), now);
       const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-      return {
-        ...admitted, spec,
-        status: {
-          conditions: [{
-            type: 'Approved', status: 'True', reason: 'AutoApproved', lastUpdateTime: at, lastTransitionTime: at,
-            message: `Auto approving kubelet client certificate for node ${result.nodeName} (requested by ${user.name}).`,
-          }],
-          certificate: Buffer.from(certificate, 'utf8').toString('base64'),
-        },
-      };
+      const conditions = [{
+        type: 'Approved', status: 'True', reason: 'AutoApproved', lastUpdateTime: at, lastTransitionTime: at,
+        message: `Auto approving kubelet client certificate for node ${result.nodeName} (requested by ${user.name}).`,
+      }];
+      // A dry run shows the approval but issues nothing: a certificate handed out must have its stored CSR.
+      if (request.dryRun) return { ...admitted, spec, status: { conditions } };
+      const certificate = await signCertificate(options, result.csr, result.usages, durationOf(spec), now);
+      return { ...admitted, spec, status: { conditions, certificate: Buffer.from(certificate, 'utf8').toString('base64') } };
     },
   };
 }
