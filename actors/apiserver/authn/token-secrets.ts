@@ -9,9 +9,9 @@
  *   Kubernetes' and tooling (kubeadm) reads it, so kubus keeps it.
  * What a bootstrap token may do is authorization's business, not this file's: Kubernetes binds
  * `system:bootstrappers` to system:node-bootstrapper (create CertificateSigningRequests) only.
- * TODO(issue 4 §2): kubus has no certificates.k8s.io CSR resource or signer yet, so a bootstrap
- * token currently can do only what system:basic-user grants every authenticated user (whoami,
- * self reviews); the exchange for a node credential is to be built with CSR signing.
+ * kubus does the same (authz/default-policy.ts): a bootstrap token can create a CSR for a node
+ * identity, which the member signs at once (admission/csr-signing.ts), and nothing else beyond
+ * what system:basic-user grants everyone (whoami, self reviews).
  * Revocation marks the Secret with the `kubus.io/revoked-at` annotation (rather than deleting it)
  * so a revoked token is answered "revoked", not "unknown", and `kubus token list` shows it.
  */
