@@ -9,7 +9,6 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueClientCert, type PemPair } from '../../actors/apiserver/pki.js';
 import { issueServiceAccountToken, newBootstrapToken, newKubusToken } from '../../actors/apiserver/authn/index.js';
 import { waitUntil } from '../support/wait.js';
-import { startApiHarness, type ApiHarness } from './harness.js';
+import { startApiHarness, type ApiHarness, type ClientCert } from './harness.js';
 import { requireComponent } from '../support/components.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
@@ -40,20 +39,15 @@ afterAll(async () => {
 
 interface Reply { readonly status: number; readonly json: Record<string, any> }
 
-/** One HTTPS request presenting a bearer token and/or a client certificate (the harness's helper sends tokens only). */
-function call(method: string, path: string, options: { token?: string; cert?: PemPair; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, h.url), {
-      method, ca: h.caCertPem, ...(options.cert !== undefined ? { cert: options.cert.certPem, key: options.cert.keyPem } : {}),
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...(options.token !== undefined ? { Authorization: `Bearer ${options.token}` } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any> }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
+/** One HTTPS request presenting a bearer token and/or a client certificate, answered as JSON. */
+async function call(method: string, path: string, options: { token?: string; cert?: ClientCert; body?: string } = {}): Promise<Reply> {
+  const reply = await h.request(method, path, {
+    token: options.token ?? null,
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
   });
+  return { status: reply.status, json: JSON.parse(reply.body || '{}') as Record<string, any> };
 }
 
 const whoami = (options: { token?: string; cert?: PemPair }): Promise<Reply> => call('POST', whoamiPath, { ...options, body: reviewBody });

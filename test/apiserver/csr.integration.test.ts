@@ -5,12 +5,11 @@
  * another node's no). The bootstrap token can do nothing else: 403 on pods, nodes and secrets, and
  * on a CSR for CN=admin,O=system:masters; an expired bootstrap token gets 401.
  */
-import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newBootstrapToken } from '../../actors/apiserver/authn/index.js';
 import { waitUntil } from '../support/wait.js';
 import { requireComponent } from '../support/components.js';
-import { startApiHarness, type ApiHarness } from './harness.js';
+import { startApiHarness, type ApiHarness, type ClientCert } from './harness.js';
 import { csrObject, generateCsr } from './csr-fixtures.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
@@ -23,20 +22,15 @@ let bootstrapToken: string;
 
 interface Reply { readonly status: number; readonly json: Record<string, any> }
 
-/** One HTTPS request with a bearer token and/or a client certificate. */
-function call(method: string, path: string, options: { token?: string; cert?: { certPem: string; keyPem: string }; body?: unknown } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, h.url), {
-      method, ca: h.caCertPem, ...(options.cert !== undefined ? { cert: options.cert.certPem, key: options.cert.keyPem } : {}),
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...(options.token !== undefined ? { Authorization: `Bearer ${options.token}` } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any> }));
-    });
-    req.on('error', reject);
-    req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+/** One HTTPS request presenting a bearer token and/or a client certificate, answered as JSON. */
+async function call(method: string, path: string, options: { token?: string; cert?: ClientCert; body?: unknown } = {}): Promise<Reply> {
+  const reply = await h.request(method, path, {
+    token: options.token ?? null,
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
   });
+  return { status: reply.status, json: JSON.parse(reply.body || '{}') as Record<string, any> };
 }
 
 async function storeSecret(secret: object): Promise<void> {

@@ -46,12 +46,18 @@ export interface ApiHarness {
   /** Runs kubectl against the server with a private HOME and discovery cache. */
   kubectl(args: readonly string[], options?: { timeoutMs?: number }): Promise<KubectlResult>;
   /** One HTTPS request; `token: null` sends no Authorization header. */
-  request(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer; token?: string | null; member?: string }): Promise<HttpReply>;
+  request(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer; token?: string | null; member?: string; cert?: ClientCert }): Promise<HttpReply>;
   /** Waits until the member's `/readyz` answers 200 (after a start or restart). */
   waitReady(member: string, timeoutMs?: number): Promise<void>;
   /** Writes a manifest into the harness dir and returns its path. */
   manifest(name: string, text: string): string;
   stop(): Promise<void>;
+}
+
+/** A client certificate and its key, presented in the TLS handshake. */
+export interface ClientCert {
+  readonly certPem: string;
+  readonly keyPem: string;
 }
 
 export interface HarnessUser {
@@ -83,6 +89,7 @@ export async function startApiHarness(options: { members?: number; users?: reado
       return send(base, credentials.caCertPem, method, path, {
         headers: { ...(token !== null ? { Authorization: `Bearer ${token}` } : {}), ...opts.headers },
         ...(opts.body !== undefined ? { body: opts.body } : {}),
+        ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
       });
     };
     const waitReady = async (member: string, timeoutMs = 30_000): Promise<void> => {
@@ -130,9 +137,10 @@ function runKubectl(dir: string, kubeconfig: string, args: readonly string[], ti
   });
 }
 
-export function send(base: string, ca: string, method: string, path: string, options: { headers: Record<string, string>; body?: string | Buffer }): Promise<HttpReply> {
+export function send(base: string, ca: string, method: string, path: string, options: { headers: Record<string, string>; body?: string | Buffer; cert?: ClientCert }): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, base), { method, ca, headers: options.headers }, (res) => {
+    const tls = options.cert !== undefined ? { cert: options.cert.certPem, key: options.cert.keyPem } : {};
+    const req = httpsRequest(new URL(path, base), { method, ca, headers: options.headers, ...tls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
