@@ -99,7 +99,7 @@ describe('admission of pod subresources', () => {
   });
 });
 
-describe('NodeRestriction on pods/eviction', () => {
+describe('NodeRestriction on pod subresources', () => {
   const evict = (old: KubeObject | null): AdmissionRequest => subresourceRequest('eviction', eviction('p'), { user: nodeA, old });
 
   it('lets a node evict a pod bound to itself', () => {
@@ -110,6 +110,11 @@ describe('NodeRestriction on pods/eviction', () => {
     for (const old of [pod('p', 'b'), pod('p'), null]) {
       expect(() => admitNodeRestriction(evict(old))).toThrow('node "a" can only evict pods with spec.nodeName set to itself');
     }
+  });
+
+  it('refuses a node every other pod subresource, binding included', () => {
+    expect(() => admitNodeRestriction(subresourceRequest('binding', binding('p'), { user: nodeA })))
+      .toThrow('unexpected pod subresource "binding", node "a" may only write \'status\' and \'eviction\'');
   });
 
   it('leaves users that are not nodes to RBAC', () => {

@@ -2,8 +2,8 @@
  * NodeRestriction: what a node's kubelet (user `system:node:<name>` in group `system:nodes`) may
  * write, on top of the Node authorizer. A node may create, update and delete only its own Node and
  * never change its taints or the labels Kubernetes reserves; it may update the status of, and
- * delete or evict, only pods bound to it, and create only mirror pods bound to it; it may write only its own
- * Lease. Everyone else passes untouched.
+ * delete or evict, only pods bound to it, create only mirror pods bound to it, and write no other pod
+ * subresource; it may write only its own Lease. Everyone else passes untouched.
  */
 import { apiErrors } from '../status.js';
 import type { KubeObject, UserInfo } from '../types.js';
@@ -73,7 +73,8 @@ function admitPod(node: string, request: AdmissionRequest): void {
     admitEviction(node, request);
     return;
   }
-  if (request.subresource !== null) return;
+  // As Kubernetes' NodeRestriction: status and eviction are the only pod subresources a kubelet writes.
+  if (request.subresource !== null) throw apiErrors.forbidden(`unexpected pod subresource "${request.subresource}", node "${node}" may only write 'status' and 'eviction'`);
   switch (request.operation) {
     case 'CREATE': {
       const annotations = request.object?.metadata.annotations ?? {};
