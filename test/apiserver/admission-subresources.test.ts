@@ -6,7 +6,7 @@
  * whose webhook configurations are fixed, and the webhook call is a function.
  */
 import { describe, expect, it } from 'vitest';
-import { AdmissionChain, admitNodeRestriction, ruleMatches, type AdmissionResponse, type WebhookSpec } from '../../actors/apiserver/admission/index.js';
+import { AdmissionChain, admissionReview, admitNodeRestriction, ruleMatches, type AdmissionResponse, type WebhookSpec } from '../../actors/apiserver/admission/index.js';
 import type { AdmissionRequest } from '../../actors/apiserver/http/admission.js';
 import type { ObjectStorage } from '../../actors/apiserver/http/objects-port.js';
 import { findResource, type ResourceInfo } from '../../actors/apiserver/registry/resources.js';
@@ -119,5 +119,14 @@ describe('NodeRestriction on pod subresources', () => {
 
   it('leaves users that are not nodes to RBAC', () => {
     expect(() => admitNodeRestriction({ ...evict(pod('p', 'b')), user: admin })).not.toThrow();
+  });
+});
+
+describe('the review a webhook receives for a subresource', () => {
+  it('names the object\'s own kind (Eviction, Binding), and the pod\'s for status', () => {
+    const kindOf = (review: unknown): unknown => (review as { request: { kind: unknown; requestKind: unknown } }).request.kind;
+    expect(kindOf(admissionReview('u1', subresourceRequest('eviction', eviction('p')), eviction('p')))).toEqual({ group: 'policy', version: 'v1', kind: 'Eviction' });
+    expect(kindOf(admissionReview('u2', subresourceRequest('binding', binding('p')), binding('p')))).toEqual({ group: '', version: 'v1', kind: 'Binding' });
+    expect(kindOf(admissionReview('u3', subresourceRequest('status', pod('p')), pod('p')))).toEqual({ group: '', version: 'v1', kind: 'Pod' });
   });
 });

@@ -10,7 +10,7 @@
  * them. NamespaceLifecycle, NodeRestriction and the webhooks see every request, as in Kubernetes.
  */
 import type { Logger } from '../../../bus/index.js';
-import { admit as defaultAndValidate, type Admission, type AdmissionRequest } from '../http/admission.js';
+import { admit as defaultAndValidate, runsBuiltInStages, type Admission, type AdmissionRequest } from '../http/admission.js';
 import type { ObjectStorage } from '../http/objects-port.js';
 import { applyDefaults } from '../defaults.js';
 import { findResource, type ResourceInfo } from '../registry/resources.js';
@@ -26,8 +26,7 @@ import { WebhookConfigurationCache } from './webhook-cache.js';
 import type { callWebhook } from './webhook-client.js';
 import { runMutatingWebhooks, runValidatingWebhooks, type WebhookDeps } from './webhooks.js';
 
-/** Whether the kind's built-in stages apply: the object is the resource itself (main or `status`). */
-export const runsBuiltInStages = (subresource: string | null): boolean => subresource === null || subresource === 'status';
+
 
 const core = (resource: string): ResourceInfo => findResource('', 'v1', resource) as ResourceInfo;
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../bus/index.js';
-import type { AdmissionRequest } from '../http/admission.js';
+import { runsBuiltInStages, type AdmissionRequest } from '../http/admission.js';
 import { applyPatch, patchContentTypes } from '../patch.js';
 import { apiVersionOf } from '../registry/resources.js';
 import { ApiError, apiErrors } from '../status.js';
@@ -27,9 +27,20 @@ export interface WebhookDeps {
   readonly call?: typeof callWebhook;
 }
 
+/** The kind under review: the resource's, or for a subresource such as eviction or binding the object's own. */
+function reviewedKind(request: AdmissionRequest, object: KubeObject | null): { group: string; version: string; kind: string } {
+  const { info } = request;
+  const own = object ?? request.old;
+  if (runsBuiltInStages(request.subresource) || own === null || typeof own.apiVersion !== 'string' || typeof own.kind !== 'string') {
+    return { group: info.group, version: info.version, kind: info.kind };
+  }
+  const slash = own.apiVersion.indexOf('/');
+  return { group: slash < 0 ? '' : own.apiVersion.slice(0, slash), version: own.apiVersion.slice(slash + 1), kind: own.kind };
+}
+
 export function admissionReview(uid: string, request: AdmissionRequest, object: KubeObject | null): unknown {
   const { info } = request;
-  const kind = { group: info.group, version: info.version, kind: info.kind };
+  const kind = reviewedKind(request, object);
   const resource = { group: info.group, version: info.version, resource: info.resource };
   return {
     apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
@@ -91,9 +102,9 @@ function applyResponsePatch(webhook: WebhookSpec, request: AdmissionRequest, obj
   if (response.patchType !== 'JSONPatch') throw new WebhookCallError(webhook.name, `unsupported patchType ${JSON.stringify(response.patchType)}`);
   try {
     const patched = applyPatch(patchContentTypes.json, object, Buffer.from(response.patch, 'base64').toString('utf8'), request.info, {});
-    // A webhook may not change what kind of object it admits.
-    patched.apiVersion = apiVersionOf(request.info);
-    patched.kind = request.info.kind;
+    // A webhook may not change what kind of object it admits (a Pod, or an Eviction for pods/eviction).
+    patched.apiVersion = object.apiVersion ?? apiVersionOf(request.info);
+    patched.kind = object.kind ?? request.info.kind;
     return patched;
   } catch (error) {
     throw new WebhookCallError(webhook.name, `the JSON patch could not be applied: ${(error as Error).message}`, { cause: error });

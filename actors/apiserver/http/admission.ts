@@ -57,9 +57,12 @@ export interface Admission {
   admit(request: AdmissionRequest): Promise<KubeObject | null>;
 }
 
+/** Whether the kind's built-in stages apply: the object is the resource itself (main or `status`), not an Eviction or a Binding. */
+export const runsBuiltInStages = (subresource: string | null): boolean => subresource === null || subresource === 'status';
+
 /** The built-in stages only: defaulting, then validation (the plugin chain is in ../admission/). */
 export const builtInAdmission: Admission = {
-  admit: async (request) => (request.object === null ? null : admit(request.info, request.object, request.old)),
+  admit: async (request) => (request.object === null || !runsBuiltInStages(request.subresource) ? request.object : admit(request.info, request.object, request.old)),
 };
 
 /** Refuses verbs the resource does not offer (405), as discovery advertises them. */
