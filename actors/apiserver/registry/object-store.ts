@@ -313,7 +313,12 @@ export class ObjectStore {
 
   /** 404 for a missing namespace (the defaults are created on demand), 403 for a terminating one. */
   private async requireWritableNamespace(name: string, deadline: number): Promise<void> {
-    let kv = await this.access.read(objectKey(namespaceInfo, null, name), 'linearizable', deadline);
+    // The member's own state first: the create's txn compares the namespace key, so existence is
+    // checked atomically anyway, and "terminating" is read from local state as Kubernetes' namespace
+    // lifecycle plugin reads its cache. Only an apparently missing namespace costs a quorum read
+    // (this member may not have applied its creation yet).
+    const key = objectKey(namespaceInfo, null, name);
+    let kv = await this.access.read(key, 'serializable', deadline) ?? await this.access.read(key, 'linearizable', deadline);
     if (kv === null && (defaultNamespaces as readonly string[]).includes(name)) kv = await this.ensureNamespace(name, deadline);
     if (kv === null) throw apiErrors.notFound('namespaces', '', name);
     const namespace = decodeObject(namespaceInfo, kv);
