@@ -1,11 +1,12 @@
 /**
  * A cluster's credentials on disk, created once and reused on every restart:
  * `pki/ca.crt`, `pki/ca.key`, `pki/server.crt`, `pki/server.key`, `pki/sa.key` and `pki/sa.pub` (the
- * ServiceAccount token signing pair, ECDSA P-256 for ES256) and `tokens.csv` (an admin token).
+ * ServiceAccount token signing pair, ECDSA P-256 for ES256) and `tokens.csv` (an admin token and
+ * one per control-plane component).
  * Private keys and the token file are readable by the owner only.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { createCa, issueServingCert } from './pki.js';
@@ -16,10 +17,22 @@ export interface ClusterCredentials {
   readonly serverCertPem: string;
   readonly serverKeyPem: string;
   readonly adminToken: string;
+  /** Static tokens of the control-plane components, by user name (componentUsers). */
+  readonly componentTokens: Readonly<Record<string, string>>;
   readonly tokensFile: string;
 }
 
 export const adminUser = { name: 'kubus-admin', uid: 'kubus-admin', groups: ['system:masters'] } as const;
+
+/**
+ * One identity per control-plane component, with the user names Kubernetes' default policy binds
+ * (authz/default-policy.ts): each component gets exactly its own role, never the admin's.
+ */
+export const componentUsers = [
+  { name: 'system:kube-scheduler', uid: 'system:kube-scheduler', groups: [] },
+  { name: 'system:kube-controller-manager', uid: 'system:kube-controller-manager', groups: [] },
+  { name: 'system:kube-proxy', uid: 'system:kube-proxy', groups: [] },
+] as const;
 
 export async function ensureClusterCredentials(dir: string, options: { hosts: readonly string[] }): Promise<ClusterCredentials> {
   const pki = join(dir, 'pki');
@@ -43,13 +56,20 @@ export async function ensureClusterCredentials(dir: string, options: { hosts: re
   ensureServiceAccountKey(pki);
   const tokensFile = join(dir, 'tokens.csv');
   if (!existsSync(tokensFile)) writeFileSync(tokensFile, `${tokenLine(generateToken(), adminUser)}\n`, { mode: 0o600 });
-  const admin = [...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile)].find(([, user]) => user.name === adminUser.name);
+  // A token file from before component identities existed gets the missing ones appended.
+  const known = new Set([...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile).values()].map((user) => user.name));
+  for (const user of componentUsers) {
+    if (!known.has(user.name)) appendFileSync(tokensFile, `${tokenLine(generateToken(), { ...user, groups: [...user.groups] })}\n`);
+  }
+  const tokens = [...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile)];
+  const admin = tokens.find(([, user]) => user.name === adminUser.name);
   if (admin === undefined) throw new Error(`${tokensFile} has no ${adminUser.name} token; remove the file to have a new one generated`);
   return {
     caCertPem: ca.certPem,
     serverCertPem: readFileSync(paths.cert, 'utf8'),
     serverKeyPem: readFileSync(paths.key, 'utf8'),
     adminToken: admin[0],
+    componentTokens: Object.fromEntries(componentUsers.map((c) => [c.name, (tokens.find(([, user]) => user.name === c.name) as [string, unknown])[0]])),
     tokensFile,
   };
 }

@@ -6,7 +6,10 @@
  * its own); then `kubectl auth can-i` answering yes and no for two users. Policy changes reach the
  * authorizer through a watch, so each phase first waits for the first grant it relies on.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTokenFile } from '../../actors/apiserver/tokens.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
@@ -189,5 +192,24 @@ describe.runIf(runs)('authorization', () => {
     expect(await canI(h.token, ['delete', 'nodes'])).toBe('delete nodes: yes (0)');
     const listed = await h.kubectl(['auth', 'can-i', '--list', '-n', 'team', '--token', 'alice-token']);
     expect(listed.stdout).toContain('configmaps');
+  });
+
+  it('gives each component of the generated token file its own role and no more', async () => {
+    const tokens = [...parseTokenFile(readFileSync(join(h.dir, 'credentials', 'tokens.csv'), 'utf8'))];
+    const tokenOf = (name: string): string => (tokens.find(([, user]) => user.name === name) as [string, unknown])[0];
+    const scheduler = tokenOf('system:kube-scheduler');
+    const proxy = tokenOf('system:kube-proxy');
+    const probes: [string, string, string, number][] = [
+      [scheduler, 'GET', '/api/v1/nodes', 200],
+      [scheduler, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler', 404],
+      [scheduler, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager', 403],
+      [scheduler, 'GET', '/api/v1/namespaces/team/secrets', 403],
+      [proxy, 'GET', '/api/v1/services', 200],
+      [proxy, 'GET', '/api/v1/namespaces/team/secrets', 403],
+      [proxy, 'DELETE', '/api/v1/namespaces/team/pods/pa', 403],
+    ];
+    const results: string[] = [];
+    for (const [token, method, path] of probes) results.push(`${method} ${path} → ${(await h.request(method, path, { token })).status}`);
+    expect(results).toEqual(probes.map(([, method, path, expected]) => `${method} ${path} → ${expected}`));
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect } from 'node:tls';
@@ -41,6 +41,27 @@ describe('cluster credentials', () => {
     expect(second.adminToken).toBe(first.adminToken);
     const user = TokenAuthenticator.fromFile(first.tokensFile).authenticate(`Bearer ${first.adminToken}`);
     expect(user?.groups).toContain('system:masters');
+    expect(second.componentTokens).toEqual(first.componentTokens);
+  });
+
+  it('gives every control-plane component a token of its own, none of them an admin, and adds missing ones to an old file', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'kubus-credentials-old-'));
+    try {
+      // A token file written before components had identities: the admin line only.
+      const first = await ensureClusterCredentials(fresh, { hosts: ['127.0.0.1'] });
+      writeFileSync(first.tokensFile, readFileSync(first.tokensFile, 'utf8').split('\n')[0] + '\n');
+      const upgraded = await ensureClusterCredentials(fresh, { hosts: ['127.0.0.1'] });
+      expect(upgraded.adminToken).toBe(first.adminToken);
+      const authenticator = TokenAuthenticator.fromFile(upgraded.tokensFile);
+      for (const name of ['system:kube-scheduler', 'system:kube-controller-manager', 'system:kube-proxy']) {
+        const token = upgraded.componentTokens[name] as string;
+        const user = authenticator.authenticate(`Bearer ${token}`);
+        expect(user?.name).toBe(name);
+        expect(user?.groups).not.toContain('system:masters');
+      }
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });
 
