@@ -15,7 +15,7 @@ import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
 import { AdmissionChain } from './admission/index.js';
 import { withCsrSigning } from './admission/csr-signing.js';
-import { ClusterAuthorizer, bootstrapDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
+import { ClusterAuthorizer, ensureDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -32,20 +32,25 @@ export interface RunningMemberApi {
 }
 
 /**
- * Every member tries to create the default namespaces (idempotent) once the store has a leader;
- * retried for a bounded time because at start-up the first election may still be running.
+ * What every member creates at start, idempotently: the default namespaces and the default RBAC
+ * policy. Like kube-apiserver's `poststarthook/rbac/bootstrap-roles`, a member is not ready until
+ * this has succeeded once, so `kubus up` returns a cluster whose roles exist. Retried once a
+ * second (the first election may still be running) until it succeeds or the member stops.
  */
-async function ensureDefaultNamespaces(objects: ObjectStore, logger: Logger): Promise<void> {
-  const attemptsMax = 60;
-  for (let attempt = 1; attempt <= attemptsMax; attempt++) {
+async function bootstrapDefaults(objects: ObjectStore, logger: Logger, stopped: () => boolean): Promise<boolean> {
+  const retryMs = 1_000;
+  for (let attempt = 1; !stopped(); attempt++) {
     try {
       await objects.ensureDefaults();
-      return;
+      await ensureDefaultPolicy(objects);
+      return true;
     } catch (error) {
-      if (attempt === attemptsMax) logger.warn('could not create the default namespaces', { error: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Every 30th failure is logged: a member without quorum for long says so without flooding its log.
+      if (attempt % 30 === 0) logger.warn('default namespaces and RBAC policy not created yet', { attempt, error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   }
+  return false;
 }
 
 export async function startMemberApi(options: {
@@ -62,6 +67,8 @@ export async function startMemberApi(options: {
   const clock = new SystemClock();
   const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self });
   const objects = new ObjectStore(client, { clock });
+  let bootstrapped = false;
+  let closed = false;
   // Authorization answers from watched RBAC and node-graph caches (actors/apiserver/authz).
   const authz = startAuthzCaches({ source: objects, clock, logger: options.logger });
   // The admission plugins and webhooks (actors/apiserver/admission); webhook configurations are watched.
@@ -91,8 +98,8 @@ export async function startMemberApi(options: {
       const driver = options.driver();
       if (driver === null) return false;
       const status = driver.status();
-      // Ready: a leader is known, this member hears a majority, and it applied what it knows committed.
-      return status.leader !== null && status.reachable * 2 > status.conf.voters.length && status.appliedIndex >= driver.staleness().knownCommitIndex;
+      // Ready: defaults exist, a leader is known, this member hears a majority, and it applied what it knows committed.
+      return bootstrapped && status.leader !== null && status.reachable * 2 > status.conf.voters.length && status.appliedIndex >= driver.staleness().knownCommitIndex;
     },
   });
   options.logger.info('api server listening', { url: server.url });
@@ -100,11 +107,11 @@ export async function startMemberApi(options: {
     bus: options.bus, cluster: options.cluster, apiUrl: server.url, self: options.self,
     caCertPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
   });
-  void ensureDefaultNamespaces(objects, options.logger);
-  void bootstrapDefaultPolicy(objects, options.logger);
+  void bootstrapDefaults(objects, options.logger, () => closed).then((done) => { bootstrapped = done; });
   return {
     url: server.url,
     async close() {
+      closed = true;
       natsFront.stop();
       authz.stop();
       admission.stop();

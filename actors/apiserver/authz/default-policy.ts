@@ -5,12 +5,10 @@
  * controller manager, nodes and proxy, and system:basic-user (self reviews) for every
  * authenticated user. Existing objects are left as they are, so an operator's edits survive.
  */
-import type { Logger } from '../../../bus/index.js';
 import { findResource } from '../registry/resources.js';
 import { ApiError } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { ObjectStorage } from '../http/objects-port.js';
-import { authzLimits } from './limits.js';
 import type { PolicyRule } from './rbac-rules.js';
 
 const read = ['get', 'list', 'watch'];
@@ -148,19 +146,6 @@ export async function ensureDefaultPolicy(objects: Pick<ObjectStorage, 'create'>
       await objects.create(info, null, object);
     } catch (error) {
       if (!(error instanceof ApiError && error.httpStatus === 409)) throw error;
-    }
-  }
-}
-
-/** Retries once a second for a bounded time: at start-up the first election may still be running. */
-export async function bootstrapDefaultPolicy(objects: Pick<ObjectStorage, 'create'>, logger: Logger): Promise<void> {
-  for (let attempt = 1; attempt <= authzLimits.bootstrapAttemptsMax; attempt++) {
-    try {
-      await ensureDefaultPolicy(objects);
-      return;
-    } catch (error) {
-      if (attempt === authzLimits.bootstrapAttemptsMax) logger.warn('could not create the default RBAC policy', { error: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
 }

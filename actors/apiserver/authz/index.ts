@@ -8,7 +8,7 @@ export { NodeGraph, podReferences, podNodeName, type GraphSource } from './node-
 export { authorizeNode, nodeNameOf, nodesGroup, nodeRules, selectorPins, type NodeDecision } from './node-authorizer.js';
 export { ClusterAuthorizer, attributesOf, forbiddenError, forbiddenReason, rulesHeld } from './authorizer.js';
 export { withRbacEscalationCheck, checkNoEscalation } from './escalation.js';
-export { defaultClusterRoles, defaultClusterRoleBindings, ensureDefaultPolicy, bootstrapDefaultPolicy } from './default-policy.js';
+export { defaultClusterRoles, defaultClusterRoleBindings, ensureDefaultPolicy } from './default-policy.js';
 export { serveAuthorizationReview, isAuthorizationReview, reviewAttributes, authorizationGroup } from './access-review.js';
 export { startAuthzCaches, type AuthzCaches } from './authz-caches.js';
 export { WatchedCollection } from './watched-collection.js';

@@ -12,15 +12,13 @@ export const authzLimits = {
   resumeDelayMaxMs: 5_000,
   /** Escalation refusals name at most this many missing rules, so the message stays readable. */
   missingRulesShownMax: 5,
-  /** Default-policy bootstrap attempts, one a second: the first election may still be running. */
-  bootstrapAttemptsMax: 60,
 } as const;
 
 export function checkAuthzLimits(limits: typeof authzLimits): void {
   if (limits.resumeDelayMinMs <= 0 || limits.resumeDelayMaxMs < limits.resumeDelayMinMs) {
     throw new RangeError('authz limits: need 0 < resumeDelayMinMs <= resumeDelayMaxMs');
   }
-  if (limits.cachedObjectsMax <= 0 || limits.missingRulesShownMax <= 0 || limits.bootstrapAttemptsMax <= 0) {
+  if (limits.cachedObjectsMax <= 0 || limits.missingRulesShownMax <= 0) {
     throw new RangeError('authz limits: counts must be positive');
   }
 }
