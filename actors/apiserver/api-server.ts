@@ -20,6 +20,7 @@ import { allowAll, builtInAdmission, type Admission, type Authorizer } from './h
 import { dispatchResource, isWatch } from './http/dispatch.js';
 import { sendError, sendJson } from './http/io.js';
 import { FairQueues, admittedMax } from './http/fairness.js';
+import { impersonate } from './http/impersonation.js';
 import { checkHttpLimits, defaultHttpLimits, type HttpLimits } from './http/limits.js';
 import type { ObjectStorage } from './http/objects-port.js';
 import { notFoundPath, parseRoute, type Route } from './http/route.js';
@@ -128,9 +129,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       res.end(ok ? 'ok' : `${route.check} check failed`);
       return;
     }
-    const user = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
-    if (user === null) throw apiErrors.unauthorized();
+    const caller = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
+    if (caller === null) throw apiErrors.unauthorized();
     if (route === null) throw notFoundPath();
+    const user = await impersonate(req, caller, context.authorizer);
     // Streams are bounded by watchesMax; every other request waits for a seat of its priority level.
     const seat = isWatch(req.method ?? 'GET', url.searchParams) ? null : await fairQueues.acquire({
       user, verb: req.method ?? 'GET', resource: route.type === 'resource' ? route.info.resource : null, namespace: route.type === 'resource' ? route.namespace : null,

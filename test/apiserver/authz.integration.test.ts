@@ -194,6 +194,20 @@ describe.runIf(runs)('authorization', () => {
     expect(listed.stdout).toContain('configmaps');
   });
 
+  it('impersonates only for callers allowed to, and then answers as the impersonated user', async () => {
+    // kubectl --as: the admin asking on alice's behalf gets alice's answers, not its own.
+    const asAlice = async (args: string[]): Promise<string> => (await h.kubectl(['auth', 'can-i', ...args, '--as', 'alice'])).stdout.trim();
+    expect(await asAlice(['create', 'configmaps', '-n', 'team'])).toBe('yes');
+    expect(await asAlice(['get', 'secrets', '-n', 'team'])).toMatch(/^no/);
+    const refused = await h.request('GET', '/api/v1/namespaces/team/configmaps', { token: 'alice-token', headers: { 'Impersonate-User': 'bob' } });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).message).toContain('User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
+    const asNode = { 'Impersonate-User': 'system:node:n1', 'Impersonate-Group': 'system:nodes' };
+    expect((await h.request('GET', '/api/v1/namespaces/team/pods/pa', { headers: asNode })).status).toBe(200);
+    expect((await h.request('GET', '/api/v1/namespaces/team/pods/pb', { headers: asNode })).status).toBe(403);
+    expect((await h.request('GET', '/api/v1/namespaces/team/pods', { headers: { 'Impersonate-Group': 'system:masters' } })).status).toBe(400);
+  });
+
   it('gives each component of the generated token file its own role and no more', async () => {
     const tokens = [...parseTokenFile(readFileSync(join(h.dir, 'credentials', 'tokens.csv'), 'utf8'))];
     const tokenOf = (name: string): string => (tokens.find(([, user]) => user.name === name) as [string, unknown])[0];

@@ -10,7 +10,7 @@ import { apiErrors } from '../status.js';
 import type { KubeObject, UserInfo } from '../types.js';
 import { validate } from '../validation.js';
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'impersonate';
 
 export interface AuthorizationRequest {
   readonly user: UserInfo;
