@@ -15,7 +15,7 @@ const pod = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: '
 describe.runIf(runs)('resource quota and limit ranges', () => {
   beforeAll(async () => {
     h = await startApiHarness({ members: 1 });
-    for (const name of ['quota-test', 'limits-test']) {
+    for (const name of ['quota-test', 'limits-test', 'race-test']) {
       const reply = await h.request('POST', '/api/v1/namespaces', { headers: json, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) });
       expect(reply.status).toBe(201);
     }
@@ -41,6 +41,23 @@ describe.runIf(runs)('resource quota and limit ranges', () => {
     expect(kubectl.stderr).toContain('exceeded quota: pod-count');
     const listed = await h.kubectl(['get', 'quota', '-n', 'quota-test']);
     expect(listed.stdout).toContain('pod-count');
+  });
+
+  it('never lets concurrent creates exceed a quota, and keeps its status.used', async () => {
+    const quota = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'three' }, spec: { hard: { pods: '3' } } };
+    expect((await h.request('POST', '/api/v1/namespaces/race-test/resourcequotas', { headers: json, body: JSON.stringify(quota) })).status).toBe(201);
+    // Twelve creates at once all see room under the quota at admission; only three may land.
+    const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => h.request('POST', '/api/v1/namespaces/race-test/pods', { headers: json, body: pod(`r${i}`) })));
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(3);
+    for (const reply of replies.filter((r) => r.status !== 201)) {
+      expect([403, 409], reply.body).toContain(reply.status);
+      if (reply.status === 403) expect(JSON.parse(reply.body).message).toContain('exceeded quota: three');
+    }
+    const pods = JSON.parse((await h.request('GET', '/api/v1/namespaces/race-test/pods')).body) as { items: unknown[] };
+    expect(pods.items).toHaveLength(3);
+    const stored = JSON.parse((await h.request('GET', '/api/v1/namespaces/race-test/resourcequotas/three')).body);
+    expect(stored.status).toMatchObject({ hard: { pods: '3' }, used: { pods: '3' } });
   });
 
   it('defaults container requests and limits from a LimitRange and refuses over its max', async () => {

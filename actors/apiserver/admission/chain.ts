@@ -14,6 +14,7 @@ import { admit as defaultAndValidate, runsBuiltInStages, type Admission, type Ad
 import type { ObjectStorage } from '../http/objects-port.js';
 import { applyDefaults } from '../defaults.js';
 import { findResource, type ResourceInfo } from '../registry/resources.js';
+import { objectKey } from '../registry/storage-codec.js';
 import { ApiError, apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import { CallSlots } from './call-slots.js';
@@ -21,7 +22,7 @@ import { admissionLimits } from './limits.js';
 import { applyLimitRanges } from './limit-ranger.js';
 import { admitNamespaceLifecycle } from './namespace-lifecycle.js';
 import { admitNodeRestriction } from './node-restriction.js';
-import { checkQuotas, trackedNames } from './resource-quota.js';
+import { checkQuotas, quotaAfterCreate, trackedNames } from './resource-quota.js';
 import { WebhookConfigurationCache } from './webhook-cache.js';
 import type { callWebhook } from './webhook-client.js';
 import { runMutatingWebhooks, runValidatingWebhooks, type WebhookDeps } from './webhooks.js';
@@ -85,7 +86,7 @@ export class AdmissionChain implements Admission {
     object = await runMutatingWebhooks(deps, await this.cache.webhooks('mutating'), { ...request, object });
     if (object !== null && builtIn) object = defaultAndValidate(info, object, request.old);
     if (object !== null && request.operation === 'CREATE' && request.subresource === null && info.namespaced && request.namespace !== null) {
-      await this.checkQuota(info, request.namespace, object);
+      await this.checkQuota(info, request.namespace, object, request.guard);
     }
     await runValidatingWebhooks(deps, await this.cache.webhooks('validating'), { ...request, object });
     return object;
@@ -104,14 +105,21 @@ export class AdmissionChain implements Admission {
     return (await this.options.objects.list(info, namespace, { ...localRead, limit: admissionLimits.policyObjectsMax })).items;
   }
 
-  private async checkQuota(info: ResourceInfo, namespace: string, object: KubeObject): Promise<void> {
+  private async checkQuota(info: ResourceInfo, namespace: string, object: KubeObject, guard: AdmissionRequest['guard']): Promise<void> {
     const quotas = await this.policies(core('resourcequotas'), namespace);
     if (trackedNames(info, quotas).length === 0) return;
     const existing = await this.options.objects.list(info, namespace, { ...localRead, limit: admissionLimits.quotaUsageObjectsMax });
     if (existing.continue !== undefined && existing.continue !== '') {
       throw apiErrors.forbidden(`${info.resource} "${object.metadata.name ?? ''}" is forbidden: quota usage cannot be computed: namespace ${namespace} holds more than ${admissionLimits.quotaUsageObjectsMax} ${info.resource}`);
     }
-    checkQuotas(info, object, quotas, existing.items);
+    const usedAfter = checkQuotas(info, object, quotas, existing.items);
+    for (const quota of quotas) {
+      const next = quotaAfterCreate(info, quota, usedAfter);
+      const revision = Number(quota.metadata.resourceVersion);
+      if (next !== null && Number.isSafeInteger(revision)) {
+        guard?.({ key: objectKey(core('resourcequotas'), namespace, quota.metadata.name ?? ''), modRevision: revision, next });
+      }
+    }
   }
 }
 

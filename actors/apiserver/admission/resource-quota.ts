@@ -5,8 +5,10 @@
  *
  * Decision: usage is computed here by listing the namespace's objects (bounded by
  * quotaUsageObjectsMax), not read from `status.used`, because no quota controller maintains
- * status.used yet. Two creates racing on different members can both pass; Kubernetes closes that
- * with a compare-and-swap on status.used, which comes with the controller.
+ * status.used yet (deletes do not lower it; the next create recomputes it). Two creates racing on
+ * different members cannot both pass: each writes the quota's new `status.used` in its own store
+ * transaction, guarded by the quota's revision it counted against (a WriteGuard), as Kubernetes
+ * guards status.used with a compare-and-swap; the loser is admitted again on fresh state.
  */
 import type { ResourceInfo } from '../registry/resources.js';
 import { apiErrors } from '../status.js';
@@ -86,9 +88,10 @@ const hardOf = (quota: KubeObject): Obj => {
 
 /**
  * Checks a create of `object` against `quotas`, given the namespace's current objects of the same
- * resource (`existing`). Throws 403 Forbidden naming the first quota exceeded.
+ * resource (`existing`). Throws 403 Forbidden naming the first quota exceeded; otherwise returns
+ * the usage once the object exists, by quota name (what `status.used` then says).
  */
-export function checkQuotas(info: ResourceInfo, object: KubeObject, quotas: readonly KubeObject[], existing: readonly KubeObject[]): void {
+export function checkQuotas(info: ResourceInfo, object: KubeObject, quotas: readonly KubeObject[], existing: readonly KubeObject[]): Map<string, number> {
   const requested = usageOf(info, object);
   const objectName = object.metadata.name ?? object.metadata.generateName ?? '';
   const used = new Map<string, number>();
@@ -109,4 +112,22 @@ export function checkQuotas(info: ResourceInfo, object: KubeObject, quotas: read
     throw apiErrors.forbidden(`${info.resource} "${objectName}" is forbidden: exceeded quota: ${quota.metadata.name ?? ''}, ` +
       `requested: ${fmt((n) => requested.get(n) ?? 0)}, used: ${fmt((n) => used.get(n) ?? 0)}, limited: ${fmt((n) => parseQuantity(hard[n]) ?? 0)}`);
   }
+  const after = new Map(used);
+  for (const [name, value] of requested) after.set(name, (after.get(name) ?? 0) + value);
+  return after;
+}
+
+/**
+ * The quota as it stands once the create lands: `status.hard` from the spec and `status.used` for
+ * the names this resource counts under (other names keep what the status said). Null when the
+ * quota does not limit this resource, so the create need not be serialised on it.
+ */
+export function quotaAfterCreate(info: ResourceInfo, quota: KubeObject, usedAfter: ReadonlyMap<string, number>): KubeObject | null {
+  const hard = hardOf(quota);
+  const names = relevant(info, hard);
+  if (names.length === 0) return null;
+  const status = isObj(quota['status']) ? quota['status'] : {};
+  const used: Record<string, string> = { ...(isObj(status['used']) ? status['used'] as Record<string, string> : {}) };
+  for (const name of names) used[name] = formatQuantity(usedAfter.get(name) ?? 0, name);
+  return { ...quota, status: { ...status, hard: { ...hard }, used } };
 }

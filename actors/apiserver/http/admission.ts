@@ -8,6 +8,7 @@ import { applyDefaults } from '../defaults.js';
 import type { ResourceInfo } from '../registry/resources.js';
 import { apiErrors } from '../status.js';
 import type { KubeObject, UserInfo } from '../types.js';
+import type { WriteGuard } from './objects-port.js';
 import { validate } from '../validation.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'impersonate';
@@ -50,6 +51,8 @@ export interface AdmissionRequest {
    * `Warning: 299 - "<text>"` header, sent with the answer whether the request is allowed or not.
    */
   readonly warn?: (text: string) => void;
+  /** Where a plugin puts a condition on the write (ResourceQuota: the quota object's revision). */
+  readonly guard?: (guard: WriteGuard) => void;
 }
 
 export interface Admission {

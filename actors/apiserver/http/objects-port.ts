@@ -3,9 +3,27 @@
  * (api brief Q1), named here structurally so the front can be tested against a fake and does not
  * depend on the store's internals.
  */
-import type { ApiError } from '../status.js';
+import { ApiError } from '../status.js';
 import type { ResourceInfo } from '../registry/resources.js';
 import type { KubeObject } from '../types.js';
+
+/**
+ * A condition admission puts on a write: it commits only if the object at `key` is still at
+ * `modRevision`, and then `next` is written there in the same store transaction. ResourceQuota
+ * uses it on the quota object, so two creates that both saw room under a quota cannot both land.
+ */
+export interface WriteGuard {
+  readonly key: string;
+  readonly modRevision: number;
+  readonly next: KubeObject;
+}
+
+/** A guarded write lost its race: the guarded object changed since admission read it. Admit again. */
+export class WriteGuardConflictError extends ApiError {
+  constructor(readonly key: string) {
+    super(409, 'Conflict', `Operation cannot be fulfilled on ${key}: it changed while the request was admitted; please retry`);
+  }
+}
 
 export interface ListOptions {
   labelSelector?: string;
@@ -50,7 +68,7 @@ export interface UpdateOptions {
 }
 
 export interface ObjectStorage {
-  create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts?: { dryRun?: boolean }): Promise<KubeObject>;
+  create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts?: { dryRun?: boolean; guards?: readonly WriteGuard[] }): Promise<KubeObject>;
   get(info: ResourceInfo, namespace: string | null, name: string, opts?: { resourceVersion?: string | undefined }): Promise<KubeObject>;
   list(info: ResourceInfo, namespace: string | null, opts: ListOptions): Promise<ListResult>;
   update(info: ResourceInfo, namespace: string | null, name: string, object: KubeObject, opts: UpdateOptions): Promise<KubeObject>;

@@ -11,7 +11,7 @@ import type { KubeObject } from '../types.js';
 import { checkVerb, type AdmissionOperation, type Verb } from './admission.js';
 import type { RequestContext } from './context.js';
 import { parseDocument, parseObject, queryFlag, queryInteger, queryString, readBody, requestMediaType, sendJson, wantsTable } from './io.js';
-import type { DeleteOptions, ListOptions } from './objects-port.js';
+import { WriteGuardConflictError, type DeleteOptions, type ListOptions, type WriteGuard } from './objects-port.js';
 
 type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -40,6 +40,8 @@ export interface AdmissionTarget {
   readonly subresource?: string | null;
   /** Default: the request's `dryRun` query. */
   readonly dryRun?: boolean;
+  /** Where admission's write guards go (creates only). */
+  readonly guard?: (guard: WriteGuard) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function admitFor(ctx: RequestContext, target: AdmissionTarget): Pr
     namespace: target.namespace !== undefined ? target.namespace : route.namespace,
     subresource: target.subresource !== undefined ? target.subresource : route.subresource,
     dryRun: target.dryRun ?? isDryRun(ctx.query), warn: (text) => addWarning(ctx, text),
+    ...(target.guard !== undefined ? { guard: target.guard } : {}),
   });
   return admitted ?? object;
 }
@@ -180,9 +183,27 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   await gate(ctx, 'create');
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
-  const admitted = await admitObject(ctx, 'CREATE', object, null);
-  const created = await ctx.server.objects.create(info, namespace, admitted, { dryRun: isDryRun(ctx.query) });
-  sendObject(ctx, 201, created);
+  sendObject(ctx, 201, await admitAndCreate(ctx, object, isDryRun(ctx.query)));
+}
+
+/**
+ * Creates losing a guarded race (ResourceQuota: another create in the namespace landed first)
+ * before answering 409: each loss means some other create succeeded, so a few suffice.
+ */
+const guardedCreateAttemptsMax = 5;
+
+/** Admission, then a create carrying the guards admission asked for; a lost race is admitted again on fresh state. */
+async function admitAndCreate(ctx: RequestContext, object: KubeObject, dryRun: boolean): Promise<KubeObject> {
+  const { info, namespace } = ctx.route;
+  for (let attempt = 1; ; attempt++) {
+    const guards: WriteGuard[] = [];
+    const admitted = (await admitFor(ctx, { operation: 'CREATE', object: structuredClone(object), old: null, guard: (g) => guards.push(g) })) ?? object;
+    try {
+      return await ctx.server.objects.create(info, namespace, admitted, { dryRun, guards });
+    } catch (error) {
+      if (!(error instanceof WriteGuardConflictError) || attempt >= guardedCreateAttemptsMax) throw error;
+    }
+  }
 }
 
 /** Server-owned fields a PUT body may leave out; kept from the stored object so validation sees no change. */
@@ -268,8 +289,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
     // Server-side apply creates an absent object (K8S-API.md §4: 201 when it created it).
     if (!(isApply && subresource === null && error instanceof ApiError && error.httpStatus === 404)) throw error;
     const skeleton = skeletonFor(info, info.namespaced ? namespace : null, name);
-    const object = await admitObject(ctx, 'CREATE', keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), null);
-    sendObject(ctx, 201, await ctx.server.objects.create(info, namespace, object, { dryRun }));
+    sendObject(ctx, 201, await admitAndCreate(ctx, keepIdentity(applyPatch(contentType, skeleton, body, info, patchOptions), skeleton), dryRun));
   }
 }
 

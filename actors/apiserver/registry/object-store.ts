@@ -17,6 +17,7 @@
 import type { Clock, Prng } from '../../../bus/index.js';
 import type { Consistency, KeyValue, StoreClient } from '../../../store/index.js';
 import { ApiError, apiErrors } from '../status.js';
+import { WriteGuardConflictError, type WriteGuard } from '../http/objects-port.js';
 import type { KubeObject } from '../types.js';
 import { objectStoreLimits } from './limits.js';
 import { deletionComplete, mergeForUpdate, sameStoredState } from './object-merge.js';
@@ -90,7 +91,8 @@ export class ObjectStore {
     for (const name of defaultNamespaces) await this.ensureNamespace(name);
   }
 
-  async create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+  async create(info: ResourceInfo, namespace: string | null, object: KubeObject, opts: { dryRun?: boolean; guards?: readonly WriteGuard[] } = {}): Promise<KubeObject> {
+    const guards = opts.guards ?? [];
     const prepared = this.prepareCreate(info, namespace, object);
     const namespaceName = prepared.metadata.namespace ?? null;
     const deadline = this.access.writeDeadline();
@@ -106,15 +108,26 @@ export class ObjectStore {
       }
       const nsKey = namespaceName === null ? null : objectKey(namespaceInfo, null, namespaceName);
       const result = await this.access.write((options) => this.client.txn(
-        [{ key, target: 'version', op: 'equal', value: 0 }, ...(nsKey === null ? [] : [{ key: nsKey, target: 'version' as const, op: 'greater' as const, value: 0 }])],
-        [{ type: 'put', request: { key, value: encodeObject(prepared) } }],
-        [{ type: 'range', request: { key, countOnly: true } }],
+        [
+          { key, target: 'version', op: 'equal', value: 0 },
+          ...(nsKey === null ? [] : [{ key: nsKey, target: 'version' as const, op: 'greater' as const, value: 0 }]),
+          ...guards.map((guard) => ({ key: guard.key, target: 'modRevision' as const, op: 'equal' as const, value: guard.modRevision })),
+        ],
+        [{ type: 'put', request: { key, value: encodeObject(prepared) } }, ...guards.map((guard) => ({ type: 'put' as const, request: { key: guard.key, value: encodeObject(guard.next) } }))],
+        [{ type: 'range', request: { key, countOnly: true } }, ...guards.map((guard) => ({ type: 'range' as const, request: { key: guard.key } }))],
         options,
       ), deadline);
       if (result.succeeded) return { ...prepared, metadata: { ...prepared.metadata, resourceVersion: String(result.revision) } };
-      const existing = result.responses[0];
+      const [existing, ...guarded] = result.responses;
       const taken = existing?.type === 'range' && existing.result.count > 0;
-      if (!taken) throw apiErrors.notFound('namespaces', '', namespaceName ?? '');
+      if (!taken) {
+        const moved = guards.find((guard, i) => {
+          const now = guarded[i];
+          return now?.type === 'range' && (now.result.kvs[0]?.modRevision ?? 0) !== guard.modRevision;
+        });
+        if (moved !== undefined) throw new WriteGuardConflictError(moved.key);
+        throw apiErrors.notFound('namespaces', '', namespaceName ?? '');
+      }
       if (!generate) throw apiErrors.alreadyExists(info.resource, info.group, name);
     }
     throw apiErrors.alreadyExists(info.resource, info.group, prepared.metadata.generateName ?? '');
