@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueClientCert, type PemPair } from '../../actors/apiserver/pki.js';
 import { issueServiceAccountToken, newBootstrapToken, newKubusToken } from '../../actors/apiserver/authn/index.js';
 import { waitUntil } from '../support/wait.js';
-import { startApiHarness, type ApiHarness, type ClientCert } from './harness.js';
+import { callAs, startApiHarness, type ApiHarness, type JsonReply } from './harness.js';
 import { requireComponent } from '../support/components.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
@@ -37,18 +37,9 @@ afterAll(async () => {
   await h?.stop();
 });
 
-interface Reply { readonly status: number; readonly json: Record<string, any> }
+type Reply = JsonReply;
 
-/** One HTTPS request presenting a bearer token and/or a client certificate, answered as JSON. */
-async function call(method: string, path: string, options: { token?: string; cert?: ClientCert; body?: string } = {}): Promise<Reply> {
-  const reply = await h.request(method, path, {
-    token: options.token ?? null,
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-    ...(options.cert !== undefined ? { cert: options.cert } : {}),
-    ...(options.body !== undefined ? { body: options.body } : {}),
-  });
-  return { status: reply.status, json: JSON.parse(reply.body || '{}') as Record<string, any> };
-}
+const call = (method: string, path: string, options: Parameters<typeof callAs>[3] = {}): Promise<Reply> => callAs(h, method, path, options);
 
 const whoami = (options: { token?: string; cert?: PemPair }): Promise<Reply> => call('POST', whoamiPath, { ...options, body: reviewBody });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newBootstrapToken } from '../../actors/apiserver/authn/index.js';
 import { waitUntil } from '../support/wait.js';
 import { requireComponent } from '../support/components.js';
-import { startApiHarness, type ApiHarness, type ClientCert } from './harness.js';
+import { callAs, startApiHarness, type ApiHarness, type JsonReply } from './harness.js';
 import { csrObject, generateCsr } from './csr-fixtures.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
@@ -20,18 +20,9 @@ const whoamiPath = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
 let h: ApiHarness;
 let bootstrapToken: string;
 
-interface Reply { readonly status: number; readonly json: Record<string, any> }
+type Reply = JsonReply;
 
-/** One HTTPS request presenting a bearer token and/or a client certificate, answered as JSON. */
-async function call(method: string, path: string, options: { token?: string; cert?: ClientCert; body?: unknown } = {}): Promise<Reply> {
-  const reply = await h.request(method, path, {
-    token: options.token ?? null,
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-    ...(options.cert !== undefined ? { cert: options.cert } : {}),
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  return { status: reply.status, json: JSON.parse(reply.body || '{}') as Record<string, any> };
-}
+const call = (method: string, path: string, options: Parameters<typeof callAs>[3] = {}): Promise<Reply> => callAs(h, method, path, options);
 
 async function storeSecret(secret: object): Promise<void> {
   const reply = await call('POST', '/api/v1/namespaces/kube-system/secrets', { token: h.token, body: secret });

@@ -54,6 +54,25 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
+export interface JsonReply {
+  readonly status: number;
+  readonly json: Record<string, any>;
+}
+
+/**
+ * One JSON request as a given caller: a bearer token and/or a client certificate, or neither
+ * (anonymous); a body that is not a string is sent as JSON.
+ */
+export async function callAs(h: Pick<ApiHarness, 'request'>, method: string, path: string, options: { token?: string; cert?: ClientCert; body?: unknown } = {}): Promise<JsonReply> {
+  const reply = await h.request(method, path, {
+    token: options.token ?? null,
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
+  });
+  return { status: reply.status, json: JSON.parse(reply.body || '{}') as Record<string, any> };
+}
+
 /** A client certificate and its key, presented in the TLS handshake. */
 export interface ClientCert {
   readonly certPem: string;
