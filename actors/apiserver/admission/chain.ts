@@ -9,7 +9,7 @@
  * policy/v1 Eviction, a Binding, a Scale): pod defaulting or validation would reject or mangle
  * them. NamespaceLifecycle, NodeRestriction and the webhooks see every request, as in Kubernetes.
  */
-import type { Logger } from '../../../bus/index.js';
+import { SystemClock, type Clock, type Logger } from '../../../bus/index.js';
 import { admit as defaultAndValidate, runsBuiltInStages, type Admission, type AdmissionRequest } from '../http/admission.js';
 import type { ObjectStorage } from '../http/objects-port.js';
 import { applyDefaults } from '../defaults.js';
@@ -34,6 +34,8 @@ const core = (resource: string): ResourceInfo => findResource('', 'v1', resource
 export interface AdmissionChainOptions {
   readonly objects: ObjectStorage;
   readonly logger: Logger;
+  /** Timers of the webhook configuration cache's resumes; default: the system clock. */
+  readonly clock?: Clock;
   /** The HTTPS webhook call; tests may answer without a server. */
   readonly call?: typeof callWebhook;
 }
@@ -50,7 +52,7 @@ export class AdmissionChain implements Admission {
   private readonly slots = new CallSlots(admissionLimits.webhookCallsInFlightMax, admissionLimits.webhookCallsQueuedMax);
 
   constructor(private readonly options: AdmissionChainOptions) {
-    this.cache = new WebhookConfigurationCache(options.objects, options.logger.child({ component: 'admission' }));
+    this.cache = new WebhookConfigurationCache(options.objects, options.logger.child({ component: 'admission' }), options.clock ?? new SystemClock());
   }
 
   /** Starts watching webhook configurations. */

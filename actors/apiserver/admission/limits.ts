@@ -23,6 +23,4 @@ export const admissionLimits = {
   quotaUsageObjectsMax: 10_000,
   /** Wait for the first list of webhook configurations before refusing with 503: a member just started. */
   webhookCacheSyncWaitMs: 5_000,
-  /** Pause before re-listing and re-watching webhook configurations after the watch closed. */
-  webhookCacheRewatchDelayMs: 1_000,
 } as const;

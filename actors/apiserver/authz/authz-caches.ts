@@ -7,7 +7,7 @@ import { findResource, type ResourceInfo } from '../registry/resources.js';
 import type { KubeObject } from '../types.js';
 import { NodeGraph } from './node-graph.js';
 import { RbacPolicy, type PolicySource } from './rbac-policy.js';
-import { WatchedCollection, type CollectionSource } from './watched-collection.js';
+import { WatchedCollection, type CollectionSource } from '../registry/watched-collection.js';
 
 export interface AuthzCaches {
   readonly policy: RbacPolicy;

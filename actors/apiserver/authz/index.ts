@@ -11,5 +11,5 @@ export { withRbacEscalationCheck, checkNoEscalation } from './escalation.js';
 export { defaultClusterRoles, defaultClusterRoleBindings, ensureDefaultPolicy } from './default-policy.js';
 export { serveAuthorizationReview, isAuthorizationReview, reviewAttributes, authorizationGroup } from './access-review.js';
 export { startAuthzCaches, type AuthzCaches } from './authz-caches.js';
-export { WatchedCollection } from './watched-collection.js';
+export { WatchedCollection } from '../registry/watched-collection.js';
 export { authzLimits, checkAuthzLimits } from './limits.js';

@@ -1,18 +1,31 @@
 /**
  * An in-memory copy of one resource kind, kept by list + watch on the object store, as Kubernetes'
- * informers keep the RBAC and node-graph caches. A watch that ends (compaction, a member losing
- * quorum, a store error) is resumed by a fresh list after a doubling, capped delay; the copy is
- * replaced wholesale by each list so deletions missed while disconnected disappear too.
+ * informers keep theirs: the RBAC and node-graph caches of authorization and the webhook
+ * configurations of admission use it. A watch that ends (compaction, a member losing quorum, a
+ * store error) is resumed by a fresh list after a doubling, capped delay; the copy is replaced
+ * wholesale by each list so deletions missed while disconnected disappear too.
  *
- * Decision: the copy is bounded (`cachedObjectsMax`); past the bound new objects are dropped and
- * a warning logged: authorization then errs towards refusing (a missing binding grants nothing).
+ * Decision: the copy is bounded (`objectsMax`); past the bound new objects are dropped and a
+ * warning logged: its users then err towards refusing (a missing binding grants nothing).
  */
 import type { Clock, Logger, TimerId } from '../../../bus/index.js';
-import type { ResourceInfo } from '../registry/resources.js';
+import type { ResourceInfo } from './resources.js';
 import type { ApiError } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { ObjectStorage } from '../http/objects-port.js';
-import { authzLimits } from './limits.js';
+
+export const watchedCollectionLimits = {
+  /**
+   * Objects one collection (roles, bindings, pods, webhook configurations) keeps in memory.
+   * Kubernetes' own scalability target is 150k pods per cluster; kubus aims at small clusters, so
+   * 50k objects of a kind is well above any real use while bounding memory to tens of MB per kind.
+   */
+  objectsMax: 50_000,
+  /** First delay before re-listing after a watch failed: long enough not to spin during an election. */
+  resumeDelayMinMs: 250,
+  /** Cap of the doubling resume delay: a copy is at most this stale after the store heals. */
+  resumeDelayMaxMs: 5_000,
+} as const;
 
 export type CollectionSource = Pick<ObjectStorage, 'list' | 'watch'>;
 
@@ -26,7 +39,7 @@ export class WatchedCollection {
   private synced = false;
   private watcher: { stop(): void } | null = null;
   private timer: TimerId | null = null;
-  private delayMs: number = authzLimits.resumeDelayMinMs;
+  private delayMs: number = watchedCollectionLimits.resumeDelayMinMs;
 
   constructor(
     private readonly info: ResourceInfo,
@@ -69,7 +82,7 @@ export class WatchedCollection {
         close: (error?: ApiError) => this.resumeLater(error?.message ?? 'watch ended'),
       });
       if (this.stopped) this.watcher.stop();
-      this.delayMs = authzLimits.resumeDelayMinMs;
+      this.delayMs = watchedCollectionLimits.resumeDelayMinMs;
     } catch (error) {
       this.resumeLater((error as Error).message);
     }
@@ -78,12 +91,12 @@ export class WatchedCollection {
   private resumeLater(reason: string): void {
     if (this.stopped) return;
     this.watcher = null;
-    this.options.logger.debug('authorization cache resumes', { resource: this.info.resource, reason, delayMs: this.delayMs });
+    this.options.logger.debug('watched collection resumes', { resource: this.info.resource, reason, delayMs: this.delayMs });
     this.timer = this.options.clock.setTimeout(() => {
       this.timer = null;
       void this.resync();
     }, this.delayMs);
-    this.delayMs = Math.min(this.delayMs * 2, authzLimits.resumeDelayMaxMs);
+    this.delayMs = Math.min(this.delayMs * 2, watchedCollectionLimits.resumeDelayMaxMs);
   }
 
   private apply(type: string, object: unknown): void {
@@ -97,8 +110,8 @@ export class WatchedCollection {
 
   private put(object: KubeObject): void {
     const key = objectKeyOf(object);
-    if (!this.objects.has(key) && this.objects.size >= authzLimits.cachedObjectsMax) {
-      this.options.logger.warn('authorization cache full; object ignored', { resource: this.info.resource, key, max: authzLimits.cachedObjectsMax });
+    if (!this.objects.has(key) && this.objects.size >= watchedCollectionLimits.objectsMax) {
+      this.options.logger.warn('watched collection full; object ignored', { resource: this.info.resource, key, max: watchedCollectionLimits.objectsMax });
       return;
     }
     this.objects.set(key, object);
