@@ -537,7 +537,7 @@ export class RaftDriver {
       meta: { index, term: entry.term, conf: status.conf },
       data: encode({ mvcc: this.mvcc.snapshotData(), dedup: this.dedup.export() } satisfies SnapshotPayload),
     };
-    this.options.backend.writeSync(() => this.logStore.save({ hardState: null, entries: [], snapshot }));
+    this.options.backend.writeSync(() => this.logStore.saveLocalSnapshot(snapshot));
     this.node.compact(snapshot);
     this.snapshotIndex = index;
     for (const listener of this.listeners) listener.logPersisted?.([], { index, received: false });

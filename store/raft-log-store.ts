@@ -14,7 +14,8 @@
  * matches the disk and this object must be discarded (the driver fails-stop on a failed persist
  * and a restart builds a fresh one from disk).
  *
- * `save`, `setApplied`, `compact` and `saveBootstrapConf` must run inside `backend.writeSync`.
+ * `save`, `saveLocalSnapshot`, `setApplied`, `compact` and `saveBootstrapConf` must run inside
+ * `backend.writeSync`.
  */
 import { pack, unpack } from 'msgpackr';
 import { assert } from '../bus/assert.js';
@@ -126,9 +127,14 @@ export class RaftLogStore {
     return { hardState, snapshot, entries, applied, conf };
   }
 
-  /** Persists one Ready batch: the snapshot first, then the entries, then the hard state. */
+  /**
+   * Persists one Ready batch: the snapshot first, then the entries, then the hard state. The
+   * batch's snapshot is one received from the leader: the core replaced its whole log with it
+   * (RaftLog.restore), so the whole stored log goes too, even a tail that agrees with it at its
+   * index; otherwise a restart would bring back entries the core had discarded.
+   */
   save(batch: RaftSave): void {
-    if (batch.snapshot !== null) this.saveSnapshot(batch.snapshot);
+    if (batch.snapshot !== null) this.saveSnapshot(batch.snapshot, { keepTail: false });
     if (batch.entries.length > 0) this.appendEntries(batch.entries);
     if (batch.hardState !== null) {
       const { term, vote, commit } = batch.hardState;
@@ -176,15 +182,26 @@ export class RaftLogStore {
     return result;
   }
 
+  /**
+   * Records this member's own snapshot of entries it applied (the core compacts its log to it and
+   * keeps the entries after it): drops the entries it covers and keeps the tail, which must
+   * agree with it at its index.
+   */
+  saveLocalSnapshot(snapshot: Snapshot): void {
+    const { index, term } = snapshot.meta;
+    const agrees = (index === this.snapshotIndex && term === this.snapshotTerm) || this.storedTerm(index) === term;
+    assert(agrees, () => `local snapshot ${term}/${index} does not agree with the stored log`);
+    this.saveSnapshot(snapshot, { keepTail: true });
+  }
+
   /** Deletes entries up to `throughIndex` that the stored snapshot covers; others are kept. */
   compact(throughIndex: number): void {
     this.removeRange(0, Math.min(throughIndex, this.snapshotIndex) + 1);
   }
 
-  private saveSnapshot(snapshot: Snapshot): void {
+  private saveSnapshot(snapshot: Snapshot, options: { keepTail: boolean }): void {
     const { index, term, conf } = snapshot.meta;
     assert(index >= this.snapshotIndex, () => `snapshot at ${index} is older than the stored one at ${this.snapshotIndex}`);
-    const continues = (index === this.snapshotIndex && term === this.snapshotTerm) || this.storedTerm(index) === term;
     const stored: StoredSnapshotMeta = {
       index,
       term,
@@ -194,11 +211,10 @@ export class RaftLogStore {
     };
     this.meta.put(metaKeys.snapshotMeta, sealRecord(pack(stored)));
     this.meta.put(metaKeys.snapshotData, snapshot.data);
-    // A log that agrees with the snapshot at its index keeps its tail; any other log is stale.
-    this.removeRange(0, continues ? index + 1 : Number.MAX_SAFE_INTEGER);
+    this.removeRange(0, options.keepTail ? index + 1 : Number.MAX_SAFE_INTEGER);
     this.snapshotIndex = index;
     this.snapshotTerm = term;
-    this.last = continues ? Math.max(this.last, index) : index;
+    this.last = options.keepTail ? Math.max(this.last, index) : index;
   }
 
   private appendEntries(entries: readonly Entry[]): void {

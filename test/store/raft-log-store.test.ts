@@ -102,10 +102,10 @@ describe.each(backendKinds)('RaftLogStore on %s', (kind) => {
     expect(() => save(backend, store, { entries: range(5, 6, 1) })).toThrow(/gap/);
   });
 
-  it('stores a snapshot and drops the entries it covers, keeping the matching tail', () => {
+  it('stores a local snapshot and drops the entries it covers, keeping the matching tail', () => {
     const { backend, store } = open();
     save(backend, store, { entries: range(1, 10, 1) });
-    save(backend, store, { snapshot: snapshotAt(6, 1) });
+    backend.writeSync(() => store.saveLocalSnapshot(snapshotAt(6, 1)));
     expect([store.firstIndex(), store.lastIndex()]).toEqual([7, 10]);
     expect(() => store.entries(6, 8)).toThrow(CompactedError);
     const after = restarted();
@@ -128,6 +128,47 @@ describe.each(backendKinds)('RaftLogStore on %s', (kind) => {
     const loaded = restarted().load();
     expect(loaded.snapshot?.meta.index).toBe(20);
     expect(plain(loaded.entries)).toEqual(plain(range(21, 22, 3)));
+  });
+
+  // Defect D: a snapshot received from the leader replaces the whole log in the core
+  // (RaftLog.restore), so the disk must drop the whole log too, or a restart brings back a tail
+  // the core had discarded.
+  it('a received snapshot within the stored log, agreeing at its index, leaves no tail after a restart', () => {
+    const { backend, store } = open();
+    save(backend, store, { entries: range(1, 10, 1), hardState: { term: 1, vote: null, commit: 3 } });
+    save(backend, store, { snapshot: snapshotAt(6, 1), hardState: { term: 1, vote: null, commit: 6 } });
+    expect([store.firstIndex(), store.lastIndex()]).toEqual([7, 6]);
+    const after = restarted();
+    const loaded = after.load();
+    expect(loaded.snapshot?.meta).toEqual(snapshotAt(6, 1).meta);
+    expect(loaded.entries).toEqual([]);
+    expect([after.firstIndex(), after.lastIndex()]).toEqual([7, 6]);
+    expect([...fixture.backend.table('log').range({})]).toEqual([]);
+  });
+
+  it('a received snapshot keeps only the entries saved with it, after its index', () => {
+    const { backend, store } = open();
+    save(backend, store, { entries: range(1, 10, 1) });
+    save(backend, store, { snapshot: snapshotAt(8, 1), entries: range(9, 9, 2) });
+    const loaded = restarted().load();
+    expect(loaded.snapshot?.meta.index).toBe(8);
+    expect(plain(loaded.entries)).toEqual(plain(range(9, 9, 2)));
+  });
+
+  it('a received snapshot beyond the stored log replaces it', () => {
+    const { backend, store } = open();
+    save(backend, store, { entries: range(1, 10, 1) });
+    save(backend, store, { snapshot: snapshotAt(15, 1) });
+    const after = restarted();
+    expect(after.load().entries).toEqual([]);
+    expect([after.firstIndex(), after.lastIndex()]).toEqual([16, 15]);
+  });
+
+  it('refuses a local snapshot that does not agree with the stored log', () => {
+    const { backend, store } = open();
+    save(backend, store, { entries: range(1, 5, 1) });
+    expect(() => backend.writeSync(() => store.saveLocalSnapshot(snapshotAt(4, 2)))).toThrow(/does not agree/);
+    expect(plain(restarted().load().entries)).toEqual(plain(range(1, 5, 1)));
   });
 
   it('compacts only what the stored snapshot covers', () => {
