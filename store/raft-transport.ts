@@ -10,11 +10,18 @@
  * Decision: the receiver drops a batch whose payload names another sender than the subject does,
  * so a member that may publish only under its own `<from>` (NATS permissions) cannot forge
  * messages from another member.
+ *
+ * Decision: every field of a batch or chunk is checked before use (raft-wire-check.ts); what fails
+ * is dropped, counted and logged (the 1st, 2nd, 4th, 8th... drop, so a flood of garbage cannot
+ * flood the log), and a chunk is answered `ok: false`. A chunk of a transfer must agree with the
+ * transfer's first chunk (count, term, metadata), or an assembly could complete with holes.
  */
 import type { Bus, Subscription } from '../bus/transport.js';
+import type { Logger } from '../bus/logger.js';
 import { decode, encode } from '../bus/codec.js';
 import { subjects } from '../bus/subjects.js';
 import type { Message, MemberId, Snapshot, SnapshotMeta } from './raft/types.js';
+import { checkRaftBatch, checkSnapshotChunk, isMemberId, type SnapshotChunk } from './raft-wire-check.js';
 
 export const raftTransportLimits = {
   /** A batch is cut before this many encoded bytes: below NATS's default 1 MiB max_payload with headroom. */
@@ -31,19 +38,10 @@ export const raftTransportLimits = {
   snapshotAssembliesMax: 4,
 } as const;
 
-interface SnapshotChunk {
-  readonly from: MemberId;
-  readonly to: MemberId;
-  readonly term: number;
-  readonly transferId: string;
-  readonly meta: SnapshotMeta;
-  readonly chunkIndex: number;
-  readonly chunkCount: number;
-  readonly chunk: Uint8Array;
-}
-
 interface Assembly {
   readonly transferId: string;
+  readonly term: number;
+  readonly meta: SnapshotMeta;
   readonly chunks: (Uint8Array | undefined)[];
   received: number;
 }
@@ -56,6 +54,8 @@ export interface RaftTransportOptions {
   readonly onMessages: (messages: readonly Message[]) => void;
   /** Outcome of a snapshot transfer, for `RaftNode.reportSnapshot`. */
   readonly onSnapshotSent: (to: MemberId, ok: boolean) => void;
+  /** Where dropped (malformed or forged) input is reported; without it drops are only counted. */
+  readonly logger?: Logger;
 }
 
 export class RaftTransport {
@@ -64,6 +64,7 @@ export class RaftTransport {
   private readonly assemblies = new Map<MemberId, Assembly>();
   private transferSequence = 0;
   private droppedForgeries = 0;
+  private droppedInvalid = 0;
 
   constructor(private readonly options: RaftTransportOptions) {
     this.names = subjects(options.cluster);
@@ -89,6 +90,11 @@ export class RaftTransport {
 
   forgeriesDropped(): number {
     return this.droppedForgeries;
+  }
+
+  /** Batches and chunks dropped because a field was malformed or forged (forgeries included). */
+  invalidDropped(): number {
+    return this.droppedInvalid;
   }
 
   /** Sends a Ready's messages: snapshots by the chunked path, the rest batched per destination. */
@@ -125,20 +131,24 @@ export class RaftTransport {
 
   private onBatch(subject: string, data: Uint8Array): void {
     const sender = senderOf(subject);
-    let batch: { from?: unknown; messages?: unknown };
+    let value: unknown;
     try {
-      batch = decode(data);
+      value = decode(data);
     } catch {
-      this.droppedForgeries++;
-      return;
+      return this.drop(subject, 'undecodable batch');
     }
-    if (batch.from !== sender || !Array.isArray(batch.messages)) {
-      this.droppedForgeries++;
-      return;
+    const checked = checkRaftBatch(value, sender, this.options.self);
+    if ('reason' in checked) return this.drop(subject, checked.reason);
+    if (checked.messages.length > 0) this.options.onMessages(checked.messages);
+  }
+
+  /** Counts and logs a dropped batch or chunk; logs the 1st, 2nd, 4th... so garbage cannot flood the log. */
+  private drop(subject: string, reason: string): void {
+    this.droppedInvalid++;
+    if (reason.includes('sender') || reason.includes('this member')) this.droppedForgeries++;
+    if ((this.droppedInvalid & (this.droppedInvalid - 1)) === 0) {
+      this.options.logger?.warn('dropped invalid raft input', { subject, reason, droppedTotal: this.droppedInvalid });
     }
-    const messages = (batch.messages as Message[]).filter((m) => m.from === sender && m.to === this.options.self);
-    if (messages.length !== batch.messages.length) this.droppedForgeries++;
-    if (messages.length > 0) this.options.onMessages(messages);
   }
 
   private async sendSnapshot(to: MemberId, term: number, snapshot: Snapshot): Promise<void> {
@@ -173,38 +183,58 @@ export class RaftTransport {
   /** Returns whether the chunk was accepted; a complete snapshot is handed on as one message. */
   private onChunk(subject: string, data: Uint8Array): boolean {
     const sender = senderOf(subject);
-    let chunk: SnapshotChunk;
+    let value: unknown;
     try {
-      chunk = decode(data);
+      value = decode(data);
     } catch {
+      this.drop(subject, 'undecodable snapshot chunk');
       return false;
     }
-    if (chunk.from !== sender || chunk.to !== this.options.self || chunk.chunkIndex >= chunk.chunkCount) return false;
-    let assembly = this.assemblies.get(sender);
-    if (assembly === undefined || assembly.transferId !== chunk.transferId) {
-      if (assembly === undefined && this.assemblies.size >= raftTransportLimits.snapshotAssembliesMax) return false;
-      assembly = { transferId: chunk.transferId, chunks: new Array(chunk.chunkCount), received: 0 };
-      this.assemblies.set(sender, assembly);
+    const checked = checkSnapshotChunk(value, sender, this.options.self, raftTransportLimits.snapshotChunkBytesMax);
+    if ('reason' in checked) {
+      this.drop(subject, `snapshot chunk: ${checked.reason}`);
+      return false;
+    }
+    const { chunk } = checked;
+    const assembly = this.assemblyFor(sender, chunk);
+    if (assembly === null) {
+      this.drop(subject, 'snapshot chunk: disagrees with its transfer, or too many transfers at once');
+      return false;
     }
     if (assembly.chunks[chunk.chunkIndex] === undefined) {
       assembly.chunks[chunk.chunkIndex] = Uint8Array.from(chunk.chunk);
       assembly.received++;
     }
-    if (assembly.received === chunk.chunkCount) {
+    if (assembly.received === assembly.chunks.length) {
       this.assemblies.delete(sender);
-      const data = Buffer.concat(assembly.chunks as Uint8Array[]);
+      const whole = Buffer.concat(assembly.chunks as Uint8Array[]);
       this.options.onMessages([{
-        type: 'snapshot', from: chunk.from, to: chunk.to, term: chunk.term,
-        snapshot: { meta: chunk.meta, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+        type: 'snapshot', from: sender, to: this.options.self, term: assembly.term,
+        snapshot: { meta: assembly.meta, data: new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength) },
       }]);
     }
     return true;
+  }
+
+  /** The sender's assembly for this chunk's transfer (a new transfer replaces the old); null when the chunk disagrees with it. */
+  private assemblyFor(sender: MemberId, chunk: SnapshotChunk): Assembly | null {
+    const current = this.assemblies.get(sender);
+    if (current !== undefined && current.transferId === chunk.transferId) {
+      const agrees = current.chunks.length === chunk.chunkCount && current.term === chunk.term
+        && current.meta.index === chunk.meta.index && current.meta.term === chunk.meta.term;
+      return agrees ? current : null;
+    }
+    if (current === undefined && this.assemblies.size >= raftTransportLimits.snapshotAssembliesMax) return null;
+    const fresh: Assembly = { transferId: chunk.transferId, term: chunk.term, meta: chunk.meta, chunks: new Array<Uint8Array | undefined>(chunk.chunkCount), received: 0 };
+    this.assemblies.set(sender, fresh);
+    return fresh;
   }
 }
 
 /** `kubus.<cluster>.raft.<from>.to.<to>[.snap]` → `<from>`. */
 function senderOf(subject: string): string {
-  return subject.split('.')[3] ?? '';
+  const sender = subject.split('.')[3] ?? '';
+  return isMemberId(sender) ? sender : '';
 }
 
 function approximateBytes(message: Message): number {
