@@ -51,7 +51,7 @@ export class Raft {
   electionElapsed = 0;
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
-  /** Ticks since start; with `lastHeard` it answers "who did we hear from recently". */
+  /** Ticks since start; with `lastHeard` (leader: answers in this term) it answers "who did we hear from recently". */
   ticksTotal = 0;
   readonly lastHeard = new Map<MemberId, number>();
   leadTransferee: MemberId | null = null;
@@ -133,6 +133,8 @@ export class Raft {
     this.reset(this.term);
     this.role = 'leader';
     this.leader = this.id;
+    // Answers heard in an earlier leadership are no evidence for this term's check-quorum.
+    this.lastHeard.clear();
     initLeader(this);
   }
 
@@ -241,7 +243,6 @@ export class Raft {
 
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
-    this.lastHeard.set(m.from, this.ticksTotal);
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
         const inLease = this.config.checkQuorum && this.leader !== null && this.electionElapsed < this.config.electionTicks;
@@ -263,9 +264,21 @@ export class Raft {
       this.handleVoteRequest(m);
       return;
     }
-    if (this.role === 'leader') stepLeader(this, m);
-    else if (this.role === 'follower') this.stepFollower(m);
+    if (this.role === 'leader') {
+      this.noteActive(m);
+      stepLeader(this, m);
+    } else if (this.role === 'follower') this.stepFollower(m);
     else this.stepCandidate(m);
+  }
+
+  /**
+   * Check-quorum evidence, as etcd's RecentActive: only a follower's answer to this leader, in
+   * this term (the caller has already turned away other terms). Any other message proves nothing:
+   * a stale-term leftover or the pre-vote of a member that no longer hears us would keep a
+   * leader cut off from the majority in place.
+   */
+  private noteActive(m: Message): void {
+    if (m.type === 'appendResponse' || m.type === 'heartbeatResponse') this.lastHeard.set(m.from, this.ticksTotal);
   }
 
   /** A message from an older term. */
