@@ -83,6 +83,8 @@ interface PendingRead {
 
 interface EntryPayload {
   readonly requestId: string | null;
+  /** With a request id: the proposing leader's clock, so the dedup table ages results alike everywhere. */
+  readonly atMs?: number;
   readonly command: WriteCommand;
 }
 
@@ -209,7 +211,7 @@ export class RaftDriver {
       const remembered = this.dedup.lookup(requestId);
       if (remembered !== null) return settle(remembered);
     }
-    const data = encode({ requestId, command } satisfies EntryPayload);
+    const data = encode((requestId === null ? { requestId, command } : { requestId, command, atMs: this.options.clock.now() }) satisfies EntryPayload);
     if (data.length > driverLimits.requestBytesMax) {
       return Promise.reject(new RequestTooLargeError(data.length, driverLimits.requestBytesMax));
     }
@@ -408,7 +410,7 @@ export class RaftDriver {
       if (!(error instanceof KubusError) || error instanceof CorruptedDataError) throw error;
       outcome = { ok: false, error: toWire(error) };
     }
-    if (payload.requestId !== null) this.dedup.remember(payload.requestId, outcome);
+    if (payload.requestId !== null) this.dedup.remember(payload.requestId, outcome, { term: entry.term, atMs: payload.atMs ?? 0 });
     return outcome;
   }
 
