@@ -9,6 +9,12 @@
  *   carries a request id (the member then answers the first result instead of applying again);
  *   otherwise the caller gets OutcomeUnknownError and decides.
  * - Reads have no effect, so every failure is retried until the deadline.
+ * - A client beside a member (`localView`) sends no write and no leader-only request while that
+ *   member knows it has no leader and hears at most half of the voters: such a member is cut off
+ *   (a partition, or a majority paused), and a request sent to a member it cannot hear would only
+ *   wait out its deadline and end "outcome unknown", since that member may apply it when it comes
+ *   back. Refused before sending, the request is NoQuorum ("not applied") at once; a call an
+ *   earlier attempt of which may have applied still ends OutcomeUnknown.
  */
 import type { Bus } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
@@ -58,6 +64,21 @@ export interface StoreClientOptions {
    * the same process cannot outlive it. Other members are the fallback.
    */
   readonly local?: MemberId;
+  /**
+   * What the member beside this client knows right now, read in-process (its driver's status);
+   * null while it has no view (not started). See the module comment for how it is used.
+   */
+  readonly localView?: () => LocalQuorumView | null;
+}
+
+/** A member's own view of its cluster: enough to tell that it is cut off from a majority. */
+export interface LocalQuorumView {
+  /** The leader it follows (or itself); null while it knows none. */
+  readonly leader: MemberId | null;
+  /** Voters it heard from within an election timeout, itself included. */
+  readonly reachable: number;
+  /** Voters in its configuration; 0 while it has none yet (a joining member knows nothing). */
+  readonly total: number;
 }
 
 export interface CallOptions {
@@ -182,6 +203,8 @@ export class StoreClient {
       const remaining = deadline - clock.now();
       // Below a millisecond nothing can be answered (and nats refuses sub-millisecond timeouts).
       if (remaining < 1) break;
+      const cutOff = attempt === 'read' ? null : this.localCutOff();
+      if (cutOff !== null) throw refusal(cutOff);
       const member = this.pickMember(attempt, attemptNumber, failed);
       try {
         const result = await this.callMember<T>(member, request, Math.min(remaining, this.attemptTimeout()));
@@ -249,6 +272,13 @@ export class StoreClient {
     const untried = this.members.filter((id) => !failed.has(id));
     const pool = untried.length > 0 ? untried : this.members;
     return pool[this.options.random.int(pool.length)] as MemberId;
+  }
+
+  /** NoQuorum when the member beside this client has no leader and hears no majority; else null. */
+  private localCutOff(): NoQuorumError | null {
+    const view = this.options.localView?.() ?? null;
+    if (view === null || view.leader !== null || view.total === 0 || view.reachable * 2 > view.total) return null;
+    return new NoQuorumError(view.reachable, view.total);
   }
 
   private localFirst(): MemberId[] {

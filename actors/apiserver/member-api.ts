@@ -65,7 +65,12 @@ export async function startMemberApi(options: {
 }): Promise<RunningMemberApi> {
   const { config } = options;
   const clock = new SystemClock();
-  const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self });
+  // The member's own view lets the client refuse writes at once while this member is cut off.
+  const localView = () => {
+    const status = options.driver()?.status();
+    return status === undefined ? null : { leader: status.leader, reachable: status.reachable, total: status.conf.voters.length };
+  };
+  const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self, localView });
   const objects = new ObjectStore(client, { clock });
   let bootstrapped = false;
   let closed = false;

@@ -2,17 +2,22 @@
  * The store client's decisions when members refuse: scripted members on the simulated network
  * answer NoQuorum, time out or succeed, and the client must fail at once when every member hears
  * no majority, never resend a write that may have applied, and never call such a write "not applied".
+ * A client beside a member (`localView`) that knows it has no leader and hears no majority sends
+ * no write at all and answers NoQuorum at once; one attempt that may have applied still makes the
+ * call OutcomeUnknown.
  */
 import { describe, expect, it } from 'vitest';
 import { Prng, SimNetwork, SimulatedClock, noFaults } from '../../bus/index.js';
 import { serve } from '../../bus/rpc.js';
 import { subjects } from '../../bus/subjects.js';
-import { NoQuorumError, OutcomeUnknownError, StoreClient } from '../../store/index.js';
+import { NoQuorumError, OutcomeUnknownError, StoreClient, type StoreClientOptions } from '../../store/index.js';
 import { simHarness } from '../bus/sim-harness.js';
 
 type Script = (request: { type: string }) => Promise<unknown>;
 
-function setup(scripts: Record<string, Script | 'down'>) {
+type ExtraOptions = Partial<Pick<StoreClientOptions, 'local' | 'localView' | 'attemptTimeoutMs'>>;
+
+function setup(scripts: Record<string, Script | 'down'>, extra: ExtraOptions = {}) {
   const clock = new SimulatedClock();
   const network = new SimNetwork({ clock, random: new Prng(7), faults: noFaults });
   const calls: string[] = [];
@@ -23,7 +28,7 @@ function setup(scripts: Record<string, Script | 'down'>) {
       return script(raw as { type: string });
     }, { concurrencyMax: 8, pendingMax: 8 });
   }
-  const client = new StoreClient({ bus: network.connect('client'), cluster: 'c', members: Object.keys(scripts), clock, random: new Prng(3) });
+  const client = new StoreClient({ bus: network.connect('client'), cluster: 'c', members: Object.keys(scripts), clock, random: new Prng(3), ...extra });
   return { clock, client, calls, harness: simHarness(clock) };
 }
 
@@ -65,5 +70,57 @@ describe('StoreClient under quorum loss', () => {
     // s2 may be asked first or last; if it timed out the write may have applied.
     if (calls.includes('s2')) expect(error).toBeInstanceOf(OutcomeUnknownError);
     else expect(error).toBeInstanceOf(NoQuorumError);
+  });
+});
+
+describe('StoreClient beside a member that is cut off', () => {
+  const cutOff = () => ({ leader: null, reachable: 1, total: 3 });
+  const applied = (): Promise<unknown> => Promise.resolve({ type: 'put', revision: 5, prevKv: null });
+  const ranged = (): Promise<unknown> => Promise.resolve({ result: { kvs: [], more: false, count: 0, revision: 5 }, staleness: null });
+
+  it('refuses writes (with or without a request id) with NoQuorum at once, sending nothing', async () => {
+    const { client, clock, calls, harness } = setup({ s1: applied, s2: never, s3: never }, { local: 's1', localView: cutOff });
+    const started = clock.now();
+    for (const requestId of [undefined, 'req-1']) {
+      const error = await harness.settle(put(client, requestId), 5_000).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NoQuorumError);
+      expect(error).toMatchObject({ reachable: 1, total: 3 });
+    }
+    expect(clock.now() - started).toBe(0);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses leader-only requests but still serves serializable reads from the member', async () => {
+    const { client, calls, harness } = setup({ s1: ranged, s2: never, s3: never }, { local: 's1', localView: cutOff });
+    const linearizable = await harness.settle(client.range({ key: 'k' }), 5_000).catch((e: unknown) => e);
+    expect(linearizable).toBeInstanceOf(NoQuorumError);
+    expect(calls).toEqual([]);
+    await expect(harness.settle(client.range({ key: 'k' }, { consistency: 'serializable' }), 5_000)).resolves.toMatchObject({ result: { revision: 5 } });
+    expect(calls).toEqual(['s1']);
+  });
+
+  it('sends as usual while the member follows a leader, hears a majority, or has no configuration yet', async () => {
+    const views = [
+      { leader: 's2', reachable: 1, total: 3 },
+      { leader: null, reachable: 2, total: 3 },
+      { leader: null, reachable: 0, total: 0 },
+    ];
+    for (const view of views) {
+      const { client, calls, harness } = setup({ s1: applied, s2: applied, s3: applied }, { local: 's1', localView: () => view });
+      await expect(harness.settle(put(client), 5_000), JSON.stringify(view)).resolves.toMatchObject({ revision: 5 });
+      expect(calls).toHaveLength(1);
+    }
+  });
+
+  it('ends a call as OutcomeUnknown, not NoQuorum, when an attempt sent before the member was cut off may have applied', async () => {
+    let cut = false;
+    const { client, calls, harness } = setup({
+      s1: () => { cut = true; return never(); },
+      s2: () => { cut = true; return never(); },
+      s3: () => { cut = true; return never(); },
+    }, { local: 's1', localView: () => (cut ? cutOff() : { leader: 's2', reachable: 3, total: 3 }), attemptTimeoutMs: 200 });
+    const error = await harness.settle(put(client, 'req-1'), 5_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(calls).toHaveLength(1);
   });
 });
