@@ -4,6 +4,16 @@
  * leader periodically proposes checkpoints of every lease's remaining time, and a new leader
  * starts each lease's timer from its last checkpoint (not from a fresh TTL, the etcd bug where
  * leases never expired under leader churn).
+ *
+ * Every lease the leader's state machine holds gets a timer, however it got there: on promotion
+ * for the leases applied so far, and on each later tick for leases applied since (found through
+ * `MvccStore.leaseChangeCount`). A grant proposed by the previous leader and applied after this
+ * one took over is the case that matters: timing only the leases present at promotion left it
+ * without a timer, and it never expired. Such a lease expires within its TTL plus the time from
+ * its proposal to its apply (about one election), the bound RELIABILITY.md states.
+ *
+ * A grant carries the client's request id like any write, so a retried grant answers the first
+ * grant's lease instead of creating a second one (with id 0 each attempt picks a new id).
  */
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
@@ -26,11 +36,14 @@ export class LeaseScheduler {
   private leading = false;
   private nextCheckpointMs = 0;
   private readonly revoking = new Set<number>();
+  /** `MvccStore.leaseChangeCount()` when the keeper last matched the lease table. */
+  private adoptedChanges = -1;
 
   constructor(private readonly driver: RaftDriver, private readonly clock: Clock, private readonly random: Prng) {}
 
   onRoleChanged(isLeader: boolean): void {
     if (isLeader && !this.leading) {
+      this.adoptedChanges = this.driver.mvcc.leaseChangeCount();
       this.keeper.promote(this.clock.now(), this.driver.mvcc.leases());
       this.nextCheckpointMs = this.clock.now() + leaseLimits.checkpointEveryMs;
     } else if (!isLeader && this.leading) {
@@ -40,12 +53,15 @@ export class LeaseScheduler {
     this.leading = isLeader;
   }
 
-  /** Grants a lease; `id` 0 lets the leader choose one. */
-  async grant(id: number, ttlMs: number): Promise<WriteResult> {
+  /**
+   * Grants a lease; `id` 0 lets the leader choose one. Its timer starts when the grant applies
+   * (see `adoptApplied`), so a retry answered from the dedup table does not restart it.
+   */
+  async grant(id: number, ttlMs: number, requestId: string | null): Promise<WriteResult> {
     const chosen = id !== 0 ? id : 1 + this.random.int(2 ** 47);
     const effectiveTtl = Math.max(ttlMs, leaseLimits.ttlMsMin);
-    const result = await this.driver.write({ type: 'leaseGrant', id: chosen, ttlMs: effectiveTtl }, null);
-    if (this.leading) this.keeper.grant(chosen, effectiveTtl, this.clock.now());
+    const result = await this.driver.write({ type: 'leaseGrant', id: chosen, ttlMs: effectiveTtl }, requestId);
+    this.adoptApplied();
     return result;
   }
 
@@ -66,6 +82,7 @@ export class LeaseScheduler {
 
   tick(): void {
     if (!this.leading) return;
+    this.adoptApplied();
     const now = this.clock.now();
     let proposed = 0;
     for (const id of this.keeper.expired(now)) {
@@ -85,5 +102,14 @@ export class LeaseScheduler {
       const checkpoints = this.keeper.checkpoints(now);
       if (checkpoints.length > 0) this.driver.write({ type: 'leaseCheckpoint', checkpoints }, null).catch(() => undefined);
     }
+  }
+
+  /** Times leases applied since the keeper last looked (grants of any leader, revocations). */
+  private adoptApplied(): void {
+    if (!this.leading) return;
+    const changes = this.driver.mvcc.leaseChangeCount();
+    if (changes === this.adoptedChanges) return;
+    this.adoptedChanges = changes;
+    this.keeper.adopt(this.clock.now(), this.driver.mvcc.leases());
   }
 }

@@ -70,7 +70,7 @@ export class MemberService {
       case 'range':
         return driver.read(request.request, request.consistency);
       case 'write':
-        if (request.command.type === 'leaseGrant') return this.leases.grant(request.command.id, request.command.ttlMs);
+        if (request.command.type === 'leaseGrant') return this.leases.grant(request.command.id, request.command.ttlMs, request.requestId);
         return driver.write(request.command, request.requestId);
       case 'leaseKeepAlive':
         return this.leases.keepAlive(request.id);

@@ -41,6 +41,20 @@ export class LeaseKeeper {
     this.checkpointCursor = 0;
   }
 
+  /**
+   * While leading: times every lease the state machine holds and this keeper does not (a grant
+   * applied after promotion, possibly proposed by an earlier leader), from its replicated
+   * remaining time, and drops timers of leases that are gone. Timers already running are kept.
+   */
+  adopt(nowMs: number, leases: readonly LeaseInfo[]): void {
+    const live = new Set<number>();
+    for (const lease of leases) {
+      live.add(lease.id);
+      if (!this.timers.has(lease.id)) this.timers.set(lease.id, { ttlMs: lease.ttlMs, expiresAtMs: nowMs + lease.remainingMs, retryAtMs: 0 });
+    }
+    for (const id of [...this.timers.keys()]) if (!live.has(id)) this.timers.delete(id);
+  }
+
   grant(id: number, ttlMs: number, nowMs: number): void {
     this.timers.set(id, { ttlMs, expiresAtMs: nowMs + ttlMs, retryAtMs: 0 });
   }

@@ -44,6 +44,8 @@ export class MvccStore {
   private readonly reader: KeyReader;
   private readonly leaseTable: LeaseTable;
   private applied: readonly WatchEvent[] = [];
+  /** Counts grants, revocations and restores applied by this object: a cheap "leases changed" signal, not state. */
+  private leaseChanges = 0;
 
   constructor(private readonly table: KvTable) {
     this.reader = new KeyReader(table);
@@ -112,6 +114,16 @@ export class MvccStore {
   restore(data: Uint8Array): void {
     restoreTable(this.table, data);
     this.applied = [];
+    this.leaseChanges++;
+  }
+
+  /**
+   * Changes when a lease was granted or revoked here, or the state restored: the leader's lease
+   * timers compare it to find leases they do not time yet (a grant proposed by an earlier leader
+   * and applied only now) without scanning the lease table on every tick.
+   */
+  leaseChangeCount(): number {
+    return this.leaseChanges;
   }
 
   /** Hex digest of the whole state: equal on members that applied the same commands. */
@@ -190,6 +202,7 @@ export class MvccStore {
   private leaseGrant(id: number, ttlMs: number): WriteResult {
     if (this.leaseTable.get(id) !== null) throw new InvalidRequestError(`lease ${id} already exists`);
     this.leaseTable.put(id, { ttlMs, remainingMs: ttlMs });
+    this.leaseChanges++;
     return { type: 'leaseGrant', revision: this.currentRevision(), id, ttlMs };
   }
 
@@ -203,6 +216,7 @@ export class MvccStore {
       writer.deleteKey(kv);
     }
     this.leaseTable.remove(id);
+    this.leaseChanges++;
     this.commit(writer);
     return { type: 'leaseRevoke', revision: this.currentRevision(), id, deleted: keys.length };
   }
