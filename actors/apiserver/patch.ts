@@ -5,6 +5,7 @@
  */
 import jsonpatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
+import { checkNestingDepth } from './document-depth.js';
 import type { ResourceInfo } from './registry/resources.js';
 import { ApiError, apiErrors } from './status.js';
 import { isPlainObject, schemaFor, strategicMerge, type FieldSchema } from './strategic-merge.js';
@@ -26,6 +27,7 @@ export interface PatchOptions {
 
 const badRequest = (message: string): ApiError => new ApiError(400, 'BadRequest', message);
 const unprocessable = (message: string): ApiError => new ApiError(422, 'Invalid', message);
+const tooDeep = (limit: number): ApiError => badRequest(`error decoding patch: the document nests deeper than ${limit} levels`);
 
 /** The media type without parameters, lower-cased: `application/json-patch+json; charset=utf-8` → the bare type. */
 export function mediaType(contentType: string): string {
@@ -62,6 +64,7 @@ export function skeletonFor(info: ResourceInfo, namespace: string | null, name: 
 }
 
 function parseJson(body: string): unknown {
+  checkNestingDepth(body, 'json', tooDeep);
   try {
     return JSON.parse(body) as unknown;
   } catch (error) {
@@ -126,8 +129,10 @@ function serverSideApply(current: KubeObject, body: string, info: ResourceInfo, 
     throw unprocessable('fieldManager: Required value: is required for apply patch');
   }
   let applied: unknown;
+  checkNestingDepth(body, 'yaml', tooDeep);
   try {
-    applied = parseYaml(body) as unknown;
+    // Aliases bounded as for every YAML body (io.ts): a "billion laughs" document must not expand.
+    applied = parseYaml(body, { maxAliasCount: 100 }) as unknown;
   } catch (error) {
     throw badRequest(`error decoding YAML: ${(error as Error).message}`);
   }

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { checkNestingDepth } from '../document-depth.js';
 import { ApiError, apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 
@@ -49,7 +50,9 @@ export function parseDocument(mediaType: string, body: string): unknown {
       'kubus accepts JSON and YAML request bodies only, not protobuf (kubectl 1.32 sends protobuf from `kubectl create <kind>` generators); ' +
       'write a manifest and use `kubectl create -f` / `kubectl apply -f`, or `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`');
   }
+  const tooDeep = (limit: number): ApiError => apiErrors.badRequest(`the request body nests deeper than ${limit} levels`);
   if (mediaType === 'application/json') {
+    checkNestingDepth(body, 'json', tooDeep);
     try {
       return JSON.parse(body) as unknown;
     } catch (error) {
@@ -57,6 +60,7 @@ export function parseDocument(mediaType: string, body: string): unknown {
     }
   }
   if (mediaType === 'application/yaml' || mediaType === 'application/x-yaml' || mediaType === 'text/yaml') {
+    checkNestingDepth(body, 'yaml', tooDeep);
     try {
       return parseYaml(body, { maxAliasCount: 100 }) as unknown;
     } catch (error) {
