@@ -342,11 +342,14 @@ export class RaftDriver {
     while (!this.stopped && this.node.hasReady()) {
       assert(++rounds <= driverLimits.readyRoundsMax, 'Ready loop did not settle');
       const ready = this.node.ready();
-      // A leader may send its appends before its own write (Raft thesis 10.2.1): its own copy only
-      // counts toward commit once this synchronous write returned, since no reply can be handled
-      // before then. Everything else (votes, acknowledgements) waits for the disk.
+      // A leader may send its appends before its own write (Raft thesis 10.2.1): the core counts
+      // its own copy toward commit only after advance(), so they never announce a commit this
+      // disk does not hold. Not in the Ready that changes the term or vote (an election): the
+      // term they carry must be durable first, or a leader that lost power could come back, win
+      // the same term again and write different entries at the same indices. Everything else
+      // (votes, acknowledgements) always waits for the disk.
       const leading = (ready.softState?.role ?? this.role) === 'leader';
-      const early = leading ? ready.messages.filter(sendableBeforePersist) : [];
+      const early = leading && !this.changesTermOrVote(ready) ? ready.messages.filter(sendableBeforePersist) : [];
       if (early.length > 0) this.options.send(early);
       const applied = this.persistAndApply(ready);
       if (ready.snapshot !== null || ready.entries.length > 0) {
@@ -369,9 +372,7 @@ export class RaftDriver {
     // Votes, terms, entries and snapshots must be on disk before any message promises them.
     // Applying committed entries need not be: they are durable in the log and re-apply after a
     // crash, because the applied index is written in the same transaction.
-    const durable =
-      ready.entries.length > 0 || ready.snapshot !== null ||
-      (ready.hardState !== null && (ready.hardState.term !== this.durableTerm || ready.hardState.vote !== this.durableVote));
+    const durable = ready.entries.length > 0 || ready.snapshot !== null || this.changesTermOrVote(ready);
     this.options.backend.writeSync(() => {
       if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
         this.logStore.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
@@ -392,6 +393,10 @@ export class RaftDriver {
       this.durableVote = ready.hardState.vote;
     }
     return batch;
+  }
+
+  private changesTermOrVote(ready: Ready): boolean {
+    return ready.hardState !== null && (ready.hardState.term !== this.durableTerm || ready.hardState.vote !== this.durableVote);
   }
 
   /** Inside the apply transaction. Returns null for entries without a client result. */
@@ -439,7 +444,15 @@ export class RaftDriver {
     for (const { events, revision } of batch.revisions) for (const listener of this.listeners) listener.applied?.(events, revision);
     for (const readState of ready.readStates) {
       const pending = this.pendingReads.get(readState.context);
-      if (pending !== undefined) pending.index = readState.index;
+      if (pending === undefined) continue;
+      if (readState.rejected === true) {
+        // The member we forwarded to is not the leader (any more) or is full: fail now so the
+        // client retries elsewhere, rather than after the whole deadline.
+        this.pendingReads.delete(readState.context);
+        pending.reject(new NotLeaderError(null, 'the member this read was forwarded to refused it (not the leader of this term, or too many reads pending); it was not served'));
+      } else {
+        pending.index = readState.index;
+      }
     }
   }
 

@@ -323,7 +323,7 @@ export class Raft {
         this.send({ type: 'readIndexResponse', to: m.from, context: m.context, index: 0, reject: true });
         return;
       case 'readIndexResponse':
-        if (!m.reject) this.readStates.push({ context: m.context, index: m.index });
+        this.readStates.push(m.reject ? { context: m.context, index: 0, rejected: true } : { context: m.context, index: m.index });
         return;
       default:
         return;

@@ -105,6 +105,12 @@ export interface SoftState {
 export interface ReadState {
   readonly context: string;
   readonly index: number;
+  /**
+   * The member a follower forwarded the read to refused it (it is not the leader of this term any
+   * more, or its read queue is full); `index` means nothing then. The caller fails the read at once
+   * so its client retries elsewhere, instead of letting it wait out its deadline.
+   */
+  readonly rejected?: true;
 }
 
 /**

@@ -168,6 +168,6 @@ export function describeReady(id: string, ready: Ready): string[] {
   if (ready.snapshot !== null) lines.push(`  snapshot: index=${ready.snapshot.meta.index} term=${ready.snapshot.meta.term} ${describeConf(ready.snapshot.meta.conf)}`);
   if (ready.committedEntries.length > 0) lines.push(`  committed: ${ready.committedEntries.map(describeEntry).join(' ')}`);
   for (const m of ready.messages) lines.push(`  send: ${describeMessage(m)}`);
-  for (const r of ready.readStates) lines.push(`  readState: ctx=${r.context} index=${r.index}`);
+  for (const r of ready.readStates) lines.push(`  readState: ctx=${r.context} index=${r.index}${r.rejected === true ? ' rejected' : ''}`);
   return lines;
 }
