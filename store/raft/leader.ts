@@ -32,23 +32,42 @@ export function syncProgress(r: Raft): void {
   for (const member of [...r.progress.keys()]) if (!members.has(member)) r.progress.delete(member);
   const self = r.progress.get(r.id);
   if (self !== undefined) {
-    self.maybeUpdate(r.log.lastIndex());
+    // Only what is on our disk counts toward commit (see `selfAck`).
+    self.maybeUpdate(stableIndex(r));
     self.becomeReplicate();
   }
 }
 
+/**
+ * Decision: the leader's own copy of a new entry counts toward commit only once it is durable
+ * (`selfAck`, called when the caller confirms persistence with `advance()`), as etcd's leader
+ * acknowledges itself only after its storage write. Counting it at append time let a single voter
+ * commit at once, and the driver's early appends (sent before the disk write) then announced a
+ * commit index its own disk did not hold: after a power cut it could win the same term again and
+ * write different data at that index, breaking log matching on its learners.
+ */
 export function appendEntry(r: Raft, type: EntryType, data: Uint8Array): { index: number; term: number } {
   const entry = { term: r.term, index: r.log.lastIndex() + 1, type, data };
   r.log.append(entry);
   r.uncommittedBytes += data.length;
-  r.progress.get(r.id)?.maybeUpdate(entry.index);
-  // A single voter commits alone.
-  maybeCommit(r);
   bcastAppend(r);
   return { index: entry.index, term: entry.term };
 }
 
+/** The leader's entries up to the log's stable index are durable: its own acknowledgement. */
+export function selfAck(r: Raft): void {
+  const self = r.progress.get(r.id);
+  if (self === undefined || !self.maybeUpdate(stableIndex(r))) return;
+  // A single voter commits here, alone; with more voters, answers may already form a quorum.
+  if (maybeCommit(r)) bcastAppend(r);
+}
+
 /** Refuses a proposal of `bytes` that would overfill the uncommitted log (one is always let in). */
+/** The last index handed out for persistence and confirmed by `advance()`. */
+function stableIndex(r: Raft): number {
+  return Math.min(r.log.unstableFrom - 1, r.log.lastIndex());
+}
+
 export function checkUncommitted(r: Raft, bytes: number): void {
   if (r.uncommittedBytes > 0 && r.uncommittedBytes + bytes > r.config.uncommittedBytesMax) {
     throw new ProposalDroppedError(`the leader holds ${r.uncommittedBytes} uncommitted bytes (limit ${r.config.uncommittedBytesMax})`);

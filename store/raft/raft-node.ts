@@ -15,7 +15,7 @@
 import { assert } from '../../bus/assert.js';
 import { ConfChangeInProgressError, InvalidRequestError, NotLeaderError, ProposalDroppedError } from '../errors.js';
 import { applyConfChange, decodeConfChange, encodeConfChange, validateConfChange } from './conf.js';
-import { appendEntry, checkUncommitted, committedInCurrentTerm, handleReadIndex, startTransfer } from './leader.js';
+import { appendEntry, checkUncommitted, committedInCurrentTerm, handleReadIndex, selfAck, startTransfer } from './leader.js';
 import { raftLimits } from './limits.js';
 import { Raft, type RaftConfig } from './raft.js';
 import { RaftLog } from './raft-log.js';
@@ -200,6 +200,8 @@ export class RaftNode {
     const log = this.raft.log;
     if (handed.snapshotIndex !== null) log.snapshotApplied(handed.snapshotIndex);
     if (handed.lastEntry !== null) log.stableTo(handed.lastEntry.index, handed.lastEntry.term);
+    // The leader's own copy counts toward commit only now that it is durable.
+    if (this.raft.role === 'leader') selfAck(this.raft);
     const lastCommitted = handed.committed[handed.committed.length - 1];
     if (lastCommitted !== undefined) {
       log.appliedTo(lastCommitted.index);
