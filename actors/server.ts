@@ -2,12 +2,17 @@
  * Composition root of a control-plane member process: the only place that creates the real bus
  * (NATS), clock, randomness and disk (LMDB), and hands them to the actors. A member hosts the
  * store member actor and the API server; the leader-elected controllers join it here.
+ *
+ * Decision: the member authenticates to NATS as its own user, minted at start from the cluster's
+ * credentials directory (`nats/`, see bus/nats-credentials.ts): it may send Raft messages only as
+ * itself. Its files hold every Secret, so the process umask is 077 and the data directory tree is
+ * set to 0700/0600 explicitly (also one created by an older version with 0755/0644).
  */
 import { createActor, waitFor, type ActorRefFrom } from 'xstate';
 import { randomInt } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { NatsBus, SystemClock, Prng, type Logger } from '../bus/index.js';
+import { NatsBus, SystemClock, Prng, loadNatsCredentials, type Logger } from '../bus/index.js';
 import { LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
 import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
 
@@ -16,8 +21,8 @@ export interface ServerConfig {
   readonly id: MemberId;
   readonly dataDir: string;
   readonly natsServers: readonly string[];
-  readonly natsUser?: string;
-  readonly natsPass?: string;
+  /** The cluster's credentials directory: the member mints its NATS user from `nats/` in it. */
+  readonly credentialsDir: string;
   readonly peers: readonly MemberId[];
   /** A joining member starts with no configuration and takes it from the leader's snapshot. */
   readonly joining: boolean;
@@ -40,15 +45,20 @@ const openTimeoutMs = 60_000;
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const { logger } = config;
-  mkdirSync(config.dataDir, { recursive: true });
+  // Process-wide on purpose: LMDB, snapshots and logs create files below; none may be world-readable.
+  process.umask(0o077);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  restrictTree(config.dataDir);
   const clock = new SystemClock();
+  // Wall time (JWT issue date), read here in the composition root; the member user never expires.
+  const user = await loadNatsCredentials(config.credentialsDir).mintMember(config.cluster, config.id, Date.now());
   const bus = await NatsBus.connect({
     servers: [...config.natsServers],
     name: `kubus-${config.cluster}-${config.id}`,
-    ...(config.natsUser !== undefined ? { user: config.natsUser } : {}),
-    ...(config.natsPass !== undefined ? { pass: config.natsPass } : {}),
+    user,
     connectTimeoutMs: 5_000,
     reconnect: true,
+    logger,
   });
   const member = createActor(storeMemberMachine, {
     clock,
@@ -77,7 +87,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await bus.close();
     throw error;
   }
-  logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir });
+  restrictTree(config.dataDir); // what LMDB created before the umask reached it, or with its own modes
+  logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir, natsUser: user.name });
   let api: RunningMemberApi | null = null;
   try {
     if (config.api !== undefined) {
@@ -104,4 +115,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await bus.close();
     },
   };
+}
+
+/** Directories 0700, files 0600, below and including `dir`. */
+function restrictTree(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) restrictTree(path);
+    else if (entry.isFile()) chmodSync(path, 0o600);
+  }
 }

@@ -28,3 +28,11 @@ export { freePort } from './free-port.js';
 export {
   createJsonLogger, parseLogLevel, logLevels, InvalidLogLevelError, type Logger, type LogLevel, type LogFields, type JsonLoggerOptions,
 } from './logger.js';
+export {
+  mintUser, memberPermissions, componentPermissions, adminPermissions, memberUserName, componentUserName, userInboxPrefix,
+  createNatsAuthorityKeys, natsAuthorityPublicKeys, natsServerAuthConfig, kubusAccountJwt, natsAuthLimits, kubusAccountName, InvalidNatsUserError,
+  type NatsPermissions, type NatsUser, type NatsAuthorityKeys, type NatsRevocations,
+} from './nats-auth.js';
+export {
+  NatsCredentials, ensureNatsCredentials, loadNatsCredentials, natsCredentialsDir, natsCredentialsLimits, NatsCredentialsMissingError, NatsRevokeError,
+} from './nats-credentials.js';

@@ -6,13 +6,24 @@
  * adapter puts each subscription's messages in a BoundedQueue (`pendingMax`) drained on
  * `setImmediate` in batches, so a slow handler sees counted drops (`droppedCount`, `onOverflow`)
  * instead of the process growing without limit, and socket parsing is never blocked by handlers.
+ *
+ * Decision: every connection authenticates as a minted user (nats-auth.ts): the server runs in
+ * operator/JWT mode and refuses anonymous clients, so `user` is required, and a user whose inbox
+ * is restricted connects with its `inboxPrefix`.
+ *
+ * Decision: every subscription handler runs inside an error boundary. A message is network input
+ * that anyone allowed on the subject may have shaped; an exception (or rejected promise) from its
+ * handler is logged and the message dropped, never the process. The one exception is an
+ * AssertionError (assert.ts): an invariant broke, so it is rethrown outside the bus and the
+ * process stops (fail-stop, RELIABILITY.md).
  */
-import { connect, ErrorCode, NatsError, type ConnectionOptions, type NatsConnection, type Subscription as NatsSubscription } from 'nats';
+import { connect, ErrorCode, jwtAuthenticator, NatsError, type ConnectionOptions, type NatsConnection, type Subscription as NatsSubscription } from 'nats';
 import type { Bus, BusMessage, RequestOptions, SubscribeOptions, Subscription } from './transport.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { assert } from './assert.js';
+import { assert, AssertionError } from './assert.js';
 import { BusClosedError, BusTimeoutError, KubusError, NoRespondersError, type ErrorFields } from './errors.js';
-import type { Logger } from './logger.js';
+import { createJsonLogger, type Logger } from './logger.js';
+import type { NatsUser } from './nats-auth.js';
 
 export const natsBusLimits = {
   /** Messages one subscription hands to its handler before yielding to the event loop. */
@@ -23,19 +34,21 @@ export interface NatsBusOptions {
   readonly servers: readonly string[];
   /** Connection name, shown by the NATS server (`connz`) and in logs. */
   readonly name: string;
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
+  /** Who connects: a user minted from the cluster's credentials (nats-credentials.ts). */
+  readonly user: Pick<NatsUser, 'jwt' | 'seed' | 'inboxPrefix'>;
   /** The first connection must succeed within this time (BusConnectError). */
   readonly connectTimeoutMs: number;
   /** Whether to reconnect forever after losing the server (members: yes; one-shot CLI: no). */
   readonly reconnect: boolean;
   /**
-   * Told about an exception thrown by a subscription handler. Without it the exception is
-   * rethrown outside the bus, so an assertion failure still stops the process (fail-stop).
+   * Told about an exception thrown (or promise rejected) by a subscription handler, after it is
+   * logged; the message is dropped either way. AssertionErrors never come here: they stop the process.
    */
   readonly onHandlerError?: (error: unknown, subject: string) => void;
-  /** Told about disconnects, reconnects and server errors, so an operator sees a flapping link. */
+  /**
+   * Told about disconnects, reconnects, server errors and handler errors, so an operator sees a
+   * flapping link or a poisoned subject; warnings on stderr when absent.
+   */
   readonly logger?: Logger;
 }
 
@@ -64,8 +77,15 @@ export class MessageTooLargeError extends KubusError {
 export class NatsBus implements Bus {
   private closed = false;
   private readonly subscriptions = new Set<NatsSubscriptionBridge>();
+  private readonly handlerErrors: HandlerErrorSink;
 
-  private constructor(private readonly connection: NatsConnection, readonly name: string, private readonly options: NatsBusOptions) {}
+  private constructor(private readonly connection: NatsConnection, readonly name: string, private readonly options: NatsBusOptions) {
+    const log = (options.logger ?? createJsonLogger({ level: 'warn' })).child({ bus: name });
+    this.handlerErrors = (error, subject) => {
+      log.error('subscription handler failed; message dropped', { subject, error });
+      options.onHandlerError?.(error, subject);
+    };
+  }
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     assert(options.servers.length > 0, 'NatsBus.connect: no servers given');
@@ -76,9 +96,8 @@ export class NatsBus implements Bus {
       reconnect: options.reconnect,
       // -1: members keep trying for as long as they run; the store tolerates the gap.
       maxReconnectAttempts: options.reconnect ? -1 : 0,
-      ...(options.user !== undefined ? { user: options.user } : {}),
-      ...(options.pass !== undefined ? { pass: options.pass } : {}),
-      ...(options.token !== undefined ? { token: options.token } : {}),
+      authenticator: jwtAuthenticator(options.user.jwt, new TextEncoder().encode(options.user.seed)),
+      ...(options.user.inboxPrefix !== null ? { inboxPrefix: options.user.inboxPrefix } : {}),
     };
     let connection: NatsConnection;
     try {
@@ -123,7 +142,7 @@ export class NatsBus implements Bus {
 
   subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions): Subscription {
     this.checkOpen();
-    const bridge = new NatsSubscriptionBridge(subject, handler, options, this.options.onHandlerError, (self) => this.subscriptions.delete(self));
+    const bridge = new NatsSubscriptionBridge(subject, handler, options, this.handlerErrors, (self) => this.subscriptions.delete(self));
     bridge.attach(this.connection.subscribe(subject, {
       ...(options.queue !== undefined ? { queue: options.queue } : {}),
       callback: (error, message) => {
@@ -196,7 +215,7 @@ class NatsSubscriptionBridge implements Subscription {
     readonly subject: string,
     private readonly handler: (message: BusMessage) => void,
     private readonly options: SubscribeOptions,
-    private readonly onHandlerError: ((error: unknown, subject: string) => void) | undefined,
+    private readonly onHandlerError: HandlerErrorSink,
     private readonly onGone: (self: NatsSubscriptionBridge) => void,
   ) {
     this.queue = new BoundedQueue(`subscription ${subject}`, options.pendingMax);
@@ -251,15 +270,33 @@ class NatsSubscriptionBridge implements Subscription {
     }
   }
 
+  /** The error boundary (see the header): a handler's failure costs its message, not the process. */
   private deliver(message: BusMessage): void {
-    if (this.onHandlerError === undefined) {
-      this.handler(message);
+    let result: unknown;
+    try {
+      result = this.handler(message);
+    } catch (error) {
+      if (error instanceof AssertionError) throw error; // fail-stop: uncaught in this setImmediate
+      this.onHandlerError(error, this.subject);
       return;
     }
-    try {
-      this.handler(message);
-    } catch (error) {
-      this.onHandlerError(error, this.subject);
+    // A handler typed `=> void` may still be async: its rejection would otherwise end Node 20.
+    if (isPromiseLike(result)) {
+      result.then(undefined, (error: unknown) => {
+        if (error instanceof AssertionError) {
+          setImmediate(() => {
+            throw error;
+          });
+          return;
+        }
+        this.onHandlerError(error, this.subject);
+      });
     }
   }
+}
+
+type HandlerErrorSink = (error: unknown, subject: string) => void;
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -1,7 +1,11 @@
 /**
  * Starts a private `nats-server` on loopback for tests, the simulation harness's process mode and
- * `kubus up`: a free port, a generated config (max_payload), and a wait until it accepts TCP
- * connections, with a deadline. Stopping kills exactly the process this started, by pid.
+ * `kubus up`: a free port, a generated config (max_payload and the operator-mode authentication of
+ * nats-auth.ts), and a wait until it accepts TCP connections, with a deadline. Stopping kills
+ * exactly the process this started, by pid.
+ *
+ * Decision: there is no way to start an open server: `auth` (NatsCredentials.serverConfig()) is
+ * required, so every kubus bus refuses anonymous clients, tests included.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +52,8 @@ export class NatsServerStartError extends KubusError {
 export interface NatsServerStartOptions {
   /** Largest message the server accepts; kubus needs at least 2 MiB for store requests. */
   readonly maxPayloadBytes: number;
+  /** The operator-mode lines of the configuration: `NatsCredentials.serverConfig()`. */
+  readonly auth: string;
   /** A fixed port; a free one is picked otherwise. */
   readonly port?: number;
   readonly startTimeoutMs?: number;
@@ -97,6 +103,7 @@ export class NatsServerProcess {
     if (!Number.isInteger(options.maxPayloadBytes) || options.maxPayloadBytes <= 0 || options.maxPayloadBytes > natsServerLimits.maxPayloadBytesMax) {
       throw new RangeError(`maxPayloadBytes must be a whole number in (0, ${natsServerLimits.maxPayloadBytesMax}], got ${options.maxPayloadBytes}`);
     }
+  if (!/^operator: /m.test(options.auth)) throw new RangeError('NatsServerProcess: auth must be an operator-mode configuration (NatsCredentials.serverConfig())');
     let lastError: Error = new NatsServerStartError(0, 'no attempt made');
     const attempts = options.port !== undefined ? 1 : natsServerLimits.startAttemptsMax;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -135,9 +142,9 @@ export class NatsServerProcess {
 }
 
 async function startOnce(binary: string, port: number, options: NatsServerStartOptions): Promise<NatsServerProcess> {
-  const configDir = mkdtempSync(join(tmpdir(), 'kubus-nats-'));
+  const configDir = mkdtempSync(join(tmpdir(), 'kubus-nats-')); // 0700 by mkdtemp
   const configPath = join(configDir, 'nats.conf');
-  writeFileSync(configPath, `max_payload: ${options.maxPayloadBytes}\n`);
+  writeFileSync(configPath, `max_payload: ${options.maxPayloadBytes}\n${options.auth}`, { mode: 0o600 });
   const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

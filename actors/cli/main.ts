@@ -19,6 +19,7 @@ const natsOption = () => new Option('--nats <urls>', 'NATS server URL(s), comma-
 const clusterOption = () => new Option('--cluster <name>', 'cluster name: the subject prefix kubus.<name>. (default: from --dir, else kubus)');
 const peersOption = () => new Option('--peers <ids>', 'store members, comma-separated, e.g. s1,s2,s3 (default: from --dir)');
 const dirOption = () => new Option('--dir <dir>', 'a `kubus up` directory to take NATS, cluster and members from').default('.kubus');
+const credentialsDirOption = () => new Option('--credentials-dir <dir>', 'the directory holding the cluster\'s NATS keys (nats/) to mint an admin bus user from (default: --dir)');
 
 program
   .command('server')
@@ -28,8 +29,6 @@ program
   .addOption(natsOption().default('nats://127.0.0.1:4222'))
   .addOption(clusterOption().default('kubus'))
   .addOption(peersOption().makeOptionMandatory())
-  .option('--nats-user <user>', 'NATS user name')
-  .option('--nats-pass <pass>', 'NATS password')
   .option('--tick-ms <ms>', 'Raft tick length', String(defaultRaftTiming.tickMs))
   .option('--election-ticks <n>', 'election timeout in ticks (randomized up to twice this)', String(defaultRaftTiming.electionTicks))
   .option('--heartbeat-ticks <n>', 'heartbeat interval in ticks', String(defaultRaftTiming.heartbeatTicks))
@@ -39,7 +38,7 @@ program
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--api-port <port>', 'serve the Kubernetes API over HTTPS on this port (0: a free one); needs --credentials-dir')
   .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
-  .option('--credentials-dir <dir>', 'the cluster CA, serving certificate (pki/) and token file (tokens.csv)')
+  .option('--credentials-dir <dir>', 'the cluster\'s NATS keys (nats/: the member mints its bus user from them), CA, serving certificate (pki/) and token file (tokens.csv)')
   .option('--api-max-in-flight <n>', 'requests the API serves at once (shared among priority levels; beyond: queued, then 429)', '400')
   .action(runServerCommand);
 
@@ -50,6 +49,7 @@ program
   .addOption(clusterOption())
   .addOption(peersOption())
   .addOption(dirOption())
+  .addOption(credentialsDirOption())
   .option('--json', 'print JSON')
   .action(runStatusCommand);
 
@@ -62,6 +62,7 @@ program
   .addOption(clusterOption())
   .addOption(peersOption())
   .addOption(dirOption())
+  .addOption(credentialsDirOption())
   .action(runMemberCommand);
 
 program
@@ -74,6 +75,7 @@ program
   .addOption(clusterOption())
   .addOption(peersOption())
   .addOption(dirOption())
+  .addOption(credentialsDirOption())
   .option('--serializable', 'read from any member without a quorum round (may be stale)')
   .action(runKvCommand);
 
@@ -85,6 +87,13 @@ program
   .addOption(new Option('--cluster <name>', 'cluster name').default('kubus'))
   // Loaded on use: `up` pulls in the X.509 stack that other commands do not need.
   .action(async (flags: UpFlags) => (await import('./commands/up.js')).runUpCommand(flags));
+
+program
+  .command('bus-init')
+  .description('for a cluster run by hand: create the NATS keys in --dir/nats/ (kept if present) and write --dir/nats.conf (operator mode: only minted users connect)')
+  .requiredOption('--dir <dir>', 'the credentials directory members and commands are given (--credentials-dir)')
+  .option('--listen <host:port>', 'where nats-server listens', '127.0.0.1:4222')
+  .action(async (flags: { dir: string; listen: string }) => (await import('./commands/nats-config.js')).runBusInitCommand(flags));
 
 program
   .command('down')

@@ -3,14 +3,19 @@
  * each its own process with its own LMDB directory. Faults act on pids we started, never by name:
  * kill -9, SIGSTOP/SIGCONT, restart with the same argv and data.
  *
- * Used by the integration suites, the benchmark and (later) `kubus up` and `kubus chaos`.
+ * Used by the integration suites, the benchmark and (later) `kubus chaos`.
+ *
+ * The bus is closed as in `kubus up`: NATS keys in the credentials directory (`apiCredentialsDir`,
+ * else `<dir>/credentials`), nats-server in operator mode, each member minting its own user, and
+ * the cluster's own client connection an admin user. `connectAs` opens a connection as any
+ * minted user, for suites that check what a user may and may not do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { NatsBus, NatsServerProcess, Prng, SystemClock, freePort, type Bus } from '../../bus/index.js';
+import { NatsBus, NatsServerProcess, Prng, SystemClock, ensureNatsCredentials, freePort, type Bus, type NatsCredentials, type NatsUser } from '../../bus/index.js';
 import { StoreClient, type MemberStatus } from '../../store/index.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -45,6 +50,8 @@ export class LocalCluster {
   private nats: NatsServerProcess | null = null;
   private readonly processes = new Map<string, MemberProcess>();
   private clientBus: Bus | null = null;
+  private readonly extraBuses: NatsBus[] = [];
+  private credentials: NatsCredentials | null = null;
 
   constructor(private readonly options: LocalClusterOptions) {
     this.cluster = options.cluster ?? 'kubus';
@@ -56,11 +63,31 @@ export class LocalCluster {
     return this.nats.url;
   }
 
+  /** Where the NATS keys (and, with the API, the PKI and tokens) are: members get it as --credentials-dir. */
+  credentialsDir(): string {
+    return this.options.apiCredentialsDir ?? join(this.options.dir, 'credentials');
+  }
+
+  /** The cluster's NATS authority, to mint users (connectAs) or revoke them. */
+  natsCredentials(): NatsCredentials {
+    if (this.credentials === null) throw new Error('LocalCluster: not started');
+    return this.credentials;
+  }
+
   async start(): Promise<void> {
     mkdirSync(join(this.options.dir, 'logs'), { recursive: true });
-    this.nats = await NatsServerProcess.start({ maxPayloadBytes: 4 * 1024 * 1024 });
+    this.credentials = ensureNatsCredentials(this.credentialsDir());
+    this.nats = await NatsServerProcess.start({ maxPayloadBytes: 4 * 1024 * 1024, auth: await this.credentials.serverConfig() });
     for (const id of this.memberIds) this.spawnMember(id, this.memberIds, false, this.options.apiCredentialsDir === undefined ? null : await freePort());
-    this.clientBus = await NatsBus.connect({ servers: [this.natsUrl()], name: 'local-cluster', connectTimeoutMs: 5_000, reconnect: true });
+    const admin = await this.credentials.mintAdmin(this.cluster, { ttlMs: null, nowMs: Date.now() });
+    this.clientBus = await NatsBus.connect({ servers: [this.natsUrl()], name: 'local-cluster', user: admin, connectTimeoutMs: 5_000, reconnect: true });
+  }
+
+  /** A connection as `user` (closed by stop()); `reconnect: false`, so a revoked user stays out. */
+  async connectAs(user: NatsUser, name = user.name): Promise<NatsBus> {
+    const bus = await NatsBus.connect({ servers: [this.natsUrl()], name, user, connectTimeoutMs: 5_000, reconnect: false });
+    this.extraBuses.push(bus);
+    return bus;
   }
 
   /** A store client on its own bus connection; the cluster closes it on stop. */
@@ -174,6 +201,7 @@ export class LocalCluster {
   async stop(): Promise<void> {
     await this.clientBus?.close().catch(() => undefined);
     this.clientBus = null;
+    for (const bus of this.extraBuses.splice(0)) await bus.close().catch(() => undefined);
     for (const member of this.processes.values()) {
       if (member.paused) member.child?.kill('SIGCONT');
       member.child?.kill('SIGKILL');
@@ -193,9 +221,9 @@ export class LocalCluster {
   private spawnMember(id: string, peers: readonly string[], joining = false, apiPort: number | null = null): void {
     const argv = [
       '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
-      '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster,
+      '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster, '--credentials-dir', this.credentialsDir(),
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
-      ...(apiPort !== null && this.options.apiCredentialsDir !== undefined ? ['--api-port', String(apiPort), '--credentials-dir', this.options.apiCredentialsDir] : []),
+      ...(apiPort !== null && this.options.apiCredentialsDir !== undefined ? ['--api-port', String(apiPort)] : []),
       ...(this.options.serverArgs ?? []),
       '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(joining ? ['--join'] : []),
     ];

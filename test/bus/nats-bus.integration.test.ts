@@ -2,13 +2,24 @@
  * NatsBus against a real nats-server started by NatsServerProcess: the shared Bus conformance
  * suite, plus what only a real server shows: bounded subscriptions dropping and counting what
  * they cannot hold, max_payload from the generated config, typed rpc errors over the wire, and
- * close() flushing what was published.
+ * close() flushing what was published, and the error boundary around every subscription handler
+ * (a throwing or rejecting handler costs its message, not the process; an AssertionError still
+ * stops the process, checked in a child process).
+ *
+ * The server runs in operator mode like every kubus bus; this suite's connections are a user
+ * allowed on every subject, since the conformance suite uses subjects of its own.
  *
  * Without nats-server the suite is skipped locally and fails in CI (CI=true), where it must run.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BusConnectError, MessageTooLargeError, createJsonLogger, NatsBus, NatsServerProcess, call, decode, encode, findNatsServer, serve, type Bus,
+  BusConnectError, MessageTooLargeError, createJsonLogger, NatsBus, NatsServerProcess, call, decode, encode, ensureNatsCredentials, findNatsServer, serve,
+  type Bus, type NatsCredentials, type NatsUser,
 } from '../../bus/index.js';
 import { describeBusConformance, type BusHarness } from './bus-conformance.js';
 import { NotLeaderError, storeErrorFactories } from '../../store/errors.js';
@@ -28,20 +39,28 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 
 describe.skipIf(!installed)('NatsBus on a real nats-server', () => {
   let server: NatsServerProcess;
+  let credentialsDir = '';
+  let credentials: NatsCredentials;
+  let user: NatsUser;
   const open: Bus[] = [];
   const connect = async (name: string): Promise<Bus> => {
-    const bus = await NatsBus.connect({ servers: [server.url], name, connectTimeoutMs: 5_000, reconnect: false });
+    const bus = await NatsBus.connect({ servers: [server.url], name, user, connectTimeoutMs: 5_000, reconnect: false });
     open.push(bus);
     return bus;
   };
+  const startServer = async (options: { maxPayloadBytes: number; port?: number }) => NatsServerProcess.start({ ...options, auth: await credentials.serverConfig() });
 
   beforeAll(async () => {
-    server = await NatsServerProcess.start({ maxPayloadBytes: 2 * 1024 * 1024 });
+    credentialsDir = mkdtempSync(join(tmpdir(), 'kubus-nats-bus-'));
+    credentials = ensureNatsCredentials(credentialsDir);
+    user = await credentials.mintUser('bus-tester', { permissions: { publish: ['>'], subscribe: ['>'] }, ttlMs: null, nowMs: Date.now(), restrictInbox: false });
+    server = await startServer({ maxPayloadBytes: 2 * 1024 * 1024 });
   });
 
   afterAll(async () => {
     for (const bus of open) await bus.close();
     await server?.stop();
+    rmSync(credentialsDir, { recursive: true, force: true });
   });
 
   describeBusConformance('NatsBus', async (): Promise<BusHarness> => {
@@ -119,7 +138,7 @@ describe.skipIf(!installed)('NatsBus on a real nats-server', () => {
     const received: number[] = [];
     reader.subscribe('flush', (m) => received.push(decode<number>(m.data)), { pendingMax: 1_000 });
     await (reader as NatsBus).flush();
-    const writer = await NatsBus.connect({ servers: [server.url], name: 'writer', connectTimeoutMs: 5_000, reconnect: false });
+    const writer = await NatsBus.connect({ servers: [server.url], name: 'writer', user, connectTimeoutMs: 5_000, reconnect: false });
     for (let i = 0; i < 500; i++) writer.publish('flush', encode(i));
     await writer.close();
     await waitFor(() => received.length === 500, 5_000);
@@ -127,16 +146,16 @@ describe.skipIf(!installed)('NatsBus on a real nats-server', () => {
   });
 
   it('reconnects after the server restarts, and logs the disconnect', async () => {
-    const own = await NatsServerProcess.start({ maxPayloadBytes: 1024 * 1024 });
+    const own = await startServer({ maxPayloadBytes: 1024 * 1024 });
     const lines: string[] = [];
     const logger = createJsonLogger({ level: 'info', write: (line) => lines.push(line) });
-    const bus = await NatsBus.connect({ servers: [own.url], name: 'survivor', connectTimeoutMs: 5_000, reconnect: true, logger });
+    const bus = await NatsBus.connect({ servers: [own.url], name: 'survivor', user, connectTimeoutMs: 5_000, reconnect: true, logger });
     const received: string[] = [];
     bus.subscribe('again', (m) => received.push(new TextDecoder().decode(m.data)), { pendingMax: 10 });
     await bus.flush();
     await own.stop();
     await waitFor(() => lines.some((line) => line.includes('"disconnect"')), 5_000);
-    const restarted = await NatsServerProcess.start({ maxPayloadBytes: 1024 * 1024, port: own.port });
+    const restarted = await startServer({ maxPayloadBytes: 1024 * 1024, port: own.port });
     try {
       await waitFor(() => lines.some((line) => line.includes('"reconnect"')), 15_000);
       bus.publish('again', new TextEncoder().encode('hello'));
@@ -148,10 +167,70 @@ describe.skipIf(!installed)('NatsBus on a real nats-server', () => {
     }
   });
 
+  it('a handler that throws or rejects costs its message, not the process: logged, and the next message is handled', async () => {
+    const lines: string[] = [];
+    const told: string[] = [];
+    const logger = createJsonLogger({ level: 'info', write: (line) => lines.push(line) });
+    const bus = await NatsBus.connect({ servers: [server.url], name: 'boundary', user, connectTimeoutMs: 5_000, reconnect: false, logger, onHandlerError: (_error, subject) => told.push(subject) });
+    open.push(bus);
+    const publisher = await connect('boundary-publisher');
+    const handled: string[] = [];
+    bus.subscribe('poison.sync', (m) => {
+      const text = new TextDecoder().decode(m.data);
+      if (text === 'bad') throw new TypeError('cannot read properties of null (reading chunk)');
+      handled.push(text);
+    }, { pendingMax: 10 });
+    bus.subscribe('poison.async', async (m) => {
+      const text = new TextDecoder().decode(m.data);
+      await Promise.resolve();
+      if (text === 'bad') throw new RangeError('async handler failed');
+      handled.push(`async ${text}`);
+    }, { pendingMax: 10 });
+    await bus.flush();
+    for (const [subject, text] of [['poison.sync', 'bad'], ['poison.sync', 'good'], ['poison.async', 'bad'], ['poison.async', 'good']] as const) {
+      publisher.publish(subject, new TextEncoder().encode(text));
+    }
+    await (publisher as NatsBus).flush();
+    await waitFor(() => handled.length === 2 && told.length === 2, 5_000);
+    expect(handled.sort()).toEqual(['async good', 'good']);
+    expect(told.sort()).toEqual(['poison.async', 'poison.sync']);
+    const logged = lines.map((line) => JSON.parse(line) as { level: string; msg: string; subject: string; error: { name: string } });
+    expect(logged.map((l) => [l.level, l.msg, l.subject, l.error.name]).sort()).toEqual([
+      ['error', 'subscription handler failed; message dropped', 'poison.async', 'RangeError'],
+      ['error', 'subscription handler failed; message dropped', 'poison.sync', 'TypeError'],
+    ]);
+  });
+
+  it('an AssertionError in a handler still stops the process (fail-stop), a plain error does not', async () => {
+    const fixture = fileURLToPath(new URL('./nats-handler-fixture.ts', import.meta.url));
+    const run = async (kind: 'assertion' | 'error'): Promise<{ code: number | null; stderr: string }> => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+        env: { ...process.env, FIXTURE_URL: server.url, FIXTURE_JWT: user.jwt, FIXTURE_SEED: user.seed, FIXTURE_KIND: kind }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await waitFor(() => stdout.includes('subscribed'), 30_000);
+      const publisher = await connect(`fixture-${kind}`);
+      publisher.publish('fixture.poison', new TextEncoder().encode('poison'));
+      publisher.publish('fixture.poison', new TextEncoder().encode('after'));
+      await (publisher as NatsBus).flush();
+      return { code: await exited, stderr };
+    };
+    const assertion = await run('assertion');
+    expect(assertion.code).not.toBe(0);
+    expect(assertion.stderr).toContain('AssertionError: invariant broken by the message');
+    const plain = await run('error');
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain('subscription handler failed; message dropped');
+  }, 60_000);
+
   it('fails to connect to a server that is not there with BusConnectError', async () => {
-    const stopped = await NatsServerProcess.start({ maxPayloadBytes: 1024 * 1024 });
+    const stopped = await startServer({ maxPayloadBytes: 1024 * 1024 });
     const url = stopped.url;
     await stopped.stop();
-    await expect(NatsBus.connect({ servers: [url], name: 'nobody', connectTimeoutMs: 1_000, reconnect: false })).rejects.toBeInstanceOf(BusConnectError);
+    await expect(NatsBus.connect({ servers: [url], name: 'nobody', user, connectTimeoutMs: 1_000, reconnect: false })).rejects.toBeInstanceOf(BusConnectError);
   });
 });

@@ -13,7 +13,7 @@ export async function runMemberCommand(action: string, id: string, flags: StoreC
     const type = actions[action as keyof typeof actions];
     if (type === undefined) throw new Error(`unknown member action "${action}": use add, promote, remove or transfer-leadership`);
     await client.changeMembership({ type, member: id });
-    const next = type === 'addLearner' ? `; start it with: kubus server --id ${id} --join --peers <current members> --data-dir <dir> --nats <url>, then once it caught up: kubus member promote ${id}` : '';
+    const next = type === 'addLearner' ? `; start it with: kubus server --id ${id} --join --peers <current members> --data-dir <dir> --nats <url> --credentials-dir <the kubus up dir>, then once it caught up: kubus member promote ${id}` : '';
     process.stdout.write(`member ${id}: ${action} committed${next}\n`);
   });
 }

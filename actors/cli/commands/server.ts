@@ -10,8 +10,6 @@ export interface ServerFlags {
   readonly nats: string;
   readonly cluster: string;
   readonly peers: string;
-  readonly natsUser?: string;
-  readonly natsPass?: string;
   readonly tickMs: string;
   readonly electionTicks: string;
   readonly heartbeatTicks: string;
@@ -38,6 +36,12 @@ function apiConfig(flags: ServerFlags): MemberApiConfig {
   return { host: flags.apiHost, port, credentialsDir: flags.credentialsDir, inFlightMax: positiveInteger(flags.apiMaxInFlight, '--api-max-in-flight') };
 }
 
+/** The bus admits only minted users: a member needs the directory holding the cluster's NATS keys. */
+function requireCredentialsDir(flags: ServerFlags): string {
+  if (flags.credentialsDir === undefined) throw new Error('--credentials-dir is required: the member mints its NATS user from the cluster keys in <dir>/nats/ (`kubus up` creates them)');
+  return flags.credentialsDir;
+}
+
 /** How long a clean stop may take before the process exits anyway: `kubus down` waits 5 s. */
 const stopTimeoutMs = 4_000;
 
@@ -51,8 +55,7 @@ export async function runServerCommand(flags: ServerFlags): Promise<void> {
     id: flags.id,
     dataDir: flags.dataDir,
     natsServers: parseList(flags.nats),
-    ...(flags.natsUser !== undefined ? { natsUser: flags.natsUser } : {}),
-    ...(flags.natsPass !== undefined ? { natsPass: flags.natsPass } : {}),
+    credentialsDir: requireCredentialsDir(flags),
     peers,
     joining,
     timing: {

@@ -2,11 +2,15 @@
  * `kubus up`: a local multi-process store cluster. Starts a nats-server and N members as detached
  * OS processes on loopback, records them in `D/cluster.json`, waits for an elected leader that
  * every member agrees on, and returns leaving them running. On an existing dir it restarts the
- * same cluster with its data. The API server joins these members in the next milestone.
+ * same cluster with its data. Every member serves the Kubernetes API.
+ *
+ * The bus is closed: the directory holds the cluster's NATS keys (`nats/`), nats.conf runs the
+ * server in operator mode, each member mints its own NATS user from the keys, and so does every
+ * later `kubus` command given this --dir. The directory is 0700 and what it holds 0600 (umask).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { get as httpsGet } from 'node:https';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../bus/index.js';
@@ -15,6 +19,7 @@ import { ensureClusterCredentials } from '../../apiserver/credentials.js';
 import { kubeconfigYaml } from '../../apiserver/kubeconfig.js';
 import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type ClusterProcess } from './cluster-file.js';
 import { withStoreClient } from './store-connection.js';
+import { writeNatsConfig } from './nats-config.js';
 
 /** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
 const cliEntry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../main.ts' : '../main.js', import.meta.url));
@@ -35,7 +40,10 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   const count = Number(flags.servers);
   if (![1, 3, 5].includes(count)) throw new Error(`--servers must be 1, 3 or 5 (an odd number keeps a majority), got "${flags.servers}"`);
   requireNatsServer();
-  mkdirSync(join(dir, 'logs'), { recursive: true });
+  // Keys, tokens, logs and member data below: readable by this user only.
+  process.umask(0o077);
+  mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   let file = readClusterFile(dir);
   if (file !== null && file.members.length !== count) {
     throw new Error(`${dir} holds a ${file.members.length}-member cluster; use --servers ${file.members.length}, or another --dir`);
@@ -46,13 +54,14 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
       say(`${proc.role} ${proc.id}: already running (pid ${proc.pid})`);
       continue;
     }
+    if (proc.role === 'nats') await writeNatsConfig(dir, new URL(file.natsUrl).host);
     proc.pid = startDetached(proc);
     say(`${proc.role} ${proc.id}: started (pid ${proc.pid}), log ${proc.log}`);
     writeClusterFile(dir, file);
     if (proc.role === 'nats') await waitForPort(file.natsUrl, proc);
   }
   say(`waiting for a leader (up to ${upLimits.readyTimeoutMs / 1000} s)`);
-  const leader = await waitForLeader(file);
+  const leader = await waitForLeader(dir, file);
   say(`leader: ${leader}; waiting for every API server to be ready`);
   await waitForReady(dir, file);
   say(`every member is ready. The cluster is up.`);
@@ -64,9 +73,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
 async function planCluster(dir: string, cluster: string, count: number): Promise<ClusterFile> {
   const natsPort = await freePort();
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
-  // A store request may be 1.5 MiB; NATS's default max_payload is 1 MiB (2.9 has no flag for it).
-  const natsConfig = join(dir, 'nats.conf');
-  writeFileSync(natsConfig, `listen: "127.0.0.1:${natsPort}"\nmax_payload: 4MB\n`);
+  const natsConfig = await writeNatsConfig(dir, `127.0.0.1:${natsPort}`);
   const members = Array.from({ length: count }, (_, i) => `s${i + 1}`);
   const credentials = await ensureClusterCredentials(dir, { hosts: ['127.0.0.1', 'localhost'] });
   const apiPorts = await Promise.all(members.map(() => freePort()));
@@ -127,8 +134,8 @@ async function waitForPort(url: string, proc: ClusterProcess): Promise<void> {
   throw new Error(`nats-server did not accept connections on ${url} within ${upLimits.natsReadyTimeoutMs / 1000} s; see ${proc.log}`);
 }
 
-async function waitForLeader(file: ClusterFile): Promise<string> {
-  return withStoreClient({ nats: file.natsUrl, cluster: file.cluster, peers: file.members.join(',') }, async (client, members) => {
+async function waitForLeader(dir: string, file: ClusterFile): Promise<string> {
+  return withStoreClient({ nats: file.natsUrl, cluster: file.cluster, peers: file.members.join(','), credentialsDir: dir }, async (client, members) => {
     const deadline = Date.now() + upLimits.readyTimeoutMs;
     let last = '';
     while (Date.now() < deadline) {
