@@ -15,7 +15,7 @@ import {
   aggregatedDiscovery, aggregatedDiscoveryMediaType, legacyApiVersions, legacyGroup, legacyGroupList, openapiDocument, openapiRoot,
   resourceList, serverVersion, wantsAggregated,
 } from './discovery.js';
-import type { ServerContext } from './http/context.js';
+import type { ServerContext, WatchSlots } from './http/context.js';
 import { allowAll, builtInAdmission, type Admission, type Authorizer } from './http/admission.js';
 import { dispatchResource, isWatch } from './http/dispatch.js';
 import { sendError, sendJson } from './http/io.js';
@@ -66,11 +66,24 @@ export interface RunningApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const limits: HttpLimits = { ...defaultHttpLimits, ...options.limits };
   checkHttpLimits(limits);
+  // Requests admitted to the process (seated, queued, or a watch being set up) and open watch streams.
+  const counters = { inFlight: 0, watches: 0 };
+  const watchSlots: WatchSlots = {
+    tryAcquire() {
+      if (counters.watches >= limits.watchesMax) return null;
+      counters.watches += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        counters.watches -= 1;
+      };
+    },
+  };
   const context: ServerContext = {
     objects: options.objects, authorizer: options.authorizer ?? allowAll, admission: options.admission ?? builtInAdmission, limits, logger: options.logger.child({ component: 'apiserver' }),
-    clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()),
+    clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()), watchSlots,
   };
-  const counters = { inFlight: 0, watches: 0 };
   const fairQueues = new FairQueues({ inFlightMax: limits.inFlightMax, retryAfterSeconds: limits.retryAfterSeconds, clock: context.clock });
   const clientCa = options.tls.clientCaPem;
   const tlsOptions = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: clientCa };
@@ -87,26 +100,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     });
   });
 
+  /**
+   * Every request, a watch included, holds an admitted slot until its handler returns (a watch's
+   * returns once its stream is set up); the watch stream itself holds a watch slot, taken by
+   * handleWatch once the watch is authorized. Before, a watch took its slot here and only the
+   * stream released it, so 1,000 refused (401/403) watches used up every slot for good.
+   */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubus.invalid');
-    const watch = isWatch(req.method ?? 'GET', url.searchParams);
-    const counter = watch ? 'watches' : 'inFlight';
     // Before authentication only a coarse bound: requests admitted to the process, seated or queued.
-    const max = watch ? limits.watchesMax : admittedMax(limits);
-    if (counters[counter] >= max) {
+    if (counters.inFlight >= admittedMax(limits)) {
       req.resume();
       sendError(res, apiErrors.tooManyRequests(limits.retryAfterSeconds));
       return;
     }
-    counters[counter] += 1;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      counters[counter] -= 1;
-    };
+    counters.inFlight += 1;
     try {
-      await serve(req, res, url, release);
+      await serve(req, res, url);
     } catch (error) {
       if (error instanceof ApiError) {
         if (error.httpStatus >= 500) context.logger.warn('request failed', { method: req.method, url: req.url, status: error.httpStatus, message: error.message });
@@ -116,12 +126,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       }
       throw error;
     } finally {
-      // A watch releases its slot when its stream ends, not when its handler returns.
-      if (!watch) release();
+      counters.inFlight -= 1;
     }
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse, url: URL, release: () => void): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const route = parseRouteOrNull(url.pathname);
     if (route?.type === 'health') {
       const ok = route.check === 'readyz' && options.ready !== undefined ? await options.ready() : true;
@@ -138,18 +147,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       user, verb: req.method ?? 'GET', resource: route.type === 'resource' ? route.info.resource : null, namespace: route.type === 'resource' ? route.namespace : null,
     });
     try {
-      await serveAuthenticated(req, res, url, route, user, release);
+      await serveAuthenticated(req, res, url, route, user);
     } finally {
       seat?.();
     }
   }
 
-  async function serveAuthenticated(req: IncomingMessage, res: ServerResponse, url: URL, route: Exclude<Route, { type: 'health' }>, user: UserInfo, release: () => void): Promise<void> {
+  async function serveAuthenticated(req: IncomingMessage, res: ServerResponse, url: URL, route: Exclude<Route, { type: 'health' }>, user: UserInfo): Promise<void> {
     if (route.type === 'resource') {
       const ctx = { server: context, req, res, query: url.searchParams, route, user };
       if (await serveAuthenticationEndpoint(ctx, options.serviceAccountKeyPem ?? null)) return;
       if (isAuthorizationReview(route.info)) return serveAuthorizationReview(ctx);
-      await dispatchResource(ctx, release);
+      await dispatchResource(ctx);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw apiErrors.methodNotAllowed(`${req.method ?? ''} is not allowed on ${url.pathname}`);

@@ -7,6 +7,12 @@ import type { HttpLimits } from './limits.js';
 import type { ObjectStorage } from './objects-port.js';
 import type { ResourceRoute } from './route.js';
 
+/** The member's watch streams: a slot is taken when a watch starts streaming, after authentication and authorization. */
+export interface WatchSlots {
+  /** The slot's release (idempotent), or null when `watchesMax` streams are open (answer 429). */
+  tryAcquire(): (() => void) | null;
+}
+
 export interface ServerContext {
   readonly objects: ObjectStorage;
   readonly authorizer: Authorizer;
@@ -17,6 +23,7 @@ export interface ServerContext {
   readonly clock: Clock;
   /** Wall time, for table ages and managedFields timestamps. */
   readonly wallClock: () => Date;
+  readonly watchSlots: WatchSlots;
 }
 
 export interface RequestContext {

@@ -13,13 +13,13 @@ export function isWatch(method: string, query: URLSearchParams): boolean {
   return method === 'GET' && queryFlag(query, 'watch');
 }
 
-export async function dispatchResource(ctx: RequestContext, release: () => void): Promise<void> {
+export async function dispatchResource(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method ?? 'GET';
   const { name, subresource, info, namespace } = ctx.route;
   if (info.namespaced && namespace === null && name !== null) {
     throw apiErrors.notFound(info.resource, info.group, name);
   }
-  if (isWatch(method, ctx.query)) return handleWatch(ctx, release);
+  if (isWatch(method, ctx.query)) return handleWatch(ctx);
   if (subresource !== null) return dispatchSubresource(ctx, method, subresource);
   if (name === null) {
     switch (method) {

@@ -8,7 +8,7 @@
  * carries columnDefinitions, as the real server does.
  */
 import { toTable } from '../table.js';
-import type { ApiError } from '../status.js';
+import { apiErrors, type ApiError } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { RequestContext } from './context.js';
 import { queryFlag, queryInteger, queryString, wantsTable } from './io.js';
@@ -28,8 +28,12 @@ function watchRequest(query: URLSearchParams): WatchRequest {
   return request;
 }
 
-/** Serves one watch until the client leaves, the timeout passes or the store ends it. */
-export async function handleWatch(ctx: RequestContext, release: () => void): Promise<void> {
+/**
+ * Serves one watch until the client leaves, the timeout passes or the store ends it. The watch
+ * slot (`watchesMax`) is taken only here, once the caller is authenticated and authorized and the
+ * query parsed, and released when the stream ends: a refused watch never holds one.
+ */
+export async function handleWatch(ctx: RequestContext): Promise<void> {
   const { info, namespace, name } = ctx.route;
   await gate(ctx, 'watch');
   const request = watchRequest(ctx.query);
@@ -38,6 +42,8 @@ export async function handleWatch(ctx: RequestContext, release: () => void): Pro
   const limits = ctx.server.limits;
   const timeoutSeconds = Math.min(queryInteger(ctx.query, 'timeoutSeconds') ?? limits.watchSecondsMax, limits.watchSecondsMax);
   const table = wantsTable(ctx.req);
+  const release = ctx.server.watchSlots.tryAcquire();
+  if (release === null) throw apiErrors.tooManyRequests(limits.retryAfterSeconds, `too many watches open on this member (${limits.watchesMax}); retry later`);
   const { res } = ctx;
   let closed = false;
   let headerSent = false;
@@ -69,6 +75,8 @@ export async function handleWatch(ctx: RequestContext, release: () => void): Pro
   res.flushHeaders();
   ctx.req.on('close', finish);
   res.on('close', finish);
+  // A client gone before these listeners were attached would otherwise hold its slot until the timeout.
+  if (ctx.req.socket.destroyed) finish();
   timer = ctx.server.clock.setTimeout(finish, timeoutSeconds * 1000);
   try {
     const handle = await ctx.server.objects.watch(info, namespace, request, {
