@@ -1,10 +1,13 @@
 // `npm test`: every suite CI runs, in order: typecheck, unit, integration, simulation.
 // Checks its prerequisites first and fails loudly (never skips) when one is missing; as root it
-// installs nats-server with apt-get, otherwise it names the command to run.
+// installs nats-server with apt-get, otherwise it names the command to run. The summary
+// (test/run-summary.mjs) prints `N passed, N failed, N skipped` and names every skipped test;
+// under CI=true a skipped test fails the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarize } from './run-summary.mjs';
 
 const simSeeds = process.env.KUBUS_SIM_SEEDS ?? '500';
 
@@ -48,17 +51,15 @@ results.push(['typecheck', run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json'
 results.push(['vitest', run('unit and integration tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`])]);
 results.push(['simulation', run(`simulation, ${simSeeds} seeds`, 'npx', ['tsx', 'scenarios/sim/main.ts', '--seeds', simSeeds])]);
 
-let passed = 0;
-let failed = 0;
+let json = null;
 try {
-  const json = JSON.parse(readFileSync(report, 'utf8'));
-  passed += json.numPassedTests;
-  failed += json.numFailedTests;
+  json = JSON.parse(readFileSync(report, 'utf8'));
 } catch {
-  failed += 1;
+  // No report: counted as a failure by the summary.
 }
-for (const [name, ok] of results) if (name !== 'vitest') ok ? passed++ : failed++;
-if (!results[1][1] && failed === 0) failed = 1;
 rmSync(work, { recursive: true, force: true });
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+const summary = summarize(json, results.filter(([name]) => name !== 'vitest').map(([name, ok]) => ({ name, ok })), {
+  ci: process.env.CI === 'true', vitestOk: results[1][1], root: process.cwd(),
+});
+console.log(`\n${summary.lines.join('\n')}`);
+process.exit(summary.ok ? 0 : 1);
