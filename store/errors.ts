@@ -148,6 +148,24 @@ export class QuotaExceededError extends KubusError {
   }
 }
 
+// ---- membership: learner promotion (see checkLearnerCaughtUp in raft/conf.ts) ----------------
+
+/**
+ * The leader refuses to promote a learner that has not caught up with its log: it would be a
+ * voter that cannot acknowledge new entries yet. Nothing was proposed; retry once `match` is close
+ * to `lastIndex` (the learner answers the leader and needs no snapshot).
+ */
+export class LearnerNotReadyError extends KubusError {
+  override readonly name = 'LearnerNotReadyError';
+  readonly code = 'learnerNotReady';
+  constructor(readonly member: MemberId, readonly match: number, readonly lastIndex: number, message?: string) {
+    super(message ?? `learner ${member} has not caught up with the leader (it holds up to index ${match}, the leader's log ends at ${lastIndex}); it was not promoted, retry when it has caught up`);
+  }
+  override fields(): ErrorFields {
+    return { member: this.member, match: this.match, lastIndex: this.lastIndex };
+  }
+}
+
 export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   notLeader: (m, f) => new NotLeaderError((f['leaderHint'] as MemberId | null) ?? null, m),
   noQuorum: (m, f) => new NoQuorumError(Number(f['reachable']), Number(f['total']), m),
@@ -163,4 +181,5 @@ export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   corruptedData: (m, f) => new CorruptedDataError(String(f['where'] ?? ''), m),
   storeStopped: (m) => new StoreStoppedError(m),
   quotaExceeded: (m, f) => new QuotaExceededError(String(f['limit'] ?? ''), Number(f['max']), m),
+  learnerNotReady: (m, f) => new LearnerNotReadyError(String(f['member'] ?? ''), Number(f['match']), Number(f['lastIndex']), m),
 };

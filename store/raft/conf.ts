@@ -12,7 +12,10 @@
  * Conf change entries are JSON (TextEncoder), independent of the driver's entry codec; the driver
  * never decodes them.
  */
-import { InvalidConfChangeError } from '../errors.js';
+import { InvalidConfChangeError, LearnerNotReadyError } from '../errors.js';
+import { raftLimits } from './limits.js';
+import type { ProgressState } from './progress.js';
+import type { Raft } from './raft.js';
 import type { ConfChange, ConfState, MemberId } from './types.js';
 
 const encoder = new TextEncoder();
@@ -47,6 +50,41 @@ export function validateConfChange(conf: ConfState, change: ConfChange): void {
       if (isVoter && conf.voters.length === 1) throw new InvalidConfChangeError(`cannot remove ${change.member}, the last voter`);
       return;
   }
+}
+
+/** What the leader knows of a learner it is asked to promote; null when it has no progress for it. */
+export interface LearnerView {
+  readonly match: number;
+  readonly state: ProgressState;
+  /** It answered this leader within the last election timeout. */
+  readonly active: boolean;
+}
+
+/**
+ * A learner is promoted only once it has caught up (etcd's isLearnerReady, with an absolute bound):
+ * it answers this leader, is being replicated to (not probed, not waiting for a snapshot), holds
+ * every entry the leader compacted away, and is at most `learnerCatchUpEntriesMax` entries behind.
+ * A voter that must first catch up cannot acknowledge new entries, so promoting it early can stall
+ * commits: with 2 voters + 1 far-behind learner promoted, quorum is 2 of 3 and one more failure
+ * stops the cluster until the new voter has caught up.
+ */
+export function checkLearnerCaughtUp(member: MemberId, learner: LearnerView | null, leader: { readonly lastIndex: number; readonly snapshotIndex: number }): void {
+  const match = learner?.match ?? 0;
+  const ready =
+    learner !== null &&
+    learner.active &&
+    learner.state === 'replicate' &&
+    match >= leader.snapshotIndex &&
+    leader.lastIndex - match <= raftLimits.learnerCatchUpEntriesMax;
+  if (!ready) throw new LearnerNotReadyError(member, match, leader.lastIndex);
+}
+
+/** The leader's check before it appends a promotion (see checkLearnerCaughtUp). */
+export function checkPromotion(r: Raft, change: ConfChange): void {
+  if (change.type !== 'promote') return;
+  const progress = r.progress.get(change.member);
+  const learner = progress === undefined ? null : { match: progress.match, state: progress.state, active: r.recentlyHeard().has(change.member) };
+  checkLearnerCaughtUp(change.member, learner, { lastIndex: r.log.lastIndex(), snapshotIndex: r.log.snapshotIndex() });
 }
 
 /** The configuration after `change`. Invalid changes (committed by a buggy peer) leave it as is. */

@@ -10,4 +10,12 @@ export const raftLimits = {
   readIndexPendingMax: 4096,
   /** Data bytes of committed entries handed to the application in one Ready (one transaction). */
   committedEntriesBytesMax: 8 * 1024 * 1024,
+  /**
+   * How far behind the leader's last index a learner may be and still be promoted (besides
+   * answering in this term, replicating, and needing no snapshot). This close, it is within one
+   * pipelined append window of the leader, so as a voter it acknowledges new entries within a few
+   * round trips and the larger quorum does not stall on it. etcd allows 90 % of the leader's
+   * match instead, which grows with the log: on a long log a far-behind learner passes.
+   */
+  learnerCatchUpEntriesMax: 1000,
 } as const;

@@ -14,7 +14,7 @@
  */
 import { assert } from '../../bus/assert.js';
 import { ConfChangeInProgressError, InvalidRequestError, NotLeaderError, ProposalDroppedError } from '../errors.js';
-import { applyConfChange, decodeConfChange, encodeConfChange, validateConfChange } from './conf.js';
+import { applyConfChange, checkPromotion, decodeConfChange, encodeConfChange, validateConfChange } from './conf.js';
 import { appendEntry, checkUncommitted, committedInCurrentTerm, handleReadIndex, selfAck, startTransfer } from './leader.js';
 import { raftLimits } from './limits.js';
 import { Raft, type RaftConfig } from './raft.js';
@@ -99,6 +99,7 @@ export class RaftNode {
     if (!committedInCurrentTerm(r)) throw new ConfChangeInProgressError('the new leader has not committed an entry of its term yet; retry shortly');
     if (r.pendingConfIndex > r.log.applied) throw new ConfChangeInProgressError();
     validateConfChange(r.conf, change);
+    checkPromotion(r, change);
     const data = encodeConfChange(change);
     checkUncommitted(r, data.length);
     const ticket = appendEntry(r, 'confChange', data);
