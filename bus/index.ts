@@ -20,7 +20,7 @@ export {
   call, serve, busErrorFactories, type CallOptions, type ServeOptions, type Server, type Handler, type ReplyEnvelope,
 } from './rpc.js';
 export { SimNetwork, noFaults, type SimFaults, type SimNetworkOptions, type SimNetworkStats } from './sim-network.js';
-export { NatsBus, BusConnectError, MessageTooLargeError, natsBusLimits, type NatsBusOptions } from './nats-bus.js';
+export { NatsBus, BusConnectError, BusPermissionError, MessageTooLargeError, natsBusLimits, type NatsBusOptions } from './nats-bus.js';
 export {
   NatsServerProcess, NatsServerMissingError, NatsServerStartError, findNatsServer, natsServerLimits, type NatsServerStartOptions,
 } from './nats-server-process.js';

@@ -63,6 +63,18 @@ export class BusConnectError extends KubusError {
   }
 }
 
+/** The server refused a request because this connection's user may not publish to its subject. */
+export class BusPermissionError extends KubusError {
+  override readonly name = 'BusPermissionError';
+  readonly code = 'busPermission';
+  constructor(readonly subject: string, options?: { cause: unknown }) {
+    super(`this NATS user may not publish to ${subject}`, options);
+  }
+  override fields(): ErrorFields {
+    return { subject: this.subject };
+  }
+}
+
 export class MessageTooLargeError extends KubusError {
   override readonly name = 'MessageTooLargeError';
   readonly code = 'messageTooLarge';
@@ -78,9 +90,11 @@ export class NatsBus implements Bus {
   private closed = false;
   private readonly subscriptions = new Set<NatsSubscriptionBridge>();
   private readonly handlerErrors: HandlerErrorSink;
+  private readonly log: Logger;
 
   private constructor(private readonly connection: NatsConnection, readonly name: string, private readonly options: NatsBusOptions) {
     const log = (options.logger ?? createJsonLogger({ level: 'warn' })).child({ bus: name });
+    this.log = log;
     this.handlerErrors = (error, subject) => {
       log.error('subscription handler failed; message dropped', { subject, error });
       options.onHandlerError?.(error, subject);
@@ -146,7 +160,11 @@ export class NatsBus implements Bus {
     bridge.attach(this.connection.subscribe(subject, {
       ...(options.queue !== undefined ? { queue: options.queue } : {}),
       callback: (error, message) => {
-        if (error !== null) return; // subscription-level errors (permissions) end the subscription
+        if (error !== null) {
+          // The server refused it (permissions): the subscription ends; say so, or it looks idle.
+          this.log.warn('subscription refused by the server', { subject, error: error.message });
+          return;
+        }
         bridge.offer({ subject: message.subject, data: message.data, reply: message.reply !== undefined && message.reply !== '' ? message.reply : null });
       },
     }));
@@ -193,6 +211,8 @@ export class NatsBus implements Bus {
         return new NoRespondersError(subject);
       case ErrorCode.Timeout:
         return new BusTimeoutError(subject, timeoutMs);
+      case ErrorCode.PermissionsViolation:
+        return new BusPermissionError(subject, { cause: error });
       case ErrorCode.MaxPayloadExceeded:
         return new MessageTooLargeError(subject, data.byteLength, this.maxPayloadBytes());
       case ErrorCode.ConnectionClosed:

@@ -15,7 +15,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { NatsBus, NatsServerProcess, Prng, SystemClock, ensureNatsCredentials, freePort, type Bus, type NatsCredentials, type NatsUser } from '../../bus/index.js';
+import { NatsBus, NatsServerProcess, Prng, SystemClock, ensureNatsCredentials, freePort, type Bus, type Logger, type NatsCredentials, type NatsUser } from '../../bus/index.js';
 import { StoreClient, type MemberStatus } from '../../store/index.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -84,8 +84,11 @@ export class LocalCluster {
   }
 
   /** A connection as `user` (closed by stop()); `reconnect: false`, so a revoked user stays out. */
-  async connectAs(user: NatsUser, name = user.name): Promise<NatsBus> {
-    const bus = await NatsBus.connect({ servers: [this.natsUrl()], name, user, connectTimeoutMs: 5_000, reconnect: false });
+  async connectAs(user: NatsUser, options: { name?: string; logger?: Logger } = {}): Promise<NatsBus> {
+    const bus = await NatsBus.connect({
+      servers: [this.natsUrl()], name: options.name ?? user.name, user, connectTimeoutMs: 5_000, reconnect: false,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
     this.extraBuses.push(bus);
     return bus;
   }
