@@ -5,7 +5,8 @@
 import { ApiError } from '../status.js';
 
 export type CredentialProblem =
-  | 'expired' | 'revoked' | 'unknown' | 'malformed' | 'badSignature' | 'untrustedCertificate' | 'serviceAccountGone';
+  | 'expired' | 'revoked' | 'unknown' | 'malformed' | 'badSignature' | 'untrustedCertificate' | 'serviceAccountGone'
+  | 'refusedIdentity' | 'wrongAudience' | 'notYetValid';
 
 const advice: Record<CredentialProblem, string> = {
   expired: 'ask an administrator for a new one (kubus token create)',
@@ -15,6 +16,9 @@ const advice: Record<CredentialProblem, string> = {
   badSignature: 'it was not signed by this cluster; request a new one',
   untrustedCertificate: 'use a certificate signed by this cluster\'s CA (pki/ca.crt)',
   serviceAccountGone: 'its ServiceAccount was deleted or recreated; request a new token for the current one',
+  refusedIdentity: 'ask an administrator for a token that names no reserved (system:) identity',
+  wrongAudience: 'request a token for this API server\'s audience',
+  notYetValid: 'check the clocks of the issuer and this server',
 };
 
 export class CredentialRejectedError extends ApiError {

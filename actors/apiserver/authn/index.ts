@@ -3,12 +3,13 @@ export { unionAuthenticator, bearerToken, authenticatedGroup, type Authenticator
 export { CredentialRejectedError, credentialRejected, type CredentialProblem } from './errors.js';
 export { clientCertificateAuthenticator } from './client-certificate.js';
 export { StoredTokenAuthenticator } from './stored-tokens.js';
-export { ServiceAccountTokenAuthenticator, issueServiceAccountToken, serviceAccountUser, serviceAccountIssuer } from './service-account-tokens.js';
+export { ServiceAccountTokenAuthenticator, issueServiceAccountToken, serviceAccountUser, serviceAccountIssuer, apiAudience } from './service-account-tokens.js';
 export {
   newKubusToken, newBootstrapToken, tokenRecord, tokenSecretName, secretNamesForId, tokenNamespace, kubusTokenType, bootstrapTokenType,
-  revokedAtAnnotation, bootstrappersGroup, type TokenRecord, type NewToken,
+  revokedAtAnnotation, bootstrappersGroup, sha256Hex, kubusIdentityRefusal, bootstrapGroupsRefusal, type TokenRecord, type NewToken,
 } from './token-secrets.js';
 export { serveAuthenticationEndpoint } from './endpoints.js';
+export { guardTokenRecordWrite, type TokenRecordWrite } from './token-record-guard.js';
 export { clusterAuthenticator, readIfExists } from './cluster-authenticator.js';
 export { TtlCache } from './ttl-cache.js';
 export { authnLimits } from './limits.js';

@@ -15,6 +15,11 @@ export const authnLimits = {
   storeCacheEntriesMax: 4_096,
   /** A bearer token longer than this is no token kubus issues (a JWT here is ~600 bytes): 401 without parsing. */
   bearerTokenBytesMax: 8_192,
+  /**
+   * Leeway on a JWT's `exp` and `nbf` for clocks that differ between the member that issued a
+   * token and the one that checks it: Kubernetes' value (go-jose's DefaultLeeway, one minute).
+   */
+  clockLeewaySeconds: 60,
   /** Default lifetime of a TokenRequest (Kubernetes' default is one hour). */
   serviceAccountTokenSecondsDefault: 3_600,
   /** Kubernetes refuses TokenRequests under ten minutes; so do we. */

@@ -4,6 +4,11 @@
  * `kubernetes.io.serviceaccount.uid`). A token is valid while it is unexpired and its
  * ServiceAccount still exists with the same uid (Kubernetes' bound-token check), so deleting the
  * ServiceAccount revokes its tokens within the cache TTL.
+ *
+ * As in Kubernetes, a token authenticates to the API only if its `aud` names the API's audience
+ * (the issuer, by default): a token requested for another audience (a vault, a webhook) must not
+ * be replayable against the API by whoever receives it. `nbf` and `exp` are checked with
+ * Kubernetes' one-minute leeway for clock differences between members.
  */
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../../../bus/index.js';
@@ -49,11 +54,23 @@ export function issueServiceAccountToken(options: IssueOptions): { token: string
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
+/** The audience the API accepts: Kubernetes' default `--api-audiences` is the issuer. */
+export const apiAudience = serviceAccountIssuer;
+
 interface Claims {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
   readonly exp: number;
+  /** Not before (seconds); absent in the token means no lower bound. */
+  readonly nbf: number | null;
+  readonly audiences: readonly string[];
+}
+
+/** `aud` is a string or an array of strings (RFC 7519 §4.1.3); anything else is no audience. */
+function audiencesOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((a): a is string => typeof a === 'string') : [];
 }
 
 function serviceAccountClaims(claims: Record<string, unknown>): Claims {
@@ -62,11 +79,13 @@ function serviceAccountClaims(claims: Record<string, unknown>): Claims {
   const name = k8s?.serviceaccount?.name;
   const uid = k8s?.serviceaccount?.uid;
   const exp = claims['exp'];
+  const nbf = claims['nbf'];
+  if ((nbf !== undefined && typeof nbf !== 'number')) throw credentialRejected('malformed', 'the JWT nbf claim is not a number');
   if (claims['iss'] !== serviceAccountIssuer || typeof namespace !== 'string' || typeof name !== 'string' || typeof uid !== 'string' || typeof exp !== 'number'
     || claims['sub'] !== serviceAccountUserName(namespace, name)) {
     throw credentialRejected('malformed', 'the JWT is not a ServiceAccount token of this cluster');
   }
-  return { namespace, name, uid, exp };
+  return { namespace, name, uid, exp, nbf: typeof nbf === 'number' ? nbf : null, audiences: audiencesOf(claims['aud']) };
 }
 
 export class ServiceAccountTokenAuthenticator implements Authenticator {
@@ -87,8 +106,16 @@ export class ServiceAccountTokenAuthenticator implements Authenticator {
     if (token === null || token.length > authnLimits.bearerTokenBytesMax || !looksLikeJwt(token)) return null;
     const claims = serviceAccountClaims(verifyJwt(token, this.publicKey));
     const what = `the token of ServiceAccount ${claims.namespace}/${claims.name}`;
-    if (claims.exp * 1000 <= this.options.wallClock().getTime()) {
+    const nowMs = this.options.wallClock().getTime();
+    const leewayMs = authnLimits.clockLeewaySeconds * 1000;
+    if (claims.exp * 1000 + leewayMs <= nowMs) {
       throw credentialRejected('expired', `${what} expired at ${new Date(claims.exp * 1000).toISOString()}`);
+    }
+    if (claims.nbf !== null && claims.nbf * 1000 - leewayMs > nowMs) {
+      throw credentialRejected('notYetValid', `${what} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+    }
+    if (!claims.audiences.includes(apiAudience)) {
+      throw credentialRejected('wrongAudience', `${what} is not meant for this API (audiences: ${claims.audiences.join(', ') || 'none'})`);
     }
     const key = `${claims.namespace}/${claims.name}`;
     const account = await this.cache.getOrLoad(key, () => getOrNull(this.options.objects, this.serviceAccounts, claims.namespace, claims.name));

@@ -50,6 +50,7 @@ export class StoredTokenAuthenticator implements Authenticator {
     if (record === null || record.kind !== where.kind || !sameDigest(record.tokenSha256, sha256Hex(token))) {
       throw credentialRejected('unknown', `${what} is not valid`);
     }
+    if (record.refusal !== null) throw credentialRejected('refusedIdentity', `${what} is refused: ${record.refusal}`);
     if (record.revokedAt !== null) throw credentialRejected('revoked', `${what} was revoked at ${record.revokedAt}`);
     if (record.expiresAt !== null && !(record.expiresAt.getTime() > this.options.wallClock().getTime())) {
       throw credentialRejected('expired', `${what} expired at ${record.expiresAt.toISOString()}`);

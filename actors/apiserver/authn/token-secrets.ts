@@ -14,6 +14,15 @@
  * what system:basic-user grants everyone (whoami, self reviews).
  * Revocation marks the Secret with the `kubus.io/revoked-at` annotation (rather than deleting it)
  * so a revoked token is answered "revoked", not "unknown", and `kubus token list` shows it.
+ *
+ * Decision: what a token record may claim is bounded where it is read, not only where it is
+ * written (a user with `edit` in kube-system could write these Secrets directly). A bootstrap
+ * token's extra groups must match Kubernetes' `system:bootstrappers:` pattern, and a kubus token
+ * may name no `system:` user or group: that prefix is where every built-in power lives
+ * (`system:masters`, `system:nodes`, `system:kube-controller-manager`, service accounts), and those
+ * identities come from certificates, the static token file and ServiceAccount tokens. A record
+ * that breaks either rule authenticates nobody (`TokenRecord.refusal`). Writing a record at all
+ * needs the right to impersonate whom it names (token-record-guard.ts).
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { KubeObject, UserInfo } from '../types.js';
@@ -27,6 +36,23 @@ export const bootstrappersGroup = 'system:bootstrappers';
 const kubusTokenPattern = /^kubus-([a-z0-9]{10})\.([A-Za-z0-9_-]{43})$/;
 const bootstrapTokenPattern = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 const idAlphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** Kubernetes' bootstrapapi.BootstrapGroupPattern: extra groups of a bootstrap token. */
+const bootstrapGroupPattern = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+/** The prefix Kubernetes reserves for the system's own users and groups. */
+const reservedPrefix = 'system:';
+
+/** Why a kubus token may not carry this identity, or null when it may. */
+export function kubusIdentityRefusal(user: Pick<UserInfo, 'name' | 'groups'>): string | null {
+  if (user.name === '' || user.name.startsWith(reservedPrefix)) return `the user name ${JSON.stringify(user.name)} is empty or reserved (system:)`;
+  const reserved = user.groups.filter((group) => group.startsWith(reservedPrefix));
+  return reserved.length === 0 ? null : `the groups ${reserved.join(', ')} are reserved (system:) and are never granted by a stored token`;
+}
+
+/** Why a bootstrap token may not carry these extra groups, or null when it may. */
+export function bootstrapGroupsRefusal(groups: readonly string[]): string | null {
+  const bad = groups.filter((group) => !bootstrapGroupPattern.test(group));
+  return bad.length === 0 ? null : `the extra groups ${bad.join(', ')} do not match system:bootstrappers:<name>`;
+}
 
 export type TokenKind = 'kubus' | 'bootstrap';
 
@@ -62,6 +88,8 @@ export interface NewToken {
 
 /** A kubus token for `user`; `expiresAt` null never expires. */
 export function newKubusToken(user: UserInfo, expiresAt: Date | null): NewToken {
+  const refusal = kubusIdentityRefusal(user);
+  if (refusal !== null) throw new RangeError(`a kubus token cannot be created: ${refusal}`);
   const id = randomId(10);
   const token = `kubus-${id}.${randomBytes(32).toString('base64url')}`;
   const data: Record<string, string> = {
@@ -73,6 +101,8 @@ export function newKubusToken(user: UserInfo, expiresAt: Date | null): NewToken 
 
 /** A bootstrap token (user `system:bootstrap:<id>`, group `system:bootstrappers`) in Kubernetes' Secret format. */
 export function newBootstrapToken(expiresAt: Date | null, extraGroups: readonly string[] = []): NewToken {
+  const refusal = bootstrapGroupsRefusal(extraGroups);
+  if (refusal !== null) throw new RangeError(`a bootstrap token cannot be created: ${refusal}`);
   const id = randomId(6);
   const secret = randomId(16);
   const data: Record<string, string> = {
@@ -96,6 +126,8 @@ export interface TokenRecord {
   readonly revokedAt: string | null;
   /** kubus: the hex SHA-256 of the whole token; bootstrap: of the `<id>.<secret>` token rebuilt from the Secret. */
   readonly tokenSha256: string;
+  /** Why this record authenticates nobody (a reserved identity, bad extra groups); null when it may. */
+  readonly refusal: string | null;
 }
 
 export function tokenRecord(secret: KubeObject): TokenRecord | null {
@@ -107,17 +139,16 @@ export function tokenRecord(secret: KubeObject): TokenRecord | null {
   const id = field('token-id') ?? '';
   if (secret['type'] === kubusTokenType) {
     const groups = field('groups') ?? '';
-    return {
-      kind: 'kubus', id, expiresAt, revokedAt, tokenSha256: field('token-sha256') ?? '',
-      user: { name: field('user') ?? '', uid: field('uid') ?? '', groups: groups === '' ? [] : groups.split(',') },
-    };
+    const user = { name: field('user') ?? '', uid: field('uid') ?? '', groups: groups === '' ? [] : groups.split(',') };
+    return { kind: 'kubus', id, expiresAt, revokedAt, tokenSha256: field('token-sha256') ?? '', user, refusal: kubusIdentityRefusal(user) };
   }
   if (secret['type'] === bootstrapTokenType) {
     if (field('usage-bootstrap-authentication') !== 'true') return null;
     const extra = field('auth-extra-groups') ?? '';
+    const extraGroups = extra === '' ? [] : extra.split(',');
     return {
       kind: 'bootstrap', id, expiresAt, revokedAt, tokenSha256: sha256Hex(`${id}.${field('token-secret') ?? ''}`),
-      user: { name: `system:bootstrap:${id}`, uid: '', groups: [bootstrappersGroup, ...(extra === '' ? [] : extra.split(','))] },
+      user: { name: `system:bootstrap:${id}`, uid: '', groups: [bootstrappersGroup, ...extraGroups] }, refusal: bootstrapGroupsRefusal(extraGroups),
     };
   }
   return null;

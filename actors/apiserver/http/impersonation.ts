@@ -30,6 +30,24 @@ function headerValues(req: IncomingMessage, name: string): string[] {
   return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/**
+ * Resolves when `caller` may impersonate `identity` (its user, or service account, and every group),
+ * as Kubernetes checks `Impersonate-User`/`Impersonate-Group`; throws 403 otherwise.
+ */
+export async function authorizeImpersonation(authorizer: Authorizer, caller: UserInfo, identity: Pick<UserInfo, 'name' | 'groups'>): Promise<void> {
+  const check = (info: ResourceInfo, targetName: string, namespace: string | null = null): Promise<void> =>
+    authorizer.authorize({ user: caller, verb: 'impersonate', info, namespace, name: targetName, subresource: null });
+  const { name } = identity;
+  if (name.startsWith(serviceAccountPrefix)) {
+    const [namespace, account] = name.slice(serviceAccountPrefix.length).split(':');
+    if (namespace === undefined || account === undefined || account === '') throw apiErrors.badRequest(`invalid service account user name "${name}"`);
+    await check(target('serviceaccounts'), account, namespace);
+  } else {
+    await check(target('users'), name);
+  }
+  for (const group of identity.groups) await check(target('groups'), group);
+}
+
 /** The user the request acts as: the caller itself, or whom it is allowed to impersonate (403 otherwise). */
 export async function impersonate(req: IncomingMessage, caller: UserInfo, authorizer: Authorizer): Promise<UserInfo> {
   const [name, ...extraNames] = headerValues(req, 'impersonate-user');
@@ -40,17 +58,10 @@ export async function impersonate(req: IncomingMessage, caller: UserInfo, author
     return caller;
   }
   if (extraNames.length > 0) throw apiErrors.badRequest('only one Impersonate-User may be given');
-  const check = (info: ResourceInfo, targetName: string, namespace: string | null = null): Promise<void> =>
-    authorizer.authorize({ user: caller, verb: 'impersonate', info, namespace, name: targetName, subresource: null });
-  if (name.startsWith(serviceAccountPrefix)) {
-    const [namespace, account] = name.slice(serviceAccountPrefix.length).split(':');
-    if (namespace === undefined || account === undefined || account === '') throw apiErrors.badRequest(`invalid service account user name "${name}"`);
-    await check(target('serviceaccounts'), account, namespace);
-  } else {
-    await check(target('users'), name);
+  await authorizeImpersonation(authorizer, caller, { name, groups });
+  if (uid !== undefined) {
+    await authorizer.authorize({ user: caller, verb: 'impersonate', info: target('uids'), namespace: null, name: uid, subresource: null });
   }
-  for (const group of groups) await check(target('groups'), group);
-  if (uid !== undefined) await check(target('uids'), uid);
   const implied = name.startsWith(serviceAccountPrefix) ? ['system:serviceaccounts', `system:serviceaccounts:${name.split(':')[2] ?? ''}`] : [];
   return { name, uid: uid ?? '', groups: [...new Set([...groups, ...implied, 'system:authenticated'])] };
 }

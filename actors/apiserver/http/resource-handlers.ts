@@ -3,6 +3,7 @@
  * patch, delete, deletecollection. Every write runs authorize → admit (defaults + validation) →
  * store; `dryRun=All` runs the same pipeline and persists nothing.
  */
+import { guardTokenRecordWrite } from '../authn/token-record-guard.js';
 import { applyPatch, patchContentTypes, skeletonFor } from '../patch.js';
 import { apiVersionOf, type ResourceInfo } from '../registry/resources.js';
 import { ApiError, apiErrors } from '../status.js';
@@ -60,7 +61,12 @@ export async function admitFor(ctx: RequestContext, target: AdmissionTarget): Pr
     dryRun: target.dryRun ?? isDryRun(ctx.query), warn: (text) => addWarning(ctx, text),
     ...(target.guard !== undefined ? { guard: target.guard } : {}),
   });
-  return admitted ?? object;
+  const stored = admitted ?? object;
+  // After every mutation (webhooks included): what is checked is what would be stored.
+  await guardTokenRecordWrite(ctx.server.authorizer, {
+    info: route.info, namespace: target.namespace !== undefined ? target.namespace : route.namespace, user: ctx.user, object: operation === 'DELETE' ? null : stored,
+  });
+  return stored;
 }
 
 /** Admission for a write that must produce an object (create, update, patch). */
