@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly joining: boolean;
   readonly timing: RaftTiming;
   readonly mapSizeBytes: number;
+  /** The store's space quota (NOSPACE alarm beyond it); default 3/4 of the map size. */
+  readonly quotaBytes?: number;
   readonly snapshotEveryEntries: number;
   /** Serve the Kubernetes API from this member (HTTPS); absent: the store only. */
   readonly api?: MemberApiConfig;
@@ -73,7 +75,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       snapshotEveryEntries: config.snapshotEveryEntries,
       // After the I/O callbacks of this loop turn: every request that arrived together shares a Ready.
       defer: (fn) => void setImmediate(fn),
-      openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes }),
+      openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}) }),
     },
   });
   member.on('raft.leaderChanged', (event) => {

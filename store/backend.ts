@@ -40,8 +40,18 @@ export interface KvTable {
   range(options: RangeOptions): Iterable<KeyValue>;
 }
 
+/** How much room the data takes, against the quota the store keeps it under (see space-alarm.ts). */
+export interface SpaceUsage {
+  /** Bytes the stored data occupies now; deletes and compaction bring it down. */
+  readonly usedBytes: number;
+  /** Above this, writes that add data are refused (the NOSPACE alarm); below the disk's hard limit. */
+  readonly quotaBytes: number;
+}
+
 export interface Backend {
   table(name: TableName): KvTable;
+  /** Never throws: a full store must keep running (deletes and compaction free space). */
+  space(): SpaceUsage;
   /**
    * Runs `fn` as one atomic transaction; reads inside see its own writes; if `fn` throws, nothing
    * it wrote is kept. Durable by default: it is on disk when this returns. With

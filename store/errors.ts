@@ -148,6 +148,30 @@ export class QuotaExceededError extends KubusError {
   }
 }
 
+// ---- space quota (etcd's NOSPACE alarm; see store/space-alarm.ts) ----------------------------
+
+/**
+ * A member's data passed its space quota: writes that add data (puts, txns with a put, lease
+ * grants) are refused on every member until space is freed and the alarm disarmed. The request
+ * was not applied. Deletes, compaction and reads keep working.
+ */
+export class StorageFullError extends KubusError {
+  override readonly name = 'StorageFullError';
+  readonly code = 'storageFull';
+  constructor(readonly usedBytes: number, readonly quotaBytes: number, readonly member: MemberId | null = null, message?: string, options?: { cause?: unknown }) {
+    super(
+      message ??
+        `the store is out of space${member !== null ? ` (member ${member})` : ''}: ${usedBytes} bytes in use of a ${quotaBytes}-byte quota; ` +
+          'writes that add data are refused and were not applied. Free space (delete keys, compact history), then clear the alarm ' +
+          'with `kubus alarm disarm`, or restart that member with a larger --quota-bytes',
+      options,
+    );
+  }
+  override fields(): ErrorFields {
+    return { usedBytes: this.usedBytes, quotaBytes: this.quotaBytes, member: this.member };
+  }
+}
+
 // ---- membership: learner promotion (see checkLearnerCaughtUp in raft/conf.ts) ----------------
 
 /**
@@ -182,4 +206,5 @@ export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   storeStopped: (m) => new StoreStoppedError(m),
   quotaExceeded: (m, f) => new QuotaExceededError(String(f['limit'] ?? ''), Number(f['max']), m),
   learnerNotReady: (m, f) => new LearnerNotReadyError(String(f['member'] ?? ''), Number(f['match']), Number(f['lastIndex']), m),
+  storageFull: (m, f) => new StorageFullError(Number(f['usedBytes']), Number(f['quotaBytes']), typeof f['member'] === 'string' ? f['member'] : null, m),
 };

@@ -1,8 +1,8 @@
 /** The cluster store's public surface: what members, clients, the CLI and the simulation use. */
 export * from './errors.js';
-export { tableNames, type Backend, type KvTable, type Bytes, type TableName, type RangeOptions } from './backend.js';
+export { tableNames, type Backend, type KvTable, type Bytes, type TableName, type RangeOptions, type SpaceUsage } from './backend.js';
 export { MemoryBackend } from './memory-backend.js';
-export { LmdbBackend, StorageFullError } from './lmdb-backend.js';
+export { LmdbBackend, defaultQuotaBytes, type LmdbBackendOptions } from './lmdb-backend.js';
 export { RaftLogStore } from './raft-log-store.js';
 export { RaftDriver, type DriverListener, type RaftDriverOptions } from './raft-driver.js';
 export { defaultRaftTiming, driverLimits, type RaftTiming } from './driver-limits.js';

@@ -9,40 +9,52 @@
  * `writeSync` returns only after LMDB has fsynced, which Raft requires before any message that
  * depends on the write is sent. We never use lmdb-js's asynchronous batched writes.
  *
- * Decision: `mapSizeBytes` is enforced by us. The lmdb-js build of LMDB grows its map on demand
- * instead of failing with MDB_MAP_FULL, so the configured size is checked as a quota on the pages
- * the file uses, before each transaction (like etcd's backend quota). A transaction that starts
- * under the quota may finish over it; the overshoot is bounded by one transaction, itself bounded
- * by the driver's append and request limits. A real MDB_MAP_FULL or ENOSPC from the disk is
- * reported as the same `StorageFullError`.
+ * Decision: the space quota is not enforced here. A transaction refused inside the Raft driver's
+ * Ready loop (it used to throw StorageFullError before each transaction once the file reached the
+ * map size) killed the member after it had sent messages, and again at every restart, since the
+ * first Ready persists the election. Instead `space()` reports the pages in use against
+ * `quotaBytes`, and the store refuses client writes that add data before proposing them, and at
+ * apply once a NOSPACE alarm is in the log (store/space-alarm.ts, etcd's design). Raft, deletes
+ * and compaction keep writing. The quota defaults to 3/4 of the map size: the rest absorbs what
+ * is written after the quota is reached (Raft entries in flight, the alarm itself, copy-on-write
+ * pages of deletes and compaction). A real MDB_MAP_FULL or ENOSPC from the disk is still thrown,
+ * as StorageFullError, by the transaction that met it.
+ *
+ * Decision: "in use" counts the pages of the B-trees (the tables, the table directory and the
+ * free list), not the file's high-water mark: LMDB reuses freed pages but never shrinks the file,
+ * so a high-water figure would never go down after deletes and compaction and the alarm could
+ * never be cleared without a restart.
  */
 import { open, TransactionFlags, type Database, type RootDatabase } from 'lmdb';
 
 const noFlushFlags = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
 import { assert } from '../bus/assert.js';
-import { KubusError, type ErrorFields } from '../bus/errors.js';
-import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
+import { StorageFullError } from './errors.js';
+import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type SpaceUsage, type TableName } from './backend.js';
 
-/** The store ran out of its configured space; writes are refused until the operator raises it. */
-export class StorageFullError extends KubusError {
-  override readonly name = 'StorageFullError';
-  readonly code = 'storageFull';
-  constructor(readonly usedBytes: number, readonly mapSizeBytes: number, options?: { cause?: unknown }) {
-    super(
-      `the store's LMDB map is full: ${usedBytes} bytes used of ${mapSizeBytes} allowed; ` +
-        'writes are refused until the member is restarted with a larger --map-size-mb ' +
-        '(LMDB files never shrink, so compaction alone cannot bring it back under)',
-      options,
-    );
-  }
-  override fields(): ErrorFields {
-    return { usedBytes: this.usedBytes, mapSizeBytes: this.mapSizeBytes };
-  }
-}
+export { StorageFullError };
 
 export interface LmdbBackendOptions {
   /** The most the data file may grow to. */
   readonly mapSizeBytes: number;
+  /** Pages in use above which writes that add data are refused; default `defaultQuotaBytes(mapSizeBytes)`. */
+  readonly quotaBytes?: number;
+}
+
+/** 3/4 of the map: the last quarter takes what is still written once the quota is reached. */
+export function defaultQuotaBytes(mapSizeBytes: number): number {
+  return Math.floor((mapSizeBytes * 3) / 4);
+}
+
+interface PageStats {
+  readonly pageSize: number;
+  readonly treeBranchPageCount: number;
+  readonly treeLeafPageCount: number;
+  readonly overflowPages: number;
+}
+
+function pagesOf(stats: PageStats): number {
+  return stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
 }
 
 type BinaryDatabase = Database<Buffer, Buffer>;
@@ -101,12 +113,18 @@ export class LmdbBackend implements Backend {
   private depth = 0;
   private closed = false;
 
+  private readonly databases: BinaryDatabase[] = [];
+  /** `usedBytes()` until the next transaction: the stats cost a few reads per table. */
+  private usedBytesCache: number | null = null;
+
   private constructor(
     private readonly root: RootDatabase,
     private readonly mapSizeBytes: number,
+    private readonly quotaBytes: number,
   ) {
     for (const name of tableNames) {
       const database = root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary', cache: false });
+      this.databases.push(database);
       this.tables.set(name, new LmdbTable(database, () => this.depth > 0));
     }
   }
@@ -114,6 +132,8 @@ export class LmdbBackend implements Backend {
   /** Opens (creating if needed) the environment in directory `path`. */
   static open(path: string, options: LmdbBackendOptions): LmdbBackend {
     assert(Number.isSafeInteger(options.mapSizeBytes) && options.mapSizeBytes > 0, 'LmdbBackend: mapSizeBytes must be a positive integer');
+    const quotaBytes = options.quotaBytes ?? defaultQuotaBytes(options.mapSizeBytes);
+    assert(Number.isSafeInteger(quotaBytes) && quotaBytes > 0 && quotaBytes <= options.mapSizeBytes, 'LmdbBackend: quotaBytes must be a positive integer no larger than mapSizeBytes');
     const root = open({
       path,
       mapSize: options.mapSizeBytes,
@@ -124,7 +144,7 @@ export class LmdbBackend implements Backend {
       // The root database holds only the table directory; no msgpack structures are shared.
       encoding: 'binary',
     });
-    return new LmdbBackend(root, options.mapSizeBytes);
+    return new LmdbBackend(root, options.mapSizeBytes, quotaBytes);
   }
 
   table(name: TableName): KvTable {
@@ -136,8 +156,6 @@ export class LmdbBackend implements Backend {
     assert(!this.closed, 'LmdbBackend used after close');
     // Nested calls join the outer transaction, as in MemoryBackend.
     if (this.depth > 0) return fn();
-    const usedBytes = this.usedBytes();
-    if (usedBytes >= this.mapSizeBytes) throw new StorageFullError(usedBytes, this.mapSizeBytes);
     this.depth++;
     try {
       // Known limit: measured, lmdb-js 3.5 still fsyncs a synchronous commit with NO_SYNC_FLUSH, so
@@ -146,15 +164,30 @@ export class LmdbBackend implements Backend {
       // (see the issue note); the flag is passed so the intent is in one place.
       return options.durable === false ? this.root.transactionSync(fn, noFlushFlags) : this.root.transactionSync(fn);
     } catch (error) {
-      if (isStorageFull(error)) throw new StorageFullError(this.usedBytes(), this.mapSizeBytes, { cause: error });
+      if (isStorageFull(error)) throw new StorageFullError(this.fileBytes(), this.mapSizeBytes, null, undefined, { cause: error });
       throw error;
     } finally {
       this.depth--;
+      this.usedBytesCache = null;
     }
   }
 
-  /** Bytes of the data file in use: LMDB's high-water page times the page size. */
+  space(): SpaceUsage {
+    return { usedBytes: this.usedBytes(), quotaBytes: this.quotaBytes };
+  }
+
+  /** Bytes of the pages in use: every B-tree's pages (tables, directory, free list) and the two meta pages. */
   usedBytes(): number {
+    if (this.usedBytesCache !== null) return this.usedBytesCache;
+    const rootStats = this.root.getStats() as PageStats & { free?: PageStats };
+    let pages = 2 + pagesOf(rootStats) + (rootStats.free !== undefined ? pagesOf(rootStats.free) : 0);
+    for (const database of this.databases) pages += pagesOf(database.getStats() as PageStats);
+    this.usedBytesCache = pages * rootStats.pageSize;
+    return this.usedBytesCache;
+  }
+
+  /** The file's high-water mark (LMDB never shrinks it). */
+  fileBytes(): number {
     const stats = this.root.getStats() as { lastPageNumber: number; pageSize: number };
     return (stats.lastPageNumber + 1) * stats.pageSize;
   }

@@ -86,10 +86,10 @@ export const storeMemberMachine = setup({
         throw error;
       }
     }),
-    runMember: fromCallback<MemberEvent, { input: MemberInput; driver: RaftDriver; transport: RaftTransport }>(({ input, sendBack }) => {
-      const { driver, transport } = input;
+    runMember: fromCallback<MemberEvent, { input: MemberInput; driver: RaftDriver; transport: RaftTransport; backend: Backend }>(({ input, sendBack }) => {
+      const { driver, transport, backend } = input;
       const { clock, timing } = input.input;
-      const service = new MemberService({ driver, bus: input.input.bus, cluster: input.input.cluster, clock, random: input.input.random.fork() });
+      const service = new MemberService({ driver, bus: input.input.bus, cluster: input.input.cluster, clock, random: input.input.random.fork(), backend });
       const unsubscribe = driver.subscribe({
         roleChanged: (role, leader, term) => sendBack({ type: 'raft.roleChanged', role, leader, term }),
       });
@@ -150,7 +150,7 @@ export const storeMemberMachine = setup({
     running: {
       invoke: {
         src: 'runMember',
-        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport }),
+        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport, backend: context.backend as Backend }),
       },
       initial: 'follower',
       on: {

@@ -7,9 +7,12 @@
 import type { Bus } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
-import { serve, type Server } from '../bus/rpc.js';
+import { call, serve, type Server } from '../bus/rpc.js';
 import { subjects } from '../bus/subjects.js';
-import { InvalidRequestError } from './errors.js';
+import { InvalidRequestError, storeErrorFactories } from './errors.js';
+import type { Backend } from './backend.js';
+import { RequestDedup } from './request-dedup.js';
+import { SpaceAlarm } from './space-alarm.js';
 import type { RaftDriver } from './raft-driver.js';
 import { LeaseScheduler } from './lease-scheduler.js';
 import { WatchService } from './watch-service.js';
@@ -20,6 +23,8 @@ export const memberServiceLimits = {
   requestsInFlightMax: 1_024,
   /** Requests queued beyond that before new ones are dropped. */
   requestsPendingMax: 8_192,
+  /** A member's own request to the leader (its space alarm): a write's deadline at the leader is two election timeouts. */
+  forwardTimeoutMs: 3_000,
 } as const;
 
 export interface MemberServiceOptions {
@@ -28,17 +33,33 @@ export interface MemberServiceOptions {
   readonly cluster: string;
   readonly clock: Clock;
   readonly random: Prng;
+  /** The member's disk: its space usage and quota, and its dedup table (read only here). */
+  readonly backend: Backend;
 }
 
 export class MemberService {
   private server: Server | null = null;
   private readonly leases: LeaseScheduler;
   private readonly watches: WatchService;
+  private readonly space: SpaceAlarm;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: MemberServiceOptions) {
     this.leases = new LeaseScheduler(options.driver, options.clock, options.random);
     this.watches = new WatchService({ driver: options.driver, bus: options.bus, clock: options.clock });
+    const dedup = new RequestDedup(options.backend.table('meta'));
+    this.space = new SpaceAlarm({
+      self: options.driver.status().id,
+      driver: options.driver,
+      clock: options.clock,
+      space: () => options.backend.space(),
+      isRemembered: (requestId) => dedup.lookup(requestId) !== null,
+      forward: (leader, command) =>
+        call(options.bus, subjects(options.cluster).store(leader), { type: 'write', command, requestId: null } satisfies StoreRequest, {
+          timeoutMs: memberServiceLimits.forwardTimeoutMs,
+          errorFactories: storeErrorFactories,
+        }),
+    });
   }
 
   start(): void {
@@ -55,6 +76,7 @@ export class MemberService {
   tick(): void {
     this.leases.tick();
     this.watches.tick();
+    this.space.tick();
   }
 
   stop(): void {
@@ -70,6 +92,7 @@ export class MemberService {
       case 'range':
         return driver.read(request.request, request.consistency);
       case 'write':
+        this.space.admit(request.command, request.requestId ?? null);
         if (request.command.type === 'leaseGrant') return this.leases.grant(request.command.id, request.command.ttlMs, request.requestId);
         return driver.write(request.command, request.requestId);
       case 'leaseKeepAlive':
@@ -93,11 +116,13 @@ export class MemberService {
 
   private status(): MemberStatus {
     const status = this.options.driver.status();
+    const space = this.options.backend.space();
     return {
       id: status.id, role: status.role, leader: status.leader, term: status.term, commitIndex: status.commitIndex,
       appliedIndex: status.appliedIndex, snapshotIndex: status.snapshotIndex, lastIndex: status.lastIndex,
       revision: status.revision, compactRevision: status.compactRevision, conf: status.conf,
-      reachable: status.reachable, writable: status.writable, dbSizeBytes: null,
+      reachable: status.reachable, writable: status.writable, dbSizeBytes: space.usedBytes, quotaBytes: space.quotaBytes,
+      alarms: this.options.driver.mvcc.alarms(),
     };
   }
 }

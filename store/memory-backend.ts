@@ -5,7 +5,7 @@
  * everything committed survives, nothing else existed.
  */
 import { assert } from '../bus/assert.js';
-import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type TableName } from './backend.js';
+import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type SpaceUsage, type TableName } from './backend.js';
 
 function compareBytes(a: Bytes, b: Bytes): number {
   const length = Math.min(a.length, b.length);
@@ -75,9 +75,28 @@ export class MemoryBackend implements Backend {
   private closed = false;
   /** The tables as of the last durable commit, while non-durable commits came after it; else null. */
   private durable: Map<TableName, KeyValue[]> | null = null;
+  /** No quota unless a test or the simulation sets one (disk-full injection). */
+  private quotaBytes = Number.MAX_SAFE_INTEGER;
+  /** `space().usedBytes` until the next transaction: a full count costs a pass over every table. */
+  private usedBytesCache: number | null = null;
 
   constructor() {
     for (const name of tableNames) this.tables.set(name, new MemoryTable(() => this.depth > 0));
+  }
+
+  /** Bytes of keys and values stored, against the quota: the same figure on every replay of a seed. */
+  space(): SpaceUsage {
+    if (this.usedBytesCache === null) {
+      let usedBytes = 0;
+      for (const table of this.tables.values()) for (const { key, value } of table.entries) usedBytes += key.length + value.length;
+      this.usedBytesCache = usedBytes;
+    }
+    return { usedBytes: this.usedBytesCache, quotaBytes: this.quotaBytes };
+  }
+
+  /** Sets the quota (a simulated disk of this size); kept across `reopen`. */
+  setQuotaBytes(quotaBytes: number): void {
+    this.quotaBytes = quotaBytes;
   }
 
   table(name: TableName): KvTable {
@@ -100,6 +119,7 @@ export class MemoryBackend implements Backend {
       throw error;
     } finally {
       this.depth--;
+      this.usedBytesCache = null;
     }
   }
 
@@ -113,6 +133,7 @@ export class MemoryBackend implements Backend {
    */
   reopen(): MemoryBackend {
     const copy = new MemoryBackend();
+    copy.quotaBytes = this.quotaBytes;
     for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).entries = (this.durable?.get(name) ?? table.entries).slice();
     return copy;
   }

@@ -8,7 +8,7 @@
  * outcome is unknown. Without one the client never retries a write that may have applied.
  */
 import type { ConfChange, ConfState, MemberId, Role } from './raft/types.js';
-import type { KeyRange, KeyValue, RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
+import type { AlarmInfo, KeyRange, KeyValue, RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
 
 export type Consistency = 'linearizable' | 'serializable';
 
@@ -70,7 +70,11 @@ export interface MemberStatus {
   readonly conf: ConfState;
   readonly reachable: number;
   readonly writable: boolean;
+  /** Bytes this member's data occupies (pages in use), and its space quota. */
   readonly dbSizeBytes: number | null;
+  readonly quotaBytes: number | null;
+  /** Raised alarms, as this member applied them (replicated: the same on every caught-up member). */
+  readonly alarms: readonly AlarmInfo[];
 }
 
 export interface LeaseKeepAliveResponse {

@@ -34,6 +34,7 @@ program
   .option('--heartbeat-ticks <n>', 'heartbeat interval in ticks', String(defaultRaftTiming.heartbeatTicks))
   .option('--join', 'join an existing cluster (after `kubus member add <id>`): start empty, take the state from the leader')
   .option('--map-size-mb <mb>', 'LMDB map size: the most the store may grow to', '4096')
+  .option('--quota-bytes <bytes>', 'space quota of the store: beyond it writes that add data are refused (NOSPACE alarm, see `kubus alarm`); default 3/4 of the map size')
   .option('--snapshot-every <entries>', 'applied entries between snapshots (then the log is compacted)', String(driverLimits.snapshotEveryEntries))
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--api-port <port>', 'serve the Kubernetes API over HTTPS on this port (0: a free one); needs --credentials-dir')
@@ -78,6 +79,18 @@ program
   .addOption(credentialsDirOption())
   .option('--serializable', 'read from any member without a quorum round (may be stale)')
   .action(runKvCommand);
+
+program
+  .command('alarm')
+  .description('list or clear store alarms: NOSPACE means a member passed its --quota-bytes and writes that add data are refused; free space (kv del, compaction), then disarm')
+  .argument('<action>', 'list | disarm')
+  .addOption(natsOption())
+  .addOption(clusterOption())
+  .addOption(peersOption())
+  .addOption(dirOption())
+  .addOption(credentialsDirOption())
+  .option('--json', 'print JSON')
+  .action(async (action: string, flags) => (await import('./commands/alarm.js')).runAlarmCommand(action, flags));
 
 program
   .command('up')

@@ -7,7 +7,8 @@ export { LeaseKeeper } from './lease-keeper.js';
 export type { EventsSince } from './event-log.js';
 export { mvccLimits, leaseKeeperLimits } from './limits.js';
 export { rangeContains } from './key-layout.js';
+export { addsData } from './alarm-table.js';
 export type {
-  Compare, CompareOp, DeleteRequest, DeleteResult, KeyRange, KeyValue, LeaseCheckpoint, LeaseInfo, PutRequest, PutResult,
+  AlarmInfo, Compare, CompareOp, DeleteRequest, DeleteResult, KeyRange, KeyValue, LeaseCheckpoint, LeaseInfo, PutRequest, PutResult,
   RangeRequest, RangeResult, TxnOp, TxnRequest, TxnResponse, WatchEvent, WriteCommand, WriteResult,
 } from './types.js';

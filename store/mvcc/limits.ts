@@ -19,6 +19,8 @@ export const mvccLimits = {
    * has; a watcher on a rare key then catches up in bounded steps instead of one long scan.
    */
   eventsScanMax: 10_000,
+  /** A member id in an alarm record: member ids are short names. */
+  alarmMemberLengthMax: 256,
 } as const;
 
 /** LeaseKeeper bounds (leader-side timers). */

@@ -10,6 +10,8 @@
  *   strictly after the compact revision (see event-log.ts).
  * - Leases: grant, attach on put, revoke deletes the attached keys at one revision, checkpoint
  *   records the remaining time the leader measured.
+ * - Alarms: a raised NOSPACE alarm (a replicated command, see alarm-table.ts) makes apply refuse
+ *   every command that adds data with StorageFullError, identically on every member.
  *
  * Decision: the table is the whole state; nothing is cached in memory except the events of the
  * last apply. So a restart that re-opens the table, an aborted transaction, and a restored
@@ -31,11 +33,12 @@ import { eventsSince, type EventsSince } from './event-log.js';
 import { byteRange, inByteRange, metaKeys, readUint64, uint64Bytes } from './key-layout.js';
 import { KeyReader } from './key-reader.js';
 import { LeaseTable } from './lease-table.js';
+import { addsData, AlarmTable } from './alarm-table.js';
 import { RevisionWriter } from './revision-writer.js';
 import { hashTable, restoreTable, snapshotTable } from './table-snapshot.js';
 import { checkMvccInvariants } from './invariants.js';
 import type {
-  DeleteRequest, DeleteResult, KeyRange, LeaseCheckpoint, LeaseInfo, PutRequest, PutResult, RangeRequest, RangeResult, TxnOp,
+  AlarmInfo, DeleteRequest, DeleteResult, KeyRange, LeaseCheckpoint, LeaseInfo, PutRequest, PutResult, RangeRequest, RangeResult, TxnOp,
   TxnRequest, TxnResponse, WatchEvent, WriteCommand, WriteResult,
 } from './types.js';
 import { checkCommand, checkDelete, checkPut, checkRangeRequest, checkTxn } from './validate.js';
@@ -43,6 +46,7 @@ import { checkCommand, checkDelete, checkPut, checkRangeRequest, checkTxn } from
 export class MvccStore {
   private readonly reader: KeyReader;
   private readonly leaseTable: LeaseTable;
+  private readonly alarmTable: AlarmTable;
   private applied: readonly WatchEvent[] = [];
   /** Counts grants, revocations and restores applied by this object: a cheap "leases changed" signal, not state. */
   private leaseChanges = 0;
@@ -50,6 +54,7 @@ export class MvccStore {
   constructor(private readonly table: KvTable) {
     this.reader = new KeyReader(table);
     this.leaseTable = new LeaseTable(table);
+    this.alarmTable = new AlarmTable(table);
   }
 
   currentRevision(): number {
@@ -69,6 +74,8 @@ export class MvccStore {
   apply(command: WriteCommand): WriteResult {
     this.applied = [];
     checkCommand(command);
+    // Raised through the log, so every member refuses the same commands (etcd's NOSPACE).
+    if (addsData(command)) this.alarmTable.refuseIfRaised();
     switch (command.type) {
       case 'put':
         return this.put(command.request);
@@ -84,6 +91,12 @@ export class MvccStore {
         return this.leaseRevoke(command.id);
       case 'leaseCheckpoint':
         return this.leaseCheckpoint(command.checkpoints);
+      case 'alarmRaise':
+        this.alarmTable.raise(command.alarm);
+        return { type: 'alarm', revision: this.currentRevision(), alarms: this.alarmTable.list() };
+      case 'alarmDisarm':
+        this.alarmTable.disarm();
+        return { type: 'alarm', revision: this.currentRevision(), alarms: [] };
     }
   }
 
@@ -99,6 +112,11 @@ export class MvccStore {
 
   leases(options: { withKeys?: boolean } = {}): LeaseInfo[] {
     return this.leaseTable.list(options);
+  }
+
+  /** Raised alarms (replicated state): while a NOSPACE alarm is raised, writes that add data are refused. */
+  alarms(): AlarmInfo[] {
+    return this.alarmTable.list();
   }
 
   lease(id: number): LeaseInfo | null {

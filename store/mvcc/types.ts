@@ -109,7 +109,11 @@ export type WriteCommand =
   | { readonly type: 'compact'; readonly revision: number }
   | { readonly type: 'leaseGrant'; readonly id: number; readonly ttlMs: number }
   | { readonly type: 'leaseRevoke'; readonly id: number }
-  | { readonly type: 'leaseCheckpoint'; readonly checkpoints: readonly LeaseCheckpoint[] };
+  | { readonly type: 'leaseCheckpoint'; readonly checkpoints: readonly LeaseCheckpoint[] }
+  /** A member's disk passed its quota: writes that add data are refused until `alarmDisarm`. */
+  | { readonly type: 'alarmRaise'; readonly alarm: AlarmInfo }
+  /** Clears every alarm (etcd's `alarm disarm`). */
+  | { readonly type: 'alarmDisarm' };
 
 export interface PutResult {
   readonly type: 'put';
@@ -136,7 +140,19 @@ export type WriteResult =
   | { readonly type: 'compact'; readonly revision: number; readonly compactRevision: number }
   | { readonly type: 'leaseGrant'; readonly revision: number; readonly id: number; readonly ttlMs: number }
   | { readonly type: 'leaseRevoke'; readonly revision: number; readonly id: number; readonly deleted: number }
-  | { readonly type: 'leaseCheckpoint'; readonly revision: number; readonly updated: number };
+  | { readonly type: 'leaseCheckpoint'; readonly revision: number; readonly updated: number }
+  | { readonly type: 'alarm'; readonly revision: number; readonly alarms: AlarmInfo[] };
+
+/**
+ * A raised alarm: etcd's NOSPACE. It names the member whose disk passed its quota and what that
+ * member measured when it raised it (the refusal every member answers carries these figures).
+ */
+export interface AlarmInfo {
+  readonly alarm: 'nospace';
+  readonly member: string;
+  readonly usedBytes: number;
+  readonly quotaBytes: number;
+}
 
 /**
  * One change. A delete's `kv` carries the key and the deleting revision as `modRevision`, all

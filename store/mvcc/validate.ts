@@ -146,6 +146,20 @@ export function checkCommand(command: WriteCommand): void {
         checkNonNegativeInteger(checkpoint.remainingMs, 'remainingMs');
       }
       return;
+    case 'alarmRaise': {
+      const alarm = command.alarm as unknown as Record<string, unknown>;
+      if (!isObject(alarm) || alarm['alarm'] !== 'nospace') throw new InvalidRequestError('an alarm must be { alarm: "nospace", member, usedBytes, quotaBytes }');
+      const member = alarm['member'];
+      if (typeof member !== 'string' || member.length === 0 || member.length > mvccLimits.alarmMemberLengthMax || member.includes('\0')) {
+        throw new InvalidRequestError(`an alarm's member must be a non-empty string of at most ${mvccLimits.alarmMemberLengthMax} characters`);
+      }
+      checkNonNegativeInteger(alarm['usedBytes'], 'usedBytes');
+      checkNonNegativeInteger(alarm['quotaBytes'], 'quotaBytes');
+      if (alarm['usedBytes'] === undefined || alarm['quotaBytes'] === undefined) throw new InvalidRequestError('an alarm needs usedBytes and quotaBytes');
+      return;
+    }
+    case 'alarmDisarm':
+      return;
     case 'put':
     case 'delete':
     case 'txn':

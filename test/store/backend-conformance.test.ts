@@ -1,12 +1,13 @@
 /**
  * The Backend contract, checked on both implementations: bytewise key order, [start, end) ranges
  * in both directions, read-your-writes inside a transaction, rollback when the transaction throws,
- * and that only committed data survives a restart. On LMDB also: the map-size quota surfaces as a
- * typed StorageFullError, and close is idempotent.
+ * that only committed data survives a restart, and that `space()` counts data in use (rising with
+ * writes, falling after deletes: deletes must be able to clear a full store). On LMDB also: a
+ * transaction is never refused at the quota (refusing inside the Raft Ready loop crash-looped the
+ * member), the quota defaults below the map size, and close is idempotent.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, Bytes } from '../../store/backend.js';
-import { StorageFullError } from '../../store/lmdb-backend.js';
 import { backendKinds, makeBackend, type BackendFixture } from './backends.js';
 
 const bytes = (...values: number[]): Bytes => Uint8Array.from(values);
@@ -65,6 +66,22 @@ describe.each(backendKinds)('Backend conformance on %s', (kind) => {
     expect(() => backend.table('mvcc').put(bytes(0x09), bytes(1))).toThrow(/outside writeSync/);
   });
 
+  it('reports the space in use: up with writes, down after deletes', () => {
+    fixture = makeBackend(kind);
+    const { backend } = fixture;
+    const empty = backend.space().usedBytes;
+    backend.writeSync(() => {
+      for (let i = 0; i < 64; i++) backend.table('mvcc').put(bytes(i + 1), new Uint8Array(16 * 1024).fill(i));
+    });
+    const full = backend.space().usedBytes;
+    expect(full).toBeGreaterThanOrEqual(empty + 64 * 16 * 1024);
+    backend.writeSync(() => {
+      for (let i = 0; i < 64; i++) backend.table('mvcc').remove(bytes(i + 1));
+    });
+    expect(backend.space().usedBytes).toBeLessThan(empty + 16 * 1024);
+    expect(backend.space().quotaBytes).toBeGreaterThan(full);
+  });
+
   it('keeps committed data across a restart, and tables apart', () => {
     seed();
     fixture.backend.writeSync(() => fixture.backend.table('log').put(bytes(0x02), bytes(7)));
@@ -77,30 +94,26 @@ describe.each(backendKinds)('Backend conformance on %s', (kind) => {
 });
 
 describe('LmdbBackend specifics', () => {
-  it('reports a full map as StorageFullError naming the limit and the flag to raise it', () => {
-    const mapSizeBytes = 256 * 1024;
-    const fixture = makeBackend('lmdb', { mapSizeBytes });
+  it('never refuses a transaction at the quota: the store refuses client writes before proposing them', () => {
+    const mapSizeBytes = 4 * 1024 * 1024;
+    const fixture = makeBackend('lmdb', { mapSizeBytes, quotaBytes: 256 * 1024 });
     try {
       const { backend } = fixture;
-      let caught: unknown;
-      // Bounded: 64 KiB per transaction reaches 256 KiB within a few rounds; 100 is ample.
-      for (let round = 0; round < 100 && caught === undefined; round++) {
-        try {
-          backend.writeSync(() => backend.table('mvcc').put(bytes(round + 1), new Uint8Array(64 * 1024).fill(round)));
-        } catch (error) {
-          caught = error;
-        }
-      }
-      expect(caught).toBeInstanceOf(StorageFullError);
-      const error = caught as StorageFullError;
-      expect(error.code).toBe('storageFull');
-      expect(error.mapSizeBytes).toBe(mapSizeBytes);
-      expect(error.message).toContain('--map-size-mb');
-      // Reads still work, and committed data is intact.
-      expect(backend.table('mvcc').get(bytes(1))?.length).toBe(64 * 1024);
+      // 1 MiB in 64 KiB transactions: four times the quota, each one committed.
+      for (let round = 0; round < 16; round++) backend.writeSync(() => backend.table('mvcc').put(bytes(round + 1), new Uint8Array(64 * 1024).fill(round)));
+      const { usedBytes, quotaBytes } = backend.space();
+      expect(quotaBytes).toBe(256 * 1024);
+      expect(usedBytes).toBeGreaterThan(quotaBytes);
+      expect(backend.table('mvcc').get(bytes(16))?.length).toBe(64 * 1024);
     } finally {
       fixture.dispose();
     }
+  });
+
+  it('defaults the quota to 3/4 of the map size', () => {
+    const fixture = makeBackend('lmdb', { mapSizeBytes: 8 * 1024 * 1024 });
+    expect(fixture.backend.space().quotaBytes).toBe(6 * 1024 * 1024);
+    fixture.dispose();
   });
 
   it('closes idempotently', () => {

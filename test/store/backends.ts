@@ -22,9 +22,10 @@ export const backendKinds: readonly BackendKind[] = ['memory', 'lmdb'];
 /** Large enough for every test except the one that fills it on purpose. */
 const testMapSizeBytes = 64 * 1024 * 1024;
 
-export function makeBackend(kind: BackendKind, options: { mapSizeBytes?: number } = {}): BackendFixture {
+export function makeBackend(kind: BackendKind, options: { mapSizeBytes?: number; quotaBytes?: number } = {}): BackendFixture {
   if (kind === 'memory') {
     let backend = new MemoryBackend();
+    if (options.quotaBytes !== undefined) backend.setQuotaBytes(options.quotaBytes);
     return {
       get backend() {
         return backend;
@@ -42,14 +43,15 @@ export function makeBackend(kind: BackendKind, options: { mapSizeBytes?: number 
   }
   const directory = mkdtempSync(join(tmpdir(), 'kubus-store-test-'));
   const mapSizeBytes = options.mapSizeBytes ?? testMapSizeBytes;
-  let backend = LmdbBackend.open(directory, { mapSizeBytes });
+  const lmdbOptions = { mapSizeBytes, ...(options.quotaBytes !== undefined ? { quotaBytes: options.quotaBytes } : {}) };
+  let backend = LmdbBackend.open(directory, lmdbOptions);
   return {
     get backend() {
       return backend;
     },
     restart() {
       backend.close();
-      backend = LmdbBackend.open(directory, { mapSizeBytes });
+      backend = LmdbBackend.open(directory, lmdbOptions);
       return backend;
     },
     dispose() {

@@ -14,6 +14,7 @@ export interface ServerFlags {
   readonly electionTicks: string;
   readonly heartbeatTicks: string;
   readonly mapSizeMb: string;
+  readonly quotaBytes?: string;
   readonly logLevel: string;
   readonly join?: boolean;
   readonly snapshotEvery: string;
@@ -42,6 +43,12 @@ function requireCredentialsDir(flags: ServerFlags): string {
   return flags.credentialsDir;
 }
 
+function quotaBytes(flags: ServerFlags): number {
+  const quota = positiveInteger(flags.quotaBytes ?? '', '--quota-bytes');
+  if (quota > positiveInteger(flags.mapSizeMb, '--map-size-mb') * 1024 * 1024) throw new Error(`--quota-bytes ${quota} must not exceed the map size (--map-size-mb ${flags.mapSizeMb})`);
+  return quota;
+}
+
 /** How long a clean stop may take before the process exits anyway: `kubus down` waits 5 s. */
 const stopTimeoutMs = 4_000;
 
@@ -66,6 +73,7 @@ export async function runServerCommand(flags: ServerFlags): Promise<void> {
     snapshotEveryEntries: positiveInteger(flags.snapshotEvery, '--snapshot-every'),
     ...(flags.apiPort !== undefined ? { api: apiConfig(flags) } : {}),
     mapSizeBytes: positiveInteger(flags.mapSizeMb, '--map-size-mb') * 1024 * 1024,
+    ...(flags.quotaBytes !== undefined ? { quotaBytes: quotaBytes(flags) } : {}),
     logger,
   });
   let stopping = false;

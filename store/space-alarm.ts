@@ -1,0 +1,100 @@
+/**
+ * The NOSPACE alarm (etcd's design): a member whose data passes its space quota keeps running
+ * Raft and serving reads, and the cluster refuses client writes that add data with a typed
+ * StorageFullError until space is freed and an operator disarms the alarm.
+ *
+ * Three parts, so that nothing ever throws inside the Raft driver's Ready loop:
+ * - before proposing: the leader refuses such a write when an alarm is raised, or when its own
+ *   usage is at its quota (and then raises the alarm); a retry of a write that already applied
+ *   is let through, since the driver answers it from the dedup table and "refused" would be a lie;
+ * - through the log: the alarm is a replicated command (`alarmRaise`), so from its index on every
+ *   member refuses the same commands at apply, deterministically (store/mvcc/alarm-table.ts);
+ *   writes already in the log when it applies are refused there too;
+ * - every member checks its own usage every `checkEveryMs` and raises the alarm through the
+ *   leader when its own disk is the full one (a follower's disk fills with the same data).
+ *
+ * Deletes, compaction, lease revocations and checkpoints keep applying, so space can be freed;
+ * `alarmDisarm` (`kubus alarm disarm`) clears the alarm, and a member still over its quota raises
+ * it again at its next check.
+ */
+import type { Clock } from '../bus/clock.js';
+import type { SpaceUsage } from './backend.js';
+import { StorageFullError } from './errors.js';
+import { addsData } from './mvcc/index.js';
+import type { AlarmInfo, WriteCommand } from './mvcc/types.js';
+import type { RaftDriver } from './raft-driver.js';
+import type { MemberId } from './raft/types.js';
+
+export const spaceAlarmLimits = {
+  /** Each member compares its usage with its quota this often: writes fail within about this long of a follower filling up. */
+  checkEveryMs: 500,
+} as const;
+
+export interface SpaceAlarmOptions {
+  readonly self: MemberId;
+  readonly driver: RaftDriver;
+  readonly clock: Clock;
+  /** This member's usage and quota (Backend.space). */
+  readonly space: () => SpaceUsage;
+  /** Whether a write with this request id already applied (the dedup table answers it). */
+  readonly isRemembered: (requestId: string) => boolean;
+  /** Proposes a command through the current leader when this member is not the leader. */
+  readonly forward: (leader: MemberId, command: WriteCommand) => Promise<unknown>;
+}
+
+export class SpaceAlarm {
+  private raising = false;
+  private nextCheckMs = 0;
+
+  constructor(private readonly options: SpaceAlarmOptions) {}
+
+  /** Before a client write is proposed; throws StorageFullError (nothing was proposed). */
+  admit(command: WriteCommand, requestId: string | null): void {
+    const { driver } = this.options;
+    // A follower answers NotLeader from the driver; the leader decides for the cluster.
+    if (!addsData(command) || !driver.isLeader()) return;
+    if (requestId !== null && this.options.isRemembered(requestId)) return;
+    const raised = nospace(driver.mvcc.alarms());
+    if (raised !== undefined) throw new StorageFullError(raised.usedBytes, raised.quotaBytes, raised.member);
+    const usage = this.options.space();
+    if (usage.usedBytes < usage.quotaBytes) return;
+    this.raise(usage);
+    throw new StorageFullError(usage.usedBytes, usage.quotaBytes, this.options.self);
+  }
+
+  /** From the member's tick: raises this member's alarm when its own usage reached its quota. */
+  tick(): void {
+    const now = this.options.clock.now();
+    if (now < this.nextCheckMs) return;
+    this.nextCheckMs = now + spaceAlarmLimits.checkEveryMs;
+    const usage = this.options.space();
+    if (usage.usedBytes < usage.quotaBytes) return;
+    const own = this.options.driver.mvcc.alarms().some((alarm) => alarm.alarm === 'nospace' && alarm.member === this.options.self);
+    if (!own) this.raise(usage);
+  }
+
+  /** One raise in flight at a time; a lost one is retried at the next check. */
+  private raise(usage: SpaceUsage): void {
+    if (this.raising) return;
+    const { driver, self } = this.options;
+    const command: WriteCommand = { type: 'alarmRaise', alarm: { alarm: 'nospace', member: self, usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes } };
+    const leader = driver.status().leader;
+    let sent: Promise<unknown>;
+    try {
+      if (driver.isLeader()) sent = driver.write(command, null);
+      else if (leader !== null) sent = this.options.forward(leader, command);
+      else return;
+    } catch {
+      return;
+    }
+    this.raising = true;
+    sent.then(
+      () => (this.raising = false),
+      () => (this.raising = false),
+    );
+  }
+}
+
+function nospace(alarms: readonly AlarmInfo[]): AlarmInfo | undefined {
+  return alarms.find((alarm) => alarm.alarm === 'nospace');
+}
