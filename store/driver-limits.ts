@@ -3,6 +3,7 @@
  * at start-up (`checkDriverLimits`).
  */
 import { assert } from '../bus/assert.js';
+import { raftLimits } from './raft/limits.js';
 
 export interface RaftTiming {
   readonly tickMs: number;
@@ -30,10 +31,21 @@ export const driverLimits = {
   readyRoundsMax: 10_000,
   /** Applied entries between snapshots (etcd's --snapshot-count is 10,000 too). */
   snapshotEveryEntries: 10_000,
+  /**
+   * Or applied data bytes between snapshots, whichever comes first: the count alone lets 10,000
+   * maximal requests (15 GiB) pile up in the in-memory log and on disk. 64 MiB keeps a restart's
+   * replay and the memory the live log takes small, while a snapshot (the whole MVCC state) is
+   * still taken rarely under normal-sized writes.
+   */
+  snapshotEveryBytes: 64 * 1024 * 1024,
 } as const;
 
 export function checkDriverLimits(timing: RaftTiming): void {
   assert(timing.tickMs > 0 && timing.electionTicks > timing.heartbeatTicks && timing.heartbeatTicks >= 1, 'raft timing: need tickMs > 0 and electionTicks > heartbeatTicks >= 1');
   assert(driverLimits.appendBytesMax >= driverLimits.requestBytesMax / 3, 'appendBytesMax too small against requestBytesMax');
   assert(driverLimits.uncommittedBytesMax >= 4 * driverLimits.requestBytesMax, 'uncommittedBytesMax must hold several maximal requests');
+  // What the live log may hold in normal operation: applied since the last snapshot (one Ready may
+  // overshoot the trigger), an old leader's uncommitted tail plus the current one's, one request.
+  const liveLogBytes = driverLimits.snapshotEveryBytes + raftLimits.committedEntriesBytesMax + 2 * driverLimits.uncommittedBytesMax + driverLimits.requestBytesMax;
+  assert(raftLimits.logBytesMax >= liveLogBytes, () => `raft logBytesMax ${raftLimits.logBytesMax} is below what the live log holds between snapshots (${liveLogBytes})`);
 }

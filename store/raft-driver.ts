@@ -44,6 +44,8 @@ export interface RaftDriverOptions {
   readonly send: (messages: readonly Message[]) => void;
   /** Entries applied since the last snapshot before a new one is taken and the log compacted. */
   readonly snapshotEveryEntries: number;
+  /** Or data bytes applied since the last snapshot, whichever comes first (driverLimits.snapshotEveryBytes). */
+  readonly snapshotEveryBytes?: number;
   /**
    * Runs `fn` soon, after the inputs already queued (setImmediate in a process, a zero-delay timer
    * on the simulated clock). Inputs only mark work; one Ready then covers every proposal and
@@ -109,6 +111,8 @@ export class RaftDriver {
   private lastLeaderContactMs: number;
   private readSequence = 0;
   private snapshotIndex: number;
+  /** Data bytes of the entries applied after `snapshotIndex`: the live log's size in bytes. */
+  private appliedBytesSinceSnapshot = 0;
   private stopped = false;
   private processScheduled = false;
   /** Term and vote as last made durable: a Ready that changes only the commit index needs no fsync. */
@@ -127,6 +131,7 @@ export class RaftDriver {
       state = this.logStore.load();
     }
     this.snapshotIndex = state.snapshot?.meta.index ?? 0;
+    for (const entry of state.entries) if (entry.index <= state.applied) this.appliedBytesSinceSnapshot += entry.data.length;
     this.knownCommit = state.hardState.commit;
     this.term = state.hardState.term;
     this.durableTerm = state.hardState.term;
@@ -382,6 +387,7 @@ export class RaftDriver {
         batch.restored = true;
       }
       for (const entry of ready.committedEntries) {
+        this.appliedBytesSinceSnapshot += entry.data.length;
         batch.outcomes.push({ entry, outcome: this.applyEntry(entry) });
         const events = entry.type === 'normal' && entry.data.length > 0 ? this.mvcc.lastEvents() : [];
         if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.currentRevision() });
@@ -425,6 +431,7 @@ export class RaftDriver {
     this.dedup.restore(payload.dedup);
     this.logStore.setApplied(snapshot.meta.index);
     this.snapshotIndex = snapshot.meta.index;
+    this.appliedBytesSinceSnapshot = 0;
     for (const [index, pending] of this.pendingWrites) {
       if (index <= snapshot.meta.index) {
         pending.reject(new OutcomeUnknownError('replaced by a snapshot from the leader'));
@@ -544,7 +551,10 @@ export class RaftDriver {
 
   private maybeSnapshot(): void {
     const status = this.node.status();
-    if (status.applied - this.snapshotIndex < this.options.snapshotEveryEntries) return;
+    // By count or by bytes: 10,000 entries of 1.5 MiB would keep 15 GiB of log between snapshots.
+    const dueByEntries = status.applied - this.snapshotIndex >= this.options.snapshotEveryEntries;
+    const dueByBytes = this.appliedBytesSinceSnapshot >= (this.options.snapshotEveryBytes ?? driverLimits.snapshotEveryBytes);
+    if (!dueByEntries && !dueByBytes) return;
     const index = status.applied;
     const [entry] = this.logStore.entries(index, index + 1);
     if (entry === undefined) return;
@@ -555,6 +565,7 @@ export class RaftDriver {
     this.options.backend.writeSync(() => this.logStore.saveLocalSnapshot(snapshot));
     this.node.compact(snapshot);
     this.snapshotIndex = index;
+    this.appliedBytesSinceSnapshot = 0;
     for (const listener of this.listeners) listener.logPersisted?.([], { index, received: false });
   }
 

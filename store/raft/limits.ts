@@ -11,6 +11,15 @@ export const raftLimits = {
   /** Data bytes of committed entries handed to the application in one Ready (one transaction). */
   committedEntriesBytesMax: 8 * 1024 * 1024,
   /**
+   * Data bytes of log entries a member holds in memory (everything after its last snapshot). The
+   * driver snapshots every 64 MiB applied (`snapshotEveryBytes`), a leader holds at most 32 MiB
+   * uncommitted, a follower at most that of two leaders (an old term's tail and the new one), and
+   * one Ready applies 8 MiB: about 140 MiB in the worst normal case, so at 256 MiB the bound only
+   * bites when snapshots stop keeping up. Then new proposals are refused and followers take less,
+   * instead of the process growing until the machine kills it. checkDriverLimits checks the sum.
+   */
+  logBytesMax: 256 * 1024 * 1024,
+  /**
    * How far behind the leader's last index a learner may be and still be promoted (besides
    * answering in this term, replicating, and needing no snapshot). This close, it is within one
    * pipelined append window of the leader, so as a voter it acknowledges new entries within a few

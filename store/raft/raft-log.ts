@@ -3,14 +3,22 @@
  * that say how far they are committed, persisted and applied.
  *
  * Decision: the whole live log (everything after the last snapshot) is kept in memory. The driver
- * snapshots every `snapshotEveryEntries` applied entries and then calls `compact`, so the live log
- * is bounded by that count plus the uncommitted bytes the leader accepts. This keeps the core free
- * of a storage interface and of I/O, at the cost of reloading the live log at start-up.
+ * snapshots every `snapshotEveryEntries` applied entries or `snapshotEveryBytes` applied bytes,
+ * whichever comes first, and then calls `compact`, so the live log is bounded by that plus the
+ * uncommitted bytes the leader accepts. This keeps the core free of a storage interface and of
+ * I/O, at the cost of reloading the live log at start-up. A count alone bounds nothing: 10,000
+ * entries of 1.5 MiB are 15 GiB. So the log also holds itself to `bytesMax` (raftLimits.logBytesMax,
+ * well above what the snapshot trigger lets accumulate): past it, the leader's own appends are
+ * refused (ProposalDropped, retried by clients) and a follower takes only the part of an append
+ * that fits (it acknowledges less; the leader sends the rest again). Never the last word on
+ * memory in normal operation, a guard against a snapshot that does not keep up.
  *
  * Invariants (checked with assert): snapshotIndex <= applied <= committed <= lastIndex, entries are
  * contiguous from snapshotIndex + 1, and a committed entry is never truncated.
  */
 import { assert } from '../../bus/assert.js';
+import { ProposalDroppedError } from '../errors.js';
+import { raftLimits } from './limits.js';
 import type { Entry, Snapshot, SnapshotMeta } from './types.js';
 
 export class RaftLog {
@@ -22,10 +30,16 @@ export class RaftLog {
   applied: number;
   /** Index of the first entry not yet handed out for persistence. */
   unstableFrom: number;
+  /** Data bytes of the entries held (everything after the snapshot), kept below `bytesMax`. */
+  private bytes = 0;
+  private readonly bytesMax: number;
 
-  constructor(snapshot: Snapshot | null, entries: readonly Entry[], options: { committed: number; applied: number }) {
+  constructor(snapshot: Snapshot | null, entries: readonly Entry[], options: { committed: number; applied: number; bytesMax?: number }) {
     this.snapshotMeta = snapshot?.meta ?? null;
     this.entries = [...entries];
+    this.bytesMax = options.bytesMax ?? raftLimits.logBytesMax;
+    assert(this.bytesMax >= 1, 'raft log: bytesMax must be positive');
+    for (const entry of this.entries) this.bytes += entry.data.length;
     const first = this.firstIndex();
     this.entries.forEach((entry, offset) => assert(entry.index === first + offset, () => `log entries not contiguous at ${entry.index}, expected ${first + offset}`));
     this.committed = Math.max(options.committed, this.snapshotIndex());
@@ -93,16 +107,38 @@ export class RaftLog {
     return out;
   }
 
-  /** The leader appends its own entry. */
+  /** Data bytes of the entries held in memory (after the snapshot). */
+  bytesHeld(): number {
+    return this.bytes;
+  }
+
+  /** Whether `bytes` more fit under `bytesMax`; an empty log always takes one entry. */
+  private fits(bytes: number): boolean {
+    return bytes === 0 || this.entries.length === 0 || this.bytes + bytes <= this.bytesMax;
+  }
+
+  /**
+   * The leader appends its own entry. Refused (nothing changes) when the log is full: its entries
+   * wait for a snapshot, and holding more would outgrow memory; the client retries.
+   */
   append(entry: Entry): void {
     assert(entry.index === this.lastIndex() + 1, () => `append at ${entry.index}, last is ${this.lastIndex()}`);
+    if (!this.fits(entry.data.length)) {
+      throw new ProposalDroppedError(`the in-memory Raft log holds ${this.bytes} bytes awaiting a snapshot (limit ${this.bytesMax})`);
+    }
+    this.push(entry);
+  }
+
+  private push(entry: Entry): void {
     this.entries.push(entry);
+    this.bytes += entry.data.length;
   }
 
   /**
    * A follower takes entries from an append whose (prevIndex, prevTerm) matched. Entries already
    * present with the same term are skipped; the first conflicting one truncates the log there.
-   * Returns the last index the message vouches for.
+   * Entries beyond `bytesMax` are not taken (the leader resends them once it hears how far we
+   * got). Returns the last index the message vouches for and the log now holds.
    */
   appendFromLeader(prevIndex: number, entries: readonly Entry[]): number {
     for (const entry of entries) {
@@ -114,13 +150,15 @@ export class RaftLog {
         this.truncateFrom(entry.index);
       }
       assert(entry.index === this.lastIndex() + 1, () => `gap appending ${entry.index} after ${this.lastIndex()}`);
-      this.entries.push(entry);
+      if (!this.fits(entry.data.length)) return entry.index - 1;
+      this.push(entry);
     }
     return prevIndex + entries.length;
   }
 
   private truncateFrom(index: number): void {
-    this.entries.length = index - this.firstIndex();
+    const dropped = this.entries.splice(index - this.firstIndex());
+    for (const entry of dropped) this.bytes -= entry.data.length;
     this.unstableFrom = Math.min(this.unstableFrom, index);
   }
 
@@ -170,6 +208,7 @@ export class RaftLog {
     assert(snapshot.meta.index > this.committed, 'restoring a snapshot that is not ahead of commit');
     this.snapshotMeta = snapshot.meta;
     this.entries = [];
+    this.bytes = 0;
     this.committed = snapshot.meta.index;
     this.unstableFrom = snapshot.meta.index + 1;
     this.pendingSnapshot = snapshot;
@@ -186,7 +225,8 @@ export class RaftLog {
     assert(meta.index <= this.applied, () => `compacting to ${meta.index} beyond applied ${this.applied}`);
     if (meta.index <= this.snapshotIndex()) return;
     assert(this.term(meta.index) === meta.term, () => `snapshot term ${meta.term} at ${meta.index} does not match the log`);
-    this.entries = this.entries.slice(meta.index - this.firstIndex() + 1);
+    const dropped = this.entries.splice(0, meta.index - this.firstIndex() + 1);
+    for (const entry of dropped) this.bytes -= entry.data.length;
     this.snapshotMeta = meta;
     this.unstableFrom = Math.max(this.unstableFrom, meta.index + 1);
   }

@@ -10,6 +10,7 @@ import { defaultRaftTiming, MemoryBackend, RaftDriver, type Message } from '../.
 
 export interface DriverClusterOptions {
   readonly snapshotEveryEntries?: number;
+  readonly snapshotEveryBytes?: number;
 }
 
 const roundsMax = 1_000;
@@ -31,6 +32,7 @@ export class DriverCluster {
         timing: defaultRaftTiming,
         send: (messages) => this.queue.push(...messages),
         snapshotEveryEntries: options.snapshotEveryEntries ?? 10_000,
+        ...(options.snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes: options.snapshotEveryBytes }),
         defer: (fn) => this.deferred.push(fn),
       });
       this.drivers.set(id, driver);
