@@ -110,6 +110,13 @@ export class RaftDriver {
   private knownCommit = 0;
   private lastLeaderContactMs: number;
   private readSequence = 0;
+  /**
+   * `<self>:<incarnation>:`, the start of this driver's read contexts. The incarnation is drawn
+   * afresh at each start: the leader may still hold a read of an earlier start of this member,
+   * and a context it has seen before would be answered with that older read's index, from before
+   * writes acknowledged since (a stale linearizable read).
+   */
+  private readonly readContextPrefix: string;
   private snapshotIndex: number;
   /** Data bytes of the entries applied after `snapshotIndex`: the live log's size in bytes. */
   private appliedBytesSinceSnapshot = 0;
@@ -158,6 +165,7 @@ export class RaftDriver {
         applied: state.applied,
       },
     );
+    this.readContextPrefix = `${self}:${incarnationId(options.random)}:`;
   }
 
   /**
@@ -252,7 +260,7 @@ export class RaftDriver {
   readBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new StoreStoppedError());
     if (this.leader === null) return Promise.reject(this.noQuorum());
-    const context = `${this.options.self}:${++this.readSequence}`;
+    const context = `${this.readContextPrefix}${++this.readSequence}`;
     const promise = new Promise<void>((resolve, reject) => {
       this.pendingReads.set(context, { deadlineMs: this.options.clock.now() + this.requestTimeoutMs(), index: null, resolve, reject });
     });
@@ -587,6 +595,11 @@ interface AppliedBatch {
 
 function sendableBeforePersist(message: Message): boolean {
   return message.type === 'append' || message.type === 'heartbeat';
+}
+
+/** 64 bits from the member's Prng, which each process start seeds afresh. */
+function incarnationId(random: Prng): string {
+  return [random.nextUint32(), random.nextUint32()].map((word) => word.toString(16).padStart(8, '0')).join('');
 }
 
 function settle(outcome: RememberedOutcome): Promise<WriteResult> {

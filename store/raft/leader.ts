@@ -185,6 +185,8 @@ function handleHeartbeatResponse(r: Raft, m: Extract<Message, { type: 'heartbeat
 
 /** A read from the leader's own client (`from` = self) or forwarded by a follower. */
 export function handleReadIndex(r: Raft, request: ReadRequest): void {
+  // A duplicate (the network delivered it twice): the read already held will answer it.
+  if (r.readOnly.has(request.context)) return;
   if (r.readOnly.isFull()) {
     if (request.from === r.id) throw new ProposalDroppedError(`too many linearizable reads pending (limit ${raftLimits.readIndexPendingMax})`);
     r.send({ type: 'readIndexResponse', to: request.from, context: request.context, index: 0, reject: true });

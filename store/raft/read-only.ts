@@ -4,6 +4,11 @@
  * may be served at that index. An acknowledgement for a later read also confirms every earlier one,
  * so requests are released in order.
  *
+ * Decision: a context names exactly one read. The driver makes contexts unique across restarts of
+ * a member, and a context already held here is the same read delivered twice by the network: it is
+ * not added again, so an acknowledgement of a context matches one read, never an older namesake
+ * (which would hand the new read the older read's index).
+ *
  * Decision: reads that arrive before the leader committed an entry of its term wait in a separate
  * queue, because until then the leader's commit index may be behind the cluster's. Both queues are
  * bounded by `readIndexPendingMax`; beyond it the read is refused rather than buffered forever.
@@ -30,6 +35,11 @@ export class ReadOnly {
 
   isFull(): boolean {
     return this.pending.length + this.waiting.length >= this.pendingMax;
+  }
+
+  /** Whether a read with this context is already held, pending or waiting. */
+  has(context: string): boolean {
+    return this.pending.some((read) => read.context === context) || this.waiting.some((read) => read.context === context);
   }
 
   wait(request: ReadRequest): void {
