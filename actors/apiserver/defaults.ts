@@ -123,7 +123,10 @@ const byKind: Readonly<Record<string, (object: Obj) => void>> = {
       setDefault(port, 'targetPort', port['port']);
     });
   },
-  '/Secret': (object) => setDefault(object, 'type', 'Opaque'),
+  '/Secret': (object) => {
+    setDefault(object, 'type', 'Opaque');
+    mergeStringData(object);
+  },
   '/Namespace': (object) => {
     const spec = child(object, 'spec');
     if (spec !== undefined) setDefault(spec, 'finalizers', ['kubernetes']);
@@ -157,6 +160,26 @@ const byKind: Readonly<Record<string, (object: Obj) => void>> = {
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': (object) => defaultWebhooks(object, true),
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': (object) => defaultWebhooks(object, false),
 };
+
+/**
+ * `stringData` is write-only in Kubernetes: its values are base64-encoded into `data` (overriding
+ * keys present in both) and the field is dropped, so it is never stored or returned as plain text.
+ * A `stringData` that is not a map of strings is left for validation to refuse.
+ */
+function mergeStringData(secret: Obj): void {
+  const stringData = secret['stringData'];
+  if (stringData === undefined || stringData === null) {
+    delete secret['stringData'];
+    return;
+  }
+  if (!isObj(stringData) || !Object.values(stringData).every((value) => typeof value === 'string')) return;
+  const existing = secret['data'];
+  if (existing !== undefined && existing !== null && !isObj(existing)) return;
+  const data = isObj(existing) ? existing : {};
+  for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(value as string, 'utf8').toString('base64');
+  secret['data'] = data;
+  delete secret['stringData'];
+}
 
 /** admissionregistration/v1 webhook defaults: what admission then reads back (failurePolicy Fail, 10 s timeout). */
 function defaultWebhooks(object: Obj, mutating: boolean): void {

@@ -87,6 +87,16 @@ describe('applyDefaults', () => {
     expect(nsOut.metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'team-a' });
   });
 
+  it('merges Secret stringData into data (base64, overriding) and drops it, as Kubernetes stores it', () => {
+    const [secretInfo, secret] = fixture('Secret');
+    const out = applyDefaults(secretInfo, { ...secret, data: { a: 'b2xk', keep: 'eA==' }, stringData: { a: 'new', password: 'hunter2' } });
+    expect(out['data']).toEqual({ a: 'bmV3', keep: 'eA==', password: 'aHVudGVyMg==' });
+    expect('stringData' in out).toBe(false);
+    // Not a map of strings: left for validation to refuse.
+    const bad = applyDefaults(secretInfo, { ...secret, stringData: { a: 3 } });
+    expect(bad['stringData']).toEqual({ a: 3 });
+  });
+
   it('leaves kinds without defaults unchanged and survives malformed objects', () => {
     const [cmInfo, cm] = fixture('ConfigMap');
     expect(applyDefaults(cmInfo, cm)).toEqual(cm);
