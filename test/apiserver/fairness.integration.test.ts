@@ -1,9 +1,10 @@
 /**
  * Fairness under a flood, on a real member with a small in-flight bound: one client sends 10×
  * the member's capacity and gets 429s with Retry-After, while another client of
- * the same level and a node's heartbeat keep being served. The other client's p99 is measured
- * unloaded and under the flood and reported; it is asserted only loosely (a 2-core machine
- * shares its CPU between the flood, the member and the test).
+ * the same level and a node's heartbeat keep being served. Every answer has an exact expected
+ * code (the flooder 200 or 429, the others 200): a 5xx under the flood is a failure. The other
+ * client's p99 is measured unloaded and under the flood and reported; it is asserted only loosely
+ * (a 2-core machine shares its CPU between the flood, the member and the test).
  */
 import { Agent, request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,8 @@ describe.runIf(runs)('fairness under a flood', () => {
       subjects: [{ kind: 'User', name: 'flooder', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'User', name: 'polite', apiGroup: 'rbac.authorization.k8s.io' }],
     }) })).status).toBe(201);
     expect((await h.request('POST', '/api/v1/namespaces/default/configmaps', { headers: json, body: JSON.stringify({ metadata: { name: 'c' }, data: { a: '1' } }) })).status).toBe(201);
+    // The node reads its own Node object, as a heartbeat does: it exists, so the answer is 200.
+    expect((await h.request('POST', '/api/v1/nodes', { headers: json, body: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } }) })).status).toBe(201);
   });
 
   afterAll(async () => {
@@ -82,7 +85,8 @@ describe.runIf(runs)('fairness under a flood', () => {
     const unloaded: number[] = [];
     for (let i = 0; i < 100; i++) unloaded.push((await timedGet('polite-token')).ms);
 
-    const flood = { running: true, ok: 0, refused: 0, retryAfter: new Set<string>() };
+    // Anything but 200 or 429 (a 5xx above all) is a failure of the member under the flood.
+    const flood = { running: true, ok: 0, refused: 0, retryAfter: new Set<string>(), unexpected: [] as number[] };
     // 10× the member's capacity (all its seats), each connection asking again as soon as answered.
     const flooders = Array.from({ length: 10 * inFlightMax }, async () => {
       while (flood.running) {
@@ -94,6 +98,7 @@ describe.runIf(runs)('fairness under a flood', () => {
           // 10× the seats in concurrency, not an unbounded stream of refused handshakes.
           await new Promise<void>((resolve) => clientClock.setTimeout(resolve, Number(reply.retryAfter ?? '1') * 1_000));
         } else if (reply.status === 200) flood.ok += 1;
+        else flood.unexpected.push(reply.status);
       }
     });
     // Measure once every flood connection is open: 200 TLS handshakes at once are a burst of CPU
@@ -116,10 +121,11 @@ describe.runIf(runs)('fairness under a flood', () => {
     const unloadedP99 = p99(unloaded);
     const loadedP99 = p99(loaded);
     console.info(`fairness: polite p99 ${unloadedP99.toFixed(1)} ms unloaded, ${loadedP99.toFixed(1)} ms under the flood (${(loadedP99 / unloadedP99).toFixed(1)}×); flooder ${flood.ok} served, ${flood.refused} refused with 429`);
+    expect(flood.unexpected).toEqual([]);
     expect(flood.refused).toBeGreaterThan(0);
     expect([...flood.retryAfter]).toEqual(['1']);
-    // Never 429: the node's level is not the flooder's (404 or 403 are fine: n1 does not exist).
-    expect(nodeStatuses.filter((status) => status === 429)).toEqual([]);
+    // Never 429 (the node's level is not the flooder's), never anything but 200.
+    expect(nodeStatuses).toEqual(Array.from({ length: 10 }, () => 200));
     // Loose, as the issue asks: its target is 2×, reported above; on a shared 2-core machine the
     // flood and the member compete for CPU, which no queueing discipline removes.
     expect(loadedP99).toBeLessThan(Math.max(unloadedP99 * 10, unloadedP99 + 250));

@@ -96,7 +96,8 @@ describe.runIf(runs)('store failover (real processes)', () => {
     expect((refusal as NoQuorumError).total).toBe(3);
     const stale = await client.range({ key: 'stop/before' }, { consistency: 'serializable', member: live });
     expect(new TextDecoder().decode(stale.result.kvs[0]?.value)).toBe('v0');
-    expect(stale.staleness).not.toBeNull();
+    // Marked stale, by the member that served it.
+    expect(stale.staleness).toMatchObject({ member: live });
     for (const id of stopped) c.resume(id);
     await waitUntil('a write after SIGCONT', async () => (await client.put({ key: 'stop/after', value: encoder.encode('v1') }, { requestId: 'stop-after', timeoutMs: 3_000 }), true), { timeoutMs: 20_000 });
     const after = await client.get('stop/after');
