@@ -190,6 +190,23 @@ export class LearnerNotReadyError extends KubusError {
   }
 }
 
+// ---- watch delivery (see store/store-watch.ts) ----------------------------------------------
+
+/**
+ * A watch message was lost on the way (NATS dropped it: slow consumer, reconnect): the watch
+ * ended rather than skip events. Resume with a new watch from `resumeRevision`.
+ */
+export class WatchGapError extends KubusError {
+  override readonly name = 'WatchGapError';
+  readonly code = 'watchGap';
+  constructor(readonly expectedSequence: number, readonly receivedSequence: number, readonly resumeRevision: number, message?: string) {
+    super(message ?? `watch message ${expectedSequence} was lost (received ${receivedSequence}); the watch ended; resume it from revision ${resumeRevision}`);
+  }
+  override fields(): ErrorFields {
+    return { expectedSequence: this.expectedSequence, receivedSequence: this.receivedSequence, resumeRevision: this.resumeRevision };
+  }
+}
+
 export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   notLeader: (m, f) => new NotLeaderError((f['leaderHint'] as MemberId | null) ?? null, m),
   noQuorum: (m, f) => new NoQuorumError(Number(f['reachable']), Number(f['total']), m),
@@ -206,5 +223,6 @@ export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   storeStopped: (m) => new StoreStoppedError(m),
   quotaExceeded: (m, f) => new QuotaExceededError(String(f['limit'] ?? ''), Number(f['max']), m),
   learnerNotReady: (m, f) => new LearnerNotReadyError(String(f['member'] ?? ''), Number(f['match']), Number(f['lastIndex']), m),
+  watchGap: (m, f) => new WatchGapError(Number(f['expectedSequence']), Number(f['receivedSequence']), Number(f['resumeRevision']), m),
   storageFull: (m, f) => new StorageFullError(Number(f['usedBytes']), Number(f['quotaBytes']), typeof f['member'] === 'string' ? f['member'] : null, m),
 };

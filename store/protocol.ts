@@ -51,10 +51,18 @@ export interface WatchCreate {
   readonly inbox: string;
 }
 
+/**
+ * Decision: every message of one watch carries `sequence`, 1, 2, 3, ... in publish order. NATS may
+ * drop a message (slow consumer, reconnect) and nothing else would tell: the client ends the
+ * watch on a gap with WatchGapError, and the caller resumes from the last revision it received.
+ */
 export type WatchMessage =
-  | { readonly type: 'events'; readonly watchId: string; readonly revision: number; readonly events: readonly WatchEvent[] }
-  | { readonly type: 'progress'; readonly watchId: string; readonly revision: number }
-  | { readonly type: 'canceled'; readonly watchId: string; readonly error: { code: string; message: string; fields: Record<string, unknown> } };
+  | { readonly type: 'events'; readonly watchId: string; readonly sequence: number; readonly revision: number; readonly events: readonly WatchEvent[] }
+  | { readonly type: 'progress'; readonly watchId: string; readonly sequence: number; readonly revision: number }
+  | { readonly type: 'canceled'; readonly watchId: string; readonly sequence: number; readonly error: { code: string; message: string; fields: Record<string, unknown> } };
+
+/** A watch message as the member builds it, before `sequence` is assigned at publish. */
+export type UnsequencedWatchMessage = WatchMessage extends infer M ? (M extends WatchMessage ? Omit<M, 'sequence'> : never) : never;
 
 export interface MemberStatus {
   readonly id: MemberId;

@@ -6,13 +6,17 @@
  * re-creates the watch on another member from that revision, under a fresh watch id so that late
  * messages of the old one are recognised and ignored. Events at or below the last delivered
  * revision are dropped, so a resume never delivers twice.
+ *
+ * The member numbers each watch's messages 1, 2, 3, ...; a message missing from that sequence
+ * was dropped by NATS (slow consumer, reconnect), and the watch ends with WatchGapError naming
+ * the revision to resume from, rather than skip events silently.
  */
 import type { Bus, Subscription } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
 import { decode } from '../bus/codec.js';
 import { QueueOverflowError, fromWire } from '../bus/errors.js';
-import { CompactedError, storeErrorFactories } from './errors.js';
+import { CompactedError, WatchGapError, storeErrorFactories } from './errors.js';
 import type { KeyRange, WatchEvent } from './mvcc/types.js';
 import type { MemberId } from './raft/types.js';
 import type { WatchMessage } from './protocol.js';
@@ -43,6 +47,8 @@ export interface WatchOptions {
 export class StoreWatch {
   private subscription: Subscription | null = null;
   private watchId = '';
+  /** The sequence number the next message of the current watch id must carry. */
+  private expectedSequence = 1;
   private member: MemberId | null = null;
   private nextRevision: number;
   private timer = -1;
@@ -91,6 +97,7 @@ export class StoreWatch {
       const member = members[(this.attempt + i) % members.length] as MemberId;
       const watchId = `${inbox.slice(-16)}-${++this.attempt}`;
       this.watchId = watchId;
+      this.expectedSequence = 1;
       try {
         const reply = await this.client.callMember<{ watchId: string; revision: number }>(member, {
           type: 'watchCreate',
@@ -132,6 +139,13 @@ export class StoreWatch {
 
   private onMessage(message: WatchMessage): void {
     if (this.closed || message.watchId !== this.watchId) return;
+    // Below: a copy of a message already handled (a network may duplicate). Above: one was lost.
+    if (message.sequence < this.expectedSequence) return;
+    if (message.sequence > this.expectedSequence) {
+      this.fail(new WatchGapError(this.expectedSequence, message.sequence, this.nextRevision));
+      return;
+    }
+    this.expectedSequence++;
     if (message.type === 'canceled') {
       this.fail(fromWire(message.error as Parameters<typeof fromWire>[0], storeErrorFactories));
       return;

@@ -19,7 +19,7 @@ import { InvalidRequestError, QuotaExceededError } from './errors.js';
 import type { RaftDriver } from './raft-driver.js';
 import type { KeyRange, WatchEvent } from './mvcc/types.js';
 import { rangeContains } from './mvcc/index.js';
-import type { WatchCreate, WatchMessage } from './protocol.js';
+import type { UnsequencedWatchMessage, WatchCreate, WatchMessage } from './protocol.js';
 
 export const watchLimits = {
   /** Watches one member serves: each costs a range match per applied revision. */
@@ -41,6 +41,8 @@ interface Watch {
   synced: boolean;
   renewedAtMs: number;
   lastProgressMs: number;
+  /** Sequence number of the last message published for this watch (the client detects gaps). */
+  sequence: number;
 }
 
 export interface WatchServiceOptions {
@@ -82,7 +84,7 @@ export class WatchService {
     // Fails now with Compacted (or nothing), rather than after the client thinks it is watching.
     if (start <= current) mvcc.eventsSince(create.range, start, 1);
     const now = this.options.clock.now();
-    this.watches.set(create.watchId, { create, nextRevision: start, synced: start > current, renewedAtMs: now, lastProgressMs: now });
+    this.watches.set(create.watchId, { create, nextRevision: start, synced: start > current, renewedAtMs: now, lastProgressMs: now, sequence: 0 });
     return { watchId: create.watchId, revision: current };
   }
 
@@ -161,8 +163,9 @@ export class WatchService {
     flush();
   }
 
-  private publish(watch: Watch, message: WatchMessage): void {
-    this.options.bus.publish(watch.create.inbox, encode(message));
+  private publish(watch: Watch, message: UnsequencedWatchMessage): void {
+    watch.sequence++;
+    this.options.bus.publish(watch.create.inbox, encode({ ...message, sequence: watch.sequence } as WatchMessage));
   }
 }
 
