@@ -13,8 +13,8 @@
  *   member knows it has no leader and hears at most half of the voters: such a member is cut off
  *   (a partition, or a majority paused), and a request sent to a member it cannot hear would only
  *   wait out its deadline and end "outcome unknown", since that member may apply it when it comes
- *   back. Refused before sending, the request is NoQuorum ("not applied") at once; a call an
- *   earlier attempt of which may have applied still ends OutcomeUnknown.
+ *   back. Refused before sending, the request is NoQuorum ("not applied") at once; a call in
+ *   which an earlier attempt may have applied still ends OutcomeUnknown.
  */
 import type { Bus } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
