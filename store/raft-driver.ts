@@ -363,19 +363,33 @@ export class RaftDriver {
       // (votes, acknowledgements) always waits for the disk.
       const leading = (ready.softState?.role ?? this.role) === 'leader';
       const early = leading && !this.changesTermOrVote(ready) ? ready.messages.filter(sendableBeforePersist) : [];
-      if (early.length > 0) this.options.send(early);
+      if (early.length > 0) this.send(early);
       const applied = this.persistAndApply(ready);
       if (ready.snapshot !== null || ready.entries.length > 0) {
         const snapshot = ready.snapshot === null ? null : { index: ready.snapshot.meta.index, received: true };
         for (const listener of this.listeners) listener.logPersisted?.(ready.entries, snapshot);
       }
-      this.options.send(early.length > 0 ? ready.messages.filter((m) => !sendableBeforePersist(m)) : ready.messages);
+      this.send(early.length > 0 ? ready.messages.filter((m) => !sendableBeforePersist(m)) : ready.messages);
       this.afterApply(ready, applied);
       this.node.advance();
       // After advance: only then does the core's applied index include this Ready's entries.
       this.serveReads();
     }
     this.maybeSnapshot();
+  }
+
+  /**
+   * Sends, after checking that no message announces a commit index beyond this member's durable
+   * log: one that did could be lost with a power cut while a learner already applied it
+   * (fail-stop, as every broken invariant).
+   */
+  private send(messages: readonly Message[]): void {
+    const durableLast = this.logStore.lastIndex();
+    for (const m of messages) {
+      if (m.type !== 'append' && m.type !== 'heartbeat') continue;
+      assert(m.commit <= durableLast, () => `${m.type} to ${m.to} announces commit ${m.commit} beyond the durable log, which ends at ${durableLast}`);
+    }
+    this.options.send(messages);
   }
 
   private persistAndApply(ready: Ready): AppliedBatch {
