@@ -72,6 +72,8 @@ export class LeaseScheduler {
       const { reachable, total } = this.driver.reachable();
       throw new NoQuorumError(reachable, total);
     }
+    // A grant applied since the last tick has no timer yet: adopt it rather than answer "not found".
+    this.adoptApplied();
     // A lease revoked by a client is gone from the state machine; the keeper learns it here.
     if (this.driver.mvcc.lease(id) === null) {
       this.keeper.forget(id);
