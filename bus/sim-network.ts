@@ -7,6 +7,9 @@
  * What it models, by connection name (members are named by id, clients by their own name):
  * - per-message drop, duplication and delay; independent delays reorder messages;
  * - symmetric partitions (`partition`), one-way blocks (`blockOneWay`), `heal`;
+ * - stalls: `pause(name)` holds every message to or from the name (none is lost) until
+ *   `resume(name)` delivers them, each with a fresh delay: what a stopped process or a stalled
+ *   link looks like to its peers, including replies that arrive after the requester gave up;
  * - crashes: `disconnect(name)` removes the connection's subscriptions, forgets its pending
  *   requests and drops everything in flight to it; `reconnect(name)` lets it subscribe again;
  * - NATS semantics: `*`/`>` wildcards, queue groups (one member picked by the Prng),
@@ -37,6 +40,15 @@ export interface SimFaults {
   readonly delayMs: { readonly min: number; readonly max: number };
 }
 
+export const simNetworkLimits = {
+  /**
+   * Messages held for paused names: a paused member's heartbeats and retries pile up while it is
+   * paused (a few thousand per simulated second at most); beyond this the oldest are lost, as a
+   * full socket buffer would lose them.
+   */
+  heldMessagesMax: 100_000,
+} as const;
+
 export const noFaults: SimFaults = { dropRate: 0, duplicateRate: 0, delayMs: { min: 1, max: 1 } };
 
 export interface SimNetworkOptions {
@@ -50,6 +62,7 @@ export interface SimNetworkStats {
   delivered: number;
   dropped: number;
   duplicated: number;
+  held: number;
 }
 
 interface SimSubscriptionEntry {
@@ -77,13 +90,18 @@ export class SimNetwork {
   private faults: SimFaults;
   private readonly connections: SimConnection[] = [];
   private readonly subscriptionEntries: SimSubscriptionEntry[] = [];
+  /** Subscriptions matching a subject, by subject; emptied whenever a subscription comes or goes. */
+  private readonly matchCache = new Map<string, SimSubscriptionEntry[]>();
   private readonly groupOf = new Map<string, number>();
   private readonly blocked = new Set<string>();
   private readonly down = new Set<string>();
   private readonly pending = new Map<string, PendingRequest>();
+  private readonly paused = new Set<string>();
+  /** Deliveries waiting for a paused sender or receiver, in the order they were due. */
+  private held: { readonly from: string; readonly to: string; readonly deliver: () => void }[] = [];
   private nextSubscriptionId = 1;
   private nextInbox = 1;
-  private readonly counters: SimNetworkStats = { published: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  private readonly counters: SimNetworkStats = { published: 0, delivered: 0, dropped: 0, duplicated: 0, held: 0 };
 
   constructor(options: SimNetworkOptions) {
     this.clock = options.clock;
@@ -135,6 +153,28 @@ export class SimNetwork {
     this.blocked.clear();
   }
 
+  /** Ends every pause, delivering what was held. */
+  resumeAll(): void {
+    for (const name of [...this.paused]) this.resume(name);
+  }
+
+  /** Holds every message to or from `name` from now on (also those already on the wire) until `resume`. */
+  pause(name: string): void {
+    this.paused.add(name);
+  }
+
+  /** Delivers what was held for `name` (unless its peer is still paused), each with a fresh delay. */
+  resume(name: string): void {
+    if (!this.paused.delete(name)) return;
+    const release = this.held.filter((item) => !this.paused.has(item.from) && !this.paused.has(item.to));
+    this.held = this.held.filter((item) => this.paused.has(item.from) || this.paused.has(item.to));
+    for (const item of release) this.clock.setTimeout(item.deliver, this.drawDelay());
+  }
+
+  isPaused(name: string): boolean {
+    return this.paused.has(name);
+  }
+
   /** A crash: the name's subscriptions are gone, its pending requests forgotten, messages to it dropped. */
   disconnect(name: string): void {
     this.down.add(name);
@@ -174,6 +214,7 @@ export class SimNetwork {
       id: this.nextSubscriptionId++, connection, subject, queue: options.queue ?? null, handler, active: true,
     };
     this.subscriptionEntries.push(entry);
+    this.matchCache.clear();
     const entries = this.subscriptionEntries;
     return {
       subject,
@@ -181,6 +222,7 @@ export class SimNetwork {
         entry.active = false;
         const index = entries.indexOf(entry);
         if (index >= 0) entries.splice(index, 1);
+        this.matchCache.clear();
       },
       // Deliveries run one at a time on the clock and handlers are synchronous: nothing queues.
       droppedCount: () => 0,
@@ -238,6 +280,7 @@ export class SimNetwork {
       if (entry.connection === connection) {
         entry.active = false;
         this.subscriptionEntries.splice(i, 1);
+        this.matchCache.clear();
       }
     }
     for (const [inbox, request] of [...this.pending]) {
@@ -255,9 +298,8 @@ export class SimNetwork {
   private receiversOf(subject: string, pick = true): SimSubscriptionEntry[] {
     const receivers: SimSubscriptionEntry[] = [];
     const groups = new Map<string, SimSubscriptionEntry[]>();
-    for (const entry of this.subscriptionEntries) {
+    for (const entry of this.matching(subject)) {
       if (!entry.active || entry.connection.isClosed() || this.down.has(entry.connection.name)) continue;
-      if (!subjectMatches(entry.subject, subject)) continue;
       if (entry.queue === null) {
         receivers.push(entry);
         continue;
@@ -270,6 +312,16 @@ export class SimNetwork {
     return receivers;
   }
 
+  private matching(subject: string): readonly SimSubscriptionEntry[] {
+    let entries = this.matchCache.get(subject);
+    if (entries === undefined) {
+      entries = this.subscriptionEntries.filter((entry) => subjectMatches(entry.subject, subject));
+      // Reply inboxes are used once: caching them would only grow the map.
+      if (!subject.startsWith(inboxPrefix)) this.matchCache.set(subject, entries);
+    }
+    return entries;
+  }
+
   /** Sends one message over the link from `fromName` to `to`, applying the current faults. */
   private transmit(fromName: string, to: SimConnection, deliver: () => boolean, duplicable = true): void {
     if (!this.canReach(fromName, to.name) || this.random.chance(this.faults.dropRate)) {
@@ -279,14 +331,28 @@ export class SimNetwork {
     const copies = duplicable && this.random.chance(this.faults.duplicateRate) ? 2 : 1;
     if (copies === 2) this.counters.duplicated++;
     for (let copy = 0; copy < copies; copy++) {
-      this.clock.setTimeout(() => {
+      const arrive = (): void => {
+        if (this.paused.has(fromName) || this.paused.has(to.name)) {
+          this.hold({ from: fromName, to: to.name, deliver: arrive });
+          return;
+        }
         if (to.isClosed() || this.down.has(to.name) || !deliver()) {
           this.counters.dropped++;
           return;
         }
         this.counters.delivered++;
-      }, this.drawDelay());
+      };
+      this.clock.setTimeout(arrive, this.drawDelay());
     }
+  }
+
+  private hold(item: { readonly from: string; readonly to: string; readonly deliver: () => void }): void {
+    if (this.held.length >= simNetworkLimits.heldMessagesMax) {
+      this.held.shift();
+      this.counters.dropped++;
+    }
+    this.held.push(item);
+    this.counters.held++;
   }
 
   private settleReply(inbox: string, data: Uint8Array): boolean {

@@ -1,28 +1,44 @@
 /**
  * One simulated run, decided entirely by its seed:
- * 1. safety phase: clients write and read while faults are injected (crashes and restarts,
- *    symmetric, one-way and non-transitive partitions, drops, duplicates, delays that reorder);
- *    Raft's safety properties are checked after every step;
+ * 0. topology: one, three or five voters, plus spare members that may join; whether leases are
+ *    exercised; the operator's membership plan;
+ * 1. safety phase: clients write (with request ids, retried across members) and read (from the
+ *    leader and from followers), a watcher follows every key, the operator changes membership and
+ *    moves leadership, leases are granted across leader changes, while faults are injected:
+ *    crashes and restarts (also in the middle of pending reads, and power cuts inside a disk
+ *    write), pauses that hold a member's messages past the clients' deadlines and then deliver
+ *    them, symmetric, one-way and non-transitive partitions, drops, duplicates, delays that
+ *    reorder. Raft's safety properties are checked after every step;
  * 2. liveness phase: every fault is healed and every member restarted; a write must commit
- *    within a tick budget and all members must converge to the same applied state;
- * 3. the recorded client history must be linearizable, key by key.
+ *    within a budget, all members of the configuration must converge to the same applied state,
+ *    and one operation of each kind must succeed;
+ * 3. leases: once a leader has been stable for the longest TTL, no lease may remain past its
+ *    deadline; the watch must have delivered the applied history without a gap; the recorded
+ *    client history must be linearizable, key by key; every operation kind succeeded at least
+ *    once; no client saw an error the store should never send; no member process died.
  * The trace hash digests everything observable, so "same seed → same trace hash" proves replay.
  */
 import { createHash } from 'node:crypto';
-import type { Prng } from '../../bus/index.js';
+import { Prng } from '../../bus/index.js';
 import { NoQuorumError, OutcomeUnknownError, StoreClient, type RaftTiming } from '../../store/index.js';
 import { checkLinearizable, formatHistory } from '../history/index.js';
 import { SimCluster } from './sim-cluster.js';
 import { SafetyChecker } from './safety-checker.js';
-import { Workload } from './workload.js';
+import { Workload, type InjectedBug } from './workload.js';
+import { Operator } from './operator.js';
+import { LeaseChecker } from './lease-checker.js';
+import { WatchChecker } from './watch-checker.js';
 
 export interface SeedOptions {
-  readonly members: number;
+  /** Voters of the new cluster; drawn from the seed (1, 3 or 5) when absent. */
+  readonly members?: number;
   /** Simulated milliseconds of faults and load. */
   readonly safetyMs: number;
   /** Simulated milliseconds within which a healed cluster must commit a write and converge. */
   readonly livenessBudgetMs: number;
   readonly snapshotEveryEntries: number;
+  /** A deliberately broken client (tests of the checkers only). */
+  readonly bug?: InjectedBug;
 }
 
 export interface SeedResult {
@@ -34,56 +50,115 @@ export interface SeedResult {
   readonly operations: number;
   readonly succeeded: number;
   readonly faults: number;
+  readonly plan: string;
+  readonly simulatedMs: number;
 }
 
 /** 10 ms ticks of simulated time: the same ratios as production timing, ten times faster. */
-const simTiming: RaftTiming = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1 };
+export const simTiming: RaftTiming = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1 };
+const electionTimeoutMs = simTiming.tickMs * simTiming.electionTicks;
 const stepMs = 2;
+/** Coarser steps once only timers matter (waiting for leases to expire). */
+const idleStepMs = 10;
 const faultEveryMs = 150;
+const leaseObserveEverySteps = 10;
+/** A healed cluster's watch delivers what was applied within this (several renewal periods). */
+const watchCatchUpMs = 2_000;
+/** Keys the workload uses share this prefix; the watcher follows it. */
+const keyPrefix = 'k';
 
-export const defaultSeedOptions: SeedOptions = { members: 3, safetyMs: 4_000, livenessBudgetMs: 3_000, snapshotEveryEntries: 64 };
+export const defaultSeedOptions: SeedOptions = { safetyMs: 4_000, livenessBudgetMs: 3_000, snapshotEveryEntries: 64 };
+
+interface Topology {
+  readonly voters: number;
+  readonly spares: number;
+  readonly leases: boolean;
+}
+
+/** The seed's topology, from its own generator so that adding a fault elsewhere does not change it. */
+export function topologyOf(seed: number, members?: number): Topology {
+  const random = new Prng(seed * 2 + 1);
+  const roll = random.int(10);
+  const voters = members ?? (roll < 3 ? 1 : roll < 8 ? 3 : 5);
+  return { voters, spares: voters === 1 ? 3 : 2, leases: random.chance(0.5) };
+}
 
 export async function runSeed(seed: number, options: SeedOptions = defaultSeedOptions): Promise<SeedResult> {
-  const cluster = new SimCluster({ seed, members: options.members, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries });
+  const topology = topologyOf(seed, options.members);
+  const cluster = new SimCluster({ seed, members: topology.voters, spares: topology.spares, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries });
   const checker = new SafetyChecker(cluster);
   const faultRandom = cluster.random.fork();
   const workload = new Workload({
     clients: 3, keys: 4, cluster: cluster.cluster, members: cluster.memberIds, clock: cluster.clock,
     random: cluster.random.fork(), connect: (name) => cluster.network.connect(name), thinkMs: { min: 0, max: 20 },
+    readTargets: () => cluster.active().filter((id) => cluster.isUp(id)),
+    ...(options.bug !== undefined ? { bug: options.bug } : {}),
   });
+  const operator = new Operator(cluster, cluster.random.fork());
+  const leases = new LeaseChecker(cluster, cluster.random.fork(), electionTimeoutMs, topology.leases);
+  const watcher = new WatchChecker(cluster, cluster.random.fork(), keyPrefix);
+  const leaseRandom = cluster.random.fork();
+  const leaseGrantsAtMs = topology.leases ? [leaseRandom.between(200, 1_500), leaseRandom.between(1_500, 3_000)] : [];
   let faults = 0;
   let failure: string | null = null;
   try {
     await cluster.startAll();
     workload.start();
+    operator.start();
+    watcher.start();
     let nextFaultMs = faultEveryMs;
+    let steps = 0;
     await cluster.run(options.safetyMs, stepMs, () => {
+      // Leases live for seconds: looking every few steps sees each one.
+      if (topology.leases && ++steps % leaseObserveEverySteps === 0) leases.observe();
+      while (leaseGrantsAtMs.length > 0 && cluster.clock.now() >= (leaseGrantsAtMs[0] as number)) {
+        leaseGrantsAtMs.shift();
+        leases.grant(leaseRandom.chance(0.5));
+      }
       if (cluster.clock.now() >= nextFaultMs) {
         nextFaultMs += faultEveryMs;
-        faults += injectFault(cluster, faultRandom);
+        faults += injectFault(cluster, workload, faultRandom);
       }
     });
     checker.checkLogMatching();
     workload.stop();
+    operator.stop();
     failure = await livenessPhase(cluster, options);
     checker.checkLogMatching();
-    if (failure === null) {
-      const verdict = checkLinearizable(workload.history.operations(), { timeBudgetMs: 10_000, now: () => performance.now() });
-      if (verdict.verdict === 'violation') failure = `not linearizable on key ${verdict.key}:\n${verdict.explanation}\n${formatHistory(workload.history.operations(), verdict.key)}`;
-      if (verdict.verdict === 'undecided') failure = `linearizability check undecided in its time budget on key ${verdict.key}`;
-    }
+    if (failure === null) failure = await everyKindPhase(cluster, workload, leases, watcher);
+    if (failure === null && topology.leases) failure = await leasePhase(cluster, leases);
+    watcher.stop();
+    if (failure === null) watcher.check();
+    failure ??= verdicts(cluster, workload, operator, leases, watcher, topology);
   } catch (error) {
     failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   } finally {
+    watcher.stop();
     cluster.stopAll();
   }
+  if (failure !== null && cluster.problems.length > 0 && !failure.includes(cluster.problems[0] as string)) failure += `\nmember problems: ${cluster.problems.join('; ')}`;
   return {
-    seed, members: options.members, ok: failure === null, traceHash: traceHash(cluster, workload), failure,
-    operations: workload.completed, succeeded: workload.succeeded, faults,
+    seed, members: topology.voters, ok: failure === null, traceHash: traceHash(cluster, workload), failure,
+    operations: workload.completed, succeeded: workload.succeeded, faults, plan: operator.plan, simulatedMs: cluster.clock.now(),
   };
 }
 
-/** One fault (or a repair), chosen by the seed. Returns 1 when it broke something. */
+/** Everything checked once the run is over, in order of how much it says. */
+function verdicts(cluster: SimCluster, workload: Workload, operator: Operator, leases: LeaseChecker, watcher: WatchChecker, topology: Topology): string | null {
+  if (cluster.problems.length > 0) return `member problems: ${cluster.problems.join('; ')}`;
+  const verdict = checkLinearizable(workload.history.operations(), { timeBudgetMs: 10_000, now: () => performance.now() });
+  if (verdict.verdict === 'violation') return `not linearizable on key ${verdict.key}:\n${verdict.explanation}\n${formatHistory(workload.history.operations(), verdict.key)}`;
+  if (verdict.verdict === 'undecided') return `linearizability check undecided in its time budget on key ${verdict.key}`;
+  if (workload.unexpectedCount > 0) return `${workload.unexpectedCount} unexpected client errors, first: ${workload.unexpected.join(' | ')}`;
+  const unexpected = [...operator.unexpected, ...leases.unexpected];
+  if (unexpected.length > 0) return `unexpected errors: ${unexpected.join(' | ')}`;
+  const missing = workload.missingKinds();
+  if (missing.length > 0) return `no ${missing.join(', ')} succeeded in the whole seed`;
+  if (watcher.delivered === 0) return 'the watch delivered nothing in the whole seed';
+  if (topology.leases && leases.seenCount() === 0) return 'no lease was granted in the whole seed';
+  return null;
+}
+
 /** Fisher–Yates on the seeded generator: a comparator-based shuffle would depend on the engine's sort. */
 function shuffle<T>(items: readonly T[], random: Prng): T[] {
   const out = [...items];
@@ -94,10 +169,13 @@ function shuffle<T>(items: readonly T[], random: Prng): T[] {
   return out;
 }
 
-function injectFault(cluster: SimCluster, random: Prng): number {
-  const ids = cluster.memberIds;
-  const roll = random.int(10);
+/** One fault (or a repair), chosen by the seed. Returns 1 when it broke something. */
+function injectFault(cluster: SimCluster, workload: Workload, random: Prng): number {
+  const ids = cluster.active();
+  if (ids.length === 0) return 0;
+  const roll = random.int(14);
   const down = ids.filter((id) => !cluster.isUp(id));
+  const clock = cluster.clock;
   if (roll < 2 && down.length > 0) {
     cluster.start(random.pick(down));
     return 0;
@@ -111,25 +189,57 @@ function injectFault(cluster: SimCluster, random: Prng): number {
     cluster.crash(random.pick(ids));
     return 1;
   }
-  if (roll < 6) {
+  if (roll < 6 && ids.length > 1) {
     const shuffled = shuffle(ids, random);
     const cut = random.between(1, ids.length - 1);
     cluster.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
     return 1;
   }
-  if (roll < 7) {
+  if (roll < 7 && ids.length > 1) {
     const from = random.pick(ids);
     const to = random.pick(ids.filter((id) => id !== from));
     cluster.network.blockOneWay(from, to);
     return 1;
   }
-  if (roll < 8) {
+  if (roll < 8 && ids.length > 2) {
     // Non-transitive: a and c cannot talk, both still reach b.
-    const [a, b, c] = shuffle(ids, random);
-    if (a !== undefined && c !== undefined && b !== undefined) {
+    const [a, , c] = shuffle(ids, random);
+    if (a !== undefined && c !== undefined) {
       cluster.network.blockOneWay(a, c);
       cluster.network.blockOneWay(c, a);
     }
+    return 1;
+  }
+  if (roll < 10) {
+    // A stall past the clients' 1 s attempt deadline; what was held is then delivered late.
+    const id = random.chance(0.5) ? cluster.leader() ?? random.pick(ids) : random.pick(ids);
+    cluster.network.pause(id);
+    clock.setTimeout(() => cluster.network.resume(id), random.between(300, 1_500));
+    return 1;
+  }
+  if (roll < 11) {
+    // A restart while reads are pending: reads sent to the member, then it crashes and comes back
+    // (sometimes while its link is stalled, so the leader's answers to the old process wait).
+    const followers = ids.filter((member) => member !== cluster.leader());
+    const id = random.pick(followers.length > 0 ? followers : ids);
+    workload.readBurst(id);
+    const stall = random.chance(0.5);
+    clock.setTimeout(() => {
+      if (stall) cluster.network.pause(id);
+      cluster.crash(id);
+      clock.setTimeout(() => {
+        cluster.start(id);
+        workload.readBurst(id);
+        if (stall) clock.setTimeout(() => cluster.network.resume(id), random.between(5, 300));
+      }, random.between(1, 30));
+    }, random.between(1, 5));
+    return 1;
+  }
+  if (roll < 12) {
+    // Power cut inside the next durable write: of the leader, whose appends may already be out.
+    const id = random.chance(0.7) ? cluster.leader() ?? random.pick(ids) : random.pick(ids);
+    cluster.disk(id).cutPowerOnNextDurableWrite();
+    clock.setTimeout(() => cluster.start(id), random.between(1, 50));
     return 1;
   }
   cluster.network.setFaults({
@@ -142,8 +252,9 @@ function injectFault(cluster: SimCluster, random: Prng): number {
 
 async function livenessPhase(cluster: SimCluster, options: SeedOptions): Promise<string | null> {
   cluster.network.heal();
+  cluster.network.resumeAll();
   cluster.network.setFaults({ dropRate: 0, duplicateRate: 0, delayMs: { min: 1, max: 3 } });
-  for (const id of cluster.memberIds) cluster.start(id);
+  cluster.healAndStartAll();
   const client = new StoreClient({
     bus: cluster.network.connect('liveness'), cluster: cluster.cluster, members: cluster.memberIds,
     clock: cluster.clock, random: cluster.random.fork(), callTimeoutMs: options.livenessBudgetMs, attemptTimeoutMs: 500,
@@ -167,20 +278,69 @@ async function livenessPhase(cluster: SimCluster, options: SeedOptions): Promise
       }
     }
   })();
-  while (!committed && cluster.clock.now() < deadline) await cluster.run(20, stepMs);
+  // Restart timers of faults may still be due: whoever went down is started again at once.
+  const heal = (): void => cluster.healAndStartAll();
+  while (!committed && cluster.clock.now() < deadline) await cluster.run(20, stepMs, heal);
   if (!committed) {
     await cluster.run(50, stepMs);
     void probe;
-    return `liveness: no write committed within ${options.livenessBudgetMs} ms after healing (${lastError || 'no answer'}); states: ${cluster.memberIds.map((id) => `${id}=${cluster.state(id)}`).join(' ')}`;
+    return `liveness: no write committed within ${options.livenessBudgetMs} ms after healing (${lastError || 'no answer'}); states: ${cluster.active().map((id) => `${id}=${cluster.state(id)}`).join(' ')}`;
   }
-  // Convergence: every member applies the same index and holds the same state.
+  // Convergence: every member of the configuration applies the same index and holds the same state.
+  const members = (): string[] => {
+    const conf = cluster.conf();
+    return conf === null ? cluster.active() : [...conf.voters, ...conf.learners];
+  };
   while (cluster.clock.now() < deadline + options.livenessBudgetMs) {
-    const views = cluster.memberIds.map((id) => cluster.driver(id)).map((driver) => driver && { applied: driver.raftStatus().applied, hash: driver.mvcc.hash() });
+    const views = members().map((id) => cluster.driver(id)).map((driver) => driver && { applied: driver.raftStatus().applied, hash: driver.mvcc.hash() });
     if (views.every((view) => view !== null && view.applied === views[0]?.applied && view.hash === views[0]?.hash)) return null;
-    await cluster.run(20, stepMs);
+    await cluster.run(20, stepMs, heal);
   }
-  const views = cluster.memberIds.map((id) => `${id}:${cluster.driver(id)?.raftStatus().applied ?? 'down'}`);
+  const views = members().map((id) => `${id}:${cluster.driver(id)?.raftStatus().applied ?? 'down'}`);
   return `liveness: members did not converge to one applied state after healing (${views.join(' ')})`;
+}
+
+/** After healing, one operation of each kind, so that a kind that never works cannot hide behind faults. */
+async function everyKindPhase(cluster: SimCluster, workload: Workload, leases: LeaseChecker, watcher: WatchChecker): Promise<string | null> {
+  const conf = cluster.conf();
+  watcher.reopen(conf === null ? cluster.active() : [...conf.voters, ...conf.learners]);
+  let done = false;
+  void (async () => {
+    await workload.oneOfEach();
+    if (leases.enabled) await leases.grantAndWait();
+  })().finally(() => {
+    done = true;
+  });
+  // Each call is bounded by the client's own deadline; this bound only stops a hung promise.
+  const deadline = cluster.clock.now() + 15_000;
+  while (!done && cluster.clock.now() < deadline) {
+    await cluster.run(20, stepMs);
+    leases.observe();
+  }
+  if (!done) return 'the operations after healing did not finish within 15 s';
+  // The watch then catches up with everything applied.
+  const watchDeadline = cluster.clock.now() + watchCatchUpMs;
+  while (!watcher.caughtUp() && cluster.clock.now() < watchDeadline) await cluster.run(20, stepMs);
+  return watcher.caughtUp() ? null : `the watch did not catch up with the applied history within ${watchCatchUpMs} ms after healing`;
+}
+
+/** Waits (bounded) until every lease must have expired, then looks for orphans. */
+async function leasePhase(cluster: SimCluster, leases: LeaseChecker): Promise<string | null> {
+  const until = Math.min(leases.settledByMs(), cluster.clock.now() + 3 * 2_500) + 50;
+  while (cluster.clock.now() < until) {
+    await cluster.run(idleStepMs * 10, idleStepMs);
+    leases.observe();
+    const held = heldLeases(cluster);
+    if (held.length === 0) return null;
+  }
+  leases.checkNoOrphans(heldLeases(cluster));
+  return null;
+}
+
+function heldLeases(cluster: SimCluster): readonly { id: number }[] {
+  const leader = cluster.leader();
+  const driver = leader === null ? null : cluster.driver(leader);
+  return driver?.mvcc.leases() ?? [];
 }
 
 function traceHash(cluster: SimCluster, workload: Workload): string {

@@ -6,13 +6,20 @@
  * - log matching: where two members' logs hold an entry of the same index and term, the logs are
  *   identical up to that index (checked after every change to a persisted log, on a mirror of
  *   each log kept from the driver's `logPersisted` events, and over the stored logs at checkpoints);
- * - leader completeness: a member that becomes leader holds every entry applied anywhere before.
+ * - leader completeness: a member that becomes leader holds every entry applied anywhere before;
+ * - durable log: after a crash, the log on disk beyond its snapshot is exactly the log the member
+ *   had made durable (its mirror): nothing it dropped comes back, nothing it persisted is lost.
  * A violation throws at once with the seed's context, so the run stops where it broke.
  */
 import { createHash } from 'node:crypto';
 import type { Entry, MemberId } from '../../store/index.js';
 import { RaftLogStore, type RaftDriver } from '../../store/index.js';
 import type { SimCluster } from './sim-cluster.js';
+
+export const safetyCheckLimits = {
+  /** The full log-matching pass over two mirrors runs once per this many persisted batches. */
+  fullMatchEveryPersists: 16,
+} as const;
 
 export class SafetyViolation extends Error {
   override readonly name = 'SafetyViolation';
@@ -28,10 +35,33 @@ export class SafetyChecker {
   /** Each member's persisted log as `index → term:digest`. */
   private readonly mirrors = new Map<MemberId, Map<number, string>>();
   private highestApplied = 0;
+  private persists = 0;
   checks = 0;
 
   constructor(private readonly cluster: SimCluster) {
     cluster.onMemberStarted((id, driver) => this.watch(id, driver));
+    cluster.onMemberCrashed((id) => this.checkDurableLog(id));
+  }
+
+  /** The log a restart will load must be the one the member last made durable. */
+  checkDurableLog(id: MemberId): void {
+    this.checks++;
+    const mirror = this.mirrors.get(id) ?? new Map<number, string>();
+    const store = new RaftLogStore(this.cluster.disk(id).backend());
+    const state = store.load();
+    const snapshotIndex = state.snapshot?.meta.index ?? 0;
+    const onDisk = new Map<number, string>();
+    for (const entry of state.entries) if (entry.index > snapshotIndex) onDisk.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
+    for (const [index, value] of onDisk) {
+      if (mirror.get(index) !== value) {
+        throw new SafetyViolation(`durable log: after a crash ${id}'s disk holds ${value.split(':')[0]}/${index} beyond its snapshot at ${snapshotIndex}, which its log no longer had (${mirror.get(index) ?? 'nothing'})`);
+      }
+    }
+    for (const [index, value] of mirror) {
+      if (index > snapshotIndex && !onDisk.has(index)) {
+        throw new SafetyViolation(`durable log: after a crash ${id}'s disk lost ${value.split(':')[0]}/${index}, which it had made durable`);
+      }
+    }
   }
 
   private watch(id: MemberId, driver: RaftDriver): void {
@@ -64,7 +94,7 @@ export class SafetyChecker {
     // Leader completeness: every entry applied anywhere must be in the new leader's log (or in
     // its snapshot).
     const status = driver.raftStatus();
-    const log = new RaftLogStore(this.cluster.backend(id));
+    const log = new RaftLogStore(this.cluster.disk(id).backend());
     const from = Math.max(status.snapshotIndex + 1, 1);
     const to = Math.min(this.highestApplied, status.lastIndex);
     if (this.highestApplied > status.lastIndex) {
@@ -90,14 +120,27 @@ export class SafetyChecker {
     const first = entries[0]?.index;
     if (first !== undefined) for (const index of [...mirror.keys()]) if (index >= first) mirror.delete(index);
     for (const entry of entries) mirror.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
-    for (const [otherId, other] of this.mirrors) if (otherId !== id) matchLogs(id, mirror, otherId, other);
+    // Same index and term, same entry: checked for every new entry. The whole-prefix check costs a
+    // pass over both logs, so it runs every few persists (and over the stored logs at checkpoints).
+    for (const [otherId, other] of this.mirrors) {
+      if (otherId === id) continue;
+      for (const entry of entries) {
+        const mine = mirror.get(entry.index) as string;
+        const theirs = other.get(entry.index);
+        if (theirs !== undefined && theirs !== mine && theirs.split(':')[0] === mine.split(':')[0]) {
+          throw new SafetyViolation(`log matching: ${id} and ${otherId} hold different entries of term ${mine.split(':')[0]} at index ${entry.index}`);
+        }
+      }
+    }
+    this.persists = (this.persists + 1) % safetyCheckLimits.fullMatchEveryPersists;
+    if (this.persists === 0) for (const [otherId, other] of this.mirrors) if (otherId !== id) matchLogs(id, mirror, otherId, other);
   }
 
   /** Log matching over the persisted logs of every member: expensive, so run at checkpoints. */
   checkLogMatching(): void {
     this.checks++;
     const logs = this.cluster.memberIds.map((id) => {
-      const store = new RaftLogStore(this.cluster.backend(id));
+      const store = new RaftLogStore(this.cluster.disk(id).backend());
       const byIndex = new Map<number, string>();
       const first = store.firstIndex();
       const last = store.lastIndex();

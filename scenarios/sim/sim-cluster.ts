@@ -1,21 +1,29 @@
 /**
  * A whole store cluster inside one process, on simulated time, network and disk: the real store
  * member actor (XState, driver, Raft core, MVCC, transport, service) on a `SimNetwork`, a
- * `SimulatedClock` and `MemoryBackend`s. One Prng, seeded once, decides every election timeout,
+ * `SimulatedClock` and `SimDisk`s. One Prng, seeded once, decides every election timeout,
  * message delay, drop, fault and client choice, so a seed replays a run exactly.
  *
- * Decision: crashes happen between events. The driver persists each Ready in one synchronous
- * transaction before sending anything, so a crash inside a Ready is the same as a crash just
- * before it with that Ready's messages dropped; crashes between events plus message drops cover
- * it, and the "disk" keeps exactly what was committed.
+ * Members: `initialVoters` start the cluster; `spares` are ids that may join later (started empty,
+ * then added by a membership change). A member removed from the configuration is retired: its
+ * process stops for good, as an operator would stop it.
+ *
+ * Crashes: between events (`crash`), and inside a durable disk write (`SimDisk` power cut): a
+ * member that sent messages before its disk write and then lost power restarts from what was
+ * durable before that write. Any other exception out of a member (the process would die) or a
+ * member actor that fails or errors is recorded in `problems` and fails the seed.
  */
 import { createActor, type ActorRefFrom } from 'xstate';
 import { SimNetwork, SimulatedClock, Prng, type Bus } from '../../bus/index.js';
-import { MemoryBackend, storeMemberMachine, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { PowerCut, SimDisk } from './sim-disk.js';
 
 export interface SimClusterOptions {
   readonly seed: number;
+  /** Voters of the new cluster. */
   readonly members: number;
+  /** Ids that may join later, started empty (s<members+1>…). */
+  readonly spares?: number;
   readonly timing: RaftTiming;
   readonly snapshotEveryEntries: number;
   readonly cluster?: string;
@@ -23,26 +31,40 @@ export interface SimClusterOptions {
 
 interface SimMember {
   readonly id: string;
-  backend: MemoryBackend;
+  readonly initialMembers: readonly string[];
+  disk: SimDisk;
   actor: ActorRefFrom<typeof storeMemberMachine> | null;
   bus: Bus | null;
+  retired: boolean;
+  started: boolean;
 }
 
 export class SimCluster {
   readonly clock = new SimulatedClock();
   readonly random: Prng;
   readonly network: SimNetwork;
+  /** Every id that may ever run: the initial voters, then the spares. */
   readonly memberIds: string[];
+  readonly initialVoters: string[];
   readonly cluster: string;
+  /** What went wrong inside members (failed actors, processes that would have died): each fails the seed. */
+  readonly problems: string[] = [];
+  powerCuts = 0;
   private readonly members = new Map<string, SimMember>();
   private readonly startListeners: ((id: string, driver: RaftDriver) => void)[] = [];
+  private readonly crashListeners: ((id: string) => void)[] = [];
 
   constructor(private readonly options: SimClusterOptions) {
     this.random = new Prng(options.seed);
     this.network = new SimNetwork({ clock: this.clock, random: this.random.fork() });
     this.cluster = options.cluster ?? 'sim';
-    this.memberIds = Array.from({ length: options.members }, (_, i) => `s${i + 1}`);
-    for (const id of this.memberIds) this.members.set(id, { id, backend: new MemoryBackend(), actor: null, bus: null });
+    const total = options.members + (options.spares ?? 0);
+    this.memberIds = Array.from({ length: total }, (_, i) => `s${i + 1}`);
+    this.initialVoters = this.memberIds.slice(0, options.members);
+    for (const id of this.memberIds) {
+      const initialMembers = this.initialVoters.includes(id) ? this.initialVoters : [];
+      this.members.set(id, { id, initialMembers, disk: new SimDisk(id), actor: null, bus: null, retired: false, started: false });
+    }
   }
 
   /** Called each time a member's driver starts (first start and every restart). */
@@ -50,66 +72,113 @@ export class SimCluster {
     this.startListeners.push(listener);
   }
 
+  /** Called after each crash, with the disk as the member will find it on restart. */
+  onMemberCrashed(listener: (id: string) => void): void {
+    this.crashListeners.push(listener);
+  }
+
   async startAll(): Promise<void> {
-    for (const id of this.memberIds) this.start(id);
+    for (const id of this.initialVoters) this.start(id);
     await this.settle();
   }
 
   start(id: string): void {
     const member = this.require(id);
-    if (member.actor !== null) return;
+    if (member.actor !== null || member.retired) return;
     const bus = member.bus ?? this.network.connect(id);
     this.network.reconnect(id);
     member.bus = bus;
+    member.started = true;
+    const announced = new WeakSet<RaftDriver>();
+    let failedSeen = false;
     const actor = createActor(storeMemberMachine, {
       clock: this.clock,
       input: {
         cluster: this.cluster,
         self: id,
-        initialMembers: this.memberIds,
+        initialMembers: member.initialMembers,
         bus,
         clock: this.clock,
         random: this.random.fork(),
         timing: this.options.timing,
-        openBackend: () => member.backend,
+        openBackend: () => member.disk,
         snapshotEveryEntries: this.options.snapshotEveryEntries,
       },
     });
     actor.subscribe({
       next: (snapshot) => {
+        if (snapshot.matches('failed') && !failedSeen) {
+          failedSeen = true;
+          // A power cut while opening is a crash like any other: start again from the disk.
+          if (snapshot.context.error instanceof PowerCut) this.clock.setTimeout(() => this.restart(id), 0);
+          else this.problems.push(`${id}: member failed: ${describe(snapshot.context.error)}`);
+        }
         const driver = snapshot.context.driver;
         if (snapshot.matches('running') && driver !== null && !announced.has(driver)) {
           announced.add(driver);
           for (const listener of this.startListeners) listener(id, driver);
         }
       },
-      error: () => undefined,
+      error: (error: unknown) => this.problems.push(`${id}: member actor error: ${describe(error)}`),
     });
-    const announced = new WeakSet<RaftDriver>();
     member.actor = actor;
     actor.start();
   }
 
-  /** A power cut: the process vanishes; its disk keeps what was committed. */
+  /** A power cut: the process vanishes; its disk keeps what was durable. */
   crash(id: string): void {
     const member = this.require(id);
     if (member.actor === null) return;
     member.actor.stop();
     member.actor = null;
     this.network.disconnect(id);
-    member.backend = member.backend.reopen();
+    member.disk = member.disk.reopen();
+    for (const listener of this.crashListeners) listener(id);
+  }
+
+  /** Heals every disk and starts every active member that is down. */
+  healAndStartAll(): void {
+    for (const id of this.active()) {
+      this.disk(id).heal();
+      this.start(id);
+    }
+  }
+
+  restart(id: string): void {
+    this.crash(id);
+    this.start(id);
+  }
+
+  /** Removed from the configuration: stopped for good. */
+  retire(id: string): void {
+    this.crash(id);
+    this.require(id).retired = true;
   }
 
   isUp(id: string): boolean {
     return this.require(id).actor !== null;
   }
 
+  isRetired(id: string): boolean {
+    return this.require(id).retired;
+  }
+
+  /** Started at least once and not retired: the members faults may hit. */
+  active(): string[] {
+    return this.memberIds.filter((id) => this.require(id).started && !this.require(id).retired);
+  }
+
+  /** Never started and never retired: ids a membership change may add. */
+  unused(): string[] {
+    return this.memberIds.filter((id) => !this.require(id).started && !this.require(id).retired);
+  }
+
   driver(id: string): RaftDriver | null {
     return this.require(id).actor?.getSnapshot().context.driver ?? null;
   }
 
-  backend(id: string): MemoryBackend {
-    return this.require(id).backend;
+  disk(id: string): SimDisk {
+    return this.require(id).disk;
   }
 
   state(id: string): string {
@@ -117,19 +186,66 @@ export class SimCluster {
     return actor === null ? 'down' : JSON.stringify(actor.getSnapshot().value);
   }
 
-  /** Advances simulated time in small steps, letting promise chains run between them. */
+  /** The member that leads the highest term right now, if any. */
+  leader(): string | null {
+    let best: { id: string; term: number } | null = null;
+    for (const id of this.memberIds) {
+      const driver = this.driver(id);
+      if (driver === null || !driver.isLeader()) continue;
+      const term = driver.raftStatus().term;
+      if (best === null || term > best.term) best = { id, term };
+    }
+    return best?.id ?? null;
+  }
+
+  /** The configuration as the most advanced running member applied it. */
+  conf(): ConfState | null {
+    let best: { applied: number; conf: ConfState } | null = null;
+    for (const id of this.memberIds) {
+      const status = this.driver(id)?.raftStatus();
+      if (status !== undefined && (best === null || status.applied > best.applied)) best = { applied: status.applied, conf: status.conf };
+    }
+    return best?.conf ?? null;
+  }
+
+  /**
+   * Advances simulated time in small steps, letting promise chains run between them. A power cut
+   * thrown out of a member's disk write crashes that member; any other exception out of a member
+   * is a process that would have died: recorded, and the run goes on without that member.
+   */
   async run(durationMs: number, stepMs: number, onStep?: () => void): Promise<void> {
     const end = this.clock.now() + durationMs;
     while (this.clock.now() < end) {
-      this.clock.advance(Math.min(stepMs, end - this.clock.now()));
+      const target = Math.min(this.clock.now() + stepMs, end);
+      this.advanceTo(target);
       await this.settle();
       onStep?.();
     }
   }
 
-  /** Runs every queued microtask and immediate: nothing real is pending in a simulation. */
+  private advanceTo(target: number): void {
+    for (;;) {
+      try {
+        this.clock.advance(target - this.clock.now());
+        return;
+      } catch (error) {
+        if (error instanceof PowerCut) {
+          this.powerCuts++;
+          this.crash(error.member);
+          continue;
+        }
+        this.problems.push(`a member's process died at ${this.clock.now()} ms: ${describe(error)}`);
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Runs every queued promise continuation: nothing real is pending in a simulation. Microtasks
+   * drain completely (also those queued while draining) before the immediate fires.
+   */
   async settle(): Promise<void> {
-    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   stopAll(): void {
@@ -144,4 +260,8 @@ export class SimCluster {
     if (member === undefined) throw new Error(`SimCluster: no member ${id}`);
     return member;
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

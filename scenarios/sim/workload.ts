@@ -1,13 +1,37 @@
 /**
  * Simulated clients: each loops issuing register operations (put, get, compare-and-set, delete)
  * on a handful of keys through the real StoreClient, and records every operation with its invoke
- * and completion time and outcome for the linearizability check. Failures that say "not applied"
- * (NoQuorum, NotLeader, ProposalDropped) are recorded as failed; timeouts and OutcomeUnknown as
- * unknown, which the checker lets happen at any time after the invoke, or never.
+ * and completion time and outcome for the linearizability check.
+ *
+ * - Writes carry a request id (most of them) and the client asks again with the same id, on any
+ *   member, when the outcome was unknown: the member must answer the first result, never apply
+ *   twice. Writes without an id are never repeated after an unknown outcome.
+ * - Reads go to the leader (through the client's leader search) or, as "follower reads", straight
+ *   to one named member, which must run ReadIndex through the leader.
+ * - Outcomes: errors that say "not applied" (NoQuorum, NotLeader, ProposalDropped, StoreStopped,
+ *   NoResponders, StorageFull) are recorded as failed; timeouts and OutcomeUnknown as unknown,
+ *   which the checker lets happen at any time after the invoke, or never. Any other error is
+ *   unexpected and fails the seed, as does an operation kind that never succeeded.
  */
 import { BusTimeoutError, type Bus, type Clock, type Prng } from '../../bus/index.js';
-import { OutcomeUnknownError, StoreClient } from '../../store/index.js';
+import { OutcomeUnknownError, StoreClient, type RangeResponse, type WriteResult } from '../../store/index.js';
 import { HistoryRecorder, type Operation } from '../history/index.js';
+
+/** Error codes that say "this request did not apply" (or, for reads, simply "no answer"). */
+export const notAppliedCodes: ReadonlySet<string> = new Set([
+  'noQuorum', 'notLeader', 'proposalDropped', 'storeStopped', 'noResponders', 'storageFull', 'busClosed',
+]);
+
+export const operationKinds = ['put', 'get', 'followerGet', 'cas', 'delete'] as const;
+export type OperationKind = (typeof operationKinds)[number];
+
+/**
+ * A deliberately broken client, to prove the checkers catch what they claim to:
+ * - ackWithoutApply: every third put is acknowledged without being sent;
+ * - staleRead: reads are served by any member from its own state (serializable), possibly stale;
+ * - throwingReads: every read throws an error the store never sends.
+ */
+export type InjectedBug = 'ackWithoutApply' | 'staleRead' | 'throwingReads';
 
 export interface WorkloadOptions {
   readonly clients: number;
@@ -17,17 +41,33 @@ export interface WorkloadOptions {
   readonly clock: Clock;
   readonly random: Prng;
   readonly connect: (name: string) => Bus;
+  /** Members a follower read may go to right now. */
+  readonly readTargets: () => readonly string[];
   /** Pause between one client's operations, drawn uniformly. */
   readonly thinkMs: { readonly min: number; readonly max: number };
+  readonly bug?: InjectedBug;
 }
+
+export const workloadLimits = {
+  /** Asks with the same request id after an unknown outcome: the client's retry across members. */
+  sameIdRetriesMax: 2,
+  /** Unexpected errors kept for the report (all of them fail the seed). */
+  unexpectedKeptMax: 5,
+} as const;
 
 export class Workload {
   readonly history: HistoryRecorder;
   private running = false;
-  private readonly loops: Promise<void>[] = [];
   private sequence = 0;
+  private bugCounter = 0;
+  private readonly clients: { name: string; client: StoreClient; random: Prng }[] = [];
   completed = 0;
   succeeded = 0;
+  readonly successes = new Map<OperationKind, number>(operationKinds.map((kind) => [kind, 0]));
+  readonly unexpected: string[] = [];
+  unexpectedCount = 0;
+  /** Operations asked again with the same request id. */
+  retriedWithSameId = 0;
 
   constructor(private readonly options: WorkloadOptions) {
     this.history = new HistoryRecorder(() => options.clock.now());
@@ -47,7 +87,8 @@ export class Workload {
         callTimeoutMs: 2_000,
         attemptTimeoutMs: 1_000,
       });
-      this.loops.push(this.loop(name, client, random));
+      this.clients.push({ name, client, random });
+      void this.loop(name, client, random);
     }
   }
 
@@ -56,58 +97,120 @@ export class Workload {
     this.running = false;
   }
 
+  /** One operation of each kind from the first client, each awaited (run after healing). */
+  async oneOfEach(): Promise<void> {
+    const first = this.clients[0];
+    if (first === undefined) return;
+    for (const kind of operationKinds) await this.perform(first.name, first.client, first.random, kind);
+  }
+
+  /** Follower reads sent to `member` right now, from every client: what a restart then interrupts. */
+  readBurst(member: string): void {
+    for (const { name, client, random } of this.clients) void this.perform(name, client, random, 'followerGet', member);
+  }
+
+  missingKinds(): OperationKind[] {
+    return operationKinds.filter((kind) => (this.successes.get(kind) ?? 0) === 0);
+  }
+
   private async loop(name: string, client: StoreClient, random: Prng): Promise<void> {
     while (this.running) {
-      await this.perform(name, client, random);
+      await this.perform(name, client, random, this.chooseKind(random));
       await this.pause(random.between(this.options.thinkMs.min, this.options.thinkMs.max));
     }
   }
 
-  private async perform(name: string, client: StoreClient, random: Prng): Promise<void> {
+  private chooseKind(random: Prng): OperationKind {
+    const roll = random.int(20);
+    return roll < 7 ? 'put' : roll < 10 ? 'get' : roll < 13 ? 'followerGet' : roll < 18 ? 'cas' : 'delete';
+  }
+
+  private async perform(name: string, client: StoreClient, random: Prng, kind: OperationKind, member?: string): Promise<void> {
     const key = `k${random.int(this.options.keys)}`;
     const value = `${name}-${++this.sequence}`;
-    const roll = random.int(10);
     const operation: Operation =
-      roll < 4 ? { type: 'put', key, value }
-      : roll < 7 ? { type: 'get', key }
-      : roll < 9 ? { type: 'cas', key, expected: random.chance(0.3) ? null : `client${random.between(1, this.options.clients)}-${random.int(this.sequence + 1)}`, value }
+      kind === 'put' ? { type: 'put', key, value }
+      : kind === 'get' || kind === 'followerGet' ? { type: 'get', key }
+      : kind === 'cas' ? { type: 'cas', key, expected: random.chance(0.3) ? null : `client${random.between(1, this.options.clients)}-${random.int(this.sequence + 1)}`, value }
       : { type: 'delete', key };
+    const requestId = kind !== 'get' && kind !== 'followerGet' && random.chance(0.8) ? `${name}-op${this.sequence}` : undefined;
+    const target = kind === 'followerGet' ? member ?? pickOrNull(this.options.readTargets(), random) : null;
     const handle = this.history.invoke(name, operation);
-    try {
-      const result = await this.execute(client, operation);
-      handle.ok(result);
-      this.succeeded++;
-    } catch (error) {
-      if (error instanceof OutcomeUnknownError || error instanceof BusTimeoutError) handle.unknown();
-      else handle.fail();
+    let retries = 0;
+    for (;;) {
+      try {
+        const result = await this.execute(client, operation, requestId, target);
+        handle.ok(result);
+        this.succeeded++;
+        this.successes.set(kind, (this.successes.get(kind) ?? 0) + 1);
+        break;
+      } catch (error) {
+        const unknown = error instanceof OutcomeUnknownError || error instanceof BusTimeoutError;
+        if (unknown && requestId !== undefined && retries < workloadLimits.sameIdRetriesMax) {
+          retries++;
+          this.retriedWithSameId++;
+          continue;
+        }
+        if (unknown) handle.unknown();
+        else {
+          handle.fail();
+          const code = (error as { code?: unknown }).code;
+          if (typeof code !== 'string' || !notAppliedCodes.has(code)) this.recordUnexpected(kind, error);
+        }
+        break;
+      }
     }
     this.completed++;
   }
 
-  private async execute(client: StoreClient, operation: Operation): Promise<string | boolean | null | undefined> {
+  private recordUnexpected(kind: OperationKind, error: unknown): void {
+    this.unexpectedCount++;
+    if (this.unexpected.length < workloadLimits.unexpectedKeptMax) {
+      this.unexpected.push(`${kind} at ${this.options.clock.now()} ms: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    }
+  }
+
+  private async execute(client: StoreClient, operation: Operation, requestId: string | undefined, member: string | null): Promise<string | boolean | null | undefined> {
     const encoder = new TextEncoder();
+    const ids = requestId === undefined ? {} : { requestId };
     switch (operation.type) {
       case 'put':
-        await client.put({ key: operation.key, value: encoder.encode(operation.value) });
+        if (this.options.bug === 'ackWithoutApply' && ++this.bugCounter % 3 === 0) return undefined;
+        await client.put({ key: operation.key, value: encoder.encode(operation.value) }, ids);
         return undefined;
       case 'get': {
-        const kv = await client.get(operation.key);
-        return kv === null ? null : new TextDecoder().decode(kv.value);
+        const response = await this.read(client, operation.key, member);
+        const kv = response.result.kvs[0];
+        return kv === undefined ? null : new TextDecoder().decode(kv.value);
       }
       case 'cas': {
         const compare = operation.expected === null
           ? { key: operation.key, target: 'version' as const, op: 'equal' as const, value: 0 }
           : { key: operation.key, target: 'value' as const, op: 'equal' as const, value: encoder.encode(operation.expected) };
-        const result = await client.txn([compare], [{ type: 'put', request: { key: operation.key, value: encoder.encode(operation.value) } }], []);
+        const result: Extract<WriteResult, { type: 'txn' }> = await client.txn([compare], [{ type: 'put', request: { key: operation.key, value: encoder.encode(operation.value) } }], [], ids);
         return result.succeeded;
       }
       case 'delete':
-        await client.delete({ key: operation.key });
+        await client.delete({ key: operation.key }, ids);
         return undefined;
     }
+  }
+
+  private read(client: StoreClient, key: string, member: string | null): Promise<RangeResponse> {
+    if (this.options.bug === 'throwingReads') return Promise.reject(new Error('injected: this client cannot read'));
+    if (this.options.bug === 'staleRead') {
+      const targets = this.options.readTargets();
+      return client.range({ key }, { consistency: 'serializable', member: targets[this.bugCounter++ % Math.max(1, targets.length)] ?? 's1' });
+    }
+    if (member !== null) return client.range({ key }, { member });
+    return client.range({ key });
   }
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => this.options.clock.setTimeout(resolve, ms));
   }
+}
+
+function pickOrNull(items: readonly string[], random: Prng): string | null {
+  return items.length === 0 ? null : random.pick(items);
 }

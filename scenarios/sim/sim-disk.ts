@@ -1,0 +1,81 @@
+/**
+ * One member's simulated disk: a `MemoryBackend` behind the `Backend` seam, plus the disk faults
+ * the simulation injects.
+ *
+ * - A power cut during a transaction (`cutPowerOnNextDurableWrite`): the next durable transaction
+ *   runs, is rolled back, and `PowerCut` is thrown out of it. Whatever the member did before the
+ *   disk write in that same step (messages sent "early", say) has happened; what it wrote has not.
+ *   The cluster then crashes the member, so it restarts from what was durable before. This is
+ *   the crash inside a Ready that crashes between events cannot model.
+ */
+import { MemoryBackend, type Backend, type KvTable, type TableName } from '../../store/index.js';
+
+export class PowerCut extends Error {
+  override readonly name = 'PowerCut';
+  constructor(readonly member: string) {
+    super(`power cut on ${member} during a durable write`);
+  }
+}
+
+interface SpaceReporting {
+  space(): { readonly usedBytes: number; readonly quotaBytes: number };
+  setQuotaBytes(quotaBytes: number): void;
+}
+
+export class SimDisk implements Backend {
+  private inner: MemoryBackend;
+  private cutArmed = false;
+  durableWrites = 0;
+
+  constructor(private readonly member: string) {
+    this.inner = new MemoryBackend();
+  }
+
+  table(name: TableName): KvTable {
+    return this.inner.table(name);
+  }
+
+  writeSync<T>(fn: () => T, options: { durable?: boolean } = {}): T {
+    if (options.durable === false || !this.cutArmed) {
+      if (options.durable !== false) this.durableWrites++;
+      return this.inner.writeSync(fn, options);
+    }
+    this.cutArmed = false;
+    // Run the transaction so it fails where a real one would, then roll it back: nothing reached the disk.
+    this.inner.writeSync(() => {
+      fn();
+      throw new PowerCut(this.member);
+    }, options);
+    throw new PowerCut(this.member);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+
+  /** The backend's space figures (its quota is the simulated disk's size). */
+  space(): { readonly usedBytes: number; readonly quotaBytes: number } {
+    return (this.inner as unknown as SpaceReporting).space();
+  }
+
+  cutPowerOnNextDurableWrite(): void {
+    this.cutArmed = true;
+  }
+
+  /** Ends the disk faults still armed (the liveness phase runs on healthy disks). */
+  heal(): void {
+    this.cutArmed = false;
+  }
+
+  /** After a crash: a fresh handle on what the disk kept (see MemoryBackend.reopen). */
+  reopen(): SimDisk {
+    const disk = new SimDisk(this.member);
+    disk.inner = this.inner.reopen();
+    return disk;
+  }
+
+  /** The underlying store, for checkers that read the stored log. */
+  backend(): MemoryBackend {
+    return this.inner;
+  }
+}
