@@ -129,7 +129,7 @@ export class NatsCredentials {
   }
 
   /** A user with exactly `permissions` (the next issues mint per-node agent users with this). */
-  mintUser(name: string, options: { permissions: NatsPermissions; ttlMs: number | null; nowMs: number; restrictInbox?: boolean }): Promise<NatsUser> {
+  async mintUser(name: string, options: { permissions: NatsPermissions; ttlMs: number | null; nowMs: number; restrictInbox?: boolean }): Promise<NatsUser> {
     return mintUser(this.keys, name, {
       permissions: options.permissions, ttlMs: options.ttlMs, nowMs: options.nowMs,
       inboxPrefix: options.restrictInbox === false ? null : userInboxPrefix(name),
@@ -137,17 +137,17 @@ export class NatsCredentials {
   }
 
   /** A store member's user: Raft as itself only, its store and API subjects (nats-auth.ts). */
-  mintMember(cluster: string, member: string, nowMs: number): Promise<NatsUser> {
+  async mintMember(cluster: string, member: string, nowMs: number): Promise<NatsUser> {
     return this.mintUser(memberUserName(member), { permissions: memberPermissions(cluster, member), ttlMs: null, nowMs });
   }
 
   /** A control-plane component's user: API requests only. */
-  mintComponent(cluster: string, component: string, options: { ttlMs: number | null; nowMs: number }): Promise<NatsUser> {
+  async mintComponent(cluster: string, component: string, options: { ttlMs: number | null; nowMs: number }): Promise<NatsUser> {
     return this.mintUser(componentUserName(component), { permissions: componentPermissions(cluster, component), ...options });
   }
 
   /** An admin user of one cluster, for the `kubus` CLI and test harnesses. */
-  mintAdmin(cluster: string, options: { ttlMs: number | null; nowMs: number }): Promise<NatsUser> {
+  async mintAdmin(cluster: string, options: { ttlMs: number | null; nowMs: number }): Promise<NatsUser> {
     return this.mintUser('admin', { permissions: adminPermissions(cluster), restrictInbox: false, ...options });
   }
 

@@ -1,0 +1,79 @@
+/**
+ * What a minted NATS user may do, read back from its JWT: the exact subjects of each role (a
+ * member's Raft only as itself, a component's API only), the signing key as issuer with the
+ * account named, expiry, and the refusals (an empty permission list would mean "everything" to
+ * NATS; names that are not subject tokens). The server's enforcement of these claims is checked
+ * end to end in test/security/bus.integration.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'nats-jwt';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  InvalidNatsUserError, InvalidSubjectTokenError, NatsCredentialsMissingError, componentPermissions, ensureNatsCredentials, loadNatsCredentials,
+  memberPermissions, type NatsUser,
+} from '../../bus/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kubus-nats-auth-'));
+const credentials = ensureNatsCredentials(dir);
+const now = Date.UTC(2026, 0, 1);
+
+function claims(user: NatsUser) {
+  return decode<{ pub: { allow: string[] }; sub: { allow: string[] }; issuer_account: string }>(user.jwt);
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('NATS users', () => {
+  it("a member publishes Raft only as itself and receives only its own", () => {
+    expect(memberPermissions('prod', 's2')).toEqual({
+      publish: [
+        'kubus.prod.raft.s2.to.*', 'kubus.prod.raft.s2.to.*.snap', 'kubus.prod.store.*', 'kubus.prod.api', 'kubus.prod.api.stream.*',
+        'kubus.prod.inbox.>', '_INBOX.>',
+      ],
+      subscribe: [
+        'kubus.prod.raft.*.to.s2', 'kubus.prod.raft.*.to.s2.snap', 'kubus.prod.store.s2', 'kubus.prod.api', 'kubus.prod.api.stream.s2',
+        '_INBOX.member-s2.>', '_INBOX.kubuswatch.>',
+      ],
+    });
+  });
+
+  it('a component only asks the API and receives on its own inboxes', () => {
+    expect(componentPermissions('prod', 'scheduler')).toEqual({
+      publish: ['kubus.prod.api', 'kubus.prod.api.stream.*'],
+      subscribe: ['_INBOX.component-scheduler.>', 'kubus.prod.inbox.component-scheduler.>'],
+    });
+  });
+
+  it('mints a JWT signed by the account signing key, naming the account, with its permissions and expiry', async () => {
+    const member = await credentials.mintMember('prod', 's1', now);
+    const c = claims(member);
+    const keys = credentials.publicKeys();
+    expect([c.name, c.sub, c.iss, c.nats.issuer_account, c.exp]).toEqual(['member-s1', member.publicKey, keys.accountSigning, keys.account, undefined]);
+    expect(c.nats.pub?.allow).toEqual(memberPermissions('prod', 's1').publish);
+    expect(c.nats.sub?.allow).toEqual(memberPermissions('prod', 's1').subscribe);
+    expect([member.inboxPrefix, member.expiresAtMs]).toEqual(['_INBOX.member-s1', null]);
+    const component = await credentials.mintComponent('prod', 'scheduler', { ttlMs: 60_000, nowMs: now });
+    expect([claims(component).exp, component.expiresAtMs]).toEqual([Math.floor((now + 60_000) / 1000), now + 60_000]);
+    expect(member.seed.startsWith('SU')).toBe(true);
+    expect(member.jwt).not.toContain(member.seed);
+  });
+
+  it('refuses a user with no permission, a bad lifetime or a name that is not a subject token', async () => {
+    await expect(credentials.mintUser('nobody', { permissions: { publish: [], subscribe: [] }, ttlMs: null, nowMs: now })).rejects.toBeInstanceOf(InvalidNatsUserError);
+    await expect(credentials.mintUser('short', { permissions: componentPermissions('prod', 'x'), ttlMs: 0, nowMs: now })).rejects.toBeInstanceOf(InvalidNatsUserError);
+    await expect(credentials.mintUser('a.b', { permissions: componentPermissions('prod', 'x'), ttlMs: null, nowMs: now })).rejects.toBeInstanceOf(InvalidSubjectTokenError);
+    await expect(credentials.mintMember('prod', '*', now)).rejects.toBeInstanceOf(InvalidSubjectTokenError);
+  });
+
+  it('keeps the keys across loads and names what is missing', async () => {
+    expect(loadNatsCredentials(dir).publicKeys()).toEqual(credentials.publicKeys());
+    expect(ensureNatsCredentials(dir).publicKeys()).toEqual(credentials.publicKeys());
+    expect(() => loadNatsCredentials(join(dir, 'elsewhere'))).toThrow(NatsCredentialsMissingError);
+    const config = await credentials.serverConfig();
+    expect(config).toMatch(/^operator: \S+\nsystem_account: A\w+\nresolver: MEMORY\nresolver_preload: \{\n  A\w+: \S+\n  A\w+: \S+\n\}\n$/);
+    expect(config).not.toContain('SO');
+    expect(config).not.toContain('SA');
+  });
+});
