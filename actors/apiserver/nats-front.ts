@@ -83,15 +83,20 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
     if (typeof request?.method !== 'string' || typeof request.path !== 'string' || !request.path.startsWith('/')) {
       return Promise.resolve(statusResponse(apiErrors.badRequest('an API request over NATS needs method and an absolute path')));
     }
-    const url = new URL(request.path, options.apiUrl);
-    if (/^(1|true)$/.test(url.searchParams.get('watch') ?? '')) return openWatch(request, url);
+    const url = apiRequestUrl(options.apiUrl, request.path);
+    const headers = forwardedHeaders(request.headers);
+    const bodyOk = request.body === undefined || request.body === null || request.body instanceof Uint8Array;
+    if (url === null || headers === null || !bodyOk || !methodPattern.test(request.method)) {
+      return Promise.resolve(statusResponse(apiErrors.badRequest('an API request over NATS needs a method token, a path on this API, string headers and a binary body')));
+    }
+    if (/^(1|true)$/.test(url.searchParams.get('watch') ?? '')) return openWatch({ ...request, headers }, url);
     return new Promise((resolve) => {
-      const outgoing = httpsRequest(url, { method: request.method, agent, headers: { ...request.headers }, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
+      const outgoing = httpsRequest(url, { method: request.method, agent, headers, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
         void readResponse(response).then(resolve);
       });
       outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
       outgoing.on('error', (error) => resolve(statusResponse(apiErrors.timeout(`the API request did not complete: ${error.message}`))));
-      outgoing.end(request.body === undefined ? undefined : Buffer.from(request.body));
+      outgoing.end(request.body instanceof Uint8Array ? Buffer.from(request.body) : undefined);
     });
   };
   const openWatch = (request: ApiNatsWatchRequest, url: URL): Promise<ApiNatsWatchResponse> => {
@@ -106,7 +111,7 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
     }
     return new Promise((resolve) => {
       let answered = false;
-      const outgoing = httpsRequest(url, { method: request.method, agent: watchAgent, headers: { ...request.headers }, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
+      const outgoing = httpsRequest(url, { method: request.method, agent: watchAgent, headers: request.headers, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
         answered = true;
         if (response.statusCode !== 200) {
           streams.release();
@@ -144,6 +149,57 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
     },
   };
 }
+
+/** An HTTP method is a token (RFC 9110): anything else would make the outgoing request throw or be malformed. */
+const methodPattern = /^[A-Z]{1,16}$/;
+
+/**
+ * The URL a NATS request's path names on this member's own API: the origin is always the API's,
+ * whatever the path says. `new URL('//host:port/x', api)` is `https://host:port/x`, and `/\\host`
+ * means the same to the WHATWG parser: the member would connect wherever a caller asked and report
+ * whether the port answered. Null when the path is not an absolute path on the API.
+ */
+export function apiRequestUrl(apiUrl: string, path: string): URL | null {
+  const base = new URL(apiUrl);
+  if (!path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\')) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(path, base);
+  } catch {
+    return null;
+  }
+  if (parsed.origin !== base.origin) return null;
+  const url = new URL(base.origin);
+  url.pathname = parsed.pathname;
+  url.search = parsed.search;
+  return url;
+}
+
+/**
+ * Headers passed on to the HTTPS front: string values only, and none of those that frame the
+ * message or steer the connection (a caller's `content-length: 0` with a body would otherwise
+ * smuggle a second request onto a kept-alive socket shared with other callers). Null when a value
+ * is not a string.
+ */
+export function forwardedHeaders(headers: unknown): Record<string, string> | null {
+  if (headers === undefined || headers === null) return {};
+  if (typeof headers !== 'object' || Array.isArray(headers)) return null;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof value !== 'string') return null;
+    // Characters Node would refuse (CR, LF, NUL) end the request here rather than in httpsRequest.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/.test(name) || /[\r\n\0]/.test(value)) return null;
+    if (hopHeaders.has(name.toLowerCase())) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Headers that describe the connection or the message framing, not the request (RFC 9110 §7.6.1). */
+const hopHeaders = new Set([
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect',
+  'proxy-connection', 'proxy-authorization', 'proxy-authenticate',
+]);
 
 /** One API request over NATS: what an internal component uses instead of HTTPS. Watches: `watchApiOverNats`. */
 export function callApiOverNats(bus: Bus, cluster: string, request: ApiNatsRequest, timeoutMs: number): Promise<ApiNatsResponse> {
