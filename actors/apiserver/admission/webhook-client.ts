@@ -4,6 +4,11 @@
  * bounded answer. Returns the review's `response`; every failure is a WebhookCallError, which the
  * dispatcher weighs against the webhook's failurePolicy.
  *
+ * Decision: a WebhookCallError's reason reaches whoever made the request (often unprivileged), so
+ * it names what went wrong in the webhook's terms (refused, unreachable, untrusted certificate,
+ * timeout, HTTP status) and never the address, the URL or the raw socket error, which would let a
+ * requester map the member's network. The raw error stays the `cause`, and the dispatcher logs it.
+ *
  * Not done: `clientConfig.service` (resolving a Service to its endpoints needs the endpoints
  * controller and cluster DNS); such a webhook fails to be called, and failurePolicy decides.
  */
@@ -34,13 +39,13 @@ function targetUrl(webhook: WebhookSpec): URL {
     try {
       url = new URL(config.url);
     } catch {
-      throw new WebhookCallError(webhook.name, `clientConfig.url ${JSON.stringify(config.url)} is not a URL`);
+      throw new WebhookCallError(webhook.name, 'clientConfig.url is not a URL');
     }
     if (url.protocol !== 'https:') throw new WebhookCallError(webhook.name, 'clientConfig.url must use https');
     return url;
   }
   if (config.service !== undefined) {
-    throw new WebhookCallError(webhook.name, `clientConfig.service (${config.service.namespace ?? ''}/${config.service.name ?? ''}) is not supported yet: use clientConfig.url`);
+    throw new WebhookCallError(webhook.name, 'clientConfig.service is not supported yet: use clientConfig.url');
   }
   throw new WebhookCallError(webhook.name, 'clientConfig has neither url nor service');
 }
@@ -50,7 +55,7 @@ function parseResponse(webhook: WebhookSpec, uid: string, text: string): Admissi
   try {
     review = JSON.parse(text) as unknown;
   } catch (error) {
-    throw new WebhookCallError(webhook.name, `the answer is not JSON: ${(error as Error).message}`);
+    throw new WebhookCallError(webhook.name, 'the answer is not JSON', { cause: error });
   }
   const response = (review as { response?: unknown } | null)?.response;
   if (typeof response !== 'object' || response === null) throw new WebhookCallError(webhook.name, 'the answer has no AdmissionReview response');
@@ -96,13 +101,28 @@ export function callWebhook(webhook: WebhookSpec, uid: string, review: unknown):
           reject(error as Error);
         }
       });
-      res.on('error', (error) => fail(error.message, error));
+      res.on('error', (error) => fail(networkReason(error), error));
     });
     // The socket timeout covers idle time; the overall deadline covers a trickling server.
     const deadline = setTimeout(() => { req.destroy(); fail(`context deadline exceeded (timeout ${timeoutMs / 1000}s)`); }, timeoutMs);
     req.on('timeout', () => { req.destroy(); fail(`context deadline exceeded (timeout ${timeoutMs / 1000}s)`); });
-    req.on('error', (error) => fail(error.message, error));
+    req.on('error', (error) => fail(networkReason(error), error));
     req.on('close', () => clearTimeout(deadline));
     req.end(body);
   });
+}
+
+const tlsCodes = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_)/;
+
+/** A network failure in words a requester may see: the kind of failure, never the address (see the header). */
+export function networkReason(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return 'the connection failed';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name did not resolve';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'the connection was reset';
+  if (code === 'ETIMEDOUT') return 'the connection timed out';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'the host is unreachable';
+  if (tlsCodes.test(code)) return `the server's certificate is not trusted (${code})`;
+  return `the connection failed (${code.replace(/[^A-Z0-9_]/g, '')})`;
 }

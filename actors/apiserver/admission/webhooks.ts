@@ -91,9 +91,11 @@ async function consult(deps: WebhookDeps, entry: ConfiguredWebhook, request: Adm
 function onFailure(deps: WebhookDeps, webhook: WebhookSpec, error: unknown): null {
   if (!(error instanceof WebhookCallError)) throw error;
   if (webhook.failurePolicy === 'Ignore') {
-    deps.logger.warn('webhook failed; ignored by its failurePolicy', { webhook: webhook.name, error: error.message });
+    deps.logger.warn('webhook failed; ignored by its failurePolicy', { webhook: webhook.name, error: error.message, cause: String((error.cause as Error | undefined)?.message ?? '') });
     return null;
   }
+  // The requester sees the webhook's name and the kind of failure; the raw cause (addresses) stays in this member's log.
+  deps.logger.warn('webhook failed; request refused by its failurePolicy', { webhook: webhook.name, error: error.message, cause: String((error.cause as Error | undefined)?.message ?? '') });
   throw apiErrors.internal(`Internal error occurred: ${error.message}`);
 }
 
