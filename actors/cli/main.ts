@@ -69,8 +69,8 @@ program
 program
   .command('kv')
   .description('read and write store keys directly (for operators and debugging)')
-  .argument('<action>', 'get | put | del | list')
-  .argument('<key>', 'the key (for list: the prefix)')
+  .argument('<action>', 'get | put | del | list | compact')
+  .argument('<key>', 'the key (for list: the prefix; for compact: a revision, or now)')
   .argument('[value]', 'the value, for put')
   .addOption(natsOption())
   .addOption(clusterOption())

@@ -1,4 +1,4 @@
-/** `kubus kv get|put|del|list`: direct key access for operators; values are UTF-8 text. */
+/** `kubus kv get|put|del|list|compact`: direct key access for operators; values are UTF-8 text. */
 import { withStoreClient, type StoreConnectionFlags } from './store-connection.js';
 
 export async function runKvCommand(action: string, key: string, value: string | undefined, flags: StoreConnectionFlags & { serializable?: boolean }): Promise<void> {
@@ -27,8 +27,16 @@ export async function runKvCommand(action: string, key: string, value: string | 
         for (const kv of response.result.kvs) process.stdout.write(`${kv.key}\t${new TextDecoder().decode(kv.value)}\n`);
         return;
       }
+      case 'compact': {
+        // Frees the history before a revision (what a full store needs, with deletes, before `kubus alarm disarm`).
+        const revision = key === 'now' ? (await client.range({ key: '\0', countOnly: true })).result.revision : Number(key);
+        if (!Number.isSafeInteger(revision) || revision <= 0) throw new Error(`compact needs a revision or "now": kubus kv compact <revision|now>, got "${key}"`);
+        await client.compact(revision);
+        process.stdout.write(`compacted history up to revision ${revision}\n`);
+        return;
+      }
       default:
-        throw new Error(`unknown kv action "${action}": use get, put, del or list`);
+        throw new Error(`unknown kv action "${action}": use get, put, del, list or compact`);
     }
   });
 }
