@@ -7,7 +7,7 @@
  *
  * The bus is closed as in `kubus up`: NATS keys in the credentials directory (`apiCredentialsDir`,
  * else `<dir>/credentials`), nats-server in operator mode, each member minting its own user, and
- * the cluster's own client connection an admin user. `connectAs` opens a connection as any
+ * the cluster's own client connection a test user allowed on every subject. `connectAs` opens a connection as any
  * minted user, for suites that check what a user may and may not do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -79,8 +79,10 @@ export class LocalCluster {
     this.credentials = ensureNatsCredentials(this.credentialsDir());
     this.nats = await NatsServerProcess.start({ maxPayloadBytes: 4 * 1024 * 1024, auth: await this.credentials.serverConfig() });
     for (const id of this.memberIds) this.spawnMember(id, this.memberIds, false, this.options.apiCredentialsDir === undefined ? null : await freePort());
-    const admin = await this.credentials.mintAdmin(this.cluster, { ttlMs: null, nowMs: Date.now() });
-    this.clientBus = await NatsBus.connect({ servers: [this.natsUrl()], name: 'local-cluster', user: admin, connectTimeoutMs: 5_000, reconnect: true });
+    // The harness's own connection may use any subject: suites also run API fronts of their own under
+    // other cluster names on this server. What members and components may do is theirs (connectAs).
+    const harness = await this.credentials.mintUser('local-cluster', { permissions: { publish: ['>'], subscribe: ['>'] }, restrictInbox: false, ttlMs: null, nowMs: Date.now() });
+    this.clientBus = await NatsBus.connect({ servers: [this.natsUrl()], name: 'local-cluster', user: harness, connectTimeoutMs: 5_000, reconnect: true });
   }
 
   /** A connection as `user` (closed by stop()); `reconnect: false`, so a revoked user stays out. */
