@@ -7,8 +7,8 @@
  *
  * The bus is closed as in `kubus up`: NATS keys in the credentials directory (`apiCredentialsDir`,
  * else `<dir>/credentials`), nats-server in operator mode, each member minting its own user, and
- * the cluster's own client connection a test user allowed on every subject. `connectAs` opens a connection as any
- * minted user, for suites that check what a user may and may not do.
+ * the cluster's own client connection a test user allowed on every subject. `connectAs` opens a
+ * connection as any minted user, for suites that check what a user may and may not do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
