@@ -8,10 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../bus/index.js';
 import { callWebhook, networkReason } from '../../actors/apiserver/admission/webhook-client.js';
 
+/** The call's failure (it must fail). */
+const failureOf = (promise: Promise<unknown>): Promise<Error> =>
+  promise.then(() => { throw new Error('the webhook call succeeded'); }, (error: unknown) => error as Error);
+
 describe('webhook call errors', () => {
   it('say "failed calling webhook <name>" and the kind of failure, without the address', async () => {
     const port = await freePort();
-    const error = await callWebhook({ name: 'guard.example', clientConfig: { url: `https://127.0.0.1:${port}/review` } }, 'u1', {}).catch((e: unknown) => e as Error);
+    const error = await failureOf(callWebhook({ name: 'guard.example', clientConfig: { url: `https://127.0.0.1:${port}/review` } }, 'u1', {}));
     expect(error.message).toBe('failed calling webhook "guard.example": connection refused');
     expect(error.message).not.toContain(String(port));
   });
@@ -22,7 +26,7 @@ describe('webhook call errors', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const error = await callWebhook({ name: 'tls.example', clientConfig: { url: `https://127.0.0.1:${port}/` } }, 'u1', {}).catch((e: unknown) => e as Error);
+      const error = await failureOf(callWebhook({ name: 'tls.example', clientConfig: { url: `https://127.0.0.1:${port}/` } }, 'u1', {}));
       expect(error.message).toMatch(/^failed calling webhook "tls\.example": the connection (was reset|failed)/);
       expect(error.message).not.toContain('127.0.0.1');
       expect(error.message).not.toContain(String(port));
