@@ -61,15 +61,23 @@ export async function handleScale(ctx: RequestContext, method: string): Promise<
   const contentType = requestMediaType(ctx.req);
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const wanted = method === 'PUT' ? parseObject(contentType, body) : null;
-  const mutate = (current: KubeObject): KubeObject => {
+  // The Scale is admitted as Kubernetes does (UPDATE of `<resource>/scale`, old and new Scale), so
+  // webhooks and NodeRestriction see scale writes too, and a mutating webhook may change the replicas.
+  const mutate = async (current: KubeObject): Promise<KubeObject> => {
+    const old = toScale(current);
+    let requested: KubeObject;
     if (wanted !== null) {
       const expected = wanted.metadata.resourceVersion;
       if (expected !== undefined && expected !== '' && expected !== current.metadata.resourceVersion) {
         throw apiErrors.conflict(info.resource, info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
-      return withReplicas(current, replicasOf(wanted));
+      requested = { ...old, spec: { ...asRecord(old['spec']), replicas: replicasOf(wanted) } };
+    } else {
+      requested = applyPatch(contentType, old, body, info, { now: rfc3339(ctx.server.wallClock()) });
+      replicasOf(requested);
     }
-    return withReplicas(current, replicasOf(applyPatch(contentType, toScale(current), body, info, { now: rfc3339(ctx.server.wallClock()) })));
+    const admitted = (await admitFor(ctx, { operation: 'UPDATE', object: requested, old })) ?? requested;
+    return withReplicas(current, replicasOf(admitted));
   };
   const updated = await ctx.server.objects.guaranteedUpdate(info, namespace, name, mutate, { subresource: null, dryRun: isDryRun(ctx.query) });
   sendJson(ctx.res, 200, toScale(updated));
