@@ -11,7 +11,6 @@ import { call, serve, type Server } from '../bus/rpc.js';
 import { subjects } from '../bus/subjects.js';
 import { InvalidRequestError, storeErrorFactories } from './errors.js';
 import type { Backend } from './backend.js';
-import { RequestDedup } from './request-dedup.js';
 import { SpaceAlarm } from './space-alarm.js';
 import type { RaftDriver } from './raft-driver.js';
 import { LeaseScheduler } from './lease-scheduler.js';
@@ -33,7 +32,7 @@ export interface MemberServiceOptions {
   readonly cluster: string;
   readonly clock: Clock;
   readonly random: Prng;
-  /** The member's disk: its space usage and quota, and its dedup table (read only here). */
+  /** The member's disk: its space usage and quota. */
   readonly backend: Backend;
 }
 
@@ -47,13 +46,11 @@ export class MemberService {
   constructor(private readonly options: MemberServiceOptions) {
     this.leases = new LeaseScheduler(options.driver, options.clock, options.random);
     this.watches = new WatchService({ driver: options.driver, bus: options.bus, clock: options.clock });
-    const dedup = new RequestDedup(options.backend.table('meta'));
     this.space = new SpaceAlarm({
       self: options.driver.status().id,
       driver: options.driver,
       clock: options.clock,
       space: () => options.backend.space(),
-      isRemembered: (requestId) => dedup.lookup(requestId) !== null,
       forward: (leader, command) =>
         call(options.bus, subjects(options.cluster).store(leader), { type: 'write', command, requestId: null } satisfies StoreRequest, {
           timeoutMs: memberServiceLimits.forwardTimeoutMs,

@@ -4,14 +4,20 @@
  * StorageFullError until space is freed and an operator disarms the alarm.
  *
  * Three parts, so that nothing ever throws inside the Raft driver's Ready loop:
- * - before proposing: the leader refuses such a write when an alarm is raised, or when its own
- *   usage is at its quota (and then raises the alarm); a retry of a write that already applied
- *   is let through, since the driver answers it from the dedup table and "refused" would be a lie;
+ * - before proposing: the leader raises the alarm when its own usage is at its quota, and refuses
+ *   such a write when the alarm is raised or about to be;
  * - through the log: the alarm is a replicated command (`alarmRaise`), so from its index on every
  *   member refuses the same commands at apply, deterministically (store/mvcc/alarm-table.ts);
  *   writes already in the log when it applies are refused there too;
  * - every member checks its own usage every `checkEveryMs` and raises the alarm through the
  *   leader when its own disk is the full one (a follower's disk fills with the same data).
+ *
+ * Decision: a write with a request id is never refused before proposing; it is proposed behind
+ * the alarm and refused at apply. It may be the retry of an attempt that is still in the log and
+ * may yet apply: refusing the retry up front would report "not applied" for a write that then
+ * applies. In the log, the earlier attempt applies first and the retry gets its outcome from the
+ * dedup table, whatever it was. The cost is one log entry per such refused write (bounded by
+ * the snapshot interval until the log is compacted).
  *
  * Deletes, compaction, lease revocations and checkpoints keep applying, so space can be freed;
  * `alarmDisarm` (`kubus alarm disarm`) clears the alarm, and a member still over its quota raises
@@ -36,8 +42,6 @@ export interface SpaceAlarmOptions {
   readonly clock: Clock;
   /** This member's usage and quota (Backend.space). */
   readonly space: () => SpaceUsage;
-  /** Whether a write with this request id already applied (the dedup table answers it). */
-  readonly isRemembered: (requestId: string) => boolean;
   /** Proposes a command through the current leader when this member is not the leader. */
   readonly forward: (leader: MemberId, command: WriteCommand) => Promise<unknown>;
 }
@@ -48,18 +52,23 @@ export class SpaceAlarm {
 
   constructor(private readonly options: SpaceAlarmOptions) {}
 
-  /** Before a client write is proposed; throws StorageFullError (nothing was proposed). */
+  /**
+   * Before a client write is proposed. Throws StorageFullError (nothing was proposed) for a write
+   * that adds data without a request id; one with a request id goes on to the log, behind the
+   * alarm, and is refused at apply (see the decision above).
+   */
   admit(command: WriteCommand, requestId: string | null): void {
     const { driver } = this.options;
     // A follower answers NotLeader from the driver; the leader decides for the cluster.
     if (!addsData(command) || !driver.isLeader()) return;
-    if (requestId !== null && this.options.isRemembered(requestId)) return;
+    const usage = this.options.space();
+    const full = usage.usedBytes >= usage.quotaBytes;
+    // Proposed now, so it precedes the write in the log.
+    if (full && !this.ownAlarmRaised()) this.raise(usage);
+    if (requestId !== null) return;
     const raised = nospace(driver.mvcc.alarms());
     if (raised !== undefined) throw new StorageFullError(raised.usedBytes, raised.quotaBytes, raised.member);
-    const usage = this.options.space();
-    if (usage.usedBytes < usage.quotaBytes) return;
-    this.raise(usage);
-    throw new StorageFullError(usage.usedBytes, usage.quotaBytes, this.options.self);
+    if (full) throw new StorageFullError(usage.usedBytes, usage.quotaBytes, this.options.self);
   }
 
   /** From the member's tick: raises this member's alarm when its own usage reached its quota. */
@@ -69,8 +78,11 @@ export class SpaceAlarm {
     this.nextCheckMs = now + spaceAlarmLimits.checkEveryMs;
     const usage = this.options.space();
     if (usage.usedBytes < usage.quotaBytes) return;
-    const own = this.options.driver.mvcc.alarms().some((alarm) => alarm.alarm === 'nospace' && alarm.member === this.options.self);
-    if (!own) this.raise(usage);
+    if (!this.ownAlarmRaised()) this.raise(usage);
+  }
+
+  private ownAlarmRaised(): boolean {
+    return this.options.driver.mvcc.alarms().some((alarm) => alarm.alarm === 'nospace' && alarm.member === this.options.self);
   }
 
   /** One raise in flight at a time; a lost one is retried at the next check. */

@@ -3,6 +3,7 @@
  *
  * - With a small quota (MemoryBackend), writes that add data are refused with StorageFullError
  *   that reaches the client over the bus as that class (code, used and quota bytes, member);
+ *   before proposing without a request id, at apply (remembered for retries) with one;
  *   reads keep working; deletes and compaction apply and free space; the alarm is listed in the
  *   member status; `alarmDisarm` (what `kubus alarm disarm` sends) restores writes.
  * - A follower whose own disk passes its quota raises the alarm through the leader: every member
@@ -70,6 +71,14 @@ describe('NOSPACE alarm', () => {
     const revision = h.driver('s1')?.mvcc.currentRevision();
     expect(await h.refusal(h.client.txn([], [{ type: 'put', request: { key: 'x', value: value(1, 1) } }], []))).toBeInstanceOf(StorageFullError);
     expect(await h.refusal(h.client.leaseGrant(0, 5_000))).toBeInstanceOf(StorageFullError);
+    expect(h.driver('s1')?.mvcc.currentRevision()).toBe(revision);
+
+    // A write with a request id goes to the log behind the alarm and is refused there (it may be
+    // the retry of an attempt still in the log); its retry gets the same remembered refusal.
+    const logged = await h.refusal(h.client.put({ key: 'y', value: value(1, 1) }, { requestId: 'full-1' }));
+    expect(logged).toBeInstanceOf(StorageFullError);
+    expect((logged as StorageFullError).fields()).toEqual(full.fields());
+    expect((await h.refusal(h.client.put({ key: 'y', value: value(1, 1) }, { requestId: 'full-1' }))).message).toBe(logged.message);
     expect(h.driver('s1')?.mvcc.currentRevision()).toBe(revision);
 
     // Space is freed by deletes and compaction; the alarm holds until disarmed.
