@@ -7,7 +7,10 @@
  * the truncation point and the store must drop everything after); `snapshot` is a snapshot received
  * from the leader, to persist and apply (it replaces the log); `committedEntries` are committed,
  * not yet applied entries, bounded per Ready; `advance()` marks all of it persisted and applied,
- * and that is when committed conf changes take effect (see conf.ts).
+ * and that is when committed conf changes take effect (see conf.ts) and when a leader's own new
+ * entries start to count toward commit (leader.ts `selfAck`). So a Ready's appends and heartbeats
+ * never carry a commit beyond what earlier Readys persisted: a leader may send them before its
+ * disk write, unless the Ready also changes its term or vote (those must be durable first).
  *
  * Restart: `initial.entries` are the persisted entries after `initial.snapshot`; the configuration
  * is the snapshot's (or `initialConf` without one) with the conf changes up to `applied` replayed.
