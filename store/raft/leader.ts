@@ -62,12 +62,12 @@ export function selfAck(r: Raft): void {
   if (maybeCommit(r)) bcastAppend(r);
 }
 
-/** Refuses a proposal of `bytes` that would overfill the uncommitted log (one is always let in). */
 /** The last index handed out for persistence and confirmed by `advance()`. */
 function stableIndex(r: Raft): number {
   return Math.min(r.log.unstableFrom - 1, r.log.lastIndex());
 }
 
+/** Refuses a proposal of `bytes` that would overfill the uncommitted log (one is always let in). */
 export function checkUncommitted(r: Raft, bytes: number): void {
   if (r.uncommittedBytes > 0 && r.uncommittedBytes + bytes > r.config.uncommittedBytesMax) {
     throw new ProposalDroppedError(`the leader holds ${r.uncommittedBytes} uncommitted bytes (limit ${r.config.uncommittedBytesMax})`);
