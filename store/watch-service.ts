@@ -10,12 +10,16 @@
  *
  * Watches are leased: a client renews its watch ids; a watch not renewed within `leaseMs` belongs
  * to a client that is gone and is dropped, so a member never publishes forever to nobody.
+ *
+ * A member outside the cluster configuration (removed, or not joined yet) applies nothing more, so
+ * a watch it served would stall without a sign: it refuses new watches and answers renewals with
+ * "unknown", and the client moves the watch to another member from the revision it needs.
  */
 import type { Bus } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
 import { encode } from '../bus/codec.js';
 import { KubusError, toWire } from '../bus/errors.js';
-import { InvalidRequestError, QuotaExceededError } from './errors.js';
+import { InvalidRequestError, QuotaExceededError, StoreStoppedError } from './errors.js';
 import type { RaftDriver } from './raft-driver.js';
 import type { KeyRange, WatchEvent } from './mvcc/types.js';
 import { rangeContains } from './mvcc/index.js';
@@ -78,6 +82,7 @@ export class WatchService {
     if (typeof create.inbox !== 'string' || create.inbox.length === 0) throw new InvalidRequestError('inbox must be a subject');
     if (this.watches.has(create.watchId)) throw new InvalidRequestError(`watch ${create.watchId} already exists`);
     if (this.watches.size >= watchLimits.watchesMax) throw new QuotaExceededError('watches per member', watchLimits.watchesMax);
+    if (!this.inConfiguration()) throw new StoreStoppedError('this member is not in the cluster configuration (removed, or not joined yet): it serves no watches');
     const { mvcc } = this.options.driver;
     const current = mvcc.currentRevision();
     const start = create.startRevision > 0 ? create.startRevision : current + 1;
@@ -90,6 +95,10 @@ export class WatchService {
 
   /** Renews watches; answers the ids this member does not know (the client must re-create them). */
   renew(watchIds: readonly string[]): { unknown: string[] } {
+    if (!this.inConfiguration()) {
+      for (const id of watchIds) this.watches.delete(id);
+      return { unknown: [...watchIds] };
+    }
     const now = this.options.clock.now();
     const unknown: string[] = [];
     for (const id of watchIds) {
@@ -118,6 +127,11 @@ export class WatchService {
         this.publish(watch, { type: 'progress', watchId: id, revision: current });
       }
     }
+  }
+
+  private inConfiguration(): boolean {
+    const { id, conf } = this.options.driver.status();
+    return conf.voters.includes(id) || conf.learners.includes(id);
   }
 
   private catchUp(watch: Watch, current: number): void {
