@@ -18,8 +18,8 @@ import {
 import type { ServerContext, WatchSlots } from './http/context.js';
 import { allowAll, builtInAdmission, type Admission, type Authorizer } from './http/admission.js';
 import { dispatchResource, isWatch } from './http/dispatch.js';
-import { sendError, sendJson } from './http/io.js';
-import { FairQueues, admittedMax } from './http/fairness.js';
+import { readBodyFirst, sendError, sendJson, type BodyBudget } from './http/io.js';
+import { FairQueues, admittedMax, fairnessLimits } from './http/fairness.js';
 import { impersonate } from './http/impersonation.js';
 import { checkHttpLimits, defaultHttpLimits, type HttpLimits } from './http/limits.js';
 import type { ObjectStorage } from './http/objects-port.js';
@@ -84,6 +84,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     objects: options.objects, authorizer: options.authorizer ?? allowAll, admission: options.admission ?? builtInAdmission, limits, logger: options.logger.child({ component: 'apiserver' }),
     clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()), watchSlots,
   };
+  const bodyBudget: BodyBudget = { used: 0, max: limits.bodyBytesReadAheadMax };
   const fairQueues = new FairQueues({ inFlightMax: limits.inFlightMax, retryAfterSeconds: limits.retryAfterSeconds, clock: context.clock });
   const clientCa = options.tls.clientCaPem;
   const tlsOptions = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: clientCa };
@@ -142,14 +143,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     if (caller === null) throw apiErrors.unauthorized();
     if (route === null) throw notFoundPath();
     const user = await impersonate(req, caller, context.authorizer);
-    // Streams are bounded by watchesMax; every other request waits for a seat of its priority level.
-    const seat = isWatch(req.method ?? 'GET', url.searchParams) ? null : await fairQueues.acquire({
-      user, verb: req.method ?? 'GET', resource: route.type === 'resource' ? route.info.resource : null, namespace: route.type === 'resource' ? route.namespace : null,
+    // Streams are bounded by watchesMax (handleWatch); every other request reads its body, then waits for a seat of its priority level.
+    if (isWatch(req.method ?? 'GET', url.searchParams)) return serveAuthenticated(req, res, url, route, user);
+    const giveBack = await readBodyFirst(req, res, {
+      limitBytes: limits.requestBodyBytesMax, timeoutMs: fairnessLimits.bodyReadTimeoutMs, clock: context.clock, budget: bodyBudget, retryAfterSeconds: limits.retryAfterSeconds,
     });
     try {
-      await serveAuthenticated(req, res, url, route, user);
+      const seat = await fairQueues.acquire({
+        user, verb: req.method ?? 'GET', resource: route.type === 'resource' ? route.info.resource : null, namespace: route.type === 'resource' ? route.namespace : null,
+      });
+      try {
+        await serveAuthenticated(req, res, url, route, user);
+      } finally {
+        seat();
+      }
     } finally {
-      seat?.();
+      giveBack();
     }
   }
 

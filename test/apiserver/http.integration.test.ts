@@ -5,7 +5,6 @@
  * kubectl's everyday commands work and that bad input always gets a 4xx Status, never a 5xx.
  */
 import { spawn } from 'node:child_process';
-import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type KubeObject } from '../../actors/apiserver/index.js';
 import { createJsonLogger } from '../../bus/index.js';
@@ -282,25 +281,28 @@ describe.runIf(runs)('API server over HTTPS (real store, real kubectl)', () => {
   });
 
   it('sheds load with 429 and Retry-After beyond the in-flight bound', async () => {
+    // The first request holds the only seat: its authorization never completes until released.
+    // (A stalled body no longer holds a seat: bodies are read before the seat is taken.)
+    let releaseHeld: () => void = () => {};
+    const held = new Promise<void>((resolve) => { releaseHeld = resolve; });
     const server = await startApiServer({
       host: '127.0.0.1', port: 0, tls: h.tls, objects: h.objects, limits: { inFlightMax: 1 },
       authenticator: { authenticate: () => ({ name: 'u', uid: 'u', groups: [] }) }, logger: createJsonLogger({ level: 'error' }),
+      authorizer: { authorize: async (request) => { if (request.name === 'held') await held; } },
     });
     try {
-      // The first request holds the only slot: its body never completes.
-      const held = httpsRequest(new URL('/api/v1/namespaces/default/configmaps', server.url),
-        { method: 'POST', ca: h.caCertPem, headers: { ...json, 'Content-Length': '100' } });
-      held.on('error', () => {});
-      held.write('{');
-      const second = await waitUntil('a 429 while the slot is held', async () => {
+      const heldReply = send(server.url, h.caCertPem, 'GET', '/api/v1/namespaces/default/configmaps/held', { headers: {} });
+      const second = await waitUntil('a 429 while the seat is held', async () => {
         const reply = await send(server.url, h.caCertPem, 'GET', '/api/v1/namespaces/default/configmaps', { headers: {} });
         return reply.status === 429 ? reply : null;
-      }, { timeoutMs: 10_000 });
+      }, { timeoutMs: 15_000 });
       expect(second.headers['retry-after']).toBe('1');
-      held.destroy();
-      await waitUntil('the slot to be released', async () =>
+      releaseHeld();
+      expect((await heldReply).status).toBe(404);
+      await waitUntil('the seat to be released', async () =>
         (await send(server.url, h.caCertPem, 'GET', '/api/v1/namespaces/default/configmaps', { headers: {} })).status === 200, { timeoutMs: 10_000 });
     } finally {
+      releaseHeld();
       await server.close();
     }
   });

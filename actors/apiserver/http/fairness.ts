@@ -12,6 +12,11 @@
  *
  * Decision: `system:masters` is exempt (as in Kubernetes): the operator's admin credentials must
  * work during an overload they are trying to fix.
+ *
+ * Decision: a request takes its seat only once its body has arrived (api-server.ts reads it first,
+ * within `bodyReadTimeoutMs`), and one user holds at most `flowSeatsShareMax` of its level's seats.
+ * Sixty connections with stalled bodies used to hold every seat of their level, so other users of
+ * the level waited the whole queue bound and got 429.
  */
 import type { Clock, TimerId } from '../../../bus/index.js';
 import { apiErrors, type ApiError } from '../status.js';
@@ -43,6 +48,19 @@ export const fairnessLimits = {
    * quorum loss, and a request that waited 5 s for a seat is better retried by its client.
    */
   queueWaitMs: 5_000,
+  /**
+   * The share of its level's seats one user may hold at once. Kubernetes' fair queuing has no such
+   * cap (it relies on requests being short), but a user whose requests are slow (a body that
+   * trickles, a webhook that stalls) could otherwise hold every seat of its level; with half, any
+   * other user of the level finds a seat within one request of the first user.
+   */
+  flowSeatsShareMax: 0.5,
+  /**
+   * The longest a request body may take to arrive, read before the request takes its seat: a
+   * stalled body then holds no seat. 3 MiB (the body bound) in 10 s is 300 KiB/s, far below
+   * any client on a network that reaches the API; kubectl's bodies take milliseconds.
+   */
+  bodyReadTimeoutMs: 10_000,
 } as const;
 
 /** Requests a member takes in before authentication: every seat plus every level's full queue. */
@@ -71,25 +89,31 @@ export function classify(request: FairnessRequest): PriorityLevel {
 }
 
 interface Waiter {
+  readonly flow: string;
   readonly grant: () => void;
   readonly timer: TimerId;
 }
 
+/**
+ * One priority level: its seats, and per user (flow) a queue and the seats it holds. Seats go to
+ * waiting flows in turn, skipping a flow that already holds `flowSeatsMax`.
+ */
 class Level {
   inFlight = 0;
   queued = 0;
   private readonly flows = new Map<string, Waiter[]>();
   /** Round-robin order of flows with waiting requests. */
   private readonly order: string[] = [];
+  private readonly seatsByFlow = new Map<string, number>();
 
-  constructor(readonly name: PriorityLevel, readonly seats: number) {}
+  constructor(readonly name: PriorityLevel, readonly seats: number, readonly flowSeatsMax: number) {}
 
-  enqueue(flow: string, waiter: Waiter): void {
-    let queue = this.flows.get(flow);
+  enqueue(waiter: Waiter): void {
+    let queue = this.flows.get(waiter.flow);
     if (queue === undefined) {
       queue = [];
-      this.flows.set(flow, queue);
-      this.order.push(flow);
+      this.flows.set(waiter.flow, queue);
+      this.order.push(waiter.flow);
     }
     queue.push(waiter);
     this.queued += 1;
@@ -99,25 +123,52 @@ class Level {
     return this.flows.get(flow)?.length ?? 0;
   }
 
-  remove(flow: string, waiter: Waiter): void {
-    const queue = this.flows.get(flow);
+  /** Takes a waiter out (its wait timed out); false when it was already granted. */
+  remove(waiter: Waiter): boolean {
+    const queue = this.flows.get(waiter.flow);
     const index = queue?.indexOf(waiter) ?? -1;
-    if (queue === undefined || index < 0) return;
+    if (queue === undefined || index < 0) return false;
     queue.splice(index, 1);
     this.queued -= 1;
-    if (queue.length === 0) this.dropFlow(flow);
+    if (queue.length === 0) this.dropFlow(waiter.flow);
+    return true;
   }
 
-  /** The next waiter, taking flows in turn. */
-  next(): Waiter | null {
-    const flow = this.order.shift();
-    if (flow === undefined) return null;
-    const queue = this.flows.get(flow) as Waiter[];
-    const waiter = queue.shift() as Waiter;
-    this.queued -= 1;
-    if (queue.length === 0) this.flows.delete(flow);
-    else this.order.push(flow);
-    return waiter;
+  /** Grants free seats to waiting flows in turn, as long as a flow under its seat bound waits. */
+  dispatch(): void {
+    while (this.inFlight < this.seats) {
+      const waiter = this.nextEligible();
+      if (waiter === null) return;
+      this.inFlight += 1;
+      this.seatsByFlow.set(waiter.flow, (this.seatsByFlow.get(waiter.flow) ?? 0) + 1);
+      waiter.grant();
+    }
+  }
+
+  release(flow: string): void {
+    this.inFlight -= 1;
+    const held = (this.seatsByFlow.get(flow) ?? 1) - 1;
+    if (held === 0) this.seatsByFlow.delete(flow);
+    else this.seatsByFlow.set(flow, held);
+    this.dispatch();
+  }
+
+  /** The first waiter of the next flow in turn that holds fewer than `flowSeatsMax` seats. */
+  private nextEligible(): Waiter | null {
+    for (let scanned = 0; scanned < this.order.length; scanned++) {
+      const flow = this.order.shift() as string;
+      if ((this.seatsByFlow.get(flow) ?? 0) >= this.flowSeatsMax) {
+        this.order.push(flow);
+        continue;
+      }
+      const queue = this.flows.get(flow) as Waiter[];
+      const waiter = queue.shift() as Waiter;
+      this.queued -= 1;
+      if (queue.length === 0) this.flows.delete(flow);
+      else this.order.push(flow);
+      return waiter;
+    }
+    return null;
   }
 
   private dropFlow(flow: string): void {
@@ -141,7 +192,8 @@ export class FairQueues {
     const total = Object.values(levelShares).reduce((sum, share) => sum + share, 0);
     for (const [name, share] of Object.entries(levelShares) as [Exclude<PriorityLevel, 'exempt'>, number][]) {
       // At least one seat each, so no level can be starved by rounding.
-      this.levels.set(name, new Level(name, Math.max(1, Math.floor((options.inFlightMax * share) / total))));
+      const seats = Math.max(1, Math.floor((options.inFlightMax * share) / total));
+      this.levels.set(name, new Level(name, seats, Math.max(1, Math.ceil(seats * fairnessLimits.flowSeatsShareMax))));
     }
   }
 
@@ -153,27 +205,23 @@ export class FairQueues {
     const levelName = classify(request);
     if (levelName === 'exempt') return Promise.resolve(() => undefined);
     const level = this.levels.get(levelName) as Level;
-    const release = this.releaser(level);
-    if (level.inFlight < level.seats && level.queued === 0) {
-      level.inFlight += 1;
-      return Promise.resolve(release);
-    }
     const flow = request.user.name;
     if (level.flowLength(flow) >= fairnessLimits.flowQueueMax || level.queued >= fairnessLimits.levelQueueMax) {
       return Promise.reject(this.tooMany(levelName));
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
+        flow,
         grant: () => {
           this.options.clock.clearTimeout(waiter.timer);
-          resolve(release);
+          resolve(this.releaser(level, flow));
         },
         timer: this.options.clock.setTimeout(() => {
-          level.remove(flow, waiter);
-          reject(this.tooMany(levelName));
+          if (level.remove(waiter)) reject(this.tooMany(levelName));
         }, fairnessLimits.queueWaitMs),
       };
-      level.enqueue(flow, waiter);
+      level.enqueue(waiter);
+      level.dispatch();
     });
   }
 
@@ -181,15 +229,12 @@ export class FairQueues {
     return [...this.levels.values()].map((level) => ({ level: level.name, seats: level.seats, inFlight: level.inFlight, queued: level.queued }));
   }
 
-  private releaser(level: Level): () => void {
+  private releaser(level: Level, flow: string): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = level.next();
-      // The seat passes straight to the next waiter, so inFlight stays the same.
-      if (next !== null) next.grant();
-      else level.inFlight -= 1;
+      level.release(flow);
     };
   }
 

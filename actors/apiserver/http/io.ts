@@ -3,6 +3,7 @@
  * bad input is always a 4xx: malformed JSON/YAML 400, protobuf 415, oversize 413.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../../bus/index.js';
 import { parse as parseYaml } from 'yaml';
 import { checkNestingDepth } from '../document-depth.js';
 import { ApiError, apiErrors } from '../status.js';
@@ -22,8 +23,64 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   return (await readBodyBytes(req, limitBytes)).toString('utf8');
 }
 
-/** The raw body (protobuf must not pass through UTF-8), at most `limitBytes` (413 beyond). */
-export async function readBodyBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+/** Bodies read before the request took its seat (readBodyFirst), handed to the handler's readBody. */
+const bodiesReadFirst = new WeakMap<IncomingMessage, Buffer>();
+
+/** Bytes held by bodies read ahead of their seat, across the server: bounds the memory stalled or slow seats can pin. */
+export interface BodyBudget {
+  used: number;
+  readonly max: number;
+}
+
+/**
+ * Reads the whole body before the request waits for a seat, within `timeoutMs` (408 and the
+ * connection closed beyond it), at most `limitBytes` (413) and within the server's `budget` of
+ * bytes read ahead (429 when it is spent). The handler's readBody then gets it at once. Returns
+ * the function that gives the bytes back to the budget (call it when the request ends).
+ */
+export function readBodyFirst(req: IncomingMessage, res: ServerResponse, options: {
+  readonly limitBytes: number; readonly timeoutMs: number; readonly clock: Clock; readonly budget: BodyBudget; readonly retryAfterSeconds: number;
+}): Promise<() => void> {
+  const { budget } = options;
+  let held = 0;
+  const giveBack = (): void => {
+    budget.used -= held;
+    held = 0;
+  };
+  return new Promise((resolve, reject) => {
+    const fail = (error: ApiError): void => {
+      options.clock.clearTimeout(timer);
+      giveBack();
+      reject(error);
+    };
+    const timer = options.clock.setTimeout(() => {
+      res.setHeader('Connection', 'close');
+      fail(new ApiError(408, 'Timeout', `the request body did not arrive within ${options.timeoutMs / 1000} s`));
+    }, options.timeoutMs);
+    const take = (bytes: number): boolean => {
+      if (budget.used + bytes > budget.max) return false;
+      budget.used += bytes;
+      held += bytes;
+      return true;
+    };
+    readBodyBytes(req, options.limitBytes, (bytes) => take(bytes)).then((body) => {
+      options.clock.clearTimeout(timer);
+      bodiesReadFirst.set(req, body);
+      resolve(giveBack);
+    }, (error: unknown) => {
+      if (error instanceof ApiError) return fail(error.httpStatus === 429 ? apiErrors.tooManyRequests(options.retryAfterSeconds, error.message) : error);
+      fail(apiErrors.badRequest('the request body could not be read'));
+    });
+  });
+}
+
+/**
+ * The raw body (protobuf must not pass through UTF-8), at most `limitBytes` (413 beyond); a body
+ * already read by readBodyFirst is returned from memory. `take` may refuse a chunk (429).
+ */
+export async function readBodyBytes(req: IncomingMessage, limitBytes: number, take?: (bytes: number) => boolean): Promise<Buffer> {
+  const first = bodiesReadFirst.get(req);
+  if (first !== undefined) return first;
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limitBytes) {
     req.resume();
@@ -37,6 +94,10 @@ export async function readBodyBytes(req: IncomingMessage, limitBytes: number): P
     if (total > limitBytes) {
       req.resume();
       throw apiErrors.tooLarge(limitBytes);
+    }
+    if (take !== undefined && !take(buffer.length)) {
+      req.resume();
+      throw apiErrors.tooManyRequests(1, 'too many request bodies are being received; retry later');
     }
     chunks.push(buffer);
   }

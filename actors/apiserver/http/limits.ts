@@ -15,6 +15,13 @@ export interface HttpLimits {
   readonly watchBufferBytesMax: number;
   /** Seconds suggested in Retry-After on a 429. */
   readonly retryAfterSeconds: number;
+  /**
+   * Bytes of request bodies held by requests across the member: a body is read before its request
+   * waits for a seat (fairness.ts) and kept until the answer. Without it, every admitted request
+   * could pin a full 3 MiB body while it waits; 256 MiB is ~85 maximal bodies or thousands of
+   * ordinary ones; beyond it a request gets 429.
+   */
+  readonly bodyBytesReadAheadMax: number;
 }
 
 export const defaultHttpLimits: HttpLimits = {
@@ -24,11 +31,15 @@ export const defaultHttpLimits: HttpLimits = {
   watchSecondsMax: 30 * 60,
   watchBufferBytesMax: 16 * 1024 * 1024,
   retryAfterSeconds: 1,
+  bodyBytesReadAheadMax: 256 * 1024 * 1024,
 };
 
 export function checkHttpLimits(limits: HttpLimits): void {
   const positive = Object.entries(limits).filter(([, value]) => !(Number.isInteger(value) && value > 0));
   if (positive.length > 0) throw new RangeError(`http limits must be positive integers: ${positive.map(([key]) => key).join(', ')}`);
+  if (limits.bodyBytesReadAheadMax < limits.requestBodyBytesMax) {
+    throw new RangeError('bodyBytesReadAheadMax must hold at least one maximal body (requestBodyBytesMax)');
+  }
   if (limits.watchBufferBytesMax < limits.requestBodyBytesMax) {
     throw new RangeError('watchBufferBytesMax must hold at least one maximal object (requestBodyBytesMax)');
   }
