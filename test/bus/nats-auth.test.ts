@@ -5,7 +5,7 @@
  * NATS; names that are not subject tokens). The server's enforcement of these claims is checked
  * end to end in test/security/bus.integration.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'nats-jwt';
@@ -73,7 +73,12 @@ describe('NATS users', () => {
     expect(() => loadNatsCredentials(join(dir, 'elsewhere'))).toThrow(NatsCredentialsMissingError);
     const config = await credentials.serverConfig();
     expect(config).toMatch(/^operator: \S+\nsystem_account: A\w+\nresolver: MEMORY\nresolver_preload: \{\n  A\w+: \S+\n  A\w+: \S+\n\}\n$/);
-    expect(config).not.toContain('SO');
-    expect(config).not.toContain('SA');
+    // Nothing secret in it: no seed of the authority appears.
+    for (const file of ['operator.nk', 'system-account.nk', 'account.nk', 'account-signing.nk']) {
+      const seed = readFileSync(join(dir, 'nats', file), 'utf8').trim();
+      expect(seed).toMatch(/^S[OA][A-Z2-7]{56}$/);
+      expect(config).not.toContain(seed);
+      expect(config).not.toContain(seed.slice(2, 20));
+    }
   });
 });
