@@ -12,15 +12,22 @@
  * without a timer, and it never expired. Such a lease expires within its TTL plus the time from
  * its proposal to its apply (about one election), the bound RELIABILITY.md states.
  *
+ * Every member notes, on its own clock, when it applied each lease's grant or latest checkpoint;
+ * as the next leader it times the lease from that moment, so neither the checkpoint's age nor the
+ * election gap is added at each leader change (a lease hit by three leader changes still expires
+ * within its TTL plus about two election timeouts). A keep-alive is checkpointed through the log
+ * before it is answered: a renewal only the old leader knew would be lost with it, and the next
+ * leader would expire the lease before the TTL the client was promised.
+ *
  * A grant carries the client's request id like any write, so a retried grant answers the first
  * grant's lease instead of creating a second one (with id 0 each attempt picks a new id).
  */
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
-import { LeaseKeeper } from './mvcc/index.js';
+import { LeaseKeeper, type LearnedLease } from './mvcc/index.js';
 import { LeaseNotFoundError, NotLeaderError, NoQuorumError } from './errors.js';
 import type { RaftDriver } from './raft-driver.js';
-import type { WriteResult } from './mvcc/types.js';
+import type { LeaseInfo, WriteResult } from './mvcc/types.js';
 
 export const leaseLimits = {
   /** Checkpoint period: with three leader changes, a lease overstays by at most this per change. */
@@ -38,13 +45,16 @@ export class LeaseScheduler {
   private readonly revoking = new Set<number>();
   /** `MvccStore.leaseChangeCount()` when the keeper last matched the lease table. */
   private adoptedChanges = -1;
+  /** When (this member's clock) it applied each lease's grant or latest checkpoint. */
+  private readonly learnedAtMs = new Map<number, number>();
 
   constructor(private readonly driver: RaftDriver, private readonly clock: Clock, private readonly random: Prng) {}
 
   onRoleChanged(isLeader: boolean): void {
     if (isLeader && !this.leading) {
+      this.learn();
       this.adoptedChanges = this.driver.mvcc.leaseChangeCount();
-      this.keeper.promote(this.clock.now(), this.driver.mvcc.leases());
+      this.keeper.promote(this.clock.now(), this.learned(this.driver.mvcc.leases()));
       this.nextCheckpointMs = this.clock.now() + leaseLimits.checkpointEveryMs;
     } else if (!isLeader && this.leading) {
       this.keeper.demote();
@@ -65,7 +75,7 @@ export class LeaseScheduler {
     return result;
   }
 
-  keepAlive(id: number): { id: number; remainingMs: number } {
+  async keepAlive(id: number): Promise<{ id: number; remainingMs: number }> {
     if (!this.leading) {
       const leader = this.driver.raftStatus().leader;
       if (leader !== null) throw new NotLeaderError(leader);
@@ -79,10 +89,13 @@ export class LeaseScheduler {
       this.keeper.forget(id);
       throw new LeaseNotFoundError(id);
     }
-    return { id, remainingMs: this.keeper.renew(id, this.clock.now()) };
+    const remainingMs = this.keeper.renew(id, this.clock.now());
+    await this.driver.write({ type: 'leaseCheckpoint', checkpoints: [{ id, remainingMs }] }, null);
+    return { id, remainingMs };
   }
 
   tick(): void {
+    this.learn();
     if (!this.leading) return;
     this.adoptApplied();
     const now = this.clock.now();
@@ -112,6 +125,26 @@ export class LeaseScheduler {
     const changes = this.driver.mvcc.leaseChangeCount();
     if (changes === this.adoptedChanges) return;
     this.adoptedChanges = changes;
-    this.keeper.adopt(this.clock.now(), this.driver.mvcc.leases());
+    this.learn();
+    this.keeper.adopt(this.clock.now(), this.learned(this.driver.mvcc.leases()));
+  }
+
+  /** Notes when this member learned each lease's remaining time (every member, every tick). */
+  private learn(): void {
+    const now = this.clock.now();
+    const { all, set, revoked } = this.driver.mvcc.drainLeaseTouches();
+    if (all) {
+      this.learnedAtMs.clear();
+      for (const lease of this.driver.mvcc.leases()) this.learnedAtMs.set(lease.id, now);
+    }
+    for (const id of set) this.learnedAtMs.set(id, now);
+    for (const id of revoked) this.learnedAtMs.delete(id);
+  }
+
+  private learned(leases: readonly LeaseInfo[]): LearnedLease[] {
+    return leases.map((lease) => {
+      const learnedAtMs = this.learnedAtMs.get(lease.id);
+      return learnedAtMs === undefined ? lease : { ...lease, learnedAtMs };
+    });
   }
 }

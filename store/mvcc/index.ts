@@ -3,7 +3,7 @@
  * leader-side lease timers. Code outside store/mvcc imports from here (types also from types.ts).
  */
 export { MvccStore } from './mvcc-store.js';
-export { LeaseKeeper } from './lease-keeper.js';
+export { LeaseKeeper, type LearnedLease } from './lease-keeper.js';
 export type { EventsSince } from './event-log.js';
 export { mvccLimits, leaseKeeperLimits } from './limits.js';
 export { rangeContains } from './key-layout.js';

@@ -4,7 +4,9 @@
  *
  * Only the leader measures lease time. On promotion each lease's timer starts from its last
  * replicated checkpoint (its `remainingMs`), not from a fresh TTL, so leases still expire when
- * leaders keep changing. Revocation goes through Raft; the keeper only says which leases are due.
+ * leaders keep changing; and it counts from when this member learned that checkpoint, not from
+ * the promotion, so the leaderless gap of each change is not added to the lease. Revocation goes
+ * through Raft; the keeper only says which leases are due.
  *
  * Decision: `expired()` hands out a due lease and then holds it back for
  * `leaseKeeperLimits.revokeRetryMs`: the scheduler proposes one revocation, and if that is lost
@@ -23,16 +25,28 @@ interface Timer {
   retryAtMs: number;
 }
 
+/** A lease as the state machine holds it, and when (on this member's clock) its remaining time was learned. */
+export type LearnedLease = LeaseInfo & { readonly learnedAtMs?: number };
+
+function timerOf(lease: LearnedLease, nowMs: number): Timer {
+  const since = Math.min(lease.learnedAtMs ?? nowMs, nowMs);
+  return { ttlMs: lease.ttlMs, expiresAtMs: since + lease.remainingMs, retryAtMs: 0 };
+}
+
 export class LeaseKeeper {
   private readonly timers = new Map<number, Timer>();
   /** Where the next checkpoint batch starts (round robin over ids). */
   private checkpointCursor = 0;
 
-  /** Becomes the leader: timers start from each lease's last checkpoint. */
-  promote(nowMs: number, leases: readonly LeaseInfo[]): void {
+  /**
+   * Becomes the leader: each timer runs out `remainingMs` after this member learned that remaining
+   * time (`learnedAtMs`, on its own clock: when it applied the grant or last checkpoint), or after
+   * now when it does not know (it restarted since: later, never earlier).
+   */
+  promote(nowMs: number, leases: readonly LearnedLease[]): void {
     this.timers.clear();
     this.checkpointCursor = 0;
-    for (const lease of leases) this.timers.set(lease.id, { ttlMs: lease.ttlMs, expiresAtMs: nowMs + lease.remainingMs, retryAtMs: 0 });
+    for (const lease of leases) this.timers.set(lease.id, timerOf(lease, nowMs));
   }
 
   /** No longer the leader: the next leader measures from the replicated checkpoints. */
@@ -46,11 +60,11 @@ export class LeaseKeeper {
    * applied after promotion, possibly proposed by an earlier leader), from its replicated
    * remaining time, and drops timers of leases that are gone. Timers already running are kept.
    */
-  adopt(nowMs: number, leases: readonly LeaseInfo[]): void {
+  adopt(nowMs: number, leases: readonly LearnedLease[]): void {
     const live = new Set<number>();
     for (const lease of leases) {
       live.add(lease.id);
-      if (!this.timers.has(lease.id)) this.timers.set(lease.id, { ttlMs: lease.ttlMs, expiresAtMs: nowMs + lease.remainingMs, retryAtMs: 0 });
+      if (!this.timers.has(lease.id)) this.timers.set(lease.id, timerOf(lease, nowMs));
     }
     for (const id of [...this.timers.keys()]) if (!live.has(id)) this.timers.delete(id);
   }

@@ -50,6 +50,8 @@ export class MvccStore {
   private applied: readonly WatchEvent[] = [];
   /** Counts grants, revocations and restores applied by this object: a cheap "leases changed" signal, not state. */
   private leaseChanges = 0;
+  /** Leases whose remaining time was set (grant, checkpoint) or that were revoked since the last drain; signals, not state. */
+  private readonly leaseTouches = { set: new Set<number>(), revoked: new Set<number>(), all: false };
 
   constructor(private readonly table: KvTable) {
     this.reader = new KeyReader(table);
@@ -133,6 +135,21 @@ export class MvccStore {
     restoreTable(this.table, data);
     this.applied = [];
     this.leaseChanges++;
+    this.leaseTouches.all = true;
+  }
+
+  /**
+   * Which leases had their remaining time set (granted or checkpointed) or were revoked since the
+   * last call, or `all` after a restore: every member notes when it learned each lease's
+   * remaining time, so that as the next leader it counts the time since then (see
+   * store/lease-scheduler.ts). Bounded by the number of leases.
+   */
+  drainLeaseTouches(): { all: boolean; set: number[]; revoked: number[] } {
+    const drained = { all: this.leaseTouches.all, set: [...this.leaseTouches.set], revoked: [...this.leaseTouches.revoked] };
+    this.leaseTouches.set.clear();
+    this.leaseTouches.revoked.clear();
+    this.leaseTouches.all = false;
+    return drained;
   }
 
   /**
@@ -221,6 +238,8 @@ export class MvccStore {
     if (this.leaseTable.get(id) !== null) throw new InvalidRequestError(`lease ${id} already exists`);
     this.leaseTable.put(id, { ttlMs, remainingMs: ttlMs });
     this.leaseChanges++;
+    this.leaseTouches.set.add(id);
+    this.leaseTouches.revoked.delete(id);
     return { type: 'leaseGrant', revision: this.currentRevision(), id, ttlMs };
   }
 
@@ -235,6 +254,8 @@ export class MvccStore {
     }
     this.leaseTable.remove(id);
     this.leaseChanges++;
+    this.leaseTouches.set.delete(id);
+    this.leaseTouches.revoked.add(id);
     this.commit(writer);
     return { type: 'leaseRevoke', revision: this.currentRevision(), id, deleted: keys.length };
   }
@@ -246,6 +267,7 @@ export class MvccStore {
       const lease = this.leaseTable.get(id);
       if (lease === null) continue;
       this.leaseTable.put(id, { ttlMs: lease.ttlMs, remainingMs: Math.min(remainingMs, lease.ttlMs) });
+      this.leaseTouches.set.add(id);
       updated++;
     }
     return { type: 'leaseCheckpoint', revision: this.currentRevision(), updated };

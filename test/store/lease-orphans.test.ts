@@ -4,6 +4,10 @@
  * state machine holds, not only for those present when it was promoted. And a grant retried with
  * its request id gives the first grant's lease, not a second lease.
  *
+ * A lease hit by three leader changes still expires within its TTL plus two election timeouts
+ * (each new leader times it from when it learned the last checkpoint, not from its promotion),
+ * and a keep-alive answered before a leader change is not lost with the old leader.
+ *
  * Real members on simulated time and network (test/store/member-harness.ts). The orphan is made
  * deterministically: the leader proposes the grant and is crashed once both followers have
  * appended it but before their acknowledgements reach it, so nobody had applied the grant when a
@@ -50,6 +54,40 @@ describe('lease timers across leader changes', () => {
     await h.until('the lease expired and was revoked', () => h.driver(newLeader)?.mvcc.lease(4242) === null, ttlMs + 2 * electionTimeoutMaxMs);
     expect(h.clock.now() - proposedAtMs).toBeLessThanOrEqual(ttlMs + 2 * electionTimeoutMaxMs);
     for (const id of followers) await h.until(`${id} applied the revocation`, () => h.driver(id)?.mvcc.lease(4242) === null, 1_000);
+  });
+
+  it('a lease hit by three leader changes still expires within TTL + 2 election timeouts', async () => {
+    const h = threeMembers();
+    await h.waitForLeader();
+    const ttlMs = 3_000;
+    await h.settle(h.client.leaseGrant(77, ttlMs));
+    const grantedAtMs = h.clock.now();
+    for (let change = 0; change < 3; change++) {
+      await h.run(400);
+      const leader = await h.waitForLeader();
+      h.crash(leader);
+      await h.until(`leader change ${change + 1}`, () => h.leader() !== null, 2_000);
+      h.start(leader);
+    }
+    const live = (): string[] => ids.filter((id) => h.state(id) !== 'down');
+    await h.until('the lease was revoked', () => live().every((id) => h.driver(id)?.mvcc.lease(77) === null), 10_000);
+    expect(h.clock.now() - grantedAtMs).toBeLessThanOrEqual(ttlMs + 2 * electionTimeoutMaxMs);
+  });
+
+  it('a keep-alive is replicated before it is answered, so the next leader keeps the renewed TTL', async () => {
+    const h = threeMembers();
+    const leader = await h.waitForLeader();
+    const ttlMs = 3_000;
+    await h.settle(h.client.leaseGrant(88, ttlMs));
+    await h.run(2_000);
+    expect(await h.settle(h.client.leaseKeepAlive(88))).toEqual({ id: 88, remainingMs: ttlMs });
+    const renewedAtMs = h.clock.now();
+    h.crash(leader);
+    await h.until('a new leader', () => h.leader() !== null, 2_000);
+    // Without the replicated renewal the next leader would time the lease from the grant.
+    await h.run(renewedAtMs + ttlMs - 100 - h.clock.now());
+    expect(h.driver(h.leader() as string)?.mvcc.lease(88)).not.toBeNull();
+    await h.until('the lease expired', () => h.driver(h.leader() as string)?.mvcc.lease(88) === null, 2 * electionTimeoutMaxMs + 200);
   });
 
   it('a grant retried with its request id gives the first lease, not a second one', async () => {
