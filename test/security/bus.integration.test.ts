@@ -6,7 +6,8 @@
  * - an anonymous NATS client is refused (it used to read every Secret with a store range);
  * - a member's user cannot publish Raft messages as another member, nor subscribe to another
  *   member's Raft inbox (plain or snapshot);
- * - a control-plane component's user reaches the API but neither `store.>` nor `raft.>`;
+ * - a control-plane component's user reaches the API (requests, and watches on its own inbox with
+ *   renewals) but neither `store.>` nor `raft.>`;
  * - a revoked user is disconnected at once, others are not;
  * - the `kubus` CLI without the credentials directory fails with a clear message, even with --nats;
  * - a member's data directory and the NATS keys are 0700 directories and 0600 files.
@@ -27,6 +28,7 @@ import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusClosedError, BusPermissionError, call, createJsonLogger, encode, natsCredentialsDir, subjects, type NatsBus } from '../../bus/index.js';
 import { callApiOverNats } from '../../actors/apiserver/nats-front.js';
+import { watchApiOverNats } from '../../actors/apiserver/nats-watch-client.js';
 import { ensureClusterCredentials, type ClusterCredentials } from '../../actors/apiserver/index.js';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
 import { requireComponent } from '../support/components.js';
@@ -160,6 +162,31 @@ describe.runIf(runs)('security: the bus is closed', () => {
     await admin.flush();
     await waitUntil('the observer marker', () => observed.length >= 1, { timeoutMs: 5_000 });
     expect(observed).toEqual([names.raft('s8', 's9')]);
+  });
+
+  it("a component's user watches the API over NATS on its own inbox, renewing its stream", async () => {
+    const component = await c.connectAs(await c.natsCredentials().mintComponent(cluster, 'controller', { ttlMs: 60_000, nowMs: Date.now() }));
+    const namespaces: string[] = [];
+    const ends: string[] = [];
+    // The admin sees what the component sends on api.stream.<member> and what comes back to its inbox.
+    const renewals = recorder(admin, [`kubus.${cluster}.api.stream.>`]);
+    const replies = recorder(admin, ['_INBOX.component-controller.>']);
+    await admin.flush();
+    const watch = await watchApiOverNats(component, cluster, { method: 'GET', path: '/api/v1/namespaces?watch=1', headers: { Authorization: `Bearer ${credentials.adminToken}` } }, {
+      onEvent: (event) => namespaces.push((event.object as { metadata: { name: string } }).metadata.name),
+      onEnd: (end) => ends.push(end.reason),
+    }, { inboxOwner: 'component-controller', renewEveryMs: 100, timeoutMs: 10_000 });
+    try {
+      expect(watch.status).toBe(200);
+      await waitUntil('the four namespaces', () => namespaces.length >= 4, { timeoutMs: 10_000 });
+      expect(namespaces.sort()).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+      // Renewals on api.stream.<member> are allowed and answered on the component's request inbox.
+      await waitUntil('three renewals answered', () => renewals.length >= 3 && replies.length >= 4, { timeoutMs: 5_000 });
+      expect(new Set(renewals)).toEqual(new Set([names.apiStream('s1')]));
+      expect(ends).toEqual([]);
+    } finally {
+      watch.close();
+    }
   });
 
   it('a revoked user is disconnected at once; other users stay', async () => {
