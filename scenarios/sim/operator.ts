@@ -30,6 +30,8 @@ export const operatorLimits = {
   /** Pause between attempts and between steps. */
   pauseMs: { min: 20, max: 200 },
   callTimeoutMs: 1_500,
+  /** How long a removed member may wait for its removal to be durable everywhere before it is stopped. */
+  retireWaitMs: 3_000,
 } as const;
 
 export class Operator {
@@ -40,6 +42,7 @@ export class Operator {
   /** Learners added and not yet promoted, oldest first. */
   private readonly learners: string[] = [];
   done = 0;
+  private disarms = 0;
   readonly unexpected: string[] = [];
 
   constructor(private readonly cluster: SimCluster, private readonly random: Prng) {
@@ -59,6 +62,22 @@ export class Operator {
 
   stop(): void {
     this.running = false;
+  }
+
+  /** `kubus alarm disarm` once space was freed: asked until it applies or the attempts run out. */
+  async disarmAlarms(): Promise<void> {
+    for (let attempt = 0; attempt < operatorLimits.attemptsPerStepMax; attempt++) {
+      try {
+        await this.client.write({ type: 'alarmDisarm' }, { requestId: `disarm-${++this.disarms}` });
+        return;
+      } catch (error) {
+        if (!isExpected(error)) {
+          this.unexpected.push(`alarm disarm at ${this.cluster.clock.now()} ms: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+          return;
+        }
+      }
+      await this.pause();
+    }
   }
 
   private async runPlan(): Promise<void> {
@@ -152,7 +171,26 @@ export class Operator {
   private after(change: ConfChange | 'transfer'): void {
     if (change === 'transfer') return;
     if (change.type === 'promote') this.learners.splice(this.learners.indexOf(change.member), 1);
-    if (change.type === 'remove') this.cluster.retire(change.member);
+    if (change.type === 'remove') void this.retireWhenDurable(change.member);
+  }
+
+  /**
+   * Stops a removed member once every remaining voter holds its removal durably applied. Stopped
+   * earlier, a remaining voter that crashes and restarts before then (its apply not yet durable)
+   * counts the removed member again and waits for its vote forever: an operator error, not a
+   * store defect. Given up after a bound: the member then keeps running outside the configuration.
+   */
+  private async retireWhenDurable(member: string): Promise<void> {
+    const target = Math.max(0, ...this.cluster.memberIds.map((id) => this.cluster.driver(id)?.raftStatus().applied ?? 0));
+    const deadline = this.cluster.clock.now() + operatorLimits.retireWaitMs;
+    while (this.cluster.clock.now() < deadline) {
+      const voters = this.cluster.conf()?.voters.filter((id) => id !== member) ?? [];
+      if (voters.length > 0 && voters.every((id) => this.cluster.durableApplied(id) >= target)) {
+        this.cluster.retire(member);
+        return;
+      }
+      await new Promise<void>((resolve) => this.cluster.clock.setTimeout(resolve, 20));
+    }
   }
 
   private pause(): Promise<void> {

@@ -62,8 +62,11 @@ const stepMs = 2;
 const idleStepMs = 10;
 const faultEveryMs = 150;
 const leaseObserveEverySteps = 10;
-/** A healed cluster's watch delivers what was applied within this (several renewal periods). */
-const watchCatchUpMs = 2_000;
+/**
+ * A healed cluster's watch delivers what was applied within this: a watch being re-created may
+ * first wait out StoreWatch's 3 s create deadline on a member that vanished, once per member.
+ */
+const watchCatchUpMs = 12_000;
 /** Keys the workload uses share this prefix; the watcher follows it. */
 const keyPrefix = 'k';
 
@@ -117,13 +120,13 @@ export async function runSeed(seed: number, options: SeedOptions = defaultSeedOp
       }
       if (cluster.clock.now() >= nextFaultMs) {
         nextFaultMs += faultEveryMs;
-        faults += injectFault(cluster, workload, faultRandom);
+        faults += injectFault(cluster, workload, operator, faultRandom);
       }
     });
     checker.checkLogMatching();
     workload.stop();
     operator.stop();
-    failure = await livenessPhase(cluster, options);
+    failure = await livenessPhase(cluster, operator, options);
     checker.checkLogMatching();
     if (failure === null) failure = await everyKindPhase(cluster, workload, leases, watcher);
     if (failure === null && topology.leases) failure = await leasePhase(cluster, leases);
@@ -170,10 +173,10 @@ function shuffle<T>(items: readonly T[], random: Prng): T[] {
 }
 
 /** One fault (or a repair), chosen by the seed. Returns 1 when it broke something. */
-function injectFault(cluster: SimCluster, workload: Workload, random: Prng): number {
+function injectFault(cluster: SimCluster, workload: Workload, operator: Operator, random: Prng): number {
   const ids = cluster.active();
   if (ids.length === 0) return 0;
-  const roll = random.int(14);
+  const roll = random.int(15);
   const down = ids.filter((id) => !cluster.isUp(id));
   const clock = cluster.clock;
   if (roll < 2 && down.length > 0) {
@@ -242,6 +245,17 @@ function injectFault(cluster: SimCluster, workload: Workload, random: Prng): num
     clock.setTimeout(() => cluster.start(id), random.between(1, 50));
     return 1;
   }
+  if (roll < 13) {
+    // A full disk: writes that add data are refused (StorageFull) while reads, deletes and Raft go
+    // on; later the room comes back and the operator disarms the alarm.
+    const id = random.pick(ids);
+    cluster.disk(id).fill();
+    clock.setTimeout(() => {
+      cluster.disk(id).unfill();
+      void operator.disarmAlarms();
+    }, random.between(200, 1_200));
+    return 1;
+  }
   cluster.network.setFaults({
     dropRate: random.float() * 0.2,
     duplicateRate: random.float() * 0.1,
@@ -250,7 +264,7 @@ function injectFault(cluster: SimCluster, workload: Workload, random: Prng): num
   return 1;
 }
 
-async function livenessPhase(cluster: SimCluster, options: SeedOptions): Promise<string | null> {
+async function livenessPhase(cluster: SimCluster, operator: Operator, options: SeedOptions): Promise<string | null> {
   cluster.network.heal();
   cluster.network.resumeAll();
   cluster.network.setFaults({ dropRate: 0, duplicateRate: 0, delayMs: { min: 1, max: 3 } });
@@ -262,6 +276,12 @@ async function livenessPhase(cluster: SimCluster, options: SeedOptions): Promise
   let committed = false;
   let lastError = '';
   const deadline = cluster.clock.now() + options.livenessBudgetMs;
+  // Disks have room again: an alarm still raised is disarmed, as an operator would.
+  let disarmed = false;
+  void operator.disarmAlarms().finally(() => {
+    disarmed = true;
+  });
+  while (!disarmed && cluster.clock.now() < deadline) await cluster.run(20, stepMs, () => cluster.healAndStartAll());
   // A member that hears no majority says so at once (NoQuorum); like any client, the probe asks
   // again until its budget is spent, since just after healing members may not have heard each other.
   const probe = (async () => {
@@ -303,21 +323,22 @@ async function livenessPhase(cluster: SimCluster, options: SeedOptions): Promise
 /** After healing, one operation of each kind, so that a kind that never works cannot hide behind faults. */
 async function everyKindPhase(cluster: SimCluster, workload: Workload, leases: LeaseChecker, watcher: WatchChecker): Promise<string | null> {
   const conf = cluster.conf();
-  watcher.reopen(conf === null ? cluster.active() : [...conf.voters, ...conf.learners]);
+  const members = conf === null ? cluster.active() : [...conf.voters, ...conf.learners];
+  watcher.reopen(members);
   let done = false;
   void (async () => {
-    await workload.oneOfEach();
+    await workload.oneOfEach(members);
     if (leases.enabled) await leases.grantAndWait();
   })().finally(() => {
     done = true;
   });
   // Each call is bounded by the client's own deadline; this bound only stops a hung promise.
-  const deadline = cluster.clock.now() + 15_000;
+  const deadline = cluster.clock.now() + 30_000;
   while (!done && cluster.clock.now() < deadline) {
     await cluster.run(20, stepMs);
     leases.observe();
   }
-  if (!done) return 'the operations after healing did not finish within 15 s';
+  if (!done) return 'the operations after healing did not finish within 30 s';
   // The watch then catches up with everything applied.
   const watchDeadline = cluster.clock.now() + watchCatchUpMs;
   while (!watcher.caughtUp() && cluster.clock.now() < watchDeadline) await cluster.run(20, stepMs);

@@ -15,7 +15,7 @@
  */
 import { createActor, type ActorRefFrom } from 'xstate';
 import { SimNetwork, SimulatedClock, Prng, type Bus } from '../../bus/index.js';
-import { storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { RaftLogStore, storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
 import { PowerCut, SimDisk } from './sim-disk.js';
 
 export interface SimClusterOptions {
@@ -147,6 +147,11 @@ export class SimCluster {
   restart(id: string): void {
     this.crash(id);
     this.start(id);
+  }
+
+  /** The applied index `id` would find on its disk after a crash now. */
+  durableApplied(id: string): number {
+    return new RaftLogStore(this.disk(id).backend().reopen()).applied();
   }
 
   /** Removed from the configuration: stopped for good. */

@@ -7,19 +7,16 @@
  *   disk write in that same step (messages sent "early", say) has happened; what it wrote has not.
  *   The cluster then crashes the member, so it restarts from what was durable before. This is
  *   the crash inside a Ready that crashes between events cannot model.
+ * - A full disk (`fill`): the quota drops to what is in use now, so the member's next write that
+ *   adds data finds no room; `unfill` gives the room back (deletes or a bigger disk would).
  */
-import { MemoryBackend, type Backend, type KvTable, type TableName } from '../../store/index.js';
+import { MemoryBackend, type Backend, type KvTable, type SpaceUsage, type TableName } from '../../store/index.js';
 
 export class PowerCut extends Error {
   override readonly name = 'PowerCut';
   constructor(readonly member: string) {
     super(`power cut on ${member} during a durable write`);
   }
-}
-
-interface SpaceReporting {
-  space(): { readonly usedBytes: number; readonly quotaBytes: number };
-  setQuotaBytes(quotaBytes: number): void;
 }
 
 export class SimDisk implements Backend {
@@ -54,17 +51,26 @@ export class SimDisk implements Backend {
   }
 
   /** The backend's space figures (its quota is the simulated disk's size). */
-  space(): { readonly usedBytes: number; readonly quotaBytes: number } {
-    return (this.inner as unknown as SpaceReporting).space();
+  space(): SpaceUsage {
+    return this.inner.space();
   }
 
   cutPowerOnNextDurableWrite(): void {
     this.cutArmed = true;
   }
 
+  fill(): void {
+    this.inner.setQuotaBytes(this.inner.space().usedBytes);
+  }
+
+  unfill(): void {
+    this.inner.setQuotaBytes(Number.MAX_SAFE_INTEGER);
+  }
+
   /** Ends the disk faults still armed (the liveness phase runs on healthy disks). */
   heal(): void {
     this.cutArmed = false;
+    this.unfill();
   }
 
   /** After a crash: a fresh handle on what the disk kept (see MemoryBackend.reopen). */

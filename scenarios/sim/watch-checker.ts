@@ -107,13 +107,17 @@ export class WatchChecker {
       const segment = revision === 0 ? null : this.segments[this.segments.length - 1];
       try {
         let current: Segment | null = segment ?? null;
-        const holder: { watch: StoreWatch | null } = { watch: null };
+        // The watch may end before start() returns (a gap among its first messages): kept here.
+        const holder: { watch: StoreWatch | null; early: Error | null } = { watch: null, early: null };
         const watch = await this.client.watch({
           range: { key: this.prefix, prefix: true },
           startRevision: revision,
           renewEveryMs: watchCheckLimits.renewEveryMs,
           onEvents: (events) => this.onEvents(current, events),
-          onError: (error) => this.onError(holder.watch, error),
+          onError: (error) => {
+            if (holder.watch === null) holder.early = error;
+            else this.onError(holder.watch, error);
+          },
         });
         holder.watch = watch;
         if (!this.running) {
@@ -123,6 +127,11 @@ export class WatchChecker {
         if (current === null) {
           current = { from: watch.resumeRevision(), delivered: [] };
           this.segments.push(current);
+        }
+        if (holder.early !== null) {
+          this.resumes++;
+          revision = holder.early instanceof CompactedError ? 0 : watch.resumeRevision();
+          continue;
         }
         this.watch = watch;
         return;

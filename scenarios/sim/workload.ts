@@ -53,6 +53,8 @@ export const workloadLimits = {
   sameIdRetriesMax: 2,
   /** Unexpected errors kept for the report (all of them fail the seed). */
   unexpectedKeptMax: 5,
+  /** Tries of one operation kind after healing (each bounded by the client's call deadline). */
+  healedAttemptsMax: 5,
 } as const;
 
 export class Workload {
@@ -97,11 +99,18 @@ export class Workload {
     this.running = false;
   }
 
-  /** One operation of each kind from the first client, each awaited (run after healing). */
-  async oneOfEach(): Promise<void> {
+  /**
+   * After healing: each kind that has not succeeded yet is tried by the first client until it
+   * does or the attempts run out; follower reads go to members of the configuration.
+   */
+  async oneOfEach(members: readonly string[]): Promise<void> {
     const first = this.clients[0];
     if (first === undefined) return;
-    for (const kind of operationKinds) await this.perform(first.name, first.client, first.random, kind);
+    for (const kind of operationKinds) {
+      for (let attempt = 0; attempt < workloadLimits.healedAttemptsMax && (this.successes.get(kind) ?? 0) === 0; attempt++) {
+        await this.perform(first.name, first.client, first.random, kind, kind === 'followerGet' ? first.random.pick(members) : undefined);
+      }
+    }
   }
 
   /** Follower reads sent to `member` right now, from every client: what a restart then interrupts. */
@@ -151,7 +160,8 @@ export class Workload {
           this.retriedWithSameId++;
           continue;
         }
-        if (unknown) handle.unknown();
+        // A refusal of a later attempt says nothing about an earlier one that may have applied.
+        if (unknown || retries > 0) handle.unknown();
         else {
           handle.fail();
           const code = (error as { code?: unknown }).code;
