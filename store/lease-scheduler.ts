@@ -30,7 +30,11 @@ import type { RaftDriver } from './raft-driver.js';
 import type { LeaseInfo, WriteResult } from './mvcc/types.js';
 
 export const leaseLimits = {
-  /** Checkpoint period: with three leader changes, a lease overstays by at most this per change. */
+  /**
+   * Checkpoint period. A leader change no longer costs the checkpoint's age (the next leader times
+   * from when it learned the checkpoint); a member that restarted since does not know when, and
+   * times from its promotion: it may overstay by up to this plus its downtime.
+   */
   checkpointEveryMs: 2_000,
   /** Revocations proposed per tick: a burst of expiries cannot flood the log. */
   revokesPerTickMax: 64,
