@@ -31,7 +31,7 @@ export {
 export {
   mintUser, memberPermissions, componentPermissions, adminPermissions, memberUserName, componentUserName, userInboxPrefix,
   createNatsAuthorityKeys, natsAuthorityPublicKeys, natsServerAuthConfig, kubusAccountJwt, natsAuthLimits, kubusAccountName, InvalidNatsUserError,
-  type NatsPermissions, type NatsUser, type NatsAuthorityKeys, type NatsRevocations,
+  readUserClaims, type NatsPermissions, type NatsUser, type NatsUserClaims, type NatsAuthorityKeys, type NatsRevocations,
 } from './nats-auth.js';
 export {
   NatsCredentials, ensureNatsCredentials, loadNatsCredentials, natsCredentialsDir, natsCredentialsLimits, NatsCredentialsMissingError, NatsRevokeError,

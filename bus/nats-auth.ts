@@ -28,7 +28,7 @@
  * The zero-limits trap: an account JWT without explicit `limits` gets zero limits and its
  * connections time out (the reason only in the server log); every account here states its limits.
  */
-import { encodeAccount, encodeOperator, encodeUser } from 'nats-jwt';
+import { decode, encodeAccount, encodeOperator, encodeUser } from 'nats-jwt';
 import { createAccount, createOperator, createUser, fromSeed, type KeyPair } from 'nkeys.js';
 import { KubusError, type ErrorFields } from './errors.js';
 import { checkToken, subjects } from './subjects.js';
@@ -167,6 +167,27 @@ export async function mintUser(
     sub: { allow: [...options.permissions.subscribe], deny: [] },
   }, { signer: pair(keys.accountSigningSeed), ...(expiresAtMs !== null ? { exp: Math.floor(expiresAtMs / 1000) } : {}) });
   return { name, publicKey: user.getPublicKey(), jwt, seed: new TextDecoder().decode(user.getSeed()), inboxPrefix: options.inboxPrefix, expiresAtMs };
+}
+
+/** What a user JWT says (not verified: for operators and tests reading their own users). */
+export interface NatsUserClaims {
+  readonly name: string;
+  readonly publicKey: string;
+  /** The key that signed it (the account signing key for kubus users). */
+  readonly issuer: string;
+  readonly account: string | null;
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  /** Seconds since the epoch; null: never expires. */
+  readonly expiresAtSeconds: number | null;
+}
+
+export function readUserClaims(jwt: string): NatsUserClaims {
+  const claims = decode<{ pub: { allow: string[] }; sub: { allow: string[] }; issuer_account: string }>(jwt);
+  return {
+    name: claims.name, publicKey: claims.sub, issuer: claims.iss, account: claims.nats.issuer_account ?? null,
+    publish: claims.nats.pub?.allow ?? [], subscribe: claims.nats.sub?.allow ?? [], expiresAtSeconds: claims.exp ?? null,
+  };
 }
 
 /** The request inbox prefix of a restricted user, and its subscribe pattern. */
