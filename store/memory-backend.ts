@@ -19,8 +19,17 @@ function compareBytes(a: Bytes, b: Bytes): number {
 class MemoryTable implements KvTable {
   /** Sorted by key; a binary search finds a key's place. */
   entries: KeyValue[] = [];
+  /** Key and value bytes of `entries`, kept as they change (space() is asked before every write). */
+  bytes = 0;
 
   constructor(private readonly inTransaction: () => boolean) {}
+
+  /** Replaces every entry (rollback, reopen) and recounts the bytes. */
+  replace(entries: KeyValue[]): void {
+    this.entries = entries;
+    this.bytes = 0;
+    for (const { key, value } of entries) this.bytes += key.length + value.length;
+  }
 
   get(key: Bytes): Bytes | undefined {
     const at = this.search(key);
@@ -31,6 +40,8 @@ class MemoryTable implements KvTable {
     assert(this.inTransaction(), 'MemoryTable.put outside writeSync');
     const copy = { key: Uint8Array.from(key), value: Uint8Array.from(value) };
     const at = this.search(key);
+    const old = at.found ? (this.entries[at.index] as KeyValue) : null;
+    this.bytes += copy.key.length + copy.value.length - (old === null ? 0 : old.key.length + old.value.length);
     if (at.found) this.entries[at.index] = copy;
     else this.entries.splice(at.index, 0, copy);
   }
@@ -38,7 +49,10 @@ class MemoryTable implements KvTable {
   remove(key: Bytes): void {
     assert(this.inTransaction(), 'MemoryTable.remove outside writeSync');
     const at = this.search(key);
-    if (at.found) this.entries.splice(at.index, 1);
+    if (!at.found) return;
+    const old = this.entries[at.index] as KeyValue;
+    this.bytes -= old.key.length + old.value.length;
+    this.entries.splice(at.index, 1);
   }
 
   *range(options: RangeOptions): Iterable<KeyValue> {
@@ -77,8 +91,6 @@ export class MemoryBackend implements Backend {
   private durable: Map<TableName, KeyValue[]> | null = null;
   /** No quota unless a test or the simulation sets one (disk-full injection). */
   private quotaBytes = Number.MAX_SAFE_INTEGER;
-  /** `space().usedBytes` until the next transaction: a full count costs a pass over every table. */
-  private usedBytesCache: number | null = null;
 
   constructor() {
     for (const name of tableNames) this.tables.set(name, new MemoryTable(() => this.depth > 0));
@@ -86,12 +98,9 @@ export class MemoryBackend implements Backend {
 
   /** Bytes of keys and values stored, against the quota: the same figure on every replay of a seed. */
   space(): SpaceUsage {
-    if (this.usedBytesCache === null) {
-      let usedBytes = 0;
-      for (const table of this.tables.values()) for (const { key, value } of table.entries) usedBytes += key.length + value.length;
-      this.usedBytesCache = usedBytes;
-    }
-    return { usedBytes: this.usedBytesCache, quotaBytes: this.quotaBytes };
+    let usedBytes = 0;
+    for (const table of this.tables.values()) usedBytes += table.bytes;
+    return { usedBytes, quotaBytes: this.quotaBytes };
   }
 
   /** Sets the quota (a simulated disk of this size); kept across `reopen`. */
@@ -115,11 +124,10 @@ export class MemoryBackend implements Backend {
       else if (this.durable === null) this.durable = saved;
       return result;
     } catch (error) {
-      for (const [name, entries] of saved) (this.tables.get(name) as MemoryTable).entries = entries;
+      for (const [name, entries] of saved) (this.tables.get(name) as MemoryTable).replace(entries);
       throw error;
     } finally {
       this.depth--;
-      this.usedBytesCache = null;
     }
   }
 
@@ -134,7 +142,7 @@ export class MemoryBackend implements Backend {
   reopen(): MemoryBackend {
     const copy = new MemoryBackend();
     copy.quotaBytes = this.quotaBytes;
-    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).entries = (this.durable?.get(name) ?? table.entries).slice();
+    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).replace((this.durable?.get(name) ?? table.entries).slice());
     return copy;
   }
 }

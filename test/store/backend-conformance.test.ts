@@ -66,7 +66,7 @@ describe.each(backendKinds)('Backend conformance on %s', (kind) => {
     expect(() => backend.table('mvcc').put(bytes(0x09), bytes(1))).toThrow(/outside writeSync/);
   });
 
-  it('reports the space in use: up with writes, down after deletes', () => {
+  it('reports the space in use: up with writes, unchanged by a rollback, down after deletes', () => {
     fixture = makeBackend(kind);
     const { backend } = fixture;
     const empty = backend.space().usedBytes;
@@ -75,6 +75,11 @@ describe.each(backendKinds)('Backend conformance on %s', (kind) => {
     });
     const full = backend.space().usedBytes;
     expect(full).toBeGreaterThanOrEqual(empty + 64 * 16 * 1024);
+    expect(() => backend.writeSync(() => {
+      backend.table('mvcc').put(bytes(0xee), new Uint8Array(64 * 1024));
+      throw new Error('abort');
+    })).toThrow('abort');
+    expect(backend.space().usedBytes).toBe(full);
     backend.writeSync(() => {
       for (let i = 0; i < 64; i++) backend.table('mvcc').remove(bytes(i + 1));
     });
