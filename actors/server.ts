@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     throw error;
   }
   restrictTree(config.dataDir); // what LMDB created before the umask reached it, or with its own modes
-  logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir, natsUser: user.name });
+  logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir, natsUser: user.name, natsUserKey: user.publicKey });
   let api: RunningMemberApi | null = null;
   try {
     if (config.api !== undefined) {
