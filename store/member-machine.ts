@@ -19,6 +19,8 @@ import { RaftDriver } from './raft-driver.js';
 import { RaftTransport } from './raft-transport.js';
 import { MemberService } from './member-service.js';
 import { checkDriverLimits, driverLimits, type RaftTiming } from './driver-limits.js';
+import { checkRequestDedupLimits } from './request-dedup.js';
+import { storeClientLimits } from './store-client.js';
 
 export interface MemberInput {
   readonly cluster: string;
@@ -59,6 +61,7 @@ export const storeMemberMachine = setup({
   actors: {
     openStore: fromPromise<{ driver: RaftDriver; transport: RaftTransport; backend: Backend }, MemberInput>(async ({ input }) => {
       checkDriverLimits(input.timing);
+      checkRequestDedupLimits(storeClientLimits.callTimeoutMs);
       const backend = input.openBackend();
       try {
         const transportHolder: { transport: RaftTransport | null } = { transport: null };

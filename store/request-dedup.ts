@@ -24,6 +24,7 @@
  * than the window (oldest first), so above `bytesMax / retryWindowMs` of remembered results per
  * second a retry can apply twice. Both bounds are in `requestDedupLimits`.
  */
+import { assert } from '../bus/assert.js';
 import { decode, encode } from '../bus/codec.js';
 import type { WireError } from '../bus/errors.js';
 import type { KvTable } from './backend.js';
@@ -44,6 +45,14 @@ export const requestDedupLimits = {
    */
   bytesMax: 64 * 1024 * 1024,
 } as const;
+
+/**
+ * Start-up check: a store client retries one request id for at most its call deadline, which must
+ * fit in the window with room for a leader change (the window counts only leader time).
+ */
+export function checkRequestDedupLimits(clientCallTimeoutMs: number): void {
+  assert(requestDedupLimits.retryWindowMs >= 2 * clientCallTimeoutMs, () => `request dedup window ${requestDedupLimits.retryWindowMs} ms is shorter than twice the client call deadline ${clientCallTimeoutMs} ms`);
+}
 
 export type RememberedOutcome = { readonly ok: true; readonly value: WriteResult } | { readonly ok: false; readonly error: WireError };
 
