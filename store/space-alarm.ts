@@ -78,6 +78,9 @@ export class SpaceAlarm {
     this.nextCheckMs = now + spaceAlarmLimits.checkEveryMs;
     const usage = this.options.space();
     if (usage.usedBytes < usage.quotaBytes) return;
+    // A member outside the configuration (removed, not joined yet) must not stop the cluster's writes.
+    const { id, conf } = this.options.driver.status();
+    if (!conf.voters.includes(id) && !conf.learners.includes(id)) return;
     if (!this.ownAlarmRaised()) this.raise(usage);
   }
 
