@@ -24,6 +24,12 @@ class RandomCluster {
   private readonly leaderOfTerm = new Map<number, string>();
   /** Every entry any member reported committed, by index. */
   private readonly committed = new Map<number, { term: number; data: string }>();
+  /**
+   * The term of the member that first reported each index committed: it was committed in that
+   * term or earlier, so every leader of a later term must hold it (Leader Completeness). A stale
+   * leader of an older term, cut off and unaware of the new leader, need not.
+   */
+  private readonly committedBy = new Map<number, number>();
   private proposals = 0;
 
   constructor(readonly random: Prng, size: number, readonly seed: number) {
@@ -114,14 +120,16 @@ class RandomCluster {
         if (index > status.commit) break;
         const seen = this.committed.get(index);
         const mine = { term: entry.term, data: text(entry.data) };
-        if (seen === undefined) this.committed.set(index, mine);
-        else expect(mine, `${node.id} committed index ${index} differently`).toEqual(seen);
+        if (seen === undefined) {
+          this.committed.set(index, mine);
+          this.committedBy.set(index, status.term);
+        } else expect(mine, `${node.id} committed index ${index} differently`).toEqual(seen);
       }
       if (status.role === 'leader') {
-        // Leader completeness: a leader holds every entry ever committed (that it did not compact).
+        // Leader completeness: a leader holds every entry committed before its term (that it did not compact).
         for (const [index, seen] of this.committed) {
           const entry = entries.get(index);
-          if (index > (node.storage.snapshot?.meta.index ?? 0)) expect(entry && { term: entry.term, data: text(entry.data) }, `leader ${node.id} lacks committed ${index}`).toEqual(seen);
+          if (index > (node.storage.snapshot?.meta.index ?? 0) && status.term > (this.committedBy.get(index) ?? 0)) expect(entry && { term: entry.term, data: text(entry.data) }, `leader ${node.id} lacks committed ${index}`).toEqual(seen);
         }
       }
     }
