@@ -4,7 +4,7 @@
  * fixes the voters. `npm run sim -- --seed S [--members M]` replays one. Every failure prints the
  * one command that replays it. Exit code 1 on any failure.
  *
- * `--bug ackWithoutApply|staleRead|throwingReads` runs a deliberately broken client: the seeds must
+ * `--bug ackWithoutApply|staleRead|throwingReads|refusedReads` runs a deliberately broken client: the seeds must
  * fail (the tests of the checkers use it).
  */
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 
-const bugs: readonly InjectedBug[] = ['ackWithoutApply', 'staleRead', 'throwingReads'];
+const bugs: readonly InjectedBug[] = ['ackWithoutApply', 'staleRead', 'throwingReads', 'refusedReads'];
 
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

@@ -14,7 +14,7 @@
  *   unexpected and fails the seed, as does an operation kind that never succeeded.
  */
 import { BusTimeoutError, type Bus, type Clock, type Prng } from '../../bus/index.js';
-import { OutcomeUnknownError, StoreClient, type RangeResponse, type WriteResult } from '../../store/index.js';
+import { NoQuorumError, OutcomeUnknownError, StoreClient, type RangeResponse, type WriteResult } from '../../store/index.js';
 import { HistoryRecorder, type Operation } from '../history/index.js';
 
 /** Error codes that say "this request did not apply" (or, for reads, simply "no answer"). */
@@ -29,9 +29,10 @@ export type OperationKind = (typeof operationKinds)[number];
  * A deliberately broken client, to prove the checkers catch what they claim to:
  * - ackWithoutApply: every third put is acknowledged without being sent;
  * - staleRead: reads are served by any member from its own state (serializable), possibly stale;
- * - throwingReads: every read throws an error the store never sends.
+ * - throwingReads: every read throws an error the store never sends;
+ * - refusedReads: every read is refused as the store refuses without quorum (NoQuorum).
  */
-export type InjectedBug = 'ackWithoutApply' | 'staleRead' | 'throwingReads';
+export type InjectedBug = 'ackWithoutApply' | 'staleRead' | 'throwingReads' | 'refusedReads';
 
 export interface WorkloadOptions {
   readonly clients: number;
@@ -208,6 +209,7 @@ export class Workload {
 
   private read(client: StoreClient, key: string, member: string | null): Promise<RangeResponse> {
     if (this.options.bug === 'throwingReads') return Promise.reject(new Error('injected: this client cannot read'));
+    if (this.options.bug === 'refusedReads') return Promise.reject(new NoQuorumError(0, 3, 'injected: every read refused'));
     if (this.options.bug === 'staleRead') {
       const targets = this.options.readTargets();
       return client.range({ key }, { consistency: 'serializable', member: targets[this.bugCounter++ % Math.max(1, targets.length)] ?? 's1' });

@@ -154,6 +154,31 @@ describe('SimNetwork', () => {
     expect(clock.now() - started).toBe(250);
   });
 
+  it('holds a paused name\'s messages both ways, past a request deadline, and delivers them all on resume', async () => {
+    const { clock, network, settle } = setup(3);
+    const member = network.connect('s1');
+    const peer = network.connect('s2');
+    const client = network.connect('client');
+    const atMember: string[] = [];
+    const atPeer: string[] = [];
+    member.subscribe('svc', (m) => { atMember.push(new TextDecoder().decode(m.data)); member.respond(m, text('late')); }, options);
+    peer.subscribe('to.s2', (m) => atPeer.push(new TextDecoder().decode(m.data)), options);
+    network.pause('s1');
+    member.publish('to.s2', text('outbound'));
+    const error = await settle(client.request('svc', text('inbound'), { timeoutMs: 250 }), 1_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BusTimeoutError);
+    clock.advance(1_000);
+    expect(atMember).toEqual([]);
+    expect(atPeer).toEqual([]);
+    expect(network.stats().dropped).toBe(0);
+    network.resume('s1');
+    clock.advance(5);
+    // Both arrive late: the request after its requester gave up (its reply then finds no one).
+    expect(atMember).toEqual(['inbound']);
+    expect(atPeer).toEqual(['outbound']);
+    expect(network.isPaused('s1')).toBe(false);
+  });
+
   it('matches wildcards the NATS way', () => {
     const { clock, network } = setup(1);
     const bus = network.connect('x');

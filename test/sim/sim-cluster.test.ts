@@ -1,0 +1,58 @@
+/**
+ * The simulated cluster's own faults and reports: a member that cannot start is reported (the
+ * seed then fails) instead of being dropped silently, and a power cut inside a disk write keeps
+ * nothing of that write and crashes the member, which restarts from what was durable.
+ */
+import { describe, expect, it } from 'vitest';
+import { SimCluster } from '../../scenarios/sim/sim-cluster.js';
+import { PowerCut, SimDisk } from '../../scenarios/sim/sim-disk.js';
+import { simTiming } from '../../scenarios/sim/run-seed.js';
+import { RaftLogStore, StoreClient } from '../../store/index.js';
+
+const cluster = (members: number): SimCluster => new SimCluster({ seed: 7, members, timing: simTiming, snapshotEveryEntries: 64 });
+
+describe('SimCluster', () => {
+  it('reports a member that fails to start (corrupted disk) as a problem', async () => {
+    const sim = cluster(1);
+    await sim.startAll();
+    await sim.run(300, 2);
+    expect(sim.problems).toEqual([]);
+    sim.crash('s1');
+    const disk = sim.disk('s1');
+    disk.writeSync(() => disk.table('meta').put(new TextEncoder().encode('raft/hard-state'), new Uint8Array([1, 2, 3])));
+    sim.start('s1');
+    await sim.run(20, 2);
+    expect(sim.problems).toHaveLength(1);
+    expect(sim.problems[0]).toMatch(/^s1: member failed: CorruptedDataError: /);
+  });
+
+  it('crashes a member whose durable write loses power; the write is not on its disk', async () => {
+    const sim = cluster(1);
+    await sim.startAll();
+    await sim.run(300, 2);
+    expect(sim.driver('s1')?.isLeader()).toBe(true);
+    const lastIndex = new RaftLogStore(sim.disk('s1').backend()).lastIndex();
+    sim.disk('s1').cutPowerOnNextDurableWrite();
+    const client = new StoreClient({ bus: sim.network.connect('c'), cluster: sim.cluster, members: ['s1'], clock: sim.clock, random: sim.random.fork(), callTimeoutMs: 100 });
+    const put = client.put({ key: 'a', value: new Uint8Array([1]) }).catch((error: unknown) => error);
+    await sim.run(20, 2);
+    expect(sim.powerCuts).toBe(1);
+    expect(sim.isUp('s1')).toBe(false);
+    expect(new RaftLogStore(sim.disk('s1').backend()).lastIndex()).toBe(lastIndex);
+    sim.start('s1');
+    await sim.run(300, 2);
+    expect(sim.problems).toEqual([]);
+    expect(sim.driver('s1')?.isLeader()).toBe(true);
+    await put;
+  });
+
+  it('rolls back the transaction a power cut interrupts', () => {
+    const disk = new SimDisk('s9');
+    const key = new TextEncoder().encode('k');
+    disk.writeSync(() => disk.table('mvcc').put(key, new Uint8Array([1])));
+    disk.cutPowerOnNextDurableWrite();
+    expect(() => disk.writeSync(() => disk.table('mvcc').put(key, new Uint8Array([2])))).toThrow(PowerCut);
+    expect(disk.table('mvcc').get(key)).toEqual(new Uint8Array([1]));
+    expect(disk.reopen().table('mvcc').get(key)).toEqual(new Uint8Array([1]));
+  });
+});
