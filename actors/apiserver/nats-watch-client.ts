@@ -21,7 +21,7 @@ import { call } from '../../bus/rpc.js';
 import { subjects, type Subjects } from '../../bus/subjects.js';
 import type { ApiNatsRequest } from './nats-front.js';
 import {
-  WatchGapError, WatchStreamLostError, checkFrameSeq, natsWatchLimits,
+  WatchGapError, WatchStreamLostError, checkFrameSeq, isApiWatchFrame, natsWatchLimits,
   type ApiNatsWatchResponse, type ApiWatchEndReason, type ApiWatchEvent, type ApiWatchFrame, type ApiWatchStreamRef,
 } from './nats-watch-protocol.js';
 
@@ -131,12 +131,14 @@ class WatchClient {
 
   private onFrame(data: Uint8Array): void {
     if (this.done) return;
-    let frame: ApiWatchFrame;
+    let value: unknown;
     try {
-      frame = decode<ApiWatchFrame>(data);
+      value = decode(data);
     } catch {
       return; // not one of ours: the inbox is ours alone, so this is noise, not a lost frame
     }
+    if (!isApiWatchFrame(value)) return;
+    const frame: ApiWatchFrame = value;
     if (this.stream !== null) return this.handle(frame);
     if (this.early.length < natsWatchLimits.framesBufferedMax) this.early.push(frame);
     else this.earlyOverflow = true;

@@ -139,6 +139,20 @@ export interface ApiNatsWatchResponse extends ApiNatsResponse {
 }
 
 /** Whether `frame` is the next one (`ok`), one already seen (`stale`, ignored) or after a hole (`gap`). */
+/**
+ * Whether a value received on a client inbox is a well-formed frame: anything else (another
+ * publisher's noise, a forged frame) is dropped before it reaches the caller's handlers.
+ */
+export function isApiWatchFrame(value: unknown): value is ApiWatchFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const frame = value as Record<string, unknown>;
+  if (typeof frame['streamId'] !== 'string' || !Number.isSafeInteger(frame['seq']) || (frame['seq'] as number) < 1) return false;
+  if (frame['kind'] === 'end') return typeof frame['reason'] === 'string';
+  if (frame['kind'] !== 'event') return false;
+  const event = frame['event'];
+  return typeof event === 'object' && event !== null && typeof (event as Record<string, unknown>)['type'] === 'string';
+}
+
 export function checkFrameSeq(expectedSeq: number, frame: Pick<ApiWatchFrame, 'seq'>): 'ok' | 'stale' | 'gap' {
   if (frame.seq === expectedSeq) return 'ok';
   return frame.seq < expectedSeq ? 'stale' : 'gap';

@@ -184,6 +184,25 @@ describe('API watch over NATS: the client', () => {
     await env.waitFor(() => env.streams.activeCount() === 0, 1_000);
   });
 
+  it('drops malformed frames on its inbox: only well-formed ones reach the handlers', async () => {
+    const env = setup();
+    const { source } = fakeSource();
+    const opened = fakeFront(env, source);
+    const seen = handlers();
+    await env.settle(watchApiOverNats(env.client, cluster, { method: 'GET', path: '/api/v1/configmaps?watch=1', headers: {} }, seen.handlers, {
+      clock: env.clock, random: new Prng(6),
+    }), 1_000);
+    const { inbox, streamId } = opened[0] as { inbox: string; streamId: string };
+    for (const forged of [
+      { streamId, seq: 1, kind: 'event', event: null }, { streamId, seq: 1, kind: 'event', event: { object: {} } },
+      { streamId, seq: '1', kind: 'event', event: { type: 'ADDED' } }, { streamId, seq: 1, kind: 'other' }, { streamId, seq: 1, kind: 'end' }, null, 7,
+    ]) env.frontBus.publish(inbox, encode(forged));
+    env.frontBus.publish(inbox, encode({ streamId, seq: 1, kind: 'event', event: { type: 'ADDED', object: { ok: true } } }));
+    await env.waitFor(() => seen.events.length === 1, 1_000);
+    expect(seen.events).toEqual([{ type: 'ADDED', object: { ok: true } }]);
+    expect(seen.ends).toEqual([]);
+  });
+
   it('answers a refused watch with its status and opens no stream', async () => {
     const env = setup();
     fakeFront(env, fakeSource().source, 401);
