@@ -512,6 +512,7 @@ export class RaftDriver {
 
   private onSoftState(role: Role, leader: MemberId | null): void {
     const wasLeader = this.role === 'leader';
+    const previousLeader = this.leader;
     this.role = role;
     this.leader = leader;
     if (leader !== null && leader !== this.options.self) this.lastLeaderContactMs = this.options.clock.now();
@@ -523,6 +524,15 @@ export class RaftDriver {
     if (role !== 'leader' && leader === null) {
       for (const pending of this.pendingReads.values()) pending.reject(this.noQuorum());
       this.pendingReads.clear();
+    } else if (leader !== null && previousLeader !== null && leader !== previousLeader) {
+      // Straight from one leader to the next: reads the old one had not confirmed are lost (it
+      // dropped them stepping down, or will answer in a term we no longer accept). Fail them now
+      // so clients retry at once; confirmed ones (with an index) still complete.
+      for (const [context, pending] of this.pendingReads) {
+        if (pending.index !== null) continue;
+        this.pendingReads.delete(context);
+        pending.reject(new NotLeaderError(leader, `leadership moved from ${previousLeader} to ${leader} before this read was confirmed; it was not served`));
+      }
     }
     for (const listener of this.listeners) listener.roleChanged?.(role, leader, this.node.status().term);
   }
