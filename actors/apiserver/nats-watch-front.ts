@@ -215,7 +215,8 @@ export class WatchStreams {
 
   private onControl(raw: unknown): unknown {
     const request = raw as StreamControlRequest;
-    if (request?.type === 'renew' && Array.isArray(request.streamIds) && request.streamIds.length <= natsWatchLimits.renewIdsMax) {
+    if (request?.type === 'renew' && Array.isArray(request.streamIds) && request.streamIds.length <= natsWatchLimits.renewIdsMax
+      && request.streamIds.every((id) => typeof id === 'string')) {
       const unknown = request.streamIds.filter((id) => {
         const stream = this.streams.get(id);
         stream?.renew();
