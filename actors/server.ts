@@ -75,6 +75,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       snapshotEveryEntries: config.snapshotEveryEntries,
       // After the I/O callbacks of this loop turn: every request that arrived together shares a Ready.
       defer: (fn) => void setImmediate(fn),
+      logger,
       openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}) }),
     },
   });

@@ -13,6 +13,7 @@ import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
 import type { Bus } from '../bus/transport.js';
 import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
+import type { Logger } from '../bus/logger.js';
 import type { Backend } from './backend.js';
 import type { MemberId, Role } from './raft/types.js';
 import { RaftDriver } from './raft-driver.js';
@@ -35,6 +36,8 @@ export interface MemberInput {
   readonly snapshotEveryEntries?: number;
   /** How the driver defers its Ready loop (see RaftDriverOptions.defer); a zero-delay timer by default. */
   readonly defer?: (fn: () => void) => void;
+  /** Where the Raft transport reports dropped (malformed or forged) input. */
+  readonly logger?: Logger;
 }
 
 export interface MemberContext {
@@ -82,6 +85,7 @@ export const storeMemberMachine = setup({
           self: input.self,
           onMessages: (messages) => driver.receive(messages),
           onSnapshotSent: (to, ok) => driver.reportSnapshot(to, ok),
+          ...(input.logger !== undefined ? { logger: input.logger.child({ component: 'raft-transport' }) } : {}),
         });
         return { driver, transport: transportHolder.transport, backend };
       } catch (error) {
