@@ -12,8 +12,8 @@
  * Decision: the bound (documentLimits.nestingDepthMax, 100) is far above any Kubernetes object
  * kubus serves (a Deployment's deepest field is ~12 levels) and far below where the composer or
  * our recursive code run out of stack (~700 levels for the `yaml` composer on Node 20).
- * Kubernetes' own decoders stop at 10,000 levels (sigs.k8s.io/json, go-yaml), which Go's growable
- * stacks survive and JavaScript's do not.
+ * Kubernetes relies on Go decoders whose depth bounds are in the thousands, which Go's growable
+ * stacks survive; JavaScript's fixed stack and the recursive code after parsing do not.
  */
 import { Parser } from 'yaml';
 
