@@ -36,7 +36,8 @@ export interface SeedOptions {
   readonly safetyMs: number;
   /** Simulated milliseconds within which a healed cluster must commit a write and converge. */
   readonly livenessBudgetMs: number;
-  readonly snapshotEveryEntries: number;
+  /** Entries between snapshots; drawn from the seed when absent. */
+  readonly snapshotEveryEntries?: number;
   /** A deliberately broken client (tests of the checkers only). */
   readonly bug?: InjectedBug;
 }
@@ -62,6 +63,8 @@ const stepMs = 2;
 const idleStepMs = 10;
 const faultEveryMs = 150;
 const leaseObserveEverySteps = 10;
+/** After a restart amid reads, the member is sent reads for this long. */
+const restartReadsForMs = 60;
 /**
  * A healed cluster's watch delivers what was applied within this: a watch being re-created may
  * first wait out StoreWatch's 3 s create deadline on a member that vanished, once per member.
@@ -70,12 +73,14 @@ const watchCatchUpMs = 12_000;
 /** Keys the workload uses share this prefix; the watcher follows it. */
 const keyPrefix = 'k';
 
-export const defaultSeedOptions: SeedOptions = { safetyMs: 4_000, livenessBudgetMs: 3_000, snapshotEveryEntries: 64 };
+export const defaultSeedOptions: SeedOptions = { safetyMs: 4_000, livenessBudgetMs: 3_000 };
 
 interface Topology {
   readonly voters: number;
   readonly spares: number;
   readonly leases: boolean;
+  /** Entries between snapshots: often small, so lagging members get snapshots while entries still arrive. */
+  readonly snapshotEveryEntries: number;
 }
 
 /** The seed's topology, from its own generator so that adding a fault elsewhere does not change it. */
@@ -83,12 +88,13 @@ export function topologyOf(seed: number, members?: number): Topology {
   const random = new Prng(seed * 2 + 1);
   const roll = random.int(10);
   const voters = members ?? (roll < 3 ? 1 : roll < 8 ? 3 : 5);
-  return { voters, spares: voters === 1 ? 3 : 2, leases: random.chance(0.5) };
+  const leases = random.chance(0.5);
+  return { voters, spares: voters === 1 ? 3 : 2, leases, snapshotEveryEntries: random.pick([8, 16, 64]) };
 }
 
 export async function runSeed(seed: number, options: SeedOptions = defaultSeedOptions): Promise<SeedResult> {
   const topology = topologyOf(seed, options.members);
-  const cluster = new SimCluster({ seed, members: topology.voters, spares: topology.spares, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries });
+  const cluster = new SimCluster({ seed, members: topology.voters, spares: topology.spares, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries ?? topology.snapshotEveryEntries });
   const checker = new SafetyChecker(cluster);
   const faultRandom = cluster.random.fork();
   const workload = new Workload({
@@ -221,21 +227,7 @@ function injectFault(cluster: SimCluster, workload: Workload, operator: Operator
     return 1;
   }
   if (roll < 11) {
-    // A restart while reads are pending: reads sent to the member, then it crashes and comes back
-    // (sometimes while its link is stalled, so the leader's answers to the old process wait).
-    const followers = ids.filter((member) => member !== cluster.leader());
-    const id = random.pick(followers.length > 0 ? followers : ids);
-    workload.readBurst(id);
-    const stall = random.chance(0.5);
-    clock.setTimeout(() => {
-      if (stall) cluster.network.pause(id);
-      cluster.crash(id);
-      clock.setTimeout(() => {
-        cluster.start(id);
-        workload.readBurst(id);
-        if (stall) clock.setTimeout(() => cluster.network.resume(id), random.between(5, 300));
-      }, random.between(1, 30));
-    }, random.between(1, 5));
+    restartAmidReads(cluster, workload, random, ids);
     return 1;
   }
   if (roll < 12) {
@@ -262,6 +254,41 @@ function injectFault(cluster: SimCluster, workload: Workload, operator: Operator
     delayMs: { min: 1, max: random.between(2, 25) },
   });
   return 1;
+}
+
+/**
+ * A restart while reads are pending: follower reads sent to a member, which crashes and comes
+ * back and is sent reads again and again while it rejoins. Half the time the member is the one
+ * the leader needs for a quorum (every other follower is stalled for a while), so the leader
+ * keeps the old process's reads pending until the new process acknowledges a heartbeat; the
+ * other half, the member's own link stalls across the restart.
+ */
+function restartAmidReads(cluster: SimCluster, workload: Workload, random: Prng, ids: readonly string[]): void {
+  const clock = cluster.clock;
+  const leader = cluster.leader();
+  const voters = cluster.conf()?.voters ?? [];
+  const followers = voters.filter((member) => member !== leader && ids.includes(member));
+  const id = random.pick(followers.length > 0 ? followers : ids);
+  const edge = leader !== null && followers.length > 0 && random.chance(0.5);
+  const stall = !edge && random.chance(0.5);
+  if (edge) {
+    // Leave the leader exactly a quorum with `id` in it.
+    const quorum = Math.floor(voters.length / 2) + 1;
+    const others = shuffle(followers.filter((member) => member !== id), random).slice(0, voters.length - quorum);
+    for (const other of others) cluster.network.pause(other);
+    clock.setTimeout(() => others.forEach((other) => cluster.network.resume(other)), random.between(100, 400));
+  }
+  workload.readBurst(id);
+  clock.setTimeout(() => {
+    if (stall) cluster.network.pause(id);
+    cluster.crash(id);
+    clock.setTimeout(() => {
+      cluster.start(id);
+      if (stall) clock.setTimeout(() => cluster.network.resume(id), random.between(5, 300));
+      // Reads keep coming while the new process learns its leader and catches up.
+      for (let at = 1; at <= restartReadsForMs; at += random.between(2, 6)) clock.setTimeout(() => workload.readBurst(id), at);
+    }, random.between(1, 30));
+  }, random.between(1, 5));
 }
 
 async function livenessPhase(cluster: SimCluster, operator: Operator, options: SeedOptions): Promise<string | null> {

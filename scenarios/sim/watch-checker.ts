@@ -136,6 +136,9 @@ export class WatchChecker {
         this.watch = watch;
         return;
       } catch (error) {
+        // Events may have come before start() failed: resume after the last one delivered.
+        const last = segment?.delivered[segment.delivered.length - 1]?.revision;
+        if (last !== undefined) revision = Math.max(revision, last + 1);
         if (error instanceof CompactedError) revision = 0;
         await new Promise<void>((resolve) => this.cluster.clock.setTimeout(resolve, watchCheckLimits.retryMs));
       }
