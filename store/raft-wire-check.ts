@@ -7,14 +7,14 @@
  * no exception path at all (one malformed chunk with `chunk: null` used to kill the receiver), and
  * the log line says which field was wrong. A valid message is passed on as it arrived; a field the
  * checks do not know is left alone, so adding a field to a message needs no change here, while
- * adding a message type does (`messageChecks`).
+ * adding a message type does (`messageChecks`, which the compiler holds to the message union).
  *
  * Decision: entries must be what a correct leader sends: indexes consecutive after `prevIndex`,
  * terms never decreasing, none above the message's term and none below `prevTerm`. The core
  * would otherwise write a log that breaks log matching.
  */
 import { isValidToken } from '../bus/subjects.js';
-import type { Message, SnapshotMeta } from './raft/types.js';
+import type { Message, MessageType, SnapshotMeta } from './raft/types.js';
 
 export const raftWireLimits = {
   /** Entries in one append message: a batch is cut at 768 KiB, and an entry costs at least 24 bytes of overhead. */
@@ -49,7 +49,8 @@ function fields(message: Fields, checks: Readonly<Record<string, (value: unknown
   return null;
 }
 
-const messageChecks: Readonly<Record<string, Check>> = {
+/** Typed by the message union: a message type added to raft/types.ts does not compile until it has its check here. */
+const messageChecks: Readonly<Record<Exclude<MessageType, 'snapshot'>, Check>> = {
   append: (m) => fields(m, { prevIndex: isIndex, prevTerm: isIndex, commit: isIndex }) ?? checkEntries(m),
   appendResponse: (m) => fields(m, { reject: isBoolean, index: isIndex, rejectHint: isIndex }),
   vote: (m) => fields(m, { lastIndex: isIndex, lastTerm: isIndex, force: isBoolean }),
@@ -89,7 +90,7 @@ export function checkRaftMessage(value: unknown, sender: string, self: string): 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
   const message = value as Fields;
   const type = message['type'];
-  const check = typeof type === 'string' && Object.hasOwn(messageChecks, type) ? messageChecks[type] : undefined;
+  const check = typeof type === 'string' && Object.hasOwn(messageChecks, type) ? messageChecks[type as keyof typeof messageChecks] : undefined;
   if (check === undefined) return `unknown type ${JSON.stringify(String(type)).slice(0, 40)}`;
   if (message['from'] !== sender) return 'from is not the subject\'s sender';
   if (message['to'] !== self) return 'to is not this member';
