@@ -541,8 +541,16 @@ export class RaftDriver {
 
   private proposeData(data: Uint8Array): Promise<WriteResult | null> {
     if (this.stopped) return Promise.reject(new StoreStoppedError());
-    this.requireLeader();
-    const ticket = this.node.propose(data);
+    let ticket: { index: number; term: number };
+    try {
+      this.requireLeader();
+      ticket = this.node.propose(data);
+    } catch (error) {
+      // A refusal (NotLeader, ProposalDropped during a transfer...) is the returned promise's, never
+      // a throw: the lease scheduler's tick calls write() from a timer, and a throw there killed the
+      // member (found by the simulation, seed 280).
+      return Promise.reject(error);
+    }
     const done = this.track(ticket.index, ticket.term);
     this.schedule();
     return done;
