@@ -207,6 +207,23 @@ export class WatchGapError extends KubusError {
   }
 }
 
+// ---- request validation at the member's door (see store/request-check.ts) -------------------
+
+/**
+ * A store request failed its check before anything was proposed or registered: `field` names the
+ * offending field as a path (`command.request.key`, `change.member`, `watch.inbox`). It keeps the
+ * `invalidRequest` code, so every caller that handles InvalidRequestError handles it alike: the
+ * request was not applied, and sending it again will not change that.
+ */
+export class InvalidRequestFieldError extends InvalidRequestError {
+  constructor(readonly field: string, readonly reason: string, message?: string) {
+    super(message ?? `invalid store request: ${field} ${reason}; it was not applied`);
+  }
+  override fields(): ErrorFields {
+    return { field: this.field, reason: this.reason };
+  }
+}
+
 export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   notLeader: (m, f) => new NotLeaderError((f['leaderHint'] as MemberId | null) ?? null, m),
   noQuorum: (m, f) => new NoQuorumError(Number(f['reachable']), Number(f['total']), m),
@@ -217,7 +234,7 @@ export const storeErrorFactories: Readonly<Record<string, ErrorFactory>> = {
   compacted: (_m, f) => new CompactedError(Number(f['requestedRevision']), Number(f['compactRevision'])),
   futureRevision: (_m, f) => new FutureRevisionError(Number(f['requestedRevision']), Number(f['currentRevision'])),
   requestTooLarge: (_m, f) => new RequestTooLargeError(Number(f['sizeBytes']), Number(f['limitBytes'])),
-  invalidRequest: (m) => new InvalidRequestError(m),
+  invalidRequest: (m, f) => (typeof f['field'] === 'string' ? new InvalidRequestFieldError(f['field'], String(f['reason'] ?? ''), m) : new InvalidRequestError(m)),
   leaseNotFound: (_m, f) => new LeaseNotFoundError(Number(f['leaseId'])),
   corruptedData: (m, f) => new CorruptedDataError(String(f['where'] ?? ''), m),
   storeStopped: (m) => new StoreStoppedError(m),

@@ -9,13 +9,14 @@ import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
 import { call, serve, type Server } from '../bus/rpc.js';
 import { subjects } from '../bus/subjects.js';
-import { InvalidRequestError, storeErrorFactories } from './errors.js';
+import { storeErrorFactories } from './errors.js';
 import type { Backend } from './backend.js';
 import { SpaceAlarm } from './space-alarm.js';
 import type { RaftDriver } from './raft-driver.js';
 import { LeaseScheduler } from './lease-scheduler.js';
 import { WatchService } from './watch-service.js';
 import type { MemberStatus, StoreRequest } from './protocol.js';
+import { checkStoreRequest } from './request-check.js';
 
 export const memberServiceLimits = {
   /** Requests worked on at once: enough to keep a pipeline of proposals per Ready. */
@@ -64,7 +65,7 @@ export class MemberService {
     this.unsubscribe = driver.subscribe({ roleChanged: (role) => this.leases.onRoleChanged(role === 'leader') });
     this.leases.onRoleChanged(driver.isLeader());
     this.watches.start();
-    this.server = serve(bus, subjects(cluster).store(driver.status().id), (request) => this.handle(request as StoreRequest), {
+    this.server = serve(bus, subjects(cluster).store(driver.status().id), (request) => this.handle(request), {
       pendingMax: memberServiceLimits.requestsPendingMax,
       concurrencyMax: memberServiceLimits.requestsInFlightMax,
     });
@@ -83,15 +84,24 @@ export class MemberService {
     this.watches.stop();
   }
 
-  private async handle(request: StoreRequest): Promise<unknown> {
+  /**
+   * Every request is checked whole (request-check.ts) before any part of it reaches the driver,
+   * the watch table or the lease scheduler: a malformed one is answered InvalidRequestFieldError
+   * and leaves nothing behind.
+   */
+  private async handle(message: unknown): Promise<unknown> {
     const { driver } = this.options;
-    switch (request?.type) {
+    const request = checkStoreRequest(message);
+    switch (request.type) {
       case 'range':
         return driver.read(request.request, request.consistency);
-      case 'write':
-        this.space.admit(request.command, request.requestId ?? null);
-        if (request.command.type === 'leaseGrant') return this.leases.grant(request.command.id, request.command.ttlMs, request.requestId);
-        return driver.write(request.command, request.requestId);
+      case 'write': {
+        // A client may leave the id out rather than send null; both mean "no idempotency key".
+        const requestId = request.requestId ?? null;
+        this.space.admit(request.command, requestId);
+        if (request.command.type === 'leaseGrant') return this.leases.grant(request.command.id, request.command.ttlMs, requestId);
+        return driver.write(request.command, requestId);
+      }
       case 'leaseKeepAlive':
         return this.leases.keepAlive(request.id);
       case 'watchCreate':
@@ -106,8 +116,6 @@ export class MemberService {
         return driver.changeMembership(request.change);
       case 'transferLeadership':
         return driver.transferLeadership(request.to);
-      default:
-        throw new InvalidRequestError(`unknown store request type ${JSON.stringify((request as { type?: unknown })?.type)}`);
     }
   }
 

@@ -7,6 +7,7 @@
  * id answers the stored result instead of applying again, so a client may retry a write whose
  * outcome is unknown. Without one the client never retries a write that may have applied.
  */
+import { isValidToken } from '../bus/subjects.js';
 import type { ConfChange, ConfState, MemberId, Role } from './raft/types.js';
 import type { AlarmInfo, KeyRange, KeyValue, RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
 
@@ -40,6 +41,20 @@ export interface RangeResponse {
   readonly staleness: Staleness | null;
 }
 
+/**
+ * Where store watches stream: `_INBOX.kubuswatch.<token>`, the form StoreWatch creates. A member
+ * publishes only there (request-check.ts refuses any other inbox): its NATS user may publish on
+ * every `_INBOX.` (replies to any caller) and on its own Raft subjects, so an inbox left open
+ * would let any store client make a member publish as itself wherever it may. Members subscribe
+ * to `_INBOX.kubuswatch.>` (bus/nats-auth.ts, `storeWatchInboxes`): the two must agree.
+ */
+export const storeWatchInboxPrefix = '_INBOX.kubuswatch.';
+
+export function isStoreWatchInbox(subject: unknown): subject is string {
+  if (typeof subject !== 'string' || !subject.startsWith(storeWatchInboxPrefix)) return false;
+  return isValidToken(subject.slice(storeWatchInboxPrefix.length));
+}
+
 export interface WatchCreate {
   readonly watchId: string;
   readonly range: KeyRange;
@@ -47,7 +62,7 @@ export interface WatchCreate {
   readonly startRevision: number;
   readonly prevKv: boolean;
   readonly progressNotify: boolean;
-  /** Where the member publishes `WatchMessage`s for this watch. */
+  /** Where the member publishes `WatchMessage`s for this watch: a store watch inbox (`isStoreWatchInbox`). */
   readonly inbox: string;
 }
 
