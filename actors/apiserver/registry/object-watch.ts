@@ -9,10 +9,12 @@
  * Contract with the HTTP layer: a failure after the watch started (and a compacted start, which
  * Kubernetes answers with 200 and one ERROR event) is reported once, as `close(error)`; the HTTP
  * layer writes it as an `ERROR` event carrying `error.toStatus()` and ends the stream. No ERROR
- * event is sent through `event()`, so the Status is never written twice.
+ * event is sent through `event()`, so the Status is never written twice. A store watch that lost a
+ * message (WatchGapError) is no failure for the client: it is reported as `close()` without an
+ * error, and the stream ends as a timed-out Kubernetes watch does (the client re-watches).
  */
 import type { Clock } from '../../../bus/index.js';
-import { CompactedError, type StoreClient, type StoreWatch } from '../../../store/index.js';
+import { CompactedError, WatchGapError, type StoreClient, type StoreWatch } from '../../../store/index.js';
 import type { ApiError } from '../status.js';
 import type { KubeObject } from '../types.js';
 import { objectStoreLimits } from './limits.js';
@@ -69,6 +71,11 @@ export async function startObjectWatch(deps: WatchDependencies): Promise<{ stop(
     stop();
     sink.close(error);
   };
+  const end = (): void => {
+    if (stopped) return;
+    stop();
+    sink.close();
+  };
 
   const initial: ObjectWatchEvent[] = [];
   if (fromState) {
@@ -107,7 +114,13 @@ export async function startObjectWatch(deps: WatchDependencies): Promise<{ stop(
       onProgress: (revision) => {
         lastRevision = Math.max(lastRevision, revision);
       },
-      onError: (error) => fail(toApiError(error, 'read')),
+      onError: (error) => {
+        // A lost store watch message ends the watch the way a watch timeout does in Kubernetes: the
+        // stream ends cleanly and the client re-watches from the last resourceVersion it received
+        // (every event up to it was delivered), instead of seeing an internal error.
+        if (error instanceof WatchGapError) end();
+        else fail(toApiError(error, 'read'));
+      },
     });
   } catch (error) {
     if (error instanceof CompactedError) {

@@ -6,7 +6,7 @@
 import { BusTimeoutError, NoRespondersError } from '../../../bus/errors.js';
 import {
   CompactedError, FutureRevisionError, NoQuorumError, OutcomeUnknownError, ProposalDroppedError, QuotaExceededError,
-  RequestTooLargeError, StoreStoppedError, NotLeaderError,
+  RequestTooLargeError, StorageFullError, StoreStoppedError, NotLeaderError,
 } from '../../../store/index.js';
 import { ApiError, apiErrors } from '../status.js';
 
@@ -46,6 +46,15 @@ export function toApiError(error: unknown, operation: StoreOperation): ApiError 
     return apiErrors.timeout(`Too large resource version: ${error.requestedRevision}, current: ${error.currentRevision}`);
   }
   if (error instanceof RequestTooLargeError) return apiErrors.tooLarge(error.limitBytes);
+  if (error instanceof StorageFullError) {
+    // kube-apiserver answers etcd's "database space exceeded" with 500; kubus does too, but says
+    // what happened and what frees the store, since nothing else will tell the operator.
+    const where = error.member === null ? '' : ` (member ${error.member})`;
+    return apiErrors.internal(
+      `the cluster store is full${where}: ${error.usedBytes} of ${error.quotaBytes} bytes in use; the write was not applied. ` +
+        'Free space: delete objects, compact, then `kubus alarm disarm`',
+    );
+  }
   if (error instanceof QuotaExceededError) return apiErrors.internal(`the cluster store is full: ${error.message}`);
   return apiErrors.internal(`cluster store error: ${error instanceof Error ? error.message : String(error)}`);
 }
