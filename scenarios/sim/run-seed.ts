@@ -158,6 +158,7 @@ function verdicts(cluster: SimCluster, workload: Workload, operator: Operator, l
   const verdict = checkLinearizable(workload.history.operations(), { timeBudgetMs: 10_000, now: () => performance.now() });
   if (verdict.verdict === 'violation') return `not linearizable on key ${verdict.key}:\n${verdict.explanation}\n${formatHistory(workload.history.operations(), verdict.key)}`;
   if (verdict.verdict === 'undecided') return `linearizability check undecided in its time budget on key ${verdict.key}`;
+  if (workload.staleReads.length > 0) return `stale linearizable reads: ${workload.staleReads.join(' | ')}`;
   if (workload.unexpectedCount > 0) return `${workload.unexpectedCount} unexpected client errors, first: ${workload.unexpected.join(' | ')}`;
   const unexpected = [...operator.unexpected, ...leases.unexpected];
   if (unexpected.length > 0) return `unexpected errors: ${unexpected.join(' | ')}`;
@@ -258,26 +259,34 @@ function injectFault(cluster: SimCluster, workload: Workload, operator: Operator
 
 /**
  * A restart while reads are pending: follower reads sent to a member, which crashes and comes
- * back and is sent reads again and again while it rejoins. Half the time the member is the one
- * the leader needs for a quorum (every other follower is stalled for a while), so the leader
- * keeps the old process's reads pending until the new process acknowledges a heartbeat; the
- * other half, the member's own link stalls across the restart.
+ * back and is sent reads again and again while it rejoins. Half the time at a quorum's edge: the
+ * member was just restarted (so its reads count from 1 again), every other follower is stalled
+ * for a while, and the leader keeps the old process's reads pending until the new process
+ * answers a heartbeat, while the new process already reads again. The other half, the member's
+ * own link stalls across the restart.
  */
 function restartAmidReads(cluster: SimCluster, workload: Workload, random: Prng, ids: readonly string[]): void {
-  const clock = cluster.clock;
   const leader = cluster.leader();
   const voters = cluster.conf()?.voters ?? [];
   const followers = voters.filter((member) => member !== leader && ids.includes(member));
   const id = random.pick(followers.length > 0 ? followers : ids);
-  const edge = leader !== null && followers.length > 0 && random.chance(0.5);
-  const stall = !edge && random.chance(0.5);
-  if (edge) {
-    // Leave the leader exactly a quorum with `id` in it.
-    const quorum = Math.floor(voters.length / 2) + 1;
-    const others = shuffle(followers.filter((member) => member !== id), random).slice(0, voters.length - quorum);
-    for (const other of others) cluster.network.pause(other);
-    clock.setTimeout(() => others.forEach((other) => cluster.network.resume(other)), random.between(100, 400));
+  if (leader !== null && followers.length > 0 && random.chance(0.5)) {
+    cluster.restart(id);
+    cluster.clock.setTimeout(() => {
+      // Leave the leader exactly a quorum with `id` in it.
+      const quorum = Math.floor(voters.length / 2) + 1;
+      const others = shuffle(followers.filter((member) => member !== id), random).slice(0, voters.length - quorum);
+      for (const other of others) cluster.network.pause(other);
+      cluster.clock.setTimeout(() => others.forEach((other) => cluster.network.resume(other)), random.between(100, 400));
+      crashAmidReads(cluster, workload, random, id, false);
+    }, random.between(30, 80));
+    return;
   }
+  crashAmidReads(cluster, workload, random, id, random.chance(0.5));
+}
+
+function crashAmidReads(cluster: SimCluster, workload: Workload, random: Prng, id: string, stall: boolean): void {
+  const clock = cluster.clock;
   workload.readBurst(id);
   clock.setTimeout(() => {
     if (stall) cluster.network.pause(id);
@@ -311,14 +320,22 @@ async function livenessPhase(cluster: SimCluster, operator: Operator, options: S
   while (!disarmed && cluster.clock.now() < deadline) await cluster.run(20, stepMs, () => cluster.healAndStartAll());
   // A member that hears no majority says so at once (NoQuorum); like any client, the probe asks
   // again until its budget is spent, since just after healing members may not have heard each other.
+  let probeId = 1;
   const probe = (async () => {
     while (cluster.clock.now() < deadline) {
       try {
-        await client.put({ key: 'liveness', value: new TextEncoder().encode('probe') }, { requestId: 'liveness-probe', timeoutMs: Math.max(1, deadline - cluster.clock.now()) });
+        await client.put({ key: 'liveness', value: new TextEncoder().encode('probe') }, { requestId: `liveness-probe-${probeId}`, timeoutMs: Math.max(1, deadline - cluster.clock.now()) });
         committed = true;
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
+        // An alarm raised before the disks had room again may apply after the first disarm.
+        if ((error as { code?: unknown }).code === 'storageFull') {
+          // Refused for good under that request id (the refusal is remembered): a new id is a new write.
+          probeId++;
+          await operator.disarmAlarms();
+          continue;
+        }
         // The probe carries a request id, so asking again after an unknown outcome is safe.
         if (!(error instanceof NoQuorumError || error instanceof OutcomeUnknownError)) return;
         await new Promise<void>((resolve) => cluster.clock.setTimeout(resolve, 50));

@@ -7,8 +7,9 @@
  *   identical up to that index (checked after every change to a persisted log, on a mirror of
  *   each log kept from the driver's `logPersisted` events, and over the stored logs at checkpoints);
  * - leader completeness: a member that becomes leader holds every entry applied anywhere before;
- * - durable log: after a crash, the log on disk beyond its snapshot is exactly the log the member
- *   had made durable (its mirror): nothing it dropped comes back, nothing it persisted is lost.
+ * - durable log: after a crash and after a received snapshot, the log on disk beyond its snapshot
+ *   is exactly the log the member had made durable (its mirror): nothing it dropped comes back,
+ *   nothing it persisted is lost.
  * A violation throws at once with the seed's context, so the run stops where it broke.
  */
 import { createHash } from 'node:crypto';
@@ -54,12 +55,12 @@ export class SafetyChecker {
     for (const entry of state.entries) if (entry.index > snapshotIndex) onDisk.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
     for (const [index, value] of onDisk) {
       if (mirror.get(index) !== value) {
-        throw new SafetyViolation(`durable log: after a crash ${id}'s disk holds ${value.split(':')[0]}/${index} beyond its snapshot at ${snapshotIndex}, which its log no longer had (${mirror.get(index) ?? 'nothing'})`);
+        throw new SafetyViolation(`durable log: ${id}'s disk holds ${value.split(':')[0]}/${index} beyond its snapshot at ${snapshotIndex}, which its log no longer had (${mirror.get(index) ?? 'nothing'})`);
       }
     }
     for (const [index, value] of mirror) {
       if (index > snapshotIndex && !onDisk.has(index)) {
-        throw new SafetyViolation(`durable log: after a crash ${id}'s disk lost ${value.split(':')[0]}/${index}, which it had made durable`);
+        throw new SafetyViolation(`durable log: ${id}'s disk lost ${value.split(':')[0]}/${index}, which it had made durable`);
       }
     }
   }
@@ -132,6 +133,8 @@ export class SafetyChecker {
         }
       }
     }
+    // A received snapshot replaces the whole log: the disk must hold nothing beyond it now.
+    if (snapshot?.received === true) this.checkDurableLog(id);
     this.persists = (this.persists + 1) % safetyCheckLimits.fullMatchEveryPersists;
     if (this.persists === 0) for (const [otherId, other] of this.mirrors) if (otherId !== id) matchLogs(id, mirror, otherId, other);
   }

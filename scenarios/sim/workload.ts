@@ -8,6 +8,9 @@
  *   twice. Writes without an id are never repeated after an unknown outcome.
  * - Reads go to the leader (through the client's leader search) or, as "follower reads", straight
  *   to one named member, which must run ReadIndex through the leader.
+ * - Freshness: a linearizable read must be served at a revision no older than any write
+ *   acknowledged before it was invoked (stricter than values: it also sees a stale read of a key
+ *   that did not change).
  * - Outcomes: errors that say "not applied" (NoQuorum, NotLeader, ProposalDropped, StoreStopped,
  *   NoResponders, StorageFull) are recorded as failed; timeouts and OutcomeUnknown as unknown,
  *   which the checker lets happen at any time after the invoke, or never. Any other error is
@@ -69,6 +72,9 @@ export class Workload {
   readonly successes = new Map<OperationKind, number>(operationKinds.map((kind) => [kind, 0]));
   readonly unexpected: string[] = [];
   unexpectedCount = 0;
+  /** Linearizable reads served at a revision older than a write acknowledged before they started. */
+  readonly staleReads: string[] = [];
+  private acknowledgedRevision = 0;
   /** Operations asked again with the same request id. */
   retriedWithSameId = 0;
 
@@ -146,11 +152,15 @@ export class Workload {
     const requestId = kind !== 'get' && kind !== 'followerGet' && random.chance(0.8) ? `${name}-op${this.sequence}` : undefined;
     const target = kind === 'followerGet' ? member ?? pickOrNull(this.options.readTargets(), random) : null;
     const handle = this.history.invoke(name, operation);
+    // Every write acknowledged before this read was invoked must be visible to it: its revision at least.
+    const floor = this.acknowledgedRevision;
     let retries = 0;
     for (;;) {
       try {
         const result = await this.execute(client, operation, requestId, target);
-        handle.ok(result);
+        handle.ok(result.value);
+        if (operation.type === 'get') this.checkFresh(kind, target, result.revision, floor);
+        else this.acknowledgedRevision = Math.max(this.acknowledgedRevision, result.revision);
         this.succeeded++;
         this.successes.set(kind, (this.successes.get(kind) ?? 0) + 1);
         break;
@@ -174,6 +184,11 @@ export class Workload {
     this.completed++;
   }
 
+  private checkFresh(kind: OperationKind, member: string | null, revision: number, floor: number): void {
+    if (revision >= floor || this.staleReads.length >= workloadLimits.unexpectedKeptMax) return;
+    this.staleReads.push(`${kind}${member === null ? '' : ` on ${member}`} at ${this.options.clock.now()} ms served revision ${revision}, but revision ${floor} was acknowledged before it was invoked`);
+  }
+
   private recordUnexpected(kind: OperationKind, error: unknown): void {
     this.unexpectedCount++;
     if (this.unexpected.length < workloadLimits.unexpectedKeptMax) {
@@ -181,29 +196,32 @@ export class Workload {
     }
   }
 
-  private async execute(client: StoreClient, operation: Operation, requestId: string | undefined, member: string | null): Promise<string | boolean | null | undefined> {
+  /** Runs one operation; `revision` is the store revision its answer carried (0 when not sent). */
+  private async execute(client: StoreClient, operation: Operation, requestId: string | undefined, member: string | null): Promise<{ value: string | boolean | null | undefined; revision: number }> {
     const encoder = new TextEncoder();
     const ids = requestId === undefined ? {} : { requestId };
     switch (operation.type) {
-      case 'put':
-        if (this.options.bug === 'ackWithoutApply' && ++this.bugCounter % 3 === 0) return undefined;
-        await client.put({ key: operation.key, value: encoder.encode(operation.value) }, ids);
-        return undefined;
+      case 'put': {
+        if (this.options.bug === 'ackWithoutApply' && ++this.bugCounter % 3 === 0) return { value: undefined, revision: 0 };
+        const result = await client.put({ key: operation.key, value: encoder.encode(operation.value) }, ids);
+        return { value: undefined, revision: result.revision };
+      }
       case 'get': {
         const response = await this.read(client, operation.key, member);
         const kv = response.result.kvs[0];
-        return kv === undefined ? null : new TextDecoder().decode(kv.value);
+        return { value: kv === undefined ? null : new TextDecoder().decode(kv.value), revision: response.result.revision };
       }
       case 'cas': {
         const compare = operation.expected === null
           ? { key: operation.key, target: 'version' as const, op: 'equal' as const, value: 0 }
           : { key: operation.key, target: 'value' as const, op: 'equal' as const, value: encoder.encode(operation.expected) };
         const result: Extract<WriteResult, { type: 'txn' }> = await client.txn([compare], [{ type: 'put', request: { key: operation.key, value: encoder.encode(operation.value) } }], [], ids);
-        return result.succeeded;
+        return { value: result.succeeded, revision: result.revision };
       }
-      case 'delete':
-        await client.delete({ key: operation.key }, ids);
-        return undefined;
+      case 'delete': {
+        const result = await client.delete({ key: operation.key }, ids);
+        return { value: undefined, revision: result.revision };
+      }
     }
   }
 
