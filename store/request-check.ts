@@ -1,7 +1,8 @@
 /**
  * The member's door check: every field of a StoreRequest as it arrives decoded from the network,
  * before anything reaches the driver, the Raft log or the watch table. A malformed field is refused
- * with InvalidRequestFieldError (code `invalidRequest`) naming it; nothing was proposed.
+ * with InvalidRequestFieldError (code `invalidRequest`) naming it, a value over the request size
+ * limit with RequestTooLargeError as the driver would; nothing was proposed.
  *
  * Decision: checked before proposing, not only at apply. The apply-time checks (mvcc/validate.ts)
  * keep every member deterministic on whatever the log holds, but they come too late for what
@@ -16,7 +17,7 @@
  */
 import { isValidToken } from '../bus/subjects.js';
 import { driverLimits } from './driver-limits.js';
-import { InvalidRequestError, InvalidRequestFieldError } from './errors.js';
+import { InvalidRequestError, InvalidRequestFieldError, RequestTooLargeError } from './errors.js';
 import { byteRange, inByteRange, keyBytes } from './mvcc/key-layout.js';
 import { mvccLimits } from './mvcc/limits.js';
 import { checkCommand, checkDelete, checkPut, checkRange, checkRangeRequest, checkTxn } from './mvcc/validate.js';
@@ -30,7 +31,7 @@ export const requestCheckLimits = {
   watchIdLengthMax: 128,
   /** Watch ids in one renewal: a client renews its own watches (StoreWatch sends one); more is not a client. */
   watchRenewIdsMax: 1_024,
-  /** A value (or compared value) cannot exceed the largest request the driver accepts. */
+  /** A value (or compared value) cannot exceed the largest request the driver accepts; beyond it, RequestTooLargeError. */
   valueBytesMax: driverLimits.requestBytesMax,
 } as const;
 
@@ -94,9 +95,10 @@ function keyAt(value: unknown, field: string): void {
   }
 }
 
+/** Bytes over the request limit get the driver's own refusal (RequestTooLarge, 413 at the API), only sooner. */
 function bytesAt(value: unknown, field: string): void {
   if (!(value instanceof Uint8Array)) fail(field, 'must be bytes');
-  if (value.length > requestCheckLimits.valueBytesMax) fail(field, `must be at most ${requestCheckLimits.valueBytesMax} bytes`);
+  if (value.length > requestCheckLimits.valueBytesMax) throw new RequestTooLargeError(value.length, requestCheckLimits.valueBytesMax);
 }
 
 /** Runs an mvcc check and names the field its refusal is about. */

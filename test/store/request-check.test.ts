@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { fromWire, toWire } from '../../bus/errors.js';
 import { memberPermissions } from '../../bus/nats-auth.js';
 import { subjectMatches } from '../../bus/subjects.js';
-import { InvalidRequestError, InvalidRequestFieldError, storeErrorFactories } from '../../store/errors.js';
+import { InvalidRequestError, InvalidRequestFieldError, RequestTooLargeError, storeErrorFactories } from '../../store/errors.js';
 import { isStoreWatchInbox, storeWatchInboxPrefix } from '../../store/protocol.js';
 import { checkStoreRequest, requestCheckLimits } from '../../store/request-check.js';
 
@@ -131,7 +131,6 @@ const malformed: Array<[string, unknown, string]> = [
   ['a put with a NUL in its key', write({ type: 'put', request: { key: 'a\0b', value: bytes('x') } }), 'command.request'],
   ['a put with an over-long key', write({ type: 'put', request: { key: 'k'.repeat(4_097), value: bytes('x') } }), 'command.request.key'],
   ['a put with a string value', write({ type: 'put', request: { key: '/a', value: 'x' } }), 'command.request.value'],
-  ['a put with an over-large value', write({ type: 'put', request: { key: '/a', value: new Uint8Array(requestCheckLimits.valueBytesMax + 1) } }), 'command.request.value'],
   ['a put with a negative lease', write({ type: 'put', request: { ...put, lease: -3 } }), 'command.request.lease'],
   ['a put with a lease and ignoreLease', write({ type: 'put', request: { ...put, lease: 3, ignoreLease: true } }), 'command.request'],
   ['a put with prevKv "true"', write({ type: 'put', request: { ...put, prevKv: 'true' } }), 'command.request.prevKv'],
@@ -189,6 +188,17 @@ describe('store request check', () => {
     expect(error.code).toBe('invalidRequest');
     expect(error.field).toBe(field);
     expect(error.message).toContain(field);
+  });
+
+  it('refuses a value over the request limit as the driver does, with RequestTooLargeError', () => {
+    const limit = requestCheckLimits.valueBytesMax;
+    for (const command of [
+      { type: 'put', request: { key: '/a', value: new Uint8Array(limit + 1) } },
+      { type: 'txn', request: { compare: [{ key: '/a', target: 'value', op: 'equal', value: new Uint8Array(limit + 1) }], success: [], failure: [] } },
+    ]) {
+      expect(() => checkStoreRequest(write(command)), command.type).toThrow(RequestTooLargeError);
+    }
+    expect(() => checkStoreRequest(write({ type: 'put', request: { key: '/a', value: new Uint8Array(limit) } }))).not.toThrow();
   });
 
   it('covers every request kind with a refusal', () => {
