@@ -93,8 +93,11 @@ export class StoreWatch {
   private async establish(inbox: string): Promise<void> {
     const members = this.members();
     let lastError: unknown = null;
+    // Where this round starts, fixed: `attempt` also counts within the round, and adding both
+    // skipped every other member (with two members, the same one was asked twice; simulation seed 1400).
+    const first = this.attempt;
     for (let i = 0; i < members.length; i++) {
-      const member = members[(this.attempt + i) % members.length] as MemberId;
+      const member = members[(first + i) % members.length] as MemberId;
       const watchId = `${inbox.slice(-16)}-${++this.attempt}`;
       this.watchId = watchId;
       this.expectedSequence = 1;
