@@ -73,7 +73,14 @@ export class StoreWatch {
       pendingMax: storeWatchLimits.pendingMessagesMax,
       onOverflow: () => this.fail(new QueueOverflowError('watch events', storeWatchLimits.pendingMessagesMax)),
     });
-    await this.establish(inbox);
+    try {
+      await this.establish(inbox);
+    } catch (error) {
+      // No member holds the watch: drop the inbox too, so a failed start leaks no subscription
+      // and delivers nothing more to a caller that was told it failed.
+      this.close();
+      throw error;
+    }
     this.scheduleRenew(inbox);
   }
 
