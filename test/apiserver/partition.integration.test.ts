@@ -19,6 +19,7 @@ import { defaultRaftTiming } from '../../store/index.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
+import { timedCreate, type WriteOutcome } from './timed-create.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 
@@ -50,14 +51,6 @@ const refusedWithinMs = 100;
 const lateShareMax = 0.01;
 const lateMaxMs = 500;
 
-interface WriteOutcome {
-  readonly name: string;
-  readonly startedMs: number;
-  readonly endedMs: number;
-  readonly status: number;
-  readonly message: string;
-}
-
 describe.runIf(runs)('API under a partition (SIGSTOP of 2 of 3 members)', () => {
   let h: ApiHarness;
 
@@ -69,15 +62,7 @@ describe.runIf(runs)('API under a partition (SIGSTOP of 2 of 3 members)', () => 
     await h?.stop();
   });
 
-  const create = async (name: string): Promise<WriteOutcome> => {
-    const startedMs = Date.now();
-    const reply = await h.request('POST', '/api/v1/namespaces/default/configmaps', {
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } }),
-    });
-    const message = reply.status >= 400 ? String((JSON.parse(reply.body) as { message?: string }).message) : '';
-    return { name, startedMs, endedMs: Date.now(), status: reply.status, message };
-  };
+  const create = (name: string): Promise<WriteOutcome> => timedCreate(h, name);
 
   /** Moves leadership to `to` (or away from `from`) and waits until every member agrees. */
   const placeLeader = async (wanted: (leader: string) => boolean, to: string): Promise<void> => {

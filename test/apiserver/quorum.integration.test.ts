@@ -9,16 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { startApiHarness, type ApiHarness } from './harness.js';
+import { timedCreate, type WriteOutcome } from './timed-create.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
-
-interface WriteOutcome {
-  readonly name: string;
-  readonly startedMs: number;
-  readonly endedMs: number;
-  readonly status: number;
-  readonly message: string;
-}
 
 describe.runIf(runs)('API under quorum loss', () => {
   let h: ApiHarness;
@@ -31,15 +24,7 @@ describe.runIf(runs)('API under quorum loss', () => {
     await h?.stop();
   });
 
-  const create = async (name: string): Promise<WriteOutcome> => {
-    const startedMs = Date.now();
-    const reply = await h.request('POST', '/api/v1/namespaces/default/configmaps', {
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } }),
-    });
-    const message = reply.status >= 400 ? String((JSON.parse(reply.body) as { message?: string }).message) : '';
-    return { name, startedMs, endedMs: Date.now(), status: reply.status, message };
-  };
+  const create = (name: string): Promise<WriteOutcome> => timedCreate(h, name);
 
   it('answers every write 503/504 within 2 s, never applies a 503, serves cached reads, and recovers', async () => {
     expect((await create('before')).status).toBe(201);
