@@ -21,6 +21,12 @@ const peersOption = () => new Option('--peers <ids>', 'store members, comma-sepa
 const dirOption = () => new Option('--dir <dir>', 'a `kubus up` directory to take NATS, cluster and members from').default('.kubus');
 const credentialsDirOption = () => new Option('--credentials-dir <dir>', 'the directory holding the cluster\'s NATS keys (nats/) to mint an admin bus user from (default: --dir)');
 
+/** The commands that talk to the store directly: where it is, and the keys to mint a bus user from. */
+function withStoreAccess(command: Command): Command {
+  for (const option of [natsOption(), clusterOption(), peersOption(), dirOption(), credentialsDirOption()]) command.addOption(option);
+  return command;
+}
+
 program
   .command('server')
   .description('run one control-plane member: the store member and, with --api-port, the Kubernetes API server')
@@ -43,52 +49,32 @@ program
   .option('--api-max-in-flight <n>', 'requests the API serves at once (shared among priority levels; beyond: queued, then 429)', '400')
   .action(runServerCommand);
 
-program
+withStoreAccess(program
   .command('status')
-  .description('show every store member: role, leader, term, commit and applied index, revision, failure tolerance')
-  .addOption(natsOption())
-  .addOption(clusterOption())
-  .addOption(peersOption())
-  .addOption(dirOption())
-  .addOption(credentialsDirOption())
+  .description('show every store member: role, leader, term, commit and applied index, revision, failure tolerance'))
   .option('--json', 'print JSON')
   .action(runStatusCommand);
 
-program
+withStoreAccess(program
   .command('member')
   .description('change store membership, one change at a time: add (as learner), promote, remove')
   .argument('<action>', 'add | promote | remove | transfer-leadership')
-  .argument('<id>', 'the member to change')
-  .addOption(natsOption())
-  .addOption(clusterOption())
-  .addOption(peersOption())
-  .addOption(dirOption())
-  .addOption(credentialsDirOption())
+  .argument('<id>', 'the member to change'))
   .action(runMemberCommand);
 
-program
+withStoreAccess(program
   .command('kv')
   .description('read and write store keys directly (for operators and debugging)')
   .argument('<action>', 'get | put | del | list | compact')
   .argument('<key>', 'the key (for list: the prefix; for compact: a revision, or now)')
-  .argument('[value]', 'the value, for put')
-  .addOption(natsOption())
-  .addOption(clusterOption())
-  .addOption(peersOption())
-  .addOption(dirOption())
-  .addOption(credentialsDirOption())
+  .argument('[value]', 'the value, for put'))
   .option('--serializable', 'read from any member without a quorum round (may be stale)')
   .action(runKvCommand);
 
-program
+withStoreAccess(program
   .command('alarm')
   .description('list or clear store alarms: NOSPACE means a member passed its --quota-bytes and writes that add data are refused; free space (kv del, compaction), then disarm')
-  .argument('<action>', 'list | disarm')
-  .addOption(natsOption())
-  .addOption(clusterOption())
-  .addOption(peersOption())
-  .addOption(dirOption())
-  .addOption(credentialsDirOption())
+  .argument('<action>', 'list | disarm'))
   .option('--json', 'print JSON')
   .action(async (action: string, flags) => (await import('./commands/alarm.js')).runAlarmCommand(action, flags));
 
