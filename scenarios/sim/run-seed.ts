@@ -15,7 +15,9 @@
  * 3. leases: once a leader has been stable for the longest TTL, no lease may remain past its
  *    deadline; the watch must have delivered the applied history without a gap; the recorded
  *    client history must be linearizable, key by key; every operation kind succeeded at least
- *    once; no client saw an error the store should never send; no member process died.
+ *    once; no client saw an error the store should never send; no member process died;
+ * 4. liveness probes (liveness-probe.ts): while leadership moves or the leader is cut off on the
+ *    healed cluster, reads are answered within a bound and a cut-off leader steps down in time.
  * The trace hash digests everything observable, so "same seed → same trace hash" proves replay.
  */
 import { createHash } from 'node:crypto';
@@ -28,6 +30,7 @@ import { Workload, type InjectedBug } from './workload.js';
 import { Operator } from './operator.js';
 import { LeaseChecker } from './lease-checker.js';
 import { WatchChecker } from './watch-checker.js';
+import { LivenessProbe } from './liveness-probe.js';
 
 export interface SeedOptions {
   /** Voters of the new cluster; drawn from the seed (1, 3 or 5) when absent. */
@@ -62,6 +65,8 @@ const stepMs = 2;
 /** Coarser steps once only timers matter (waiting for leases to expire). */
 const idleStepMs = 10;
 const faultEveryMs = 150;
+/** The latest a fault's own timer fires after the fault (a pause's resume, at most 1.5 s). */
+const faultTimersMaxMs = 1_500;
 const leaseObserveEverySteps = 10;
 /** After a restart amid reads, the member is sent reads for this long. */
 const restartReadsForMs = 60;
@@ -135,6 +140,7 @@ export async function runSeed(seed: number, options: SeedOptions = defaultSeedOp
     failure = await livenessPhase(cluster, operator, options);
     checker.checkLogMatching();
     if (failure === null) failure = await everyKindPhase(cluster, workload, leases, watcher);
+    if (failure === null) failure = await new LivenessProbe(cluster, cluster.random.fork()).run(stepMs, options.safetyMs + faultTimersMaxMs);
     if (failure === null && topology.leases) failure = await leasePhase(cluster, leases);
     watcher.stop();
     if (failure === null) watcher.check();
