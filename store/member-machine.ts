@@ -34,6 +34,8 @@ export interface MemberInput {
   /** Opens (or creates) this member's disk; may throw CorruptedDataError. */
   readonly openBackend: () => Backend;
   readonly snapshotEveryEntries?: number;
+  /** Applied data bytes between snapshots (driverLimits.snapshotEveryBytes by default; the simulator makes it tiny). */
+  readonly snapshotEveryBytes?: number;
   /** How the driver defers its Ready loop (see RaftDriverOptions.defer); a zero-delay timer by default. */
   readonly defer?: (fn: () => void) => void;
   /** Where the Raft transport reports dropped (malformed or forged) input. */
@@ -76,6 +78,7 @@ export const storeMemberMachine = setup({
           random: input.random,
           timing: input.timing,
           snapshotEveryEntries: input.snapshotEveryEntries ?? driverLimits.snapshotEveryEntries,
+          ...(input.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: input.snapshotEveryBytes } : {}),
           send: (messages) => transportHolder.transport?.send(messages),
           defer: input.defer ?? ((fn) => void input.clock.setTimeout(fn, 0)),
         });

@@ -11,7 +11,8 @@
  *    reorder. Raft's safety properties are checked after every step;
  * 2. liveness phase: every fault is healed and every member restarted; a write must commit
  *    within a budget, all members of the configuration must converge to the same applied state,
- *    and one operation of each kind must succeed;
+ *    and one operation of each kind must succeed; in seeds with a tiny snapshot byte bound (and no
+ *    entry interval), every member's live log must have stayed near that bound;
  * 3. leases: once a leader has been stable for the longest TTL, no lease may remain past its
  *    deadline; the watch must have delivered the applied history without a gap; the recorded
  *    client history must be linearizable, key by key; every operation kind succeeded at least
@@ -86,7 +87,26 @@ interface Topology {
   readonly leases: boolean;
   /** Entries between snapshots: often small, so lagging members get snapshots while entries still arrive. */
   readonly snapshotEveryEntries: number;
+  /**
+   * Applied data bytes between snapshots, in some seeds: tiny, with an entry interval never
+   * reached, so only the byte bound compacts the log (checked after healing).
+   */
+  readonly snapshotEveryBytes?: number;
 }
+
+export const logBytesLimits = {
+  /** Seeds with a byte bound: about one in five. */
+  chance: 0.2,
+  /** The tiny bound: a few dozen of the workload's entries. */
+  snapshotEveryBytes: 1_024,
+  /** An entry interval no seed reaches. */
+  snapshotEveryEntries: 1_000_000,
+  /**
+   * What a live log may hold: the bound, plus what one Ready applies past it before the driver
+   * snapshots (a handful of small entries in the simulation).
+   */
+  liveLogBytesMax: 2 * 1_024,
+} as const;
 
 /** The seed's topology, from its own generator so that adding a fault elsewhere does not change it. */
 export function topologyOf(seed: number, members?: number): Topology {
@@ -94,12 +114,17 @@ export function topologyOf(seed: number, members?: number): Topology {
   const roll = random.int(10);
   const voters = members ?? (roll < 3 ? 1 : roll < 8 ? 3 : 5);
   const leases = random.chance(0.5);
-  return { voters, spares: voters === 1 ? 3 : 2, leases, snapshotEveryEntries: random.pick([8, 16, 64]) };
+  const snapshotEveryEntries = random.pick([8, 16, 64]);
+  const spares = voters === 1 ? 3 : 2;
+  if (random.chance(logBytesLimits.chance)) return { voters, spares, leases, snapshotEveryEntries: logBytesLimits.snapshotEveryEntries, snapshotEveryBytes: logBytesLimits.snapshotEveryBytes };
+  return { voters, spares, leases, snapshotEveryEntries };
 }
 
 export async function runSeed(seed: number, options: SeedOptions = defaultSeedOptions): Promise<SeedResult> {
   const topology = topologyOf(seed, options.members);
-  const cluster = new SimCluster({ seed, members: topology.voters, spares: topology.spares, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries ?? topology.snapshotEveryEntries });
+  const cluster = new SimCluster({ seed, members: topology.voters, spares: topology.spares, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries ?? topology.snapshotEveryEntries,
+    ...(topology.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: topology.snapshotEveryBytes } : {}),
+  });
   const checker = new SafetyChecker(cluster);
   const faultRandom = cluster.random.fork();
   const workload = new Workload({
@@ -139,6 +164,7 @@ export async function runSeed(seed: number, options: SeedOptions = defaultSeedOp
     operator.stop();
     failure = await livenessPhase(cluster, operator, options);
     checker.checkLogMatching();
+    if (failure === null && topology.snapshotEveryBytes !== undefined) failure = checkLiveLogBytes(cluster);
     if (failure === null) failure = await everyKindPhase(cluster, workload, leases, watcher);
     if (failure === null) failure = await new LivenessProbe(cluster, cluster.random.fork()).run(stepMs, options.safetyMs + faultTimersMaxMs);
     if (failure === null && topology.leases) failure = await leasePhase(cluster, leases);
@@ -368,6 +394,20 @@ async function livenessPhase(cluster: SimCluster, operator: Operator, options: S
   }
   const views = members().map((id) => `${id}:${cluster.driver(id)?.raftStatus().applied ?? 'down'}`);
   return `liveness: members did not converge to one applied state after healing (${views.join(' ')})`;
+}
+
+/** With a byte bound on snapshots, every member's live log stays near it (nothing else compacts). */
+function checkLiveLogBytes(cluster: SimCluster): string | null {
+  const conf = cluster.conf();
+  const members = conf === null ? cluster.active() : [...conf.voters, ...conf.learners];
+  return liveLogVerdict(members.map((id) => ({ id, bytes: cluster.liveLogBytes(id) })));
+}
+
+/** The members whose live log outgrew `logBytesLimits.liveLogBytesMax`, described; null when none did. */
+export function liveLogVerdict(views: readonly { readonly id: string; readonly bytes: number }[]): string | null {
+  const over = views.filter((view) => view.bytes > logBytesLimits.liveLogBytesMax);
+  if (over.length === 0) return null;
+  return `log bytes: a snapshot is due every ${logBytesLimits.snapshotEveryBytes} applied bytes, yet the live log holds ${over.map((view) => `${view.id}: ${view.bytes} bytes`).join(', ')} (bound ${logBytesLimits.liveLogBytesMax})`;
 }
 
 /** After healing, one operation of each kind, so that a kind that never works cannot hide behind faults. */

@@ -26,6 +26,8 @@ export interface SimClusterOptions {
   readonly spares?: number;
   readonly timing: RaftTiming;
   readonly snapshotEveryEntries: number;
+  /** Applied data bytes between snapshots; the production bound when absent. */
+  readonly snapshotEveryBytes?: number;
   readonly cluster?: string;
 }
 
@@ -103,6 +105,7 @@ export class SimCluster {
         timing: this.options.timing,
         openBackend: () => member.disk,
         snapshotEveryEntries: this.options.snapshotEveryEntries,
+        ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
       },
     });
     actor.subscribe({
@@ -152,6 +155,12 @@ export class SimCluster {
   /** The applied index `id` would find on its disk after a crash now. */
   durableApplied(id: string): number {
     return new RaftLogStore(this.disk(id).backend().reopen()).applied();
+  }
+
+  /** Data bytes of the entries `id` holds durably applied after its last snapshot: its live log. */
+  liveLogBytes(id: string): number {
+    const store = new RaftLogStore(this.disk(id).backend().reopen());
+    return store.entries(store.firstIndex(), store.applied() + 1).reduce((sum, entry) => sum + entry.data.length, 0);
   }
 
   /** Removed from the configuration: stopped for good. */
