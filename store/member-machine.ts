@@ -36,6 +36,8 @@ export interface MemberInput {
   readonly snapshotEveryEntries?: number;
   /** Applied data bytes between snapshots (driverLimits.snapshotEveryBytes by default; the simulator makes it tiny). */
   readonly snapshotEveryBytes?: number;
+  /** The request dedup window and bytes (requestDedupLimits by default; the simulator scales the window). */
+  readonly dedupLimits?: { readonly retryWindowMs: number; readonly bytesMax: number };
   /** How the driver defers its Ready loop (see RaftDriverOptions.defer); a zero-delay timer by default. */
   readonly defer?: (fn: () => void) => void;
   /** Where the Raft transport reports dropped (malformed or forged) input. */
@@ -79,6 +81,7 @@ export const storeMemberMachine = setup({
           timing: input.timing,
           snapshotEveryEntries: input.snapshotEveryEntries ?? driverLimits.snapshotEveryEntries,
           ...(input.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: input.snapshotEveryBytes } : {}),
+          ...(input.dedupLimits !== undefined ? { dedupLimits: input.dedupLimits } : {}),
           send: (messages) => transportHolder.transport?.send(messages),
           defer: input.defer ?? ((fn) => void input.clock.setTimeout(fn, 0)),
         });

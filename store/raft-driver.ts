@@ -46,6 +46,8 @@ export interface RaftDriverOptions {
   readonly snapshotEveryEntries: number;
   /** Or data bytes applied since the last snapshot, whichever comes first (driverLimits.snapshotEveryBytes). */
   readonly snapshotEveryBytes?: number;
+  /** How long and how many bytes of write results are answered to retries (requestDedupLimits by default; the simulator scales the window to its clients' deadlines). */
+  readonly dedupLimits?: { readonly retryWindowMs: number; readonly bytesMax: number };
   /**
    * Runs `fn` soon, after the inputs already queued (setImmediate in a process, a zero-delay timer
    * on the simulated clock). Inputs only mark work; one Ready then covers every proposal and
@@ -130,7 +132,7 @@ export class RaftDriver {
     const { backend, self } = options;
     this.logStore = new RaftLogStore(backend);
     this.mvcc = new MvccStore(backend.table('mvcc'));
-    this.dedup = new RequestDedup(backend.table('meta'));
+    this.dedup = new RequestDedup(backend.table('meta'), options.dedupLimits);
     let state = this.logStore.load();
     const fresh = state.snapshot === null && state.entries.length === 0 && state.hardState.term === 0;
     if (fresh && options.initialMembers.length > 0) {

@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { Prng } from '../../bus/index.js';
 import { NoQuorumError, OutcomeUnknownError, StoreClient, type RaftTiming } from '../../store/index.js';
+import { requestDedupLimits } from '../../store/request-dedup.js';
 import { checkLinearizable, formatHistory } from '../history/index.js';
 import { SimCluster } from './sim-cluster.js';
 import { SafetyChecker } from './safety-checker.js';
@@ -79,6 +80,13 @@ const watchCatchUpMs = 12_000;
 /** Keys the workload uses share this prefix; the watcher follows it. */
 const keyPrefix = 'k';
 
+/**
+ * The request dedup window scaled as production's: three times the clients' whole-call deadline
+ * (2 s here, 10 s there), so results are evicted by time within a seed while retries, which end
+ * by their deadline, must still find theirs; bytes as in production.
+ */
+export const simDedupLimits = { retryWindowMs: 6_000, bytesMax: requestDedupLimits.bytesMax } as const;
+
 export const defaultSeedOptions: SeedOptions = { safetyMs: 4_000, livenessBudgetMs: 3_000 };
 
 interface Topology {
@@ -124,6 +132,7 @@ export async function runSeed(seed: number, options: SeedOptions = defaultSeedOp
   const topology = topologyOf(seed, options.members);
   const cluster = new SimCluster({ seed, members: topology.voters, spares: topology.spares, timing: simTiming, snapshotEveryEntries: options.snapshotEveryEntries ?? topology.snapshotEveryEntries,
     ...(topology.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: topology.snapshotEveryBytes } : {}),
+    dedupLimits: simDedupLimits,
   });
   const checker = new SafetyChecker(cluster);
   const faultRandom = cluster.random.fork();
@@ -190,6 +199,8 @@ function verdicts(cluster: SimCluster, workload: Workload, operator: Operator, l
   const verdict = checkLinearizable(workload.history.operations(), { timeBudgetMs: 10_000, now: () => performance.now() });
   if (verdict.verdict === 'violation') return `not linearizable on key ${verdict.key}:\n${verdict.explanation}\n${formatHistory(workload.history.operations(), verdict.key)}`;
   if (verdict.verdict === 'undecided') return `linearizability check undecided in its time budget on key ${verdict.key}`;
+  const twice = watcher.appliedTwice();
+  if (twice !== null) return twice;
   if (workload.staleReads.length > 0) return `stale linearizable reads: ${workload.staleReads.join(' | ')}`;
   if (workload.unexpectedCount > 0) return `${workload.unexpectedCount} unexpected client errors, first: ${workload.unexpected.join(' | ')}`;
   const unexpected = [...operator.unexpected, ...leases.unexpected];

@@ -28,6 +28,8 @@ export interface SimClusterOptions {
   readonly snapshotEveryEntries: number;
   /** Applied data bytes between snapshots; the production bound when absent. */
   readonly snapshotEveryBytes?: number;
+  /** The request dedup window and bytes; production's when absent. */
+  readonly dedupLimits?: { readonly retryWindowMs: number; readonly bytesMax: number };
   readonly cluster?: string;
 }
 
@@ -106,6 +108,7 @@ export class SimCluster {
         openBackend: () => member.disk,
         snapshotEveryEntries: this.options.snapshotEveryEntries,
         ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
+        ...(this.options.dedupLimits !== undefined ? { dedupLimits: this.options.dedupLimits } : {}),
       },
     });
     actor.subscribe({

@@ -79,6 +79,15 @@ export class WatchChecker {
     return this.watch !== null && delivered >= latest;
   }
 
+  /**
+   * Exactly once: every value the workload writes is unique, so one put value applied at two
+   * revisions is one write applied twice (a retry with the same request id that the member's
+   * dedup table no longer knew). Null when none was.
+   */
+  appliedTwice(): string | null {
+    return duplicatePuts(this.applied);
+  }
+
   /** Throws at the first revision delivered out of order, with the wrong events, or skipped. */
   check(): void {
     for (const segment of this.segments) {
@@ -165,6 +174,22 @@ export class WatchChecker {
     this.resumes++;
     void this.open(error instanceof CompactedError ? 0 : watch.resumeRevision());
   }
+}
+
+/** Put values applied at more than one revision, described; null when every value applied once. */
+export function duplicatePuts(applied: ReadonlyMap<number, string>): string | null {
+  const firstAt = new Map<string, number>();
+  const twice: string[] = [];
+  for (const [revision, signature] of [...applied].sort(([a], [b]) => a - b)) {
+    for (const event of signature.split('; ')) {
+      if (!event.startsWith('put ')) continue;
+      const put = event.slice('put '.length);
+      const earlier = firstAt.get(put);
+      if (earlier === undefined) firstAt.set(put, revision);
+      else twice.push(`${put} at revisions ${earlier} and ${revision}`);
+    }
+  }
+  return twice.length === 0 ? null : `writes applied twice: ${twice.slice(0, 5).join(' | ')}`;
 }
 
 function signatureOf(events: readonly WatchEvent[]): string {
