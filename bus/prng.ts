@@ -60,6 +60,16 @@ export class Prng {
     return item;
   }
 
+  /** Fisher–Yates on this generator: a comparator-based shuffle would depend on the engine's sort. */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  }
+
   /** A child generator whose stream does not disturb this one's beyond one draw. */
   fork(): Prng {
     return new Prng(this.nextUint32());

@@ -137,7 +137,7 @@ export class LivenessProbe {
     const roll = this.random.int(4);
     if (roll === 3) await this.promoteBehind(conf.learners.find((id) => cluster.isUp(id)) ?? null, stepMs);
     else if (roll === 1 && readers.length > 0) await this.cutOffReader(leader, this.random.pick(readers), members, stepMs);
-    else if (roll === 2 && quorum > 1) await this.cutOffHearing(leader, shuffle(otherVoters, this.random).slice(0, quorum - 1), members, stepMs);
+    else if (roll === 2 && quorum > 1) await this.cutOffHearing(leader, this.random.shuffle(otherVoters).slice(0, quorum - 1), members, stepMs);
     else if (otherVoters.length > 0) await this.transfer(leader, this.random.pick(otherVoters), members, stepMs);
     else return false;
     cluster.network.heal();
@@ -254,12 +254,3 @@ export class LivenessProbe {
   }
 }
 
-/** Fisher–Yates on the seeded generator. */
-function shuffle<T>(items: readonly T[], random: Prng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}

@@ -212,15 +212,6 @@ function verdicts(cluster: SimCluster, workload: Workload, operator: Operator, l
   return null;
 }
 
-/** Fisher–Yates on the seeded generator: a comparator-based shuffle would depend on the engine's sort. */
-function shuffle<T>(items: readonly T[], random: Prng): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
 
 /** One fault (or a repair), chosen by the seed. Returns 1 when it broke something. */
 function injectFault(cluster: SimCluster, workload: Workload, operator: Operator, random: Prng): number {
@@ -243,7 +234,7 @@ function injectFault(cluster: SimCluster, workload: Workload, operator: Operator
     return 1;
   }
   if (roll < 6 && ids.length > 1) {
-    const shuffled = shuffle(ids, random);
+    const shuffled = random.shuffle(ids);
     const cut = random.between(1, ids.length - 1);
     cluster.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
     return 1;
@@ -256,7 +247,7 @@ function injectFault(cluster: SimCluster, workload: Workload, operator: Operator
   }
   if (roll < 8 && ids.length > 2) {
     // Non-transitive: a and c cannot talk, both still reach b.
-    const [a, , c] = shuffle(ids, random);
+    const [a, , c] = random.shuffle(ids);
     if (a !== undefined && c !== undefined) {
       cluster.network.blockOneWay(a, c);
       cluster.network.blockOneWay(c, a);
@@ -318,7 +309,7 @@ function restartAmidReads(cluster: SimCluster, workload: Workload, random: Prng,
     cluster.clock.setTimeout(() => {
       // Leave the leader exactly a quorum with `id` in it.
       const quorum = Math.floor(voters.length / 2) + 1;
-      const others = shuffle(followers.filter((member) => member !== id), random).slice(0, voters.length - quorum);
+      const others = random.shuffle(followers.filter((member) => member !== id)).slice(0, voters.length - quorum);
       for (const other of others) cluster.network.pause(other);
       cluster.clock.setTimeout(() => others.forEach((other) => cluster.network.resume(other)), random.between(100, 400));
       crashAmidReads(cluster, workload, random, id, false);
