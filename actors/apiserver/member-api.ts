@@ -73,6 +73,7 @@ export async function startMemberApi(options: {
   const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self, localView });
   const objects = new ObjectStore(client, { clock });
   let bootstrapped = false;
+  let defaultPolicyVisible = false;
   let closed = false;
   // Authorization answers from watched RBAC and node-graph caches (actors/apiserver/authz).
   const authz = startAuthzCaches({ source: objects, clock, logger: options.logger });
@@ -103,8 +104,11 @@ export async function startMemberApi(options: {
       const driver = options.driver();
       if (driver === null) return false;
       const status = driver.status();
-      // Ready: defaults exist, a leader is known, this member hears a majority, and it applied what it knows committed.
-      return bootstrapped && status.leader !== null && status.reachable * 2 > status.conf.voters.length && status.appliedIndex >= driver.staleness().knownCommitIndex;
+      // Ready: defaults exist and this member's authorizer sees them (a latch, like Kubernetes'
+      // one-time post-start hook: an admin deleting a default role later does not unready it), a
+      // leader is known, this member hears a majority, and it applied what it knows committed.
+      defaultPolicyVisible ||= bootstrapped && authz.holdDefaultPolicy();
+      return defaultPolicyVisible && status.leader !== null && status.reachable * 2 > status.conf.voters.length && status.appliedIndex >= driver.staleness().knownCommitIndex;
     },
   });
   options.logger.info('api server listening', { url: server.url });

@@ -8,12 +8,19 @@ import type { KubeObject } from '../types.js';
 import { NodeGraph } from './node-graph.js';
 import { RbacPolicy, type PolicySource } from './rbac-policy.js';
 import { WatchedCollection, type CollectionSource } from '../registry/watched-collection.js';
+import { defaultClusterRoleBindings, defaultClusterRoles } from './default-policy.js';
 
 export interface AuthzCaches {
   readonly policy: RbacPolicy;
   readonly graph: NodeGraph;
   /** True once every collection has loaded its first list. */
   synced(): boolean;
+  /**
+   * True once these caches hold every default cluster role and binding: only then does this
+   * member authorize as the stored policy says (a member whose watch still lags would refuse
+   * `system:authenticated` its basic rights).
+   */
+  holdDefaultPolicy(): boolean;
   stop(): void;
 }
 
@@ -43,11 +50,17 @@ export function startAuthzCaches(options: { readonly source: CollectionSource; r
   };
   graph = new NodeGraph({ pods: (): Iterable<KubeObject> => pods.values(), pvc: (namespace, name) => claims.get(namespace, name) });
   const all = [roles, clusterRoles, roleBindings, clusterRoleBindings, pods, claims];
+  const nameOf = (object: KubeObject): string => String(object.metadata.name);
+  const defaultRoleNames = defaultClusterRoles().map(nameOf);
+  const defaultBindingNames = defaultClusterRoleBindings().map(nameOf);
   for (const c of all) c.start();
   return {
     policy: new RbacPolicy(source),
     graph,
     synced: () => all.every((c) => c.hasSynced),
+    holdDefaultPolicy: () =>
+      defaultRoleNames.every((name) => clusterRoles.get(null, name) !== undefined) &&
+      defaultBindingNames.every((name) => clusterRoleBindings.get(null, name) !== undefined),
     stop: () => {
       for (const c of all) c.stop();
     },
