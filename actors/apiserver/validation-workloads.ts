@@ -3,6 +3,7 @@
  * the subset of k8s.io/kubernetes/pkg/apis/core/validation that catches the mistakes people make
  * in manifests (missing image, duplicate names, a selector that does not match the template).
  */
+import { selectorMatches as matchesStructured, type StructuredLabelSelector } from '../objects/labels.js';
 import {
   Causes, checkName, checkPort, dns1123Label, dns1123Subdomain, isObj, jsonEqual, portName, qualifiedName, labelValueCheck,
   type Obj,
@@ -154,25 +155,9 @@ export function validatePodUpdate(c: Causes, spec: unknown, oldSpec: unknown): v
   }
 }
 
-/** Does a LabelSelector object (matchLabels + matchExpressions) select `labels`? */
+/** Does a LabelSelector object select `labels`? One definition for every component (actors/objects). */
 export function selectorMatches(selector: Obj, labels: Readonly<Record<string, unknown>>): boolean {
-  const matchLabels = isObj(selector['matchLabels']) ? selector['matchLabels'] : {};
-  for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== v) return false;
-  const expressions = Array.isArray(selector['matchExpressions']) ? selector['matchExpressions'] : [];
-  for (const e of expressions) {
-    if (!isObj(e) || typeof e['key'] !== 'string') return false;
-    const has = Object.hasOwn(labels, e['key']);
-    const value = labels[e['key']];
-    const values = Array.isArray(e['values']) ? e['values'] : [];
-    switch (e['operator']) {
-      case 'In': if (!has || !values.includes(value)) return false; break;
-      case 'NotIn': if (has && values.includes(value)) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
+  return matchesStructured(selector as StructuredLabelSelector, labels as Readonly<Record<string, string>>);
 }
 
 /** A LabelSelector's syntax; returns whether it selects anything at all (an empty selector is rejected by workloads). */

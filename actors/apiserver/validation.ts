@@ -9,7 +9,7 @@ import {
   Causes, checkName, checkPort, configMapKey, dns1035Label, dns1123Label, dns1123Subdomain, isObj, jsonEqual,
   labelValueCheck, pathSegmentName, portName, qualifiedName, type NameCheck, type Obj,
 } from './validation-core.js';
-import { parseQuantity } from './admission/quantity.js';
+import { parseQuantity } from '../objects/quantity.js';
 import { validateLabelSelector, validatePodSpec, validatePodUpdate, validateWorkload } from './validation-workloads.js';
 import { validateCertificateSigningRequest } from './validation-certificates.js';
 

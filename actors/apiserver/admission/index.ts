@@ -2,7 +2,7 @@
 export { AdmissionChain, type AdmissionChainOptions } from './chain.js';
 export { admissionLimits } from './limits.js';
 export { WebhookCallError } from './errors.js';
-export { parseQuantity, formatQuantity } from './quantity.js';
+export { parseQuantity, formatQuantity } from '../../objects/quantity.js';
 export { admitNamespaceLifecycle, undeletableNamespaces, type NamespaceLookup } from './namespace-lifecycle.js';
 export { applyLimitRanges } from './limit-ranger.js';
 export { admitNodeRestriction, isNodeSettableLabel, nodeNameOf } from './node-restriction.js';

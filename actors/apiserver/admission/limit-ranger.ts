@@ -6,7 +6,7 @@
  */
 import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
-import { formatQuantity, parseQuantity } from './quantity.js';
+import { formatQuantity, parseQuantity } from '../../objects/quantity.js';
 
 type Obj = Record<string, unknown>;
 type ResourceMap = Record<string, unknown>;

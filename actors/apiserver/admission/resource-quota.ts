@@ -13,7 +13,7 @@
 import type { ResourceInfo } from '../registry/resources.js';
 import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
-import { formatQuantity, parseQuantity } from './quantity.js';
+import { formatQuantity, parseQuantity } from '../../objects/quantity.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -9,14 +9,20 @@
 import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { ResourceInfo } from './resources.js';
+import { LabelSelectorSyntaxError, matchLabels, parseLabelSelector as parseLabels, type LabelSelector } from '../../objects/labels.js';
 
-export type LabelRequirement =
-  | { readonly key: string; readonly op: 'equals' | 'notEquals'; readonly value: string }
-  | { readonly key: string; readonly op: 'in' | 'notIn'; readonly values: readonly string[] }
-  | { readonly key: string; readonly op: 'exists' | 'doesNotExist' }
-  | { readonly key: string; readonly op: 'greaterThan' | 'lessThan'; readonly value: number };
+export { matchLabels, formatLabelSelector, type LabelRequirement, type LabelSelector } from '../../objects/labels.js';
 
-export type LabelSelector = readonly LabelRequirement[];
+/** Parses a `labelSelector=` parameter; bad syntax is a 400 BadRequest, never a match-all. */
+export function parseLabelSelector(selector: string | undefined): LabelSelector {
+  try {
+    return parseLabels(selector);
+  } catch (error) {
+    if (error instanceof LabelSelectorSyntaxError) throw apiErrors.badRequest(error.message);
+    throw error;
+  }
+}
+
 
 export interface FieldRequirement {
   readonly field: string;
@@ -25,111 +31,6 @@ export interface FieldRequirement {
 }
 
 export type FieldSelector = readonly FieldRequirement[];
-
-/** Label values and key names are at most 63 characters; a key may have a DNS-subdomain prefix. */
-const namePart = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function checkKey(key: string, selector: string): string {
-  const slash = key.indexOf('/');
-  const prefix = slash < 0 ? null : key.slice(0, slash);
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  const prefixOk = prefix === null || (prefix.length <= 253 && dnsSubdomain.test(prefix));
-  if (!prefixOk || !namePart.test(name)) throw apiErrors.badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${selector}"`);
-  return key;
-}
-
-function checkValue(value: string, selector: string): string {
-  if (value !== '' && !namePart.test(value)) throw apiErrors.badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${selector}"`);
-  return value;
-}
-
-/** Splits on commas outside parentheses: `a in (x,y),b` → [`a in (x,y)`, `b`]. */
-function splitTopLevel(text: string, selector: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    if (depth < 0 || depth > 1) throw apiErrors.badRequest(`unable to parse selector "${selector}": unbalanced parentheses`);
-    if (c === ',' && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  if (depth !== 0) throw apiErrors.badRequest(`unable to parse selector "${selector}": unbalanced parentheses`);
-  parts.push(text.slice(start));
-  return parts;
-}
-
-const setForm = /^([^\s!=<>(),]+)\s+(in|notin)\s*\(([^()]*)\)$/;
-const compareForm = /^([^\s!=<>(),]+)\s*(==|!=|=|<|>)\s*([^\s!=<>(),]*)$/;
-
-function parseRequirement(part: string, selector: string): LabelRequirement {
-  const text = part.trim();
-  if (text === '') throw apiErrors.badRequest(`unable to parse selector "${selector}": empty requirement`);
-  if (text.startsWith('!')) return { key: checkKey(text.slice(1).trim(), selector), op: 'doesNotExist' };
-  const set = setForm.exec(text);
-  if (set) {
-    const values = (set[3] ?? '').split(',').map((v) => checkValue(v.trim(), selector));
-    return { key: checkKey(set[1] ?? '', selector), op: set[2] === 'in' ? 'in' : 'notIn', values };
-  }
-  const compare = compareForm.exec(text);
-  if (compare) {
-    const key = checkKey(compare[1] ?? '', selector);
-    const op = compare[2];
-    const raw = compare[3] ?? '';
-    if (op === '<' || op === '>') {
-      const value = Number(raw);
-      if (raw === '' || !Number.isInteger(value)) throw apiErrors.badRequest(`unable to parse selector "${selector}": ${op} needs an integer`);
-      return { key, op: op === '<' ? 'lessThan' : 'greaterThan', value };
-    }
-    return { key, op: op === '!=' ? 'notEquals' : 'equals', value: checkValue(raw, selector) };
-  }
-  return { key: checkKey(text, selector), op: 'exists' };
-}
-
-/** Parses `app=web,tier in (a,b),!canary`; an empty or absent selector matches everything. */
-export function parseLabelSelector(selector: string | undefined): LabelSelector {
-  if (selector === undefined || selector.trim() === '') return [];
-  return splitTopLevel(selector, selector).map((part) => parseRequirement(part, selector));
-}
-
-export function matchLabels(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const have = labels ?? {};
-  return selector.every((r) => {
-    const value = Object.hasOwn(have, r.key) ? have[r.key] : undefined;
-    switch (r.op) {
-      case 'equals': return value === r.value;
-      case 'notEquals': return value !== r.value;
-      case 'in': return value !== undefined && r.values.includes(value);
-      case 'notIn': return value === undefined || !r.values.includes(value);
-      case 'exists': return value !== undefined;
-      case 'doesNotExist': return value === undefined;
-      case 'greaterThan': return value !== undefined && /^-?\d+$/.test(value) && Number(value) > r.value;
-      case 'lessThan': return value !== undefined && /^-?\d+$/.test(value) && Number(value) < r.value;
-    }
-  });
-}
-
-/** A structured `LabelSelector` (deployment `spec.selector`) as the query-string form (scale's `status.selector`). */
-export function formatLabelSelector(selector: {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
-} | undefined): string {
-  if (selector === undefined) return '';
-  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector.matchExpressions ?? []) {
-    const values = [...(e.values ?? [])].sort().join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.sort().join(',');
-}
 
 /** The field paths each resource supports, beyond `metadata.name` and `metadata.namespace`. */
 const kindFields: Readonly<Record<string, readonly string[]>> = {

@@ -1,0 +1,10 @@
+/**
+ * Kubernetes object knowledge, once, for every component: the API server, the scheduler, the
+ * controllers and the node agent import it from here and never grow their own copies.
+ */
+export * from './quantity.js';
+export * from './labels.js';
+export * from './meta.js';
+export * from './conditions.js';
+export * from './taints.js';
+export * from './pod.js';
