@@ -45,7 +45,8 @@ describe('resources', () => {
     const groups = apiGroups();
     expect(groups[0]).toEqual({ group: '', versions: ['v1'], preferredVersion: 'v1' });
     expect(groups.find((g) => g.group === 'autoscaling')).toEqual({ group: 'autoscaling', versions: ['v2', 'v1'], preferredVersion: 'v2' });
-    expect(groups.map((g) => g.group)).toEqual(['', 'apps', 'autoscaling', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'admissionregistration.k8s.io', 'certificates.k8s.io']);
+    expect(groups.map((g) => g.group)).toEqual(['', 'apps', 'autoscaling', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'admissionregistration.k8s.io',
+      'scheduling.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'certificates.k8s.io']);
   });
 
   it('every (group, version, resource) is unique and each has the standard verbs', () => {

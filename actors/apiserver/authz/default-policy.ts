@@ -45,7 +45,12 @@ const schedulerRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['delete', ...read] },
   { apiGroups: [''], resources: ['bindings', 'pods/binding'], verbs: ['create'] },
   { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
-  { apiGroups: ['apps'], resources: ['replicasets'], verbs: read },
+  { apiGroups: ['apps'], resources: ['replicasets', 'statefulsets'], verbs: read },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: read },
+  { apiGroups: ['scheduling.k8s.io'], resources: ['priorityclasses'], verbs: read },
+  { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: read },
+  // WaitForFirstConsumer: the scheduler names the chosen node on the claim (volume.kubernetes.io/selected-node).
+  { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['patch', 'update'] },
 ];
 
 const controllerManagerRules: PolicyRule[] = [
@@ -53,7 +58,7 @@ const controllerManagerRules: PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['kube-controller-manager'], verbs: ['get', 'update'] },
   // kubus runs every controller under one identity (no per-controller service accounts).
-  { apiGroups: ['', 'apps', 'autoscaling'], resources: ['*'], verbs: readWrite },
+  { apiGroups: ['', 'apps', 'autoscaling', 'policy', 'discovery.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io'], resources: ['*'], verbs: readWrite },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: readWrite },
 ];
 

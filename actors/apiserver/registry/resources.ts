@@ -56,6 +56,10 @@ const specs: readonly Spec[] = [
   { group: '', versions: ['v1'], resource: 'resourcequotas', kind: 'ResourceQuota', namespaced: true, shortNames: ['quota'], subresources: ['status'] },
   { group: '', versions: ['v1'], resource: 'limitranges', kind: 'LimitRange', namespaced: true, shortNames: ['limits'] },
   { group: 'coordination.k8s.io', versions: ['v1'], resource: 'leases', kind: 'Lease', namespaced: true },
+  { group: 'discovery.k8s.io', versions: ['v1'], resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
+  { group: 'policy', versions: ['v1'], resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], subresources: ['status'] },
+  { group: 'scheduling.k8s.io', versions: ['v1'], resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] },
+  { group: 'storage.k8s.io', versions: ['v1'], resource: 'storageclasses', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] },
   { group: 'apps', versions: ['v1'], resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'],
     subresources: ['status', 'scale'] },
   { group: 'apps', versions: ['v1'], resource: 'replicasets', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'],
@@ -77,7 +81,8 @@ const specs: readonly Spec[] = [
 ];
 
 /** Group order in discovery: core first, then as Kubernetes lists them. */
-const groupOrder = ['', 'apps', 'autoscaling', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'admissionregistration.k8s.io', 'certificates.k8s.io'] as const;
+const groupOrder = ['', 'apps', 'autoscaling', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'admissionregistration.k8s.io', 'scheduling.k8s.io',
+  'coordination.k8s.io', 'discovery.k8s.io', 'certificates.k8s.io'] as const;
 
 function expand(spec: Spec): ResourceInfo[] {
   return spec.versions.map((version) => ({

@@ -1,0 +1,10 @@
+/**
+ * Every controller the controller manager can run, by the name `--controllers` uses. Each entry is
+ * one actor spec (runtime/types.ts); the runtime runs the enabled ones while it holds the
+ * `kube-system/kube-controller-manager` Lease.
+ */
+import type { ControllerSpec } from './runtime/types.js';
+
+export const controllerSpecs: readonly ControllerSpec[] = [
+  // One line per controller, added by the file that defines it.
+];
