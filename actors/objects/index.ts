@@ -8,3 +8,4 @@ export * from './meta.js';
 export * from './conditions.js';
 export * from './taints.js';
 export * from './pod.js';
+export * from './node-selector.js';
