@@ -60,8 +60,8 @@ export function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'schedulerName', 'default-scheduler');
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'enableServiceLinks', true);
-  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-  setDefault(spec, 'priority', 0);
+  // No priority or preemptionPolicy here: Priority admission resolves them from the pod's class
+  // (admission/priority.ts), and a template carrying `priority: 0` would make every pod of a class refused.
   each(spec['containers'], defaultContainer);
   each(spec['initContainers'], defaultContainer);
   each(spec['volumes'], (volume) => {
@@ -80,6 +80,11 @@ function defaultTemplate(spec: Obj): void {
 }
 
 const byKind: Readonly<Record<string, (object: Obj) => void>> = {
+  'scheduling.k8s.io/PriorityClass': (object) => setDefault(object, 'preemptionPolicy', 'PreemptLowerPriority'),
+  'storage.k8s.io/StorageClass': (object) => {
+    setDefault(object, 'reclaimPolicy', 'Delete');
+    setDefault(object, 'volumeBindingMode', 'Immediate');
+  },
   '/Pod': (object) => {
     const spec = child(object, 'spec');
     if (spec !== undefined) defaultPodSpec(spec);

@@ -16,6 +16,7 @@ import { serveApiOverNats } from './nats-front.js';
 import { AdmissionChain } from './admission/index.js';
 import { withCsrSigning } from './admission/csr-signing.js';
 import { ClusterAuthorizer, ensureDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
+import { ensureSystemPriorityClasses } from './system-priority-classes.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -32,8 +33,8 @@ export interface RunningMemberApi {
 }
 
 /**
- * What every member creates at start, idempotently: the default namespaces and the default RBAC
- * policy. Like kube-apiserver's `poststarthook/rbac/bootstrap-roles`, a member is not ready until
+ * What every member creates at start, idempotently: the default namespaces, the default RBAC
+ * policy and the system PriorityClasses. Like kube-apiserver's `poststarthook/rbac/bootstrap-roles`, a member is not ready until
  * this has succeeded once, so `kubus up` returns a cluster whose roles exist. Retried once a
  * second (the first election may still be running) until it succeeds or the member stops.
  */
@@ -43,6 +44,7 @@ async function bootstrapDefaults(objects: ObjectStore, logger: Logger, stopped: 
     try {
       await objects.ensureDefaults();
       await ensureDefaultPolicy(objects);
+      await ensureSystemPriorityClasses(objects);
       return true;
     } catch (error) {
       // Every 30th failure is logged: a member without quorum for long says so without flooding its log.

@@ -5,6 +5,7 @@
  */
 import { age } from './table-age.js';
 import { certificateSigningRequestPrinter } from './table-printers-certificates.js';
+import { endpointSlicePrinter, podDisruptionBudgetPrinter, priorityClassPrinter, storageClassPrinter } from './table-printers-policy.js';
 import type { KubeObject } from './types.js';
 
 export interface Column {
@@ -383,4 +384,8 @@ export const printers: Readonly<Record<string, Printer>> = {
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': webhookPrinter,
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': webhookPrinter,
   'certificates.k8s.io/CertificateSigningRequest': certificateSigningRequestPrinter,
+  'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
+  'policy/PodDisruptionBudget': podDisruptionBudgetPrinter,
+  'storage.k8s.io/StorageClass': storageClassPrinter,
+  'discovery.k8s.io/EndpointSlice': endpointSlicePrinter,
 };

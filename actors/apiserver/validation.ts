@@ -12,6 +12,8 @@ import {
 import { parseQuantity } from '../objects/quantity.js';
 import { validateLabelSelector, validatePodSpec, validatePodUpdate, validateWorkload } from './validation-workloads.js';
 import { validateCertificateSigningRequest } from './validation-certificates.js';
+import { validatePodDisruptionBudget, validatePriorityClass } from './validation-policy.js';
+import { validateEndpointSlice, validateStorageClass } from './validation-discovery-storage.js';
 
 /** Total size of all annotations (keys + values), as Kubernetes limits it. */
 export const annotationsSizeMax = 256 * 1024;
@@ -332,6 +334,10 @@ const kindRules: Readonly<Record<string, KindRule>> = {
   'rbac.authorization.k8s.io/RoleBinding': (c, object, old) => validateBinding(c, object, old, ['Role', 'ClusterRole']),
   'rbac.authorization.k8s.io/ClusterRoleBinding': (c, object, old) => validateBinding(c, object, old, ['ClusterRole']),
   'certificates.k8s.io/CertificateSigningRequest': validateCertificateSigningRequest,
+  'scheduling.k8s.io/PriorityClass': validatePriorityClass,
+  'policy/PodDisruptionBudget': (c, object) => validatePodDisruptionBudget(c, object),
+  'discovery.k8s.io/EndpointSlice': validateEndpointSlice,
+  'storage.k8s.io/StorageClass': validateStorageClass,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': (c, object) => validateWebhooks(c, object),
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': (c, object) => validateWebhooks(c, object),
   '/ResourceQuota': (c, object) => quantities(c, 'spec.hard', c.obj('spec', object['spec'])?.['hard']),

@@ -22,6 +22,7 @@ import { admissionLimits } from './limits.js';
 import { applyLimitRanges } from './limit-ranger.js';
 import { admitNamespaceLifecycle } from './namespace-lifecycle.js';
 import { admitNodeRestriction } from './node-restriction.js';
+import { admitPodPlugins, finishPodCreate } from './pod-admission.js';
 import { checkQuotas, quotaAfterCreate, trackedNames } from './resource-quota.js';
 import { WebhookConfigurationCache } from './webhook-cache.js';
 import type { callWebhook } from './webhook-client.js';
@@ -79,6 +80,7 @@ export class AdmissionChain implements Admission {
     if (object !== null && request.operation === 'CREATE' && request.subresource === null && isPods(info) && request.namespace !== null) {
       object = applyLimitRanges(object, await this.policies(core('limitranges'), request.namespace));
     }
+    if (object !== null && builtIn) object = await admitPodPlugins({ objects: this.options.objects }, request, object);
     admitNodeRestriction({ ...request, object });
     const deps: WebhookDeps = {
       slots: this.slots, logger: this.options.logger,
@@ -86,6 +88,7 @@ export class AdmissionChain implements Admission {
       ...(this.options.call !== undefined ? { call: this.options.call } : {}),
     };
     object = await runMutatingWebhooks(deps, await this.cache.webhooks('mutating'), { ...request, object });
+    object = finishPodCreate(request, object);
     if (object !== null && builtIn) object = defaultAndValidate(info, object, request.old);
     if (object !== null && request.operation === 'CREATE' && request.subresource === null && info.namespaced && request.namespace !== null) {
       await this.checkQuota(info, request.namespace, object, request.guard);

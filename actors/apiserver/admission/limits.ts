@@ -21,6 +21,8 @@ export const admissionLimits = {
    * keeps status.used yet). One bounded range read; a namespace over it is refused, not miscounted.
    */
   quotaUsageObjectsMax: 10_000,
+  /** PriorityClasses read per pod create: clusters hold tens; a list beyond it is refused rather than resolved partially. */
+  priorityClassesMax: 1_000,
   /** Wait for the first list of webhook configurations before refusing with 503: a member just started. */
   webhookCacheSyncWaitMs: 5_000,
 } as const;
