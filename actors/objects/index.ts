@@ -9,3 +9,4 @@ export * from './conditions.js';
 export * from './taints.js';
 export * from './pod.js';
 export * from './node-selector.js';
+export * from './controller-claim.js';
