@@ -174,15 +174,21 @@ describe.runIf(runs)('object store (real 1-member store)', () => {
     expect(cached.items.length).toBe(7);
   });
 
-  it('cluster-scoped objects; deleting a namespace deletes its contents; default namespaces are protected', async () => {
+  it('cluster-scoped objects; deleting a namespace marks it Terminating (content stays for the namespace controller) until finalize; default namespaces are protected', async () => {
     const node = await objects.create(nodes, null, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', namespace: 'ignored' } });
     expect(node.metadata.namespace).toBeUndefined();
-    await objects.create(namespaces, null, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    await objects.create(namespaces, null, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' }, spec: { finalizers: ['kubernetes'] } });
     await objects.create(pods, 'doomed', pod('a'));
-    await objects.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } });
     const result = await objects.delete(namespaces, null, 'doomed');
-    expect(result.deleted).toBe(true);
-    expect((await objects.list(pods, 'doomed')).items).toEqual([]);
+    expect(result.deleted).toBe(false);
+    expect(result.object['status']).toEqual({ phase: 'Terminating' });
+    expect(result.object.metadata.deletionTimestamp).toBe('2026-11-24T05:39:34Z');
+    expect((await objects.list(pods, 'doomed')).items.map((p) => p.metadata.name)).toEqual(['a']);
+    expect((await apiError(objects.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }))).httpStatus).toBe(403);
+    const terminating = await objects.get(namespaces, null, 'doomed');
+    await objects.update(namespaces, null, 'doomed', { ...terminating, spec: { finalizers: [] } });
+    expect((await objects.get(namespaces, null, 'doomed'))['spec']).toEqual({ finalizers: ['kubernetes'] });
+    await objects.update(namespaces, null, 'doomed', { ...terminating, spec: { finalizers: [] } }, { subresource: 'finalize' });
     expect((await apiError(objects.get(namespaces, null, 'doomed'))).httpStatus).toBe(404);
     expect((await apiError(objects.delete(namespaces, null, 'default'))).httpStatus).toBe(403);
   });

@@ -60,6 +60,9 @@ const controllerManagerRules: PolicyRule[] = [
   // kubus runs every controller under one identity (no per-controller service accounts).
   { apiGroups: ['', 'apps', 'autoscaling', 'policy', 'discovery.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io'], resources: ['*'], verbs: readWrite },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: readWrite },
+  // The garbage collector and the namespace controller reach every resource (Kubernetes'
+  // generic-garbage-collector and namespace-controller roles): read, delete, and patch ownerReferences.
+  { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch', 'delete', 'deletecollection', 'patch', 'update'] },
 ];
 
 const nodeRoleRules: PolicyRule[] = [

@@ -6,6 +6,7 @@ import {
   handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate,
 } from './resource-handlers.js';
 import { handleBinding, handleEviction, handleLog, handleScale } from './subresources.js';
+import { handleFinalize } from './namespace-finalize.js';
 import { handleWatch } from './watch.js';
 
 /** True for requests that stream (they are bounded by `watchesMax`, not `inFlightMax`). */
@@ -56,8 +57,10 @@ function dispatchSubresource(ctx: RequestContext, method: string, subresource: s
     case 'log':
       if (method === 'GET') return handleLog(ctx);
       throw notAllowed(method, path);
+    case 'finalize':
+      if (method === 'PUT') return handleFinalize(ctx);
+      throw notAllowed(method, path);
     default:
-      // `finalize` (namespaces) waits for the namespace controller.
       throw notAllowed(method, path);
   }
 }

@@ -63,7 +63,7 @@ export interface DeleteOptions {
 }
 
 export interface UpdateOptions {
-  subresource?: 'status' | null;
+  subresource?: 'status' | 'finalize' | null;
   dryRun?: boolean;
 }
 

@@ -304,13 +304,20 @@ async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const parsed = body.trim() === '' ? {} : parseDocument(requestMediaType(ctx.req), body);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw apiErrors.badRequest('DeleteOptions must be a JSON object');
-  const fields = parsed as { preconditions?: unknown; propagationPolicy?: unknown; dryRun?: unknown };
+  const fields = parsed as { preconditions?: unknown; propagationPolicy?: unknown; orphanDependents?: unknown; dryRun?: unknown };
   const opts: DeleteOptions = {};
   const policy = typeof fields.propagationPolicy === 'string' ? fields.propagationPolicy : queryString(ctx.query, 'propagationPolicy');
+  const orphanQuery = queryString(ctx.query, 'orphanDependents');
+  const orphan = typeof fields.orphanDependents === 'boolean' ? fields.orphanDependents : orphanQuery === undefined ? undefined : orphanQuery === 'true';
+  if (policy !== undefined && orphan !== undefined) {
+    throw new ApiError(422, 'Invalid', 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: "' + policy + '": orphanDependents and deletionPropagation cannot be both set');
+  }
   if (policy !== undefined) {
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) throw apiErrors.badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}`);
     opts.propagationPolicy = policy;
   }
+  // The deprecated boolean still works as Kubernetes reads it: true orphans, false cascades in the background.
+  if (orphan !== undefined) opts.propagationPolicy = orphan ? 'Orphan' : 'Background';
   if (typeof fields.preconditions === 'object' && fields.preconditions !== null) {
     const p = fields.preconditions as { uid?: unknown; resourceVersion?: unknown };
     opts.preconditions = {

@@ -20,9 +20,12 @@ import { ApiError, apiErrors } from '../status.js';
 import { WriteGuardConflictError, type WriteGuard } from '../http/objects-port.js';
 import type { KubeObject } from '../types.js';
 import { objectStoreLimits } from './limits.js';
-import { deletionComplete, mergeForUpdate, sameStoredState } from './object-merge.js';
+import {
+  deletionCompleteFor, effectivePolicy, finalizeNamespace, finalizersForDeletion, isPropagationPolicy, keepNamespaceFinalizers, namespaceSpecFinalizers,
+} from './deletion-policy.js';
+import { mergeForUpdate, sameStoredState } from './object-merge.js';
 import { startObjectWatch, type WatchOptions, type WatchSink } from './object-watch.js';
-import { findResource, resources, type ResourceInfo } from './resources.js';
+import { findResource, type ResourceInfo } from './resources.js';
 import { isEverything, matchesSelector, parseObjectSelector } from './selectors.js';
 import {
   decodeContinue, decodeObject, encodeContinue, encodeObject, listPrefix, objectKey, parseResourceVersion, prefixEnd,
@@ -54,7 +57,8 @@ export interface ListResult {
 }
 
 export interface UpdateOptions {
-  readonly subresource?: 'status' | null;
+  /** `finalize` (namespaces only) changes nothing but `spec.finalizers`. */
+  readonly subresource?: 'status' | 'finalize' | null;
   readonly dryRun?: boolean;
 }
 
@@ -96,11 +100,13 @@ export class ObjectStore {
     const prepared = this.prepareCreate(info, namespace, object);
     const namespaceName = prepared.metadata.namespace ?? null;
     const deadline = this.access.writeDeadline();
-    if (namespaceName !== null) await this.requireWritableNamespace(namespaceName, deadline);
+    let namespaceKv = namespaceName === null ? null : await this.requireWritableNamespace(namespaceName, deadline, 'serializable');
     const generate = prepared.metadata.name === undefined || prepared.metadata.name === '';
     for (let attempt = 0; attempt < objectStoreLimits.generateNameAttemptsMax; attempt++) {
       if (generate) prepared.metadata.name = `${prepared.metadata.generateName ?? ''}${this.access.randomSuffix()}`;
       const name = prepared.metadata.name as string;
+      // Kubernetes' namespace Canonicalize: a generated name gets its label too.
+      if (info.resource === 'namespaces') prepared.metadata.labels = { ...prepared.metadata.labels, 'kubernetes.io/metadata.name': name };
       const key = objectKey(info, namespaceName, name);
       if (opts.dryRun === true) {
         if (await this.access.read(key, 'linearizable', deadline) !== null) throw apiErrors.alreadyExists(info.resource, info.group, name);
@@ -110,7 +116,9 @@ export class ObjectStore {
       const result = await this.access.write((options) => this.client.txn(
         [
           { key, target: 'version', op: 'equal', value: 0 },
-          ...(nsKey === null ? [] : [{ key: nsKey, target: 'version' as const, op: 'greater' as const, value: 0 }]),
+          // The namespace as read (Active): a namespace marked Terminating since then fails the create,
+          // so nothing lands after the namespace controller's last look at the content.
+          ...(nsKey === null || namespaceKv === null ? [] : [{ key: nsKey, target: 'modRevision' as const, op: 'equal' as const, value: namespaceKv.modRevision }]),
           ...guards.map((guard) => ({ key: guard.key, target: 'modRevision' as const, op: 'equal' as const, value: guard.modRevision })),
         ],
         [{ type: 'put', request: { key, value: encodeObject(prepared) } }, ...guards.map((guard) => ({ type: 'put' as const, request: { key: guard.key, value: encodeObject(guard.next) } }))],
@@ -126,7 +134,10 @@ export class ObjectStore {
           return now?.type === 'range' && (now.result.kvs[0]?.modRevision ?? 0) !== guard.modRevision;
         });
         if (moved !== undefined) throw new WriteGuardConflictError(moved.key);
-        throw apiErrors.notFound('namespaces', '', namespaceName ?? '');
+        // The namespace changed (or this member's read was behind): look again at quorum; the
+        // lookup throws 404 or 403 when the namespace is gone or terminating.
+        namespaceKv = await this.requireWritableNamespace(namespaceName ?? '', deadline, 'linearizable');
+        continue;
       }
       if (!generate) throw apiErrors.alreadyExists(info.resource, info.group, name);
     }
@@ -225,10 +236,10 @@ export class ObjectStore {
       if (precondition !== undefined && precondition !== '' && precondition !== current.metadata.resourceVersion) {
         throw conflict(info, name);
       }
-      const next = mergeForUpdate(info, current, mutated, opts.subresource ?? null);
+      const next = this.nextForUpdate(info, current, mutated, opts.subresource ?? null);
       next.metadata.resourceVersion = current.metadata.resourceVersion as string;
       if (sameStoredState(current, next) || opts.dryRun === true) return next;
-      if (deletionComplete(next)) {
+      if (deletionCompleteFor(info.resource, next)) {
         const removed = await this.access.removeIfUnchanged(info, kv, deadline);
         if (removed !== null) return removed;
         continue;
@@ -242,10 +253,17 @@ export class ObjectStore {
     throw conflict(info, name);
   }
 
+  /**
+   * Kubernetes' delete: the propagation policy becomes the object's GC finalizer (deletion-policy.ts);
+   * an object left with finalizers is marked (deletionTimestamp) and stays until the last one is
+   * removed, one without is removed now. A namespace is first marked Terminating, whatever its
+   * finalizers: its content goes through the namespace controller.
+   */
   async delete(info: ResourceInfo, namespace: string | null, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     if (info.resource === 'namespaces' && protectedNamespaces.includes(name)) {
       throw apiErrors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
     }
+    const requested = isPropagationPolicy(opts.propagationPolicy) ? opts.propagationPolicy : undefined;
     const key = objectKey(info, namespace, name);
     const deadline = this.access.writeDeadline();
     for (let attempt = 0; attempt < objectStoreLimits.updateAttemptsMax; attempt++) {
@@ -253,10 +271,13 @@ export class ObjectStore {
       if (kv === null) throw apiErrors.notFound(info.resource, info.group, name);
       const current = decodeObject(info, kv);
       checkPreconditions(info, current, opts.preconditions);
-      if (info.resource === 'namespaces') return this.deleteNamespace(current, opts);
-      if ((current.metadata.finalizers ?? []).length > 0) {
-        if (current.metadata.deletionTimestamp !== undefined || opts.dryRun === true) return { object: current, deleted: false };
-        const marked = await this.markDeleting(info, kv, current, deadline);
+      const finalizers = finalizersForDeletion(current, effectivePolicy(current, requested));
+      const firstNamespaceDelete = info.resource === 'namespaces' && current.metadata.deletionTimestamp === undefined;
+      const held = finalizers.length > 0 || (info.resource === 'namespaces' && namespaceSpecFinalizers(current).length > 0);
+      if (held || firstNamespaceDelete) {
+        const next = this.markedForDeletion(info, current, finalizers);
+        if (opts.dryRun === true || sameStoredState(current, next)) return { object: next, deleted: false };
+        const marked = await this.access.putIfUnchanged(info, kv, next, deadline);
         if (marked !== null) return { object: marked, deleted: false };
         continue;
       }
@@ -324,20 +345,24 @@ export class ObjectStore {
     return prepared;
   }
 
-  /** 404 for a missing namespace (the defaults are created on demand), 403 for a terminating one. */
-  private async requireWritableNamespace(name: string, deadline: number): Promise<void> {
-    // The member's own state first: the create's txn compares the namespace key, so existence is
-    // checked atomically anyway, and "terminating" is read from local state as Kubernetes' namespace
-    // lifecycle plugin reads its cache. Only an apparently missing namespace costs a quorum read
-    // (this member may not have applied its creation yet).
+  /**
+   * The namespace's stored state for a create in it: 404 for a missing namespace (the defaults are
+   * created on demand), 403 for a terminating one.
+   */
+  private async requireWritableNamespace(name: string, deadline: number, consistency: Consistency): Promise<KeyValue> {
+    // The member's own state first: the create's txn compares the namespace key's modRevision, so
+    // a stale read costs a retry at quorum, never a create in a terminating namespace. Only an
+    // apparently missing namespace costs a quorum read (this member may not have applied its
+    // creation yet).
     const key = objectKey(namespaceInfo, null, name);
-    let kv = await this.access.read(key, 'serializable', deadline) ?? await this.access.read(key, 'linearizable', deadline);
+    let kv = await this.access.read(key, consistency, deadline) ?? (consistency === 'linearizable' ? null : await this.access.read(key, 'linearizable', deadline));
     if (kv === null && (defaultNamespaces as readonly string[]).includes(name)) kv = await this.ensureNamespace(name, deadline);
     if (kv === null) throw apiErrors.notFound('namespaces', '', name);
     const namespace = decodeObject(namespaceInfo, kv);
     if (namespace.metadata.deletionTimestamp !== undefined) {
       throw apiErrors.forbidden(`unable to create new content in namespace ${name} because it is being terminated`);
     }
+    return kv;
   }
 
   private async ensureNamespace(name: string, deadline = this.access.writeDeadline()): Promise<KeyValue | null> {
@@ -345,64 +370,31 @@ export class ObjectStore {
     const existing = await this.access.read(key, 'linearizable', deadline);
     if (existing !== null) return existing;
     const object = this.prepareCreate(namespaceInfo, null, {
-      apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' },
+      apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' },
     });
     // Another server creating it at the same time is fine: either write leaves the namespace there.
     await this.access.write((options) => this.client.txn([{ key, target: 'version', op: 'equal', value: 0 }], [{ type: 'put', request: { key, value: encodeObject(object) } }], [], options), deadline);
     return this.access.read(key, 'linearizable', deadline);
   }
 
-  /**
-   * Namespace deletion without a namespace controller (later work): mark it Terminating, delete
-   * its contents, then the namespace itself once nothing is left (finalizer-held objects keep it).
-   */
-  private async deleteNamespace(current: KubeObject, opts: DeleteOptions): Promise<DeleteResult> {
-    const name = current.metadata.name as string;
-    if (opts.dryRun === true) return { object: current, deleted: false };
-    const terminating = current.metadata.deletionTimestamp !== undefined ? current : await this.markNamespaceTerminating(name);
-    let held = 0;
-    const seen = new Set<string>();
-    for (const info of resources) {
-      if (!info.namespaced || seen.has(info.resource)) continue;
-      seen.add(info.resource);
-      const listed = await this.list(info, name, {});
-      for (const object of listed.items) {
-        const result = await this.delete(info, name, object.metadata.name ?? '', {}).catch((error: unknown) => {
-          if (error instanceof ApiError && error.httpStatus === 404) return { deleted: true };
-          throw error;
-        });
-        if (!result.deleted) held++;
-      }
-    }
-    if (held > 0) return { object: terminating, deleted: false };
-    const deadline = this.access.writeDeadline();
-    const kv = await this.access.read(objectKey(namespaceInfo, null, name), 'linearizable', deadline);
-    if (kv === null) return { object: terminating, deleted: true };
-    const removed = await this.access.removeIfUnchanged(namespaceInfo, kv, deadline);
-    return removed !== null ? { object: removed, deleted: true } : { object: terminating, deleted: false };
+  /** The object with its deletion marks: the finalizers a delete leaves, a deletionTimestamp (kept once set). */
+  private markedForDeletion(info: ResourceInfo, current: KubeObject, finalizers: string[]): KubeObject {
+    const metadata = { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? rfc3339Seconds(this.wallClockMs()) };
+    metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds ?? 0;
+    if (finalizers.length > 0) metadata.finalizers = finalizers;
+    else delete metadata.finalizers;
+    const next: KubeObject = { ...current, metadata };
+    if (info.resource === 'namespaces') next['status'] = { ...(current['status'] as object | undefined), phase: 'Terminating' };
+    return next;
   }
 
-  private async markNamespaceTerminating(name: string): Promise<KubeObject> {
-    const key = objectKey(namespaceInfo, null, name);
-    const deadline = this.access.writeDeadline();
-    for (let attempt = 0; attempt < objectStoreLimits.updateAttemptsMax; attempt++) {
-      const kv = await this.access.read(key, 'linearizable', deadline);
-      if (kv === null) throw apiErrors.notFound('namespaces', '', name);
-      const current = decodeObject(namespaceInfo, kv);
-      const next: KubeObject = {
-        ...current,
-        metadata: { ...current.metadata, deletionTimestamp: rfc3339Seconds(this.wallClockMs()), deletionGracePeriodSeconds: 0 },
-        status: { ...(current['status'] as object | undefined), phase: 'Terminating' },
-      };
-      const written = await this.access.putIfUnchanged(namespaceInfo, kv, next, deadline);
-      if (written !== null) return written;
+  /** The stored state an update produces, with the namespace rules: only `finalize` changes spec.finalizers. */
+  private nextForUpdate(info: ResourceInfo, current: KubeObject, mutated: KubeObject, subresource: 'status' | 'finalize' | null): KubeObject {
+    if (subresource === 'finalize') {
+      if (info.resource !== 'namespaces') throw apiErrors.notFound(info.resource, info.group, current.metadata.name ?? '');
+      return finalizeNamespace(current, mutated);
     }
-    throw conflict(namespaceInfo, name);
-  }
-
-  private async markDeleting(info: ResourceInfo, kv: KeyValue, current: KubeObject, deadline: number): Promise<KubeObject | null> {
-    const next: KubeObject = { ...current, metadata: { ...current.metadata, deletionTimestamp: rfc3339Seconds(this.wallClockMs()), deletionGracePeriodSeconds: 0 } };
-    return this.access.putIfUnchanged(info, kv, next, deadline);
+    return mergeForUpdate(info, current, info.resource === 'namespaces' && subresource === null ? keepNamespaceFinalizers(current, mutated) : mutated, subresource);
   }
 
 }
