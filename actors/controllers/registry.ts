@@ -4,7 +4,9 @@
  * `kube-system/kube-controller-manager` Lease.
  */
 import type { ControllerSpec } from './runtime/types.js';
+import { disruptionController } from './disruption/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
+  disruptionController,
 ];

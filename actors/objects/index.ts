@@ -10,3 +10,5 @@ export * from './taints.js';
 export * from './pod.js';
 export * from './node-selector.js';
 export * from './controller-claim.js';
+export * from './disruption-budget.js';
+export * from './service-endpoints.js';

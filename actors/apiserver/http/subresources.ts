@@ -1,8 +1,8 @@
 /**
  * Subresources (K8S-API.md §6): `status` (the object; writes touch only `.status`, handled by the
  * ordinary update/patch with `subresource: 'status'`), `scale` (an autoscaling/v1 Scale view of
- * `spec.replicas`), `binding` (the scheduler sets `spec.nodeName`), `eviction` (delete the pod;
- * PodDisruptionBudgets are later work) and `log` (a clear Status until node agents exist).
+ * `spec.replicas`), `binding` (the scheduler sets `spec.nodeName`), `eviction` (delete the pod
+ * unless its PodDisruptionBudget forbids it) and `log` (a clear Status until node agents exist).
  */
 import { applyPatch } from '../patch.js';
 import { formatLabelSelector } from '../registry/selectors.js';
@@ -11,6 +11,14 @@ import type { KubeObject } from '../types.js';
 import type { RequestContext } from './context.js';
 import { parseObject, readBody, requestMediaType, sendJson, successStatus } from './io.js';
 import { admitFor, gate, isDryRun, requireName, rfc3339 } from './resource-handlers.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { findResource, type ResourceInfo } from '../registry/resources.js';
+import { planEviction, spendDisruption } from './eviction-budget.js';
+
+const budgetsInfo = findResource('policy', 'v1', 'poddisruptionbudgets') as ResourceInfo;
+/** Budgets read per eviction: a namespace holds a few; one bounded page (Kubernetes lists them all from its cache). */
+const evictionBudgetsMax = 1_000;
 
 type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Json : {});
@@ -126,10 +134,15 @@ export async function handleBinding(ctx: RequestContext): Promise<void> {
 }
 
 /**
- * POST pods/<p>/eviction: deletes the pod (no disruption budgets yet). Admitted as a CREATE of
- * `pods/eviction` with the Eviction as the object and the pod as old (NodeRestriction reads the
- * pod's node from it). The pod's deletion is then not admitted again: Kubernetes' EvictionREST
- * deletes with rest.ValidateAllObjectFunc, so a webhook on pods DELETE does not see evictions.
+ * POST pods/<p>/eviction: deletes the pod unless that would break its PodDisruptionBudget
+ * (eviction-budget.ts decides). Admitted as a CREATE of `pods/eviction` with the Eviction as the
+ * object and the pod as old (NodeRestriction reads the pod's node from it). The pod's deletion is
+ * then not admitted again: Kubernetes' EvictionREST deletes with rest.ValidateAllObjectFunc, so a
+ * webhook on pods DELETE does not see evictions.
+ *
+ * Spending a disruption is a compare-and-swap on the budget's status (guaranteedUpdate re-reads
+ * and re-decides on a lost race), so two evictions racing for the last disruption cannot both
+ * win; the pod is deleted only after its disruption is recorded, as Kubernetes orders it.
  */
 export async function handleEviction(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
@@ -141,10 +154,22 @@ export async function handleEviction(ctx: RequestContext): Promise<void> {
   const pod = await ctx.server.objects.get(info, namespace, name);
   const admitted = await admitFor(ctx, { operation: 'CREATE', object: eviction, old: pod, dryRun });
   const preconditions = asRecord(asRecord((admitted ?? eviction)['deleteOptions'])['preconditions']);
+  const budgets = namespace === null ? [] : (await ctx.server.objects.list(budgetsInfo, namespace, { limit: evictionBudgetsMax })).items;
+  const plan = planEviction(pod as unknown as Pod, budgets as unknown as PodDisruptionBudget[]);
+  if (plan.kind === 'spend') {
+    const now = rfc3339(ctx.server.wallClock());
+    await ctx.server.objects.guaranteedUpdate(budgetsInfo, namespace, plan.budget.metadata?.name ?? '', (current) => {
+      // Decided again on the budget as stored: the listed copy may be stale.
+      const spent = spendDisruption(current as unknown as PodDisruptionBudget, name, now);
+      return { ...current, status: spent.status } as unknown as KubeObject;
+    }, { subresource: 'status', dryRun });
+  }
+  const podResourceVersion = plan.kind === 'delete' ? plan.podResourceVersion : undefined;
+  const resourceVersion = typeof preconditions['resourceVersion'] === 'string' ? preconditions['resourceVersion'] : podResourceVersion;
   await ctx.server.objects.delete(info, namespace, name, {
     preconditions: {
       ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
-      ...(typeof preconditions['resourceVersion'] === 'string' ? { resourceVersion: preconditions['resourceVersion'] } : {}),
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
     },
     dryRun,
   });
