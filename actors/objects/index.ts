@@ -11,4 +11,3 @@ export * from './pod.js';
 export * from './node-selector.js';
 export * from './controller-claim.js';
 export * from './disruption-budget.js';
-export * from './service-endpoints.js';
