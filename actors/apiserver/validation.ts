@@ -297,7 +297,9 @@ const kindRules: Readonly<Record<string, KindRule>> = {
     if (requests?.['storage'] === undefined) c.required('spec.resources.requests[storage]');
     c.str('spec.storageClassName', spec['storageClassName']);
     if (old !== null && isObj(old['spec'])) {
-      const strip = (s: Obj): Obj => ({ ...s, resources: undefined, volumeName: undefined, volumeAttributesClassName: undefined });
+      // Retroactive default StorageClass (Kubernetes 1.28): a claim without a class may be given one.
+      const classUnset = old['spec']['storageClassName'] === undefined;
+      const strip = (s: Obj): Obj => ({ ...s, resources: undefined, volumeName: undefined, volumeAttributesClassName: undefined, ...(classUnset ? { storageClassName: undefined } : {}) });
       if (!jsonEqual(strip(spec), strip(old['spec']))) c.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims');
     }
     validateLabelSelector(c, spec['selector'], 'spec.selector');
