@@ -1,7 +1,36 @@
 /**
  * The scheduler as the runtime runs it: its loops (runtime/types.ts ControllerSpec), active while
  * this process holds the `kube-system/kube-scheduler` Lease.
+ *
+ * Decision: the scheduler keeps its own priority queue (Kubernetes' scheduling queue, not a
+ * controller work queue), so its spec drives the loop from `watch` (start on activation, stop on
+ * the returned cleanup) and `reconcile` has nothing to do.
  */
 import type { ControllerSpec } from '../controllers/runtime/types.js';
+import { SchedulerLoop } from './scheduler-loop.js';
 
-export const schedulerSpecs: readonly ControllerSpec[] = [];
+export const schedulerSpec: ControllerSpec = {
+  name: 'scheduler',
+  workers: 1,
+  watch(ctx) {
+    const loop = new SchedulerLoop(ctx);
+    loop.start();
+    return () => loop.stop();
+  },
+  async reconcile() {
+    // Nothing is queued for the runtime's workers: the scheduling queue is the scheduler's own.
+  },
+};
+
+export const schedulerSpecs: readonly ControllerSpec[] = [schedulerSpec];
+
+export { schedule, numFeasibleNodesToFind, defaultScheduleConfig, type ScheduleConfig, type ScheduleResult, type Diagnosis } from './schedule.js';
+export { fitErrorMessage } from './failure-message.js';
+export { preempt, type PreemptionResult } from './preemption.js';
+export { ClusterCache, buildSnapshot, type Snapshot } from './snapshot.js';
+export { podInfo, type PodInfo } from './pod-info.js';
+export { NodeInfo } from './node-info.js';
+export { SchedulingQueue, SchedulingQueueFullError, type ClusterEvent, type QueuedPod } from './scheduling-queue.js';
+export { SchedulerLoop, defaultSchedulerName } from './scheduler-loop.js';
+export { schedulerLimits } from './limits.js';
+export { defaultFilters, defaultScorers } from './plugins/index.js';
