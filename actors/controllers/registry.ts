@@ -4,9 +4,13 @@
  * `kube-system/kube-controller-manager` Lease.
  */
 import type { ControllerSpec } from './runtime/types.js';
+import { garbageCollector } from './garbage-collector/index.js';
+import { namespaceController } from './namespace/index.js';
 import { disruptionController } from './disruption/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
+  garbageCollector,
+  namespaceController,
   disruptionController,
 ];

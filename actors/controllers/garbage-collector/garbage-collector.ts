@@ -1,0 +1,195 @@
+/**
+ * The garbage collector: deletes objects whose owners are gone, and carries out the Foreground and
+ * Orphan propagation the API records as finalizers. Decisions are in gc-decisions.ts; this file
+ * reads the informers of every collected resource, verifies with live reads, and patches/deletes.
+ *
+ * Decision: the ownerReferences graph is the informers' `owner` index (owner uid → dependents),
+ * so the collector holds no copy of its own. A key is `<group>/<resource>|<namespace>/<name>`.
+ * Keys are queued only for candidates: an object with an owner the caches do not show (solid),
+ * an owner deleting with a GC finalizer, dependents of an object that vanished, owners of a
+ * dependent that vanished. A reconcile first decides from the caches; only when that says "act"
+ * does it read the object and its doubtful owners live, and decides again on what it read, so a
+ * stale cache never deletes anything (an owner missing from a cache is looked up by a live GET).
+ */
+import { finalizerForeground, finalizerOrphan } from '../../apiserver/registry/deletion-policy.js';
+import { objectKey, splitKey, type KubeObject, type OwnerReference } from '../../objects/index.js';
+import { isNotFound } from '../runtime/api-errors.js';
+import type { ControllerContext, ControllerSpec, Informer, ResourceRef, WorkQueue } from '../runtime/types.js';
+import { garbageCollectedResources, resourceForKind } from '../resource-catalog.js';
+import {
+  decideDeletingOwner, decideDependent, finalizersWithout, ownerReferencesWithout, ownerStateOf,
+  type DependentView, type OwnerState, type OwnerVerdict,
+} from './gc-decisions.js';
+import { garbageCollectorLimits } from './limits.js';
+
+const tracked: readonly ResourceRef[] = garbageCollectedResources();
+const trackedById = new Map(tracked.map((ref) => [`${ref.group}/${ref.resource}`, ref]));
+
+const itemKey = (ref: ResourceRef, object: KubeObject): string => `${ref.group}/${ref.resource}|${objectKey(object)}`;
+
+function parseItemKey(key: string): { ref: ResourceRef; namespace: string | undefined; name: string } | null {
+  const bar = key.indexOf('|');
+  const ref = trackedById.get(key.slice(0, bar));
+  return bar < 0 || ref === undefined ? null : { ref, ...splitKey(key.slice(bar + 1)) };
+}
+
+const informerOf = (ctx: ControllerContext, ref: ResourceRef): Informer => ctx.informers.informer(ref);
+const deleting = (object: KubeObject): boolean => object.metadata.deletionTimestamp !== undefined;
+const hasGcFinalizer = (object: KubeObject): boolean => (object.metadata.finalizers ?? []).some((f) => f === finalizerOrphan || f === finalizerForeground);
+
+/** Where an owner lives: its resource (if collected) and namespace; null when unresolvable for this dependent. */
+function ownerLocation(dependent: KubeObject, reference: OwnerReference): { ref: ResourceRef; namespace: string | undefined } | null {
+  const ref = resourceForKind(reference.apiVersion, reference.kind);
+  if (ref === undefined || !trackedById.has(`${ref.group}/${ref.resource}`)) return null;
+  const namespace = dependent.metadata.namespace;
+  // A cluster-scoped object cannot be owned by a namespaced one (Kubernetes: OwnerRefInvalidNamespace).
+  if (ref.namespaced && (namespace === undefined || namespace === '')) return null;
+  return { ref, namespace: ref.namespaced ? namespace : undefined };
+}
+
+/** The owner's state as the caches show it; 'absent' from a cache is only a doubt, to be checked live. */
+function cachedOwnerState(ctx: ControllerContext, dependent: KubeObject, reference: OwnerReference): OwnerState {
+  const location = ownerLocation(dependent, reference);
+  if (location === null) return 'unresolvable';
+  const key = location.namespace === undefined ? reference.name : `${location.namespace}/${reference.name}`;
+  return ownerStateOf(reference, informerOf(ctx, location.ref).get(key) ?? null);
+}
+
+async function liveOwnerState(ctx: ControllerContext, dependent: KubeObject, reference: OwnerReference): Promise<OwnerState> {
+  const location = ownerLocation(dependent, reference);
+  if (location === null) return 'unresolvable';
+  try {
+    return ownerStateOf(reference, await ctx.api.get<KubeObject>(location.ref, location.namespace, reference.name));
+  } catch (error) {
+    if (isNotFound(error)) return 'absent';
+    throw error;
+  }
+}
+
+function dependentsOf(ctx: ControllerContext, uid: string): DependentView[] {
+  const out: DependentView[] = [];
+  for (const ref of tracked) {
+    for (const object of informerOf(ctx, ref).byIndex('owner', uid)) out.push({ item: itemKey(ref, object), object });
+  }
+  return out;
+}
+
+function enqueueIfCandidate(ctx: ControllerContext, queue: WorkQueue, ref: ResourceRef, object: KubeObject): void {
+  if (deleting(object)) {
+    if (hasGcFinalizer(object)) queue.add(itemKey(ref, object));
+    return;
+  }
+  const owners = object.metadata.ownerReferences ?? [];
+  if (owners.some((owner) => cachedOwnerState(ctx, object, owner) !== 'solid')) queue.add(itemKey(ref, object));
+}
+
+function onVanished(ctx: ControllerContext, queue: WorkQueue, object: KubeObject): void {
+  const uid = object.metadata.uid;
+  if (uid !== undefined) for (const dependent of dependentsOf(ctx, uid)) queue.add(dependent.item);
+  // An owner in the foreground may have been waiting for this one.
+  for (const reference of object.metadata.ownerReferences ?? []) {
+    const location = ownerLocation(object, reference);
+    if (location === null) continue;
+    const owner = informerOf(ctx, location.ref).get(location.namespace === undefined ? reference.name : `${location.namespace}/${reference.name}`);
+    if (owner !== undefined && owner.metadata.uid === reference.uid && hasGcFinalizer(owner)) queue.add(itemKey(location.ref, owner));
+  }
+}
+
+async function live(ctx: ControllerContext, ref: ResourceRef, namespace: string | undefined, name: string): Promise<KubeObject | null> {
+  try {
+    return await ctx.api.get<KubeObject>(ref, namespace, name);
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/** A merge patch guarded by the resourceVersion it was computed from (a 409 retries the key). */
+async function patchMetadata(ctx: ControllerContext, ref: ResourceRef, object: KubeObject, metadata: Record<string, unknown>): Promise<void> {
+  try {
+    await ctx.api.patch(ref, object.metadata.namespace, object.metadata.name ?? '', {
+      metadata: { ...metadata, resourceVersion: object.metadata.resourceVersion },
+    }, 'merge');
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+async function processOwner(ctx: ControllerContext, queue: WorkQueue, ref: ResourceRef, owner: KubeObject): Promise<boolean> {
+  const uid = owner.metadata.uid ?? '';
+  const action = decideDeletingOwner(owner, dependentsOf(ctx, uid));
+  if (action === null) return false;
+  if (action.type === 'foreground') {
+    for (const dependent of action.collect) queue.add(dependent.item);
+    if (action.removeFinalizer) await patchMetadata(ctx, ref, owner, { finalizers: finalizersWithout(owner, finalizerForeground) });
+    return true;
+  }
+  const batch = action.dependents.slice(0, garbageCollectorLimits.dependentsPerReconcileMax);
+  for (const dependent of batch) {
+    const target = parseItemKey(dependent.item);
+    if (target === null) continue;
+    await patchMetadata(ctx, target.ref, dependent.object, { ownerReferences: ownerReferencesWithout(dependent.object, [uid]) });
+  }
+  if (batch.length < action.dependents.length) {
+    queue.add(itemKey(ref, owner));
+    return true;
+  }
+  await patchMetadata(ctx, ref, owner, { finalizers: finalizersWithout(owner, finalizerOrphan) });
+  ctx.logger.debug('garbage collector: orphaned dependents', { owner: itemKey(ref, owner), dependents: batch.length });
+  return true;
+}
+
+async function processDependent(ctx: ControllerContext, ref: ResourceRef, cached: KubeObject): Promise<void> {
+  const references = cached.metadata.ownerReferences ?? [];
+  const uid = cached.metadata.uid ?? '';
+  const fromCache = references.map((reference): OwnerVerdict => ({ reference, state: cachedOwnerState(ctx, cached, reference) }));
+  if (decideDependent(cached, fromCache, dependentsOf(ctx, uid).length > 0).type === 'none') return;
+  // The caches say act: decide again on live reads of the object and of every owner not seen solid.
+  const item = await live(ctx, ref, cached.metadata.namespace, cached.metadata.name ?? '');
+  if (item === null || item.metadata.uid !== uid) return;
+  const verdicts: OwnerVerdict[] = [];
+  for (const reference of item.metadata.ownerReferences ?? []) {
+    const cachedState = cachedOwnerState(ctx, item, reference);
+    const state = cachedState === 'solid' || cachedState === 'unresolvable' ? cachedState : await liveOwnerState(ctx, item, reference);
+    verdicts.push({ reference, state });
+  }
+  const action = decideDependent(item, verdicts, dependentsOf(ctx, uid).length > 0);
+  if (action.type === 'removeOwnerReferences') {
+    await patchMetadata(ctx, ref, item, { ownerReferences: ownerReferencesWithout(item, action.uids) });
+  } else if (action.type === 'delete') {
+    try {
+      await ctx.api.delete(ref, item.metadata.namespace, item.metadata.name ?? '', {
+        propagationPolicy: action.policy,
+        preconditions: { uid, ...(item.metadata.resourceVersion !== undefined ? { resourceVersion: item.metadata.resourceVersion } : {}) },
+      });
+      ctx.logger.debug('garbage collector: deleted a dependent of absent owners', { item: itemKey(ref, item), policy: action.policy });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+}
+
+export const garbageCollector: ControllerSpec = {
+  name: 'garbagecollector',
+  workers: garbageCollectorLimits.workers,
+  maxRetries: garbageCollectorLimits.maxRetries,
+  watch(ctx, queue) {
+    const unsubscribes = tracked.map((ref) => informerOf(ctx, ref).addHandlers({
+      onAdd: (object) => enqueueIfCandidate(ctx, queue, ref, object),
+      onUpdate: (previous, next) => {
+        if (previous.metadata.resourceVersion !== next.metadata.resourceVersion) enqueueIfCandidate(ctx, queue, ref, next);
+      },
+      onDelete: (object) => onVanished(ctx, queue, object),
+    }));
+    return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+  },
+  async reconcile(key, ctx, queue) {
+    if (!tracked.every((ref) => informerOf(ctx, ref).hasSynced())) return { requeueAfterMs: garbageCollectorLimits.unsyncedRecheckMs };
+    const target = parseItemKey(key);
+    if (target === null) return;
+    const cached = informerOf(ctx, target.ref).get(target.namespace === undefined ? target.name : `${target.namespace}/${target.name}`);
+    if (cached === undefined) return;
+    if (await processOwner(ctx, queue, target.ref, cached)) return;
+    await processDependent(ctx, target.ref, cached);
+  },
+};

@@ -1,0 +1,14 @@
+/**
+ * Bounds of the namespace controller, each with its reason (STYLE rule 5).
+ */
+export const namespaceControllerLimits = {
+  /** Namespaces deleted at once: Kubernetes runs 10 (`--concurrent-namespace-syncs`); two cores here. */
+  workers: 2,
+  /** Deleting content fails transiently (a member changing leader): a key retried this often has met a real fault. */
+  maxRetries: 15,
+  /** Content still there (finalizers, the garbage collector at work): look again after this long. */
+  contentRecheckMs: 500,
+  /** Pages of one resource listed per pass (500 objects a page): beyond it the rest waits for the next pass. */
+  listPagesMax: 20,
+  listPageSize: 500,
+} as const;
