@@ -19,6 +19,8 @@ function byteOrder(a: string, b: string): number {
 }
 
 export function fitErrorMessage(diagnosis: FitDiagnosis, postFilterMessage = ''): string {
+  // Kubernetes' ErrNoNodesAvailable: with no nodes there is nothing to count and no preemption.
+  if (diagnosis.numAllNodes === 0 && diagnosis.preFilter === undefined) return 'no nodes available to schedule pods';
   let message = `0/${diagnosis.numAllNodes} nodes are available:`;
   if (diagnosis.preFilter !== undefined) {
     message += ` ${diagnosis.preFilter.message}.`;
