@@ -15,6 +15,10 @@ import { join } from 'node:path';
 import { NatsBus, SystemClock, Prng, loadNatsCredentials, type Logger } from '../bus/index.js';
 import { LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
 import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
+import type { ControlPlaneConfig, RunningControlPlane } from './controllers/controller-manager.js';
+
+/** The control-plane components a member runs (each active only while it holds its Lease). */
+export type MemberControlPlaneConfig = Pick<ControlPlaneConfig, 'run' | 'controllers' | 'timing' | 'options'>;
 
 export interface ServerConfig {
   readonly cluster: string;
@@ -33,6 +37,8 @@ export interface ServerConfig {
   readonly snapshotEveryEntries: number;
   /** Serve the Kubernetes API from this member (HTTPS); absent: the store only. */
   readonly api?: MemberApiConfig;
+  /** With the API: run the leader-elected scheduler and controller manager in this member too. */
+  readonly controlPlane?: MemberControlPlaneConfig;
   readonly logger: Logger;
 }
 
@@ -93,6 +99,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   restrictTree(config.dataDir); // what LMDB created before the umask reached it, or with its own modes
   logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir, natsUser: user.name, natsUserKey: user.publicKey });
   let api: RunningMemberApi | null = null;
+  let controlPlane: RunningControlPlane | null = null;
   try {
     if (config.api !== undefined) {
       // Loaded only when serving the API: a store-only member does not pay for the HTTP stack.
@@ -101,8 +108,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         config: config.api, bus, cluster: config.cluster, self: config.id, members: config.peers, logger,
         driver: () => member.getSnapshot().context.driver,
       });
+      const wanted = config.controlPlane;
+      if (wanted !== undefined && (wanted.run.controllerManager || wanted.run.scheduler)) {
+        const { startControlPlane } = await import('./controllers/controller-manager.js');
+        controlPlane = await startControlPlane({
+          ...wanted, cluster: config.cluster, natsServers: config.natsServers, credentialsDir: config.api.credentialsDir,
+          identity: config.id, clock, logger,
+        });
+      }
     }
   } catch (error) {
+    await api?.close().catch(() => undefined);
     member.send({ type: 'member.stop' });
     member.stop();
     await bus.close();
@@ -112,6 +128,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     member,
     apiUrl: api?.url ?? null,
     async stop() {
+      // Loops first: they release their Leases through this member's API, so another member takes over at once.
+      await controlPlane?.stop().catch((error: unknown) => logger.warn('control-plane components did not stop cleanly', { error }));
       await api?.close();
       member.send({ type: 'member.stop' });
       member.stop();

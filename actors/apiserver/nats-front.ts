@@ -90,13 +90,17 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
       return Promise.resolve(statusResponse(apiErrors.badRequest('an API request over NATS needs a method token, a path on this API, string headers and a binary body')));
     }
     if (/^(1|true)$/.test(url.searchParams.get('watch') ?? '')) return openWatch({ ...request, headers }, url);
+    // The caller's framing headers were dropped above; a body gets its own length here (Node adds none for DELETE, and the
+    // body would then be read as the next request on the kept-alive socket).
+    const body = request.body instanceof Uint8Array ? Buffer.from(request.body) : undefined;
+    const framed = body !== undefined ? { ...headers, 'content-length': String(body.byteLength) } : headers;
     return new Promise((resolve) => {
-      const outgoing = httpsRequest(url, { method: request.method, agent, headers, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
+      const outgoing = httpsRequest(url, { method: request.method, agent, headers: framed, timeout: natsFrontLimits.forwardTimeoutMs }, (response) => {
         void readResponse(response).then(resolve);
       });
       outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
       outgoing.on('error', (error) => resolve(statusResponse(apiErrors.timeout(`the API request did not complete: ${error.message}`))));
-      outgoing.end(request.body instanceof Uint8Array ? Buffer.from(request.body) : undefined);
+      outgoing.end(body);
     });
   };
   const openWatch = (request: ApiNatsWatchRequest, url: URL): Promise<ApiNatsWatchResponse> => {

@@ -12,6 +12,7 @@ import { runMemberCommand } from './commands/member.js';
 import { runKvCommand } from './commands/kv.js';
 import type { UpFlags } from './commands/up.js';
 import { runDownCommand } from './commands/down.js';
+import { addControllerOptions, addLeaderElectionOptions } from './commands/control-plane-flags.js';
 
 const program = new Command('kubus').description('kubus: a Kubernetes-style orchestrator on a Raft-replicated LMDB store').showHelpAfterError();
 
@@ -47,7 +48,29 @@ program
   .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
   .option('--credentials-dir <dir>', 'the cluster\'s NATS keys (nats/: the member mints its bus user from them), CA, serving certificate (pki/) and token file (tokens.csv)')
   .option('--api-max-in-flight <n>', 'requests the API serves at once (shared among priority levels; beyond: queued, then 429)', '400')
+  .option('--no-scheduler', 'do not run the scheduler in this member (it runs by default with --api-port, active while it holds Lease kube-system/kube-scheduler)')
+  .option('--no-controller-manager', 'do not run the controller manager in this member (it runs by default with --api-port, active while it holds Lease kube-system/kube-controller-manager)')
   .action(runServerCommand);
+addControllerOptions(addLeaderElectionOptions(program.commands.find((c) => c.name() === 'server') as Command));
+
+/** `kubus controller-manager` / `kubus scheduler`: one component as its own process. */
+for (const [name, description] of [
+  ['controller-manager', 'run the controller manager alone (leader-elected on Lease kube-system/kube-controller-manager), talking to the API over NATS'],
+  ['scheduler', 'run the scheduler alone (leader-elected on Lease kube-system/kube-scheduler), talking to the API over NATS'],
+] as const) {
+  const command = program
+    .command(name)
+    .description(description)
+    .addOption(natsOption())
+    .addOption(clusterOption())
+    .option('--token <token>', 'the component\'s API bearer token (default: its line in <credentials-dir>/tokens.csv)')
+    .option('--credentials-dir <dir>', 'the cluster\'s credentials directory: NATS keys (nats/) to mint the component\'s bus user, pki/ca.crt, tokens.csv (default: --dir)')
+    .addOption(dirOption())
+    .option('--id <identity>', 'leader-election identity prefix (default: host name)')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info');
+  addControllerOptions(addLeaderElectionOptions(command));
+  command.action(async (flags) => (await import('./commands/component.js')).runComponentCommand(name === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager', flags));
+}
 
 withStoreAccess(program
   .command('status')

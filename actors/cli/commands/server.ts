@@ -1,10 +1,11 @@
 /** `kubus server`: runs one member until SIGTERM or SIGINT, then stops it cleanly. */
 import { createJsonLogger } from '../../../bus/index.js';
-import { startServer } from '../../server.js';
+import { startServer, type MemberControlPlaneConfig } from '../../server.js';
 import type { MemberApiConfig } from '../../apiserver/member-api.js';
 import { parseList } from './store-connection.js';
+import { leaderElectionTiming, loopOptions, type ControlPlaneFlags } from './control-plane-flags.js';
 
-export interface ServerFlags {
+export interface ServerFlags extends ControlPlaneFlags {
   readonly id: string;
   readonly dataDir: string;
   readonly nats: string;
@@ -22,6 +23,9 @@ export interface ServerFlags {
   readonly apiHost: string;
   readonly credentialsDir?: string;
   readonly apiMaxInFlight: string;
+  /** commander's `--no-scheduler` / `--no-controller-manager`: true unless turned off. */
+  readonly scheduler: boolean;
+  readonly controllerManager: boolean;
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -49,6 +53,17 @@ function quotaBytes(flags: ServerFlags): number {
   return quota;
 }
 
+/** The scheduler and controller manager in this member, unless turned off; checked before anything starts. */
+function controlPlaneConfig(flags: ServerFlags): MemberControlPlaneConfig {
+  const timing = leaderElectionTiming(flags);
+  return {
+    run: { controllerManager: flags.controllerManager !== false, scheduler: flags.scheduler !== false },
+    ...(flags.controllers !== undefined ? { controllers: flags.controllers } : {}),
+    timing,
+    options: loopOptions(flags, timing),
+  };
+}
+
 /** How long a clean stop may take before the process exits anyway: `kubus down` waits 5 s. */
 const stopTimeoutMs = 4_000;
 
@@ -71,7 +86,7 @@ export async function runServerCommand(flags: ServerFlags): Promise<void> {
       heartbeatTicks: positiveInteger(flags.heartbeatTicks, '--heartbeat-ticks'),
     },
     snapshotEveryEntries: positiveInteger(flags.snapshotEvery, '--snapshot-every'),
-    ...(flags.apiPort !== undefined ? { api: apiConfig(flags) } : {}),
+    ...(flags.apiPort !== undefined ? { api: apiConfig(flags), controlPlane: controlPlaneConfig(flags) } : {}),
     mapSizeBytes: positiveInteger(flags.mapSizeMb, '--map-size-mb') * 1024 * 1024,
     ...(flags.quotaBytes !== undefined ? { quotaBytes: quotaBytes(flags) } : {}),
     logger,

@@ -11,6 +11,11 @@ function ref(group: string, resource: string): ResourceRef {
   return { group: info.group, version: info.version, resource: info.resource, namespaced: info.namespaced };
 }
 
+/** The kind of a resource (`Pod` for pods), for references the runtime writes (Events). */
+export function kindOf(resource: ResourceRef): string {
+  return resources.find((r) => r.group === resource.group && r.resource === resource.resource)?.kind ?? resource.resource;
+}
+
 export const refs = {
   namespaces: ref('', 'namespaces'),
   nodes: ref('', 'nodes'),

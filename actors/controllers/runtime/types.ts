@@ -161,6 +161,8 @@ export interface ControllerSpec {
   readonly name: string;
   readonly workers?: number;
   readonly maxRetries?: number;
+  /** The resource its keys name (`refs.deployments`): the give-up Event is recorded on that object. */
+  readonly resource?: ResourceRef;
   /** Subscribe to informers and enqueue keys; returns a cleanup. Called when the controller becomes active. */
   watch(ctx: ControllerContext, queue: WorkQueue): (() => void) | void;
   reconcile(key: string, ctx: ControllerContext, queue: WorkQueue): Promise<ReconcileResult | void>;

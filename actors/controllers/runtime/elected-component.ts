@@ -1,0 +1,134 @@
+/**
+ * A leader-elected component (the controller manager, the scheduler): a leader-election actor on
+ * its Lease and, for each term it leads, a fresh informer factory, event recorder and one
+ * controller actor per enabled spec. Losing the Lease ends the term: the term's API client is
+ * fenced at once (no call starts after), the controllers stop and the informers close. A new term
+ * starts from empty caches, so nothing of a previous term's view survives a gap in leadership.
+ */
+import { createActor, waitFor, type ActorRefFrom } from 'xstate';
+import type { Clock } from '../../../bus/clock.js';
+import type { Logger } from '../../../bus/logger.js';
+import type { KubeObject } from '../../objects/meta.js';
+import { controllerMachine } from './controller-actor.js';
+import { ApiEventRecorder } from './event-recorder.js';
+import { fencedApi } from './fenced-api.js';
+import { SharedInformerFactory } from './informer-factory.js';
+import { checkLeaderElectionTiming, leaderElectionMachine, type LeaderElectionTiming } from './leader-election.js';
+import { checkRuntimeLimits, runtimeLimits } from './limits.js';
+import { workersFor } from './controller-flags.js';
+import { RateLimitedWorkQueue } from './work-queue.js';
+import type { ApiClient, ControllerContext, ControllerSpec } from './types.js';
+
+export interface ElectedComponentOptions {
+  /** The Lease name and Event source: `kube-controller-manager`, `kube-scheduler`. */
+  readonly name: string;
+  /** The Event source component (`default-scheduler` for the scheduler, as Kubernetes writes it). */
+  readonly eventComponent?: string;
+  readonly specs: readonly ControllerSpec[];
+  readonly api: ApiClient;
+  readonly identity: string;
+  readonly timing: LeaderElectionTiming;
+  readonly clock: Clock;
+  readonly wallClock: () => Date;
+  readonly logger: Logger;
+  readonly options: Readonly<Record<string, string | number | boolean | undefined>>;
+}
+
+export interface ElectedComponent {
+  isLeading(): boolean;
+  /** Wall-clock ms when the current term's controllers were all running; null when not leading. */
+  activeSince(): number | null;
+  /** Stops the controllers, then releases the Lease (another member takes over at once). */
+  stop(): Promise<void>;
+}
+
+interface Term {
+  active: boolean;
+  readonly factory: SharedInformerFactory;
+  readonly controllers: ActorRefFrom<typeof controllerMachine>[];
+  activeSinceMs: number | null;
+}
+
+export function startElectedComponent(options: ElectedComponentOptions): ElectedComponent {
+  checkRuntimeLimits();
+  checkLeaderElectionTiming(options.timing);
+  const logger = options.logger.child({ component: options.name });
+  let term: Term | null = null;
+  const elector = createActor(leaderElectionMachine, {
+    clock: options.clock,
+    input: { api: options.api, name: options.name, identity: options.identity, timing: options.timing, clock: options.clock, wallClock: options.wallClock, logger },
+  });
+  let lastHolder = '';
+  elector.on('leader.observed', ({ holder }) => {
+    if (holder !== lastHolder && holder !== '') logger.info('lease held elsewhere', { lease: options.name, holder });
+    lastHolder = holder;
+  });
+  elector.on('leader.started', () => {
+    logger.info('leading', { lease: options.name, identity: options.identity });
+    term = startTerm(options, logger);
+  });
+  elector.on('leader.stopped', ({ reason }) => {
+    logger.warn('stopped leading', { lease: options.name, reason });
+    if (term !== null) endTerm(term);
+    term = null;
+  });
+  elector.start();
+  return {
+    isLeading: () => term !== null,
+    activeSince: () => term?.activeSinceMs ?? null,
+    async stop() {
+      const ending = term;
+      term = null;
+      if (ending !== null) {
+        endTerm(ending);
+        await Promise.all(ending.controllers.map((actor) => waitFor(actor, (s) => s.status === 'done', { timeout: runtimeLimits.stopDrainMs * 2 }).catch(() => undefined)));
+      }
+      elector.send({ type: 'leader.stop' });
+      await waitFor(elector, (s) => s.status === 'done', { timeout: options.timing.retryPeriodMs * 2 + 2_000 }).catch(() => undefined);
+      elector.stop();
+    },
+  };
+}
+
+function startTerm(options: ElectedComponentOptions, logger: Logger): Term {
+  const holder: { term: Term | null } = { term: null };
+  const api = fencedApi(options.api, options.name, () => holder.term?.active === true);
+  const factory = new SharedInformerFactory({ api, clock: options.clock, logger });
+  const events = new ApiEventRecorder({ api, component: options.eventComponent ?? options.name, instance: options.identity, wallClock: options.wallClock, logger });
+  const ctx: ControllerContext = { api, informers: factory, events, clock: options.clock, logger, options: options.options };
+  const term: Term = { active: true, factory, controllers: [], activeSinceMs: null };
+  holder.term = term;
+  factory.start();
+  const lease: KubeObject = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: options.name, namespace: 'kube-system' } };
+  const concurrent = typeof options.options['concurrentWorkers'] === 'string' ? options.options['concurrentWorkers'] : undefined;
+  let running = 0;
+  for (const spec of options.specs) {
+    const queue = new RateLimitedWorkQueue({ name: spec.name, clock: options.clock, logger });
+    const workers = Math.min(runtimeLimits.workersMax, Math.max(1, workersFor(spec.name, concurrent, spec.workers, runtimeLimits.workersDefault)));
+    const actor = createActor(controllerMachine, {
+      clock: options.clock,
+      input: { spec, ctx: { ...ctx, logger: logger.child({ controller: spec.name }) }, queue, workers, maxRetries: spec.maxRetries ?? runtimeLimits.maxRetriesDefault, fallbackObject: lease },
+    });
+    actor.on('controller.running', () => {
+      running++;
+      if (running === options.specs.length && term.active) {
+        term.activeSinceMs = options.wallClock().getTime();
+        logger.info('controllers active', { lease: options.name, controllers: options.specs.map((s) => s.name), activeAt: new Date(term.activeSinceMs).toISOString() });
+      }
+    });
+    term.controllers.push(actor);
+    actor.start();
+    actor.send({ type: 'controller.start' });
+  }
+  if (options.specs.length === 0) {
+    term.activeSinceMs = options.wallClock().getTime();
+    logger.info('controllers active', { lease: options.name, controllers: [], activeAt: new Date(term.activeSinceMs).toISOString() });
+  }
+  return term;
+}
+
+function endTerm(term: Term): void {
+  term.active = false;
+  for (const actor of term.controllers) actor.send({ type: 'controller.stop' });
+  term.factory.stop();
+}
