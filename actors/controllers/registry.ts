@@ -7,10 +7,12 @@ import type { ControllerSpec } from './runtime/types.js';
 import { garbageCollector } from './garbage-collector/index.js';
 import { namespaceController } from './namespace/index.js';
 import { disruptionController } from './disruption/index.js';
+import { persistentVolumeBinderSpec } from './volume/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
   garbageCollector,
   namespaceController,
   disruptionController,
+  persistentVolumeBinderSpec,
 ];
