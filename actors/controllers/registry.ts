@@ -8,6 +8,10 @@ import { garbageCollector } from './garbage-collector/index.js';
 import { namespaceController } from './namespace/index.js';
 import { disruptionController } from './disruption/index.js';
 import { persistentVolumeBinderSpec } from './volume/index.js';
+import { endpointsController } from './endpoints/index.js';
+import { endpointSliceController } from './endpointslice/index.js';
+import { rootCaCertPublisher, serviceAccountController } from './serviceaccount/index.js';
+import { resourceQuotaController } from './resourcequota/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
@@ -15,4 +19,5 @@ export const controllerSpecs: readonly ControllerSpec[] = [
   namespaceController,
   disruptionController,
   persistentVolumeBinderSpec,
+  endpointsController, endpointSliceController, serviceAccountController, rootCaCertPublisher, resourceQuotaController,
 ];

@@ -11,3 +11,5 @@ export * from './pod.js';
 export * from './node-selector.js';
 export * from './controller-claim.js';
 export * from './disruption-budget.js';
+export * from './service-endpoints.js';
+export * from './pod-limits.js';
