@@ -12,6 +12,8 @@ import { endpointsController } from './endpoints/index.js';
 import { endpointSliceController } from './endpointslice/index.js';
 import { rootCaCertPublisher, serviceAccountController } from './serviceaccount/index.js';
 import { resourceQuotaController } from './resourcequota/index.js';
+import { replicaSetController } from './replicaset/index.js';
+import { deploymentController } from './deployment/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
@@ -20,4 +22,5 @@ export const controllerSpecs: readonly ControllerSpec[] = [
   disruptionController,
   persistentVolumeBinderSpec,
   endpointsController, endpointSliceController, serviceAccountController, rootCaCertPublisher, resourceQuotaController,
+  replicaSetController, deploymentController,
 ];
