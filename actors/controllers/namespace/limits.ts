@@ -6,6 +6,13 @@ export const namespaceControllerLimits = {
   workers: 2,
   /** Deleting content fails transiently (a member changing leader): a key retried this often has met a real fault. */
   maxRetries: 15,
+  /**
+   * A namespace marked Terminating is first looked at after this long, as Kubernetes' namespace
+   * controller waits (namespaceDeletionGracePeriod, 5 s): every API member has seen the mark by
+   * then, and `kubectl delete -f` of a Namespace and its objects deletes those itself, in file
+   * order, instead of finding them already gone (NotFound).
+   */
+  deletionGracePeriodMs: 5_000,
   /** Content still there (finalizers, the garbage collector at work): look again after this long. */
   contentRecheckMs: 500,
   /** Pages of one resource listed per pass (500 objects a page): beyond it the rest waits for the next pass. */

@@ -4,6 +4,9 @@
  * `kubernetes` finalizer through `namespaces/<name>/finalize`, which lets the API remove it.
  * Decisions are in namespace-deletion.ts.
  *
+ * Decision: a namespace is first looked at `deletionGracePeriodMs` after it was seen Terminating
+ * (Kubernetes waits 5 s too), so a client deleting the content itself is not overtaken.
+ *
  * Decision: each pass deletes what it lists, then lists again to count what is left, and
  * finalizes only on a pass that found nothing: objects held by finalizers (the garbage collector's
  * foreground deletion, a user's finalizer) keep the namespace Terminating, as in Kubernetes. The
@@ -85,7 +88,7 @@ export const namespaceController: ControllerSpec = {
   maxRetries: namespaceControllerLimits.maxRetries,
   watch(ctx, queue) {
     const enqueue = (namespace: KubeObject): void => {
-      if (namespace.metadata.deletionTimestamp !== undefined) queue.add(namespace.metadata.name ?? '');
+      if (namespace.metadata.deletionTimestamp !== undefined) queue.addAfter(namespace.metadata.name ?? '', namespaceControllerLimits.deletionGracePeriodMs);
     };
     return ctx.informers.informer(refs.namespaces).addHandlers({ onAdd: enqueue, onUpdate: (_previous, next) => enqueue(next) });
   },
