@@ -12,10 +12,10 @@ import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { objectKey, splitKey } from '../../objects/index.js';
 import type { ControllerContext, ControllerSpec, Informer, WorkQueue } from '../runtime/types.js';
 import { refs } from '../runtime/resource-refs.js';
+import { isNotFound } from '../runtime/api-errors.js';
 import { endpointsAction } from './desired-endpoints.js';
 import { hasSelector, servicesSelecting } from './selecting-services.js';
 import { computeTriggerTime, TriggerTimeTracker } from './trigger-time.js';
-import { apiErrorCode } from './api-error-code.js';
 import { endpointsLimits } from './limits.js';
 
 /** Trigger-time state per controller context (one per process that runs the controller). */
@@ -56,7 +56,7 @@ async function reconcile(key: string, ctx: ControllerContext): Promise<void> {
     try {
       await ctx.api.delete(refs.endpoints, namespace, name);
     } catch (error) {
-      if (apiErrorCode(error) !== 'notFound') throw error;
+      if (!isNotFound(error)) throw error;
     }
     return;
   }
@@ -72,6 +72,7 @@ async function reconcile(key: string, ctx: ControllerContext): Promise<void> {
 
 export const endpointsController: ControllerSpec = {
   name: 'endpoint',
+  resource: refs.services,
   watch(ctx, queue) {
     const endpoints = ctx.informers.informer(refs.endpoints);
     const services: Informer = ctx.informers.informer(refs.services);

@@ -3,5 +3,4 @@ export { endpointsController, watchServicePods } from './endpoints-controller.js
 export { desiredSubsets, endpointsAction, overCapacityAnnotation, type EndpointsAction } from './desired-endpoints.js';
 export { computeTriggerTime, lastChangeTriggerTimeAnnotation, podTriggerTime, TriggerTimeTracker, type TriggerState } from './trigger-time.js';
 export { hasSelector, serviceSelects, servicesSelecting } from './selecting-services.js';
-export { apiErrorCode } from './api-error-code.js';
 export { endpointsLimits } from './limits.js';

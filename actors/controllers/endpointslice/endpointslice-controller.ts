@@ -12,7 +12,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { objectKey, splitKey } from '../../objects/index.js';
 import type { ControllerContext, ControllerSpec, ReconcileResult } from '../runtime/types.js';
 import { refs } from '../runtime/resource-refs.js';
-import { apiErrorCode, computeTriggerTime, hasSelector, TriggerTimeTracker, watchServicePods } from '../endpoints/index.js';
+import { isNotFound } from '../runtime/api-errors.js';
+import { computeTriggerTime, hasSelector, TriggerTimeTracker, watchServicePods } from '../endpoints/index.js';
 import { desiredSliceEndpoints } from './desired-slice-endpoints.js';
 import { managedByLabel, managedByValue, planSlices, serviceNameLabel } from './slice-plan.js';
 import { SliceExpectations } from './slice-expectations.js';
@@ -76,7 +77,7 @@ async function reconcile(key: string, ctx: ControllerContext): Promise<Reconcile
       try {
         await ctx.api.delete(refs.endpointslices, namespace, slice.metadata?.name ?? '', { preconditions: { uid: slice.metadata?.uid ?? '' } });
       } catch (error) {
-        if (apiErrorCode(error) !== 'notFound') throw error;
+        if (!isNotFound(error)) throw error;
       }
       deleted.push(slice.metadata?.name ?? '');
     }
@@ -89,6 +90,7 @@ async function reconcile(key: string, ctx: ControllerContext): Promise<Reconcile
 
 export const endpointSliceController: ControllerSpec = {
   name: 'endpointslice',
+  resource: refs.services,
   watch(ctx, queue) {
     const services = ctx.informers.informer(refs.services);
     const slices = ctx.informers.informer(refs.endpointslices);

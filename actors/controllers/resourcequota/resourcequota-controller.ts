@@ -16,17 +16,17 @@ import type { PersistentVolumeClaim, Pod, ResourceQuota, Service } from 'kuberne
 import { objectKey, splitKey, isPodTerminal } from '../../objects/index.js';
 import type { ControllerContext, ControllerSpec, ResourceRef, WorkQueue } from '../runtime/types.js';
 import { refs } from '../runtime/resource-refs.js';
-import { apiErrorCode } from '../endpoints/index.js';
+import { isNotFound } from '../runtime/api-errors.js';
 import { isOtherCountName, lowersUsage, quotaUsage, quotaWithStatus, type NamespaceObjects } from './quota-usage.js';
-import { parseDurationMs } from './duration.js';
 import { resourceQuotaLimits } from './limits.js';
 
 /** The kinds the typed usage counts, watched through informers. */
 const counted = [refs.pods, refs.services, refs.configmaps, refs.secrets, refs.resourcequotas, refs.persistentvolumeclaims] as const;
 
+/** `--resource-quota-sync-period` (the runtime parses durations into `<name>Ms`), no shorter than the floor. */
 export function syncPeriodMs(options: ControllerContext['options']): number {
-  const parsed = parseDurationMs(options['resourceQuotaSyncPeriod']);
-  return Math.max(parsed ?? resourceQuotaLimits.syncPeriodDefaultMs, resourceQuotaLimits.syncPeriodMinMs);
+  const given = options['resourceQuotaSyncPeriodMs'];
+  return Math.max(typeof given === 'number' && Number.isFinite(given) ? given : resourceQuotaLimits.syncPeriodDefaultMs, resourceQuotaLimits.syncPeriodMinMs);
 }
 
 /** The served resource a `count/<resource>[.<group>]` name counts, if kubus serves it. */
@@ -90,7 +90,7 @@ async function reconcile(key: string, ctx: ControllerContext): Promise<void> {
     try {
       quota = await ctx.api.get<ResourceQuota>(refs.resourcequotas, namespace, name);
     } catch (error) {
-      if (apiErrorCode(error) === 'notFound') return;
+      if (isNotFound(error)) return;
       throw error;
     }
     const liveNames = Object.keys(quota.spec?.hard ?? {});
@@ -124,6 +124,7 @@ function watchCounted(ctx: ControllerContext, queue: WorkQueue): Array<() => voi
 
 export const resourceQuotaController: ControllerSpec = {
   name: 'resourcequota',
+  resource: refs.resourcequotas,
   watch(ctx, queue) {
     const unsubscribe = watchCounted(ctx, queue);
     // The full resync: every quota recounted each period, catching anything an event missed.

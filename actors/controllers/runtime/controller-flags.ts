@@ -30,6 +30,8 @@ export const controllerFlags: readonly ControllerFlag[] = [
   { name: 'cluster-cidr', kind: 'string', defaultValue: '10.244.0.0/16', description: 'the range pod CIDRs are allocated from' },
   { name: 'node-cidr-mask-size', kind: 'number', defaultValue: '24', description: 'the prefix length of each node\'s pod CIDR' },
   { name: 'terminated-pod-gc-threshold', kind: 'number', defaultValue: '12500', description: 'terminated pods kept before the oldest are deleted' },
+  { name: 'max-endpoints-per-slice', kind: 'number', defaultValue: '100', description: 'most endpoints the EndpointSlice controller puts in one slice' },
+  { name: 'resource-quota-sync-period', kind: 'duration', defaultValue: '5m', description: 'how often every ResourceQuota\'s usage is recounted in full' },
   { name: 'concurrent-workers', kind: 'string', defaultValue: '', description: 'workers per controller: N for all, or name=N,... (default: each controller\'s own)' },
   { name: 'percentage-of-nodes-to-score', kind: 'number', defaultValue: '0', description: 'scheduler: percentage of feasible nodes to find before scoring (0: adaptive, as Kubernetes)' },
   { name: 'pod-initial-backoff', kind: 'duration', defaultValue: '1s', description: 'scheduler: first backoff of an unschedulable pod' },

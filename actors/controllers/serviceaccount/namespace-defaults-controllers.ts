@@ -10,7 +10,7 @@
 import type { ConfigMap, Namespace } from 'kubernetes-types/core/v1.js';
 import type { ControllerContext, ControllerSpec, WorkQueue } from '../runtime/types.js';
 import { refs } from '../runtime/resource-refs.js';
-import { apiErrorCode } from '../endpoints/index.js';
+import { isAlreadyExists } from '../runtime/api-errors.js';
 import {
   defaultServiceAccount, defaultServiceAccountName, isNamespaceActive, rootCaAction, rootCaConfigMapName,
 } from './namespace-defaults.js';
@@ -24,7 +24,7 @@ async function createTolerant(create: () => Promise<unknown>): Promise<void> {
   try {
     await create();
   } catch (error) {
-    if (apiErrorCode(error) !== 'alreadyExists') throw error;
+    if (!isAlreadyExists(error)) throw error;
   }
 }
 
@@ -44,6 +44,7 @@ function watchNamespaceObject(ctx: ControllerContext, queue: WorkQueue, resource
 
 export const serviceAccountController: ControllerSpec = {
   name: 'serviceaccount',
+  resource: refs.namespaces,
   watch: (ctx, queue) => watchNamespaceObject(ctx, queue, refs.serviceaccounts, defaultServiceAccountName),
   async reconcile(namespace, ctx) {
     if (!activeNamespace(ctx, namespace)) return;
@@ -54,6 +55,7 @@ export const serviceAccountController: ControllerSpec = {
 
 export const rootCaCertPublisher: ControllerSpec = {
   name: 'root-ca-cert-publisher',
+  resource: refs.namespaces,
   watch: (ctx, queue) => watchNamespaceObject(ctx, queue, refs.configmaps, rootCaConfigMapName),
   async reconcile(namespace, ctx) {
     const caPem = ctx.options['rootCaCertPem'];
