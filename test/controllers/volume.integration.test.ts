@@ -7,7 +7,8 @@
  * - The built-in default StorageClass `local-path` exists.
  * - A claim binds to the one matching volume (smallest fit), not to volumes of another class, too
  *   small, or of another access mode; binding writes claimRef (uid), volumeName, the annotations
- *   and both phases; a claim naming its volume (`spec.volumeName`) binds to exactly that one.
+ *   and both phases; a claim naming its volume (`spec.volumeName`) binds to exactly that one;
+ *   10 claims created at once for 6 volumes: 6 bound one to one, 4 Pending, none sharing a volume.
  * - Reclaim: Retain keeps a Released volume; Delete on a provisioned volume removes it; a bound
  *   claim whose volume is deleted becomes Lost.
  * - WaitForFirstConsumer, the scheduler's part simulated (the test annotates selected-node): the
@@ -113,10 +114,37 @@ describe.runIf(runs)('persistent volume binder (3 members)', () => {
     const matched = await volumePhase('match', 'Bound');
     expect(matched.spec?.claimRef).toMatchObject({ kind: 'PersistentVolumeClaim', namespace: ns, name: 'data', uid: created.metadata?.uid });
     expect(matched.metadata?.annotations).toMatchObject({ 'pv.kubernetes.io/bound-by-controller': 'yes' });
+    const printed = await h.kubectl(['get', 'pvc', 'data', '-n', ns, '--no-headers']);
+    expect(printed.stdout).toMatch(/^data\s+Bound\s+match\s+2Gi\s+RWO\s+manual\s/);
     for (const decoy of decoys) {
       const current = await getVolume(decoy.metadata?.name ?? '');
       expect({ name: current.metadata?.name, phase: current.status?.phase, claimRef: current.spec?.claimRef }).toEqual({ name: decoy.metadata?.name, phase: 'Available', claimRef: undefined });
     }
+  });
+
+  it('never binds one volume to two claims: 10 claims created at once for 6 volumes', async () => {
+    const volumeNames = Array.from({ length: 6 }, (_, i) => `race-${i}`);
+    await Promise.all(volumeNames.map((name) => createVolume(volume(name, { size: '1Gi', cls: 'race' }))));
+    const claimNames = Array.from({ length: 10 }, (_, i) => `racer-${i}`);
+    await Promise.all(claimNames.map((name) => createClaim(claim(name, { size: '1Gi', cls: 'race' }))));
+    const claims = await waitUntil('6 racers bound', async () => {
+      const { items } = await api.list<PersistentVolumeClaim>(refs.persistentvolumeclaims, { namespace: ns });
+      const racers = items.filter((c) => c.metadata?.name?.startsWith('racer-') === true);
+      return racers.filter((c) => c.status?.phase === 'Bound').length === 6 ? racers : null;
+    }, { timeoutMs: settleMs });
+    const boundTo = claims.filter((c) => c.status?.phase === 'Bound').map((c) => c.spec?.volumeName ?? '');
+    expect([...boundTo].sort()).toEqual(volumeNames);
+    expect(claims.filter((c) => c.status?.phase === 'Pending').map((c) => c.spec?.volumeName)).toEqual([undefined, undefined, undefined, undefined]);
+    for (const c of claims.filter((x) => x.status?.phase === 'Bound')) {
+      expect((await getVolume(c.spec?.volumeName ?? '')).spec?.claimRef?.uid).toBe(c.metadata?.uid);
+    }
+    // The four left over are told why, and none of them got bound to a taken volume meanwhile.
+    for (const c of claims.filter((x) => x.status?.phase === 'Pending')) {
+      const name = c.metadata?.name ?? '';
+      await waitUntil(`${name} told why`, async () => (await claimEvents(name)).includes('Warning ProvisioningFailed: storageclass.storage.k8s.io "race" not found'), { timeoutMs: settleMs });
+    }
+    const { items } = await api.list<PersistentVolumeClaim>(refs.persistentvolumeclaims, { namespace: ns });
+    expect(items.filter((c) => c.metadata?.name?.startsWith('racer-') === true && c.status?.phase === 'Bound').map((c) => c.spec?.volumeName).sort()).toEqual(volumeNames);
   });
 
   it('binds a claim naming its volume (spec.volumeName) to exactly that volume', async () => {
