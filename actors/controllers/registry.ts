@@ -14,6 +14,9 @@ import { rootCaCertPublisher, serviceAccountController } from './serviceaccount/
 import { resourceQuotaController } from './resourcequota/index.js';
 import { replicaSetController } from './replicaset/index.js';
 import { deploymentController } from './deployment/index.js';
+import { nodeLifecycleController, taintEvictionController } from './nodelifecycle/index.js';
+import { nodeIpamController } from './nodeipam/index.js';
+import { podGcController } from './podgc/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
@@ -23,4 +26,5 @@ export const controllerSpecs: readonly ControllerSpec[] = [
   persistentVolumeBinderSpec,
   endpointsController, endpointSliceController, serviceAccountController, rootCaCertPublisher, resourceQuotaController,
   replicaSetController, deploymentController,
+  nodeLifecycleController, taintEvictionController, nodeIpamController, podGcController,
 ];
