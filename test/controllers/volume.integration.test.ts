@@ -13,8 +13,8 @@
  *   claim whose volume is deleted becomes Lost.
  * - WaitForFirstConsumer, the scheduler's part simulated (the test annotates selected-node): the
  *   volume is provisioned on that node and bound.
- * - End to end: a claim without a class gets the default class, waits for its first consumer, the
- *   scheduler places the pod, and the provisioned volume's node affinity names the pod's node.
+ * - End to end (`kubectl apply` of a claim without a class and its pod): the claim gets the default
+ *   class, the scheduler places the pod, and the provisioned volume's node affinity names its node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Event, PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
@@ -200,20 +200,21 @@ describe.runIf(runs)('persistent volume binder (3 members)', () => {
     await volumeGone(name);
   });
 
-  it('end to end: a class-less claim gets the default class, the scheduler places its pod, the volume follows the pod', async () => {
-    await createClaim(claim('web-data', { size: '1Gi' }));
-    await waitUntil('default class written onto the claim', async () => (await getClaim('web-data')).spec?.storageClassName === 'local-path', { timeoutMs: settleMs });
-    const pod: Pod = {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: ns },
-      spec: {
-        containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: '100m' } }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'web-data' } }],
-      },
-    };
-    await api.create(refs.pods, ns, pod);
+  it('end to end: kubectl apply of a class-less claim and its pod; the scheduler places the pod, the volume follows it', async () => {
+    const manifest = h.manifest('web.yaml', [
+      'apiVersion: v1', 'kind: PersistentVolumeClaim', `metadata: {name: web-data, namespace: ${ns}}`,
+      'spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}', '---',
+      'apiVersion: v1', 'kind: Pod', `metadata: {name: web, namespace: ${ns}}`, 'spec:', '  containers:',
+      '  - {name: web, image: nginx, resources: {requests: {cpu: 100m}}, volumeMounts: [{name: data, mountPath: /data}]}',
+      '  volumes: [{name: data, persistentVolumeClaim: {claimName: web-data}}]', '',
+    ].join('\n'));
+    const applied = await h.kubectl(['apply', '-f', manifest]);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toBe('persistentvolumeclaim/web-data created\npod/web created\n');
     const nodeName = await waitUntil('pod web scheduled', async () => (await api.get<Pod>(refs.pods, ns, 'web')).spec?.nodeName ?? null, { timeoutMs: settleMs });
     expect(nodes).toContain(nodeName);
     const bound = await claimPhase('web-data', 'Bound');
+    expect(bound.spec?.storageClassName).toBe('local-path');
     expect(bound.metadata?.annotations?.['volume.kubernetes.io/selected-node']).toBe(nodeName);
     const provisioned = await volumePhase(bound.spec?.volumeName ?? '', 'Bound');
     expect(provisioned.spec?.nodeAffinity?.required?.nodeSelectorTerms).toEqual([{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [nodeName] }] }]);
