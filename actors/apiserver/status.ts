@@ -69,7 +69,7 @@ export const apiErrors = {
   tooLarge: (limitBytes: number) => new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than the limit of ${limitBytes} bytes`),
   unsupportedMediaType: (message: string) => new ApiError(415, 'UnsupportedMediaType', message),
   invalid: (kind: string, group: string, name: string, causes: readonly FieldCause[]) =>
-    new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, { name, group, kind, causes }),
+    new ApiError(422, 'Invalid', `${group === '' ? kind : `${kind}.${group}`} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, { name, group, kind, causes }),
   tooManyRequests: (retryAfterSeconds: number, message = 'too many requests in flight; retry later') =>
     new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),
   internal: (message: string) => new ApiError(500, 'InternalError', message),
