@@ -14,11 +14,22 @@ export const podTemplateHashLabel = 'pod-template-hash';
 
 const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** JSON with object keys sorted at every level: one text per value. */
+/** A field Go's API types cannot tell from an absent one: null, `{}` or `[]` (omitempty; nil and empty compare equal). */
+function isEmptyField(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.values(value as Record<string, unknown>).every(isEmptyField);
+}
+
+/**
+ * JSON with object keys sorted at every level and empty fields dropped: one text per template as
+ * Kubernetes' semantic equality sees it (a template that went through `kubectl rollout undo`
+ * carries `creationTimestamp: null` and `resources: {}` the API stored without).
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => !isEmptyField(v)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
