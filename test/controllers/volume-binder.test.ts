@@ -106,6 +106,33 @@ describe('WaitForFirstConsumer provisioning', () => {
   });
 });
 
+describe('repeated work', () => {
+  it('a volume already provisioned (a retry, or the previous leader) is bound, not created twice', async () => {
+    await api.put(refs.storageclasses, localPath as KubeObject);
+    const created = await createClaim(pvc('data', { cls: 'local-path', annotations: { 'volume.kubernetes.io/selected-node': 'n1' } }));
+    await cluster.refresh();
+    // The previous leader's volume, written after this process's informers last heard.
+    const uid = created.metadata?.uid ?? '';
+    await api.put(refs.persistentvolumes, asObject(pv(`pvc-${uid}`, { cls: 'local-path', node: 'n1', phase: 'Pending', claimRef: { namespace: 'ns', name: 'data', uid } })));
+    api.writes.length = 0;
+    await binder.reconcile('ns/data', cluster.ctx, queue);
+    expect(api.writes.filter((w) => w.startsWith('create'))).toEqual([]);
+    expect((await claim('data')).spec?.volumeName).toBe(`pvc-${uid}`);
+    expect((await volume(`pvc-${uid}`)).status?.phase).toBe('Bound');
+  });
+
+  it('a volume the controller bound to a claim that took another volume is freed', async () => {
+    const created = await createClaim(pvc('c', { cls: 'manual', volumeName: 'other', annotations: { 'pv.kubernetes.io/bind-completed': 'yes' }, phase: 'Bound' }));
+    const stray = pv('stray', { cls: 'manual', phase: 'Bound', claimRef: { namespace: 'ns', name: 'c', uid: created.metadata?.uid ?? '' } });
+    stray.metadata = { ...stray.metadata, annotations: { 'pv.kubernetes.io/bound-by-controller': 'yes' } };
+    await api.put(refs.persistentvolumes, asObject(stray));
+    await cluster.refresh();
+    await binder.reconcile('stray', cluster.ctx, queue);
+    const freed = await volume('stray');
+    expect({ claimRef: freed.spec?.claimRef, phase: freed.status?.phase, annotations: freed.metadata?.annotations }).toEqual({ claimRef: undefined, phase: 'Available', annotations: {} });
+  });
+});
+
 describe('release and reclaim', () => {
   async function boundPair(policy: 'Retain' | 'Delete', provisionedBy?: string): Promise<void> {
     const created = await createClaim(pvc('c', { cls: 'manual', volumeName: 'v', annotations: { 'pv.kubernetes.io/bind-completed': 'yes' }, phase: 'Bound' }));
