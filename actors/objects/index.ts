@@ -13,3 +13,4 @@ export * from './controller-claim.js';
 export * from './disruption-budget.js';
 export * from './service-endpoints.js';
 export * from './pod-limits.js';
+export * from './compiled-selector.js';

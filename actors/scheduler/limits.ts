@@ -40,4 +40,4 @@ export const schedulerLimits = {
   informerSyncTimeoutMs: 60_000,
 } as const;
 
-export type SchedulerLimits = typeof schedulerLimits;
+export type SchedulerLimits = { readonly [K in keyof typeof schedulerLimits]: number };

@@ -25,6 +25,12 @@ export class NodeInfo {
   readonly unschedulable: boolean;
   readonly allocatable: ResourceAmounts;
   readonly requested: ResourceAmounts = {};
+  /** cpu, memory and pods as plain fields: every decision reads them on hundreds of nodes. */
+  readonly allocatableCpu: number;
+  readonly allocatableMemory: number;
+  readonly allocatablePods: number;
+  requestedCpu = 0;
+  requestedMemory = 0;
   nonZeroCpu = 0;
   nonZeroMemory = 0;
   readonly pods = new Map<string, PodInfo>();
@@ -39,12 +45,17 @@ export class NodeInfo {
     this.taints = node.spec?.taints ?? [];
     this.unschedulable = node.spec?.unschedulable === true;
     this.allocatable = allocatableOf(node);
+    this.allocatableCpu = this.allocatable['cpu'] ?? 0;
+    this.allocatableMemory = this.allocatable['memory'] ?? 0;
+    this.allocatablePods = this.allocatable['pods'] ?? 0;
   }
 
   addPod(info: PodInfo): void {
     if (this.pods.has(info.key)) this.removePod(info.key);
     this.pods.set(info.key, info);
     for (const [name, value] of Object.entries(info.requests)) this.requested[name] = (this.requested[name] ?? 0) + value;
+    this.requestedCpu += info.cpu;
+    this.requestedMemory += info.memory;
     this.nonZeroCpu += info.nonZeroCpu;
     this.nonZeroMemory += info.nonZeroMemory;
     for (const p of info.hostPorts) {
@@ -62,6 +73,8 @@ export class NodeInfo {
     if (info === undefined) return undefined;
     this.pods.delete(key);
     for (const [name, value] of Object.entries(info.requests)) this.requested[name] = (this.requested[name] ?? 0) - value;
+    this.requestedCpu -= info.cpu;
+    this.requestedMemory -= info.memory;
     this.nonZeroCpu -= info.nonZeroCpu;
     this.nonZeroMemory -= info.nonZeroMemory;
     for (const p of info.hostPorts) {

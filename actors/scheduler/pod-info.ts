@@ -23,6 +23,8 @@ export interface AffinityTerm {
   /** `namespaceSelector`: `{}` selects every namespace; undefined selects none beyond `namespaces`. */
   readonly namespaceSelector: StructuredLabelSelector | undefined;
   readonly weight: number;
+  /** Identical terms of many pods (one Deployment's) share it: the pod index aggregates by it. */
+  readonly signature: string;
 }
 
 export interface PodInfo {
@@ -31,6 +33,10 @@ export interface PodInfo {
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly requests: ResourceAmounts;
+  readonly cpu: number;
+  readonly memory: number;
+  /** Requests other than cpu, memory and pods, in Kubernetes' check order (ephemeral storage, then by name). */
+  readonly otherRequests: readonly (readonly [string, number])[];
   readonly nonZeroCpu: number;
   readonly nonZeroMemory: number;
   readonly priority: number;
@@ -45,7 +51,8 @@ function resolveTerm(term: PodAffinityTerm, namespace: string, weight: number): 
   const named = term.namespaces ?? [];
   const namespaces = new Set(named);
   if (named.length === 0 && term.namespaceSelector === undefined) namespaces.add(namespace);
-  return { topologyKey: term.topologyKey, selector: term.labelSelector ?? undefined, namespaces, namespaceSelector: term.namespaceSelector ?? undefined, weight };
+  const signature = JSON.stringify([term.topologyKey, term.labelSelector ?? null, [...namespaces].sort(), term.namespaceSelector ?? null, weight]);
+  return { topologyKey: term.topologyKey, selector: term.labelSelector ?? undefined, namespaces, namespaceSelector: term.namespaceSelector ?? undefined, weight, signature };
 }
 
 function resolveWeighted(terms: readonly WeightedPodAffinityTerm[] | undefined, namespace: string): AffinityTerm[] {
@@ -78,12 +85,19 @@ export function podInfo(pod: Pod): PodInfo {
   const namespace = pod.metadata?.namespace ?? 'default';
   const affinity = pod.spec?.affinity;
   const z = nonZero(pod);
+  const requests = podRequests(pod);
+  const otherRequests = Object.entries(requests)
+    .filter(([name, value]) => value > 0 && name !== 'cpu' && name !== 'memory' && name !== 'pods')
+    .sort(([a], [b]) => (a === 'ephemeral-storage' ? -1 : b === 'ephemeral-storage' ? 1 : a < b ? -1 : a > b ? 1 : 0));
   return {
     pod,
     key: objectKey(pod),
     namespace,
     labels: pod.metadata?.labels ?? {},
-    requests: podRequests(pod),
+    requests,
+    cpu: requests['cpu'] ?? 0,
+    memory: requests['memory'] ?? 0,
+    otherRequests,
     nonZeroCpu: z.cpu,
     nonZeroMemory: z.memory,
     priority: podPriority(pod),

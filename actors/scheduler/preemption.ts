@@ -16,6 +16,7 @@ import type { FilterFailure, FilterPlugin } from './framework.js';
 import { fitErrorMessage } from './failure-message.js';
 import { schedulerLimits } from './limits.js';
 import type { NodeInfo } from './node-info.js';
+import { PodIndex } from './pod-index.js';
 import type { PodInfo } from './pod-info.js';
 import { filterNode, prepareFilters, type Diagnosis } from './schedule.js';
 import type { Snapshot } from './snapshot.js';
@@ -31,7 +32,9 @@ const noVictims = { reasons: ['No preemption victims found for incoming pod'] };
 /** A snapshot with one node replaced, for what-if filtering. */
 function overlay(snapshot: Snapshot, replaced: NodeInfo): Snapshot {
   const nodes = snapshot.nodes.map((n) => (n.name === replaced.name ? replaced : n));
+  let index: PodIndex | undefined;
   return {
+    get podIndex() { return (index ??= PodIndex.of(nodes)); },
     nodes,
     node: (name) => (name === replaced.name ? replaced : snapshot.node(name)),
     claim: (ns, name) => snapshot.claim(ns, name),
@@ -39,6 +42,8 @@ function overlay(snapshot: Snapshot, replaced: NodeInfo): Snapshot {
     storageClass: (name) => snapshot.storageClass(name),
     namespaceLabels: (name) => snapshot.namespaceLabels(name),
     nominatedOn: (name) => snapshot.nominatedOn(name),
+    get nominatedCount() { return snapshot.nominatedCount; },
+    domains: (keys) => snapshot.domains(keys), // node labels are the same in the what-if
   };
 }
 

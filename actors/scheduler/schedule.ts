@@ -62,7 +62,7 @@ export function prepareFilters(pod: PodInfo, snapshot: Snapshot, plugins: readon
 /** Runs the filters on one node; nominated pods of at least the pod's priority hold their space (Kubernetes runs filters with them added). */
 export function filterNode(filters: readonly NodeFilter[], node: NodeInfo, pod: PodInfo, snapshot: Snapshot): FilterFailure | undefined {
   let target = node;
-  const nominated = snapshot.nominatedOn(node.name);
+  const nominated = snapshot.nominatedCount === 0 ? [] : snapshot.nominatedOn(node.name);
   if (nominated.length > 0) {
     const holding = nominated.filter((p) => p.key !== pod.key && p.priority >= pod.priority);
     if (holding.length > 0) {

@@ -12,6 +12,7 @@ import type { Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod } fr
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { objectKey } from '../objects/index.js';
 import { NodeInfo } from './node-info.js';
+import { PodIndex } from './pod-index.js';
 import { podInfo, type PodInfo } from './pod-info.js';
 
 export interface Snapshot {
@@ -24,6 +25,15 @@ export interface Snapshot {
   namespaceLabels(name: string): Readonly<Record<string, string>> | undefined;
   /** Pods nominated to a node by preemption and not yet bound (their space is held for them). */
   nominatedOn(node: string): readonly PodInfo[];
+  /**
+   * For the nodes that have every one of `keys` as a label: the values of each key (the topology
+   * domains PodTopologySpread counts). Memoized until a node changes.
+   */
+  domains(keys: readonly string[]): ReadonlyMap<string, ReadonlySet<string>>;
+  /** How many pods are nominated anywhere (0: filters need not look). */
+  readonly nominatedCount: number;
+  /** The placed pods indexed by label, namespace and affinity term. */
+  readonly podIndex: PodIndex;
 }
 
 export class ClusterCache implements Snapshot {
@@ -39,6 +49,8 @@ export class ClusterCache implements Snapshot {
   private readonly namespaces = new Map<string, Readonly<Record<string, string>>>();
   private readonly nominated = new Map<string, Map<string, PodInfo>>();
   private readonly nominatedNodeOf = new Map<string, string>();
+  readonly podIndex = new PodIndex();
+  private readonly domainMemo = new Map<string, ReadonlyMap<string, ReadonlySet<string>>>();
 
   get nodes(): readonly NodeInfo[] {
     return this.nodeList;
@@ -48,18 +60,31 @@ export class ClusterCache implements Snapshot {
     return this.byName.get(name);
   }
 
+  domains(keys: readonly string[]): ReadonlyMap<string, ReadonlySet<string>> {
+    const id = keys.join('\u0000');
+    let known = this.domainMemo.get(id);
+    if (known === undefined) this.domainMemo.set(id, (known = domainsOf(this.nodeList, keys)));
+    return known;
+  }
+
   setNode(node: Node): void {
+    this.domainMemo.clear();
     const name = node.metadata?.name ?? '';
     const next = new NodeInfo(node);
     const previous = this.byName.get(name);
     if (previous !== undefined) {
-      for (const info of previous.pods.values()) next.addPod(info);
+      const relabelled = JSON.stringify(previous.labels) !== JSON.stringify(next.labels);
+      for (const info of previous.pods.values()) {
+        next.addPod(info);
+        if (relabelled) { this.podIndex.remove(info, previous); this.podIndex.add(info, next); }
+      }
       this.nodeList[this.nodeList.indexOf(previous)] = next;
     } else {
       this.nodeList.push(next);
       for (const [key, info] of this.orphanPods) {
-        if (info.pod.spec?.nodeName === name) {
+        if (this.podNode.get(key) === name) {
           next.addPod(info);
+          this.podIndex.add(info, next);
           this.orphanPods.delete(key);
         }
       }
@@ -68,11 +93,15 @@ export class ClusterCache implements Snapshot {
   }
 
   removeNode(name: string): void {
+    this.domainMemo.clear();
     const previous = this.byName.get(name);
     if (previous === undefined) return;
     this.byName.delete(name);
     this.nodeList.splice(this.nodeList.indexOf(previous), 1);
-    for (const [key, info] of previous.pods) this.orphanPods.set(key, info);
+    for (const [key, info] of previous.pods) {
+      this.orphanPods.set(key, info);
+      this.podIndex.remove(info, previous);
+    }
   }
 
   /** Adds or replaces a pod on `nodeName` (its bound node, or the node it is assumed on). */
@@ -82,7 +111,10 @@ export class ClusterCache implements Snapshot {
     this.podNode.set(info.key, nodeName);
     const node = this.byName.get(nodeName);
     if (node === undefined) this.orphanPods.set(info.key, info);
-    else node.addPod(info);
+    else {
+      node.addPod(info);
+      this.podIndex.add(info, node);
+    }
     return info;
   }
 
@@ -91,7 +123,9 @@ export class ClusterCache implements Snapshot {
     if (nodeName === undefined) return;
     this.podNode.delete(key);
     this.orphanPods.delete(key);
-    this.byName.get(nodeName)?.removePod(key);
+    const node = this.byName.get(nodeName);
+    const info = node?.removePod(key);
+    if (node !== undefined && info !== undefined) this.podIndex.remove(info, node);
   }
 
   nodeOfPod(key: string): string | undefined {
@@ -107,6 +141,10 @@ export class ClusterCache implements Snapshot {
     let onNode = this.nominated.get(nodeName);
     if (onNode === undefined) this.nominated.set(nodeName, (onNode = new Map()));
     onNode.set(info.key, info);
+  }
+
+  get nominatedCount(): number {
+    return this.nominatedNodeOf.size;
   }
 
   nominatedOn(node: string): readonly PodInfo[] {
@@ -149,6 +187,15 @@ export class ClusterCache implements Snapshot {
     if (present) this.namespaces.set(namespace.metadata?.name ?? '', namespace.metadata?.labels ?? {});
     else this.namespaces.delete(namespace.metadata?.name ?? '');
   }
+}
+
+export function domainsOf(nodes: readonly NodeInfo[], keys: readonly string[]): ReadonlyMap<string, ReadonlySet<string>> {
+  const out = new Map<string, Set<string>>(keys.map((k) => [k, new Set<string>()]));
+  for (const node of nodes) {
+    if (!keys.every((k) => node.labels[k] !== undefined)) continue;
+    for (const k of keys) out.get(k)?.add(node.labels[k] as string);
+  }
+  return out;
 }
 
 /** A snapshot built from plain objects: what tests and the benchmark replay decisions on. */

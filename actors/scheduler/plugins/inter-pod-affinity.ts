@@ -5,9 +5,10 @@
  * domain whose pods refuse it). Preferred terms of both sides score, normalized min-max.
  *
  * Counts are per topology pair (`key`, node label value), computed once per pod in `prepare` from
- * the nodes' pods, then each node's filter is a few map lookups.
+ * the pod index (the placed pods a term selects; placed pods' terms aggregated by identical term),
+ * then each node's filter is a few map lookups.
  */
-import { selectorMatches } from '../../objects/index.js';
+import { compileSelector } from '../../objects/index.js';
 import { failure, maxNodeScore, skip, type FilterPlugin, type ScorePlugin } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 import type { AffinityTerm, PodInfo } from '../pod-info.js';
@@ -24,8 +25,17 @@ const hardPodAffinityWeight = 1;
 /** Does the term select the pod (namespace and label selector)? A term without a selector selects nothing. */
 export function termMatches(term: AffinityTerm, pod: PodInfo, snapshot: Snapshot): boolean {
   const inNamespace = term.namespaces.has(pod.namespace) ||
-    (term.namespaceSelector !== undefined && selectorMatches(term.namespaceSelector, snapshot.namespaceLabels(pod.namespace)));
-  return inNamespace && selectorMatches(term.selector, pod.labels);
+    (term.namespaceSelector !== undefined && compileSelector(term.namespaceSelector)(snapshot.namespaceLabels(pod.namespace)));
+  return inNamespace && compileSelector(term.selector)(pod.labels);
+}
+
+/** The placed pods a term selects, with the node each is on. */
+function* placedMatching(term: AffinityTerm, snapshot: Snapshot): Iterable<[PodInfo, NodeInfo]> {
+  const namespaceMatches = (ns: string): boolean => term.namespaceSelector !== undefined && compileSelector(term.namespaceSelector)(snapshot.namespaceLabels(ns));
+  for (const info of snapshot.podIndex.matching(term, namespaceMatches)) {
+    const node = snapshot.node(snapshot.podIndex.nodeNameOf(info.key) ?? '');
+    if (node !== undefined) yield [info, node];
+  }
 }
 
 /** key → value → count */
@@ -51,28 +61,25 @@ export const interPodAffinityFilter: FilterPlugin = {
   name,
   prepare(pod, snapshot) {
     const existingAnti: TopologyCounts = new Map();
-    const affinity: TopologyCounts = new Map();
-    const anti: TopologyCounts[] = pod.requiredAntiAffinity.map(() => new Map());
+    for (const entry of snapshot.podIndex.indexedTerms()) {
+      if (entry.kind !== 'requiredAntiAffinity' || !termMatches(entry.term, pod, snapshot)) continue;
+      for (const [value, count] of entry.counts) bump(existingAnti, entry.term.topologyKey, value, count);
+    }
     const needAll = pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0;
-    for (const node of snapshot.nodes) {
-      if (node.podsWithRequiredAntiAffinity > 0) {
-        for (const other of node.pods.values()) {
-          for (const term of other.requiredAntiAffinity) {
-            if (termMatches(term, pod, snapshot)) bump(existingAnti, term.topologyKey, node.labels[term.topologyKey], 1);
-          }
-        }
-      }
-      if (!needAll) continue;
-      for (const other of node.pods.values()) {
-        if (pod.requiredAffinity.length > 0 && matchesAll(pod.requiredAffinity, other, snapshot)) {
-          for (const term of pod.requiredAffinity) bump(affinity, term.topologyKey, node.labels[term.topologyKey], 1);
-        }
-        pod.requiredAntiAffinity.forEach((term, i) => {
-          if (termMatches(term, other, snapshot)) bump(anti[i] as TopologyCounts, term.topologyKey, node.labels[term.topologyKey], 1);
-        });
+    if (!needAll && existingAnti.size === 0) return skip;
+    const affinity: TopologyCounts = new Map();
+    const [firstAffinity, ...otherAffinity] = pod.requiredAffinity;
+    if (firstAffinity !== undefined) {
+      for (const [other, node] of placedMatching(firstAffinity, snapshot)) {
+        if (!matchesAll(otherAffinity, other, snapshot)) continue;
+        for (const term of pod.requiredAffinity) bump(affinity, term.topologyKey, node.labels[term.topologyKey], 1);
       }
     }
-    if (!needAll && existingAnti.size === 0) return skip;
+    const anti: TopologyCounts[] = pod.requiredAntiAffinity.map((term) => {
+      const counts: TopologyCounts = new Map();
+      for (const [, node] of placedMatching(term, snapshot)) bump(counts, term.topologyKey, node.labels[term.topologyKey], 1);
+      return counts;
+    });
     const firstOfSeries = affinity.size === 0 && matchesAll(pod.requiredAffinity, pod, snapshot);
     return (node) => {
       if (pod.requiredAffinity.length > 0) {
@@ -100,18 +107,20 @@ export const interPodAffinityScore: ScorePlugin = {
   name,
   weight: 2,
   score(pod, nodes, snapshot) {
-    const own = pod.preferredAffinity.length + pod.preferredAntiAffinity.length > 0;
     const weights: TopologyCounts = new Map();
     let any = false;
-    for (const node of snapshot.nodes) {
-      if (!own && node.podsWithAffinity === 0) continue;
-      for (const other of node.pods.values()) {
-        for (const term of pod.preferredAffinity) if (termMatches(term, other, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], term.weight); any = true; }
-        for (const term of pod.preferredAntiAffinity) if (termMatches(term, other, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], -term.weight); any = true; }
-        for (const term of other.requiredAffinity) if (termMatches(term, pod, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], hardPodAffinityWeight); any = true; }
-        for (const term of other.preferredAffinity) if (termMatches(term, pod, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], term.weight); any = true; }
-        for (const term of other.preferredAntiAffinity) if (termMatches(term, pod, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], -term.weight); any = true; }
+    const own = (terms: readonly AffinityTerm[], sign: number): void => {
+      for (const term of terms) {
+        for (const [, node] of placedMatching(term, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], sign * term.weight); any = true; }
       }
+    };
+    own(pod.preferredAffinity, 1);
+    own(pod.preferredAntiAffinity, -1);
+    for (const entry of snapshot.podIndex.indexedTerms()) {
+      if (entry.kind === 'requiredAntiAffinity' || entry.counts.size === 0 || !termMatches(entry.term, pod, snapshot)) continue;
+      const weight = entry.kind === 'requiredAffinity' ? hardPodAffinityWeight : entry.kind === 'preferredAffinity' ? entry.term.weight : -entry.term.weight;
+      for (const [value, count] of entry.counts) bump(weights, entry.term.topologyKey, value, weight * count);
+      any = true;
     }
     if (!any) return undefined;
     const scores = new Float64Array(nodes.length);

@@ -10,18 +10,19 @@ const name = 'NodeResourcesFit';
 /** Quantities are floats (cores, bytes): 0.1 + 0.2 must still fit in 0.3. */
 const epsilon = 1e-9;
 const tooManyPods = 'Too many pods';
-const fixedOrder = ['cpu', 'memory', 'ephemeral-storage'];
 
 export const nodeResourcesFit: FilterPlugin = {
   name,
   prepare(pod) {
-    const wanted = Object.entries(pod.requests).filter(([resource, value]) => value > 0 && resource !== 'pods');
-    // Kubernetes checks cpu, memory, ephemeral storage, then the others: the reasons keep that order.
-    wanted.sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const cpu = pod.cpu;
+    const memory = pod.memory;
+    const others = pod.otherRequests;
     return (node) => {
       let reasons: string[] | undefined;
-      if (node.pods.size + 1 > (node.allocatable['pods'] ?? 0)) reasons = [tooManyPods];
-      for (const [resource, value] of wanted) {
+      if (node.pods.size + 1 > node.allocatablePods) reasons = [tooManyPods];
+      if (cpu > 0 && cpu > node.allocatableCpu - node.requestedCpu + epsilon) (reasons ??= []).push('Insufficient cpu');
+      if (memory > 0 && memory > node.allocatableMemory - node.requestedMemory + epsilon) (reasons ??= []).push('Insufficient memory');
+      for (const [resource, value] of others) {
         const free = (node.allocatable[resource] ?? 0) - (node.requested[resource] ?? 0);
         if (value > free + epsilon) (reasons ??= []).push(`Insufficient ${resource}`);
       }
@@ -30,19 +31,14 @@ export const nodeResourcesFit: FilterPlugin = {
   },
 };
 
-function rank(resource: string): number {
-  const at = fixedOrder.indexOf(resource);
-  return at < 0 ? fixedOrder.length : at;
-}
-
 export const leastAllocated: ScorePlugin = {
   name,
   weight: 1,
   score(pod, nodes) {
     const scores = new Float64Array(nodes.length);
     nodes.forEach((node, i) => {
-      const cpu = leastAllocatedOf(node.nonZeroCpu + pod.nonZeroCpu, node.allocatable['cpu'] ?? 0);
-      const memory = leastAllocatedOf(node.nonZeroMemory + pod.nonZeroMemory, node.allocatable['memory'] ?? 0);
+      const cpu = leastAllocatedOf(node.nonZeroCpu + pod.nonZeroCpu, node.allocatableCpu);
+      const memory = leastAllocatedOf(node.nonZeroMemory + pod.nonZeroMemory, node.allocatableMemory);
       scores[i] = Math.trunc((cpu + memory) / 2);
     });
     return scores;
@@ -58,14 +54,14 @@ export const balancedAllocation: ScorePlugin = {
   name: 'NodeResourcesBalancedAllocation',
   weight: 1,
   score(pod, nodes) {
-    const podCpu = pod.requests['cpu'] ?? 0;
-    const podMemory = pod.requests['memory'] ?? 0;
+    const podCpu = pod.cpu;
+    const podMemory = pod.memory;
     // Kubernetes skips best-effort pods: they change no fraction.
     if (podCpu === 0 && podMemory === 0) return undefined;
     const scores = new Float64Array(nodes.length);
     nodes.forEach((node, i) => {
-      const cpu = fraction((node.requested['cpu'] ?? 0) + podCpu, node.allocatable['cpu'] ?? 0);
-      const memory = fraction((node.requested['memory'] ?? 0) + podMemory, node.allocatable['memory'] ?? 0);
+      const cpu = fraction(node.requestedCpu + podCpu, node.allocatableCpu);
+      const memory = fraction(node.requestedMemory + podMemory, node.allocatableMemory);
       const std = Math.abs(cpu - memory) / 2;
       scores[i] = Math.trunc((1 - std) * 100);
     });

@@ -52,28 +52,47 @@ function hasAllKeys(node: NodeInfo, constraints: readonly Constraint[]): boolean
   return true;
 }
 
-function matchingPods(node: NodeInfo, pod: PodInfo, selector: StructuredLabelSelector | undefined): number {
-  if (selector === undefined) return 0;
-  let n = 0;
-  for (const other of node.pods.values()) {
-    if (other.namespace === pod.namespace && !isDeleting(other.pod) && selectorMatches(selector, other.labels)) n++;
-  }
-  return n;
-}
-
-/** Per constraint: domain value → matching pods, over the nodes that count as domains. */
-function domainCounts(pod: PodInfo, constraints: readonly Constraint[], nodes: readonly NodeInfo[]): Map<string, number>[] {
+/**
+ * Per constraint: domain value → matching pods, over the nodes that count as domains. Fast path
+ * (the pod has no node affinity or selector and no constraint honours taints): a node counts when
+ * it has every key, and the domains come memoized from the snapshot.
+ */
+function domainCounts(pod: PodInfo, constraints: readonly Constraint[], snapshot: Snapshot): Map<string, number>[] {
+  const spec = pod.pod.spec;
+  const simple = !constraints.some((c) => c.honorTaints) &&
+    (!constraints.some((c) => c.honorAffinity) || (spec?.nodeSelector === undefined && spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution === undefined));
   const counts = constraints.map(() => new Map<string, number>());
-  for (const node of nodes) {
-    if (!hasAllKeys(node, constraints)) continue;
-    constraints.forEach((c, i) => {
-      if (c.honorAffinity && !requiredNodeAffinityMatches(pod.pod, node)) return;
-      if (c.honorTaints && firstUntoleratedTaint(node.taints, pod.pod.spec?.tolerations) !== undefined) return;
-      const value = node.labels[c.key] as string;
-      const map = counts[i] as Map<string, number>;
-      map.set(value, (map.get(value) ?? 0) + matchingPods(node, pod, c.selector));
-    });
+  let eligible: Set<NodeInfo>[] | undefined;
+  if (simple) {
+    const domains = snapshot.domains(constraints.map((c) => c.key));
+    constraints.forEach((c, i) => { for (const value of domains.get(c.key) ?? []) (counts[i] as Map<string, number>).set(value, 0); });
+  } else {
+    const sets = constraints.map(() => new Set<NodeInfo>());
+    eligible = sets;
+    for (const node of snapshot.nodes) {
+      if (!hasAllKeys(node, constraints)) continue;
+      constraints.forEach((c, i) => {
+        if (c.honorAffinity && !requiredNodeAffinityMatches(pod.pod, node)) return;
+        if (c.honorTaints && firstUntoleratedTaint(node.taints, pod.pod.spec?.tolerations) !== undefined) return;
+        const map = counts[i] as Map<string, number>;
+        const value = node.labels[c.key] as string;
+        if (!map.has(value)) map.set(value, 0);
+        (sets[i] as Set<NodeInfo>).add(node);
+      });
+    }
   }
+  const ownNamespace = new Set([pod.namespace]);
+  constraints.forEach((c, i) => {
+    const map = counts[i] as Map<string, number>;
+    for (const other of snapshot.podIndex.matching({ namespaces: ownNamespace, namespaceSelector: undefined, selector: c.selector }, () => false)) {
+      if (isDeleting(other.pod)) continue;
+      const node = snapshot.node(snapshot.podIndex.nodeNameOf(other.key) ?? '');
+      if (node === undefined) continue;
+      if (eligible === undefined ? !hasAllKeys(node, constraints) : !(eligible[i] as Set<NodeInfo>).has(node)) continue;
+      const value = node.labels[c.key] as string;
+      map.set(value, (map.get(value) ?? 0) + 1);
+    }
+  });
   return counts;
 }
 
@@ -82,7 +101,7 @@ export const podTopologySpreadFilter: FilterPlugin = {
   prepare(pod, snapshot: Snapshot) {
     const constraints = constraintsOf(pod, 'DoNotSchedule');
     if (constraints.length === 0) return skip;
-    const counts = domainCounts(pod, constraints, snapshot.nodes);
+    const counts = domainCounts(pod, constraints, snapshot);
     const minimum = constraints.map((c, i) => {
       const map = counts[i] as Map<string, number>;
       if (map.size < c.minDomains) return 0;
@@ -108,7 +127,7 @@ export const podTopologySpreadScore: ScorePlugin = {
   score(pod, nodes, snapshot) {
     const constraints = constraintsOf(pod, 'ScheduleAnyway');
     if (constraints.length === 0) return undefined;
-    const counts = domainCounts(pod, constraints, snapshot.nodes);
+    const counts = domainCounts(pod, constraints, snapshot);
     const weights = counts.map((m) => Math.log(m.size + 2));
     const raw = new Float64Array(nodes.length);
     const ignored = new Uint8Array(nodes.length);
