@@ -7,7 +7,7 @@
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { SelectableNode } from '../../objects/index.js';
-import { annotationYes, volumeAnnotations } from './annotations.js';
+import { volumeAnnotations } from './annotations.js';
 import { claimClassName, defaultClass, isWaitForFirstConsumer, noProvisioner } from './storage-class.js';
 import { findBestVolume, isVolumeBoundToClaim, prebindMismatchMessage } from './volume-matching.js';
 
@@ -114,13 +114,4 @@ function decideBoundClaim(situation: ClaimSituation): ClaimAction {
   const ref = volume.spec?.claimRef;
   if (ref === undefined || isVolumeBoundToClaim(volume, claim)) return { kind: 'bind', volume };
   return lost('ClaimMisbound', binderMessages.misbound);
-}
-
-/** Is the claim fully bound to `volume` already (so `bind` has nothing to write)? */
-export function claimBindingComplete(claim: PersistentVolumeClaim, volume: PersistentVolume): boolean {
-  return claim.spec?.volumeName === volume.metadata?.name
-    && claim.metadata?.annotations?.[volumeAnnotations.bindCompleted] === annotationYes
-    && claim.status?.phase === 'Bound'
-    && volume.spec?.claimRef?.uid === claim.metadata?.uid
-    && volume.status?.phase === 'Bound';
 }

@@ -4,7 +4,7 @@
  */
 export { persistentVolumeBinder, persistentVolumeBinderSpec, type BinderOptions } from './persistent-volume-binder.js';
 export { volumeAnnotations, annotationYes } from './annotations.js';
-export { decideClaim, claimBindingComplete, binderMessages, type ClaimAction, type ClaimSituation, type BinderEvent } from './claim-decision.js';
+export { decideClaim, binderMessages, type ClaimAction, type ClaimSituation, type BinderEvent } from './claim-decision.js';
 export { decideVolume, unboundVolume, type VolumeAction } from './volume-decision.js';
 export { findBestVolume, volumeMismatch, isVolumeBoundToClaim, prebindMismatchMessage, type Mismatch, type MatchOptions } from './volume-matching.js';
 export {

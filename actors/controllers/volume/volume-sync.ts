@@ -4,7 +4,7 @@
  * not only the informer: deleting data because a cache lagged is the one mistake that cannot be
  * undone.
  */
-import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../runtime/api-errors.js';
 import { refs } from '../runtime/resource-refs.js';
 import type { ControllerContext, WorkQueue } from '../runtime/types.js';
@@ -85,7 +85,7 @@ async function reclaim(volume: StoredVolume, policy: string, ctx: ControllerCont
   }
 }
 
-async function fail(ctx: ControllerContext, volume: PersistentVolume & StoredVolume, reason: string, message: string): Promise<void> {
+async function fail(ctx: ControllerContext, volume: StoredVolume, reason: string, message: string): Promise<void> {
   const failed = await writePhase(ctx, volume, 'Failed', message);
   ctx.events.record(failed, 'Warning', reason, message);
 }
