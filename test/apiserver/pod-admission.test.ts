@@ -17,6 +17,7 @@ import { findResource, type ResourceInfo } from '../../actors/apiserver/registry
 import { ApiError, apiErrors } from '../../actors/apiserver/status.js';
 import type { KubeObject } from '../../actors/apiserver/types.js';
 import type { Logger } from '../../bus/index.js';
+import { applyDefaults } from '../../actors/apiserver/defaults.js';
 
 const pod = (spec: Partial<Pod['spec']> = {}, name = 'p'): Pod => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns' },
@@ -108,6 +109,12 @@ describe('Priority admission', () => {
     expect(refusal(() => admitPodPriority(pod({ priorityClassName: 'high', priority: 5 }), { priority: 5, preemptionPolicy: undefined }, classes))).toEqual({
       status: 403, message: 'pods "p" is forbidden: the integer value of priority (5) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name',
     });
+    // Without a class the computed priority is 0 (or the default's): a pod may not name its own number.
+    expect(refusal(() => admitPodPriority(pod({ priority: 7 }), { priority: 7, preemptionPolicy: undefined }, classes))).toEqual({
+      status: 403, message: 'pods "p" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 0 from the given PriorityClass name',
+    });
+    expect(refusal(() => admitPodPriority(pod({ priorityClassName: 'never', preemptionPolicy: 'PreemptLowerPriority' }), { priority: undefined, preemptionPolicy: 'PreemptLowerPriority' }, classes)).message)
+      .toBe('pods "p" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must not be provided in pod spec; priority admission controller computed Never from the given PriorityClass name');
     // Agreeing with the class is allowed (a pod re-created from `kubectl get -o yaml`).
     expect(admitPodPriority(pod({ priorityClassName: 'high', priority: 1000 }), { priority: 1000, preemptionPolicy: undefined }, classes).spec?.priority).toBe(1000);
   });
@@ -165,6 +172,16 @@ describe('the chain runs the pod plugins on create', () => {
     expect(out.spec?.tolerations?.map((t) => t.key)).toEqual(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
     expect(out.spec?.volumes?.[0]?.name).toMatch(/^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     expect(out.status?.qosClass).toBe('Burstable');
+  });
+
+  it('keeps the priority set at create on an update that leaves it out', async () => {
+    const chain = new AdmissionChain({ objects, logger: silent }).start();
+    // As stored: defaulted, with what admission added at create.
+    const stored = applyDefaults(pods, { ...pod({ priority: 1000, preemptionPolicy: 'PreemptLowerPriority', priorityClassName: 'high' }), metadata: { name: 'p', namespace: 'ns', resourceVersion: '5' } } as unknown as KubeObject);
+    const replaced = pod({ priorityClassName: 'high' });
+    const out = await chain.admit({ ...create(replaced), operation: 'UPDATE', old: stored }) as unknown as Pod;
+    chain.stop();
+    expect([out.spec?.priority, out.spec?.preemptionPolicy]).toEqual([1000, 'PreemptLowerPriority']);
   });
 
   it('refuses an unknown class before anything else runs', async () => {

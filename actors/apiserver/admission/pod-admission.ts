@@ -32,6 +32,8 @@ export interface PodPluginDeps {
 
 const isPodCreate = (r: AdmissionRequest): boolean =>
   r.operation === 'CREATE' && r.subresource === null && r.info.group === '' && r.info.resource === 'pods' && r.namespace !== null;
+const isPodUpdate = (r: AdmissionRequest): boolean =>
+  r.operation === 'UPDATE' && (r.subresource === null || r.subresource === 'status') && r.info.group === '' && r.info.resource === 'pods' && r.old !== null;
 const isPriorityClassWrite = (r: AdmissionRequest): boolean =>
   (r.operation === 'CREATE' || r.operation === 'UPDATE') && r.subresource === null && r.info.group === 'scheduling.k8s.io' && r.info.resource === 'priorityclasses';
 
@@ -45,6 +47,7 @@ export async function admitPodPlugins(deps: PodPluginDeps, request: AdmissionReq
     admitPriorityClass(object as unknown as PriorityClass, request.operation as 'CREATE' | 'UPDATE', await listPriorityClasses(deps.objects));
     return object;
   }
+  if (isPodUpdate(request)) return keepPriority(object, request.old);
   if (!isPodCreate(request)) return object;
   const namespace = request.namespace as string;
   let pod = object as unknown as Pod;
@@ -57,6 +60,22 @@ export async function admitPodPlugins(deps: PodPluginDeps, request: AdmissionReq
   }, await listPriorityClasses(deps.objects));
   pod = admitDefaultTolerationSeconds(pod);
   return pod as unknown as KubeObject;
+}
+
+/**
+ * On a pod update, the priority and policy admission set at create are kept when the client left
+ * them out (a `kubectl replace` of the original manifest), as Kubernetes' plugin does; validation
+ * still refuses any other change to them.
+ */
+function keepPriority(object: KubeObject, old: KubeObject | null): KubeObject {
+  const spec = (object as { spec?: Record<string, unknown> }).spec;
+  const oldSpec = (old as { spec?: Record<string, unknown> } | null)?.spec;
+  if (spec === undefined || oldSpec === undefined) return object;
+  const kept = { ...spec };
+  for (const field of ['priority', 'preemptionPolicy'] as const) {
+    if (kept[field] === undefined && oldSpec[field] !== undefined) kept[field] = oldSpec[field];
+  }
+  return { ...object, spec: kept };
 }
 
 /** The last mutation of a pod create: its QoS class from the final resources. */
