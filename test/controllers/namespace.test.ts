@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  awaitsContentDeletion, contentGone, countObject, deletionConditions, finalizeRequest, statusWithConditions, type ContentReport,
+  awaitsContentDeletion, contentGone, contentRecheckDelayMs, countObject, deletionConditions, finalizeRequest, statusWithConditions, type ContentReport,
 } from '../../actors/controllers/namespace/index.js';
 import type { KubeObject } from '../../actors/objects/index.js';
 
@@ -68,5 +68,12 @@ describe('namespace deletion decisions', () => {
     expect(finalizeRequest(terminating({ spec: { finalizers: ['kubernetes', 'other'] } }))).toEqual({
       apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', resourceVersion: '42' }, spec: { finalizers: ['other'] },
     });
+  });
+
+  it('content still there is looked at again after a quarter of the time terminating, from 0.5 s to 15 s', () => {
+    const since = Date.parse('2026-12-02T20:00:00Z');
+    expect(contentRecheckDelayMs(terminating(), since + 1_000)).toBe(500);
+    expect(contentRecheckDelayMs(terminating(), since + 8_000)).toBe(2_000);
+    expect(contentRecheckDelayMs(terminating(), since + 3_600_000)).toBe(15_000);
   });
 });

@@ -80,7 +80,8 @@ function enqueueIfCandidate(ctx: ControllerContext, queue: WorkQueue, ref: Resou
     return;
   }
   const owners = object.metadata.ownerReferences ?? [];
-  if (owners.some((owner) => cachedOwnerState(ctx, object, owner) !== 'solid')) queue.add(itemKey(ref, object));
+  // Unresolvable owners count as solid: queuing their dependents on every update would decide nothing.
+  if (owners.some((owner) => ['absent', 'waiting'].includes(cachedOwnerState(ctx, object, owner)))) queue.add(itemKey(ref, object));
 }
 
 function onVanished(ctx: ControllerContext, queue: WorkQueue, object: KubeObject): void {

@@ -13,8 +13,14 @@ export const namespaceControllerLimits = {
    * order, instead of finding them already gone (NotFound).
    */
   deletionGracePeriodMs: 5_000,
-  /** Content still there (finalizers, the garbage collector at work): look again after this long. */
-  contentRecheckMs: 500,
+  /**
+   * Content still there (finalizers, the garbage collector at work): look again after a quarter of
+   * the time the namespace has been terminating, between these bounds. A pass lists every
+   * namespaced resource twice, so a namespace a finalizer holds for hours must not cost that
+   * every half second.
+   */
+  contentRecheckMinMs: 500,
+  contentRecheckMaxMs: 15_000,
   /** Pages of one resource listed per pass (500 objects a page): beyond it the rest waits for the next pass. */
   listPagesMax: 20,
   listPageSize: 500,

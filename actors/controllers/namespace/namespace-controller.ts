@@ -20,7 +20,7 @@ import type { ControllerContext, ControllerSpec, ResourceRef } from '../runtime/
 import { groupResourceName, namespacedContentResources } from '../resource-catalog.js';
 import { namespaceControllerLimits } from './limits.js';
 import {
-  awaitsContentDeletion, contentGone, countObject, finalizeRequest, statusWithConditions, type ContentReport,
+  awaitsContentDeletion, contentGone, contentRecheckDelayMs, countObject, finalizeRequest, statusWithConditions, type ContentReport,
 } from './namespace-deletion.js';
 
 const content: readonly ResourceRef[] = namespacedContentResources();
@@ -103,7 +103,7 @@ export const namespaceController: ControllerSpec = {
     if (status !== null) {
       current = await ctx.api.update<KubeObject>(refs.namespaces, undefined, name, { ...namespace, status }, { subresource: 'status' });
     }
-    if (!contentGone(report)) return { requeueAfterMs: namespaceControllerLimits.contentRecheckMs };
+    if (!contentGone(report)) return { requeueAfterMs: contentRecheckDelayMs(namespace, Date.now()) };
     await ctx.api.update(refs.namespaces, undefined, name, finalizeRequest(current), { subresource: 'finalize' });
     ctx.logger.info('namespace controller: content deleted, namespace finalized', { namespace: name });
   },

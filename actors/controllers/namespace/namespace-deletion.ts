@@ -6,6 +6,7 @@
  */
 import { finalizerKubernetes, namespaceSpecFinalizers } from '../../apiserver/registry/deletion-policy.js';
 import { setCondition, type Condition, type KubeObject } from '../../objects/index.js';
+import { namespaceControllerLimits } from './limits.js';
 
 /** One pass over the namespace's content: what is left per resource, and what failed. */
 export interface ContentReport {
@@ -69,4 +70,11 @@ export function finalizeRequest(namespace: KubeObject): KubeObject {
 export function countObject(report: { remaining: Map<string, number>; finalizers: Map<string, number> }, resource: string, object: KubeObject): void {
   report.remaining.set(resource, (report.remaining.get(resource) ?? 0) + 1);
   for (const finalizer of object.metadata.finalizers ?? []) report.finalizers.set(finalizer, (report.finalizers.get(finalizer) ?? 0) + 1);
+}
+
+/** When to look again at content still there: a quarter of the time terminating so far, bounded. */
+export function contentRecheckDelayMs(namespace: KubeObject, nowMs: number): number {
+  const since = Date.parse(namespace.metadata.deletionTimestamp ?? '');
+  const elapsed = Number.isFinite(since) ? Math.max(0, nowMs - since) : 0;
+  return Math.min(namespaceControllerLimits.contentRecheckMaxMs, Math.max(namespaceControllerLimits.contentRecheckMinMs, Math.floor(elapsed / 4)));
 }
