@@ -54,6 +54,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
   private lastResourceVersion = '';
   private watchHandle: WatchHandle | null = null;
   private failures = 0;
+  private goneInARow = 0;
   private timer: TimerId | null = null;
   private readonly objectsMax: number;
   private readonly name: string;
@@ -190,7 +191,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
     this.watchHandle = null;
     if (error instanceof GoneError) {
       this.options.logger.info('informer watch expired; relisting', { resource: this.name, resourceVersion: this.lastResourceVersion });
-      return void this.relist(epoch);
+      // A 410 right after a relist (no event in between) would spin: the second one in a row waits out the backoff.
+      if (this.goneInARow++ === 0) return void this.relist(epoch);
+      return this.retry(epoch, () => this.relist(epoch));
     }
     if (error === undefined) return void this.watch(epoch); // the server's timeoutSeconds: reopen at once
     this.options.logger.debug('informer watch ended; resuming', { resource: this.name, resourceVersion: this.lastResourceVersion, error });
@@ -199,6 +202,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Inform
 
   private onEvent(epoch: number, type: WatchEventType, object: T): void {
     this.failures = 0;
+    this.goneInARow = 0;
     const resourceVersion = object?.metadata?.resourceVersion;
     if (type === 'BOOKMARK') {
       if (resourceVersion !== undefined) this.lastResourceVersion = resourceVersion;
