@@ -10,6 +10,7 @@
  *   blocking one is.
  * - Orphan: the owner carries `orphan` until the collector has removed its ownerReference from
  *   every dependent; the dependents stay, keeping their other owners.
+ * - kubectl's `--cascade=foreground|orphan` send those policies; foreground waits for the owner.
  * - Dangling: references to a uid no object has (never existed; name reused) are collected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,24 @@ describe.runIf(runs)('garbage collector (3 members)', () => {
     expect(first.json['metadata'].ownerReferences).toBeUndefined();
     const second = await get('or-2');
     expect(second.json['metadata'].ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', name: 'or-other', uid: other.uid }]);
+  });
+
+  it('kubectl --cascade: foreground returns once the owner is gone, its blocking dependent already gone; orphan leaves the dependent unowned', async () => {
+    const fg = await configMap('kc-fg');
+    await configMap('kc-fg-dep', [{ ...fg, blockOwnerDeletion: true }]);
+    const foreground = await h.kubectl(['delete', 'configmap', 'kc-fg', '-n', ns, '--cascade=foreground']);
+    expect(foreground.code, foreground.stderr).toBe(0);
+    expect(foreground.stdout.trim()).toBe('configmap "kc-fg" deleted');
+    expect((await get('kc-fg')).status).toBe(404);
+    expect((await get('kc-fg-dep')).status).toBe(404);
+    const orphaning = await configMap('kc-or');
+    await configMap('kc-or-dep', [orphaning]);
+    const orphan = await h.kubectl(['delete', 'configmap', 'kc-or', '-n', ns, '--cascade=orphan']);
+    expect(orphan.code, orphan.stderr).toBe(0);
+    await gone('kc-or');
+    const kept = await get('kc-or-dep');
+    expect(kept.status).toBe(200);
+    expect(kept.json['metadata'].ownerReferences).toBeUndefined();
   });
 
   it('dangling owners: a reference to a uid no object has is collected (verified live), a live owner keeps its dependent', async () => {
