@@ -95,6 +95,9 @@ describe('Endpoints from a Service and its pods', () => {
     const second = computeTriggerTime(first.state, service(), [pod('p1', { readySince: '2026-01-01T00:00:09Z' }), pod('p2', { readySince: '2026-01-01T00:00:20Z' }), pod('p3', { readySince: '2026-01-01T00:00:15Z' })]);
     expect(second.triggerTime).toBe('2026-01-01T00:00:15Z');
     expect(computeTriggerTime(second.state, service(), [pod('p1', { readySince: '2026-01-01T00:00:09Z' })]).triggerTime).toBeUndefined();
+    // Readiness flipped within the same second as the last transition: still a change, dated by it.
+    const sameSecond = computeTriggerTime(second.state, service(), [pod('p1', { readySince: '2026-01-01T00:00:09Z', ready: false })]);
+    expect(sameSecond.triggerTime).toBe('2026-01-01T00:00:09Z');
   });
 });
 

@@ -12,10 +12,16 @@ import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 
 export const lastChangeTriggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time';
 
-/** What the tracker remembers of one Service between syncs: each pod's trigger time by name. */
+/** What the tracker remembers of one Service between syncs: each pod's endpoint-relevant state (trigger time, IP, readiness, deletion) by name. */
 export interface TriggerState {
   readonly serviceSeen: boolean;
   readonly pods: ReadonlyMap<string, string>;
+}
+
+/** A pod counts as changed when any of what its endpoint shows changed, even within its trigger time's second. */
+function podState(pod: Pick<Pod, 'status' | 'metadata'>, time: string): string {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
+  return JSON.stringify([time, pod.status?.podIP ?? '', ready, pod.metadata?.deletionTimestamp ?? '']);
 }
 
 export function podTriggerTime(pod: Pick<Pod, 'status' | 'metadata'>): string | undefined {
@@ -37,8 +43,9 @@ export function computeTriggerTime(previous: TriggerState | undefined, service: 
     const time = podTriggerTime(pod);
     const name = pod.metadata?.name ?? '';
     if (time === undefined) continue;
-    state.set(name, time);
-    if (previous?.pods.get(name) !== time) triggerTime = earliest(triggerTime, time);
+    const current = podState(pod, time);
+    state.set(name, current);
+    if (previous?.pods.get(name) !== current) triggerTime = earliest(triggerTime, time);
   }
   return { triggerTime, state: { serviceSeen: true, pods: state } };
 }
