@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
+import { createHollowNodes, markPodsReady, startNodeLeaseRenewer } from '../support/control-plane.js';
 import { callAs, startApiHarness, type ApiHarness } from './harness.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
@@ -184,6 +185,37 @@ describe.runIf(runs)('eviction under a PodDisruptionBudget', () => {
     const evicted = first.status === 201 ? 'web-1' : 'web-2';
     expect((await call('GET', `${pods('budget')}/${evicted}`)).status).toBe(404);
     await budgetStatus('budget', 'web', { currentHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 });
+  });
+
+  it('counts a Deployment\'s replicas as the expected pods of a maxUnavailable budget', async () => {
+    await createNamespace('scaled');
+    const nodes = await createHollowNodes(h, 2, { prefix: 'scaled' });
+    const renewer = startNodeLeaseRenewer(h, nodes);
+    try {
+      const deployment = {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' },
+        spec: { replicas: 3, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
+      };
+      expect((await call('POST', '/apis/apps/v1/namespaces/scaled/deployments', deployment)).status).toBe(201);
+      await waitUntil('3 ready api pods', async () => {
+        await markPodsReady(h, 'scaled', 'app=api');
+        const listed = await call('GET', `${pods('scaled')}?labelSelector=app%3Dapi`);
+        return listed.json['items'].filter((p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === 3;
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+      const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'api' } } } };
+      expect((await call('POST', budgets('scaled'), pdb)).status).toBe(201);
+      await budgetStatus('scaled', 'api', { expectedPods: 3, desiredHealthy: 2, currentHealthy: 3, disruptionsAllowed: 1 });
+      // Scaled up: the Deployment's 5 replicas are expected before the new pods are ready, so nothing may be disrupted.
+      const scaled = await h.kubectl(['scale', 'deployment/api', '-n', 'scaled', '--replicas=5']);
+      expect(scaled.code, scaled.stderr).toBe(0);
+      await budgetStatus('scaled', 'api', { expectedPods: 5, desiredHealthy: 4, currentHealthy: 3, disruptionsAllowed: 0 });
+      const victim = (await call('GET', `${pods('scaled')}?labelSelector=app%3Dapi`)).json['items'].find((p: any) => p.status?.phase === 'Running').metadata.name;
+      const refused = await evict('scaled', victim);
+      expect([refused.status, refused.json['details']?.causes?.[0]?.message]).toEqual([429, 'The disruption budget api needs 4 healthy pods and has 3 currently']);
+      expect((await call('DELETE', '/apis/apps/v1/namespaces/scaled/deployments/api')).status).toBe(200);
+    } finally {
+      await renewer.stop();
+    }
   });
 
   it('kubectl drain waits on the budget, then evicts once a pod elsewhere is ready', async () => {
