@@ -116,14 +116,22 @@ async function patchMetadata(ctx: ControllerContext, ref: ResourceRef, object: K
   }
 }
 
-async function processOwner(ctx: ControllerContext, queue: WorkQueue, ref: ResourceRef, owner: KubeObject): Promise<boolean> {
+/** Have the caches of the object's owners' resources synced (so "not in the cache" means something)? */
+function ownerCachesSynced(ctx: ControllerContext, object: KubeObject): boolean {
+  return (object.metadata.ownerReferences ?? []).every((reference) => {
+    const location = ownerLocation(object, reference);
+    return location === null || informerOf(ctx, location.ref).hasSynced();
+  });
+}
+
+async function processOwner(ctx: ControllerContext, queue: WorkQueue, ref: ResourceRef, owner: KubeObject): Promise<void> {
   const uid = owner.metadata.uid ?? '';
   const action = decideDeletingOwner(owner, dependentsOf(ctx, uid));
-  if (action === null) return false;
+  if (action === null) return;
   if (action.type === 'foreground') {
     for (const dependent of action.collect) queue.add(dependent.item);
     if (action.removeFinalizer) await patchMetadata(ctx, ref, owner, { finalizers: finalizersWithout(owner, finalizerForeground) });
-    return true;
+    return;
   }
   const batch = action.dependents.slice(0, garbageCollectorLimits.dependentsPerReconcileMax);
   for (const dependent of batch) {
@@ -133,11 +141,10 @@ async function processOwner(ctx: ControllerContext, queue: WorkQueue, ref: Resou
   }
   if (batch.length < action.dependents.length) {
     queue.add(itemKey(ref, owner));
-    return true;
+    return;
   }
   await patchMetadata(ctx, ref, owner, { finalizers: finalizersWithout(owner, finalizerOrphan) });
   ctx.logger.debug('garbage collector: orphaned dependents', { owner: itemKey(ref, owner), dependents: batch.length });
-  return true;
 }
 
 async function processDependent(ctx: ControllerContext, ref: ResourceRef, cached: KubeObject): Promise<void> {
@@ -185,12 +192,20 @@ export const garbageCollector: ControllerSpec = {
     return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
   },
   async reconcile(key, ctx, queue) {
-    if (!tracked.every((ref) => informerOf(ctx, ref).hasSynced())) return { requeueAfterMs: garbageCollectorLimits.unsyncedRecheckMs };
     const target = parseItemKey(key);
     if (target === null) return;
+    const later = { requeueAfterMs: garbageCollectorLimits.unsyncedRecheckMs };
+    if (!informerOf(ctx, target.ref).hasSynced()) return later;
     const cached = informerOf(ctx, target.ref).get(target.namespace === undefined ? target.name : `${target.namespace}/${target.name}`);
     if (cached === undefined) return;
-    if (await processOwner(ctx, queue, target.ref, cached)) return;
+    if (deleting(cached) && hasGcFinalizer(cached)) {
+      // Orphaning or waiting needs every dependent, whatever its kind: all caches complete.
+      if (!tracked.every((ref) => informerOf(ctx, ref).hasSynced())) return later;
+      await processOwner(ctx, queue, target.ref, cached);
+      return;
+    }
+    // A dependent needs only its owners' caches: one resource that cannot sync does not stop the rest.
+    if (!ownerCachesSynced(ctx, cached)) return later;
     await processDependent(ctx, target.ref, cached);
   },
 };
