@@ -11,7 +11,7 @@
  *   finalizer) leaves Endpoints and stays in its slice as terminating; a deleted pod disappears.
  * - 150 ready pods, then their Service: two slices of 100 and 50.
  * - A Service without a selector keeps the Endpoints its user wrote; a deleted Service's
- *   Endpoints are deleted.
+ *   Endpoints are deleted, and its slices collected (they are owned by it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoints, Pod } from 'kubernetes-types/core/v1.js';
@@ -232,5 +232,7 @@ describe.runIf(runs)('Endpoints and EndpointSlices (3 members)', () => {
 
     await api.delete(refs.services, ns, 'web');
     await waitUntil('web Endpoints deleted', async () => (await endpointsOf('web')) === null, { timeoutMs: settleMs });
+    // Its slices are owned by it: the garbage collector takes them.
+    await waitUntil('web EndpointSlices collected', async () => (await slicesOf('web')).length === 0, { timeoutMs: settleMs });
   });
 });

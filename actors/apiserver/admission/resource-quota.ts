@@ -4,8 +4,9 @@
  * each quota's `spec.hard` in the namespace; over it, 403 with Kubernetes' message naming the quota.
  *
  * Decision: usage is computed here by listing the namespace's objects (bounded by
- * quotaUsageObjectsMax), not read from `status.used`, because no quota controller maintains
- * status.used yet (deletes do not lower it; the next create recomputes it). Two creates racing on
+ * quotaUsageObjectsMax), not read from `status.used`: the quota controller
+ * (actors/controllers/resourcequota) lowers status.used after deletes only eventually, and
+ * admission must not refuse a create on a count that is already stale. Two creates racing on
  * different members cannot both pass: each writes the quota's new `status.used` in its own store
  * transaction, guarded by the quota's revision it counted against (a WriteGuard), as Kubernetes
  * guards status.used with a compare-and-swap; the loser is admitted again on fresh state.
