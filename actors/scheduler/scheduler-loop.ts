@@ -53,8 +53,9 @@ function schedulingInputsChanged(previous: KubeObject, next: KubeObject): boolea
     JSON.stringify(previous.metadata.annotations) !== JSON.stringify(next.metadata.annotations);
 }
 
+/** The pod as an Event's involvedObject (list items may come without apiVersion and kind). */
 function asObject(pod: Pod): KubeObject {
-  return pod as unknown as KubeObject;
+  return { ...(pod as unknown as KubeObject), apiVersion: 'v1', kind: 'Pod' };
 }
 
 export class SchedulerLoop {
