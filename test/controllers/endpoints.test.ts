@@ -89,6 +89,24 @@ describe('Endpoints from a Service and its pods', () => {
     expect(action.kind === 'update' ? action.body.metadata?.labels : null).toEqual({});
   });
 
+  it('a headless Service publishes the hostname of pods naming it as their subdomain; a port-less one lists addresses only', () => {
+    const named: Pod = { ...pod('p1'), spec: { ...pod('p1').spec, containers: pod('p1').spec?.containers ?? [], hostname: 'db-0', subdomain: 'web' } };
+    const other: Pod = { ...pod('p2'), spec: { ...pod('p2').spec, containers: pod('p2').spec?.containers ?? [], hostname: 'x', subdomain: 'elsewhere' } };
+    expect(desiredSubsets(service({ clusterIP: 'None', ports: [] }), [named, other]).subsets).toEqual([{
+      addresses: [{ ip: '10.0.0.1', hostname: 'db-0', nodeName: 'n1', targetRef: ref('p1') }, { ip: '10.0.0.2', nodeName: 'n1', targetRef: ref('p2') }],
+    }]);
+    expect(desiredSubsets(service({ ports: [] }), [named]).subsets).toEqual([]);
+  });
+
+  it('caps an Endpoints at 1000 addresses, ready ones first, and marks it over-capacity', () => {
+    const pods = Array.from({ length: 1001 }, (_, i) => pod(`p${i + 1}`, { ip: `10.2.${Math.floor(i / 250)}.${(i % 250) + 1}`, ready: i !== 0 }));
+    const action = endpointsAction(service(), undefined, pods, undefined);
+    if (action.kind !== 'create') throw new Error(action.kind);
+    expect(action.body.subsets?.[0]?.addresses?.length).toBe(1000);
+    expect(action.body.subsets?.[0]?.notReadyAddresses).toBeUndefined();
+    expect(action.body.metadata?.annotations).toEqual({ 'endpoints.kubernetes.io/over-capacity': 'truncated' });
+  });
+
   it('takes the trigger time of the earliest pod that changed since the last sync', () => {
     const first = computeTriggerTime(undefined, service(), [pod('p1', { readySince: '2026-01-01T00:00:09Z' })]);
     expect(first.triggerTime).toBe('2026-01-01T00:00:00Z');
