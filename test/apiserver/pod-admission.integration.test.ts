@@ -141,6 +141,23 @@ describe.runIf(runs)('pod admission', () => {
     expect(admitted.json['spec'].volumes).toBeUndefined();
   });
 
+  it('validates the new kinds and prints them as kubectl does', async () => {
+    const both = await call('POST', budgets('default'), { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'both' }, spec: { minAvailable: 1, maxUnavailable: 1, selector: {} } });
+    expect([both.status, both.json['details']?.causes?.[0]?.message]).toEqual([422, 'Invalid value: {"minAvailable":1,"maxUnavailable":1,"selector":{}}: minAvailable and maxUnavailable cannot be both set']);
+    const noProvisioner = await call('POST', '/apis/storage.k8s.io/v1/storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'none' } });
+    expect([noProvisioner.status, noProvisioner.json['message']]).toEqual([422, 'StorageClass.storage.k8s.io "none" is invalid: provisioner: Required value']);
+    expect((await call('POST', '/apis/storage.k8s.io/v1/storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'later' }, provisioner: 'kubus.io/local-path', volumeBindingMode: 'WaitForFirstConsumer' })).status).toBe(201);
+    const sc = await h.kubectl(['get', 'sc', 'later']);
+    expect(sc.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 5))).toEqual([
+      ['NAME', 'PROVISIONER', 'RECLAIMPOLICY', 'VOLUMEBINDINGMODE', 'ALLOWVOLUMEEXPANSION'], ['later', 'kubus.io/local-path', 'Delete', 'WaitForFirstConsumer', 'false'],
+    ]);
+    const slice = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'manual' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.1.0.1'] }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] };
+    expect((await call('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { ...slice, addressType: 'IPv9' })).status).toBe(422);
+    expect((await call('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', slice)).status).toBe(201);
+    const slices = await h.kubectl(['get', 'endpointslices', 'manual']);
+    expect(slices.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 4))).toEqual([['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS'], ['manual', 'IPv4', '8080', '10.1.0.1']]);
+  });
+
   it('refuses a Deployment whose selector does not match its template with 422, and stores nothing', async () => {
     const deployment = {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'mismatch' },
