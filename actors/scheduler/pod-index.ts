@@ -32,26 +32,35 @@ function bucket<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
   return set;
 }
 
+/** A placed pod with its node, as the index hands them out (no second lookup per match). */
+export interface Placed {
+  readonly info: PodInfo;
+  readonly node: NodeInfo;
+}
+
 export class PodIndex {
-  private readonly byLabel = new Map<string, Set<PodInfo>>();
-  private readonly byNamespace = new Map<string, Set<PodInfo>>();
-  private readonly nodeOf = new Map<string, string>();
+  private readonly byLabel = new Map<string, Set<Placed>>();
+  private readonly byNamespace = new Map<string, Set<Placed>>();
+  private readonly placed = new Map<string, Placed>();
   private readonly terms = new Map<string, IndexedTerm>();
 
   add(info: PodInfo, node: NodeInfo): void {
-    this.nodeOf.set(info.key, node.name);
-    bucket(this.byNamespace, info.namespace).add(info);
-    for (const [k, v] of Object.entries(info.labels)) bucket(this.byLabel, labelKey(info.namespace, k, v)).add(info);
+    const entry: Placed = { info, node };
+    this.placed.set(info.key, entry);
+    bucket(this.byNamespace, info.namespace).add(entry);
+    for (const [k, v] of Object.entries(info.labels)) bucket(this.byLabel, labelKey(info.namespace, k, v)).add(entry);
     for (const kind of termKinds) for (const term of info[kind]) this.countTerm(kind, term, node, 1);
   }
 
   remove(info: PodInfo, node: NodeInfo): void {
-    this.nodeOf.delete(info.key);
-    this.byNamespace.get(info.namespace)?.delete(info);
+    const entry = this.placed.get(info.key);
+    if (entry === undefined) return;
+    this.placed.delete(info.key);
+    this.byNamespace.get(info.namespace)?.delete(entry);
     for (const [k, v] of Object.entries(info.labels)) {
       const key = labelKey(info.namespace, k, v);
       const set = this.byLabel.get(key);
-      set?.delete(info);
+      set?.delete(entry);
       if (set?.size === 0) this.byLabel.delete(key);
     }
     for (const kind of termKinds) for (const term of info[kind]) this.countTerm(kind, term, node, -1);
@@ -74,35 +83,30 @@ export class PodIndex {
     if (entry.pods <= 0) this.terms.delete(id);
   }
 
-  nodeNameOf(key: string): string | undefined {
-    return this.nodeOf.get(key);
-  }
-
   indexedTerms(): Iterable<IndexedTerm> {
     return this.terms.values();
   }
 
-  /** Placed pods a term selects (namespaces and selector), each with its node name. */
-  *matching(term: Pick<AffinityTerm, 'namespaces' | 'namespaceSelector' | 'selector'>, namespaceMatches: (namespace: string) => boolean): Iterable<PodInfo> {
+  /** Calls `visit` for each placed pod a term selects (namespaces and selector), with its node. */
+  forEachMatching(term: Pick<AffinityTerm, 'namespaces' | 'namespaceSelector' | 'selector'>, namespaceMatches: (namespace: string) => boolean,
+    visit: (info: PodInfo, node: NodeInfo) => void): void {
     const selector = term.selector;
     if (selector === undefined) return;
     const matches = compileSelector(selector);
-    const first = Object.entries(selector.matchLabels ?? {})[0];
-    const everyNamespace = term.namespaceSelector !== undefined;
-    const candidates: Iterable<PodInfo>[] = [];
-    if (!everyNamespace) {
-      for (const ns of term.namespaces) {
-        const set = first === undefined ? this.byNamespace.get(ns) : this.byLabel.get(labelKey(ns, first[0], first[1]));
-        if (set !== undefined) candidates.push(set);
-      }
-    } else {
-      for (const [ns, set] of this.byNamespace) {
-        if (!term.namespaces.has(ns) && !namespaceMatches(ns)) continue;
-        const narrowed = first === undefined ? set : this.byLabel.get(labelKey(ns, first[0], first[1]));
-        if (narrowed !== undefined) candidates.push(narrowed);
-      }
+    let first: [string, string] | undefined;
+    for (const pair of Object.entries(selector.matchLabels ?? {})) { first = pair; break; }
+    const scan = (set: Set<Placed> | undefined): void => {
+      if (set === undefined) return;
+      for (const p of set) if (matches(p.info.labels)) visit(p.info, p.node);
+    };
+    if (term.namespaceSelector === undefined) {
+      for (const ns of term.namespaces) scan(first === undefined ? this.byNamespace.get(ns) : this.byLabel.get(labelKey(ns, first[0], first[1])));
+      return;
     }
-    for (const set of candidates) for (const info of set) if (matches(info.labels)) yield info;
+    for (const [ns, set] of this.byNamespace) {
+      if (!term.namespaces.has(ns) && !namespaceMatches(ns)) continue;
+      scan(first === undefined ? set : this.byLabel.get(labelKey(ns, first[0], first[1])));
+    }
   }
 
   /** A fresh index of the given nodes' pods (for what-if snapshots). */

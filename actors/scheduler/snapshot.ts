@@ -73,10 +73,11 @@ export class ClusterCache implements Snapshot {
     const next = new NodeInfo(node);
     const previous = this.byName.get(name);
     if (previous !== undefined) {
-      const relabelled = JSON.stringify(previous.labels) !== JSON.stringify(next.labels);
+      // Re-indexed: the index hands out each pod's NodeInfo, which is now `next` (and labels may have changed).
       for (const info of previous.pods.values()) {
         next.addPod(info);
-        if (relabelled) { this.podIndex.remove(info, previous); this.podIndex.add(info, next); }
+        this.podIndex.remove(info, previous);
+        this.podIndex.add(info, next);
       }
       this.nodeList[this.nodeList.indexOf(previous)] = next;
     } else {

@@ -29,13 +29,10 @@ export function termMatches(term: AffinityTerm, pod: PodInfo, snapshot: Snapshot
   return inNamespace && compileSelector(term.selector)(pod.labels);
 }
 
-/** The placed pods a term selects, with the node each is on. */
-function* placedMatching(term: AffinityTerm, snapshot: Snapshot): Iterable<[PodInfo, NodeInfo]> {
+/** Calls `visit` for each placed pod the term selects, with its node. */
+function forEachPlaced(term: AffinityTerm, snapshot: Snapshot, visit: (other: PodInfo, node: NodeInfo) => void): void {
   const namespaceMatches = (ns: string): boolean => term.namespaceSelector !== undefined && compileSelector(term.namespaceSelector)(snapshot.namespaceLabels(ns));
-  for (const info of snapshot.podIndex.matching(term, namespaceMatches)) {
-    const node = snapshot.node(snapshot.podIndex.nodeNameOf(info.key) ?? '');
-    if (node !== undefined) yield [info, node];
-  }
+  snapshot.podIndex.forEachMatching(term, namespaceMatches, visit);
 }
 
 /** key → value → count */
@@ -70,14 +67,14 @@ export const interPodAffinityFilter: FilterPlugin = {
     const affinity: TopologyCounts = new Map();
     const [firstAffinity, ...otherAffinity] = pod.requiredAffinity;
     if (firstAffinity !== undefined) {
-      for (const [other, node] of placedMatching(firstAffinity, snapshot)) {
-        if (!matchesAll(otherAffinity, other, snapshot)) continue;
+      forEachPlaced(firstAffinity, snapshot, (other, node) => {
+        if (!matchesAll(otherAffinity, other, snapshot)) return;
         for (const term of pod.requiredAffinity) bump(affinity, term.topologyKey, node.labels[term.topologyKey], 1);
-      }
+      });
     }
     const anti: TopologyCounts[] = pod.requiredAntiAffinity.map((term) => {
       const counts: TopologyCounts = new Map();
-      for (const [, node] of placedMatching(term, snapshot)) bump(counts, term.topologyKey, node.labels[term.topologyKey], 1);
+      forEachPlaced(term, snapshot, (_other, node) => bump(counts, term.topologyKey, node.labels[term.topologyKey], 1));
       return counts;
     });
     const firstOfSeries = affinity.size === 0 && matchesAll(pod.requiredAffinity, pod, snapshot);
@@ -111,7 +108,7 @@ export const interPodAffinityScore: ScorePlugin = {
     let any = false;
     const own = (terms: readonly AffinityTerm[], sign: number): void => {
       for (const term of terms) {
-        for (const [, node] of placedMatching(term, snapshot)) { bump(weights, term.topologyKey, node.labels[term.topologyKey], sign * term.weight); any = true; }
+        forEachPlaced(term, snapshot, (_other, node) => { bump(weights, term.topologyKey, node.labels[term.topologyKey], sign * term.weight); any = true; });
       }
     };
     own(pod.preferredAffinity, 1);

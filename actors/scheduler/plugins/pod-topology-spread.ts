@@ -84,14 +84,12 @@ function domainCounts(pod: PodInfo, constraints: readonly Constraint[], snapshot
   const ownNamespace = new Set([pod.namespace]);
   constraints.forEach((c, i) => {
     const map = counts[i] as Map<string, number>;
-    for (const other of snapshot.podIndex.matching({ namespaces: ownNamespace, namespaceSelector: undefined, selector: c.selector }, () => false)) {
-      if (isDeleting(other.pod)) continue;
-      const node = snapshot.node(snapshot.podIndex.nodeNameOf(other.key) ?? '');
-      if (node === undefined) continue;
-      if (eligible === undefined ? !hasAllKeys(node, constraints) : !(eligible[i] as Set<NodeInfo>).has(node)) continue;
+    snapshot.podIndex.forEachMatching({ namespaces: ownNamespace, namespaceSelector: undefined, selector: c.selector }, () => false, (other, node) => {
+      if (isDeleting(other.pod)) return;
+      if (eligible === undefined ? !hasAllKeys(node, constraints) : !(eligible[i] as Set<NodeInfo>).has(node)) return;
       const value = node.labels[c.key] as string;
       map.set(value, (map.get(value) ?? 0) + 1);
-    }
+    });
   });
   return counts;
 }
