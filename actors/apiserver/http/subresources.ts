@@ -154,8 +154,12 @@ export async function handleEviction(ctx: RequestContext): Promise<void> {
   const pod = await ctx.server.objects.get(info, namespace, name);
   const admitted = await admitFor(ctx, { operation: 'CREATE', object: eviction, old: pod, dryRun });
   const preconditions = asRecord(asRecord((admitted ?? eviction)['deleteOptions'])['preconditions']);
-  const budgets = namespace === null ? [] : (await ctx.server.objects.list(budgetsInfo, namespace, { limit: evictionBudgetsMax })).items;
-  const plan = planEviction(pod as unknown as Pod, budgets as unknown as PodDisruptionBudget[]);
+  const page = namespace === null ? { items: [] } : await ctx.server.objects.list(budgetsInfo, namespace, { limit: evictionBudgetsMax });
+  // Deciding on a partial list could miss the pod's budget: refuse rather than evict unprotected.
+  if ('continue' in page && page.continue !== undefined && page.continue !== '') {
+    throw apiErrors.internal(`namespace ${namespace ?? ''} holds more than ${evictionBudgetsMax} PodDisruptionBudgets; evictions there are refused`);
+  }
+  const plan = planEviction(pod as unknown as Pod, page.items as unknown as PodDisruptionBudget[]);
   if (plan.kind === 'spend') {
     const now = rfc3339(ctx.server.wallClock());
     await ctx.server.objects.guaranteedUpdate(budgetsInfo, namespace, plan.budget.metadata?.name ?? '', (current) => {
