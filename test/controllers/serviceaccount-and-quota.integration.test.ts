@@ -7,7 +7,8 @@
  *   deleted, and an edited CA is corrected.
  * - ResourceQuota: a quota created in a namespace that already holds pods gets `status.hard` and
  *   `status.used` without any further create; deleting a pod or a ConfigMap lowers `used` (before
- *   this controller only admission's creates wrote it); a terminal pod stops counting.
+ *   this controller only admission's creates wrote it); a terminal pod stops counting; a
+ *   `count/<resource>.<group>` name follows creates and deletes of that resource.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigMap, Pod, ResourceQuota, ServiceAccount } from 'kubernetes-types/core/v1.js';
@@ -104,5 +105,17 @@ describe.runIf(runs)('ServiceAccount, root CA and ResourceQuota controllers (3 m
     const c = await api.get<Pod>(refs.pods, 'quota', 'c');
     await api.update(refs.pods, 'quota', 'c', { ...c, status: { ...c.status, phase: 'Succeeded' } }, { subresource: 'status' });
     await usedBecomes('quota', { configmaps: '1', 'limits.cpu': '500m', pods: '1', 'requests.cpu': '500m', 'requests.memory': '256Mi' });
+  });
+
+  it('ResourceQuota count/<resource>.<group>: a Lease created and deleted raises and lowers it', async () => {
+    await api.create(refs.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quota-count' } });
+    await api.create(refs.resourcequotas, 'quota-count', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { 'count/leases.coordination.k8s.io': '3' } } });
+    await usedBecomes('quota-count', { 'count/leases.coordination.k8s.io': '0' });
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', spec: { holderIdentity: 'me' } };
+    await api.create(refs.leases, 'quota-count', { ...lease, metadata: { name: 'one' } });
+    await api.create(refs.leases, 'quota-count', { ...lease, metadata: { name: 'two' } });
+    await usedBecomes('quota-count', { 'count/leases.coordination.k8s.io': '2' });
+    await api.delete(refs.leases, 'quota-count', 'one');
+    await usedBecomes('quota-count', { 'count/leases.coordination.k8s.io': '1' });
   });
 });

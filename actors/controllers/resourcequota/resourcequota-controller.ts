@@ -13,7 +13,7 @@
  * quota's resourceVersion.
  */
 import type { PersistentVolumeClaim, Pod, ResourceQuota, Service } from 'kubernetes-types/core/v1.js';
-import { objectKey, splitKey, isPodTerminal } from '../../objects/index.js';
+import { objectKey, splitKey, isPodTerminal, type KubeObject } from '../../objects/index.js';
 import type { ControllerContext, ControllerSpec, ResourceRef, WorkQueue } from '../runtime/types.js';
 import { refs } from '../runtime/resource-refs.js';
 import { isNotFound } from '../runtime/api-errors.js';
@@ -50,11 +50,18 @@ async function listLive<T>(ctx: ControllerContext, resource: ResourceRef, namesp
   throw new Error(`resourcequota: ${resource.resource} in ${namespace} has more than ${resourceQuotaLimits.listPagesMax} pages`);
 }
 
-async function otherCounts(ctx: ControllerContext, namespace: string, names: readonly string[]): Promise<Map<string, number>> {
+/**
+ * Counts for the quota's other `count/<resource>.<group>` names: from that resource's informer
+ * once it has synced (watch() starts one for every such name a quota uses), else, and always when
+ * `live`, from a live list.
+ */
+async function otherCounts(ctx: ControllerContext, namespace: string, names: readonly string[], live: boolean): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const name of names.filter(isOtherCountName)) {
     const resource = countedRef(name);
-    if (resource !== undefined) counts.set(name, (await listLive(ctx, resource, namespace)).length);
+    if (resource === undefined) continue;
+    const informer = ctx.informers.informer(resource);
+    counts.set(name, !live && informer.hasSynced() ? informer.byIndex('namespace', namespace).length : (await listLive(ctx, resource, namespace)).length);
   }
   return counts;
 }
@@ -65,7 +72,7 @@ async function fromInformers(ctx: ControllerContext, namespace: string, names: r
     pods: inNamespace<Pod>(refs.pods), services: inNamespace<Service>(refs.services),
     configmaps: inNamespace(refs.configmaps).length, secrets: inNamespace(refs.secrets).length, resourcequotas: inNamespace(refs.resourcequotas).length,
     persistentvolumeclaims: inNamespace<PersistentVolumeClaim>(refs.persistentvolumeclaims),
-    otherCounts: await otherCounts(ctx, namespace, names),
+    otherCounts: await otherCounts(ctx, namespace, names, false),
   };
 }
 
@@ -74,7 +81,7 @@ async function fromLiveLists(ctx: ControllerContext, namespace: string, names: r
   return {
     pods: pods as Pod[], services: services as Service[], configmaps: configmaps?.length ?? 0, secrets: secrets?.length ?? 0,
     resourcequotas: resourcequotas?.length ?? 0, persistentvolumeclaims: persistentvolumeclaims as PersistentVolumeClaim[],
-    otherCounts: await otherCounts(ctx, namespace, names),
+    otherCounts: await otherCounts(ctx, namespace, names, true),
   };
 }
 
@@ -111,7 +118,17 @@ function watchCounted(ctx: ControllerContext, queue: WorkQueue): Array<() => voi
   const wakeNamespace = (object: { metadata: { namespace?: string } }): void => {
     for (const quota of quotas.byIndex('namespace', object.metadata.namespace ?? '')) queue.add(objectKey(quota));
   };
-  return counted.map((resource) => ctx.informers.informer(resource).addHandlers({
+  // Resources only some quota counts (`count/deployments.apps`): watched from the first quota that names them.
+  const extra = new Map<string, () => void>();
+  const watchNamed = (quota: KubeObject): void => {
+    for (const name of Object.keys((quota as unknown as ResourceQuota).spec?.hard ?? {}).filter(isOtherCountName)) {
+      const resource = countedRef(name);
+      if (resource === undefined || extra.has(name)) continue;
+      extra.set(name, ctx.informers.informer(resource).addHandlers({ onAdd: wakeNamespace, onDelete: wakeNamespace }));
+    }
+  };
+  const extraCleanup = (): void => { for (const u of extra.values()) u(); };
+  return [extraCleanup, quotas.addHandlers({ onAdd: watchNamed, onUpdate: (_p, q) => watchNamed(q) }), ...counted.map((resource) => ctx.informers.informer(resource).addHandlers({
     onAdd: wakeNamespace,
     onDelete: wakeNamespace,
     onUpdate: (previous, next) => {
@@ -119,7 +136,7 @@ function watchCounted(ctx: ControllerContext, queue: WorkQueue): Array<() => voi
       else if (resource === refs.pods) { if (relevantPodChange(previous as unknown as Pod, next as unknown as Pod)) wakeNamespace(next); }
       else if (resource === refs.services || resource === refs.persistentvolumeclaims) wakeNamespace(next);
     },
-  }));
+  }))];
 }
 
 export const resourceQuotaController: ControllerSpec = {
