@@ -184,7 +184,8 @@ describe.runIf(runs)('object store (real 1-member store)', () => {
     expect(result.object['status']).toEqual({ phase: 'Terminating' });
     expect(result.object.metadata.deletionTimestamp).toBe('2026-11-24T05:39:34Z');
     expect((await objects.list(pods, 'doomed')).items.map((p) => p.metadata.name)).toEqual(['a']);
-    expect((await apiError(objects.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }))).httpStatus).toBe(403);
+    const refused = await apiError(objects.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }));
+    expect([refused.httpStatus, refused.message]).toEqual([403, 'configmaps "c" is forbidden: unable to create new content in namespace doomed because it is being terminated']);
     const terminating = await objects.get(namespaces, null, 'doomed');
     await objects.update(namespaces, null, 'doomed', { ...terminating, spec: { finalizers: [] } });
     expect((await objects.get(namespaces, null, 'doomed'))['spec']).toEqual({ finalizers: ['kubernetes'] });

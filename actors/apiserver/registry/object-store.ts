@@ -100,7 +100,7 @@ export class ObjectStore {
     const prepared = this.prepareCreate(info, namespace, object);
     const namespaceName = prepared.metadata.namespace ?? null;
     const deadline = this.access.writeDeadline();
-    let namespaceKv = namespaceName === null ? null : await this.requireWritableNamespace(namespaceName, deadline, 'serializable');
+    let namespaceKv = namespaceName === null ? null : await this.requireWritableNamespace(namespaceName, deadline, { consistency: 'serializable', refused: `${info.resource} "${prepared.metadata.name ?? ''}"` });
     const generate = prepared.metadata.name === undefined || prepared.metadata.name === '';
     for (let attempt = 0; attempt < objectStoreLimits.generateNameAttemptsMax; attempt++) {
       if (generate) prepared.metadata.name = `${prepared.metadata.generateName ?? ''}${this.access.randomSuffix()}`;
@@ -136,7 +136,7 @@ export class ObjectStore {
         if (moved !== undefined) throw new WriteGuardConflictError(moved.key);
         // The namespace changed (or this member's read was behind): look again at quorum; the
         // lookup throws 404 or 403 when the namespace is gone or terminating.
-        namespaceKv = await this.requireWritableNamespace(namespaceName ?? '', deadline, 'linearizable');
+        namespaceKv = await this.requireWritableNamespace(namespaceName ?? '', deadline, { consistency: 'linearizable', refused: `${info.resource} "${name}"` });
         continue;
       }
       if (!generate) throw apiErrors.alreadyExists(info.resource, info.group, name);
@@ -349,7 +349,8 @@ export class ObjectStore {
    * The namespace's stored state for a create in it: 404 for a missing namespace (the defaults are
    * created on demand), 403 for a terminating one.
    */
-  private async requireWritableNamespace(name: string, deadline: number, consistency: Consistency): Promise<KeyValue> {
+  private async requireWritableNamespace(name: string, deadline: number, opts: { consistency: Consistency; refused: string }): Promise<KeyValue> {
+    const { consistency } = opts;
     // The member's own state first: the create's txn compares the namespace key's modRevision, so
     // a stale read costs a retry at quorum, never a create in a terminating namespace. Only an
     // apparently missing namespace costs a quorum read (this member may not have applied its
@@ -360,7 +361,7 @@ export class ObjectStore {
     if (kv === null) throw apiErrors.notFound('namespaces', '', name);
     const namespace = decodeObject(namespaceInfo, kv);
     if (namespace.metadata.deletionTimestamp !== undefined) {
-      throw apiErrors.forbidden(`unable to create new content in namespace ${name} because it is being terminated`);
+      throw apiErrors.forbidden(`${opts.refused} is forbidden: unable to create new content in namespace ${name} because it is being terminated`);
     }
     return kv;
   }
