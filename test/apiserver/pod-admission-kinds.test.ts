@@ -81,6 +81,35 @@ describe('EndpointSlice and StorageClass validation', () => {
   });
 });
 
+describe('garbage in', () => {
+  it('yields causes, never an exception, for wrong types anywhere', () => {
+    const garbage: unknown[] = [null, 'x', -1, 1.5, true, [], {}, [null], { a: [1] }, '200%'];
+    const fields: Record<string, string[]> = {
+      PriorityClass: ['metadata', 'value', 'globalDefault', 'preemptionPolicy', 'description'],
+      PodDisruptionBudget: ['spec', 'status'],
+      EndpointSlice: ['addressType', 'endpoints', 'ports'],
+      StorageClass: ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode', 'mountOptions', 'allowVolumeExpansion'],
+    };
+    const base: Record<string, [ResourceInfo, Record<string, unknown>]> = {
+      PriorityClass: [pcs, pc('x', { value: 1 })], PodDisruptionBudget: [pdbs, pdb({ minAvailable: 1, selector: {} })],
+      EndpointSlice: [slices, slice({ addressType: 'IPv4' })], StorageClass: [classes, sc({ provisioner: 'p' })],
+    };
+    let checked = 0;
+    for (const [kind, [i, object]] of Object.entries(base)) {
+      for (const field of fields[kind] ?? []) {
+        for (const value of garbage) {
+          const nested = field === 'spec' ? [{ minAvailable: value }, { maxUnavailable: value }, { selector: value }, value] : field === 'endpoints' ? [[{ addresses: value, conditions: value }], value] : [value];
+          for (const v of nested) {
+            expect(() => validate(i, { ...object, [field]: v } as unknown as KubeObject, { ...object } as unknown as KubeObject)).not.toThrow();
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(150);
+  });
+});
+
 describe('tables', () => {
   const now = Date.parse('2026-12-02T12:00:00Z');
   const created = { creationTimestamp: '2026-12-02T11:00:00Z' };
