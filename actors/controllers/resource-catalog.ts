@@ -39,13 +39,16 @@ export function namespacedContentResources(): ResourceRef[] {
   return preferred().filter((info) => info.namespaced && info.verbs.includes('list') && info.verbs.includes('delete')).map(toRef);
 }
 
+/**
+ * group/kind → preferred ref, built once: the collector resolves an owner on every informer event.
+ * Any served version of the group will do: the object is the same whichever version reads it.
+ */
+const byGroupKind: ReadonlyMap<string, ResourceRef> = new Map(preferred().map((info) => [`${info.group}/${info.kind}`, toRef(info)]));
+
 /** The resource an ownerReference names (`apps/v1` + `ReplicaSet`), or undefined when no served resource has that kind. */
 export function resourceForKind(apiVersion: string, kind: string): ResourceRef | undefined {
   const slash = apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  // Any served version of the group will do: the object is the same whichever version reads it.
-  const info = resources.find((r) => r.group === group && r.kind === kind);
-  return info === undefined ? undefined : toRef(preferred().find((p) => p.group === info.group && p.resource === info.resource) ?? info);
+  return byGroupKind.get(`${slash < 0 ? '' : apiVersion.slice(0, slash)}/${kind}`);
 }
 
 /** `pods`, `replicasets.apps`: a resource as Kubernetes' GroupResource prints it. */
