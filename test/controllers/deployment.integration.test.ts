@@ -19,11 +19,11 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isPodReady } from '../../actors/objects/index.js';
 import { refs } from '../../actors/controllers/runtime/resource-refs.js';
-import type { WatchHandle } from '../../actors/controllers/runtime/types.js';
 import { startApiHarness, type ApiHarness } from '../apiserver/harness.js';
 import { requireComponent } from '../support/components.js';
 import { adminApi, createHollowNodes, markPodsReady, startNodeLeaseRenewer, type NodeLeaseRenewer } from '../support/control-plane.js';
 import { waitUntil } from '../support/wait.js';
+import { recordPods } from './pod-history.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 const ns = 'rollout';
@@ -51,38 +51,6 @@ spec:
         resources: { requests: { cpu: 100m, memory: 64Mi } }
 `;
 
-/** Pod events as the watch delivered them, from a list taken before the change. */
-interface PodHistory {
-  readonly initial: Pod[];
-  readonly events: { readonly type: string; readonly pod: Pod }[];
-  stop(): void;
-}
-
-async function recordPods(h: ApiHarness): Promise<PodHistory> {
-  const api = adminApi(h);
-  const list = await api.list<Pod>(refs.pods, { namespace: ns });
-  const events: { type: string; pod: Pod }[] = [];
-  let lastRv = list.resourceVersion;
-  let handle: WatchHandle | undefined;
-  let stopped = false;
-  const start = async (): Promise<void> => {
-    handle = await api.watch<Pod>(refs.pods, { namespace: ns, resourceVersion: lastRv }, {
-      onEvent: (type, pod) => {
-        if (type === 'BOOKMARK' || type === 'ERROR') return;
-        events.push({ type, pod });
-        lastRv = pod.metadata?.resourceVersion ?? lastRv;
-      },
-      // A watch the server times out resumes where it stopped; a gap (410) would lose history.
-      onEnd: (error) => {
-        if (error !== undefined) events.push({ type: 'GAP', pod: {} });
-        if (!stopped) void start();
-      },
-    });
-  };
-  await start();
-  return { initial: list.items, events, stop: () => { stopped = true; handle?.stop(); } };
-}
-
 describe.runIf(runs)('deployments (3 members, 3 hollow nodes, kubectl rollout)', () => {
   let h: ApiHarness;
   let nodes: string[];
@@ -107,7 +75,7 @@ describe.runIf(runs)('deployments (3 members, 3 hollow nodes, kubectl rollout)',
     nodes = await createHollowNodes(h, 3, { cpu: '4', memory: '8Gi', pods: '110' });
     renewer = startNodeLeaseRenewer(h, nodes);
     await kubectl('apply', '-f', h.manifest('ns.yaml', `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`));
-    await waitUntil('the default ServiceAccount', async () => (await api().get(refs.serviceaccounts, ns, 'default').catch(() => null)) !== null, { timeoutMs: 30_000 });
+    await waitUntil('the default ServiceAccount', async () => (await api().get(refs.serviceaccounts, ns, 'default').catch(() => null)) !== null, { timeoutMs: 60_000 });
   });
 
   afterAll(async () => {
@@ -150,7 +118,7 @@ describe.runIf(runs)('deployments (3 members, 3 hollow nodes, kubectl rollout)',
   });
 
   it('rolls a template change within maxSurge and maxUnavailable at every watched moment', async () => {
-    const history = await recordPods(h);
+    const history = await recordPods(h, ns);
     await kubectl('set', 'image', 'deployment/web', '-n', ns, 'c=nginx:1.27');
     await rolledOut();
     await waitUntil('5 pods of the new template', async () => {
