@@ -4,13 +4,14 @@
  * `kube-root-ca.crt` ConfigMap (from `rootCaCertPem`, the cluster CA the controller manager is
  * given). Each is woken by its namespace and by its object being edited or deleted.
  *
- * Decision: a create that answers AlreadyExists is success (the informer was behind); an update on
- * a stale resourceVersion fails and is retried with backoff once the informer has caught up.
+ * Decision: a create that answers AlreadyExists is success (the informer was behind), as is one
+ * refused because the namespace is terminating; an update on a stale resourceVersion fails and is
+ * retried with backoff once the informer has caught up.
  */
 import type { ConfigMap, Namespace } from 'kubernetes-types/core/v1.js';
 import type { ControllerContext, ControllerSpec, WorkQueue } from '../runtime/types.js';
 import { refs } from '../runtime/resource-refs.js';
-import { isAlreadyExists } from '../runtime/api-errors.js';
+import { isAlreadyExists, isForbidden } from '../runtime/api-errors.js';
 import {
   defaultServiceAccount, defaultServiceAccountName, isNamespaceActive, rootCaAction, rootCaConfigMapName,
 } from './namespace-defaults.js';
@@ -20,11 +21,21 @@ function activeNamespace(ctx: ControllerContext, name: string): boolean {
   return namespace !== undefined && isNamespaceActive(namespace);
 }
 
-async function createTolerant(create: () => Promise<unknown>): Promise<void> {
+/**
+ * A create that finds the object already there is done. One refused because the namespace began
+ * terminating after the informer last saw it (403, "being terminated") is not retried: the
+ * namespace controller is emptying it and its update event ends the matter.
+ */
+async function createTolerant(ctx: ControllerContext, create: () => Promise<unknown>): Promise<void> {
   try {
     await create();
   } catch (error) {
-    if (!isAlreadyExists(error)) throw error;
+    if (isAlreadyExists(error)) return;
+    if (isForbidden(error) && /being terminated/.test((error as Error).message)) {
+      ctx.logger.debug('namespace terminating: default object not created', { error: (error as Error).message });
+      return;
+    }
+    throw error;
   }
 }
 
@@ -49,7 +60,7 @@ export const serviceAccountController: ControllerSpec = {
   async reconcile(namespace, ctx) {
     if (!activeNamespace(ctx, namespace)) return;
     if (ctx.informers.informer(refs.serviceaccounts).get(`${namespace}/${defaultServiceAccountName}`) !== undefined) return;
-    await createTolerant(() => ctx.api.create(refs.serviceaccounts, namespace, defaultServiceAccount(namespace)));
+    await createTolerant(ctx, () => ctx.api.create(refs.serviceaccounts, namespace, defaultServiceAccount(namespace)));
   },
 };
 
@@ -64,7 +75,7 @@ export const rootCaCertPublisher: ControllerSpec = {
     if (!activeNamespace(ctx, namespace)) return;
     const current = ctx.informers.informer(refs.configmaps).get(`${namespace}/${rootCaConfigMapName}`) as unknown as ConfigMap | undefined;
     const action = rootCaAction(namespace, current, caPem);
-    if (action.kind === 'create') await createTolerant(() => ctx.api.create(refs.configmaps, namespace, action.body));
+    if (action.kind === 'create') await createTolerant(ctx, () => ctx.api.create(refs.configmaps, namespace, action.body));
     else if (action.kind === 'update') await ctx.api.update(refs.configmaps, namespace, rootCaConfigMapName, action.body);
   },
 };
