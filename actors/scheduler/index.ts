@@ -6,14 +6,28 @@
  * controller work queue), so its spec drives the loop from `watch` (start on activation, stop on
  * the returned cleanup) and `reconcile` has nothing to do.
  */
-import type { ControllerSpec } from '../controllers/runtime/types.js';
+import type { ControllerContext, ControllerSpec } from '../controllers/runtime/types.js';
+import { schedulerLimits, type SchedulerLimits } from './limits.js';
+import { defaultScheduleConfig } from './schedule.js';
 import { SchedulerLoop } from './scheduler-loop.js';
+
+function numberOption(ctx: ControllerContext, name: string, fallback: number): number {
+  const value = ctx.options[name];
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
 
 export const schedulerSpec: ControllerSpec = {
   name: 'scheduler',
   workers: 1,
   watch(ctx) {
-    const loop = new SchedulerLoop(ctx);
+    // --percentage-of-nodes-to-score, --pod-initial-backoff and --pod-max-backoff (controller-flags.ts).
+    const limits: SchedulerLimits = {
+      ...schedulerLimits,
+      podInitialBackoffMs: numberOption(ctx, 'podInitialBackoffMs', schedulerLimits.podInitialBackoffMs),
+      podMaxBackoffMs: numberOption(ctx, 'podMaxBackoffMs', schedulerLimits.podMaxBackoffMs),
+    };
+    const config = { ...defaultScheduleConfig, percentageOfNodesToScore: Math.min(100, numberOption(ctx, 'percentageOfNodesToScore', 0)) };
+    const loop = new SchedulerLoop(ctx, config, limits);
     loop.start();
     return () => loop.stop();
   },
