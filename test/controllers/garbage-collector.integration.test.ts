@@ -134,6 +134,24 @@ describe.runIf(runs)('garbage collector (3 members)', () => {
     expect(kept.json['metadata'].ownerReferences).toBeUndefined();
   });
 
+  it('Background at scale: 200 dependents of one owner are all collected, an unowned sibling stays (time printed)', async () => {
+    const owner = await configMap('many-owner');
+    await configMap('many-sibling');
+    const count = 200;
+    // Ten creates at a time: the suite shares two cores with the cluster it tests.
+    for (let i = 0; i < count; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => configMap(`many-${i + j}`, [{ ...owner, blockOwnerDeletion: true }])));
+    }
+    const listed = async (): Promise<string[]> => ((await call('GET', base)).json['items'] as { metadata: { name: string } }[])
+      .map((o) => o.metadata.name).filter((n) => n.startsWith('many-'));
+    expect((await listed()).length).toBe(count + 2);
+    const started = Date.now();
+    expect((await remove('many-owner', 'Background')).status).toBe(200);
+    await waitUntil('all 200 dependents collected', async () => (await listed()).length === 1, { timeoutMs: settleMs, intervalMs: 20 });
+    console.log(`garbage collector: ${count} dependents of a deleted owner collected in ${Date.now() - started} ms`);
+    expect(await listed()).toEqual(['many-sibling']);
+  });
+
   it('dangling owners: a reference to a uid no object has is collected (verified live), a live owner keeps its dependent', async () => {
     const live = await configMap('dg-live');
     await configMap('dg-kept', [live]);

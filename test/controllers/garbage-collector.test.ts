@@ -126,3 +126,15 @@ describe('garbage collector decisions', () => {
     expect(new Set(content).size).toBe(content.length);
   });
 });
+
+describe('absent owners cache', () => {
+  it('remembers verified-absent uids up to its bound, forgetting the least recently used', async () => {
+    const { AbsentOwners } = await import('../../actors/controllers/garbage-collector/absent-owners.js');
+    const cache = new AbsentOwners(2);
+    cache.add('a');
+    cache.add('b');
+    expect(cache.has('a')).toBe(true);
+    cache.add('c');
+    expect([cache.has('a'), cache.has('b'), cache.has('c'), cache.size]).toEqual([true, false, true, 2]);
+  });
+});

@@ -8,8 +8,10 @@
  * Keys are queued only for candidates: an object with an owner the caches do not show (solid),
  * an owner deleting with a GC finalizer, dependents of an object that vanished, owners of a
  * dependent that vanished. A reconcile first decides from the caches; only when that says "act"
- * does it read the object and its doubtful owners live, and decides again on what it read, so a
- * stale cache never deletes anything (an owner missing from a cache is looked up by a live GET).
+ * does it read its doubtful owners live and decide again, and every write carries the object's
+ * uid and resourceVersion as preconditions, so a stale cache never deletes anything (an owner
+ * missing from a cache is looked up by a live GET; a uid found absent is remembered, as uids
+ * never come back).
  */
 import { finalizerForeground, finalizerOrphan } from '../../apiserver/registry/deletion-policy.js';
 import { objectKey, splitKey, type KubeObject, type OwnerReference } from '../../objects/index.js';
@@ -20,6 +22,7 @@ import {
   decideDeletingOwner, decideDependent, finalizersWithout, ownerReferencesWithout, ownerStateOf,
   type DependentView, type OwnerState, type OwnerVerdict,
 } from './gc-decisions.js';
+import { AbsentOwners } from './absent-owners.js';
 import { garbageCollectorLimits } from './limits.js';
 
 const tracked: readonly ResourceRef[] = garbageCollectedResources();
@@ -55,15 +58,31 @@ function cachedOwnerState(ctx: ControllerContext, dependent: KubeObject, referen
   return ownerStateOf(reference, informerOf(ctx, location.ref).get(key) ?? null);
 }
 
+const absentOwners = new WeakMap<ControllerContext, AbsentOwners>();
+
+/** Per activation: a member that regains the Lease starts with nothing remembered. */
+function absentOwnersOf(ctx: ControllerContext): AbsentOwners {
+  let cache = absentOwners.get(ctx);
+  if (cache === undefined) absentOwners.set(ctx, cache = new AbsentOwners(garbageCollectorLimits.absentOwnersMax));
+  return cache;
+}
+
+/** The owner's state from a live read (or an earlier live read that found its uid absent). */
 async function liveOwnerState(ctx: ControllerContext, dependent: KubeObject, reference: OwnerReference): Promise<OwnerState> {
   const location = ownerLocation(dependent, reference);
   if (location === null) return 'unresolvable';
+  const absent = absentOwnersOf(ctx);
+  if (absent.has(reference.uid)) return 'absent';
+  let found: KubeObject | null;
   try {
-    return ownerStateOf(reference, await ctx.api.get<KubeObject>(location.ref, location.namespace, reference.name));
+    found = await ctx.api.get<KubeObject>(location.ref, location.namespace, reference.name);
   } catch (error) {
-    if (isNotFound(error)) return 'absent';
-    throw error;
+    if (!isNotFound(error)) throw error;
+    found = null;
   }
+  const state = ownerStateOf(reference, found);
+  if (state === 'absent') absent.add(reference.uid);
+  return state;
 }
 
 function dependentsOf(ctx: ControllerContext, uid: string): DependentView[] {
@@ -93,15 +112,6 @@ function onVanished(ctx: ControllerContext, queue: WorkQueue, object: KubeObject
     if (location === null) continue;
     const owner = informerOf(ctx, location.ref).get(location.namespace === undefined ? reference.name : `${location.namespace}/${reference.name}`);
     if (owner !== undefined && owner.metadata.uid === reference.uid && hasGcFinalizer(owner)) queue.add(itemKey(location.ref, owner));
-  }
-}
-
-async function live(ctx: ControllerContext, ref: ResourceRef, namespace: string | undefined, name: string): Promise<KubeObject | null> {
-  try {
-    return await ctx.api.get<KubeObject>(ref, namespace, name);
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
   }
 }
 
@@ -152,9 +162,10 @@ async function processDependent(ctx: ControllerContext, ref: ResourceRef, cached
   const uid = cached.metadata.uid ?? '';
   const fromCache = references.map((reference): OwnerVerdict => ({ reference, state: cachedOwnerState(ctx, cached, reference) }));
   if (decideDependent(cached, fromCache, dependentsOf(ctx, uid).length > 0).type === 'none') return;
-  // The caches say act: decide again on live reads of the object and of every owner not seen solid.
-  const item = await live(ctx, ref, cached.metadata.namespace, cached.metadata.name ?? '');
-  if (item === null || item.metadata.uid !== uid) return;
+  // The caches say act: decide again on live reads of every owner not seen solid. The object's own
+  // state is the cached one: the writes below carry its uid and resourceVersion as preconditions,
+  // so a stale copy fails (409, retried on the newer copy) instead of acting.
+  const item = cached;
   const verdicts: OwnerVerdict[] = [];
   for (const reference of item.metadata.ownerReferences ?? []) {
     const cachedState = cachedOwnerState(ctx, item, reference);

@@ -10,6 +10,8 @@ export const garbageCollectorLimits = {
   maxRetries: 15,
   /** While an informer has not synced, keys are looked at again after this long (Kubernetes waits for sync too). */
   unsyncedRecheckMs: 200,
+  /** Owner uids remembered as verified absent: Kubernetes' absentOwnerCache holds 500. */
+  absentOwnersMax: 500,
   /** Dependents one reconcile patches (orphaning): more are left for the next pass, so one owner cannot hold a worker for minutes. */
   dependentsPerReconcileMax: 500,
 } as const;
