@@ -78,7 +78,11 @@ describe.runIf(runs)('controller manager failover during a scale-up (3 members)'
       h.cluster.kill(victim);
     });
     await api().patch(refs.deployments, ns, 'big', { spec: { replicas: target } }, 'merge');
-    await waitUntil('the 5th pod (and the kill)', () => victim !== '', { timeoutMs: 30_000 });
+    await waitUntil('the 5th pod (and the kill)', () => victim !== '', { timeoutMs: 30_000 }).catch(async (error: unknown) => {
+      const { items } = await api().list<Pod>(refs.pods, { namespace: ns });
+      const current = await api().get<ReplicaSet>(refs.replicasets, ns, rs.metadata?.name ?? '');
+      throw new Error(`${String(error)}: ${items.length} pods listed, ${history.events.length} watched, rs ${JSON.stringify(current.spec?.replicas)} ${JSON.stringify(current.status)}`);
+    });
     await poll;
     const survivor = h.cluster.memberIds.find((id) => id !== victim) as string;
     const next = await waitUntil('another member holding the Lease', async () => {
