@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import {
-  ZoneTaintQueue, computeZoneState, desiredNoScheduleTaints, durationOptionMs, evictionDecision, nextTaints, nodeLifecycleSettings, noExecuteIntent,
+  ZoneTaintQueue, computeZoneState, tolerationStartMs, desiredNoScheduleTaints, durationOptionMs, evictionDecision, nextTaints, nodeLifecycleSettings, noExecuteIntent,
   observeLease, observeNodeStatus, planDisruption, staleConditions, zoneEvictionRate, zoneKey, InvalidControllerOptionError,
   type NodeObject,
 } from '../../actors/controllers/nodelifecycle/index.js';
@@ -210,6 +210,23 @@ describe('NoExecute eviction', () => {
     expect(evictionDecision(tolerations, [unreachable, notReady], { nowMs: t0, startMs })).toEqual({ kind: 'wait', ms: 15_000 });
     expect(evictionDecision([{ operator: 'Exists' }], [unreachable, notReady], { nowMs: t0 + 10 ** 9, startMs })).toEqual({ kind: 'stay' });
     expect(evictionDecision([], [{ key: 'x', effect: 'NoSchedule' }], { nowMs: t0, startMs })).toEqual({ kind: 'stay' });
+  });
+});
+
+describe('toleration start', () => {
+  const at = (iso: string): number => Date.parse(iso);
+  const taint = (timeAdded?: string): Taint => ({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', ...(timeAdded !== undefined ? { timeAdded } : {}) });
+
+  it('timeAdded (second precision) bounded by our first sight: never before the true moment, at most a second after', () => {
+    // Set at 10.400 s, written as 10 s, seen by us at 10.450 s: counts from 10.450 s.
+    expect(tolerationStartMs(taint('2026-01-01T00:00:10Z'), at('2026-01-01T00:00:10.450Z'))).toBe(at('2026-01-01T00:00:10.450Z'));
+    // A new leader sees it a minute later: the whole toleration is not granted again.
+    expect(tolerationStartMs(taint('2026-01-01T00:00:10Z'), at('2026-01-01T00:01:10Z'))).toBe(at('2026-01-01T00:00:10.999Z'));
+    // Another member's clock ahead of ours: timeAdded wins.
+    expect(tolerationStartMs(taint('2026-01-01T00:00:10Z'), at('2026-01-01T00:00:09Z'))).toBe(at('2026-01-01T00:00:10Z'));
+    expect(tolerationStartMs(taint('2026-01-01T00:00:10Z'), undefined)).toBe(at('2026-01-01T00:00:10.999Z'));
+    expect(tolerationStartMs(taint(), at('2026-01-01T00:00:05Z'))).toBe(at('2026-01-01T00:00:05Z'));
+    expect(tolerationStartMs(taint(), undefined)).toBeUndefined();
   });
 });
 

@@ -8,7 +8,7 @@ export { observeLease, observeNodeStatus, staleConditions, staleAtMs, readyStatu
 export { desiredNoScheduleTaints, nextTaints, noExecuteIntent, hasNoExecuteTaint, type NoExecuteChange, type NoExecuteTaint } from './node-taints.js';
 export { computeZoneState, planDisruption, zoneEvictionRate, zoneKey, type DisruptionPlan, type DisruptionSettings, type ZoneState } from './zone-state.js';
 export { ZoneTaintQueue } from './zone-taint-queue.js';
-export { evictionDecision, noExecuteTaintsOf, timeAddedMs, type EvictionDecision } from './taint-eviction.js';
+export { evictionDecision, noExecuteTaintsOf, timeAddedMs, tolerationStartMs, type EvictionDecision } from './taint-eviction.js';
 export { durationOptionMs, numberOption, stringOption, booleanOption, parseDurationMs, type OptionValues } from './option-values.js';
 export { InvalidControllerOptionError } from './errors.js';
 export { nodeLifecycleLimits } from './limits.js';

@@ -4,11 +4,11 @@
  *
  * 1. health: a Node silent past `--node-monitor-grace-period` (no Lease renewal, no Ready
  *    heartbeat, as observed by this controller) gets its kubelet conditions set Unknown;
- * 2. its pods get Ready=False when it stops being Ready (a Service stops sending them traffic);
- * 3. NoSchedule taints follow the conditions (`not-ready`, `unreachable`, pressure, unschedulable);
- * 4. the NoExecute `unreachable` / `not-ready` taint, which makes the taint eviction controller
+ * 2. NoSchedule taints follow the conditions (`not-ready`, `unreachable`, pressure, unschedulable);
+ * 3. the NoExecute `unreachable` / `not-ready` taint, which makes the taint eviction controller
  *    evict, is set through each zone's rate limiter (zone-state.ts decides the rates and the
- *    all-zones-down stop) and removed when the Node is Ready again.
+ *    all-zones-down stop) and removed when the Node is Ready again;
+ * 4. its pods get Ready=False when it stops being Ready (a Service stops sending them traffic).
  *
  * Decision: one key (the whole pass) rather than one key per Node, because the zone states and
  * rate limits are decisions over all Nodes at once, as in Kubernetes; the pass is in-memory work
@@ -131,7 +131,7 @@ async function monitorPass(ctx: ControllerContext, args: PassArgs): Promise<numb
   const nowIso = rfc3339Seconds(args.wallClockMs());
   forgetDeleted(term, new Set(nodes.list().map((n) => objectKey(n))));
 
-  // 1. Health, and the pods of Nodes that stopped being Ready.
+  // 1. Health: a Node silent past its grace period gets Unknown conditions.
   const current = new Map<string, NodeObject>();
   for (const listed of nodes.list()) {
     const name = objectKey(listed);
@@ -140,9 +140,7 @@ async function monitorPass(ctx: ControllerContext, args: PassArgs): Promise<numb
     if (lease !== undefined) health = observeLease(health, lease.spec?.renewTime, nowMs);
     term.health.set(name, health);
     const node = await markStale(ctx, { term, node: listed, health, nowMs, nowIso, settings });
-    if (node === undefined) continue;
-    current.set(name, node);
-    await notReadyPods(ctx, { term, node, nowIso });
+    if (node !== undefined) current.set(name, node);
   }
 
   // 2. Zones: rates, and the all-zones-down rule.
@@ -194,6 +192,10 @@ async function monitorPass(ctx: ControllerContext, args: PassArgs): Promise<numb
       term.zoneQueues.get(zoneKey(node.metadata.labels))?.add(name); // its turn again, next pass
     }
   }
+
+  // 5. Pods of Nodes that stopped being Ready (after the taints, as Kubernetes orders it: the
+  // taints keep new pods away and start evictions; readiness only steers traffic).
+  for (const node of current.values()) await notReadyPods(ctx, { term, node, nowIso });
   return nextPassInMs(term, { nowMs, settings });
 }
 

@@ -13,11 +13,11 @@ import { isDeleting, objectKey } from '../../objects/index.js';
 import { rfc3339Seconds } from '../../objects/timestamps.js';
 import { nodeLifecycleLimits } from './limits.js';
 import type { NodeObject, PodObject } from './object-types.js';
-import { evictionDecision, noExecuteTaintsOf, timeAddedMs } from './taint-eviction.js';
+import { evictionDecision, noExecuteTaintsOf, tolerationStartMs } from './taint-eviction.js';
 import { isConflict, isNotFound, refs, type ControllerContext, type ControllerSpec, type WorkQueue } from '../runtime/index.js';
 
 interface EvictionTerm {
-  /** Wall ms a NoExecute taint without timeAdded was first seen, by `node/key:effect`. */
+  /** Wall ms each NoExecute taint was first seen, by `node/key=value:effect@timeAdded`. */
   readonly firstSeen: Map<string, number>;
   /** Pods with a deletion scheduled (tolerationSeconds running). */
   readonly scheduled: Set<string>;
@@ -56,8 +56,12 @@ export function createTaintEvictionController(deps: TaintEvictionDependencies = 
       };
       const offPods = pods.addHandlers({ onAdd: onPod, onUpdate: (_previous, pod) => onPod(pod) });
       const offNodes = nodes.addHandlers({
-        onAdd: (node) => { if (noExecuteTaintsOf(node.spec?.taints).length > 0) queuePodsOf(node); },
+        onAdd: (node) => {
+          noteTaints(termOf(ctx), node, wallClockMs());
+          if (noExecuteTaintsOf(node.spec?.taints).length > 0) queuePodsOf(node);
+        },
         onUpdate: (previous, node) => {
+          noteTaints(termOf(ctx), node, wallClockMs());
           if (taintSignature(previous.spec?.taints) !== taintSignature(node.spec?.taints)) queuePodsOf(node);
         },
         onDelete: (node) => forgetNode(termOf(ctx), objectKey(node)),
@@ -78,6 +82,18 @@ function taintSignature(taints: readonly Taint[] | undefined): string {
   return noExecuteTaintsOf(taints).map((t) => `${t.key}=${t.value ?? ''}:${t.timeAdded ?? ''}`).sort().join(',');
 }
 
+function sightKey(node: string, taint: Taint): string {
+  return `${node}/${taint.key}=${taint.value ?? ''}:${taint.effect}@${taint.timeAdded ?? ''}`;
+}
+
+/** Records when each NoExecute taint of the Node was first seen, and forgets the Node's taints that are gone. */
+function noteTaints(term: EvictionTerm, node: NodeObject, nowMs: number): void {
+  const name = objectKey(node);
+  const current = new Set(noExecuteTaintsOf(node.spec?.taints).map((t) => sightKey(name, t)));
+  for (const key of term.firstSeen.keys()) if (key.startsWith(`${name}/`) && !current.has(key)) term.firstSeen.delete(key);
+  for (const key of current) if (!term.firstSeen.has(key) && term.firstSeen.size < nodeLifecycleLimits.nodesMax) term.firstSeen.set(key, nowMs);
+}
+
 function forgetNode(term: EvictionTerm, node: string): void {
   for (const key of term.firstSeen.keys()) if (key.startsWith(`${node}/`)) term.firstSeen.delete(key);
 }
@@ -92,14 +108,7 @@ async function reconcilePod(ctx: ControllerContext, args: { key: string; term: E
   }
   const node = ctx.informers.informer<NodeObject>(refs.nodes).get(nodeName);
   const nowMs = args.wallClockMs();
-  const startMs = (taint: Taint): number => {
-    const added = timeAddedMs(taint);
-    if (added !== undefined) return added;
-    const seenKey = `${nodeName}/${taint.key}:${taint.effect}`;
-    const seen = term.firstSeen.get(seenKey) ?? nowMs;
-    if (term.firstSeen.size < nodeLifecycleLimits.nodesMax) term.firstSeen.set(seenKey, seen);
-    return seen;
-  };
+  const startMs = (taint: Taint): number => tolerationStartMs(taint, term.firstSeen.get(sightKey(nodeName, taint))) ?? nowMs;
   const decision = evictionDecision(pod.spec?.tolerations, node?.spec?.taints, { nowMs, startMs });
   if (decision.kind === 'stay') {
     if (term.scheduled.delete(key)) ctx.events.record(pod, 'Normal', 'TaintManagerEviction', `Cancelling deletion of Pod ${key}`);

@@ -6,7 +6,9 @@
  *
  * Decision: the clock starts at the taint's `timeAdded` (written by the controller that set it),
  * not when this process first saw the taint as Kubernetes does, so a new leader does not grant a
- * pod its whole toleration again; only a taint without `timeAdded` falls back to first sight.
+ * pod its whole toleration again. `timeAdded` has second precision, so the true moment lies in
+ * [timeAdded, timeAdded + 1 s); of the two upper bounds, that and our own first sight of the
+ * taint, the earlier is taken: never before the truth (no pod goes early), at most a second late.
  */
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { isTolerated, minTolerationSeconds } from '../../objects/index.js';
@@ -46,3 +48,17 @@ export function timeAddedMs(taint: Taint): number | undefined {
   const ms = Date.parse(taint.timeAdded);
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/**
+ * The wall-clock ms a NoExecute taint's tolerations count from (see the Decision above):
+ * `timeAdded` when it is all we know, our first sight when the taint has no `timeAdded`.
+ */
+export function tolerationStartMs(taint: Taint, firstSeenMs: number | undefined): number | undefined {
+  const added = timeAddedMs(taint);
+  if (added === undefined) return firstSeenMs;
+  if (firstSeenMs === undefined) return added + timeAddedPrecisionMs - 1;
+  return Math.max(added, Math.min(firstSeenMs, added + timeAddedPrecisionMs - 1));
+}
+
+/** `timeAdded` is written at second precision (metav1.Time). */
+const timeAddedPrecisionMs = 1_000;
