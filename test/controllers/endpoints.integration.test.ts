@@ -154,6 +154,13 @@ describe.runIf(runs)('Endpoints and EndpointSlices (3 members)', () => {
       expect(slice.metadata?.labels).toEqual({ tier: 'front', 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' });
       expect(slice.metadata?.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     }
+    // kubectl reads them as on Kubernetes: ready addresses with their ports; one row per slice.
+    const listed = await h.kubectl(['get', 'endpoints', 'web', '-n', ns, '--no-headers']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.trim().split(/\s+/).slice(0, 2)).toEqual(['web', [ips.get('w1'), ips.get('w2')].sort((a, b) => (a ?? '').localeCompare(b ?? '', 'en', { numeric: true })).map((ip) => `${ip}:8080`).join(',')]);
+    const slicesTable = await h.kubectl(['get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=web', '--no-headers']);
+    expect(slicesTable.code, slicesTable.stderr).toBe(0);
+    expect(slicesTable.stdout.trim().split('\n').map((line) => line.split(/\s+/).slice(1, 3)).sort()).toEqual([['IPv4', '8080'], ['IPv4', '9090']]);
     const w3 = slices.flatMap((s) => s.endpoints).find((e) => e.targetRef?.name === 'w3');
     expect(w3).toEqual({ addresses: [ips.get('w3')], conditions: { ready: false, serving: false, terminating: false }, nodeName: 'hollow-1', targetRef: address('w3').targetRef });
   });
