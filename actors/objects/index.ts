@@ -13,4 +13,5 @@ export * from './controller-claim.js';
 export * from './disruption-budget.js';
 export * from './service-endpoints.js';
 export * from './pod-limits.js';
+export * from './timestamps.js';
 export * from './compiled-selector.js';

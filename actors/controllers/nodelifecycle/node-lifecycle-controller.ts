@@ -16,8 +16,7 @@
  * at the moment the next Node's grace period ends, when a zone's next token is due, and on every
  * Node change; Lease renewals only update the health records (they change no decision).
  */
-import { getCondition, objectKey } from '../../objects/index.js';
-import { rfc3339Seconds } from '../../objects/timestamps.js';
+import { getCondition, objectKey, rfc3339Seconds } from '../../objects/index.js';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { nodeLifecycleLimits } from './limits.js';
 import { observeLease, observeNodeStatus, readyStatus, staleAtMs, staleConditions, type HealthSettings, type NodeHealth } from './node-health.js';

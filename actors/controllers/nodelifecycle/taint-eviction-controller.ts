@@ -9,8 +9,7 @@
  * index); a waiting pod is queued again when its time comes.
  */
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { isDeleting, objectKey } from '../../objects/index.js';
-import { rfc3339Seconds } from '../../objects/timestamps.js';
+import { isDeleting, objectKey, rfc3339Seconds } from '../../objects/index.js';
 import { nodeLifecycleLimits } from './limits.js';
 import type { NodeObject, PodObject } from './object-types.js';
 import { evictionDecision, noExecuteTaintsOf, tolerationStartMs } from './taint-eviction.js';

@@ -6,8 +6,7 @@
  *
  * Keys are pods, plus one key for the terminated-pods pass.
  */
-import { isDeleting, objectKey } from '../../objects/index.js';
-import { rfc3339Seconds } from '../../objects/timestamps.js';
+import { isDeleting, objectKey, rfc3339Seconds } from '../../objects/index.js';
 import type { NodeObject, PodObject } from '../nodelifecycle/object-types.js';
 import { durationOptionMs, numberOption, type OptionValues } from '../nodelifecycle/option-values.js';
 import { podGcLimits } from './limits.js';
