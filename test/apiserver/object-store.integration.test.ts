@@ -186,6 +186,8 @@ describe.runIf(runs)('object store (real 1-member store)', () => {
     expect((await objects.list(pods, 'doomed')).items.map((p) => p.metadata.name)).toEqual(['a']);
     const refused = await apiError(objects.create(configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }));
     expect([refused.httpStatus, refused.message]).toEqual([403, 'configmaps "c" is forbidden: unable to create new content in namespace doomed because it is being terminated']);
+    const again = await apiError(objects.delete(namespaces, null, 'doomed'));
+    expect([again.httpStatus, again.message]).toEqual([409, 'Operation cannot be fulfilled on namespaces "doomed": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.']);
     const terminating = await objects.get(namespaces, null, 'doomed');
     await objects.update(namespaces, null, 'doomed', { ...terminating, spec: { finalizers: [] } });
     expect((await objects.get(namespaces, null, 'doomed'))['spec']).toEqual({ finalizers: ['kubernetes'] });

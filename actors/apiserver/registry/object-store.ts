@@ -271,6 +271,11 @@ export class ObjectStore {
       if (kv === null) throw apiErrors.notFound(info.resource, info.group, name);
       const current = decodeObject(info, kv);
       checkPreconditions(info, current, opts.preconditions);
+      if (info.resource === 'namespaces' && current.metadata.deletionTimestamp !== undefined && namespaceSpecFinalizers(current).length > 0) {
+        // Kubernetes' answer to deleting a namespace again while its content is being removed.
+        throw apiErrors.conflict('namespaces', '', name,
+          'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+      }
       const finalizers = finalizersForDeletion(current, effectivePolicy(current, requested));
       const firstNamespaceDelete = info.resource === 'namespaces' && current.metadata.deletionTimestamp === undefined;
       const held = finalizers.length > 0 || (info.resource === 'namespaces' && namespaceSpecFinalizers(current).length > 0);
