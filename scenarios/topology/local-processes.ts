@@ -31,6 +31,8 @@ export interface LocalClusterOptions {
   readonly apiCredentialsDir?: string;
   /** Extra `kubus server` flags for every member (e.g. `--api-max-in-flight 20`). */
   readonly serverArgs?: readonly string[];
+  /** Extra `kubus server` flags for one member, after serverArgs (e.g. `{ s3: ['--no-scheduler'] }`). */
+  readonly memberArgs?: Readonly<Record<string, readonly string[]>>;
   /** Extra environment for member processes. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -229,7 +231,7 @@ export class LocalCluster {
       '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster, '--credentials-dir', this.credentialsDir(),
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
       ...(apiPort !== null && this.options.apiCredentialsDir !== undefined ? ['--api-port', String(apiPort)] : []),
-      ...(this.options.serverArgs ?? []),
+      ...(this.options.serverArgs ?? []), ...(this.options.memberArgs?.[id] ?? []),
       '--map-size-mb', '1024', ...(this.options.snapshotEvery !== undefined ? ['--snapshot-every', String(this.options.snapshotEvery)] : []), ...(joining ? ['--join'] : []),
     ];
     const log = createWriteStream(join(this.options.dir, 'logs', `${id}.log`), { flags: 'a' });

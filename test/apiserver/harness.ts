@@ -89,7 +89,11 @@ export interface HarnessUser {
 /** Lease 3 s, renew deadline 2 s, retry 500 ms: a killed holder is replaced in seconds, not Kubernetes' 15 s. */
 export const harnessLeaderElectionArgs = ['--leader-elect-lease-duration', '3s', '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms'] as const;
 
-export async function startApiHarness(options: { members?: number; users?: readonly HarnessUser[]; serverArgs?: readonly string[] } = {}): Promise<ApiHarness> {
+export async function startApiHarness(options: {
+  members?: number; users?: readonly HarnessUser[]; serverArgs?: readonly string[];
+  /** Flags for one member only, after serverArgs: `{ s3: ['--no-scheduler'] }`. */
+  memberArgs?: Readonly<Record<string, readonly string[]>>;
+} = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-api-'));
   const credentials = await ensureClusterCredentials(join(dir, 'credentials'), { hosts: ['127.0.0.1', 'localhost'] });
   // Extra static-token users, for authorization suites; members read the file at start.
@@ -99,7 +103,8 @@ export async function startApiHarness(options: { members?: number; users?: reado
   // Three members by default: the compatibility suite runs against a replicated cluster, as users do.
   // Fast leader election for the control loops (members run them by default); a test's serverArgs come later and win.
   const serverArgs = [...harnessLeaderElectionArgs, ...(options.serverArgs ?? [])];
-  const cluster = new LocalCluster({ dir: join(dir, 'cluster'), members: options.members ?? 3, apiCredentialsDir: join(dir, 'credentials'), serverArgs });
+  const cluster = new LocalCluster({ dir: join(dir, 'cluster'), members: options.members ?? 3, apiCredentialsDir: join(dir, 'credentials'), serverArgs,
+    ...(options.memberArgs !== undefined ? { memberArgs: options.memberArgs } : {}) });
   try {
     await cluster.start();
     await cluster.waitForLeader({ timeoutMs: 20_000 });

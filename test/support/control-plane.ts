@@ -16,7 +16,8 @@ const clients = new WeakMap<ApiHarness, ApiClient>();
 export function adminApi(h: ApiHarness): ApiClient {
   let api = clients.get(h);
   if (api === undefined) {
-    api = new NatsApiClient({ bus: h.cluster.bus(), cluster: h.cluster.cluster, token: h.token, clock: new SystemClock(), inboxOwner: 'test-admin' });
+    // 5 s per request: a request a killed member took is given up on quickly, so probes go on.
+    api = new NatsApiClient({ bus: h.cluster.bus(), cluster: h.cluster.cluster, token: h.token, clock: new SystemClock(), inboxOwner: 'test-admin', requestTimeoutMs: 5_000 });
     clients.set(h, api);
   }
   return api;

@@ -1,10 +1,12 @@
 /**
  * One controller (a ControllerSpec) as an XState actor:
  *
- *   idle ──controller.start──▶ syncing ──informers synced──▶ running ──controller.stop──▶ stopping ──▶ stopped
+ *   idle ──controller.start──▶ syncing ──synced──▶ ready ──controller.lead──▶ running ──controller.stop──▶ stopping ──▶ stopped
  *
  * `syncing` subscribes the spec to its informers (spec.watch) and waits until every informer it
- * asked for has synced, so no reconcile acts on a half-filled cache. `running` invokes the
+ * asked for has synced, so no reconcile acts on a half-filled cache. A controller may be started
+ * before its component leads (warming its caches while the Lease is about to expire); it
+ * reconciles only after `controller.lead` (remembered if it comes while syncing). `running` invokes the
  * workers: N loops taking keys from the queue, one key per worker at a time. A thrown reconcile
  * is retried with the queue's backoff up to maxRetries, then recorded as a Warning Event
  * `ReconcileFailed` and dropped. `stopping` hands out no more keys and waits (bounded) for the
@@ -34,9 +36,10 @@ interface Context {
   /** spec.watch's cleanup; held in a box so the invoked subscriber and the exit action share it. */
   readonly subscription: { cleanup: (() => void) | null; subscribed: boolean };
   syncFailures: number;
+  leading: boolean;
 }
 
-export type ControllerEvent = { type: 'controller.start' } | { type: 'controller.stop' };
+export type ControllerEvent = { type: 'controller.start' } | { type: 'controller.lead' } | { type: 'controller.stop' };
 export type ControllerEmitted = { type: 'controller.running'; name: string } | { type: 'controller.stopped'; name: string };
 
 /** Reconciles one key and decides what happens to it next. Never throws. */
@@ -125,16 +128,17 @@ export const controllerMachine = setup({
   },
 }).createMachine({
   id: 'controller',
-  context: ({ input }) => ({ input, subscription: { cleanup: null, subscribed: false }, syncFailures: 0 }),
+  context: ({ input }) => ({ input, subscription: { cleanup: null, subscribed: false }, syncFailures: 0, leading: false }),
   initial: 'idle',
   on: { 'controller.stop': '.stopping' },
   states: {
-    idle: { on: { 'controller.start': 'syncing' } },
+    idle: { on: { 'controller.start': 'syncing', 'controller.lead': { actions: assign({ leading: true }) } } },
     syncing: {
+      on: { 'controller.lead': { actions: assign({ leading: true }) } },
       invoke: {
         src: 'subscribeAndSync',
         input: ({ context }) => context,
-        onDone: 'running',
+        onDone: [{ guard: ({ context }) => context.leading, target: 'running' }, { target: 'ready' }],
         onError: {
           target: 'syncWait',
           actions: [
@@ -144,7 +148,8 @@ export const controllerMachine = setup({
         },
       },
     },
-    syncWait: { after: { syncRetry: 'syncing' } },
+    syncWait: { on: { 'controller.lead': { actions: assign({ leading: true }) } }, after: { syncRetry: 'syncing' } },
+    ready: { on: { 'controller.lead': { target: 'running', actions: assign({ leading: true }) } } },
     running: {
       entry: [
         ({ context }) => context.input.ctx.logger.info('controller running', { controller: context.input.spec.name, workers: context.input.workers }),

@@ -30,6 +30,7 @@ export const controllerFlags: readonly ControllerFlag[] = [
   { name: 'cluster-cidr', kind: 'string', defaultValue: '10.244.0.0/16', description: 'the range pod CIDRs are allocated from' },
   { name: 'node-cidr-mask-size', kind: 'number', defaultValue: '24', description: 'the prefix length of each node\'s pod CIDR' },
   { name: 'terminated-pod-gc-threshold', kind: 'number', defaultValue: '12500', description: 'terminated pods kept before the oldest are deleted' },
+  { name: 'pod-gc-quarantine-period', kind: 'duration', defaultValue: '40s', description: 'how long a pod bound to a node never seen waits before the pod garbage collector deletes it (Kubernetes: a fixed 40 s)' },
   { name: 'max-endpoints-per-slice', kind: 'number', defaultValue: '100', description: 'most endpoints the EndpointSlice controller puts in one slice' },
   { name: 'resource-quota-sync-period', kind: 'duration', defaultValue: '5m', description: 'how often every ResourceQuota\'s usage is recounted in full' },
   { name: 'concurrent-workers', kind: 'string', defaultValue: '', description: 'workers per controller: N for all, or name=N,... (default: each controller\'s own)' },

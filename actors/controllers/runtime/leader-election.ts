@@ -14,11 +14,12 @@
  * before anyone else starts. Writes carry the resourceVersion read, so two candidates racing for
  * an expired Lease cannot both win (one gets 409).
  *
- * Liveness: a candidate that sees a holder schedules its next look at the moment the Lease would
- * expire (or one retry period, whichever is sooner), so a killed holder is replaced within
- * leaseDuration + retryPeriod of its last renew.
+ * Liveness: a candidate watches the Lease (watchLease) and schedules its next try at the moment
+ * the Lease would expire (or one retry period, whichever is sooner), so a killed holder is
+ * replaced about one lease duration after its last renew, within leaseDuration + retryPeriod of
+ * the kill.
  */
-import { assign, cancel, emit, fromPromise, raise, setup } from 'xstate';
+import { assign, cancel, emit, fromCallback, fromPromise, raise, setup } from 'xstate';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Clock } from '../../../bus/clock.js';
 import type { Logger } from '../../../bus/logger.js';
@@ -79,11 +80,20 @@ interface Context {
   holder: string;
 }
 
-export type LeaderElectionEvent = { type: 'leader.stop' } | { type: 'lease.renewDeadline' };
+export type LeaderElectionEvent =
+  | { type: 'leader.stop' }
+  | { type: 'lease.renewDeadline' }
+  /** The candidate's watch saw the Lease (null: none exists) at local time `atMs`. */
+  | { type: 'lease.seen'; lease: Lease | null; atMs: number };
 export type LeaderElectionEmitted =
   | { type: 'leader.started'; identity: string }
   | { type: 'leader.stopped'; reason: 'renewDeadline' | 'lostToOther' | 'stop' }
-  | { type: 'leader.observed'; holder: string };
+  /**
+   * After each try that found another holder. `overdue`: its record has not changed for longer
+   * than the renew deadline, so a live holder would have stopped its loops by now; the host may
+   * warm its caches for the term it is about to start (elected-component.ts).
+   */
+  | { type: 'leader.observed'; holder: string; overdue: boolean };
 
 /** One get + decide + write. Never throws: a failure is an outcome. */
 export async function tryAcquireOrRenew(input: LeaderElectionInput, observed: LeaseObservation | null): Promise<AttemptResult> {
@@ -114,6 +124,63 @@ export async function tryAcquireOrRenew(input: LeaderElectionInput, observed: Le
   }
 }
 
+/**
+ * A candidate watches its Lease between tries, so it sees each renew when it is written rather
+ * than at its next try: expiry then counts from (almost) the write itself, and a killed holder is
+ * replaced about one lease duration after its last renew, not up to a retry period later. Tries
+ * go on as before; the watch only sharpens the observation. A failed or ended watch is reopened
+ * after a retry period.
+ */
+function watchLease(input: LeaderElectionInput, seen: (lease: Lease | null) => void): () => void {
+  const namespace = input.namespace ?? 'kube-system';
+  let stopped = false;
+  let handle: { stop(): void } | null = null;
+  let timer = -1;
+  const again = (): void => {
+    if (!stopped) timer = input.clock.setTimeout(() => void open(), input.timing.retryPeriodMs);
+  };
+  const open = async (): Promise<void> => {
+    try {
+      const fieldSelector = `metadata.name=${input.name}`;
+      const { items, resourceVersion } = await input.api.list<Lease>(refs.leases, { namespace, fieldSelector });
+      if (stopped) return;
+      seen(items.find((lease) => lease.metadata?.name === input.name) ?? null);
+      const opened = await input.api.watch<Lease>(refs.leases, { namespace, resourceVersion, fieldSelector }, {
+        onEvent: (type, lease) => {
+          if (stopped || lease?.metadata?.name !== input.name) return;
+          if (type === 'ADDED' || type === 'MODIFIED') seen(lease);
+          else if (type === 'DELETED') seen(null);
+        },
+        onEnd: () => again(),
+      });
+      if (stopped) opened.stop();
+      else handle = opened;
+    } catch {
+      again();
+    }
+  };
+  void open();
+  return () => {
+    stopped = true;
+    input.clock.clearTimeout(timer);
+    handle?.stop();
+  };
+}
+
+/**
+ * A try that takes longer than max(retry period, renew deadline / 2) counts as failed, so the
+ * next one starts: a request that went to a member killed meanwhile is never answered, and
+ * waiting out the client's own timeout would hold a candidate back for that long.
+ */
+function withDeadline(input: LeaderElectionInput, attempt: Promise<AttemptResult>): Promise<AttemptResult> {
+  const timeoutMs = Math.max(input.timing.retryPeriodMs, input.timing.renewDeadlineMs / 2);
+  let timer = -1;
+  const late = new Promise<AttemptResult>((resolve) => {
+    timer = input.clock.setTimeout(() => resolve({ outcome: 'failed', error: new Error(`the Lease try took longer than ${timeoutMs} ms`) }), timeoutMs);
+  });
+  return Promise.race([attempt, late]).finally(() => input.clock.clearTimeout(timer));
+}
+
 /** Clears holderIdentity so another candidate takes over at once (client-go's ReleaseOnCancel). */
 export async function releaseLease(input: LeaderElectionInput): Promise<void> {
   const namespace = input.namespace ?? 'kube-system';
@@ -134,8 +201,11 @@ export const leaderElectionMachine = setup({
     emitted: {} as LeaderElectionEmitted,
   },
   actors: {
-    attempt: fromPromise<AttemptResult, { input: LeaderElectionInput; observed: LeaseObservation | null }>(({ input }) => tryAcquireOrRenew(input.input, input.observed)),
+    attempt: fromPromise<AttemptResult, { input: LeaderElectionInput; observed: LeaseObservation | null }>(({ input }) =>
+      withDeadline(input.input, tryAcquireOrRenew(input.input, input.observed))),
     release: fromPromise<void, LeaderElectionInput>(({ input }) => releaseLease(input)),
+    observeLease: fromCallback<LeaderElectionEvent, LeaderElectionInput>(({ input, sendBack }) =>
+      watchLease(input, (lease) => sendBack({ type: 'lease.seen', lease, atMs: input.clock.now() }))),
   },
   delays: {
     retryPeriod: ({ context }) => context.input.timing.retryPeriodMs,
@@ -162,6 +232,13 @@ export const leaderElectionMachine = setup({
       if (result.outcome !== 'following') return { nextLookMs: context.input.clock.now() + context.input.timing.retryPeriodMs };
       return { observed: result.observed, nextLookMs: result.expiresAtMs, holder: result.holder };
     }),
+    /** A watched Lease: a new record restarts the expiry count from now, as a try would have. */
+    noteSeen: assign(({ context, event }) => {
+      if (event.type !== 'lease.seen' || event.lease === null) return {};
+      const { decision, observed } = decideLease(event.lease, { identity: context.input.identity, nowMs: event.atMs, observed: context.observed });
+      if (decision.kind !== 'wait') return { observed, nextLookMs: event.atMs };
+      return { observed, nextLookMs: decision.expiresAtMs, holder: decision.holder };
+    }),
     noteFailed: assign(({ context, event }) => {
       const result = (event as unknown as { output?: AttemptResult; error?: unknown }).output;
       context.input.logger.debug('lease try failed', { lease: context.input.name, error: result?.outcome === 'failed' ? result.error : (event as { error?: unknown }).error });
@@ -175,7 +252,8 @@ export const leaderElectionMachine = setup({
   states: {
     candidate: {
       initial: 'trying',
-      on: { 'leader.stop': '#leaderElection.stopped' },
+      invoke: { src: 'observeLease', input: ({ context }) => context.input },
+      on: { 'leader.stop': '#leaderElection.stopped', 'lease.seen': { actions: 'noteSeen' } },
       states: {
         trying: {
           invoke: {
@@ -186,14 +264,22 @@ export const leaderElectionMachine = setup({
               {
                 guard: { type: 'following', params: ({ event }) => event.output },
                 target: 'waiting',
-                actions: ['noteFollowing', emit(({ event }) => ({ type: 'leader.observed' as const, holder: (event.output as { holder: string }).holder }))],
+                actions: ['noteFollowing', emit(({ context }) => ({
+                  type: 'leader.observed' as const,
+                  holder: context.holder,
+                  overdue: context.holder !== '' && context.observed !== null && context.input.clock.now() - context.observed.atMs >= context.input.timing.renewDeadlineMs,
+                }))],
               },
               { target: 'waiting', actions: 'noteFailed' },
             ],
             onError: { target: 'waiting', actions: 'noteFailed' },
           },
         },
-        waiting: { after: { nextLook: 'trying' } },
+        waiting: {
+          after: { nextLook: 'trying' },
+          // Re-entered so the next look is timed from what was just seen (a released Lease: at once).
+          on: { 'lease.seen': { target: 'waiting', reenter: true, actions: 'noteSeen' } },
+        },
       },
     },
     leading: {

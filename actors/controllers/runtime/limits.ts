@@ -5,8 +5,12 @@
 import { assert } from '../../../bus/assert.js';
 
 export const runtimeLimits = {
-  /** One API request over NATS: the NATS front answers 504 itself after 30 s; we wait a little longer for that answer. */
-  requestTimeoutMs: 32_000,
+  /**
+   * One API request over NATS. A request taken by a member that is then killed is never answered;
+   * 10 s bounds how long a worker (and its key) waits for that, well above a healthy request's
+   * milliseconds. The loop retries the key; its writes are idempotent or conflict-checked.
+   */
+  requestTimeoutMs: 10_000,
   /** A 429 is retried this many times after its Retry-After before the caller sees TooManyRequestsError. */
   tooManyRequestsRetriesMax: 3,
   /** Longest Retry-After honoured: a larger one is clamped, so a controller is never parked for minutes by one answer. */
