@@ -9,7 +9,8 @@
  * - Readiness flips move addresses between `addresses` and `notReadyAddresses` (and the slice
  *   condition); publishNotReadyAddresses publishes not-ready pods; a terminating pod (held by a
  *   finalizer) leaves Endpoints and stays in its slice as terminating; a deleted pod disappears.
- * - 150 ready pods, then their Service: two slices of 100 and 50.
+ * - 150 ready pods, then their Service: two slices of 100 and 50; one pod turning not ready
+ *   rewrites only the slice holding it.
  * - A Service without a selector keeps the Endpoints its user wrote; a deleted Service's
  *   Endpoints are deleted, and its slices collected (they are owned by it).
  */
@@ -200,7 +201,7 @@ describe.runIf(runs)('Endpoints and EndpointSlices (3 members)', () => {
     await slicesBecome('web', { w1: { ready: false, serving: false, terminating: false }, w3: { ready: true, serving: true, terminating: false } });
   });
 
-  it('150 ready pods, then their Service: two slices of 100 and 50, and 150 ready addresses', async () => {
+  it('150 ready pods, then their Service: two slices of 100 and 50, 150 ready addresses; a readiness change rewrites one slice', async () => {
     const names = Array.from({ length: 150 }, (_, i) => `b${i + 1}`);
     for (let i = 0; i < names.length; i += 25) {
       await Promise.all(names.slice(i, i + 25).map(async (name) => { await createPod(name, { app: 'big' }); }));
@@ -222,6 +223,19 @@ describe.runIf(runs)('Endpoints and EndpointSlices (3 members)', () => {
       return e?.subsets?.[0]?.addresses?.length === 150 ? e : null;
     }, { timeoutMs: settleMs });
     expect(endpoints.subsets?.length).toBe(1);
+
+    // Minimal churn: one pod turning not ready rewrites only the slice that holds it.
+    const holder = slices.find((s) => s.endpoints.some((e) => e.targetRef?.name === 'b1')) as EndpointSlice;
+    const other = slices.find((s) => s !== holder) as EndpointSlice;
+    await setReady('b1', false);
+    const after = await waitUntil('b1 not ready in its slice', async () => {
+      const found = await slicesOf('big');
+      const b1 = found.flatMap((s) => s.endpoints).find((e) => e.targetRef?.name === 'b1');
+      return b1?.conditions?.ready === false ? found : null;
+    }, { timeoutMs: settleMs });
+    expect(after.map((s) => s.metadata?.name).sort()).toEqual([holder.metadata?.name, other.metadata?.name].sort());
+    expect(after.find((s) => s.metadata?.name === other.metadata?.name)?.metadata?.resourceVersion).toBe(other.metadata?.resourceVersion);
+    expect(after.find((s) => s.metadata?.name === holder.metadata?.name)?.endpoints.length).toBe(holder.endpoints.length);
   });
 
   it('a Service without a selector keeps its user-written Endpoints; a deleted Service loses its Endpoints', async () => {
