@@ -14,7 +14,7 @@
  * - An untolerated NoExecute taint set by hand evicts at once, with a TaintManagerEviction
  *   Event; a tolerating pod stays; the taint is left as the user set it.
  * - Pod GC: the pods of a deleted Node are deleted; a pod bound to a Node that never existed is
- *   deleted after the quarantine (`pod-gc-quarantine-period=3s`), not before.
+ *   deleted after the quarantine (`--pod-gc-quarantine-period 3s`), not before.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
@@ -41,7 +41,7 @@ describe.runIf(runs)('node lifecycle, taint eviction and pod GC', () => {
 
   beforeAll(async () => {
     h = await startApiHarness({
-      serverArgs: ['--node-monitor-grace-period', `${graceMs / 1000}s`, '--node-monitor-period', '1s', '--controller-flag', `pod-gc-quarantine-period=${quarantineMs / 1000}s`],
+      serverArgs: ['--node-monitor-grace-period', `${graceMs / 1000}s`, '--node-monitor-period', '1s', '--pod-gc-quarantine-period', `${quarantineMs / 1000}s`],
     });
     nodes = await createHollowNodes(h, 3, { prefix: 'life' });
     renewer = startNodeLeaseRenewer(h, nodes, renewEveryMs);
