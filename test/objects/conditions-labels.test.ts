@@ -22,7 +22,9 @@ describe('setCondition', () => {
   });
 
   test('other conditions are kept in place; the input is not modified', () => {
-    const before = [{ type: 'MemoryPressure', status: 'False', lastTransitionTime: t1 }, { type: 'Ready', status: 'True', lastTransitionTime: t1 }];
+    const before: { type: string; status: string; lastTransitionTime?: string }[] = [
+      { type: 'MemoryPressure', status: 'False', lastTransitionTime: t1 }, { type: 'Ready', status: 'True', lastTransitionTime: t1 },
+    ];
     const after = setCondition(before, { type: 'Ready', status: 'False' }, t2);
     expect(after.map((c) => `${c.type}=${c.status}@${c.lastTransitionTime}`)).toEqual([`MemoryPressure=False@${t1}`, `Ready=False@${t2}`]);
     expect(before[1]?.status).toBe('True');

@@ -11,7 +11,7 @@ const c = (name: string, requests?: Record<string, string>, limits?: Record<stri
   name, image: 'i', resources: { ...(requests !== undefined ? { requests } : {}), ...(limits !== undefined ? { limits } : {}) },
   ...(restartPolicy !== undefined ? { restartPolicy } : {}),
 });
-const pod = (spec: Pod['spec']): Pick<Pod, 'spec'> => ({ spec });
+const pod = (spec: NonNullable<Pod['spec']>): Pick<Pod, 'spec'> => ({ spec });
 
 describe('podRequests', () => {
   test('containers are summed; a limit without a request counts as the request', () => {
