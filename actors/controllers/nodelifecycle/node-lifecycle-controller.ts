@@ -23,7 +23,7 @@ import { observeLease, observeNodeStatus, readyStatus, staleAtMs, staleCondition
 import { desiredNoScheduleTaints, nextTaints, noExecuteIntent, type NoExecuteChange } from './node-taints.js';
 import type { LeaseObject, NodeObject, PodObject } from './object-types.js';
 import { durationOptionMs, numberOption, type OptionValues } from './option-values.js';
-import { planDisruption, zoneKey, type DisruptionSettings, type ZoneState } from './zone-state.js';
+import { planDisruption, zoneKey, type DisruptionPlan, type DisruptionSettings, type ZoneState } from './zone-state.js';
 import { ZoneTaintQueue } from './zone-taint-queue.js';
 import { isConflict, isNotFound, refs, type ControllerContext, type ControllerSpec, type WorkQueue } from '../runtime/index.js';
 
@@ -143,24 +143,7 @@ async function monitorPass(ctx: ControllerContext, args: PassArgs): Promise<numb
   }
 
   // 2. Zones: rates, and the all-zones-down rule.
-  const zones = new Map<string, (string | undefined)[]>();
-  for (const node of current.values()) {
-    const zone = zoneKey(node.metadata.labels);
-    zones.set(zone, [...(zones.get(zone) ?? []), readyStatus(node)]);
-  }
-  const plan = planDisruption(term.zoneStates, zones, settings);
-  if (plan.exitingFullDisruption) {
-    ctx.logger.info('a zone is reachable again: leaving full disruption, every node\'s grace period restarts');
-    for (const [name, health] of term.health) term.health.set(name, { ...health, probeMs: nowMs });
-  }
-  if (plan.enteringFullDisruption) ctx.logger.warn('every node of every zone is not ready: no evictions (the control plane is the likely problem)');
-  term.zoneStates = plan.zoneStates;
-  for (const [zone, rate] of plan.rates) {
-    const queue = term.zoneQueues.get(zone);
-    if (queue === undefined) term.zoneQueues.set(zone, new ZoneTaintQueue(rate, nowMs));
-    else queue.setRate(rate, nowMs);
-  }
-  for (const zone of term.zoneQueues.keys()) if (!zones.has(zone)) term.zoneQueues.delete(zone);
+  const plan = applyDisruption(ctx, { term, current: current.values(), settings, nowMs });
 
   // 3. NoExecute intents: swaps and removals now, new taints through the zone's limiter.
   const noExecute = new Map<string, NoExecuteChange>();
@@ -196,6 +179,30 @@ async function monitorPass(ctx: ControllerContext, args: PassArgs): Promise<numb
   // taints keep new pods away and start evictions; readiness only steers traffic).
   for (const node of current.values()) await notReadyPods(ctx, { term, node, nowIso });
   return nextPassInMs(term, { nowMs, settings });
+}
+
+/** Zone states and rates for this pass (zone-state.ts decides), applied to the term's queues. */
+function applyDisruption(ctx: ControllerContext, args: { term: LifecycleTerm; current: Iterable<NodeObject>; settings: NodeLifecycleSettings; nowMs: number }): DisruptionPlan {
+  const { term, nowMs } = args;
+  const zones = new Map<string, (string | undefined)[]>();
+  for (const node of args.current) {
+    const zone = zoneKey(node.metadata.labels);
+    zones.set(zone, [...(zones.get(zone) ?? []), readyStatus(node)]);
+  }
+  const plan = planDisruption(term.zoneStates, zones, args.settings);
+  if (plan.exitingFullDisruption) {
+    ctx.logger.info('a zone is reachable again: leaving full disruption, every node\'s grace period restarts');
+    for (const [name, health] of term.health) term.health.set(name, { ...health, probeMs: nowMs });
+  }
+  if (plan.enteringFullDisruption) ctx.logger.warn('every node of every zone is not ready: no evictions (the control plane is the likely problem)');
+  term.zoneStates = plan.zoneStates;
+  for (const [zone, rate] of plan.rates) {
+    const queue = term.zoneQueues.get(zone);
+    if (queue === undefined) term.zoneQueues.set(zone, new ZoneTaintQueue(rate, nowMs));
+    else queue.setRate(rate, nowMs);
+  }
+  for (const zone of term.zoneQueues.keys()) if (!zones.has(zone)) term.zoneQueues.delete(zone);
+  return plan;
 }
 
 function forgetDeleted(term: LifecycleTerm, names: ReadonlySet<string>): void {
