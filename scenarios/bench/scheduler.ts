@@ -24,12 +24,12 @@ const benchLimits = {
   nodes: Number(process.env['KUBUS_BENCH_NODES'] ?? 1_000),
   pods: Number(process.env['KUBUS_BENCH_PODS'] ?? 3_000),
   /** Concurrent creators of nodes and of pods. */
-  nodeCreators: 20,
+  nodeCreators: 8,
   podCreators: 32,
   /** Decisions timed per snapshot in (a). */
   decisions: 5_000,
   /** Attempts per create before the bench gives up on that object. */
-  attemptsMax: 5,
+  attemptsMax: 20,
   /** (b) gives up waiting for bindings after this. */
   bindDeadlineMs: 300_000,
 } as const;
@@ -45,7 +45,7 @@ async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<
       if (i >= benchLimits.attemptsMax) throw error;
       retried++;
       progress(`${what}: ${(error as Error).message}; retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 200 * i));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * i)));
     }
   }
 }
