@@ -108,7 +108,7 @@ export class NatsApiClient implements ApiClient {
         handlers.onEvent(event.type as 'ADDED', event.object as T);
       },
       onEnd: ({ error }) => end(error),
-    }, { inboxOwner: this.options.inboxOwner, timeoutMs: this.timeoutMs, clock: this.options.clock });
+    }, { inboxOwner: this.options.inboxOwner, timeoutMs: this.timeoutMs, clock: this.options.clock, renewEveryMs: runtimeLimits.watchRenewEveryMs });
     handle = watch;
     if (watch.status !== 200) throw apiStatusError(watch.status, parseBody(watch.body), watch.headers);
     if (ended) watch.close();

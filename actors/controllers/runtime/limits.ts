@@ -15,6 +15,12 @@ export const runtimeLimits = {
   tooManyRequestsRetriesMax: 3,
   /** Longest Retry-After honoured: a larger one is clamped, so a controller is never parked for minutes by one answer. */
   retryAfterMsMax: 10_000,
+  /**
+   * How often a watch over NATS renews its stream. A renewal is also how the client learns that
+   * the member serving the stream died (no responders): at the transport's default of 10 s an
+   * informer could sit on a dead stream, blind, that long; 2 s costs one small request per stream.
+   */
+  watchRenewEveryMs: 2_000,
   /** Page size of an informer's list, as client-go's reflector pages (500). */
   listPageSize: 500,
   /**
