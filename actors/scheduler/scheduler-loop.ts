@@ -13,7 +13,7 @@ import type { Pod, PersistentVolume, PersistentVolumeClaim, Namespace, Node } fr
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import type { KubeObject } from '../objects/index.js';
-import { isDeleting, isPodTerminal } from '../objects/index.js';
+import { isDeleting, isPodTerminal, rfc3339Seconds } from '../objects/index.js';
 import { refs } from '../controllers/runtime/resource-refs.js';
 import type { ControllerContext, Informer } from '../controllers/runtime/types.js';
 import { fitErrorMessage } from './failure-message.js';
@@ -74,8 +74,12 @@ export class SchedulerLoop {
   private nextStart = 0;
   private tieBreak = 0;
 
+  /**
+   * `wallClockMs` stamps condition transitions (metav1.Time); injected so tests can fix it. The
+   * runtime's context carries only the monotonic clock, hence the Date.now default.
+   */
   constructor(private readonly ctx: ControllerContext, private readonly config: ScheduleConfig = defaultScheduleConfig,
-    private readonly limits: SchedulerLimits = schedulerLimits) {
+    private readonly limits: SchedulerLimits = schedulerLimits, private readonly wallClockMs: () => number = () => Date.now()) {
     this.queue = new SchedulingQueue(ctx.clock, limits);
     this.bindings = new Slots(limits.bindingsInFlightMax);
     this.sideEffects = new Slots(limits.sideEffectsInFlightMax);
@@ -316,7 +320,8 @@ export class SchedulerLoop {
     const current = pod.pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return;
     // The transition time moves only when the status flips (as setCondition does for stored conditions).
-    const lastTransitionTime = current?.status === 'False' ? current.lastTransitionTime ?? new Date().toISOString() : new Date().toISOString();
+    const now = rfc3339Seconds(this.wallClockMs());
+    const lastTransitionTime = current?.status === 'False' ? current.lastTransitionTime ?? now : now;
     const condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime };
     try {
       await this.ctx.api.patch(refs.pods, pod.namespace, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' });
