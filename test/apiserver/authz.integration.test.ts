@@ -210,9 +210,11 @@ describe.runIf(runs)('authorization', () => {
     const tokenOf = (name: string): string => (tokens.find(([, user]) => user.name === name) as [string, unknown])[0];
     const scheduler = tokenOf('system:kube-scheduler');
     const proxy = tokenOf('system:kube-proxy');
+    // Members run the scheduler, which creates its Lease once elected: the scheduler may read it.
+    await waitUntil('the kube-scheduler Lease', async () => (await h.request('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler')).status === 200, { timeoutMs: 20_000 });
     const probes: [string, string, string, number][] = [
       [scheduler, 'GET', '/api/v1/nodes', 200],
-      [scheduler, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler', 404],
+      [scheduler, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler', 200],
       [scheduler, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager', 403],
       [scheduler, 'GET', '/api/v1/namespaces/team/secrets', 403],
       [proxy, 'GET', '/api/v1/services', 200],
