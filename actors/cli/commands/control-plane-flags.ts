@@ -25,7 +25,7 @@ export function addLeaderElectionOptions(command: Command): Command {
 
 export function addControllerOptions(command: Command): Command {
   command.option('--controllers <list>', 'controllers to run: * (all), name, -name (not name), comma-separated', '*');
-  for (const flag of controllerFlags) command.addOption(new Option(`--${flag.name} <value>`, `${flag.description} (default ${flag.defaultValue || 'none'})`));
+  for (const flag of controllerFlags) command.addOption(new Option(`--${flag.name} <value>`, flag.defaultValue === '' ? flag.description : `${flag.description} (default ${flag.defaultValue})`));
   return command.option('--controller-flag <name=value>', 'any other controller flag, passed to the loops as ctx.options (repeatable)', (value: string, previous: string[] = []) => [...previous, value]);
 }
 
