@@ -25,7 +25,7 @@ import type { Clock } from '../../../bus/clock.js';
 import type { Logger } from '../../../bus/logger.js';
 import { assert } from '../../../bus/assert.js';
 import { isAlreadyExists, isConflict, isNotFound } from './api-errors.js';
-import { decideLease, leaseSpecFor, type LeaseObservation } from './lease-decision.js';
+import { decideLease, leaseSpecFor, newerObservation, type LeaseObservation } from './lease-decision.js';
 import { refs } from './resource-refs.js';
 import type { ApiClient } from './types.js';
 
@@ -230,7 +230,10 @@ export const leaderElectionMachine = setup({
     noteFollowing: assign(({ context, event }) => {
       const result = (event as unknown as { output: AttemptResult }).output;
       if (result.outcome !== 'following') return { nextLookMs: context.input.clock.now() + context.input.timing.retryPeriodMs };
-      return { observed: result.observed, nextLookMs: result.expiresAtMs, holder: result.holder };
+      // The watch may have seen a newer record while the try was in flight: the newer sighting counts.
+      const observed = newerObservation(context.observed, result.observed);
+      if (observed === null || observed === result.observed) return { observed, nextLookMs: result.expiresAtMs, holder: result.holder };
+      return { observed, nextLookMs: observed.atMs + observed.leaseDurationMs };
     }),
     /** A watched Lease: a new record restarts the expiry count from now, as a try would have. */
     noteSeen: assign(({ context, event }) => {

@@ -12,6 +12,24 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 export interface LeaseObservation {
   readonly record: string;
   readonly atMs: number;
+  /** The Lease's resourceVersion then: orders two sightings (a watch event and a try's read) of different records. */
+  readonly resourceVersion: string;
+  readonly leaseDurationMs: number;
+}
+
+/**
+ * Of two sightings, the one to count expiry from: the later record (by resourceVersion), or for
+ * the same record the earlier sighting. A try's read can be older than what the watch delivered
+ * meanwhile; taking it would restart the count from a record already superseded.
+ */
+export function newerObservation(a: LeaseObservation | null, b: LeaseObservation | null): LeaseObservation | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a.record === b.record) return a.atMs <= b.atMs ? a : b;
+  const ra = Number(a.resourceVersion);
+  const rb = Number(b.resourceVersion);
+  if (Number.isFinite(ra) && Number.isFinite(rb) && ra !== rb) return ra > rb ? a : b;
+  return a.atMs >= b.atMs ? a : b;
 }
 
 export type LeaseDecision =
@@ -34,13 +52,23 @@ export function decideLease(
 ): { readonly decision: LeaseDecision; readonly observed: LeaseObservation | null } {
   if (lease === null) return { decision: { kind: 'create' }, observed: null };
   const record = leaseRecord(lease);
-  const observed = input.observed !== null && input.observed.record === record ? input.observed : { record, atMs: input.nowMs };
-  const holder = lease.spec?.holderIdentity ?? '';
-  if (holder === input.identity) return { decision: { kind: 'renew' }, observed };
-  if (holder === '') return { decision: { kind: 'acquire' }, observed };
-  const expiresAtMs = observed.atMs + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
-  if (input.nowMs >= expiresAtMs) return { decision: { kind: 'acquire' }, observed };
+  const seen: LeaseObservation = {
+    record, atMs: input.nowMs, resourceVersion: lease.metadata?.resourceVersion ?? '', leaseDurationMs: (lease.spec?.leaseDurationSeconds ?? 0) * 1000,
+  };
+  const observed = newerObservation(input.observed, seen) as LeaseObservation;
+  // A read older than what was already seen decides nothing: wait for the newer record's expiry.
+  const current = observed.record === record ? lease : null;
+  const holder = current === null ? holderOf(observed.record) : current.spec?.holderIdentity ?? '';
+  if (current !== null && holder === input.identity) return { decision: { kind: 'renew' }, observed };
+  if (current !== null && holder === '') return { decision: { kind: 'acquire' }, observed };
+  const expiresAtMs = observed.atMs + observed.leaseDurationMs;
+  if (current !== null && input.nowMs >= expiresAtMs) return { decision: { kind: 'acquire' }, observed };
   return { decision: { kind: 'wait', holder, expiresAtMs }, observed };
+}
+
+function holderOf(record: string): string {
+  const parsed = JSON.parse(record) as unknown[];
+  return typeof parsed[0] === 'string' ? parsed[0] : '';
 }
 
 /** A MicroTime (`2006-01-02T15:04:05.000000Z`), the format of Lease times. */

@@ -2,8 +2,8 @@
  * Leader election on a fake API with a simulated clock (Kubernetes' timing: lease 15 s, renew
  * deadline 10 s, retry 2 s). Two candidates: exactly one leads and keeps the Lease while it
  * renews; cut off from the API, the leader stops its loops (leader.stopped) strictly before the
- * other starts (leader.started), and the other starts within lease duration + retry period of the
- * leader's last renew; a clean stop releases the Lease so the other takes over within one retry
+ * other starts (leader.started), and the other (watching the Lease) starts one lease duration
+ * after the leader's last renew; a clean stop releases the Lease so the other takes over within one retry
  * period. The pure decision (decideLease) is tested on its own first.
  */
 import { describe, expect, test } from 'vitest';
@@ -38,6 +38,13 @@ describe('decideLease', () => {
     // A renew (new record) restarts the count from when we see it, whatever time it names.
     const renewed = decideLease(lease('b', 't0-written-by-a-slow-clock'), { identity: 'a', nowMs: 15_999, observed: first.observed });
     expect(renewed.decision).toEqual({ kind: 'wait', holder: 'b', expiresAtMs: 30_999 });
+  });
+
+  test('a try that read an older record than the watch saw does not restart the count', () => {
+    const watched = decideLease({ ...lease('b', 't2'), metadata: { name: 'x', resourceVersion: '12' } }, { identity: 'a', nowMs: 4_000, observed: null });
+    const staleRead = decideLease({ ...lease('b', 't1'), metadata: { name: 'x', resourceVersion: '10' } }, { identity: 'a', nowMs: 6_000, observed: watched.observed });
+    expect(staleRead.observed).toBe(watched.observed);
+    expect(staleRead.decision).toEqual({ kind: 'wait', holder: 'b', expiresAtMs: 19_000 });
   });
 
   test('taking over counts a transition and keeps acquireTime on renew', () => {
@@ -131,7 +138,8 @@ describe('leader election between two candidates', () => {
     expect(stoppedA).toBe(lastRenewMs + defaultLeaderElectionTiming.renewDeadlineMs);
     expect(stoppedA).toBeLessThan(startedB);
     expect(startedB - lastRenewMs).toBeGreaterThanOrEqual(defaultLeaderElectionTiming.leaseDurationMs);
-    expect(startedB - lastRenewMs).toBeLessThanOrEqual(defaultLeaderElectionTiming.leaseDurationMs + defaultLeaderElectionTiming.retryPeriodMs);
+    // b watches the Lease: it saw the last renew as it was written, so it takes over one lease duration later, not a retry period more.
+    expect(startedB - lastRenewMs).toBeLessThanOrEqual(defaultLeaderElectionTiming.leaseDurationMs + 20);
     const record = await h.api.get<Lease>(refs.leases, 'kube-system', 'kube-controller-manager');
     expect(record.spec?.holderIdentity).toBe('b');
     expect(record.spec?.leaseTransitions).toBe(1);
