@@ -64,6 +64,7 @@ function expectUp(run: Run, dir: string, verb: 'started'): string {
   const expected = [
     new RegExp(`^kubus up: nats nats: ${verb} \\(pid \\d+\\), log ${kubusDir}/logs/nats\\.log$`),
     ...['s1', 's2', 's3'].map((id) => new RegExp(`^kubus up: server ${id}: ${verb} \\(pid \\d+\\), log ${kubusDir}/logs/${id}\\.log$`)),
+    /^kubus up: scheduler and controller manager run in every member, active where they hold their Lease; local timing: leader election lease 4s \/ renew 3s \/ retry 1s \(Kubernetes: 15s\/10s\/2s\), node monitor grace period 8s \(Kubernetes: 40s\)$/,
     /^kubus up: waiting for a leader \(up to 60 s\)$/,
     /^kubus up: leader: s[123]; waiting for every API server to be ready$/,
     /^kubus up: every member is ready\. The cluster is up\.$/,

@@ -49,6 +49,9 @@ export async function admitPodPlugins(deps: PodPluginDeps, request: AdmissionReq
   }
   if (isPodUpdate(request)) return keepPriority(object, request.old);
   if (!isPodCreate(request)) return object;
+  // Admission runs before validation: a pod whose lists are not lists of objects is left as it is
+  // and validation refuses it with 422, rather than a plugin failing on it with a 500.
+  if (!isWellShaped(object)) return object;
   const namespace = request.namespace as string;
   let pod = object as unknown as Pod;
   const account = isMirrorPod(pod) ? null : await serviceAccount(deps.objects, namespace, serviceAccountNameOf(pod));
@@ -80,8 +83,23 @@ function keepPriority(object: KubeObject, old: KubeObject | null): KubeObject {
 
 /** The last mutation of a pod create: its QoS class from the final resources. */
 export function finishPodCreate(request: AdmissionRequest, object: KubeObject | null): KubeObject | null {
-  if (object === null || !isPodCreate(request)) return object;
+  if (object === null || !isPodCreate(request) || !isWellShaped(object)) return object;
   return withQosClass(object as unknown as Pod) as unknown as KubeObject;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An absent list, or an array whose every element is an object. */
+const isObjectList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every(isRecord));
+
+/** The shape the pod plugins read: metadata and spec objects, and their lists lists of objects. */
+function isWellShaped(object: KubeObject): boolean {
+  const { metadata, spec } = object as { metadata?: unknown; spec?: unknown };
+  if (!isRecord(metadata) || !isRecord(spec)) return false;
+  if (![metadata['labels'], metadata['annotations']].every((v) => v === undefined || isRecord(v))) return false;
+  if (!['containers', 'initContainers', 'ephemeralContainers', 'volumes', 'tolerations'].every((f) => isObjectList(spec[f]))) return false;
+  const containers = [spec['containers'], spec['initContainers'], spec['ephemeralContainers']].flatMap((list) => (Array.isArray(list) ? list : [])) as Record<string, unknown>[];
+  return containers.every((c) => isObjectList(c['volumeMounts']) && isObjectList(c['env']) && (c['resources'] === undefined || isRecord(c['resources'])));
 }
 
 async function serviceAccount(objects: ObjectStorage, namespace: string, name: string): Promise<ServiceAccount | null> {
