@@ -37,31 +37,40 @@ export function containerRequests(container: Pick<Container, 'resources'>): Reso
  * init container, plus `spec.overhead`. CPU in cores, memory and storage in bytes.
  */
 export function podRequests(pod: Pick<Pod, 'spec'>): ResourceAmounts {
+  return aggregatePod(pod, containerRequests, 'always');
+}
+
+/**
+ * The pod's total of a per-container amount (requests or limits), as Kubernetes'
+ * `resourcehelper.PodRequests` / `PodLimits` add them up: the containers and sidecar init
+ * containers (restartPolicy Always) summed, at least the largest ordinary init container beside the
+ * sidecars started before it, plus `spec.overhead` (for limits only where a limit exists).
+ */
+export function aggregatePod(pod: Pick<Pod, 'spec'>, perContainer: (container: Pick<Container, 'resources'>) => ResourceAmounts,
+  overhead: 'always' | 'whereSet'): ResourceAmounts {
   const spec = pod.spec;
   const total: ResourceAmounts = {};
   if (spec === undefined) return total;
-  for (const c of spec.containers ?? []) add(total, containerRequests(c));
+  for (const c of spec.containers ?? []) add(total, perContainer(c));
   const sidecars: ResourceAmounts = {};
   const initMax: ResourceAmounts = {};
   for (const c of spec.initContainers ?? []) {
-    const requests = containerRequests(c);
+    const amounts = perContainer(c);
     if (c.restartPolicy === 'Always') {
-      add(sidecars, requests);
+      add(sidecars, amounts);
       continue;
     }
     // An ordinary init container runs beside the sidecars started before it.
     const during: ResourceAmounts = { ...sidecars };
-    add(during, requests);
+    add(during, amounts);
     max(initMax, during);
   }
   add(total, sidecars);
   max(total, initMax);
-  const overhead: ResourceAmounts = {};
   for (const [name, value] of Object.entries(spec.overhead ?? {})) {
     const parsed = parseQuantity(value);
-    if (parsed !== undefined) overhead[name] = parsed;
+    if (parsed !== undefined && (overhead === 'always' || total[name] !== undefined)) total[name] = (total[name] ?? 0) + parsed;
   }
-  add(total, overhead);
   return total;
 }
 
