@@ -29,7 +29,7 @@ export {
   createJsonLogger, parseLogLevel, logLevels, InvalidLogLevelError, type Logger, type LogLevel, type LogFields, type JsonLoggerOptions,
 } from './logger.js';
 export {
-  mintUser, memberPermissions, componentPermissions, adminPermissions, memberUserName, componentUserName, userInboxPrefix,
+  mintUser, memberPermissions, componentPermissions, adminPermissions, agentPermissions, memberUserName, componentUserName, agentUserName, userInboxPrefix,
   createNatsAuthorityKeys, natsAuthorityPublicKeys, natsServerAuthConfig, kubusAccountJwt, natsAuthLimits, kubusAccountName, InvalidNatsUserError,
   readUserClaims, type NatsPermissions, type NatsUser, type NatsUserClaims, type NatsAuthorityKeys, type NatsRevocations,
 } from './nats-auth.js';

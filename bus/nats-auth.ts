@@ -62,6 +62,12 @@ export class InvalidNatsUserError extends KubusError {
 export interface NatsPermissions {
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
+  /**
+   * NATS "allow responses": the user may publish to the reply subject of a request it received,
+   * at most `max` messages within `ttlMs` of receiving it, without a publish permission on
+   * `_INBOX.>` (which would let it write into anybody's inbox). Agents answer `node.<N>.rpc` this way.
+   */
+  readonly responses?: { readonly max: number; readonly ttlMs: number };
 }
 
 /** A minted user: what a client needs to connect. The seed is a secret: never log it. */
@@ -165,6 +171,8 @@ export async function mintUser(
   const jwt = await encodeUser(name, user, accountPublicKey, {
     pub: { allow: [...options.permissions.publish], deny: [] },
     sub: { allow: [...options.permissions.subscribe], deny: [] },
+    // The JWT's ttl is a Go time.Duration: nanoseconds.
+    ...(options.permissions.responses !== undefined ? { resp: { max: options.permissions.responses.max, ttl: options.permissions.responses.ttlMs * 1_000_000 } } : {}),
   }, { signer: pair(keys.accountSigningSeed), ...(expiresAtMs !== null ? { exp: Math.floor(expiresAtMs / 1000) } : {}) });
   return { name, publicKey: user.getPublicKey(), jwt, seed: new TextDecoder().decode(user.getSeed()), inboxPrefix: options.inboxPrefix, expiresAtMs };
 }
@@ -215,6 +223,8 @@ export function memberPermissions(cluster: string, member: string): NatsPermissi
     publish: [
       `${prefix}.raft.${checkToken(member, 'member id')}.to.*`, `${prefix}.raft.${member}.to.*.snap`,
       `${prefix}.store.*`, names.api(), `${prefix}.api.stream.*`, `${prefix}.inbox.>`, '_INBOX.>',
+      // The API server asks agents for logs (and, later, exec and port-forward) on their rpc subject.
+      `${prefix}.node.*.rpc`,
     ],
     subscribe: [
       names.raftInbound(member), names.raftSnapshotInbound(member),
@@ -227,8 +237,10 @@ export function memberPermissions(cluster: string, member: string): NatsPermissi
 export function componentPermissions(cluster: string, component: string): NatsPermissions {
   const names = subjects(cluster);
   const prefix = names.all.slice(0, -2);
+  // The controller manager hosts the assignment relay, which fans pods out to every node's subject.
+  const relay = component === 'controller-manager' ? [`${prefix}.node.*.assign`] : [];
   return {
-    publish: [names.api(), `${prefix}.api.stream.*`],
+    publish: [names.api(), `${prefix}.api.stream.*`, ...relay],
     subscribe: [`${userInboxPrefix(componentUserName(component))}.>`, names.inboxAll(componentUserName(component))],
   };
 }
@@ -236,4 +248,26 @@ export function componentPermissions(cluster: string, component: string): NatsPe
 export function adminPermissions(cluster: string): NatsPermissions {
   const names = subjects(cluster);
   return { publish: [names.all, '_INBOX.>'], subscribe: [names.all, '_INBOX.>'] };
+}
+
+/** The NATS user name of a node agent; its inbox prefix is `_INBOX.node-<node>` (no clash with members' or components'). */
+export function agentUserName(node: string): string {
+  return `node-${checkToken(node, 'node name')}`;
+}
+
+/** How long an agent may take to answer one rpc request (a log long-poll waits up to 10 s of it). */
+const agentResponseTtlMs = 60_000;
+
+/**
+ * A node agent: subscribes only to its own node's subjects (assignments, rpc) and its own request
+ * inbox; publishes only API requests (and watch renewals) and one answer per rpc request it received.
+ */
+export function agentPermissions(cluster: string, node: string): NatsPermissions {
+  const names = subjects(cluster);
+  const prefix = names.all.slice(0, -2);
+  return {
+    publish: [names.api(), `${prefix}.api.stream.*`],
+    subscribe: [names.nodeAll(node), `${userInboxPrefix(agentUserName(node))}.>`],
+    responses: { max: 1, ttlMs: agentResponseTtlMs },
+  };
 }

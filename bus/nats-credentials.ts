@@ -17,7 +17,7 @@ import { createUser } from 'nkeys.js';
 import { encodeUser } from 'nats-jwt';
 import { KubusError, type ErrorFields } from './errors.js';
 import {
-  adminPermissions, componentPermissions, componentUserName, createNatsAuthorityKeys, kubusAccountJwt, memberPermissions, memberUserName,
+  adminPermissions, agentPermissions, agentUserName, componentPermissions, componentUserName, createNatsAuthorityKeys, kubusAccountJwt, memberPermissions, memberUserName,
   mintUser, natsAuthorityPublicKeys, natsServerAuthConfig, userInboxPrefix, type NatsAuthorityKeys, type NatsPermissions,
   type NatsRevocations, type NatsUser,
 } from './nats-auth.js';
@@ -144,6 +144,11 @@ export class NatsCredentials {
   /** A control-plane component's user: API requests only. */
   async mintComponent(cluster: string, component: string, options: { ttlMs: number | null; nowMs: number }): Promise<NatsUser> {
     return this.mintUser(componentUserName(component), { permissions: componentPermissions(cluster, component), ...options });
+  }
+
+  /** A node agent's user (nats-auth.ts `agentPermissions`): expires; the agent renews it through the API. */
+  async mintAgent(cluster: string, node: string, options: { ttlMs: number; nowMs: number }): Promise<NatsUser> {
+    return this.mintUser(agentUserName(node), { permissions: agentPermissions(cluster, node), ...options });
   }
 
   /** An admin user of one cluster, for the `kubus` CLI and test harnesses. */
