@@ -238,7 +238,7 @@ export function componentPermissions(cluster: string, component: string): NatsPe
   const names = subjects(cluster);
   const prefix = names.all.slice(0, -2);
   // The controller manager hosts the assignment relay, which fans pods out to every node's subject.
-  const relay = component === 'controller-manager' ? [`${prefix}.node.*.assign`] : [];
+  const relay = component === 'kube-controller-manager' ? [`${prefix}.node.*.assign`] : [];
   return {
     publish: [names.api(), `${prefix}.api.stream.*`, ...relay],
     subscribe: [`${userInboxPrefix(componentUserName(component))}.>`, names.inboxAll(componentUserName(component))],

@@ -66,6 +66,8 @@ export function runComponent(config: ComponentRunConfig): ElectedComponent {
     wallClock: config.wallClock,
     logger: config.logger,
     options: config.options,
+    bus: config.bus,
+    cluster: config.cluster,
   });
 }
 
@@ -119,7 +121,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       running.set(component, runComponent({
         component, cluster: config.cluster, bus, token: componentToken(config.credentialsDir, component), identity: config.identity,
         timing: config.timing, ...(config.controllers !== undefined ? { controllers: config.controllers } : {}),
-        options: { ...config.options, rootCaCertPem }, clock: config.clock, wallClock: () => new Date(), logger: config.logger,
+        options: { ...config.options, rootCaCertPem, credentialsDir: config.credentialsDir, natsServers: config.natsServers.join(',') }, clock: config.clock, wallClock: () => new Date(), logger: config.logger,
       }));
     }
   } catch (error) {

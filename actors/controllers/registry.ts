@@ -17,6 +17,8 @@ import { deploymentController } from './deployment/index.js';
 import { nodeLifecycleController, taintEvictionController } from './nodelifecycle/index.js';
 import { nodeIpamController } from './nodeipam/index.js';
 import { podGcController } from './podgc/index.js';
+import { nodeCredentialsController } from './nodecredentials/index.js';
+import { assignmentRelay } from './assignmentrelay/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
@@ -27,4 +29,5 @@ export const controllerSpecs: readonly ControllerSpec[] = [
   endpointsController, endpointSliceController, serviceAccountController, rootCaCertPublisher, resourceQuotaController,
   replicaSetController, deploymentController,
   nodeLifecycleController, taintEvictionController, nodeIpamController, podGcController,
+  nodeCredentialsController, assignmentRelay,
 ];

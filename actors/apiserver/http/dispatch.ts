@@ -6,6 +6,7 @@ import {
   handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate,
 } from './resource-handlers.js';
 import { handleBinding, handleEviction, handleLog, handleScale } from './subresources.js';
+import { handleNodeCredentials } from './node-credentials.js';
 import { handleFinalize } from './namespace-finalize.js';
 import { handleWatch } from './watch.js';
 
@@ -56,6 +57,9 @@ function dispatchSubresource(ctx: RequestContext, method: string, subresource: s
       throw notAllowed(method, path);
     case 'log':
       if (method === 'GET') return handleLog(ctx);
+      throw notAllowed(method, path);
+    case 'credentials':
+      if (method === 'POST') return handleNodeCredentials(ctx);
       throw notAllowed(method, path);
     case 'finalize':
       if (method === 'PUT') return handleFinalize(ctx);

@@ -39,7 +39,7 @@ export async function runComponentCommand(component: ComponentName, flags: Compo
   const running = runComponent({
     component, cluster, bus, token, identity, timing,
     ...(flags.controllers !== undefined ? { controllers: flags.controllers } : {}),
-    options: { ...loopOptions(flags, timing), rootCaCertPem: readFileSync(join(credentialsDir, 'pki', 'ca.crt'), 'utf8') },
+    options: { ...loopOptions(flags, timing), rootCaCertPem: readFileSync(join(credentialsDir, 'pki', 'ca.crt'), 'utf8'), credentialsDir, natsServers: parseList(nats).join(',') },
     clock: new SystemClock(), wallClock: () => new Date(), logger,
   });
   logger.info('started', { nats, cluster, leaseDurationMs: timing.leaseDurationMs, renewDeadlineMs: timing.renewDeadlineMs, retryPeriodMs: timing.retryPeriodMs });

@@ -13,6 +13,7 @@
  */
 import { createActor, waitFor, type ActorRefFrom } from 'xstate';
 import type { Clock } from '../../../bus/clock.js';
+import type { Bus } from '../../../bus/transport.js';
 import type { Logger } from '../../../bus/logger.js';
 import type { KubeObject } from '../../objects/meta.js';
 import { controllerMachine } from './controller-actor.js';
@@ -38,6 +39,9 @@ export interface ElectedComponentOptions {
   readonly wallClock: () => Date;
   readonly logger: Logger;
   readonly options: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** Handed to loops that own a subject (ControllerContext.bus). */
+  readonly bus?: Bus;
+  readonly cluster?: string;
 }
 
 export interface ElectedComponent {
@@ -114,7 +118,7 @@ function startTerm(options: ElectedComponentOptions, logger: Logger): Term {
   const api = fencedApi(options.api, options.name, () => holder.term?.active === true);
   const factory = new SharedInformerFactory({ api, clock: options.clock, logger });
   const events = new ApiEventRecorder({ api, component: options.eventComponent ?? options.name, instance: options.identity, wallClock: options.wallClock, logger });
-  const ctx: ControllerContext = { api, informers: factory, events, clock: options.clock, logger, options: options.options };
+  const ctx: ControllerContext = { api, ...(options.bus !== undefined ? { bus: options.bus } : {}), ...(options.cluster !== undefined ? { cluster: options.cluster } : {}), informers: factory, events, clock: options.clock, logger, options: options.options };
   const term: Term = { active: false, running: 0, factory, controllers: [], activeSinceMs: null };
   holder.term = term;
   factory.start();

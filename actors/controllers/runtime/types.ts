@@ -9,6 +9,7 @@
  * token), never the store, exactly as the mission demands of every component.
  */
 import type { Clock } from '../../../bus/clock.js';
+import type { Bus } from '../../../bus/transport.js';
 import type { Logger } from '../../../bus/logger.js';
 import type { KubeObject } from '../../objects/meta.js';
 
@@ -138,6 +139,12 @@ export interface EventRecorder {
 
 export interface ControllerContext {
   readonly api: ApiClient;
+  /**
+   * The component's own NATS connection and cluster name, for the few loops that own a subject
+   * rather than an API resource (the assignment relay publishes on `node.<N>.assign`).
+   */
+  readonly bus?: Bus;
+  readonly cluster?: string;
   readonly informers: InformerFactory;
   readonly events: EventRecorder;
   readonly clock: Clock;
