@@ -11,6 +11,11 @@
  * operator/JWT mode and refuses anonymous clients, so `user` is required, and a user whose inbox
  * is restricted connects with its `inboxPrefix`.
  *
+ * Decision: a user whose JWT expires (a node agent's, renewed at 2/3 of its life) passes
+ * `credentials`, a function read on every (re)connect, so a reconnect never presents an expired
+ * JWT; `reconnect()` makes the connection present the newest one at once (the server would
+ * otherwise cut it at the old JWT's expiry). Subscriptions survive a reconnect (nats.js resends them).
+ *
  * Decision: every subscription handler runs inside an error boundary. A message is network input
  * that anyone allowed on the subject may have shaped; an exception (or rejected promise) from its
  * handler is logged and the message dropped, never the process. The one exception is an
@@ -36,6 +41,11 @@ export interface NatsBusOptions {
   readonly name: string;
   /** Who connects: a user minted from the cluster's credentials (nats-credentials.ts). */
   readonly user: Pick<NatsUser, 'jwt' | 'seed' | 'inboxPrefix'>;
+  /**
+   * The newest JWT and seed of the same user (same name, so the same inbox prefix), read on every
+   * connect and reconnect; `user`'s are used when absent.
+   */
+  readonly credentials?: () => { readonly jwt: string; readonly seed: string };
   /** The first connection must succeed within this time (BusConnectError). */
   readonly connectTimeoutMs: number;
   /** Whether to reconnect forever after losing the server (members: yes; one-shot CLI: no). */
@@ -110,7 +120,7 @@ export class NatsBus implements Bus {
       reconnect: options.reconnect,
       // -1: members keep trying for as long as they run; the store tolerates the gap.
       maxReconnectAttempts: options.reconnect ? -1 : 0,
-      authenticator: jwtAuthenticator(options.user.jwt, new TextEncoder().encode(options.user.seed)),
+      authenticator: authenticatorFor(options),
       ...(options.user.inboxPrefix !== null ? { inboxPrefix: options.user.inboxPrefix } : {}),
     };
     let connection: NatsConnection;
@@ -132,6 +142,15 @@ export class NatsBus implements Bus {
       if (status.type === 'disconnect' || status.type === 'error') log.warn('nats connection status', fields);
       else if (status.type === 'reconnect' || status.type === 'ldm') log.info('nats connection status', fields);
     }
+  }
+
+  /**
+   * Drops the connection and connects again at once with the newest `credentials` (renewed
+   * JWT); subscriptions are resent, a request in flight may fail with a timeout or BusClosedError.
+   */
+  async reconnect(): Promise<void> {
+    this.checkOpen();
+    await this.connection.reconnect();
   }
 
   /** The largest message the server accepts, as it announced on connect. */
@@ -313,6 +332,11 @@ class NatsSubscriptionBridge implements Subscription {
       });
     }
   }
+}
+
+function authenticatorFor(options: NatsBusOptions): ReturnType<typeof jwtAuthenticator> {
+  const current = options.credentials ?? (() => options.user);
+  return jwtAuthenticator(() => current().jwt, () => new TextEncoder().encode(current().seed));
 }
 
 type HandlerErrorSink = (error: unknown, subject: string) => void;
