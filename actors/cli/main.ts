@@ -107,6 +107,8 @@ program
   .option('--servers <n>', 'members: 1, 3 or 5', '3')
   .addOption(dirOption())
   .addOption(new Option('--cluster <name>', 'cluster name').default('kubus'))
+  .option('--agents <n>', 'worker node agents to start as separate processes (joined with a bootstrap token like a real host)', '0')
+  .addOption(new Option('--runtime <name>', 'the agents\' container runtime').choices(['process', 'hollow']).default('process'))
   // Loaded on use: `up` pulls in the X.509 stack that other commands do not need.
   .action(async (flags: UpFlags) => (await import('./commands/up.js')).runUpCommand(flags));
 
