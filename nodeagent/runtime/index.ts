@@ -1,0 +1,35 @@
+/**
+ * The runtime folder's public surface: the CRI-shaped contract (types.ts), `createRuntime` for
+ * the composition root, the runtimes' typed errors, and the CRI log writer shared by runtimes
+ * that write their containers' logs themselves.
+ */
+import { checkRuntimeLimits } from './limits.js';
+import { HollowRuntime } from './hollow.js';
+import { UnknownRuntimeError, RuntimeUnsupportedError } from './errors.js';
+import type { RuntimeOptions } from './options.js';
+import type { ContainerRuntime } from './types.js';
+
+export * from './types.js';
+export {
+  RuntimeUnsupportedError, UnknownRuntimeError, SandboxNotFoundError, ContainerNotFoundError, ContainerStateError,
+  ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError,
+} from './errors.js';
+export { containerRuntimeLimits, checkRuntimeLimits } from './limits.js';
+export { hollowAnnotations, HollowRuntime } from './hollow.js';
+export { IpAllocator, parseIpv4Cidr, isLoopbackCidr, cidrContains, type IpAllocatorState, type Ipv4Cidr } from './ip-allocator.js';
+export type { RuntimeOptions } from './options.js';
+
+export const runtimeNames = ['process', 'hollow'] as const;
+
+/** The runtime `kubus agent --runtime <name>` runs pods with. */
+export function createRuntime(name: 'process' | 'hollow', options: RuntimeOptions): ContainerRuntime {
+  checkRuntimeLimits();
+  switch (name) {
+    case 'hollow':
+      return new HollowRuntime(options);
+    case 'process':
+      throw new RuntimeUnsupportedError('process', 'running pods', 'the process runtime is being built (issue 11); use --runtime hollow');
+    default:
+      throw new UnknownRuntimeError(String(name), runtimeNames);
+  }
+}
