@@ -82,9 +82,9 @@ const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)}Mi`;
 export function decidePressures(readings: HostReadings): readonly Pressure[] {
   const memory = readings.memoryAvailableBytes < pressureThresholds.memoryAvailableBytes;
   const diskFraction = readings.diskTotalBytes > 0 ? readings.diskAvailableBytes / readings.diskTotalBytes : 1;
-  const disk = diskFraction < pressureThresholds.diskAvailableFraction;
-  const pidFraction = readings.processes !== null && readings.pidMax !== null ? 1 - readings.processes / readings.pidMax : 1;
-  const pid = pidFraction < pressureThresholds.pidAvailableFraction;
+  const disk = readings.diskTotalBytes > 0 && readings.diskAvailableBytes < readings.diskTotalBytes * pressureThresholds.diskAvailableFraction;
+  // Compared as counts, not as a fraction (1 - 900/1000 is 0.0999… in floating point).
+  const pid = readings.processes !== null && readings.pidMax !== null && readings.pidMax - readings.processes < readings.pidMax * pressureThresholds.pidAvailableFraction;
   return [
     {
       type: 'MemoryPressure', pressure: memory,
