@@ -2,8 +2,13 @@
  * Helpers for control-loop suites on an ApiHarness: an admin ApiClient over NATS, "hollow" Nodes
  * (Node objects with capacity, a Ready condition and a Lease in kube-node-lease that the test
  * renews, standing in for node agents), pods marked ready as a kubelet would, and Lease holders.
+ *
+ * Hollow nodes also confirm graceful deletions as an agent does: the API marks a pod bound to a
+ * node with a deletionTimestamp instead of removing it, and waits for the node's agent to delete
+ * it with grace 0. A watch per harness (started with the first hollow node) does that at once for
+ * every pod on a hollow node, so suites that delete pods see them go as before.
  */
-import { SystemClock } from '../../bus/index.js';
+import { BusClosedError, SystemClock } from '../../bus/index.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { NatsApiClient, isAlreadyExists, isConflict, isNotFound, microTime, refs, type ApiClient } from '../../actors/controllers/runtime/index.js';
@@ -82,7 +87,72 @@ export async function createHollowNodes(h: ApiHarness, count: number, options: H
     }
     await renewNodeLease(api, created);
   }
+  confirmerFor(h).nodes.push(...names);
   return names;
+}
+
+interface DeletionConfirmer {
+  readonly nodes: string[];
+  stop(): void;
+}
+
+const confirmers = new WeakMap<ApiHarness, DeletionConfirmer>();
+/** Pause before watching again after the watch ended (a member restarted, a watch timed out). */
+const confirmerRewatchDelayMs = 200;
+
+/** The harness's deletion confirmer, started on first use; it ends when the harness's bus closes. */
+function confirmerFor(h: ApiHarness): DeletionConfirmer {
+  const existing = confirmers.get(h);
+  if (existing !== undefined) return existing;
+  const api = adminApi(h);
+  const nodes: string[] = [];
+  let stopped = false;
+  let watch: { stop(): void } | null = null;
+  const confirm = (pod: Pod): void => {
+    const meta = pod.metadata;
+    if (meta?.deletionTimestamp === undefined || meta.deletionTimestamp === null || !nodes.includes(pod.spec?.nodeName ?? '')) return;
+    void api.delete(refs.pods, meta.namespace, meta.name as string, { gracePeriodSeconds: 0, ...(meta.uid !== undefined ? { preconditions: { uid: meta.uid } } : {}) })
+      .catch(() => undefined); // gone already, or replaced by a pod of the same name: nothing to confirm
+  };
+  const run = async (): Promise<void> => {
+    // List, confirm what is terminating, then watch from the list's revision; again when the watch ends.
+    const list = await api.list<Pod>(refs.pods, {});
+    for (const pod of list.items) confirm(pod);
+    watch = await api.watch<Pod>(refs.pods, { resourceVersion: list.resourceVersion }, {
+      onEvent: (type, pod) => { if (type === 'ADDED' || type === 'MODIFIED') confirm(pod); },
+      onEnd: () => restart(),
+    });
+    if (stopped) watch.stop();
+  };
+  const restart = (): void => {
+    if (stopped) return;
+    setTimeout(() => {
+      if (!stopped) void run().catch(onFailure);
+    }, confirmerRewatchDelayMs).unref();
+  };
+  const onFailure = (error: unknown): void => {
+    // The harness stopped (its bus is closed): so does the confirmer. Anything else: try again.
+    if (error instanceof BusClosedError || isHarnessStopped(h)) stopped = true;
+    else restart();
+  };
+  const confirmer: DeletionConfirmer = { nodes, stop: () => { stopped = true; watch?.stop(); } };
+  confirmers.set(h, confirmer);
+  void run().catch(onFailure);
+  return confirmer;
+}
+
+function isHarnessStopped(h: ApiHarness): boolean {
+  try {
+    h.cluster.bus();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Stops confirming deletions for the harness's hollow nodes (their pods then stay Terminating, as with a dead agent). */
+export function stopHollowDeletionConfirmer(h: ApiHarness): void {
+  confirmers.get(h)?.stop();
 }
 
 async function renewNodeLease(api: ApiClient, node: Node | string): Promise<void> {

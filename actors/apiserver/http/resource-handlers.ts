@@ -299,13 +299,30 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   }
 }
 
+/** The port's DeleteOptions plus the grace period (objects-port.ts does not name it yet; ObjectStore takes it). */
+type GracefulDeleteOptions = DeleteOptions & { gracePeriodSeconds?: number };
+
+/**
+ * `gracePeriodSeconds` from the body or the query: an integer (kubectl sends 0 for
+ * `--grace-period=0 --force`, the agent 0 to confirm a pod's end); a negative one is Kubernetes' "1 s".
+ */
+export function gracePeriodOption(fromBody: unknown, query: URLSearchParams): number | undefined {
+  const raw = fromBody ?? query.get('gracePeriodSeconds') ?? undefined;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw apiErrors.badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(raw)}: must be an integer`);
+  return value;
+}
+
 /** DeleteOptions come as a JSON body (kubectl) or query parameters (client-node); both are honoured. */
-async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
+async function deleteOptions(ctx: RequestContext): Promise<GracefulDeleteOptions> {
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const parsed = body.trim() === '' ? {} : parseDocument(requestMediaType(ctx.req), body);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw apiErrors.badRequest('DeleteOptions must be a JSON object');
-  const fields = parsed as { preconditions?: unknown; propagationPolicy?: unknown; orphanDependents?: unknown; dryRun?: unknown };
-  const opts: DeleteOptions = {};
+  const fields = parsed as { preconditions?: unknown; propagationPolicy?: unknown; orphanDependents?: unknown; dryRun?: unknown; gracePeriodSeconds?: unknown };
+  const opts: GracefulDeleteOptions = {};
+  const grace = gracePeriodOption(fields.gracePeriodSeconds, ctx.query);
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
   const policy = typeof fields.propagationPolicy === 'string' ? fields.propagationPolicy : queryString(ctx.query, 'propagationPolicy');
   const orphanQuery = queryString(ctx.query, 'orphanDependents');
   const orphan = typeof fields.orphanDependents === 'boolean' ? fields.orphanDependents : orphanQuery === undefined ? undefined : orphanQuery === 'true';
@@ -339,7 +356,7 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
   const stored = await ctx.server.objects.get(info, namespace, name);
   await admitFor(ctx, { operation: 'DELETE', object: null, old: stored, dryRun: opts.dryRun === true });
   const result = await ctx.server.objects.delete(info, namespace, name, opts);
-  // Core stores answer the deleted (or now terminating) object; kubectl and client-node accept it.
+  // Core stores answer the deleted (or now terminating: 200 with deletionTimestamp) object; kubectl and client-node accept it.
   sendJson(ctx.res, 200, result.object);
 }
 
@@ -356,9 +373,10 @@ export async function handleDeleteCollection(ctx: RequestContext): Promise<void>
   // Every match goes, so paging options do not apply (the store bounds the list itself).
   const { limit: _limit, continue: _continue, ...selection } = listOptions(ctx.query);
   const listed = await ctx.server.objects.list(info, namespace, selection);
-  const itemOptions: DeleteOptions = {
+  const itemOptions: GracefulDeleteOptions = {
     ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}),
     ...(opts.propagationPolicy !== undefined ? { propagationPolicy: opts.propagationPolicy } : {}),
+    ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
   };
   const items: KubeObject[] = [];
   for (const stored of listed.items) {

@@ -10,7 +10,7 @@ import { ApiError, apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { RequestContext } from './context.js';
 import { parseObject, readBody, requestMediaType, sendJson, successStatus } from './io.js';
-import { admitFor, gate, isDryRun, requireName, rfc3339 } from './resource-handlers.js';
+import { admitFor, gate, gracePeriodOption, isDryRun, requireName, rfc3339 } from './resource-handlers.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { findResource, type ResourceInfo } from '../registry/resources.js';
@@ -170,7 +170,10 @@ export async function handleEviction(ctx: RequestContext): Promise<void> {
   }
   const podResourceVersion = plan.kind === 'delete' ? plan.podResourceVersion : undefined;
   const resourceVersion = typeof preconditions['resourceVersion'] === 'string' ? preconditions['resourceVersion'] : podResourceVersion;
+  const grace = gracePeriodOption(options['gracePeriodSeconds'], new URLSearchParams());
+  // Evicted pods terminate gracefully like deleted ones (the eviction's deleteOptions may set the grace).
   await ctx.server.objects.delete(info, namespace, name, {
+    ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
     preconditions: {
       ...(typeof preconditions['uid'] === 'string' ? { uid: preconditions['uid'] } : {}),
       ...(resourceVersion !== undefined ? { resourceVersion } : {}),

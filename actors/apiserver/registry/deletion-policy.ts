@@ -48,12 +48,64 @@ export function namespaceSpecFinalizers(object: KubeObject): string[] {
 
 /**
  * A write that leaves a deleting object with nothing holding it removes it: no metadata
- * finalizers, and for a namespace no spec finalizers either (the namespace controller's
- * `finalize` is what ends a namespace).
+ * finalizers, no grace period left (a terminating pod stays until its agent confirms with a
+ * grace-0 delete: Kubernetes' ShouldDeleteDuringUpdate), and for a namespace no spec finalizers
+ * either (the namespace controller's `finalize` is what ends a namespace).
  */
 export function deletionCompleteFor(resource: string, object: KubeObject): boolean {
   if (object.metadata.deletionTimestamp === undefined || (object.metadata.finalizers ?? []).length > 0) return false;
+  if ((object.metadata.deletionGracePeriodSeconds ?? 0) !== 0) return false;
   return resource !== 'namespaces' || namespaceSpecFinalizers(object).length === 0;
+}
+
+/** Kubernetes' default `terminationGracePeriodSeconds`. */
+export const defaultTerminationGracePeriodSeconds = 30;
+
+/**
+ * What a DELETE does to a pod's grace period (Kubernetes' rest.BeforeDelete with the pod strategy's
+ * CheckGracefulDelete): `none` — not a graceful deletion, the object goes now unless finalizers hold
+ * it; `pending` — already terminating and the request does not shorten the grace: nothing changes;
+ * `mark` — set deletionGracePeriodSeconds and deletionTimestamp (the time the grace ends).
+ */
+export type GracePlan =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'mark'; readonly gracePeriodSeconds: number; readonly deletionTimestampMs: number };
+
+/**
+ * Decision: only pods are deleted gracefully (as in Kubernetes' core registry): a pod bound to a
+ * node and not terminal is marked for `gracePeriodSeconds` (the request's, else the pod's
+ * terminationGracePeriodSeconds, else 30) so its agent can stop it, and the agent's grace-0 delete
+ * removes it. Unbound and terminal pods have nothing to stop and go at once. A second delete may
+ * only shorten the grace; its deletionTimestamp moves back by the difference.
+ */
+export function planGracefulDeletion(resource: string, object: KubeObject, requestedSeconds: number | undefined, nowMs: number): GracePlan {
+  if (resource !== 'pods') return { kind: 'none' };
+  // A negative request means "as soon as possible but gracefully": Kubernetes turns it into 1 s.
+  const requested = requestedSeconds !== undefined && requestedSeconds < 0 ? 1 : requestedSeconds;
+  const meta = object.metadata;
+  if (meta.deletionTimestamp !== undefined) {
+    const current = meta.deletionGracePeriodSeconds ?? 0;
+    // Marked without a grace (finalizers) or already at 0: nothing left to wait for.
+    if (current === 0) return { kind: 'none' };
+    if (requested === undefined || requested >= current) return { kind: 'pending' };
+    const stampMs = Date.parse(meta.deletionTimestamp);
+    const base = Number.isNaN(stampMs) ? nowMs + current * 1000 : stampMs;
+    return { kind: 'mark', gracePeriodSeconds: requested, deletionTimestampMs: base - (current - requested) * 1000 };
+  }
+  const period = podGracePeriodSeconds(object, requested);
+  return { kind: 'mark', gracePeriodSeconds: period, deletionTimestampMs: nowMs + period * 1000 };
+}
+
+/** The grace a first delete gives a pod: 0 when nothing runs it (unbound) or it already ended (Succeeded, Failed). */
+export function podGracePeriodSeconds(pod: KubeObject, requestedSeconds: number | undefined): number {
+  const spec = (pod['spec'] ?? {}) as { nodeName?: unknown; terminationGracePeriodSeconds?: unknown };
+  const phase = ((pod['status'] ?? {}) as { phase?: unknown }).phase;
+  if (typeof spec.nodeName !== 'string' || spec.nodeName === '') return 0;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  if (requestedSeconds !== undefined) return requestedSeconds;
+  const own = spec.terminationGracePeriodSeconds;
+  return typeof own === 'number' && Number.isInteger(own) && own >= 0 ? own : defaultTerminationGracePeriodSeconds;
 }
 
 /**

@@ -22,6 +22,7 @@ import type { KubeObject } from '../types.js';
 import { objectStoreLimits } from './limits.js';
 import {
   deletionCompleteFor, effectivePolicy, finalizeNamespace, finalizersForDeletion, isPropagationPolicy, keepNamespaceFinalizers, namespaceSpecFinalizers,
+  planGracefulDeletion, type GracePlan,
 } from './deletion-policy.js';
 import { mergeForUpdate, sameStoredState } from './object-merge.js';
 import { startObjectWatch, type WatchOptions, type WatchSink } from './object-watch.js';
@@ -66,6 +67,8 @@ export interface DeleteOptions {
   readonly preconditions?: { readonly uid?: string | undefined; readonly resourceVersion?: string | undefined } | undefined;
   readonly propagationPolicy?: string | undefined;
   readonly dryRun?: boolean | undefined;
+  /** Pods: how long the agent has to stop it (deletion-policy.ts `planGracefulDeletion`); 0 removes it now. */
+  readonly gracePeriodSeconds?: number | undefined;
 }
 
 export interface DeleteResult {
@@ -257,7 +260,9 @@ export class ObjectStore {
    * Kubernetes' delete: the propagation policy becomes the object's GC finalizer (deletion-policy.ts);
    * an object left with finalizers is marked (deletionTimestamp) and stays until the last one is
    * removed, one without is removed now. A namespace is first marked Terminating, whatever its
-   * finalizers: its content goes through the namespace controller.
+   * finalizers: its content goes through the namespace controller. A pod running on a node is
+   * marked with a grace period instead and stays until its agent deletes it with grace 0; a
+   * delete while it terminates may only shorten the grace (and changes nothing else).
    */
   async delete(info: ResourceInfo, namespace: string | null, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     if (info.resource === 'namespaces' && protectedNamespaces.includes(name)) {
@@ -276,11 +281,14 @@ export class ObjectStore {
         throw apiErrors.conflict('namespaces', '', name,
           'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
       }
+      const grace = planGracefulDeletion(info.resource, current, opts.gracePeriodSeconds, this.wallClockMs());
+      if (grace.kind === 'pending') return { object: current, deleted: false };
       const finalizers = finalizersForDeletion(current, effectivePolicy(current, requested));
       const firstNamespaceDelete = info.resource === 'namespaces' && current.metadata.deletionTimestamp === undefined;
       const held = finalizers.length > 0 || (info.resource === 'namespaces' && namespaceSpecFinalizers(current).length > 0);
-      if (held || firstNamespaceDelete) {
-        const next = this.markedForDeletion(info, current, finalizers);
+      const graceful = grace.kind === 'mark' && grace.gracePeriodSeconds > 0;
+      if (held || firstNamespaceDelete || graceful) {
+        const next = this.markedForDeletion(info, current, finalizers, grace);
         if (opts.dryRun === true || sameStoredState(current, next)) return { object: next, deleted: false };
         const marked = await this.access.putIfUnchanged(info, kv, next, deadline);
         if (marked !== null) return { object: marked, deleted: false };
@@ -300,7 +308,9 @@ export class ObjectStore {
     const items: KubeObject[] = [];
     for (const object of listed.items) {
       try {
-        const result = await this.delete(info, object.metadata.namespace ?? null, object.metadata.name ?? '', { dryRun: opts.dryRun, propagationPolicy: opts.propagationPolicy });
+        const result = await this.delete(info, object.metadata.namespace ?? null, object.metadata.name ?? '', {
+          dryRun: opts.dryRun, propagationPolicy: opts.propagationPolicy, gracePeriodSeconds: opts.gracePeriodSeconds,
+        });
         items.push(result.object);
       } catch (error) {
         // Deleted concurrently: it is gone, which is what was asked.
@@ -383,10 +393,17 @@ export class ObjectStore {
     return this.access.read(key, 'linearizable', deadline);
   }
 
-  /** The object with its deletion marks: the finalizers a delete leaves, a deletionTimestamp (kept once set). */
-  private markedForDeletion(info: ResourceInfo, current: KubeObject, finalizers: string[]): KubeObject {
+  /**
+   * The object with its deletion marks: the finalizers a delete leaves, a deletionTimestamp (kept
+   * once set) and grace period, or those a graceful pod deletion plans.
+   */
+  private markedForDeletion(info: ResourceInfo, current: KubeObject, finalizers: string[], grace: GracePlan): KubeObject {
     const metadata = { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? rfc3339Seconds(this.wallClockMs()) };
     metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds ?? 0;
+    if (grace.kind === 'mark') {
+      metadata.deletionTimestamp = rfc3339Seconds(grace.deletionTimestampMs);
+      metadata.deletionGracePeriodSeconds = grace.gracePeriodSeconds;
+    }
     if (finalizers.length > 0) metadata.finalizers = finalizers;
     else delete metadata.finalizers;
     const next: KubeObject = { ...current, metadata };
