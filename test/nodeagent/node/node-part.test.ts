@@ -22,7 +22,7 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () 
 
 /** Nodes and Leases in a map; every write counted; `down` makes every call fail as an unreachable API would. */
 class FakeApi {
-  readonly objects = new Map<string, { metadata: { name: string; uid?: string; resourceVersion?: string }; [key: string]: unknown }>();
+  readonly objects = new Map<string, { metadata: { name: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> }; [key: string]: unknown }>();
   readonly writes: string[] = [];
   down = false;
   private rv = 1;
