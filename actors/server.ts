@@ -105,7 +105,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Loaded only when serving the API: a store-only member does not pay for the HTTP stack.
       const { startMemberApi } = await import('./apiserver/member-api.js');
       api = await startMemberApi({
-        config: config.api, bus, cluster: config.cluster, self: config.id, members: config.peers, logger,
+        config: config.api, bus, cluster: config.cluster, self: config.id, members: config.peers, natsServers: config.natsServers, logger,
         driver: () => member.getSnapshot().context.driver,
       });
       const wanted = config.controlPlane;

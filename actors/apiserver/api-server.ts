@@ -18,6 +18,7 @@ import {
 import type { ServerContext, WatchSlots } from './http/context.js';
 import { allowAll, builtInAdmission, type Admission, type Authorizer } from './http/admission.js';
 import { dispatchResource, isWatch } from './http/dispatch.js';
+import { handleNodeCredentials, type NodeCredentialsIssuer } from './http/node-credentials.js';
 import { readBodyFirst, sendError, sendJson, type BodyBudget } from './http/io.js';
 import { FairQueues, admittedMax, fairnessLimits } from './http/fairness.js';
 import { impersonate } from './http/impersonation.js';
@@ -27,7 +28,9 @@ import { notFoundPath, parseRoute, type Route } from './http/route.js';
 import { ApiError, apiErrors } from './status.js';
 import type { UserInfo } from './types.js';
 import { isAuthorizationReview, serveAuthorizationReview } from './authz/index.js';
-import { serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate } from './authn/index.js';
+import {
+  serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate, type ClientCertificateValidity,
+} from './authn/index.js';
 
 export type { Authenticator } from './authn/index.js';
 
@@ -42,6 +45,8 @@ export interface ApiServerOptions {
    */
   readonly tls: { readonly certPem: string; readonly keyPem: string; readonly clientCaPem?: string };
   readonly authenticator: Authenticator;
+  /** Issues node agents' bus users and API tokens (`POST nodes/<name>/credentials`); without it that answers 503. */
+  readonly nodeCredentials?: NodeCredentialsIssuer;
   /** Signs TokenRequest tokens (`pki/sa.key`); without it TokenRequest answers 503. */
   readonly serviceAccountKeyPem?: string;
   readonly objects: ObjectStorage;
@@ -167,6 +172,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       const ctx = { server: context, req, res, query: url.searchParams, route, user };
       if (await serveAuthenticationEndpoint(ctx, options.serviceAccountKeyPem ?? null)) return;
       if (isAuthorizationReview(route.info)) return serveAuthorizationReview(ctx);
+      if (isNodeCredentials(req, route)) return handleNodeCredentials(ctx, options.nodeCredentials ?? null);
       await dispatchResource(ctx);
       return;
     }
@@ -221,16 +227,24 @@ function authenticationRequest(req: IncomingMessage, certificatesRequested: bool
   return { authorization: req.headers.authorization, clientCertificate: certificatesRequested ? peerCertificate(req.socket as TLSSocket) : null };
 }
 
-function peerCertificate(socket: TLSSocket): ClientCertificate | null {
+function peerCertificate(socket: TLSSocket): (ClientCertificate & ClientCertificateValidity) | null {
   const cert = socket.getPeerCertificate();
   // No certificate sent: Node answers an empty object.
   if (cert === null || Object.keys(cert).length === 0) return null;
   const error = socket.authorizationError as Error | string | null | undefined;
+  const notBeforeMs = Date.parse(cert.valid_from);
   return {
     authorized: socket.authorized,
     authorizationError: error === null || error === undefined ? null : typeof error === 'string' ? error : ((error as { code?: string }).code ?? error.message),
     subject: (cert.subject ?? {}) as unknown as ClientCertificate['subject'],
+    // When it was issued: a revoked node's certificates from before the revocation are refused (authn/node-identity-guard.ts).
+    notBeforeMs: Number.isFinite(notBeforeMs) ? notBeforeMs : null,
   };
+}
+
+/** `POST nodes/<name>/credentials`: served here because it needs the member's bus authority, which ordinary handlers do not hold. */
+function isNodeCredentials(req: IncomingMessage, route: Extract<Route, { type: 'resource' }>): boolean {
+  return req.method === 'POST' && route.info.group === '' && route.info.resource === 'nodes' && route.subresource === 'credentials' && route.name !== null;
 }
 
 function parseRouteOrNull(pathname: string): Route | null {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { Prng, SystemClock, type Bus, type Logger } from '../../bus/index.js';
+import { Prng, SystemClock, loadNatsCredentials, type Bus, type Logger } from '../../bus/index.js';
 import { StoreClient, type MemberId, type RaftDriver } from '../../store/index.js';
 import { ObjectStore } from './registry/object-store.js';
 import { startApiServer } from './api-server.js';
@@ -15,6 +15,8 @@ import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
 import { AdmissionChain } from './admission/index.js';
 import { withCsrSigning } from './admission/csr-signing.js';
+import { liveNodeHolds } from './admission/csr-join.js';
+import { nodeCredentialsLimits } from './http/node-credentials.js';
 import { ClusterAuthorizer, ensureDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
 import { ensureSystemPriorityClasses } from './system-priority-classes.js';
 
@@ -25,6 +27,8 @@ export interface MemberApiConfig {
   readonly credentialsDir: string;
   /** Requests served at once, shared among the priority levels (http/fairness.ts); default 400. */
   readonly inFlightMax?: number;
+  /** Lifetime of a node agent's NATS user and API token (`--node-credentials-ttl`); default http/node-credentials.ts. */
+  readonly nodeCredentialsTtlMs?: number;
 }
 
 export interface RunningMemberApi {
@@ -62,6 +66,8 @@ export async function startMemberApi(options: {
   /** This member's id: watch streams over NATS are renewed on its own subject. */
   readonly self: MemberId;
   readonly members: readonly MemberId[];
+  /** The member's NATS URLs, handed to node agents with their credentials. */
+  readonly natsServers?: readonly string[];
   readonly driver: () => RaftDriver | null;
   readonly logger: Logger;
 }): Promise<RunningMemberApi> {
@@ -90,17 +96,22 @@ export async function startMemberApi(options: {
     host: config.host,
     port: config.port,
     tls: {
-      certPem: readFileSync(join(config.credentialsDir, 'pki', 'server.crt'), 'utf8'),
+      // The CA travels in the chain: a joining agent takes it from the handshake and checks it against its pinned hash.
+      certPem: `${readFileSync(join(config.credentialsDir, 'pki', 'server.crt'), 'utf8').trim()}\n${caCertPem}`,
       keyPem: readFileSync(join(config.credentialsDir, 'pki', 'server.key'), 'utf8'),
       // Client certificates signed by the cluster CA authenticate (CN user, O groups).
       clientCaPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
     },
     authenticator: clusterAuthenticator({ credentialsDir: config.credentialsDir, objects, clock, wallClock: () => new Date() }),
     ...(serviceAccountKeyPem !== null ? { serviceAccountKeyPem } : {}),
+    nodeCredentials: {
+      cluster: options.cluster, natsServers: options.natsServers ?? [], nats: loadNatsCredentials(config.credentialsDir),
+      tokenKeyPem: serviceAccountKeyPem, ttlMs: config.nodeCredentialsTtlMs ?? nodeCredentialsLimits.ttlMsDefault,
+    },
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
     authorizer: new ClusterAuthorizer(authz.policy, authz.graph),
-    admission: caKeyPem === null ? checked : withCsrSigning(checked, { caCertPem, caKeyPem, clock: () => new Date() }),
+    admission: caKeyPem === null ? checked : withCsrSigning(checked, { caCertPem, caKeyPem, clock: () => new Date(), liveNode: (name, nowMs) => liveNodeHolds(objects, name, nowMs) }),
     logger: options.logger,
     ready: async () => {
       const driver = options.driver();

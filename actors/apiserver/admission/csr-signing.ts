@@ -9,6 +9,9 @@
  * - A bootstrapper's request that would not be approved is refused (403, naming what is wrong):
  *   creating that CSR is a bootstrap token's one power, and a pending request it can never use is
  *   only clutter. Anyone else's (an admin's, another signer's) is stored pending, unsigned.
+ * - A bootstrapper's request for the name of a live node (its Node exists and its Lease was renewed
+ *   within its duration: csr-join.ts) is refused (403 naming the node and what to do); the node
+ *   itself renewing its certificate is approved.
  * - On update of the main resource the stored spec is kept: spec is immutable after create.
  * - A dry run is approved or refused the same way but gets no certificate (nothing is stored).
  *
@@ -45,6 +48,8 @@ export interface CsrSigningOptions {
   readonly caKeyPem: string;
   /** Wall-clock time for validity windows and condition timestamps. */
   readonly clock: () => Date;
+  /** True when a live node holds `name` (csr-join.ts `liveNodeHolds`): a bootstrap token may not take it over. */
+  readonly liveNode?: (name: string, nowMs: number) => Promise<boolean>;
 }
 
 function isCsr(request: AdmissionRequest): boolean {
@@ -76,6 +81,9 @@ export function withCsrSigning(inner: Admission, options: CsrSigningOptions): Ad
         return { ...admitted, spec, status: {} };
       }
       const now = options.clock();
+      if (user.groups.includes(bootstrappersGroup) && options.liveNode !== undefined && await options.liveNode(result.nodeName, now.getTime())) {
+        throw liveNodeRefusal(result.nodeName, user.name);
+      }
       const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
       const conditions = [{
         type: 'Approved', status: 'True', reason: 'AutoApproved', lastUpdateTime: at, lastTransitionTime: at,
@@ -87,6 +95,13 @@ export function withCsrSigning(inner: Admission, options: CsrSigningOptions): Ad
       return { ...admitted, spec, status: { conditions, certificate: Buffer.from(certificate, 'utf8').toString('base64') } };
     },
   };
+}
+
+/** A new node may not take the name of one that is running: it would steal its pods and its bus subjects. */
+function liveNodeRefusal(node: string, requester: string): ApiError {
+  return new ApiError(403, 'Forbidden', `certificatesigningrequests.certificates.k8s.io is forbidden: node "${node}" exists and renewed its Lease within its duration, `
+    + `so a live node holds the name (${requester} may not join as it): if that node is gone for good, run \`kubectl delete node ${node}\` and join again; `
+    + 'otherwise join with another --name', { group: 'certificates.k8s.io', kind: 'certificatesigningrequests' });
 }
 
 type Decision = { approve: true; nodeName: string; usages: string[]; csr: x509.Pkcs10CertificateRequest } | { approve: false; reason: string };

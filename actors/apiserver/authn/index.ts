@@ -13,3 +13,9 @@ export { guardTokenRecordWrite, type TokenRecordWrite } from './token-record-gua
 export { clusterAuthenticator, readIfExists } from './cluster-authenticator.js';
 export { TtlCache } from './ttl-cache.js';
 export { authnLimits } from './limits.js';
+export { NodeTokenAuthenticator, issueNodeToken, nodeUser, nodeTokenIssuer, nodeTokenAudience } from './node-tokens.js';
+export { NodeIdentityGuard, guardedCertificateAuthenticator, type ClientCertificateValidity } from './node-identity-guard.js';
+export {
+  nodeIdentitySecret, nodeIdentityOf, nodeIdentitySecretName, nodeIdentityType, nodeIdentityNamespace, nodeIdentityLimits, withIssuedUser,
+  revokedIdentityMessage, revokedReasonAnnotation, type NodeIdentity, type IssuedNatsUser,
+} from './node-identity.js';

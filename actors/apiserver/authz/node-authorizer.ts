@@ -67,6 +67,8 @@ function coreDecision(node: string, graph: NodeGraph, a: ResourceAttributes, fie
       }
       if (name !== node) return false;
       if (subresource === 'status') return verb === 'get' || verb === 'update' || verb === 'patch';
+      // Its own bus user and API token (http/node-credentials.ts, which also refuses every non-node caller).
+      if (subresource === 'credentials') return verb === 'create';
       return subresource === null && (readVerbs.has(verb) || verb === 'watch' || verb === 'update' || verb === 'patch');
     case 'pods':
       if (name === null) return (verb === 'list' || verb === 'watch') && selectorPins(fieldSelector, 'spec.nodeName', node);

@@ -1,7 +1,115 @@
-/** POST nodes/<name>/credentials: a joined node's NATS user and API token (issue 11 §2). Placeholder until built. */
-import type { RequestContext } from './context.js';
+/**
+ * `POST /api/v1/nodes/<name>/credentials` (issue 11 §2): what a joined node agent needs beyond its
+ * client certificate, minted fresh on every call (the agent calls again to renew, before expiry):
+ * - a NATS user of its own (bus/nats-auth.ts `agentPermissions`: its node's subjects, its inbox,
+ *   API requests, one answer per rpc request), with the member's NATS URLs and the inbox prefix
+ *   the client must set;
+ * - an API token for `system:node:<name>` (authn/node-tokens.ts), because over NATS no client
+ *   certificate travels.
+ * Both expire after the same TTL (`--node-credentials-ttl`, default one hour).
+ *
+ * Only the node itself may ask, for its own name: the answer *is* the node's identity on the bus
+ * and the API, so an administrator is refused too (403) — an admin who needs a bus user mints one
+ * from the credentials directory. Before answering, the API server records the issued NATS user in
+ * the node's identity record (authn/node-identity.ts) with its own privileges, so that deleting
+ * the Node or revoking the token that joined it can revoke the user (controllers/nodecredentials).
+ */
+import type { NatsUser } from '../../../bus/index.js';
+import { issueNodeToken } from '../authn/node-tokens.js';
+import {
+  nodeIdentityNamespace, nodeIdentityOf, nodeIdentitySecret, nodeIdentitySecretName, withIssuedUser, type NodeIdentity,
+} from '../authn/node-identity.js';
+import { getOrNull, secretsResource } from '../authn/stored-tokens.js';
+import { nodeNameOf } from '../authz/node-authorizer.js';
+import { bootstrapTokenOfNode } from '../admission/csr-join.js';
 import { apiErrors } from '../status.js';
+import type { RequestContext } from './context.js';
+import { readBody, sendJson } from './io.js';
+import { gate, requireName } from './resource-handlers.js';
 
-export async function handleNodeCredentials(ctx: RequestContext): Promise<void> {
-  throw apiErrors.notFound(ctx.route.info.resource, ctx.route.info.group, ctx.route.name ?? '');
+export const nodeCredentialsLimits = {
+  /**
+   * Default lifetime of a node's NATS user and API token: Kubernetes' default for bound tokens.
+   * It bounds how long a stolen credential works after the node stopped renewing; the agent
+   * renews well before it ends, so a short value costs only a request per node per renewal.
+   */
+  ttlMsDefault: 60 * 60 * 1000,
+  /** Shorter lives than this would expire in transit under ordinary clock skew and load. */
+  ttlMsMin: 2_000,
+  /** A day at most: the revocation list is the only other way to end a user, and it is bounded. */
+  ttlMsMax: 24 * 60 * 60 * 1000,
+} as const;
+
+/** What a member needs to issue node credentials (member-api.ts builds it). */
+export interface NodeCredentialsIssuer {
+  readonly cluster: string;
+  /** The member's `--nats` URLs, handed to the agent as is. */
+  readonly natsServers: readonly string[];
+  readonly nats: { mintAgent(cluster: string, node: string, options: { ttlMs: number; nowMs: number }): Promise<NatsUser> };
+  /** `pki/sa.key`: signs node API tokens; null: this member cannot issue them (503). */
+  readonly tokenKeyPem: string | null;
+  readonly ttlMs: number;
+}
+
+export async function handleNodeCredentials(ctx: RequestContext, issuer: NodeCredentialsIssuer | null = null): Promise<void> {
+  const name = requireName(ctx.route.name);
+  const node = nodeNameOf(ctx.user);
+  if (node !== name) {
+    throw apiErrors.forbidden(`nodes "${name}" is forbidden: User "${ctx.user.name}" cannot create resource "nodes/credentials" at the cluster scope: `
+      + `only the node itself (system:node:${name}, group system:nodes) may, because the answer hands out that node's identity on the bus and the API; `
+      + 'administrators are refused too (an admin bus user is minted from the credentials directory: kubus commands do it)');
+  }
+  await gate(ctx, 'create');
+  await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
+  if (issuer === null || issuer.tokenKeyPem === null) {
+    throw apiErrors.unavailable('this API server issues no node credentials (it has no cluster credentials directory with nats/ and pki/sa.key); ask another member');
+  }
+  const now = ctx.server.wallClock();
+  const user = await issuer.nats.mintAgent(issuer.cluster, name, { ttlMs: issuer.ttlMs, nowMs: now.getTime() });
+  const apiToken = issueNodeToken({ privateKeyPem: issuer.tokenKeyPem, node: name, now, ttlSeconds: Math.ceil(issuer.ttlMs / 1000) });
+  await recordIssued(ctx, name, user, now);
+  sendJson(ctx.res, 201, {
+    apiVersion: 'kubus.io/v1', kind: 'NodeCredentials', metadata: { name, creationTimestamp: now.toISOString() },
+    nats: {
+      servers: [...issuer.natsServers], cluster: issuer.cluster, user: user.name, jwt: user.jwt, seed: user.seed, inboxPrefix: user.inboxPrefix,
+      expiresAt: new Date(user.expiresAtMs ?? now.getTime() + issuer.ttlMs).toISOString(),
+    },
+    apiToken: { token: apiToken.token, expiresAt: apiToken.expiresAt.toISOString() },
+  });
+}
+
+/**
+ * Adds the issued user to the node's identity record (created on the first call). A revoked record
+ * reaching here belongs to a node that joined again after the revocation (its credentials passed
+ * the identity guard, so they were issued after it): the record starts over from the new join.
+ */
+async function recordIssued(ctx: RequestContext, node: string, user: NatsUser, now: Date): Promise<void> {
+  const secrets = secretsResource();
+  const secretName = nodeIdentitySecretName(node);
+  const issued = { name: user.name, publicKey: user.publicKey, expiresAtMs: user.expiresAtMs ?? now.getTime() };
+  const existing = await getOrNull(ctx.server.objects, secrets, nodeIdentityNamespace, secretName);
+  if (existing === null) {
+    const identity: NodeIdentity = {
+      node, bootstrapTokenId: await bootstrapTokenOfNode(ctx.server.objects, node), natsUsers: [issued], revokedAt: null, revokedReason: null,
+    };
+    try {
+      await ctx.server.objects.create(secrets, nodeIdentityNamespace, nodeIdentitySecret(identity));
+      return;
+    } catch (error) {
+      // Two members issuing at once: the other created it; add to it below.
+      if (!(error instanceof Error && 'httpStatus' in error && (error as { httpStatus: number }).httpStatus === 409)) throw error;
+    }
+  }
+  const rejoined = existing !== null && nodeIdentityOf(existing)?.revokedAt != null;
+  const bootstrapTokenId = rejoined ? await bootstrapTokenOfNode(ctx.server.objects, node) : null;
+  await ctx.server.objects.guaranteedUpdate(secrets, nodeIdentityNamespace, secretName, (current) => {
+    const identity = nodeIdentityOf(current) ?? { node, bootstrapTokenId: '', natsUsers: [], revokedAt: null, revokedReason: null };
+    const fresh = identity.revokedAt !== null;
+    return nodeIdentitySecret({
+      node,
+      bootstrapTokenId: fresh ? (bootstrapTokenId ?? '') : identity.bootstrapTokenId,
+      natsUsers: withIssuedUser(fresh ? [] : identity.natsUsers, issued, now.getTime()),
+      revokedAt: null, revokedReason: null,
+    }, current);
+  }, {});
 }

@@ -81,8 +81,15 @@ function resourceRoute(group: string, version: string, rest: readonly string[]):
   return checked({ type: 'resource', info, namespace: null, name: b ?? null, subresource: c ?? null });
 }
 
+/**
+ * Subresources kubus serves beyond Kubernetes' (not in discovery: no Kubernetes client asks for
+ * them): `nodes/<name>/credentials`, a joined node's bus user and API token (node-credentials.ts).
+ */
+const kubusSubresources: Readonly<Record<string, readonly string[]>> = { '/nodes': ['credentials'] };
+
 function checked(route: ResourceRoute): ResourceRoute {
-  if (route.subresource !== null && !route.info.subresources.includes(route.subresource)) throw notFoundPath();
+  const extra = kubusSubresources[`${route.info.group}/${route.info.resource}`] ?? [];
+  if (route.subresource !== null && !route.info.subresources.includes(route.subresource) && !extra.includes(route.subresource)) throw notFoundPath();
   if (route.name === '') throw notFoundPath();
   return route;
 }

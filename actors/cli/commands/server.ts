@@ -2,6 +2,7 @@
 import { createJsonLogger } from '../../../bus/index.js';
 import { startServer, type MemberControlPlaneConfig } from '../../server.js';
 import type { MemberApiConfig } from '../../apiserver/member-api.js';
+import { nodeCredentialsLimits } from '../../apiserver/http/node-credentials.js';
 import { parseList } from './store-connection.js';
 import { leaderElectionTiming, loopOptions, type ControlPlaneFlags } from './control-plane-flags.js';
 
@@ -23,6 +24,8 @@ export interface ServerFlags extends ControlPlaneFlags {
   readonly apiHost: string;
   readonly credentialsDir?: string;
   readonly apiMaxInFlight: string;
+  /** `--node-credentials-ttl <seconds>`: lifetime of a node agent's NATS user and API token. */
+  readonly nodeCredentialsTtl?: string;
   /** commander's `--no-scheduler` / `--no-controller-manager`: true unless turned off. */
   readonly scheduler: boolean;
   readonly controllerManager: boolean;
@@ -38,7 +41,17 @@ function apiConfig(flags: ServerFlags): MemberApiConfig {
   const port = Number(flags.apiPort);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--api-port must be a port number (0 picks a free one), got "${flags.apiPort}"`);
   if (flags.credentialsDir === undefined) throw new Error('--api-port needs --credentials-dir (the directory `kubus up` writes pki/ and tokens.csv to)');
-  return { host: flags.apiHost, port, credentialsDir: flags.credentialsDir, inFlightMax: positiveInteger(flags.apiMaxInFlight, '--api-max-in-flight') };
+  return {
+    host: flags.apiHost, port, credentialsDir: flags.credentialsDir, inFlightMax: positiveInteger(flags.apiMaxInFlight, '--api-max-in-flight'),
+    ...(flags.nodeCredentialsTtl !== undefined ? { nodeCredentialsTtlMs: nodeCredentialsTtlMs(flags.nodeCredentialsTtl) } : {}),
+  };
+}
+
+function nodeCredentialsTtlMs(value: string): number {
+  const ms = positiveInteger(value, '--node-credentials-ttl') * 1000;
+  const { ttlMsMin, ttlMsMax } = nodeCredentialsLimits;
+  if (ms < ttlMsMin || ms > ttlMsMax) throw new Error(`--node-credentials-ttl must be between ${ttlMsMin / 1000} and ${ttlMsMax / 1000} seconds, got ${value}`);
+  return ms;
 }
 
 /** The bus admits only minted users: a member needs the directory holding the cluster's NATS keys. */
