@@ -18,6 +18,7 @@ export { containerRuntimeLimits, checkRuntimeLimits } from './limits.js';
 export { hollowAnnotations, HollowRuntime } from './hollow.js';
 export { IpAllocator, parseIpv4Cidr, isLoopbackCidr, cidrContains, type IpAllocatorState, type Ipv4Cidr } from './ip-allocator.js';
 export type { RuntimeOptions } from './options.js';
+export { CriLogWriter, splitOutput, formatCriTimestamp, parseCriLogLine, type CriLogLine, type LogStream, type LogTag, type SplitLine, type CriLogWriterOptions } from './cri-log-writer.js';
 
 export const runtimeNames = ['process', 'hollow'] as const;
 
