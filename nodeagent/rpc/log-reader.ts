@@ -1,0 +1,224 @@
+/**
+ * Reads a container instance's CRI log files (`<dir>/pods/<ns>_<name>_<uid>/<container>/<attempt>.log`
+ * and its rotated files `.1` … `.n`, `.1` the newest of them; log-paths.ts, runtime/types.ts) as
+ * `kubectl logs` shows them: content only, partial (`P`) lines joined with what follows, an
+ * optional RFC3339Nano timestamp at the start of each line, lines before `sinceTime` skipped, the
+ * last `tailLines` lines only. One call returns one bounded chunk and a cursor to continue from.
+ *
+ * Decision: the cursor names a file by inode, not by name: the writer rotates by renaming
+ * `<n>.log` to `<n>.log.1`, so a name would point at other bytes after a rotation while the inode
+ * still holds the bytes the cursor counted. A cursor whose file was rotated away entirely resumes
+ * at the oldest file left (those lines are gone, as with the kubelet).
+ *
+ * Decision: `tailLines` counts CRI lines (newline-terminated records), as the kubelet's
+ * `FindTailLineStartIndex` does; a line split into partial records counts once per record.
+ */
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogCursor } from './protocol.js';
+
+export const logReaderLimits = {
+  /** Raw bytes read from a file per read call: a CRI record is at most 16 KiB (the writer splits longer lines), so a block holds several. */
+  readBlockBytes: 64 * 1024,
+  /** Raw bytes one chunk may scan (lines skipped by sinceTime included), so a request stays short even when nothing matches. */
+  scanBytesMax: 4 * 1024 * 1024,
+} as const;
+
+export interface CriRecord {
+  /** RFC3339Nano as written. */
+  readonly timestamp: string;
+  readonly stream: 'stdout' | 'stderr';
+  /** `P`: the line continues in the next record. */
+  readonly partial: boolean;
+  readonly content: Buffer;
+}
+
+/** One CRI record without its newline; null for a line that is not one (skipped, as the kubelet does). */
+export function parseCriRecord(line: Buffer): CriRecord | null {
+  const first = line.indexOf(0x20);
+  const second = first < 0 ? -1 : line.indexOf(0x20, first + 1);
+  if (first <= 0 || second < 0) return null;
+  const stream = line.subarray(first + 1, second).toString('latin1');
+  if (stream !== 'stdout' && stream !== 'stderr') return null;
+  const tagEnd = line.indexOf(0x20, second + 1);
+  const tag = line.subarray(second + 1, tagEnd < 0 ? line.length : tagEnd).toString('latin1');
+  // The tag field may carry more flags after ':' (CRI's "F:..." form); only P/F matter here.
+  const kind = tag.split(':')[0];
+  if (kind !== 'P' && kind !== 'F') return null;
+  return {
+    timestamp: line.subarray(0, first).toString('latin1'),
+    stream,
+    partial: kind === 'P',
+    content: tagEnd < 0 ? Buffer.alloc(0) : line.subarray(tagEnd + 1),
+  };
+}
+
+/**
+ * A timestamp as nanoseconds since the epoch (bigint: a double cannot hold them), for `sinceTime`
+ * comparisons at the precision the log has; null when it is not RFC 3339.
+ */
+export function timestampNanos(value: string): bigint | null {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i.exec(value);
+  if (match === null) return null;
+  const seconds = Date.parse(`${match[1] ?? ''}${match[3] ?? 'Z'}`);
+  if (Number.isNaN(seconds)) return null;
+  return BigInt(seconds) * 1_000_000n + BigInt((match[2] ?? '').padEnd(9, '0'));
+}
+
+/** The attempts (container instances) that have log files, ascending. */
+export async function logAttempts(containerDir: string): Promise<number[]> {
+  const names = await readdir(containerDir).catch(() => [] as string[]);
+  const attempts = new Set<number>();
+  for (const name of names) {
+    const match = /^(\d+)\.log(?:\.\d+)?$/.exec(name);
+    if (match !== null) attempts.add(Number(match[1]));
+  }
+  return [...attempts].sort((a, b) => a - b);
+}
+
+export interface LogFile {
+  readonly path: string;
+  readonly inode: number;
+  readonly size: number;
+}
+
+/** The instance's files, oldest first: `.n` … `.1`, then `<attempt>.log`. */
+export async function instanceFiles(containerDir: string, attempt: number): Promise<LogFile[]> {
+  const names = await readdir(containerDir).catch(() => [] as string[]);
+  const rotated: { index: number; name: string }[] = [];
+  let current: string | null = null;
+  for (const name of names) {
+    if (name === `${attempt}.log`) current = name;
+    const match = /^(\d+)\.log\.(\d+)$/.exec(name);
+    if (match !== null && Number(match[1]) === attempt) rotated.push({ index: Number(match[2]), name });
+  }
+  rotated.sort((a, b) => b.index - a.index);
+  const ordered = [...rotated.map((r) => r.name), ...(current === null ? [] : [current])];
+  const files: LogFile[] = [];
+  for (const name of ordered) {
+    const path = join(containerDir, name);
+    // Rotated away between readdir and stat: skip it, the next read sees the new layout.
+    const info = await stat(path).catch(() => null);
+    if (info !== null) files.push({ path, inode: info.ino, size: info.size });
+  }
+  return files;
+}
+
+/** Reads `length` bytes at `position` (fewer at the end of the file). */
+async function readAt(path: string, position: number, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Where the last `tailLines` CRI lines of the instance start, scanning the files backwards in
+ * blocks (newest first); the oldest file's start when there are fewer lines. A trailing record
+ * without its newline (being written) is not counted.
+ */
+export async function tailCursor(files: readonly LogFile[], attempt: number, tailLines: number): Promise<LogCursor> {
+  let wanted = tailLines;
+  for (let i = files.length - 1; i >= 0; i--) {
+    const file = files[i] as LogFile;
+    // Newlines seen from this file's end: the k-th ends the k-th last complete line, so the last
+    // `wanted` lines start right after the (wanted + 1)-th. Bytes after the last one are a record being written.
+    let newlines = 0;
+    let end = file.size;
+    while (end > 0) {
+      const start = Math.max(0, end - logReaderLimits.readBlockBytes);
+      const block = await readAt(file.path, start, end - start);
+      for (let j = block.length - 1; j >= 0; j--) {
+        if (block[j] !== 0x0a) continue;
+        newlines++;
+        if (newlines === wanted + 1) return { attempt, inode: file.inode, offset: start + j + 1, midLine: false };
+      }
+      end = start;
+    }
+    // Every complete line of this file is wanted; older files give the rest.
+    wanted -= newlines;
+    if (wanted <= 0) return { attempt, inode: file.inode, offset: 0, midLine: false };
+  }
+  const oldest = files[0];
+  return { attempt, inode: oldest?.inode ?? 0, offset: 0, midLine: false };
+}
+
+export interface ReadOptions {
+  readonly sinceNanos: bigint | null;
+  readonly timestamps: boolean;
+  /** Output bytes to stop after (a soft bound: the record that crosses it is kept whole). */
+  readonly maxBytes: number;
+}
+
+export interface ReadResult {
+  readonly chunk: Buffer;
+  readonly cursor: LogCursor;
+  /** Everything written so far has been read. */
+  readonly caughtUp: boolean;
+}
+
+/** Reads from `cursor` through the instance's files: at most `maxBytes` of output, `scanBytesMax` of file. */
+export async function readLogChunk(files: readonly LogFile[], cursor: LogCursor, options: ReadOptions): Promise<ReadResult> {
+  let index = files.findIndex((f) => f.inode === cursor.inode);
+  let offset = cursor.offset;
+  let midLine = cursor.midLine;
+  // Rotated away and removed: resume at the oldest file left.
+  if (index < 0) {
+    index = 0;
+    offset = 0;
+    midLine = false;
+  }
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  let scanned = 0;
+  while (index < files.length) {
+    const file = files[index] as LogFile;
+    // A file that shrank (truncated) is read again from its start.
+    if (offset > file.size) offset = 0;
+    const block = offset < file.size ? await readAt(file.path, offset, Math.min(logReaderLimits.readBlockBytes, file.size - offset)) : Buffer.alloc(0);
+    let consumed = 0;
+    for (;;) {
+      const newline = block.indexOf(0x0a, consumed);
+      if (newline < 0) break;
+      const record = parseCriRecord(block.subarray(consumed, newline));
+      consumed = newline + 1;
+      if (record === null) continue;
+      const stamp = options.sinceNanos === null ? null : timestampNanos(record.timestamp);
+      if (stamp !== null && options.sinceNanos !== null && stamp < options.sinceNanos) continue;
+      const formatted = formatRecord(record, options.timestamps && !midLine);
+      out.push(formatted);
+      outBytes += formatted.length;
+      midLine = record.partial;
+      if (outBytes >= options.maxBytes) break;
+    }
+    offset += consumed;
+    scanned += consumed;
+    const cursorHere: LogCursor = { attempt: cursor.attempt, inode: file.inode, offset, midLine };
+    if (outBytes >= options.maxBytes || scanned >= logReaderLimits.scanBytesMax) return { chunk: Buffer.concat(out), cursor: cursorHere, caughtUp: false };
+    // A record longer than a block (the writer bounds them, but be safe): take the block as one record's end.
+    if (consumed === 0 && block.length === logReaderLimits.readBlockBytes) {
+      offset += block.length;
+      continue;
+    }
+    if (offset < file.size && consumed > 0) continue;
+    // At the newest file's end, or only its unterminated record (being written) left: caught up.
+    if (index === files.length - 1) return { chunk: Buffer.concat(out), cursor: cursorHere, caughtUp: true };
+    // A rotated file is complete: go on with the next newer one.
+    index++;
+    offset = 0;
+  }
+  const last = files[files.length - 1];
+  return { chunk: Buffer.concat(out), cursor: { attempt: cursor.attempt, inode: last?.inode ?? cursor.inode, offset, midLine }, caughtUp: true };
+}
+
+function formatRecord(record: CriRecord, withTimestamp: boolean): Buffer {
+  const parts: Buffer[] = [];
+  if (withTimestamp) parts.push(Buffer.from(`${record.timestamp} `, 'latin1'));
+  parts.push(record.content);
+  if (!record.partial) parts.push(Buffer.from('\n'));
+  return Buffer.concat(parts);
+}
