@@ -69,6 +69,7 @@ function expectUp(run: Run, dir: string, verb: 'started'): string {
     /^kubus up: leader: s[123]; waiting for every API server to be ready$/,
     /^kubus up: every member is ready\. The cluster is up\.$/,
     new RegExp(`^kubus up:   kubectl --kubeconfig ${kubusDir}/kubeconfig get namespaces$`),
+    /^kubus up: join a worker host \(run on it; the API address must be reachable from there\): kubus agent --server https:\/\/127\.0\.0\.1:\d+ --token \$\(kubus token create --bootstrap --dir \.kubus\) --ca-cert-hash sha256:[0-9a-f]{64} --name <node> --dir \/var\/lib\/kubus-agent$/,
     /^kubus up:   kubus status --dir \.kubus$/,
     /^kubus up:   kubus down --dir \.kubus$/,
   ];

@@ -1,12 +1,14 @@
 /**
  * `D/cluster.json`: what `kubus up` started, so that `down`, `status` and a restart can find every
  * process again: for each, its role, id, pid, the exact argv to restart it and its data dir.
+ * Worker agents (`kubus up --agents N`) are recorded the same way, with role `agent` and their
+ * `--dir` as data dir; they start after the control plane and stop before it.
  */
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ClusterProcess {
-  readonly role: 'nats' | 'server';
+  readonly role: 'nats' | 'server' | 'agent';
   readonly id: string;
   pid: number;
   readonly argv: readonly string[];

@@ -7,6 +7,10 @@
  * The bus is closed: the directory holds the cluster's NATS keys (`nats/`), nats.conf runs the
  * server in operator mode, each member mints its own NATS user from the keys, and so does every
  * later `kubus` command given this --dir. The directory is 0700 and what it holds 0600 (umask).
+ *
+ * With `--agents N` it then starts N worker agents (up-agents.ts), each joining as a real host
+ * would, and waits for their Nodes to be Ready; pod CIDRs come from a loopback range so the
+ * process runtime's pods each get an address without any network setup.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { get as httpsGet } from 'node:https';
@@ -20,6 +24,7 @@ import { kubeconfigYaml } from '../../apiserver/kubeconfig.js';
 import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type ClusterProcess } from './cluster-file.js';
 import { withStoreClient } from './store-connection.js';
 import { writeNatsConfig } from './nats-config.js';
+import { createBootstrapToken, joinCommandLine, localPodNetworkArgs, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
 
 /** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
 const cliEntry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../main.ts' : '../main.js', import.meta.url));
@@ -42,6 +47,9 @@ export interface UpFlags {
   readonly servers: string;
   readonly dir: string;
   readonly cluster: string;
+  /** Worker agents to run (`--agents`, default 0); those recorded already are restarted, never removed. */
+  readonly agents?: string;
+  readonly runtime?: string;
 }
 
 export async function runUpCommand(flags: UpFlags): Promise<void> {
@@ -57,8 +65,12 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   if (file !== null && file.members.length !== count) {
     throw new Error(`${dir} holds a ${file.members.length}-member cluster; use --servers ${file.members.length}, or another --dir`);
   }
+  const agents = Number(flags.agents ?? '0');
+  if (!Number.isInteger(agents) || agents < 0) throw new UpAgentsError(`--agents must be a whole number, got "${flags.agents}"`);
+  const runtime = (flags.runtime ?? 'process') as AgentRuntime;
+  if (runtime !== 'process' && runtime !== 'hollow') throw new UpAgentsError(`--runtime must be process or hollow, got "${flags.runtime}"`);
   if (file === null) file = await planCluster(dir, flags.cluster, count);
-  for (const proc of file.processes) {
+  for (const proc of file.processes.filter((p) => p.role !== 'agent')) {
     if (isAlive(proc.pid)) {
       say(`${proc.role} ${proc.id}: already running (pid ${proc.pid})`);
       continue;
@@ -76,7 +88,9 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   say(`leader: ${leader}; waiting for every API server to be ready`);
   await waitForReady(dir, file);
   say(`every member is ready. The cluster is up.`);
+  await upAgents(dir, file, agents, runtime);
   if (file.kubeconfig !== undefined) say(`  kubectl --kubeconfig ${file.kubeconfig} get namespaces`);
+  say(`join a worker host (run on it; the API address must be reachable from there): ${joinCommandLine(file, dir, flags.dir)}`);
   say(`  kubus status --dir ${flags.dir}`);
   say(`  kubus down --dir ${flags.dir}`);
 }
@@ -96,13 +110,40 @@ async function planCluster(dir: string, cluster: string, count: number): Promise
       role: 'server', id, pid: 0, dataDir: join(dir, id), log: join(dir, 'logs', `${id}.log`), apiUrl: `https://127.0.0.1:${apiPorts[i]}`,
       argv: [
         process.execPath, ...process.execArgv, cliEntry, 'server', '--id', id, '--data-dir', join(dir, id), '--nats', natsUrl, '--cluster', cluster,
-        '--peers', members.join(','), '--api-port', String(apiPorts[i]), '--credentials-dir', dir, ...upControlPlaneArgs,
+        '--peers', members.join(','), '--api-port', String(apiPorts[i]), '--credentials-dir', dir, ...upControlPlaneArgs, ...localPodNetworkArgs,
       ],
     })),
   ];
   const file: ClusterFile = { cluster, natsUrl, members, processes, kubeconfig };
   writeClusterFile(dir, file);
   return file;
+}
+
+/** Starts the recorded agents (adding any `--agents` asks for beyond them) and waits for their Nodes. */
+async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime: AgentRuntime): Promise<void> {
+  const added = planAgents(file, wanted, { dir, cliArgv: [process.execPath, ...process.execArgv, cliEntry], runtime, token: () => createToken(dir) });
+  file.processes.push(...added);
+  writeClusterFile(dir, file);
+  const agents = file.processes.filter((p) => p.role === 'agent');
+  if (agents.length === 0) return;
+  for (const proc of agents) {
+    if (isAlive(proc.pid)) {
+      say(`agent ${proc.id}: already running (pid ${proc.pid})`);
+      continue;
+    }
+    mkdirSync(proc.dataDir as string, { recursive: true, mode: 0o700 });
+    proc.pid = startDetached(proc);
+    say(`agent ${proc.id}: started (pid ${proc.pid}), log ${proc.log}`);
+    writeClusterFile(dir, file);
+  }
+  say(`waiting for ${agents.length} node${agents.length === 1 ? '' : 's'} to be Ready`);
+  await waitForNodesReady(dir, file, agents.map((p) => p.id), say);
+  say(`every node is Ready`);
+}
+
+function createToken(dir: string): string {
+  say('creating a bootstrap token for the agents (kubus token create --bootstrap)');
+  return createBootstrapToken([process.execPath, ...process.execArgv, cliEntry], dir);
 }
 
 function startDetached(proc: ClusterProcess): number {
