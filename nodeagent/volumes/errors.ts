@@ -1,0 +1,32 @@
+/**
+ * The volume manager's operating errors. The pod worker reports a `VolumeSetUpError` as the pod's
+ * `FailedMount` (Kubernetes' Event reason for the same) and retries at its next sync; the message
+ * says which volume and what to do.
+ */
+import { KubusError, type ErrorFields } from '../../bus/errors.js';
+
+export class VolumeSetUpError extends KubusError {
+  override readonly name = 'VolumeSetUpError';
+  readonly code = 'volumeSetUp';
+  /** The Event reason Kubernetes uses. */
+  readonly reason = 'FailedMount';
+  constructor(message: string, readonly volume: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+  }
+  override fields(): ErrorFields {
+    return { volume: this.volume };
+  }
+}
+
+/** A volumeMount that names no volume of the pod, or a subPath leaving its volume. */
+export class VolumeMountError extends KubusError {
+  override readonly name = 'VolumeMountError';
+  readonly code = 'volumeMount';
+  readonly reason = 'CreateContainerConfigError';
+  constructor(message: string, readonly container: string, readonly mountPath: string) {
+    super(message);
+  }
+  override fields(): ErrorFields {
+    return { container: this.container, mountPath: this.mountPath };
+  }
+}
