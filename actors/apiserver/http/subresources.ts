@@ -2,7 +2,7 @@
  * Subresources (K8S-API.md §6): `status` (the object; writes touch only `.status`, handled by the
  * ordinary update/patch with `subresource: 'status'`), `scale` (an autoscaling/v1 Scale view of
  * `spec.replicas`), `binding` (the scheduler sets `spec.nodeName`), `eviction` (delete the pod
- * unless its PodDisruptionBudget forbids it) and `log` (a clear Status until node agents exist).
+ * unless its PodDisruptionBudget forbids it) and `log` (from the pod's node agent, pod-logs.ts).
  */
 import { applyPatch } from '../patch.js';
 import { formatLabelSelector } from '../registry/selectors.js';
@@ -15,6 +15,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { findResource, type ResourceInfo } from '../registry/resources.js';
 import { planEviction, spendDisruption } from './eviction-budget.js';
+import { servePodLogs } from './pod-logs.js';
 
 const budgetsInfo = findResource('policy', 'v1', 'poddisruptionbudgets') as ResourceInfo;
 /** Budgets read per eviction: a namespace holds a few; one bounded page (Kubernetes lists them all from its cache). */
@@ -183,11 +184,10 @@ export async function handleEviction(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 201, successStatus(201));
 }
 
-/** GET pods/<p>/log: 404 for a missing pod, else a Status saying logs need node agents. */
+/** GET pods/<p>/log: 404 for a missing pod, else the container's log from the pod's node agent (pod-logs.ts). */
 export async function handleLog(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   const name = requireName(ctx.route.name);
   await gate(ctx, 'get');
-  await ctx.server.objects.get(info, namespace, name);
-  throw new ApiError(400, 'BadRequest', `logs of pod "${name}" are not available: kubus has no node agents yet to read container logs from`);
+  await servePodLogs(ctx, await ctx.server.objects.get(info, namespace, name));
 }
