@@ -150,6 +150,14 @@ function isHarnessStopped(h: ApiHarness): boolean {
   }
 }
 
+/**
+ * Confirms graceful deletions on `nodes` as their agents would (deletes their terminating pods with
+ * grace 0), for suites that create Node objects themselves instead of with createHollowNodes.
+ */
+export function confirmDeletionsOn(h: ApiHarness, nodes: readonly string[]): void {
+  confirmerFor(h).nodes.push(...nodes);
+}
+
 /** Stops confirming deletions for the harness's hollow nodes (their pods then stay Terminating, as with a dead agent). */
 export function stopHollowDeletionConfirmer(h: ApiHarness): void {
   confirmers.get(h)?.stop();
