@@ -53,6 +53,7 @@ export const probeWorkerMachine = setup({
   },
   guards: {
     done: ({ context }) => context.result.done,
+    noDelay: ({ context }) => context.initialDelayMs <= 0,
   },
 }).createMachine({
   id: 'probeWorker',
@@ -60,6 +61,8 @@ export const probeWorkerMachine = setup({
   initial: 'delaying',
   states: {
     delaying: {
+      // No delay: probe at once rather than on the clock's next turn.
+      always: { guard: 'noDelay', target: 'probing' },
       after: { initialDelay: 'probing' },
     },
     probing: {
