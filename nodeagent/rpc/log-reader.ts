@@ -10,8 +10,9 @@
  * still holds the bytes the cursor counted. A cursor whose file was rotated away entirely resumes
  * at the oldest file left (those lines are gone, as with the kubelet).
  *
- * Decision: `tailLines` counts CRI lines (newline-terminated records), as the kubelet's
- * `FindTailLineStartIndex` does; a line split into partial records counts once per record.
+ * Decision: `tailLines` counts the lines kubectl prints: a line the writer split into partial
+ * (`P`) records counts once, where the kubelet's `FindTailLineStartIndex` counts every record and
+ * may start in the middle of a long line.
  */
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -116,32 +117,53 @@ async function readAt(path: string, position: number, length: number): Promise<B
   }
 }
 
+/** Bytes of a record's start that hold its timestamp, stream and tag. */
+const recordHeaderBytes = 64;
+
+/** Whether the record starting at `at` in `block` (continuing in `later`) is a full (`F`) one, ending a line. */
+function endsLine(block: Buffer, at: number, later: Buffer): boolean {
+  let header = block.subarray(at, at + recordHeaderBytes);
+  if (header.length < recordHeaderBytes) header = Buffer.concat([header, later.subarray(0, recordHeaderBytes - header.length)]);
+  const newline = header.indexOf(0x0a);
+  return parseCriRecord(newline < 0 ? header : header.subarray(0, newline))?.partial === false;
+}
+
 /**
- * Where the last `tailLines` CRI lines of the instance start, scanning the files backwards in
- * blocks (newest first); the oldest file's start when there are fewer lines. A trailing record
- * without its newline (being written) is not counted.
+ * Where the last `tailLines` lines of the instance start, scanning the files backwards in blocks
+ * (newest first); the oldest file's start when there are fewer. A line is what `kubectl logs`
+ * prints as one: partial records count with the full record that ends them, and a record without
+ * its newline (being written) does not count yet.
  */
 export async function tailCursor(files: readonly LogFile[], attempt: number, tailLines: number): Promise<LogCursor> {
-  let wanted = tailLines;
+  let lines = 0;
   for (let i = files.length - 1; i >= 0; i--) {
     const file = files[i] as LogFile;
-    // Newlines seen from this file's end: the k-th ends the k-th last complete line, so the last
-    // `wanted` lines start right after the (wanted + 1)-th. Bytes after the last one are a record being written.
-    let newlines = 0;
+    // The newline ending the record being scanned (its start not found yet), and the block after this one.
+    let recordEnd: number | null = null;
+    let later = Buffer.alloc(0);
     let end = file.size;
+    const found = (recordStart: number, block: Buffer, blockStart: number): LogCursor | null => {
+      if (recordEnd === null || !endsLine(block, recordStart - blockStart, later)) return null;
+      // The (tailLines + 1)-th full record from the end: the wanted lines start right after it.
+      lines++;
+      return lines === tailLines + 1 ? { attempt, inode: file.inode, offset: recordEnd + 1, midLine: false } : null;
+    };
     while (end > 0) {
       const start = Math.max(0, end - logReaderLimits.readBlockBytes);
       const block = await readAt(file.path, start, end - start);
       for (let j = block.length - 1; j >= 0; j--) {
         if (block[j] !== 0x0a) continue;
-        newlines++;
-        if (newlines === wanted + 1) return { attempt, inode: file.inode, offset: start + j + 1, midLine: false };
+        const cursor = found(start + j + 1, block, start);
+        if (cursor !== null) return cursor;
+        recordEnd = start + j;
       }
+      if (start === 0) {
+        const cursor = found(0, block, 0);
+        if (cursor !== null) return cursor;
+      }
+      later = block;
       end = start;
     }
-    // Every complete line of this file is wanted; older files give the rest.
-    wanted -= newlines;
-    if (wanted <= 0) return { attempt, inode: file.inode, offset: 0, midLine: false };
   }
   const oldest = files[0];
   return { attempt, inode: oldest?.inode ?? 0, offset: 0, midLine: false };

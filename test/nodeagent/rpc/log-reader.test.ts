@@ -159,3 +159,15 @@ describe('logs handler', () => {
     expect(last.eof).toBe(true);
   });
 });
+
+describe('tail of partial lines', () => {
+  it('counts a line split into partial records once, across files too', async () => {
+    writeFileSync(join(containerDir, '0.log.1'), line('01', 'a') + line('02', 'lo', 'P'));
+    writeFileSync(join(containerDir, '0.log'), line('02', 'ng', 'P') + line('02', ' line') + line('03', 'z') + line('04', 'half', 'P'));
+    // The unfinished line ('half', its end not written yet) follows the last N lines; it does not count as one.
+    expect(await readAll(0, { tail: 1 })).toBe('z\nhalf');
+    expect(await readAll(0, { tail: 2 })).toBe('long line\nz\nhalf');
+    expect(await readAll(0, { tail: 3 })).toBe('a\nlong line\nz\nhalf');
+    expect(await readAll(0, { tail: 0 })).toBe('half');
+  });
+});
