@@ -64,15 +64,28 @@ export function readHostFacts(dir: string): HostFacts {
   };
 }
 
-export function readHostReadings(dir: string): HostReadings {
-  const meminfo = parseMeminfo(readText('/proc/meminfo') ?? '');
+/**
+ * The host-wide readings (memory, processes) are shared by every Node part of a process for this
+ * long: `kubus agent --hollow-nodes 5000` would otherwise read /proc 500 times a second for the
+ * same numbers. Disk is read per call (each agent's --dir may be on another filesystem).
+ */
+export const hostReadingsCacheMs = 2_000;
+let shared: { readonly atMs: number; readonly readings: Omit<HostReadings, 'diskTotalBytes' | 'diskAvailableBytes'> } | null = null;
+
+/** `nowMs`: the caller's monotonic clock, for the shared cache. */
+export function readHostReadings(dir: string, nowMs: number): HostReadings {
+  if (shared === null || nowMs - shared.atMs >= hostReadingsCacheMs || nowMs < shared.atMs) {
+    const meminfo = parseMeminfo(readText('/proc/meminfo') ?? '');
+    shared = {
+      atMs: nowMs,
+      readings: {
+        memoryTotalBytes: meminfo?.totalBytes ?? totalmem(),
+        memoryAvailableBytes: meminfo?.availableBytes ?? freemem(),
+        processes: parseLoadavgProcesses(readText('/proc/loadavg') ?? ''),
+        pidMax: parsePidMax(readText('/proc/sys/kernel/pid_max') ?? ''),
+      },
+    };
+  }
   const space = disk(dir);
-  return {
-    memoryTotalBytes: meminfo?.totalBytes ?? totalmem(),
-    memoryAvailableBytes: meminfo?.availableBytes ?? freemem(),
-    diskTotalBytes: space.total,
-    diskAvailableBytes: space.available,
-    processes: parseLoadavgProcesses(readText('/proc/loadavg') ?? ''),
-    pidMax: parsePidMax(readText('/proc/sys/kernel/pid_max') ?? ''),
-  };
+  return { ...shared.readings, diskTotalBytes: space.total, diskAvailableBytes: space.available };
 }

@@ -21,7 +21,7 @@ export interface NodeStartDeps {
   /** Pods this node runs now (for logs and, later, the pods count in status). */
   readonly runningPods: () => number;
   /** Tests replace the host's readings. */
-  readonly readHost?: (dir: string) => HostReadings;
+  readonly readHost?: (dir: string, nowMs: number) => HostReadings;
 }
 
 export function startNode(ctx: AgentContext, config: NodeConfig, deps: NodeStartDeps): NodeHandle {

@@ -21,7 +21,7 @@ export interface NodeDeps {
   readonly config: NodeConfig;
   readonly runtime: ContainerRuntime;
   /** Tests replace the host. */
-  readonly readHost?: (dir: string) => HostReadings;
+  readonly readHost?: (dir: string, nowMs: number) => HostReadings;
 }
 
 /** Bounded: a runtime that hangs must not stop the heartbeat's status pass. */
@@ -104,7 +104,7 @@ export async function statusPass(deps: NodeDeps, facts: NodeFacts, state: Status
     if (lastReport !== null && statusSignature(node.status ?? {}) !== lastReport.signature) lastReport = { signature: statusSignature(node.status ?? {}), atMs: lastReport.atMs };
     if (podCidrOf(node) !== before) checkpoint(deps, node);
   }
-  const readings = (deps.readHost ?? readHostReadings)(deps.ctx.dir);
+  const readings = (deps.readHost ?? readHostReadings)(deps.ctx.dir, nowMs);
   const conditions: NodeCondition[] = nodeConditions(node.status?.conditions, await runtimeStatus(deps.runtime), decidePressures(readings), rfc3339Seconds(wallClock().getTime()));
   const status = nodeStatusOf(facts, conditions);
   const signature = statusSignature(status);

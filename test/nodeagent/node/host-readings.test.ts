@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   decidePressures, parseLoadavgProcesses, parseMeminfo, parseOsRelease, parsePidMax, pressureThresholds, type HostReadings,
 } from '../../../nodeagent/node/host-readings.js';
-import { goArch } from '../../../nodeagent/node/host.js';
+import { tmpdir } from 'node:os';
+import { goArch, hostReadingsCacheMs, readHostFacts, readHostReadings } from '../../../nodeagent/node/host.js';
 
 const meminfo = `MemTotal:       16384000 kB
 MemFree:          512000 kB
@@ -80,5 +81,26 @@ describe('pressure conditions', () => {
     expect(byType({ ...healthy, processes: 950, pidMax: 1000 })['PIDPressure']).toBe(true);
     expect(byType({ ...healthy, processes: 900, pidMax: 1000 })['PIDPressure']).toBe(false);
     expect(byType({ ...healthy, processes: null })['PIDPressure']).toBe(false);
+  });
+});
+
+describe('this host', () => {
+  it('has facts and readings the Node can report', () => {
+    const facts = readHostFacts(tmpdir());
+    expect(facts.cpuCores).toBeGreaterThan(0);
+    expect(facts.memoryBytes).toBeGreaterThan(0);
+    expect(facts.diskBytes).toBeGreaterThan(0);
+    expect(facts.operatingSystem).toBe('linux');
+    const readings = readHostReadings(tmpdir(), 0);
+    expect(readings.memoryAvailableBytes).toBeGreaterThan(0);
+    expect(readings.diskAvailableBytes).toBeGreaterThan(0);
+    expect(readings.processes).toBeGreaterThan(0);
+  });
+
+  it('shares the /proc readings between Node parts for a short while', () => {
+    const first = readHostReadings(tmpdir(), 1_000_000);
+    const soon = readHostReadings(tmpdir(), 1_000_000 + hostReadingsCacheMs - 1);
+    expect(soon.processes).toBe(first.processes);
+    expect(soon.memoryAvailableBytes).toBe(first.memoryAvailableBytes);
   });
 });
