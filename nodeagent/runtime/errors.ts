@@ -105,3 +105,15 @@ export class PodIpExhaustedError extends KubusError {
     return { cidr: this.cidr, assigned: this.assigned };
   }
 }
+
+/** The runtime already tracks its bound of containers (limits.ts `containersMax`): remove exited ones first. */
+export class ContainerCapacityError extends KubusError {
+  override readonly name = 'ContainerCapacityError';
+  readonly code = 'containerCapacity';
+  constructor(readonly containersMax: number) {
+    super(`this runtime already holds ${containersMax} containers; remove exited containers before creating more`);
+  }
+  override fields(): ErrorFields {
+    return { containersMax: this.containersMax };
+  }
+}

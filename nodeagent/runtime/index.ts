@@ -5,15 +5,17 @@
  */
 import { checkRuntimeLimits } from './limits.js';
 import { HollowRuntime } from './hollow.js';
-import { UnknownRuntimeError, RuntimeUnsupportedError } from './errors.js';
+import { UnknownRuntimeError } from './errors.js';
+import { ProcessRuntime } from './process/process-runtime.js';
 import type { RuntimeOptions } from './options.js';
 import type { ContainerRuntime } from './types.js';
 
 export * from './types.js';
 export {
   RuntimeUnsupportedError, UnknownRuntimeError, SandboxNotFoundError, ContainerNotFoundError, ContainerStateError,
-  ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError,
+  ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError, ContainerCapacityError,
 } from './errors.js';
+export { ProcessRuntime } from './process/process-runtime.js';
 export { containerRuntimeLimits, checkRuntimeLimits } from './limits.js';
 export { hollowAnnotations, HollowRuntime } from './hollow.js';
 export { IpAllocator, parseIpv4Cidr, isLoopbackCidr, cidrContains, type IpAllocatorState, type Ipv4Cidr } from './ip-allocator.js';
@@ -29,7 +31,7 @@ export function createRuntime(name: 'process' | 'hollow', options: RuntimeOption
     case 'hollow':
       return new HollowRuntime(options);
     case 'process':
-      throw new RuntimeUnsupportedError('process', 'running pods', 'the process runtime is being built (issue 11); use --runtime hollow');
+      return new ProcessRuntime(options);
     default:
       throw new UnknownRuntimeError(String(name), runtimeNames);
   }

@@ -33,6 +33,20 @@ export const containerRuntimeLimits = {
   stopPollMs: 50,
   /** After the SIGKILL, how long `stopContainer` waits for the exit to be recorded before reporting the container gone. */
   killSettleMs: 5_000,
+  /**
+   * How long `startContainer` waits for the container to record its pid (its first act, within
+   * milliseconds): longer means the host is stalled, and the container is reported running on
+   * its wrapper's liveness alone.
+   */
+  containerPidWaitMs: 5_000,
+  /** How often that wait looks for the pid file. */
+  containerPidPollMs: 5,
+  /**
+   * When a container's leader exits, what is left of its process group is killed (as the kernel
+   * kills a pid namespace with its init), but only within this long of the exit: later, the
+   * group's id could belong to a new process that reused the pid.
+   */
+  stragglerKillWindowMs: 5_000,
   /** Containers one runtime tracks (110 pods × a few containers and their exited instances). */
   containersMax: 4_096,
 } as const;

@@ -1,0 +1,413 @@
+/**
+ * The `process` runtime: each container's `command` + `args` run as host processes, a process
+ * group per container, started through a small `sh` wrapper that outlives the agent and records
+ * the exit status (wrapper.ts: the design and its costs), output copied into rotated CRI logs
+ * (output-tailer.ts), one loopback address per pod (pod-network.ts), limits in cgroups where the
+ * host allows (cgroups.ts). `image` is recorded, never pulled.
+ *
+ * - Environment: exactly `ContainerConfig.env`, plus the agent's PATH when the container sets
+ *   none. Working directory: `workingDir` when it exists on the host, else
+ *   `<dir>/runtime/containers/<id>/`, where each mount appears as a symlink at its container path
+ *   (relative: `/etc/config` → `etc/config`): there is no mount namespace, so an app finds its
+ *   volumes by relative path or through variables.
+ * - Stop: SIGTERM to the group, SIGKILL after the grace; statuses as a shell reports them
+ *   (143/137), reasons Completed / Error / OOMKilled (cgroup OOM count) / ContainerCannotRun
+ *   (command not found or not executable, checked before anything starts: exit code 127).
+ * - Adoption: everything is in files (layout.ts); a new instance over the same `--dir` lists what
+ *   the last one ran; a process is taken for ours only if its pid *and* start time match; exits
+ *   are learned from the wrapper's record (at once for our own children, within a poll for
+ *   adopted ones).
+ * - Not yet: interactive exec and port-forward (issue 13: RuntimeUnsupportedError); stats count
+ *   only the container's process group (a process that leaves it with setsid is not counted).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { TimerId } from '../../../bus/clock.js';
+import {
+  ContainerCapacityError, ContainerCommandMissingError, ContainerNotFoundError, ContainerStateError, RuntimeUnsupportedError, SandboxNotFoundError,
+} from '../errors.js';
+import { EventHub } from '../event-hub.js';
+import { containerRuntimeLimits as limits } from '../limits.js';
+import { systemWallClock, type RuntimeOptions } from '../options.js';
+import type {
+  ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecResult, ExecSession, PodSandboxConfig,
+  PodSandboxStatus, RuntimeStatus,
+} from '../types.js';
+import { createContainerCgroups, detectCgroups, oomKills, removeContainerCgroups, type CgroupSupport } from './cgroups.js';
+import { decideContainerState, type DecidedState } from './container-state.js';
+import { runExecSync } from './exec-sync.js';
+import {
+  containerStateDir, ensureLayout, loadContainerRecords, loadSandboxRecords, processLayout, readIntegerFile, writeJsonAtomic,
+  type ContainerRecord, type ProcessLayout, type SandboxRecord,
+} from './layout.js';
+import { OutputTailer } from './output-tailer.js';
+import { PodNetwork } from './pod-network.js';
+import { isAlive, processGroupUsage, processIdentity } from './proc.js';
+import { commandProblem, containerEnvironment, findSetsid, spawnWrapper } from './wrapper.js';
+
+export class ProcessRuntime implements ContainerRuntime {
+  readonly name = 'process' as const;
+  private readonly layout: ProcessLayout;
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly tailers = new Map<string, OutputTailer>();
+  /** Containers whose exit this instance knows (reported, or already exited when adopted): no second `exited` event. */
+  private readonly exitKnown = new Set<string>();
+  private readonly children = new Map<string, ChildProcess>();
+  private readonly events: EventHub;
+  private readonly network: PodNetwork;
+  private readonly wallClock: () => Date;
+  private readonly cgroups: CgroupSupport;
+  private readonly setsidPath: string | null;
+  private pollTimer: TimerId | null = null;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.layout = processLayout(options.dir);
+    ensureLayout(this.layout);
+    this.events = new EventHub(options.logger);
+    this.wallClock = options.wallClock ?? systemWallClock;
+    this.network = new PodNetwork(this.layout.ipsFile, options.podCidr, options.nodeIp);
+    this.cgroups = detectCgroups();
+    this.setsidPath = findSetsid();
+    for (const record of loadSandboxRecords(this.layout)) this.sandboxes.set(record.id, record);
+    for (const record of loadContainerRecords(this.layout)) {
+      this.containers.set(record.id, record);
+      if (this.observe(record).state === 'exited') this.exitKnown.add(record.id);
+    }
+    this.schedulePoll();
+  }
+
+  async version(): Promise<{ readonly runtimeName: string; readonly runtimeVersion: string }> {
+    return { runtimeName: 'kubus-process', runtimeVersion: '0.1.0' };
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    const notes = [
+      this.setsidPath === null ? 'setsid (util-linux) is missing: containers cannot start' : null,
+      this.cgroups.version === 'none' ? `resource limits are not enforced: ${this.cgroups.reason}` : null,
+      this.network.note(),
+    ].filter((note): note is string => note !== null);
+    return {
+      runtimeReady: this.setsidPath !== null,
+      networkReady: this.options.podCidr() !== null,
+      resourceLimitsEnforced: this.cgroups.version !== 'none',
+      message: notes.length === 0 ? null : notes.join('; '),
+    };
+  }
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const id = newId();
+    const ip = this.network.assign(id, config);
+    this.saveSandbox({ id, config, ip, createdAtMs: this.wallMs(), ready: true });
+    return id;
+  }
+
+  async stopPodSandbox(sandboxId: string): Promise<void> {
+    const sandbox = this.sandbox(sandboxId);
+    for (const record of this.containersOf(sandboxId)) await this.stopContainer(record.id, 0);
+    this.network.release(sandboxId);
+    this.saveSandbox({ ...sandbox, ready: false });
+  }
+
+  async removePodSandbox(sandboxId: string): Promise<void> {
+    if (!this.sandboxes.has(sandboxId)) return;
+    await this.stopPodSandbox(sandboxId);
+    for (const record of this.containersOf(sandboxId)) await this.removeContainer(record.id);
+    rmSync(join(this.layout.sandboxesDir, `${sandboxId}.json`), { force: true });
+    this.sandboxes.delete(sandboxId);
+  }
+
+  async podSandboxStatus(sandboxId: string): Promise<PodSandboxStatus | null> {
+    const record = this.sandboxes.get(sandboxId);
+    return record === undefined ? null : sandboxStatus(record);
+  }
+
+  async listPodSandboxes(): Promise<readonly PodSandboxStatus[]> {
+    return [...this.sandboxes.values()].map(sandboxStatus);
+  }
+
+  async createContainer(sandboxId: string, config: ContainerConfig, sandbox: PodSandboxConfig): Promise<string> {
+    this.sandbox(sandboxId);
+    if (config.command.length === 0) throw new ContainerCommandMissingError(config.name);
+    if (this.containers.size >= limits.containersMax) throw new ContainerCapacityError(limits.containersMax);
+    const id = newId();
+    const workingDir = join(this.layout.containersDir, id);
+    mkdirSync(containerStateDir(this.layout, id), { recursive: true, mode: 0o700 });
+    mkdirSync(workingDir, { recursive: true });
+    for (const mount of config.mounts) linkMount(workingDir, mount.containerPath, mount.hostPath);
+    this.saveContainer({
+      id, sandboxId, podUid: sandbox.uid, config, createdAtMs: this.wallMs(), startedAtMs: null, wrapper: null, process: null,
+      cgroups: null, cannotRun: null, workingDir,
+    });
+    return id;
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    const record = this.container(containerId);
+    const state = this.observe(record).state;
+    if (state !== 'created') throw new ContainerStateError(containerId, state, 'start');
+    const env = containerEnvironment(record.config.env, process.env['PATH']);
+    const cwd = this.cwdOf(record);
+    const [command = ''] = record.config.command;
+    const problem = this.setsidPath === null ? 'setsid (util-linux) is not installed on this host' : commandProblem(command, env, cwd);
+    if (problem !== null || this.setsidPath === null) {
+      this.saveContainer({ ...record, startedAtMs: this.wallMs(), cannotRun: problem });
+      this.reportExit(containerId);
+      return;
+    }
+    const cgroups = this.containerCgroups(record);
+    const stateDir = containerStateDir(this.layout, containerId);
+    const child = spawnWrapper({ stateDir, setsidPath: this.setsidPath, cgroupProcsFiles: cgroups?.procsFiles ?? [], command: [...record.config.command, ...record.config.args], env, cwd });
+    const wrapper = child.pid === undefined ? null : processIdentity(child.pid) ?? null;
+    this.saveContainer({ ...record, startedAtMs: this.wallMs(), wrapper, cgroups });
+    this.children.set(containerId, child);
+    child.on('exit', () => {
+      this.children.delete(containerId);
+      this.check(containerId);
+    });
+    this.emit('started', containerId);
+    const pid = await this.waitForPid(stateDir, child);
+    const current = this.containers.get(containerId);
+    if (pid !== undefined && current !== undefined) {
+      this.saveContainer({ ...current, process: processIdentity(pid) ?? { pid, startTicks: -1 } });
+    }
+  }
+
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    const record = this.container(containerId);
+    if (this.observe(record).state !== 'running') return;
+    const group = record.process?.pid ?? readIntegerFile(join(containerStateDir(this.layout, containerId), 'pid'));
+    if (group === undefined) return;
+    if (timeoutSeconds > 0) {
+      signalGroup(group, 'SIGTERM');
+      if (await this.waitForExit(record, timeoutSeconds * 1000)) return this.check(containerId);
+    }
+    signalGroup(group, 'SIGKILL');
+    await this.waitForExit(record, limits.killSettleMs);
+    this.check(containerId);
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    const record = this.containers.get(containerId);
+    if (record === undefined) return;
+    await this.stopContainer(containerId, 0);
+    this.tailers.get(containerId)?.close();
+    this.tailers.delete(containerId);
+    removeContainerCgroups(record.cgroups);
+    rmSync(containerStateDir(this.layout, containerId), { recursive: true, force: true });
+    rmSync(record.workingDir, { recursive: true, force: true });
+    this.containers.delete(containerId);
+    this.exitKnown.delete(containerId);
+  }
+
+  async containerStatus(containerId: string): Promise<ContainerStatus | null> {
+    const record = this.containers.get(containerId);
+    return record === undefined ? null : containerStatus(record, this.observe(record));
+  }
+
+  async listContainers(filter?: { readonly sandboxId?: string }): Promise<readonly ContainerStatus[]> {
+    const records = [...this.containers.values()].filter((record) => filter?.sandboxId === undefined || record.sandboxId === filter.sandboxId);
+    return records.map((record) => containerStatus(record, this.observe(record)));
+  }
+
+  async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const record = this.container(containerId);
+    const env = containerEnvironment(record.config.env, process.env['PATH']);
+    return runExecSync(command, { env, cwd: this.cwdOf(record), timeoutMs, clock: this.options.clock });
+  }
+
+  async exec(): Promise<ExecSession> {
+    throw new RuntimeUnsupportedError('process', 'interactive exec', 'kubectl exec comes with issue 13; exec probes and hooks use execSync');
+  }
+
+  async portForward(): Promise<Duplex> {
+    throw new RuntimeUnsupportedError('process', 'port-forward', 'kubectl port-forward comes with issue 13; the pod IP is reachable on this host directly');
+  }
+
+  async containerStats(containerId: string): Promise<ContainerStats | null> {
+    const record = this.containers.get(containerId);
+    if (record === undefined) return null;
+    const running = this.observe(record).state === 'running' && record.process !== null;
+    const usage = running && record.process !== null ? processGroupUsage(record.process.pid) : { cpuUsageNanos: 0, rssBytes: 0 };
+    return { containerId, timestampMs: this.wallMs(), cpuUsageNanos: usage.cpuUsageNanos, memoryWorkingSetBytes: usage.rssBytes };
+  }
+
+  onEvent(listener: (event: ContainerEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.pollTimer !== null) this.options.clock.clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    for (const tailer of this.tailers.values()) tailer.close();
+    this.tailers.clear();
+    for (const child of this.children.values()) child.removeAllListeners('exit');
+    this.children.clear();
+  }
+
+  /** Copies output and notices exits of every container; own children's exits are also noticed at once (check). */
+  private schedulePoll(): void {
+    this.pollTimer = this.options.clock.setTimeout(() => {
+      for (const id of [...this.containers.keys()]) {
+        try {
+          this.check(id);
+        } catch (error) {
+          this.options.logger.warn('process runtime poll failed', { containerId: id, error: String(error) });
+        }
+      }
+      this.schedulePoll();
+    }, limits.processPollMs);
+  }
+
+  private check(containerId: string): void {
+    const record = this.containers.get(containerId);
+    if (record === undefined || record.startedAtMs === null) return;
+    const exited = this.observe(record).state === 'exited';
+    this.tailer(record)?.poll(exited);
+    if (exited && !this.exitKnown.has(containerId)) this.reportExit(containerId);
+  }
+
+  private reportExit(containerId: string): void {
+    const record = this.containers.get(containerId);
+    if (record === undefined || this.exitKnown.has(containerId)) return;
+    this.exitKnown.add(containerId);
+    const decided = this.observe(record);
+    if (record.process !== null && decided.finishedAtMs !== null && this.wallMs() - decided.finishedAtMs < limits.stragglerKillWindowMs) {
+      signalGroup(record.process.pid, 'SIGKILL');
+    }
+    this.tailer(record)?.poll(true);
+    this.emit('exited', containerId);
+  }
+
+  private observe(record: ContainerRecord): DecidedState {
+    const wrapperAlive = record.wrapper !== null && isAlive(record.wrapper);
+    const containerAlive = record.process !== null && isAlive(record.process);
+    const exitFile = join(containerStateDir(this.layout, record.id), 'exit');
+    const recordedExitCode = readIntegerFile(exitFile);
+    return decideContainerState({
+      startedAtMs: record.startedAtMs, cannotRun: record.cannotRun, wrapperAlive, containerAlive, recordedExitCode,
+      recordedAtMs: recordedExitCode === undefined ? undefined : Math.round(statSync(exitFile).mtimeMs),
+      oomKills: oomKills(record.cgroups), nowMs: this.wallMs(),
+    });
+  }
+
+  private tailer(record: ContainerRecord): OutputTailer | undefined {
+    if (record.cannotRun !== null) return undefined;
+    let tailer = this.tailers.get(record.id);
+    if (tailer === undefined) {
+      tailer = new OutputTailer(containerStateDir(this.layout, record.id), record.config.logPath, this.wallClock);
+      this.tailers.set(record.id, tailer);
+    }
+    return tailer;
+  }
+
+  private containerCgroups(record: ContainerRecord): ContainerRecord['cgroups'] {
+    try {
+      return createContainerCgroups(this.cgroups, record.id, record.config.resources);
+    } catch (error) {
+      this.options.logger.warn('container cgroups could not be created: limits not enforced for it', { containerId: record.id, error: String(error) });
+      return null;
+    }
+  }
+
+  private async waitForPid(stateDir: string, child: ChildProcess): Promise<number | undefined> {
+    const deadline = this.options.clock.now() + limits.containerPidWaitMs;
+    for (;;) {
+      const pid = readIntegerFile(join(stateDir, 'pid'));
+      if (pid !== undefined || child.exitCode !== null || child.signalCode !== null || this.options.clock.now() >= deadline) return pid;
+      await this.sleep(limits.containerPidPollMs);
+    }
+  }
+
+  /** True once the wrapper recorded an exit (or the processes are gone), false when `waitMs` passed first. */
+  private async waitForExit(record: ContainerRecord, waitMs: number): Promise<boolean> {
+    const deadline = this.options.clock.now() + waitMs;
+    for (;;) {
+      const current = this.containers.get(record.id) ?? record;
+      if (this.observe(current).state !== 'running') return true;
+      if (this.options.clock.now() >= deadline) return false;
+      await this.sleep(limits.stopPollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.options.clock.setTimeout(resolve, ms));
+  }
+
+  private cwdOf(record: ContainerRecord): string {
+    const wanted = record.config.workingDir;
+    return wanted !== undefined && existsSync(wanted) ? wanted : record.workingDir;
+  }
+
+  private containersOf(sandboxId: string): ContainerRecord[] {
+    return [...this.containers.values()].filter((record) => record.sandboxId === sandboxId);
+  }
+
+  private saveSandbox(record: SandboxRecord): void {
+    writeJsonAtomic(join(this.layout.sandboxesDir, `${record.id}.json`), record);
+    this.sandboxes.set(record.id, record);
+  }
+
+  private saveContainer(record: ContainerRecord): void {
+    writeJsonAtomic(join(containerStateDir(this.layout, record.id), 'container.json'), record);
+    this.containers.set(record.id, record);
+  }
+
+  private emit(type: ContainerEvent['type'], containerId: string): void {
+    const record = this.containers.get(containerId);
+    if (record !== undefined) this.events.emit({ type, containerId, sandboxId: record.sandboxId, podUid: record.podUid });
+  }
+
+  private sandbox(sandboxId: string): SandboxRecord {
+    const record = this.sandboxes.get(sandboxId);
+    if (record === undefined) throw new SandboxNotFoundError(sandboxId);
+    return record;
+  }
+
+  private container(containerId: string): ContainerRecord {
+    const record = this.containers.get(containerId);
+    if (record === undefined) throw new ContainerNotFoundError(containerId);
+    return record;
+  }
+
+  private wallMs(): number {
+    return this.wallClock().getTime();
+  }
+}
+
+function newId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** A mount as a symlink at its container path inside the working directory (no mount namespace here). */
+function linkMount(workingDir: string, containerPath: string, hostPath: string): void {
+  const relative = containerPath.replace(/^\/+/, '');
+  if (relative === '' || relative.split('/').includes('..')) return;
+  const link = join(workingDir, relative);
+  mkdirSync(dirname(link), { recursive: true });
+  if (existsSync(link)) unlinkSync(link);
+  symlinkSync(hostPath, link);
+}
+
+function sandboxStatus(record: SandboxRecord): PodSandboxStatus {
+  return { id: record.id, podUid: record.config.uid, state: record.ready ? 'ready' : 'notready', ip: record.ip, createdAtMs: record.createdAtMs, labels: record.config.labels };
+}
+
+function containerStatus(record: ContainerRecord, decided: DecidedState): ContainerStatus {
+  return {
+    id: record.id, sandboxId: record.sandboxId, name: record.config.name, attempt: record.config.attempt, state: decided.state,
+    createdAtMs: record.createdAtMs, startedAtMs: record.startedAtMs, finishedAtMs: decided.finishedAtMs, exitCode: decided.exitCode,
+    reason: decided.reason, message: decided.message, logPath: record.config.logPath, image: record.config.image, labels: record.config.labels,
+  };
+}
