@@ -140,7 +140,7 @@ export async function tailCursor(files: readonly LogFile[], attempt: number, tai
     const file = files[i] as LogFile;
     // The newline ending the record being scanned (its start not found yet), and the block after this one.
     let recordEnd: number | null = null;
-    let later = Buffer.alloc(0);
+    let later: Buffer = Buffer.alloc(0);
     let end = file.size;
     const found = (recordStart: number, block: Buffer, blockStart: number): LogCursor | null => {
       if (recordEnd === null || !endsLine(block, recordStart - blockStart, later)) return null;
