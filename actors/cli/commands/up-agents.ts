@@ -35,6 +35,13 @@ export const agentLimits = {
   apiRequestTimeoutMs: 5_000,
 } as const;
 
+/**
+ * `up`'s members judge a Node dead after 8 s without a renew (--node-monitor-grace-period, up.ts):
+ * the agents renew every 2 s, so three renews may be lost before a Node goes Unknown (Kubernetes:
+ * 10 s renew against 40 s grace, the same ratio).
+ */
+export const localAgentArgs = ['--node-lease-renew-interval', '2s', '--drain-on-stop'] as const;
+
 /** The pod address range of a local cluster: loopback, split per node, served by Linux without any setup. */
 export const localPodNetworkArgs = ['--cluster-cidr', '127.64.0.0/10', '--node-cidr-mask-size', '24'] as const;
 
@@ -76,7 +83,7 @@ export function planAgents(file: ClusterFile, wanted: number, input: { dir: stri
     const name = agentName(file.cluster, have + i + 1);
     return {
       role: 'agent', id: name, pid: 0, dataDir: join(input.dir, 'agents', name), log: join(input.dir, 'logs', `${name}.log`),
-      argv: [...input.cliArgv, ...agentArgs({ server, token, caHash, name, dir: join(input.dir, 'agents', name), runtime: input.runtime }), '--drain-on-stop'],
+      argv: [...input.cliArgv, ...agentArgs({ server, token, caHash, name, dir: join(input.dir, 'agents', name), runtime: input.runtime }), ...localAgentArgs],
     };
   });
 }
