@@ -3,10 +3,10 @@
  * then liveness and readiness, each a probe-worker actor on the injected clock; lifecycle hooks
  * (postStart, preStop) as single bounded runs.
  *
- * Decision: `initialDelaySeconds` counts from `startedAtMs` on the prober's clock; a start time
- * further back than the delay (the clocks differ, or the agent adopted a running container) counts
- * as "the delay is over", and one further ahead is clamped to the delay, so a wrong base never
- * postpones probing past one initial delay. Without a readiness probe the container is reported
+ * Decision: `initialDelaySeconds` counts from `startedAtMs` (epoch milliseconds, read against the
+ * wall clock, or the prober's monotonic clock's time: told apart by size); a start further back
+ * than the delay (an adopted container) means "the delay is over", and one in the future is clamped
+ * to the delay, so clock skew never postpones probing past one initial delay. Without a readiness probe the container is reported
  * ready as soon as the startup gate opens (at once when there is no startup probe).
  */
 import { createActor, type AnyActorRef } from 'xstate';
@@ -24,7 +24,15 @@ export interface ProberOptions {
   readonly runtime: ContainerRuntime;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Wall time, for `startedAtMs` given as epoch milliseconds (what runtimes report); `new Date()` by default. */
+  readonly wallClock?: () => Date;
 }
+
+/**
+ * Epoch milliseconds are above this (2001-09-09); the monotonic clock (process uptime, or a
+ * simulation starting at 0) stays far below it. Lets `startedAtMs` be either, as callers have it.
+ */
+const epochMsMin = 1e12;
 
 /** A probe's timing with Kubernetes' defaults applied. */
 export function probeTiming(probe: Probe): { initialDelayMs: number; periodMs: number; timeoutMs: number; successThreshold: number; failureThreshold: number } {
@@ -40,6 +48,8 @@ export function probeTiming(probe: Probe): { initialDelayMs: number; periodMs: n
 export function createProber(options: ProberOptions): Prober {
   const { runtime, clock } = options;
   const logger = options.logger.child({ component: 'prober' });
+  const wallClock = options.wallClock ?? (() => new Date());
+  const sinceStart = (startedAtMs: number): number => (startedAtMs >= epochMsMin ? wallClock().getTime() : clock.now()) - startedAtMs;
   const actionContext = (target: ProbeTarget, timeoutMs: number): ActionContext => ({
     runtime, clock, timeoutMs, containerId: target.containerId, container: target.container, podIp: target.podIp,
   });
@@ -61,7 +71,7 @@ export function createProber(options: ProberOptions): Prober {
     };
     const startWorker = (kind: ProbeKind, probe: Probe): void => {
       const timing = probeTiming(probe);
-      const sinceStartMs = clock.now() - target.startedAtMs;
+      const sinceStartMs = sinceStart(target.startedAtMs);
       const initialDelayMs = Math.min(timing.initialDelayMs, Math.max(0, timing.initialDelayMs - sinceStartMs));
       const actor = createActor(probeWorkerMachine, {
         clock,

@@ -138,6 +138,21 @@ describe('prober schedule', () => {
   });
 });
 
+describe('start times in wall milliseconds', () => {
+  it('counts the initial delay from an epoch start time against the wall clock', async () => {
+    const clock = new SimulatedClock();
+    const attempts: string[] = [];
+    const wallStart = Date.parse('2026-12-03T04:00:00Z');
+    const prober = createProber({ runtime: scriptedRuntime(clock, {}, attempts), clock, logger, wallClock: () => new Date(wallStart + 4_000 + clock.now()) });
+    const handle = prober.start({ pod: {}, podIp: null, container: { name: 'a', livenessProbe: exec('alive', { initialDelaySeconds: 10 }) }, containerId: 'c', startedAtMs: wallStart }, () => undefined);
+    await advance(clock, 5_500);
+    expect(attempts).toEqual([]);
+    await advance(clock, 500);
+    expect(attempts).toEqual(['6000 alive']);
+    handle.stop();
+  });
+});
+
 describe('hooks', () => {
   it('runs exec and sleep hooks once, bounded', async () => {
     const { prober, target, clock, attempts } = setUp({ name: 'app' }, { stop: [0], bad: [3] });
