@@ -47,6 +47,7 @@ program
   .option('--api-port <port>', 'serve the Kubernetes API over HTTPS on this port (0: a free one); needs --credentials-dir')
   .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
   .option('--credentials-dir <dir>', 'the cluster\'s NATS keys (nats/: the member mints its bus user from them), CA, serving certificate (pki/) and token file (tokens.csv)')
+  .option('--node-credentials-ttl <seconds>', 'lifetime of a node agent\'s NATS user and API token (agents renew them at 2/3); default 3600')
   .option('--api-max-in-flight <n>', 'requests the API serves at once (shared among priority levels; beyond: queued, then 429)', '400')
   .option('--no-scheduler', 'do not run the scheduler in this member (it runs by default with --api-port, active while it holds Lease kube-system/kube-scheduler)')
   .option('--no-controller-manager', 'do not run the controller manager in this member (it runs by default with --api-port, active while it holds Lease kube-system/kube-controller-manager)')
@@ -111,6 +112,27 @@ program
   .addOption(new Option('--runtime <name>', 'the agents\' container runtime').choices(['process', 'hollow']).default('process'))
   // Loaded on use: `up` pulls in the X.509 stack that other commands do not need.
   .action(async (flags: UpFlags) => (await import('./commands/up.js')).runUpCommand(flags));
+
+program
+  .command('agent')
+  .description('run a worker node agent: join the cluster (first start: --server, --token, --ca-cert-hash), register the Node, run the pods bound to it')
+  .option('--server <url>', 'a member\'s API, https://<member>:<port> (first join; later starts reuse the one in --dir)')
+  .option('--token <token>', 'a bootstrap token (`kubus token create --bootstrap`), for the first join only')
+  .option('--ca-cert-hash <sha256:hex>', 'the cluster CA\'s public-key hash (`kubus up` prints it): the join refuses any other CA')
+  .option('--name <node>', 'the Node name (default: the host name)')
+  .requiredOption('--dir <dir>', 'the agent\'s state: identity, checkpoint, pod directories, logs (keep it: a restart reuses the identity)')
+  .addOption(new Option('--runtime <name>', 'container runtime').choices(['process', 'hollow']).default('process'))
+  .option('--labels <k=v,...>', 'Node labels besides kubernetes.io/hostname, os and arch')
+  .option('--taints <k=v:Effect,...>', 'Node taints (Effect: NoSchedule, PreferNoSchedule, NoExecute)')
+  .option('--system-reserved <cpu=...,memory=...>', 'resources kept for the host: subtracted from capacity for allocatable')
+  .option('--max-pods <n>', 'pods this node accepts', '110')
+  .option('--node-ip <ip>', 'the address other hosts reach this node on (default: the first non-loopback IPv4)')
+  .option('--nats <urls>', 'NATS URL(s), comma-separated, instead of the ones the API hands out (a host that reaches NATS another way)')
+  .option('--node-lease-renew-interval <duration>', 'how often the node\'s Lease is renewed', '10s')
+  .option('--drain-on-stop', 'on SIGTERM stop the pods gracefully (default: they keep running while the agent is down)')
+  .option('--hollow-nodes <n>', 'run N hollow agents in this process (names <name>-<i>, dirs <dir>/<name>-<i>), for scale tests')
+  .option('--log-level <level>', 'debug, info, warn or error', 'info')
+  .action(async (flags) => (await import('./commands/agent.js')).runAgentCommand(flags));
 
 program
   .command('bus-init')
