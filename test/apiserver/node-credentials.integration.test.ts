@@ -137,4 +137,83 @@ describe.runIf(runs)('node credentials', () => {
     const renewal = await call('POST', csrPath, { cert: n1, body: csrObject('node-csr-n1-renewal', csrPem) });
     expect(renewal.status, JSON.stringify(renewal.json)).toBe(201);
   });
+
+  it('deleting the Node revokes its NATS user within a second; the node may ask again and register again', async () => {
+    await waitUntil('the controller manager leads', async () => {
+      const lease = await call('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager', { token: h.token });
+      return lease.status === 200 && (lease.json['spec']?.holderIdentity ?? '') !== '';
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    // A first round warms the revoker (its informers sync after it takes the Lease); the second is timed.
+    for (const [node, boundMs] of [['warm', 30_000], ['n3', 1_000]] as const) {
+      const cert = await join(node, token.token);
+      const credentials = await call('POST', credentialsPath(node), { cert, body: {} });
+      expect(credentials.status, JSON.stringify(credentials.json)).toBe(201);
+      const bus = await connectNode(credentials.json);
+      const created = await call('POST', '/api/v1/nodes', { token: h.token, body: { apiVersion: 'v1', kind: 'Node', metadata: { name: node } } });
+      expect(created.status).toBe(201);
+      await bus.flush();
+      const deleted = await call('DELETE', `/api/v1/nodes/${node}`, { token: h.token });
+      expect(deleted.status).toBe(200);
+      const started = Date.now();
+      await closedWithin(bus, boundMs);
+      if (node === 'n3') expect(Date.now() - started).toBeLessThanOrEqual(1_000);
+      await expect(NatsBus.connect({ servers: [h.cluster.natsUrl()], name: 'again', user: natsUser(credentials.json), connectTimeoutMs: 5_000, reconnect: false }))
+        .rejects.toThrow(/authorization violation/i);
+      const again = await call('POST', credentialsPath(node), { cert, body: {} });
+      expect(again.status, JSON.stringify(again.json)).toBe(201);
+      const renewed = await connectNode(again.json);
+      await renewed.flush();
+      await renewed.close();
+    }
+  }, 60_000);
+
+  it('revoking the bootstrap token revokes the nodes it joined: bus users, certificates, API tokens, further credentials; a new token joins again', async () => {
+    const joiner = await newToken();
+    const joined = new Map<string, { cert: ClientCert; credentials: Record<string, any>; bus: NatsBus }>();
+    for (const node of ['n4', 'n5']) {
+      const cert = await join(node, joiner.token);
+      const credentials = await call('POST', credentialsPath(node), { cert, body: {} });
+      expect(credentials.status).toBe(201);
+      const bus = await connectNode(credentials.json);
+      await bus.flush();
+      joined.set(node, { cert, credentials: credentials.json, bus });
+    }
+    const bystander = await connectNode((await call('POST', credentialsPath('n1'), { cert: n1, body: {} })).json);
+    const revokedAt = new Date();
+    const revoked = await h.request('PATCH', `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${joiner.id}`, {
+      headers: { 'Content-Type': 'application/merge-patch+json', Accept: 'application/json' },
+      body: JSON.stringify({ metadata: { annotations: { 'kubus.io/revoked-at': revokedAt.toISOString() } } }),
+    });
+    expect(revoked.status, revoked.body).toBe(200);
+    // The first node's user goes within the bound; each further one costs one more claims push
+    // (three ed25519 signatures in pure JS, a few hundred ms here) until the revoker can push them
+    // all at once (requested: NatsCredentials.revokeMany).
+    const started = Date.now();
+    await Promise.race([...joined.values()].map(({ bus }) => closedWithin(bus, 5_000)));
+    expect(Date.now() - started).toBeLessThanOrEqual(1_000);
+    for (const { bus } of joined.values()) await closedWithin(bus, 5_000);
+    // A node joined by another token keeps its connection.
+    await bystander.flush();
+    await bystander.close();
+    for (const [node, { cert, credentials }] of joined) {
+      const refused = await waitUntil(`${node}'s credentials refused`, async () => {
+        const reply = await call('POST', credentialsPath(node), { cert, body: {} });
+        return reply.status === 401 ? reply : null;
+      }, { timeoutMs: 5_000, intervalMs: 100 });
+      expect(refused.json['message']).toMatch(new RegExp(`identity of node ${node} was revoked.*bootstrap token ${joiner.id} was revoked.*join again with a new token`));
+      const byToken = await call('POST', whoamiPath, { token: credentials['apiToken'].token, body: whoamiBody });
+      expect(byToken.status).toBe(401);
+    }
+    // n4 joins again with a new token: its new certificate and credentials work, the old certificate stays refused.
+    // Issue times are whole seconds: a certificate from the revocation's own second would be refused (node-identity-guard.ts).
+    await waitUntil('the second after the revocation', () => Date.now() >= (Math.floor(revokedAt.getTime() / 1000) + 1) * 1000, { timeoutMs: 2_000 });
+    const fresh = await newToken();
+    const rejoined = await join('n4', fresh.token);
+    const credentials = await call('POST', credentialsPath('n4'), { cert: rejoined, body: {} });
+    expect(credentials.status, JSON.stringify(credentials.json)).toBe(201);
+    expect((await call('POST', credentialsPath('n4'), { cert: joined.get('n4')?.cert as ClientCert, body: {} })).status).toBe(401);
+    const record = await call('GET', '/api/v1/namespaces/kube-system/secrets/kubus-node-n4', { token: h.token });
+    // The revocation stays (it refuses what was issued before it); the record now names the new token.
+    expect(nodeIdentityOf(record.json as never)).toMatchObject({ bootstrapTokenId: fresh.id, revokedTokenId: joiner.id, revokedAt: expect.any(Date) });
+  }, 60_000);
 });

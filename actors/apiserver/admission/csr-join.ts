@@ -47,12 +47,17 @@ export function csrNodeName(csr: KubeObject): string | null {
   }
 }
 
-/** Pure: among `csrs`, the bootstrap token id of the newest approved bootstrapper CSR for `node` ('' when none). */
-export function joiningToken(csrs: readonly KubeObject[], node: string, nodeOf: (csr: KubeObject) => string | null = csrNodeName): string {
+/**
+ * Pure: among `csrs`, the bootstrap token id of the newest approved bootstrapper CSR for `node`
+ * ('' when none), leaving out `excluded` (a revoked token: a re-join cannot have used it).
+ */
+export function joiningToken(csrs: readonly KubeObject[], node: string, options: { excluded?: string; nodeOf?: (csr: KubeObject) => string | null } = {}): string {
+  const nodeOf = options.nodeOf ?? csrNodeName;
   let best: { at: string; id: string } | null = null;
   for (const csr of csrs) {
     const username = obj(csr['spec'])['username'];
     if (typeof username !== 'string' || !username.startsWith(bootstrapUserPrefix) || !approved(csr)) continue;
+    if (options.excluded !== undefined && username === `${bootstrapUserPrefix}${options.excluded}`) continue;
     const at = csr.metadata.creationTimestamp ?? '';
     if (best !== null && at < best.at) continue;
     if (nodeOf(csr) !== node) continue;
@@ -61,7 +66,7 @@ export function joiningToken(csrs: readonly KubeObject[], node: string, nodeOf: 
   return best?.id ?? '';
 }
 
-export async function bootstrapTokenOfNode(objects: Pick<ObjectStorage, 'list'>, node: string): Promise<string> {
+export async function bootstrapTokenOfNode(objects: Pick<ObjectStorage, 'list'>, node: string, excluded?: string): Promise<string> {
   const info = resource('certificates.k8s.io', 'v1', 'certificatesigningrequests');
   const all: KubeObject[] = [];
   let next: string | undefined;
@@ -71,7 +76,7 @@ export async function bootstrapTokenOfNode(objects: Pick<ObjectStorage, 'list'>,
     next = result.continue;
     if (next === undefined || next === '') break;
   }
-  return joiningToken(all, node);
+  return joiningToken(all, node, excluded !== undefined ? { excluded } : {});
 }
 
 /** Pure: true when the Lease was renewed less than its duration ago. */

@@ -1,8 +1,8 @@
 /**
  * Refuses the credentials of a node whose identity was revoked (its bootstrap token was revoked or
  * deleted: see node-identity.ts): a client certificate or node API token of `system:node:<name>`
- * issued at or before the record's `revokedAt` is answered 401 saying to join again with a new
- * token. Credentials issued after it (the node joined again) pass. Records are read through the
+ * issued at or before the record's `revokedAt` (to the second) is answered 401 saying to join again
+ * with a new token. Credentials issued after it (the node joined again) pass. Records are read through the
  * same one-second cache as token records (authnLimits.storeCacheTtlMs), which is the delay
  * between a revocation and its refusal on every member.
  */
@@ -13,7 +13,7 @@ import type { KubeObject } from '../types.js';
 import type { Authenticator, ClientCertificate } from './authenticator.js';
 import { credentialRejected } from './errors.js';
 import { authnLimits } from './limits.js';
-import { nodeIdentityNamespace, nodeIdentityOf, nodeIdentitySecretName, revokedIdentityMessage } from './node-identity.js';
+import { nodeIdentityNamespace, nodeIdentityOf, nodeIdentitySecretName, refusedByRevocation, revokedIdentityMessage } from './node-identity.js';
 import { nodeUserPrefix, nodesGroup } from './node-tokens.js';
 import { getOrNull, secretsResource } from './stored-tokens.js';
 import { TtlCache } from './ttl-cache.js';
@@ -35,14 +35,12 @@ export class NodeIdentityGuard {
     this.cache = new TtlCache(clock, { ttlMs: authnLimits.storeCacheTtlMs, entriesMax: authnLimits.storeCacheEntriesMax });
   }
 
-  /** Throws 401 when `node`'s identity was revoked at or after `issuedAtMs` (null: issue time unknown, refused if revoked at all). */
+  /** Throws 401 when `node`'s identity was revoked after `issuedAtMs` (null: issue time unknown, refused if revoked at all). */
   async check(node: string, issuedAtMs: number | null): Promise<void> {
     const name = nodeIdentitySecretName(node);
     const secret = await this.cache.getOrLoad(name, () => getOrNull(this.objects, this.secrets, nodeIdentityNamespace, name));
     const identity = secret === null ? null : nodeIdentityOf(secret);
-    if (identity === null || identity.revokedAt === null) return;
-    if (issuedAtMs !== null && issuedAtMs > identity.revokedAt.getTime()) return;
-    throw credentialRejected('revoked', revokedIdentityMessage(identity));
+    if (identity !== null && refusedByRevocation(identity, issuedAtMs)) throw credentialRejected('revoked', revokedIdentityMessage(identity));
   }
 }
 
@@ -58,13 +56,14 @@ export function guardedCertificateAuthenticator(inner: Authenticator, guard: Nod
       const user = await inner.authenticate(request);
       if (user === null) return null;
       const node = nodeOf(user.name, user.groups);
-      if (node !== null) await guard.check(node, issuedAtOf(request.clientCertificate));
+      if (node !== null) await guard.check(node, certificateIssuedAtMs(request.clientCertificate));
       return user;
     },
   };
 }
 
-function issuedAtOf(cert: (ClientCertificate & ClientCertificateValidity) | null): number | null {
+/** When the cluster's signer issued a certificate, from its notBefore; null when unknown. */
+export function certificateIssuedAtMs(cert: (ClientCertificate & ClientCertificateValidity) | null): number | null {
   const notBeforeMs = cert?.notBeforeMs;
   return typeof notBeforeMs === 'number' && Number.isFinite(notBeforeMs) ? notBeforeMs + certificateBackdateMs : null;
 }

@@ -61,14 +61,26 @@ function nodeClaims(claims: Record<string, unknown>): NodeClaims | null {
   return { node, iat: typeof iat === 'number' ? iat : null, exp: claims['exp'], nbf: typeof nbf === 'number' ? nbf : null };
 }
 
-/** Peeks at a JWT's issuer without verifying: cheap routing between the JWT authenticators. */
-function issuerOf(token: string): unknown {
+/** Peeks at a JWT's claims without verifying: cheap routing between the JWT authenticators. */
+function unverifiedClaims(token: string): { iss?: unknown; iat?: unknown } {
   try {
     const payload = token.split('.')[1] ?? '';
-    return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return typeof claims === 'object' && claims !== null ? claims : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/**
+ * When a node token presented in `authorization` was issued (its `iat`), or null when the header
+ * holds no node token. Not verified: call it only for a request already authenticated.
+ */
+export function nodeTokenIssuedAtMs(authorization: string | undefined): number | null {
+  const token = bearerToken(authorization);
+  if (token === null || !looksLikeJwt(token)) return null;
+  const claims = unverifiedClaims(token);
+  return claims.iss === nodeTokenIssuer && typeof claims.iat === 'number' ? claims.iat * 1000 : null;
 }
 
 export class NodeTokenAuthenticator implements Authenticator {
@@ -83,7 +95,7 @@ export class NodeTokenAuthenticator implements Authenticator {
     const token = bearerToken(request.authorization);
     if (token === null || token.length > authnLimits.bearerTokenBytesMax || !looksLikeJwt(token)) return null;
     // Another issuer's JWT (a ServiceAccount token) is left to its own authenticator, unjudged.
-    if (issuerOf(token) !== nodeTokenIssuer) return null;
+    if (unverifiedClaims(token).iss !== nodeTokenIssuer) return null;
     const claims = nodeClaims(verifyJwt(token, this.publicKey));
     if (claims === null) return null;
     const what = `the API token of node ${claims.node}`;

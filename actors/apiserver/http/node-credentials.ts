@@ -14,15 +14,19 @@
  * the node's identity record (authn/node-identity.ts) with its own privileges, so that deleting
  * the Node or revoking the token that joined it can revoke the user (controllers/nodecredentials).
  */
+import type { TLSSocket } from 'node:tls';
 import type { NatsUser } from '../../../bus/index.js';
-import { issueNodeToken } from '../authn/node-tokens.js';
+import { credentialRejected } from '../authn/errors.js';
+import { certificateIssuedAtMs } from '../authn/node-identity-guard.js';
+import { issueNodeToken, nodeTokenIssuedAtMs } from '../authn/node-tokens.js';
 import {
-  nodeIdentityNamespace, nodeIdentityOf, nodeIdentitySecret, nodeIdentitySecretName, withIssuedUser, type NodeIdentity,
+  awaitingRejoin, newNodeIdentity, nodeIdentityNamespace, nodeIdentityOf, nodeIdentitySecret, nodeIdentitySecretName, refusedByRevocation,
+  revokedIdentityMessage, withIssuedUser,
 } from '../authn/node-identity.js';
 import { getOrNull, secretsResource } from '../authn/stored-tokens.js';
 import { nodeNameOf } from '../authz/node-authorizer.js';
 import { bootstrapTokenOfNode } from '../admission/csr-join.js';
-import { apiErrors } from '../status.js';
+import { ApiError, apiErrors } from '../status.js';
 import type { RequestContext } from './context.js';
 import { readBody, sendJson } from './io.js';
 import { gate, requireName } from './resource-handlers.js';
@@ -79,37 +83,46 @@ export async function handleNodeCredentials(ctx: RequestContext, issuer: NodeCre
 }
 
 /**
- * Adds the issued user to the node's identity record (created on the first call). A revoked record
- * reaching here belongs to a node that joined again after the revocation (its credentials passed
- * the identity guard, so they were issued after it): the record starts over from the new join.
+ * When the credential this request presented was issued: its client certificate (HTTPS) or its
+ * node API token (the NATS front forwards with the Authorization header only).
+ */
+function presentedIssuedAtMs(ctx: RequestContext): number | null {
+  const socket = ctx.req.socket as Partial<TLSSocket>;
+  const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null;
+  if (cert !== null && Object.keys(cert).length > 0 && socket.authorized === true) {
+    const notBeforeMs = Date.parse(cert.valid_from);
+    return certificateIssuedAtMs({ authorized: true, authorizationError: null, subject: {}, notBeforeMs: Number.isFinite(notBeforeMs) ? notBeforeMs : null });
+  }
+  return nodeTokenIssuedAtMs(ctx.req.headers.authorization);
+}
+
+/**
+ * Adds the issued user to the node's identity record (created on the first call), read and
+ * written without a cache, so that it decides for good what the cached identity guard may have
+ * let through: a revoked record refuses a credential issued before its revocation (401); one
+ * issued after it means the node joined again, and the record then names its new token.
  */
 async function recordIssued(ctx: RequestContext, node: string, user: NatsUser, now: Date): Promise<void> {
   const secrets = secretsResource();
   const secretName = nodeIdentitySecretName(node);
-  const issued = { name: user.name, publicKey: user.publicKey, expiresAtMs: user.expiresAtMs ?? now.getTime() };
+  const issued = { name: user.name, publicKey: user.publicKey, issuedAtMs: now.getTime(), expiresAtMs: user.expiresAtMs ?? now.getTime() };
   const existing = await getOrNull(ctx.server.objects, secrets, nodeIdentityNamespace, secretName);
   if (existing === null) {
-    const identity: NodeIdentity = {
-      node, bootstrapTokenId: await bootstrapTokenOfNode(ctx.server.objects, node), natsUsers: [issued], revokedAt: null, revokedReason: null,
-    };
+    const identity = newNodeIdentity(node, await bootstrapTokenOfNode(ctx.server.objects, node), issued);
     try {
       await ctx.server.objects.create(secrets, nodeIdentityNamespace, nodeIdentitySecret(identity));
       return;
     } catch (error) {
       // Two members issuing at once: the other created it; add to it below.
-      if (!(error instanceof Error && 'httpStatus' in error && (error as { httpStatus: number }).httpStatus === 409)) throw error;
+      if (!(error instanceof ApiError && error.httpStatus === 409)) throw error;
     }
   }
-  const rejoined = existing !== null && nodeIdentityOf(existing)?.revokedAt != null;
-  const bootstrapTokenId = rejoined ? await bootstrapTokenOfNode(ctx.server.objects, node) : null;
-  await ctx.server.objects.guaranteedUpdate(secrets, nodeIdentityNamespace, secretName, (current) => {
-    const identity = nodeIdentityOf(current) ?? { node, bootstrapTokenId: '', natsUsers: [], revokedAt: null, revokedReason: null };
-    const fresh = identity.revokedAt !== null;
-    return nodeIdentitySecret({
-      node,
-      bootstrapTokenId: fresh ? (bootstrapTokenId ?? '') : identity.bootstrapTokenId,
-      natsUsers: withIssuedUser(fresh ? [] : identity.natsUsers, issued, now.getTime()),
-      revokedAt: null, revokedReason: null,
-    }, current);
+  const presented = presentedIssuedAtMs(ctx);
+  await ctx.server.objects.guaranteedUpdate(secrets, nodeIdentityNamespace, secretName, async (current) => {
+    const identity = nodeIdentityOf(current) ?? newNodeIdentity(node, '', issued);
+    if (refusedByRevocation(identity, presented)) throw credentialRejected('revoked', revokedIdentityMessage(identity));
+    // Issued after the revocation: the node joined again, with a token other than the revoked one.
+    const bootstrapTokenId = awaitingRejoin(identity) ? await bootstrapTokenOfNode(ctx.server.objects, node, identity.revokedTokenId) : identity.bootstrapTokenId;
+    return nodeIdentitySecret({ ...identity, bootstrapTokenId, natsUsers: withIssuedUser(identity.natsUsers, issued, now.getTime()) }, current);
   }, {});
 }
