@@ -8,7 +8,7 @@
  */
 import type { ConfigMap, Node, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { Clock } from '../../bus/clock.js';
-import type { ApiClient } from '../../actors/controllers/runtime/types.js';
+import type { ApiClient, ResourceRef } from '../../actors/controllers/runtime/types.js';
 import { parseQuantity } from '../../actors/objects/index.js';
 import { coreResources, isNotFoundError } from './api-resources.js';
 import { envLimits } from './limits.js';
@@ -26,6 +26,12 @@ export interface ClusterReader {
 
 type Data = Readonly<Record<string, Buffer>> | null;
 
+function decode(values: Readonly<Record<string, string>> | undefined, encoding: 'utf8' | 'base64'): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [key, value] of Object.entries(values ?? {})) out[key] = Buffer.from(value, encoding);
+  return out;
+}
+
 export function createClusterReader(options: { readonly api: ApiClient; readonly clock: Clock; readonly nodeName: string }): ClusterReader {
   const { api, clock, nodeName } = options;
   const objects = new TtlCache<Data>({ clock, ttlMs: envLimits.objectCacheTtlMs, entriesMax: envLimits.cacheEntriesMax });
@@ -39,23 +45,18 @@ export function createClusterReader(options: { readonly api: ApiClient; readonly
       throw error;
     }
   };
+  const readData = <T>(resource: ResourceRef, namespace: string, name: string, toData: (found: T) => Record<string, Buffer>): Promise<Data> =>
+    objects.get(`${resource.resource}/${namespace}/${name}`, async () => {
+      const found = await orNull(api.get<T>(resource, namespace, name));
+      return found === null ? null : toData(found);
+    });
   return {
-    configMapData: (namespace, name) => objects.get(`configmap/${namespace}/${name}`, async () => {
-      const found = await orNull(api.get<ConfigMap>(coreResources.configmaps, namespace, name));
-      if (found === null) return null;
-      const out: Record<string, Buffer> = {};
-      for (const [key, value] of Object.entries(found.data ?? {})) out[key] = Buffer.from(value, 'utf8');
-      for (const [key, value] of Object.entries(found.binaryData ?? {})) out[key] = Buffer.from(value, 'base64');
-      return out;
-    }),
-    secretData: (namespace, name) => objects.get(`secret/${namespace}/${name}`, async () => {
-      const found = await orNull(api.get<Secret>(coreResources.secrets, namespace, name));
-      if (found === null) return null;
-      const out: Record<string, Buffer> = {};
-      for (const [key, value] of Object.entries(found.data ?? {})) out[key] = Buffer.from(value, 'base64');
-      for (const [key, value] of Object.entries(found.stringData ?? {})) out[key] = Buffer.from(value, 'utf8');
-      return out;
-    }),
+    configMapData: (namespace, name) => readData(coreResources.configmaps, namespace, name, (found: ConfigMap) => ({
+      ...decode(found.data, 'utf8'), ...decode(found.binaryData, 'base64'),
+    })),
+    secretData: (namespace, name) => readData(coreResources.secrets, namespace, name, (found: Secret) => ({
+      ...decode(found.data, 'base64'), ...decode(found.stringData, 'utf8'),
+    })),
     services: (namespace) => services.get(namespace, async () => {
       const list = await api.list<Service>(coreResources.services, { namespace, limit: envLimits.servicesPerNamespaceMax });
       return list.items;
