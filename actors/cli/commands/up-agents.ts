@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { NatsBus, SystemClock, loadNatsCredentials, natsCredentialsLimits } from '../../../bus/index.js';
 import { KubusError } from '../../../bus/errors.js';
 import { NatsApiClient, refs, type ApiClient } from '../../controllers/runtime/index.js';
@@ -38,9 +39,10 @@ export const agentLimits = {
 /**
  * `up`'s members judge a Node dead after 8 s without a renew (--node-monitor-grace-period, up.ts):
  * the agents renew every 2 s, so three renews may be lost before a Node goes Unknown (Kubernetes:
- * 10 s renew against 40 s grace, the same ratio).
+ * 10 s renew against 40 s grace, the same ratio). The node address is loopback: a local cluster
+ * never depends on this machine's LAN address (which changes with the network it is on).
  */
-export const localAgentArgs = ['--node-lease-renew-interval', '2s', '--drain-on-stop'] as const;
+export const localAgentArgs = ['--node-lease-renew-interval', '2s', '--drain-on-stop', '--node-ip', '127.0.0.1'] as const;
 
 /** The pod address range of a local cluster: loopback, split per node, served by Linux without any setup. */
 export const localPodNetworkArgs = ['--cluster-cidr', '127.64.0.0/10', '--node-cidr-mask-size', '24'] as const;
@@ -142,14 +144,24 @@ export function formatAge(seconds: number): string {
   return `${Math.floor(seconds / 86_400)}d`;
 }
 
-/** Polls until every named Node is Ready; `progress` gets a line whenever the count changes. */
-export async function waitForNodesReady(dir: string, file: ClusterFile, names: readonly string[], progress: (line: string) => void): Promise<void> {
+/** Names of the nodes whose Lease was renewed at or after `sinceMs` (wall time; agents and this command share the host's clock). */
+async function renewedSince(api: ApiClient, sinceMs: number): Promise<Set<string>> {
+  const leases = await api.list<Lease>(refs.leases, { namespace: 'kube-node-lease' });
+  return new Set(leases.items.filter((l) => Date.parse(l.spec?.renewTime ?? '') >= sinceMs).map((l) => l.metadata?.name ?? ''));
+}
+
+/**
+ * Polls until every named Node is Ready and its Lease was renewed by the agent just started (a
+ * restarted cluster still shows the Ready its Nodes had before: that alone proves nothing);
+ * `progress` gets a line whenever the count changes.
+ */
+export async function waitForNodesReady(dir: string, file: ClusterFile, names: readonly string[], sinceMs: number, progress: (line: string) => void): Promise<void> {
   const deadline = Date.now() + agentLimits.readyTimeoutMs;
   let last = '';
   await withAdminApi(dir, file, async (api) => {
     for (;;) {
-      const rows = await nodeRows(api, Date.now()).catch(() => [] as NodeRow[]);
-      const ready = names.filter((name) => rows.some((row) => row.name === name && row.ready));
+      const [rows, renewed] = await Promise.all([nodeRows(api, Date.now()), renewedSince(api, sinceMs)]).catch(() => [[] as NodeRow[], new Set<string>()] as const);
+      const ready = names.filter((name) => renewed.has(name) && rows.some((row) => row.name === name && row.ready));
       if (ready.length === names.length) return;
       const line = `${ready.length}/${names.length} nodes Ready`;
       if (line !== last) progress(line);

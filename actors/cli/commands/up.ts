@@ -126,6 +126,8 @@ async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime:
   writeClusterFile(dir, file);
   const agents = file.processes.filter((p) => p.role === 'agent');
   if (agents.length === 0) return;
+  // Lease renewTime has millisecond precision or less; a second of slack for rounding.
+  const sinceMs = Date.now() - 1_000;
   for (const proc of agents) {
     if (isAlive(proc.pid)) {
       say(`agent ${proc.id}: already running (pid ${proc.pid})`);
@@ -137,7 +139,7 @@ async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime:
     writeClusterFile(dir, file);
   }
   say(`waiting for ${agents.length} node${agents.length === 1 ? '' : 's'} to be Ready`);
-  await waitForNodesReady(dir, file, agents.map((p) => p.id), say);
+  await waitForNodesReady(dir, file, agents.map((p) => p.id), sinceMs, say);
   say(`every node is Ready`);
 }
 
