@@ -4,7 +4,12 @@
  * observations are gathered by the caller (liveness first, then the exit file, so an exit that
  * happens in between is read, not mistaken for a vanished process).
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ContainerState } from '../types.js';
+import { oomKills } from './cgroups.js';
+import { readIntegerFile, type ContainerRecord } from './layout.js';
+import { isAlive } from './proc.js';
 
 export interface ContainerObservation {
   readonly startedAtMs: number | null;
@@ -48,4 +53,17 @@ export function decideContainerState(observed: ContainerObservation): DecidedSta
     message: 'the container\'s processes are gone without a recorded exit status (host reboot, or its wrapper was killed)',
     finishedAtMs: observed.nowMs,
   };
+}
+
+/** Gathers the observation of one container (liveness first, then its exit record) and decides. */
+export function observeContainer(record: ContainerRecord, stateDir: string, nowMs: number): DecidedState {
+  const wrapperAlive = record.wrapper !== null && isAlive(record.wrapper);
+  const containerAlive = record.process !== null && isAlive(record.process);
+  const exitFile = join(stateDir, 'exit');
+  const recordedExitCode = readIntegerFile(exitFile);
+  return decideContainerState({
+    startedAtMs: record.startedAtMs, cannotRun: record.cannotRun, wrapperAlive, containerAlive, recordedExitCode,
+    recordedAtMs: recordedExitCode === undefined ? undefined : Math.round(statSync(exitFile).mtimeMs),
+    oomKills: oomKills(record.cgroups), nowMs,
+  });
 }

@@ -66,3 +66,12 @@ export function processGroupUsage(processGroup: number): { readonly cpuUsageNano
   }
   return { cpuUsageNanos: (cpuTicks * 1e9) / ticksPerSecond, rssBytes: rssPages * pageBytes, processes };
 }
+
+/** Signals a whole process group; a group already gone (ESRCH) is not an error. */
+export function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}

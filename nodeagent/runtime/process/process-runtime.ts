@@ -5,11 +5,9 @@
  * (output-tailer.ts), one loopback address per pod (pod-network.ts), limits in cgroups where the
  * host allows (cgroups.ts). `image` is recorded, never pulled.
  *
- * - Environment: exactly `ContainerConfig.env`, plus the agent's PATH when the container sets
- *   none. Working directory: `workingDir` when it exists on the host, else
- *   `<dir>/runtime/containers/<id>/`, where each mount appears as a symlink at its container path
- *   (relative: `/etc/config` → `etc/config`): there is no mount namespace, so an app finds its
- *   volumes by relative path or through variables.
+ * - Environment and volumes: exactly the container's env plus PATH; mounts as symlinks in the
+ *   working directory and KUBUS_MOUNT_<PATH> variables (container-files.ts). Working directory:
+ *   `workingDir` when it exists on the host, else `<dir>/runtime/containers/<id>/`.
  * - Stop: SIGTERM to the group, SIGKILL after the grace; statuses as a shell reports them
  *   (143/137), reasons Completed / Error / OOMKilled (cgroup OOM count) / ContainerCannotRun
  *   (command not found or not executable, checked before anything starts: exit code 127).
@@ -22,8 +20,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TimerId } from '../../../bus/clock.js';
 import {
@@ -36,8 +34,8 @@ import type {
   ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecResult, ExecSession, PodSandboxConfig,
   PodSandboxStatus, RuntimeStatus,
 } from '../types.js';
-import { createContainerCgroups, detectCgroups, oomKills, removeContainerCgroups, type CgroupSupport } from './cgroups.js';
-import { decideContainerState, type DecidedState } from './container-state.js';
+import { createContainerCgroups, detectCgroups, removeContainerCgroups, type CgroupSupport } from './cgroups.js';
+import { observeContainer, type DecidedState } from './container-state.js';
 import { runExecSync } from './exec-sync.js';
 import {
   containerStateDir, ensureLayout, loadContainerRecords, loadSandboxRecords, processLayout, readIntegerFile, writeJsonAtomic,
@@ -45,8 +43,10 @@ import {
 } from './layout.js';
 import { OutputTailer } from './output-tailer.js';
 import { PodNetwork } from './pod-network.js';
-import { isAlive, processGroupUsage, processIdentity } from './proc.js';
-import { commandProblem, containerEnvironment, findSetsid, spawnWrapper } from './wrapper.js';
+import { processGroupUsage, processIdentity, signalGroup } from './proc.js';
+import { commandProblem, findSetsid, spawnWrapper } from './wrapper.js';
+import { containerEnvironment, linkMounts } from './container-files.js';
+import { containerStatus, sandboxStatus } from './views.js';
 
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
@@ -137,7 +137,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const workingDir = join(this.layout.containersDir, id);
     mkdirSync(containerStateDir(this.layout, id), { recursive: true, mode: 0o700 });
     mkdirSync(workingDir, { recursive: true });
-    for (const mount of config.mounts) linkMount(workingDir, mount.containerPath, mount.hostPath);
+    linkMounts(workingDir, config.mounts);
     this.saveContainer({
       id, sandboxId, podUid: sandbox.uid, config, createdAtMs: this.wallMs(), startedAtMs: null, wrapper: null, process: null,
       cgroups: null, cannotRun: null, workingDir,
@@ -149,7 +149,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const record = this.container(containerId);
     const state = this.observe(record).state;
     if (state !== 'created') throw new ContainerStateError(containerId, state, 'start');
-    const env = containerEnvironment(record.config.env, process.env['PATH']);
+    const env = containerEnvironment(record.config, process.env['PATH']);
     const cwd = this.cwdOf(record);
     const [command = ''] = record.config.command;
     const problem = this.setsidPath === null ? 'setsid (util-linux) is not installed on this host' : commandProblem(command, env, cwd);
@@ -215,7 +215,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     const record = this.container(containerId);
-    const env = containerEnvironment(record.config.env, process.env['PATH']);
+    const env = containerEnvironment(record.config, process.env['PATH']);
     return runExecSync(command, { env, cwd: this.cwdOf(record), timeoutMs, clock: this.options.clock });
   }
 
@@ -283,15 +283,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private observe(record: ContainerRecord): DecidedState {
-    const wrapperAlive = record.wrapper !== null && isAlive(record.wrapper);
-    const containerAlive = record.process !== null && isAlive(record.process);
-    const exitFile = join(containerStateDir(this.layout, record.id), 'exit');
-    const recordedExitCode = readIntegerFile(exitFile);
-    return decideContainerState({
-      startedAtMs: record.startedAtMs, cannotRun: record.cannotRun, wrapperAlive, containerAlive, recordedExitCode,
-      recordedAtMs: recordedExitCode === undefined ? undefined : Math.round(statSync(exitFile).mtimeMs),
-      oomKills: oomKills(record.cgroups), nowMs: this.wallMs(),
-    });
+    return observeContainer(record, containerStateDir(this.layout, record.id), this.wallMs());
   }
 
   private tailer(record: ContainerRecord): OutputTailer | undefined {
@@ -380,34 +372,4 @@ export class ProcessRuntime implements ContainerRuntime {
 
 function newId(): string {
   return randomBytes(8).toString('hex');
-}
-
-function signalGroup(group: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-group, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/** A mount as a symlink at its container path inside the working directory (no mount namespace here). */
-function linkMount(workingDir: string, containerPath: string, hostPath: string): void {
-  const relative = containerPath.replace(/^\/+/, '');
-  if (relative === '' || relative.split('/').includes('..')) return;
-  const link = join(workingDir, relative);
-  mkdirSync(dirname(link), { recursive: true });
-  if (existsSync(link)) unlinkSync(link);
-  symlinkSync(hostPath, link);
-}
-
-function sandboxStatus(record: SandboxRecord): PodSandboxStatus {
-  return { id: record.id, podUid: record.config.uid, state: record.ready ? 'ready' : 'notready', ip: record.ip, createdAtMs: record.createdAtMs, labels: record.config.labels };
-}
-
-function containerStatus(record: ContainerRecord, decided: DecidedState): ContainerStatus {
-  return {
-    id: record.id, sandboxId: record.sandboxId, name: record.config.name, attempt: record.config.attempt, state: decided.state,
-    createdAtMs: record.createdAtMs, startedAtMs: record.startedAtMs, finishedAtMs: decided.finishedAtMs, exitCode: decided.exitCode,
-    reason: decided.reason, message: decided.message, logPath: record.config.logPath, image: record.config.image, labels: record.config.labels,
-  };
 }

@@ -68,13 +68,6 @@ export function commandProblem(command: string, env: ReadonlyMap<string, string>
   return `exec: "${command}": executable file not found in $PATH`;
 }
 
-/** The container's environment: exactly its own, plus the agent's PATH when it sets none (so `node`, `sh` resolve). */
-export function containerEnvironment(env: readonly { readonly name: string; readonly value: string }[], agentPath: string | undefined): Map<string, string> {
-  const result = new Map(env.map(({ name, value }) => [name, value]));
-  if (!result.has('PATH')) result.set('PATH', agentPath ?? '/usr/local/bin:/usr/bin:/bin');
-  return result;
-}
-
 export interface WrapperStart {
   readonly stateDir: string;
   readonly setsidPath: string;

@@ -4,11 +4,12 @@
  * 137; stop honours SIGTERM within the grace and sends SIGKILL after it; a new runtime instance
  * over the same directory adopts a running container (same pid, same address) and later reports
  * its recorded exit code; output becomes CRI log lines (partial lines, rotation at 10 MiB);
- * execSync sees the container's environment and working directory; a missing command is
+ * execSync sees the container's environment and working directory (mounts as symlinks and
+ * KUBUS_MOUNT_ variables); a missing command is
  * ContainerCannotRun; a memory limit is enforced with OOMKilled where cgroups are writable.
  * Each test polls for the state it waits for, with a deadline; nothing sleeps to wait.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,9 +155,13 @@ describe('process runtime', () => {
 
   it('runs execSync with the container environment and working directory; a missing command cannot run', async () => {
     const runtime = runtimes[0] as ContainerRuntime;
-    const pod = await runContainer(runtime, ['sleep', '30'], () => ({ env: [{ name: 'GREETING', value: 'hi there' }] }));
-    const result = await runtime.execSync(pod.id, ['sh', '-c', 'echo "$GREETING"; pwd'], 5_000);
-    expect(Buffer.from(result.stdout).toString()).toBe(`hi there\n${join(dir, 'runtime', 'containers', pod.id)}\n`);
+    const volume = join(dir, 'volume');
+    mkdirSync(volume);
+    writeFileSync(join(volume, 'key'), 'value');
+    const mounts = [{ containerPath: '/etc/config', hostPath: volume, readOnly: true }];
+    const pod = await runContainer(runtime, ['sleep', '30'], () => ({ env: [{ name: 'GREETING', value: 'hi there' }], mounts }));
+    const result = await runtime.execSync(pod.id, ['sh', '-c', 'echo "$GREETING"; pwd; cat etc/config/key; echo; cat "$KUBUS_MOUNT_ETC_CONFIG/key"'], 5_000);
+    expect(Buffer.from(result.stdout).toString()).toBe(`hi there\n${join(dir, 'runtime', 'containers', pod.id)}\nvalue\nvalue`);
     const started = Date.now();
     const slow = await runtime.execSync(pod.id, ['sleep', '10'], 200);
     expect(slow.timedOut).toBe(true);
