@@ -19,7 +19,8 @@
  */
 import { parseQuantity } from '../../actors/objects/quantity.js';
 import type { TimerId } from '../../bus/clock.js';
-import { ContainerNotFoundError, ContainerStateError, RuntimeUnsupportedError, SandboxNotFoundError } from './errors.js';
+import { ContainerStateError, RuntimeUnsupportedError } from './errors.js';
+import { requireContainer, requireSandbox } from './lookup.js';
 import { EventHub } from './event-hub.js';
 import { IpAllocator, parseIpv4Cidr } from './ip-allocator.js';
 import { systemWallClock, type RuntimeOptions } from './options.js';
@@ -87,7 +88,7 @@ export class HollowRuntime implements ContainerRuntime {
   }
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
-    const sandbox = this.sandbox(sandboxId);
+    const sandbox = requireSandbox(this.sandboxes, sandboxId);
     for (const container of this.containers.values()) {
       if (container.sandboxId === sandboxId && container.state === 'running') this.exit(container, 137);
     }
@@ -114,7 +115,7 @@ export class HollowRuntime implements ContainerRuntime {
   }
 
   async createContainer(sandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    this.sandbox(sandboxId);
+    requireSandbox(this.sandboxes, sandboxId);
     const id = `hollow-container-${this.nextId++}`;
     this.containers.set(id, {
       id, sandboxId, config, annotations: sandboxConfig.annotations, podUid: sandboxConfig.uid, state: 'created',
@@ -124,7 +125,7 @@ export class HollowRuntime implements ContainerRuntime {
   }
 
   async startContainer(containerId: string): Promise<void> {
-    const container = this.container(containerId);
+    const container = requireContainer(this.containers, containerId);
     if (container.state !== 'created') throw new ContainerStateError(containerId, container.state, 'start');
     container.state = 'running';
     container.startedAtMs = this.wallMs();
@@ -140,7 +141,7 @@ export class HollowRuntime implements ContainerRuntime {
   }
 
   async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
-    const container = this.container(containerId);
+    const container = requireContainer(this.containers, containerId);
     if (container.state === 'running') this.exit(container, timeoutSeconds > 0 ? 0 : 137);
     else if (container.state === 'created') this.exit(container, 0);
   }
@@ -163,7 +164,7 @@ export class HollowRuntime implements ContainerRuntime {
   }
 
   async execSync(containerId: string): Promise<ExecResult> {
-    this.container(containerId);
+    requireContainer(this.containers, containerId);
     return { exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array(), timedOut: false };
   }
 
@@ -221,18 +222,6 @@ export class HollowRuntime implements ContainerRuntime {
 
   private emit(type: ContainerEvent['type'], container: HollowContainer): void {
     this.events.emit({ type, containerId: container.id, sandboxId: container.sandboxId, podUid: container.podUid });
-  }
-
-  private sandbox(sandboxId: string): HollowSandbox {
-    const sandbox = this.sandboxes.get(sandboxId);
-    if (sandbox === undefined) throw new SandboxNotFoundError(sandboxId);
-    return sandbox;
-  }
-
-  private container(containerId: string): HollowContainer {
-    const container = this.containers.get(containerId);
-    if (container === undefined) throw new ContainerNotFoundError(containerId);
-    return container;
   }
 
   private wallMs(): number {

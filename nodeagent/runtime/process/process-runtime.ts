@@ -25,9 +25,10 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TimerId } from '../../../bus/clock.js';
 import {
-  ContainerCapacityError, ContainerCommandMissingError, ContainerNotFoundError, ContainerStateError, RuntimeUnsupportedError, SandboxNotFoundError,
+  ContainerCapacityError, ContainerCommandMissingError, ContainerStateError, RuntimeUnsupportedError,
 } from '../errors.js';
 import { EventHub } from '../event-hub.js';
+import { requireContainer, requireSandbox } from '../lookup.js';
 import { containerRuntimeLimits as limits } from '../limits.js';
 import { systemWallClock, type RuntimeOptions } from '../options.js';
 import type {
@@ -106,7 +107,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
-    const sandbox = this.sandbox(sandboxId);
+    const sandbox = requireSandbox(this.sandboxes, sandboxId);
     for (const record of this.containersOf(sandboxId)) await this.stopContainer(record.id, 0);
     this.network.release(sandboxId);
     this.saveSandbox({ ...sandbox, ready: false });
@@ -130,7 +131,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async createContainer(sandboxId: string, config: ContainerConfig, sandbox: PodSandboxConfig): Promise<string> {
-    this.sandbox(sandboxId);
+    requireSandbox(this.sandboxes, sandboxId);
     if (config.command.length === 0) throw new ContainerCommandMissingError(config.name);
     if (this.containers.size >= limits.containersMax) throw new ContainerCapacityError(limits.containersMax);
     const id = newId();
@@ -146,7 +147,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async startContainer(containerId: string): Promise<void> {
-    const record = this.container(containerId);
+    const record = requireContainer(this.containers, containerId);
     const state = this.observe(record).state;
     if (state !== 'created') throw new ContainerStateError(containerId, state, 'start');
     const env = containerEnvironment(record.config, process.env['PATH']);
@@ -177,7 +178,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
-    const record = this.container(containerId);
+    const record = requireContainer(this.containers, containerId);
     if (this.observe(record).state !== 'running') return;
     const group = record.process?.pid ?? readIntegerFile(join(containerStateDir(this.layout, containerId), 'pid'));
     if (group === undefined) return;
@@ -214,7 +215,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
-    const record = this.container(containerId);
+    const record = requireContainer(this.containers, containerId);
     const env = containerEnvironment(record.config, process.env['PATH']);
     return runExecSync(command, { env, cwd: this.cwdOf(record), timeoutMs, clock: this.options.clock });
   }
@@ -265,6 +266,8 @@ export class ProcessRuntime implements ContainerRuntime {
   private check(containerId: string): void {
     const record = this.containers.get(containerId);
     if (record === undefined || record.startedAtMs === null) return;
+    // An exit already reported whose output is all copied needs no more reading of /proc or files.
+    if (this.exitKnown.has(containerId) && (record.cannotRun !== null || this.tailers.get(containerId)?.done === true)) return;
     const exited = this.observe(record).state === 'exited';
     this.tailer(record)?.poll(exited);
     if (exited && !this.exitKnown.has(containerId)) this.reportExit(containerId);
@@ -351,18 +354,6 @@ export class ProcessRuntime implements ContainerRuntime {
   private emit(type: ContainerEvent['type'], containerId: string): void {
     const record = this.containers.get(containerId);
     if (record !== undefined) this.events.emit({ type, containerId, sandboxId: record.sandboxId, podUid: record.podUid });
-  }
-
-  private sandbox(sandboxId: string): SandboxRecord {
-    const record = this.sandboxes.get(sandboxId);
-    if (record === undefined) throw new SandboxNotFoundError(sandboxId);
-    return record;
-  }
-
-  private container(containerId: string): ContainerRecord {
-    const record = this.containers.get(containerId);
-    if (record === undefined) throw new ContainerNotFoundError(containerId);
-    return record;
   }
 
   private wallMs(): number {
