@@ -1,37 +1,74 @@
 /**
- * A `Bus` the agent's parts get at once, connected later: after an agent restart with the control
- * plane (or NATS) unreachable, pods are restored from the checkpoint BEFORE the agent can connect
- * (issue 11 §6), so the parts must be built against a bus that is not there yet.
+ * The agent's `Bus`: given to the parts at once, connected later, and moved from one NATS
+ * connection to the next without them noticing.
  *
- * Decision: until the real bus is attached, subscriptions are recorded and made on attach;
- * requests wait for the attach within their own timeout, then fail with BusTimeoutError, which is
- * what a disconnected NATS client does too (so callers need one path for "unreachable"); publish
- * and respond are dropped (fire-and-forget, as on a disconnected link, counted in `droppedPublishes`).
+ * Decision (connected later): after an agent restart with the control plane (or NATS)
+ * unreachable, pods are restored from the checkpoint BEFORE the agent can connect (issue 11 §6),
+ * so the parts are built against a bus that is not there yet. Until the first connection is
+ * attached, subscriptions are recorded and made on attach; requests wait for it within their own
+ * timeout, then fail with BusTimeoutError, which is what a disconnected NATS client does too (one
+ * path for "unreachable" in the callers); publishes are dropped (fire-and-forget, as on a
+ * disconnected link; counted in `droppedPublishes`).
+ *
+ * Decision (moved, make before break): renewed NATS credentials need a new connection (NATS cannot
+ * re-authenticate a connection). A reconnect of the same connection loses the replies of requests
+ * in flight (measured: a Lease renewal timed out after 10 s). So `handOver(next)` makes every
+ * subscription on the new connection, waits until the server has them (flush), and only then
+ * unsubscribes them on the old one; new requests and publishes go to the new connection at once,
+ * and the caller closes the old one later, after its requests had their time. A message published
+ * in the overlap may arrive twice; every subscriber here tolerates that (the assignment stream's
+ * numbers, idempotent rpc reads). A request is answered on the connection that received it (the
+ * server allows a response only there).
  */
 import type { Bus, BusMessage, RequestOptions, SubscribeOptions, Subscription } from '../../bus/transport.js';
 import { BusClosedError, BusTimeoutError } from '../../bus/errors.js';
 
+/** A bus that can tell when the server has processed everything sent (NatsBus). */
+type Flushable = Bus & { flush?: () => Promise<void> };
+
 export class DeferredBus implements Bus {
-  private real: Bus | null = null;
+  private real: Flushable | null = null;
   private closed = false;
-  private readonly pending = new Set<DeferredSubscription>();
+  private readonly subscriptions = new Set<MovableSubscription>();
   private waiters: (() => void)[] = [];
+  /** Which connection delivered a request: its answer must leave through it. */
+  private readonly deliveredBy = new WeakMap<BusMessage, Bus>();
   droppedPublishes = 0;
 
   constructor(readonly name: string) {}
 
-  /** Hands over the connected bus: recorded subscriptions are made on it, waiting requests proceed. */
-  attach(real: Bus): void {
+  /** The first connection: recorded subscriptions are made on it, waiting requests proceed. */
+  attach(real: Flushable): void {
     if (this.closed) {
       void real.close();
       return;
     }
     this.real = real;
-    for (const subscription of this.pending) subscription.attach(real);
-    this.pending.clear();
+    for (const subscription of this.subscriptions) subscription.moveTo(real);
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /**
+   * Moves everything to `next` (see the header); returns the previous connection for the caller
+   * to close once its requests in flight had their time.
+   */
+  async handOver(next: Flushable): Promise<Bus | null> {
+    const previous = this.real;
+    if (previous === null) {
+      this.attach(next);
+      return null;
+    }
+    if (this.closed) {
+      await next.close();
+      return null;
+    }
+    this.real = next;
+    const released = [...this.subscriptions].map((subscription) => subscription.moveTo(next));
+    await next.flush?.();
+    for (const release of released) release();
+    return previous;
   }
 
   attached(): boolean {
@@ -49,15 +86,16 @@ export class DeferredBus implements Bus {
 
   subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions): Subscription {
     this.checkOpen();
-    if (this.real !== null) return this.real.subscribe(subject, handler, options);
-    const subscription = new DeferredSubscription(subject, handler, options, (self) => this.pending.delete(self));
-    this.pending.add(subscription);
+    const subscription = new MovableSubscription(subject, handler, options, this.deliveredBy, (self) => this.subscriptions.delete(self));
+    this.subscriptions.add(subscription);
+    if (this.real !== null) subscription.moveTo(this.real);
     return subscription;
   }
 
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     this.checkOpen();
-    if (this.real !== null) return this.real.request(subject, data, options);
+    const ready = this.real;
+    if (ready !== null) return ready.request(subject, data, options);
     const connected = await new Promise<boolean>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -80,14 +118,15 @@ export class DeferredBus implements Bus {
   }
 
   respond(message: BusMessage, data: Uint8Array): void {
-    if (this.real === null || this.closed) return;
-    this.real.respond(message, data);
+    if (this.closed) return;
+    const via = this.deliveredBy.get(message) ?? this.real;
+    via?.respond(message, data);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pending.clear();
+    for (const subscription of [...this.subscriptions]) subscription.unsubscribe();
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -99,24 +138,38 @@ export class DeferredBus implements Bus {
   }
 }
 
-class DeferredSubscription implements Subscription {
-  private real: Subscription | null = null;
+/** One subscription of a part, made on whichever connection is current. */
+class MovableSubscription implements Subscription {
+  private current: Subscription | null = null;
+  private droppedBefore = 0;
   private active = true;
 
   constructor(readonly subject: string, private readonly handler: (message: BusMessage) => void, private readonly options: SubscribeOptions,
-    private readonly onGone: (self: DeferredSubscription) => void) {}
+    private readonly deliveredBy: WeakMap<BusMessage, Bus>, private readonly onGone: (self: MovableSubscription) => void) {}
 
-  attach(bus: Bus): void {
-    if (this.active) this.real = bus.subscribe(this.subject, this.handler, this.options);
+  /** Subscribes on `bus`; returns the release of the previous connection's subscription (the caller calls it once the new one is in place). */
+  moveTo(bus: Bus): () => void {
+    if (!this.active) return () => {};
+    const previous = this.current;
+    this.current = bus.subscribe(this.subject, (message) => {
+      this.deliveredBy.set(message, bus);
+      return this.handler(message);
+    }, this.options);
+    return () => {
+      if (previous === null) return;
+      this.droppedBefore += previous.droppedCount();
+      previous.unsubscribe();
+    };
   }
 
   unsubscribe(): void {
+    if (!this.active) return;
     this.active = false;
     this.onGone(this);
-    this.real?.unsubscribe();
+    this.current?.unsubscribe();
   }
 
   droppedCount(): number {
-    return this.real?.droppedCount() ?? 0;
+    return this.droppedBefore + (this.current?.droppedCount() ?? 0);
   }
 }

@@ -8,13 +8,16 @@
  *
  * Decision: renewal without restarting anything. NATS user and API token are renewed at 2/3 of
  * their life with the node's certificate (one request gives both): the token is swapped in the API
- * client, and the connection is told to reconnect, presenting the new JWT through its credentials
- * provider (bus/nats-bus.ts); subscriptions survive the reconnect. The certificate is renewed at
+ * client, and a second connection with the new JWT takes over from the first (make before break,
+ * deferred-bus.ts `handOver`); the old one is closed `handoverGraceMs` later, when its requests in
+ * flight had their time. A plain reconnect lost those replies. Each connection also reads the
+ * newest JWT on its own reconnects (bus/nats-bus.ts credentials provider). The certificate is renewed at
  * 80 % with a CSR made by the node itself. One timer, never longer than `timerMaxMs` (a timer past
  * 2^31 ms fires at once in Node; a year-long certificate is re-checked hourly).
  */
 import type { Clock, TimerId } from '../../bus/clock.js';
 import type { Logger } from '../../bus/logger.js';
+import type { Bus } from '../../bus/transport.js';
 import { agentUserName } from '../../bus/nats-auth.js';
 import { NatsBus } from '../../bus/nats-bus.js';
 import { DeferredBus } from './deferred-bus.js';
@@ -28,6 +31,8 @@ import { RenewingApiClient } from './renewing-api-client.js';
 export const sessionLimits = {
   /** The renewal timer re-checks at least this often (and never arms a timer Node would fire at once). */
   timerMaxMs: 60 * 60_000,
+  /** The replaced connection stays open this long after a hand-over: the API's request timeout (10 s) and a margin. */
+  handoverGraceMs: 12_000,
 } as const;
 
 export interface SessionOptions {
@@ -41,9 +46,10 @@ export interface SessionOptions {
 export class NodeSession {
   readonly bus: DeferredBus;
   readonly api: RenewingApiClient;
-  private nats: NatsBus | null = null;
   private stopped = false;
   private timer: TimerId | null = null;
+  /** Replaced connections waiting out their grace. */
+  private readonly closing = new Map<TimerId, Bus>();
   private markConnected: () => void = () => {};
   private readonly connectedOnce: Promise<void>;
   private readonly log: Logger;
@@ -94,6 +100,11 @@ export class NodeSession {
     if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     this.markConnected();
+    for (const [timer, previous] of this.closing) {
+      this.options.clock.clearTimeout(timer);
+      await previous.close();
+    }
+    this.closing.clear();
     await this.bus.close();
   }
 
@@ -109,17 +120,13 @@ export class NodeSession {
 
   private async connect(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
-      const servers = this.options.natsServers ?? this.credentials.nats.servers;
+      const servers = this.servers();
       try {
-        const nats = await NatsBus.connect({
-          servers, name: agentUserName(this.identity.node), user: this.credentials.nats, credentials: () => this.credentials.nats,
-          connectTimeoutMs: joinLimits.natsConnectTimeoutMs, reconnect: true, logger: this.log,
-        });
+        const nats = await this.connectOnce();
         if (this.stopped) {
           await nats.close();
           return;
         }
-        this.nats = nats;
         this.bus.attach(nats);
         this.markConnected();
         this.log.info('connected to NATS', { servers: servers.join(',') });
@@ -132,6 +139,30 @@ export class NodeSession {
         await this.options.env.sleep(retryDelayMs(attempt));
       }
     }
+  }
+
+  private servers(): readonly string[] {
+    return this.options.natsServers ?? this.credentials.nats.servers;
+  }
+
+  private connectOnce(): Promise<NatsBus> {
+    return NatsBus.connect({
+      servers: this.servers(), name: agentUserName(this.identity.node), user: this.credentials.nats, credentials: () => this.credentials.nats,
+      connectTimeoutMs: joinLimits.natsConnectTimeoutMs, reconnect: true, logger: this.log,
+    });
+  }
+
+  /** A connection with the current credentials takes over; the old one closes after the grace. */
+  private async replaceConnection(): Promise<void> {
+    if (!this.bus.attached()) return; // still connecting: that connection will use the new JWT
+    const next = await this.connectOnce();
+    const previous = await this.bus.handOver(next);
+    if (previous === null) return;
+    const timer = this.options.clock.setTimeout(() => {
+      this.closing.delete(timer);
+      void previous.close();
+    }, sessionLimits.handoverGraceMs);
+    this.closing.set(timer, previous);
   }
 
   private schedule(): void {
@@ -155,7 +186,7 @@ export class NodeSession {
       }
       if (now >= credentialsRenewAtMs(this.credentials)) {
         await this.renewCredentials();
-        await this.nats?.reconnect();
+        await this.replaceConnection();
       }
     } catch (error) {
       if (this.stopped) return;

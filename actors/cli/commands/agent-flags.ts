@@ -1,0 +1,123 @@
+/**
+ * `kubus agent` flag values into the agent's NodeConfig (pure: unit-tested in
+ * test/nodeagent/agent-cli.test.ts). Every malformed value is refused with the form it must take.
+ */
+import { networkInterfaces } from 'node:os';
+import type { Taint } from 'kubernetes-types/core/v1.js';
+import { KubusError } from '../../../bus/errors.js';
+import { parseDurationMs } from '../../controllers/runtime/controller-flags.js';
+import { parseQuantity } from '../../objects/index.js';
+import type { NodeConfig } from '../../../nodeagent/agent-context.js';
+import { agentLimits } from '../../../nodeagent/agent.js';
+
+export class AgentFlagError extends KubusError {
+  override readonly name = 'AgentFlagError';
+  readonly code = 'agentFlag';
+}
+
+export interface AgentFlags {
+  readonly server?: string;
+  readonly token?: string;
+  readonly caCertHash?: string;
+  readonly name?: string;
+  readonly dir: string;
+  readonly runtime: string;
+  readonly labels?: string;
+  readonly taints?: string;
+  readonly systemReserved?: string;
+  readonly maxPods: string;
+  readonly nodeIp?: string;
+  readonly nats?: string;
+  readonly nodeLeaseRenewInterval: string;
+  readonly drainOnStop?: boolean;
+  readonly hollowNodes?: string;
+  readonly logLevel: string;
+}
+
+const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+const reservable = ['cpu', 'memory', 'ephemeral-storage', 'pid'] as const;
+
+function pairs(text: string | undefined, flag: string, form: string): [string, string][] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((item) => {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new AgentFlagError(`--${flag}: "${item}" is not ${form}`);
+    return [item.slice(0, at).trim(), item.slice(at + 1).trim()];
+  });
+}
+
+/** `--labels k=v,k2=v2`. */
+export function parseLabels(text: string | undefined): Record<string, string> {
+  return Object.fromEntries(pairs(text, 'labels', 'key=value'));
+}
+
+/** `--taints k=v:Effect,k2:Effect` (kubectl taint's form; the value may be empty). */
+export function parseTaints(text: string | undefined): Taint[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((item) => {
+    const match = /^([^=:]+)(?:=([^:]*))?:([A-Za-z]+)$/.exec(item.trim());
+    const effect = match?.[3];
+    if (match === null || effect === undefined || !(taintEffects as readonly string[]).includes(effect)) {
+      throw new AgentFlagError(`--taints: "${item}" is not key[=value]:Effect with Effect one of ${taintEffects.join(', ')}`);
+    }
+    return { key: match[1] as string, ...(match[2] !== undefined && match[2] !== '' ? { value: match[2] } : {}), effect };
+  });
+}
+
+/** `--system-reserved cpu=500m,memory=1Gi` (quantities checked here, not at the first Node write). */
+export function parseSystemReserved(text: string | undefined): Record<string, string> {
+  const entries = pairs(text, 'system-reserved', 'resource=quantity');
+  for (const [resource, quantity] of entries) {
+    if (!(reservable as readonly string[]).includes(resource)) throw new AgentFlagError(`--system-reserved: ${resource} is not one of ${reservable.join(', ')}`);
+    if (parseQuantity(quantity) === undefined) throw new AgentFlagError(`--system-reserved: ${resource}=${quantity} is not a quantity (like 500m, 1Gi)`);
+  }
+  return Object.fromEntries(entries);
+}
+
+/** The first non-internal IPv4 address, else loopback (a laptop without network). */
+export function defaultNodeIp(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
+    if (found !== undefined) return found.address;
+  }
+  return '127.0.0.1';
+}
+
+export function nodeConfigFromFlags(flags: AgentFlags, nodeIp: () => string = defaultNodeIp): NodeConfig {
+  const maxPods = Number(flags.maxPods);
+  if (!Number.isInteger(maxPods) || maxPods < 1) throw new AgentFlagError(`--max-pods must be a positive whole number, got "${flags.maxPods}"`);
+  let leaseRenewIntervalMs: number;
+  try {
+    leaseRenewIntervalMs = parseDurationMs(flags.nodeLeaseRenewInterval, 'node-lease-renew-interval');
+  } catch (error) {
+    throw new AgentFlagError((error as Error).message);
+  }
+  if (leaseRenewIntervalMs <= 0 || leaseRenewIntervalMs >= agentLimits.leaseDurationSecondsDefault * 1000) {
+    throw new AgentFlagError(`--node-lease-renew-interval must be above 0 and below the Lease duration (${agentLimits.leaseDurationSecondsDefault}s), got ${flags.nodeLeaseRenewInterval}`);
+  }
+  return {
+    labels: parseLabels(flags.labels), taints: parseTaints(flags.taints), systemReserved: parseSystemReserved(flags.systemReserved), maxPods,
+    leaseDurationSeconds: agentLimits.leaseDurationSecondsDefault, leaseRenewIntervalMs, statusReportIntervalMs: agentLimits.statusReportIntervalMsDefault,
+    nodeIp: flags.nodeIp ?? nodeIp(),
+  };
+}
+
+/** `--nats a,b` into URLs (absent: the ones the API hands out). */
+export function parseNatsUrls(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const urls = text.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (urls.length === 0) throw new AgentFlagError('--nats needs at least one URL (nats://host:port)');
+  return urls;
+}
+
+export function parseRuntime(text: string): 'process' | 'hollow' {
+  if (text !== 'process' && text !== 'hollow') throw new AgentFlagError(`--runtime must be process or hollow, got "${text}"`);
+  return text;
+}
+
+export function parseHollowCount(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1) throw new AgentFlagError(`--hollow-nodes must be a positive whole number, got "${text}"`);
+  return count;
+}

@@ -1,0 +1,148 @@
+/**
+ * The node agent's composition root (STYLE.md rule 4): it makes the clock, the identity and the
+ * connection, the runtime and every part, passes them down, and stops them in reverse.
+ *
+ *   join (identity, credentials) → AgentContext
+ *   → runtime → Node part → prober, env, volumes → status sink + pod manager (restore)
+ *   → assignment client → rpc server
+ *
+ * Decision: the start order serves an agent restarted with the control plane unreachable
+ * (issue 11 §6). Nothing here waits for the API or NATS: the session hands out a bus and an API
+ * client that exist before the connection does (join/session.ts); the Node part reads its
+ * checkpoint (pod CIDR); the pod manager restores the checkpointed pods and starts them; only
+ * then do the assignment client and the rpc server start, and they reconcile once the API answers.
+ * A first join is the exception: it must reach the API (the identity is made there), and its
+ * refusals end the command with what to do.
+ *
+ * Decision: graceful stop (SIGTERM) leaves the pods running by default: the agent may be
+ * upgraded or restarted without touching its workloads; `--drain-on-stop` stops them first. The
+ * stop is bounded (`agentLimits.stopMs`): a part that hangs must not keep the host's service
+ * manager waiting past its own kill timeout.
+ */
+import { hostname } from 'node:os';
+import { SystemClock, type Clock } from '../bus/clock.js';
+import type { Logger } from '../bus/logger.js';
+import type { AgentContext, NodeConfig, NodeHandle, PodManagerHandle } from './agent-context.js';
+import type { PodManager } from './kubelet/index.js';
+import { startAssignmentClient, type AssignmentClient } from './assignment/index.js';
+import { createEnvResolver, createClusterReader } from './env/index.js';
+import { ensureIdentity, NodeSession, type JoinRequest } from './join/index.js';
+import { startNode } from './node/index.js';
+import { createProber } from './probes/index.js';
+import { startRpcServer } from './rpc/index.js';
+import { createRuntime, type ContainerRuntime } from './runtime/index.js';
+import { createPodParts } from './pod-parts.js';
+
+export const agentLimits = {
+  /** A graceful stop (drain included) finishes within this, then the process exits anyway. */
+  stopMs: 60_000,
+  /** Kubernetes' defaults (kubelet flags of the same names). */
+  maxPodsDefault: 110,
+  leaseDurationSecondsDefault: 40,
+  leaseRenewIntervalMsDefault: 10_000,
+  statusReportIntervalMsDefault: 5 * 60_000,
+} as const;
+
+export type RuntimeName = 'process' | 'hollow';
+
+export interface AgentOptions {
+  /** Who the node is and how it joins (`--name`, `--dir`, `--server`, `--token`, `--ca-cert-hash`). */
+  readonly join: JoinRequest;
+  readonly runtime: RuntimeName;
+  readonly node: NodeConfig;
+  /** `--nats`: connect here instead of the URLs the API hands out. */
+  readonly natsServers?: readonly string[];
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly wallClock?: () => Date;
+}
+
+export interface RunningAgent {
+  readonly nodeName: string;
+  readonly session: NodeSession;
+  readonly podManager: PodManager;
+  /** Resolves once NATS is connected (a test waits on it; the agent itself never does). */
+  connected(): Promise<void>;
+  /** Stops every part; with `drain` the pods are stopped first, else they keep running. */
+  stop(options: { readonly drain: boolean }): Promise<void>;
+}
+
+export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return {
+    labels: {}, taints: [], systemReserved: {}, maxPods: agentLimits.maxPodsDefault, leaseDurationSeconds: agentLimits.leaseDurationSecondsDefault,
+    leaseRenewIntervalMs: agentLimits.leaseRenewIntervalMsDefault, statusReportIntervalMs: agentLimits.statusReportIntervalMsDefault, nodeIp: '127.0.0.1',
+    ...overrides,
+  };
+}
+
+export function defaultNodeName(): string {
+  return hostname().toLowerCase();
+}
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const clock = options.clock ?? new SystemClock();
+  const wallClock = options.wallClock ?? (() => new Date());
+  const logger = options.logger.child({ node: options.join.node });
+  const env = { logger, nowMs: () => wallClock().getTime(), sleep: sleepFor };
+  const joined = await ensureIdentity(options.join, env);
+  const session = await NodeSession.open(joined, {
+    dir: options.join.dir, clock, env, ...(options.natsServers !== undefined ? { natsServers: options.natsServers } : {}),
+  });
+  const ctx: AgentContext = {
+    nodeName: session.node, cluster: session.cluster, dir: options.join.dir, api: session.api, bus: session.bus, clock, wallClock, logger,
+  };
+  let nodeHandle: NodeHandle | null = null;
+  const runtime: ContainerRuntime = createRuntime(options.runtime, {
+    dir: ctx.dir, podCidr: () => nodeHandle?.podCidr() ?? null, nodeIp: options.node.nodeIp, clock, logger: logger.child({ component: 'runtime' }), wallClock,
+  });
+  let podManager: PodManagerHandle | null = null;
+  nodeHandle = startNode(ctx, options.node, { runtime, runningPods: () => podManager?.pods().size ?? 0 });
+  const node = nodeHandle;
+  const reader = createClusterReader({ api: ctx.api, clock, nodeName: ctx.nodeName });
+  const prober = createProber({ runtime, clock, logger });
+  const envResolver = createEnvResolver({ api: ctx.api, nodeName: ctx.nodeName, logger, clock, reader });
+  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp });
+  podManager = pods.podManager;
+  // §6: the checkpointed pods run again before anything waits for the API.
+  await pods.podManager.restore();
+  const assignments: AssignmentClient = startAssignmentClient(ctx, (update) => pods.podManager.apply(update));
+  const rpc = startRpcServer(ctx, { runtime });
+  logger.info('agent started', { cluster: ctx.cluster, runtime: options.runtime, fresh: joined.fresh });
+
+  let stopping: Promise<void> | null = null;
+  const stopParts = async (drain: boolean): Promise<void> => {
+    await assignments.stop();
+    await rpc.stop();
+    await pods.podManager.stop({ drain });
+    // Deletions confirmed and statuses written by the drain go out before the connection closes.
+    await pods.flush();
+    pods.stop();
+    await node.stop();
+    await runtime.close();
+    await session.stop();
+  };
+  return {
+    nodeName: ctx.nodeName, session, podManager: pods.podManager,
+    connected: () => session.connected(),
+    stop({ drain }) {
+      stopping ??= boundedStop(stopParts(drain), logger);
+      return stopping;
+    },
+  };
+}
+
+/** Waits for the parts to stop, at most `agentLimits.stopMs`; past it the caller exits anyway (and says so). */
+async function boundedStop(stopping: Promise<void>, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), agentLimits.stopMs);
+  });
+  const outcome = await Promise.race([stopping.then(() => 'stopped' as const, (error: unknown) => {
+    logger.error('stopping the agent failed', { error: String(error) });
+    return 'stopped' as const;
+  }), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') logger.warn(`the agent did not stop within ${agentLimits.stopMs} ms; exiting anyway`);
+}

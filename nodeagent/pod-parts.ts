@@ -1,0 +1,37 @@
+/**
+ * The pod side of the composition root: volumes, the status sink and the pod manager, wired
+ * together (agent.ts calls `createPodParts`). Split from agent.ts to keep it one concept a file.
+ */
+import type { AgentContext, EnvResolver, NodeHandle, Prober } from './agent-context.js';
+import type { ClusterReader } from './env/index.js';
+import { createPodManager, createStatusManager, type PodManager } from './kubelet/index.js';
+import type { ContainerRuntime } from './runtime/types.js';
+import { createVolumeManager } from './volumes/index.js';
+
+export interface PodPartsDeps {
+  readonly runtime: ContainerRuntime;
+  readonly node: NodeHandle;
+  readonly prober: Prober;
+  readonly env: EnvResolver;
+  /** Shared by env and volumes: one read per referenced object per pod start. */
+  readonly reader: ClusterReader;
+  readonly nodeIp: string;
+}
+
+export interface PodParts {
+  readonly podManager: PodManager;
+  /** Resolves once queued status writes and deletion confirmations went out (at once when the API does not answer: they stay queued). */
+  flush(): Promise<void>;
+  /** Stops the status writer (after the pod manager). */
+  stop(): void;
+}
+
+export function createPodParts(ctx: AgentContext, deps: PodPartsDeps): PodParts {
+  const { api, clock, logger, dir, nodeName, wallClock } = ctx;
+  const volumes = createVolumeManager({ api, dir, nodeName, clock, logger, reader: deps.reader, nodeIp: deps.nodeIp, wallClock });
+  const status = createStatusManager({ api, clock, logger });
+  const podManager = createPodManager(ctx, {
+    runtime: deps.runtime, node: deps.node, volumes, env: deps.env, prober: deps.prober, status, nodeIp: deps.nodeIp,
+  });
+  return { podManager, flush: () => status.flush(), stop: () => status.stop() };
+}
