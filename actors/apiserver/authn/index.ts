@@ -16,6 +16,7 @@ export { authnLimits } from './limits.js';
 export { NodeTokenAuthenticator, issueNodeToken, nodeUser, nodeTokenIssuer, nodeTokenAudience } from './node-tokens.js';
 export { NodeIdentityGuard, guardedCertificateAuthenticator, type ClientCertificateValidity } from './node-identity-guard.js';
 export {
-  nodeIdentitySecret, nodeIdentityOf, nodeIdentitySecretName, nodeIdentityType, nodeIdentityNamespace, nodeIdentityLimits, withIssuedUser,
+  nodeIdentitySecret, nodeIdentityOf, nodeIdentitySecretName, nodeIdentityType, nodeIdentityNamespace, nodeIdentityLimits, withIssuedUser, newNodeIdentity,
+  awaitingRejoin, refusedByRevocation,
   revokedIdentityMessage, revokedReasonAnnotation, type NodeIdentity, type IssuedNatsUser,
 } from './node-identity.js';
