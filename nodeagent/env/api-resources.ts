@@ -30,3 +30,13 @@ export function isNotFoundError(error: unknown): boolean {
 export function isForbiddenError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'forbidden';
 }
+
+/**
+ * The API answered this request for good (a 4xx other than 429): the object is missing, the
+ * request is refused or invalid. Anything else (no answer, a timeout, 429, 5xx) may pass, and a
+ * node keeps using what it last knew (offline operation).
+ */
+export function isApiAnswer(error: unknown): boolean {
+  const status = typeof error === 'object' && error !== null ? (error as { httpStatus?: unknown }).httpStatus : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
+}

@@ -29,13 +29,18 @@ export interface EnvResolverOptions {
   readonly clock?: Clock;
   /** Share one reader with the volume manager (one read per object per pod start). */
   readonly reader?: ClusterReader;
+  /** The agent's `--dir`, for the reader made here when none is given (last known objects for offline starts). */
+  readonly dir?: string;
 }
 
 /** Kubernetes' IsEnvVarName: what a key imported by envFrom must look like. */
 const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export function createEnvResolver(options: EnvResolverOptions): EnvResolver {
-  const reader = options.reader ?? createClusterReader({ api: options.api, clock: options.clock ?? new SystemClock(), nodeName: options.nodeName });
+  const reader = options.reader ?? createClusterReader({
+    api: options.api, clock: options.clock ?? new SystemClock(), nodeName: options.nodeName, logger: options.logger,
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+  });
   const logger = options.logger.child({ component: 'env' });
   return {
     async resolve(pod, container, podIp, nodeIp) {

@@ -10,11 +10,14 @@ export class VolumeSetUpError extends KubusError {
   readonly code = 'volumeSetUp';
   /** The Event reason Kubernetes uses. */
   readonly reason = 'FailedMount';
-  constructor(message: string, readonly volume: string, options?: { readonly cause?: unknown }) {
-    super(message, options);
+  /** The API did not answer (retry; contents already on disk may be used meanwhile), as opposed to a definite refusal or absence. */
+  readonly transient: boolean;
+  constructor(message: string, readonly volume: string, options?: { readonly cause?: unknown; readonly transient?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.transient = options?.transient ?? false;
   }
   override fields(): ErrorFields {
-    return { volume: this.volume };
+    return { volume: this.volume, transient: this.transient };
   }
 }
 

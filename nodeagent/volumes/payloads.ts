@@ -13,6 +13,7 @@ import type { FileProjection } from './atomic-writer.js';
 import { VolumeSetUpError } from './errors.js';
 import { volumeLimits } from './limits.js';
 import type { TokenManager } from './token-manager.js';
+import type { Logger } from '../../bus/logger.js';
 
 export interface PayloadContext {
   readonly pod: Pod;
@@ -20,7 +21,11 @@ export interface PayloadContext {
   readonly nodeIp: string;
   readonly reader: ClusterReader;
   readonly tokens: TokenManager;
+  readonly logger: Logger;
 }
+
+/** The volume ServiceAccount admission adds to every pod (API access for apps that want it). */
+const apiAccessVolumePrefix = 'kube-api-access-';
 
 type MutablePayload = Map<string, FileProjection>;
 
@@ -110,7 +115,17 @@ async function addProjection(payload: MutablePayload, volume: string, source: Vo
     await addDownwardApi(payload, volume, source.downwardAPI.items ?? [], mode, context);
   } else if (source.serviceAccountToken !== undefined) {
     const spec = source.serviceAccountToken;
-    const token = await context.tokens.token(context.pod, { audience: spec.audience, expirationSeconds: spec.expirationSeconds }, volume);
+    let token: string;
+    try {
+      token = await context.tokens.token(context.pod, { audience: spec.audience, expirationSeconds: spec.expirationSeconds }, volume);
+    } catch (error) {
+      // The injected API-access volume is in every pod; most apps never read its token. A refused
+      // TokenRequest (403/404) leaves the file out, logged and retried at each refresh, rather than
+      // keeping every pod from starting; a volume the pod declares itself stays strict.
+      if (!volume.startsWith(apiAccessVolumePrefix) || !(error instanceof VolumeSetUpError) || error.transient) throw error;
+      context.logger.warn('left the token out of the API access volume', { pod: context.pod.metadata?.name, volume, error: error.message });
+      return;
+    }
     put(payload, volume, spec.path, { data: Buffer.from(token, 'utf8'), mode: mode ?? volumeLimits.defaultFileMode });
   } else {
     throw new VolumeSetUpError(`volume ${volume}: a projected source this agent does not support (configMap, secret, downwardAPI, serviceAccountToken are)`, volume);

@@ -11,7 +11,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Clock } from '../../bus/clock.js';
 import type { ApiClient } from '../../actors/controllers/runtime/types.js';
-import { coreResources, isForbiddenError } from '../env/index.js';
+import { coreResources, isApiAnswer, isForbiddenError } from '../env/index.js';
 import { VolumeSetUpError } from './errors.js';
 import { volumeLimits } from './limits.js';
 
@@ -67,7 +67,7 @@ export function createTokenManager(options: { readonly api: ApiClient; readonly 
         // Keep serving a token that is still valid while the API is unreachable (offline operation).
         if (found !== undefined && now < found.receivedAtMs + found.lifetimeMs) return found.token;
         const hint = isForbiddenError(error) ? ' (the node is not allowed to request tokens for this service account: the node authorizer must allow serviceaccounts/token for its pods)' : '';
-        throw new VolumeSetUpError(`volume ${volume}: cannot get a token for service account ${namespace}/${account}: ${(error as Error).message}${hint}`, volume, { cause: error });
+        throw new VolumeSetUpError(`volume ${volume}: cannot get a token for service account ${namespace}/${account}: ${(error as Error).message}${hint}`, volume, { cause: error, transient: !isApiAnswer(error) });
       }
       const token = answer.status?.token;
       if (token === undefined || token === '') throw new VolumeSetUpError(`volume ${volume}: the TokenRequest for ${namespace}/${account} returned no token`, volume);

@@ -21,7 +21,7 @@ import type { ApiClient } from '../../actors/controllers/runtime/types.js';
 import { parseQuantity } from '../../actors/objects/index.js';
 import type { PodVolumes, VolumeManager } from '../agent-context.js';
 import type { Mount } from '../runtime/types.js';
-import { createClusterReader, type ClusterReader } from '../env/index.js';
+import { createClusterReader, isApiAnswer, type ClusterReader } from '../env/index.js';
 import { writeAtomically } from './atomic-writer.js';
 import { directoryBytes, writableDirectory } from './empty-dir.js';
 import { VolumeMountError, VolumeSetUpError } from './errors.js';
@@ -63,7 +63,7 @@ interface ReadyVolume {
 export function createVolumeManager(options: VolumeManagerOptions): VolumeManager {
   const { api, clock } = options;
   const logger = options.logger.child({ component: 'volumes' });
-  const reader = options.reader ?? createClusterReader({ api, clock, nodeName: options.nodeName });
+  const reader = options.reader ?? createClusterReader({ api, clock, nodeName: options.nodeName, dir: options.dir, logger });
   const tokens = createTokenManager({ api, clock });
   const wallClock = options.wallClock ?? (() => new Date());
   const records = new LocalPathRecords(path.join(options.dir, 'volumes', 'local-path.json'), logger);
@@ -74,7 +74,7 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
   const podDir = (pod: Pod): string => path.join(options.dir, 'volumes', pod.metadata?.uid ?? 'unknown');
   const memoryDir = (pod: Pod): string => path.join(options.memoryRoot ?? memoryMediumRoot, `kubus-${options.nodeName}`, pod.metadata?.uid ?? 'unknown');
   const payloadContext = (pod: Pod, podIp: string | null): PayloadContext => ({
-    pod, podIp, reader, tokens, nodeIp: pod.status?.hostIP ?? options.nodeIp ?? '',
+    pod, podIp, reader, tokens, logger, nodeIp: pod.status?.hostIP ?? options.nodeIp ?? '',
   });
 
   async function setUpVolume(pod: Pod, podIp: string | null, volume: Volume): Promise<ReadyVolume> {
@@ -92,9 +92,15 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       const limit = parseQuantity(volume.emptyDir.sizeLimit);
       return { hostPath, readOnly: false, rendered: false, writable: true, ...(limit !== undefined ? { sizeLimitBytes: limit } : {}) };
     }
-    const payload = await volumePayload(volume, payloadContext(pod, podIp));
-    if (payload !== null) {
-      await writeAtomically(target, payload, wallClock());
+    if (isRendered(volume)) {
+      try {
+        const payload = await volumePayload(volume, payloadContext(pod, podIp));
+        if (payload !== null) await writeAtomically(target, payload, wallClock());
+      } catch (error) {
+        // Offline (§6): contents written before (an agent restarted while the API is unreachable) serve until it answers.
+        if (!isTransient(error) || !existsSync(path.join(target, '..data'))) throw error;
+        logger.warn('the API did not answer; the volume keeps its last contents', { pod: pod.metadata?.name, volume: name, error: (error as Error).message });
+      }
       return { hostPath: target, readOnly: true, rendered: true, writable: false };
     }
     if (volume.hostPath !== undefined) {
@@ -164,6 +170,14 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       await sweepLocalPaths(true);
     },
   };
+}
+
+function isRendered(volume: Volume): boolean {
+  return volume.configMap !== undefined || volume.secret !== undefined || volume.downwardAPI !== undefined || volume.projected !== undefined;
+}
+
+function isTransient(error: unknown): boolean {
+  return error instanceof VolumeSetUpError ? error.transient : !isApiAnswer(error);
 }
 
 /** The mounts of one container over the pod's prepared volumes. */

@@ -7,12 +7,15 @@
  * switched off by `enableServiceLinks: false` except the `kubernetes` Service of `default`.
  * How: a fake ApiClient holding the objects; pure helpers are tested directly.
  */
+import { mkdtempSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { createJsonLogger } from '../../../bus/logger.js';
 import { SimulatedClock } from '../../../bus/clock.js';
 import { FakeApi } from '../../controllers/runtime/fake-api.js';
-import { coreResources, createEnvResolver, EnvConfigError, expandVariables, resourceFieldValue, serviceEnvironment } from '../../../nodeagent/env/index.js';
+import { coreResources, createClusterReader, createEnvResolver, EnvConfigError, expandVariables, resourceFieldValue, serviceEnvironment } from '../../../nodeagent/env/index.js';
 
 const logLines: string[] = [];
 const logger = createJsonLogger({ level: 'debug', write: (line) => void logLines.push(line) });
@@ -164,5 +167,38 @@ describe('createEnvResolver', () => {
     await env.resolve(pod(container), container, null, '10.0.0.1');
     await env.resolve(pod(container), container, null, '10.0.0.1');
     expect(api.calls.filter((call) => call === 'get configmaps shop/settings')).toHaveLength(1);
+  });
+});
+
+describe('offline', () => {
+  it('resolves from the last known objects when the API does not answer, also after a restart', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kubus-env-'));
+    const api = cluster();
+    const container: Container = {
+      name: 'app', resources: {},
+      envFrom: [{ configMapRef: { name: 'settings' } }],
+      env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }, { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } }],
+    };
+    const online = asMap(await createEnvResolver({ api, nodeName: 'n1', logger, clock: new SimulatedClock(), dir }).resolve(pod(container), container, null, '10.0.0.1'));
+    expect(statSync(path.join(dir, 'env', 'last-known.json')).mode & 0o777).toBe(0o600);
+    api.down = true;
+    // A new reader on the same directory: an agent restarted while the control plane is away.
+    const reader = createClusterReader({ api, clock: new SimulatedClock(), nodeName: 'n1', dir });
+    const offline = asMap(await createEnvResolver({ api, nodeName: 'n1', logger, reader }).resolve(pod(container), container, null, '10.0.0.1'));
+    expect(offline).toEqual(online);
+    expect(offline['PASSWORD']).toBe('s3cret');
+    expect(offline['CPU']).toBe('4');
+  });
+
+  it('never overrides a definite answer with an old value', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kubus-env-'));
+    const api = cluster();
+    const container: Container = { name: 'app', env: [{ name: 'M', valueFrom: { configMapKeyRef: { name: 'settings', key: 'MODE' } } }] };
+    const clock = new SimulatedClock();
+    const env = createEnvResolver({ api, nodeName: 'n1', logger, clock, dir });
+    await env.resolve(pod(container), container, null, '10.0.0.1');
+    api.deleteSilently(coreResources.configmaps, 'shop/settings');
+    clock.advance(60_000);
+    await expect(env.resolve(pod(container), container, null, '10.0.0.1')).rejects.toBeInstanceOf(EnvConfigError);
   });
 });

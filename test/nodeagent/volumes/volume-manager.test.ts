@@ -31,6 +31,7 @@ class TokenApi extends FakeApi {
   override async create<T>(resource: ResourceRef, namespace: string | undefined, body: unknown, options?: WriteOptions & { readonly name?: string }): Promise<T> {
     if (options?.subresource === 'token') {
       this.calls.push(`create serviceaccounts/token ${namespace ?? ''}/${options.name ?? ''}`);
+      if (this.down) throw new Error('fake API unreachable');
       if (this.forbidTokens) throw new ForbiddenError(403, 'Forbidden', 'nodes may not create tokens', undefined, undefined);
       this.tokenRequests.push(body);
       this.tokensIssued += 1;
@@ -45,9 +46,9 @@ class TokenApi extends FakeApi {
   }
 }
 
-function setUp(options: { memoryRoot?: string } = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kubus-volumes-'));
-  const api = new TokenApi();
+function setUp(options: { memoryRoot?: string; dir?: string; api?: TokenApi } = {}) {
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kubus-volumes-'));
+  const api = options.api ?? new TokenApi();
   const clock = new SimulatedClock();
   api.putSilently(coreResources.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'ns' }, data: { 'app.yaml': 'mode: fast\n', other: 'x' } });
   api.putSilently(coreResources.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'ns' }, data: { password: Buffer.from('s3cret').toString('base64') } });
@@ -264,5 +265,41 @@ describe('atomic layout', () => {
     for (const name of readdirSync(config)) {
       if (name === '..data' || !name.startsWith('..')) expect(lstatSync(path.join(config, name)).isSymbolicLink()).toBe(true);
     }
+  });
+});
+
+describe('offline and the API access volume', () => {
+  it('keeps the last contents when an agent restarted offline sets a pod up again', async () => {
+    const first = setUp();
+    const p = pod([{ name: 'config', configMap: { name: 'app-config' } }, { name: 'sa', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }], [{ name: 'config', mountPath: '/etc/app' }]);
+    await first.manager.setUp(p, null);
+    first.api.down = true;
+    const restarted = setUp({ dir: first.dir, api: first.api });
+    const volumes = await restarted.manager.setUp(p, null);
+    expect(readFileSync(path.join(volumeDir(first.dir, 'config'), 'app.yaml'), 'utf8')).toBe('mode: fast\n');
+    expect(readFileSync(path.join(volumeDir(first.dir, 'sa'), 'token'), 'utf8')).toBe('token-1');
+    expect(volumes.mountsFor(p.spec!.containers[0]!)[0]?.hostPath).toBe(volumeDir(first.dir, 'config'));
+    // Objects read before serve new volumes too (kept in <dir>/env/last-known.json); one never read cannot.
+    await restarted.manager.setUp(pod([{ name: 'fresh', configMap: { name: 'app-config' } }]), null);
+    expect(readFileSync(path.join(volumeDir(first.dir, 'fresh'), 'other'), 'utf8')).toBe('x');
+    await expect(restarted.manager.setUp(pod([{ name: 'never', secret: { secretName: 'creds' } }]), null)).rejects.toThrow(/unreachable/);
+  });
+
+  it('starts a pod whose injected API access volume cannot get a token, and adds the token once allowed', async () => {
+    const { dir, api, clock, manager } = setUp();
+    api.putSilently(coreResources.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'ns' }, data: { 'ca.crt': 'CA' } });
+    api.forbidTokens = true;
+    const p = pod([{ name: 'kube-api-access-x2b4c', projected: { sources: [
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+    ] } }]);
+    await manager.setUp(p, null);
+    const access = volumeDir(dir, 'kube-api-access-x2b4c');
+    expect(readFileSync(path.join(access, 'ca.crt'), 'utf8')).toBe('CA');
+    expect(existsSync(path.join(access, 'token'))).toBe(false);
+    api.forbidTokens = false;
+    clock.advance(1_000);
+    await manager.refresh(p, null);
+    expect(readFileSync(path.join(access, 'token'), 'utf8')).toBe('token-1');
   });
 });
