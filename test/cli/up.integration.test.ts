@@ -7,49 +7,15 @@
  * lines are matched with patterns). Along the way: the bus of a `kubus up` cluster refuses an
  * anonymous client, and `.kubus` is readable by its owner only.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
+import { kubectlIn as kubectl, kubus, type Run } from '../nodeagent/node/up-cluster.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server') && requireComponent('kubectl', 'see https://kubernetes.io/docs/tasks/tools/');
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const cli = join(repoRoot, 'actors/cli/main.ts');
-// An absolute loader: the commands run in a directory outside the repository, where `--import tsx` would not resolve.
-const tsxLoader = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function kubus(cwd: string, args: readonly string[], timeoutMs = 120_000): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-function kubectl(cwd: string, args: readonly string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile('kubectl', args, { cwd, env: { ...process.env, HOME: cwd }, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
-}
 
 /** `up` prints progress lines while it waits ("2/3 members answering, ..."); the rest is fixed. */
 function upLines(stdout: string): string[] {

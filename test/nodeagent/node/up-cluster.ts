@@ -39,14 +39,19 @@ export function kubus(cwd: string, args: readonly string[], timeoutMs = 180_000)
   });
 }
 
-/** `kubectl --kubeconfig .kubus/kubeconfig <args>`, with `input` on stdin (for `apply -f -`). */
-export function kubectl(cwd: string, args: readonly string[], input?: string): Promise<Run> {
+/** `kubectl <args>` in `cwd` (HOME there too, so no user kubeconfig is read), with `input` on stdin (for `apply -f -`). */
+export function kubectlIn(cwd: string, args: readonly string[], input?: string): Promise<Run> {
   return new Promise((done) => {
-    const child = execFile('kubectl', ['--kubeconfig', join(cwd, '.kubus', 'kubeconfig'), ...args], { cwd, env: { ...process.env, HOME: cwd }, timeout: 60_000 }, (error, stdout, stderr) => {
+    const child = execFile('kubectl', args, { cwd, env: { ...process.env, HOME: cwd }, timeout: 60_000 }, (error, stdout, stderr) => {
       done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
     if (input !== undefined) child.stdin?.end(input);
   });
+}
+
+/** `kubectl --kubeconfig .kubus/kubeconfig <args>`: as the cluster's admin. */
+export function kubectl(cwd: string, args: readonly string[], input?: string): Promise<Run> {
+  return kubectlIn(cwd, ['--kubeconfig', join(cwd, '.kubus', 'kubeconfig'), ...args], input);
 }
 
 export function clusterFile(cwd: string): ClusterFile {
