@@ -3,13 +3,15 @@
  * as the downward API gives it) answers there; kill -9 of a container is an `exited` event with
  * 137; stop honours SIGTERM within the grace and sends SIGKILL after it; a new runtime instance
  * over the same directory adopts a running container (same pid, same address) and later reports
- * its recorded exit code; output becomes CRI log lines (partial lines, rotation at 10 MiB);
+ * its recorded exit code, and a container outlives an agent killed with SIGKILL, its output of
+ * that time reaching the CRI log once the next agent runs; output becomes CRI log lines (partial lines, rotation at 10 MiB);
  * execSync sees the container's environment and working directory (mounts as symlinks and
  * KUBUS_MOUNT_ variables); a missing command is
  * ContainerCannotRun; a memory limit is enforced with OOMKilled where cgroups are writable.
  * Each test polls for the state it waits for, with a deadline; nothing sleeps to wait.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +90,7 @@ function get(ip: string, port: number): Promise<string> {
   });
 }
 
-const logLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((line) => line !== '').map((line) => parseCriLogLine(line));
+const logLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '').split('\n').filter((line) => line !== '').map((line) => parseCriLogLine(line));
 const server = "require('http').createServer((q, s) => s.end('hello from ' + process.env.POD_IP)).listen(8080, process.env.POD_IP)";
 
 describe('process runtime', () => {
@@ -182,6 +184,31 @@ describe('process runtime', () => {
       return current?.state === 'exited' ? current : undefined;
     }, 30_000);
     expect([status.exitCode, status.reason]).toEqual([137, 'OOMKilled']);
+  });
+
+  it('keeps a container running through an agent killed with SIGKILL; the next agent copies what it wrote meanwhile and stops it', async () => {
+    const agentDir = join(dir, 'killed-agent');
+    const agent = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'runtime-agent.ts'), agentDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    agent.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const ids = await until('the agent stand-in', () => (output.includes('\n') ? (JSON.parse(output) as { sandboxId: string; containerId: string }) : undefined), 30_000);
+    const exited = new Promise((resolve) => agent.on('exit', resolve));
+    agent.kill('SIGKILL');
+    await exited;
+    const logPath = join(agentDir, 'pods', 'restart', 'ticker', '0.log');
+    const rawStdout = join(agentDir, 'runtime', 'state', ids.containerId, 'stdout');
+    const ticksAtDeath = readFileSync(rawStdout, 'utf8').split('\n').length;
+    await until('output written with no agent', () => (readFileSync(rawStdout, 'utf8').split('\n').length > ticksAtDeath + 5 ? true : undefined));
+    const next = createRuntime('process', { dir: agentDir, podCidr: () => '127.64.252.0/24', nodeIp: '127.0.0.1', clock: new SystemClock(), logger: silent });
+    runtimes.push(next);
+    expect((await next.containerStatus(ids.containerId))?.state).toBe('running');
+    const lastTick = Number(readFileSync(rawStdout, 'utf8').trim().split('\n').at(-1)?.split(' ')[1]);
+    await until('the CRI log to catch up', () => (logLines(logPath).some((line) => line?.content === `tick ${lastTick}`) ? true : undefined));
+    await next.stopContainer(ids.containerId, 5);
+    expect((await next.containerStatus(ids.containerId))?.exitCode).toBe(143);
+    const ticks = logLines(logPath).map((line) => Number(line?.content.split(' ')[1]));
+    expect(ticks.slice(0, lastTick)).toEqual(Array.from({ length: lastTick }, (_, index) => index + 1));
+    await next.removePodSandbox(ids.sandboxId);
   });
 
   it('adopts a running container from a new instance over the same directory and learns its exit code', async () => {
