@@ -116,6 +116,14 @@ describe('tcpSocket', () => {
   });
 });
 
+describe('httpGet hooks', () => {
+  it('runs once against the pod and reports the status', async () => {
+    const prober = createProber({ runtime: fakeRuntime([]), clock: new SystemClock(), logger });
+    expect(await prober.runHook({ httpGet: { port: httpPort, path: '/healthz' } }, target(), 2_000)).toMatchObject({ ok: true });
+    expect(await prober.runHook({ httpGet: { port: httpPort, path: '/shutdown' } }, target(), 2_000)).toMatchObject({ ok: false, message: 'HTTP probe failed with statuscode: 500' });
+  });
+});
+
 describe('exec and runOnce', () => {
   it('judges by exit code and timeout', async () => {
     const results: ExecResult[] = [
