@@ -8,6 +8,7 @@ import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists } from '../../actors/controllers/runtime/api-errors.js';
 import { refs } from '../../actors/controllers/runtime/resource-refs.js';
 import { rfc3339Seconds } from '../../actors/objects/timestamps.js';
+import type { Clock } from '../../bus/clock.js';
 import type { AgentContext, NodeConfig } from '../agent-context.js';
 import type { ContainerRuntime, RuntimeStatus } from '../runtime/types.js';
 import { readHostFacts, readHostReadings } from './host.js';
@@ -27,13 +28,13 @@ export interface NodeDeps {
 /** Bounded: a runtime that hangs must not stop the heartbeat's status pass. */
 const runtimeStatusTimeoutMs = 5_000;
 
-async function runtimeStatus(runtime: ContainerRuntime): Promise<RuntimeStatus | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), runtimeStatusTimeoutMs)));
+async function runtimeStatus(runtime: ContainerRuntime, clock: Clock): Promise<RuntimeStatus | null> {
+  let timer = -1;
+  const late = new Promise<null>((resolve) => (timer = clock.setTimeout(() => resolve(null), runtimeStatusTimeoutMs)));
   try {
     return await Promise.race([runtime.status().catch(() => null), late]);
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }
 
@@ -55,7 +56,7 @@ function checkpoint(deps: NodeDeps, node: Node): void {
 /** Creates the Node, or takes an existing one over (our labels patched, others' changes kept). */
 export async function registerNode(deps: NodeDeps, facts: NodeFacts): Promise<Node> {
   const { api, logger } = deps.ctx;
-  const enforced = (await runtimeStatus(deps.runtime))?.resourceLimitsEnforced ?? false;
+  const enforced = (await runtimeStatus(deps.runtime, deps.ctx.clock))?.resourceLimitsEnforced ?? false;
   let node: Node;
   try {
     node = await api.create<Node>(refs.nodes, undefined, newNode(facts, enforced));
@@ -105,7 +106,7 @@ export async function statusPass(deps: NodeDeps, facts: NodeFacts, state: Status
     if (podCidrOf(node) !== before) checkpoint(deps, node);
   }
   const readings = (deps.readHost ?? readHostReadings)(deps.ctx.dir, nowMs);
-  const conditions: NodeCondition[] = nodeConditions(node.status?.conditions, await runtimeStatus(deps.runtime), decidePressures(readings), rfc3339Seconds(wallClock().getTime()));
+  const conditions: NodeCondition[] = nodeConditions(node.status?.conditions, await runtimeStatus(deps.runtime, deps.ctx.clock), decidePressures(readings), rfc3339Seconds(wallClock().getTime()));
   const status = nodeStatusOf(facts, conditions);
   const signature = statusSignature(status);
   const decision = decideStatusReport(lastReport, signature, nowMs, deps.config.statusReportIntervalMs);
