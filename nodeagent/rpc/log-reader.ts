@@ -17,13 +17,8 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogCursor } from './protocol.js';
+import { logReaderLimits } from './limits.js';
 
-export const logReaderLimits = {
-  /** Raw bytes read from a file per read call: a CRI record is at most 16 KiB (the writer splits longer lines), so a block holds several. */
-  readBlockBytes: 64 * 1024,
-  /** Raw bytes one chunk may scan (lines skipped by sinceTime included), so a request stays short even when nothing matches. */
-  scanBytesMax: 4 * 1024 * 1024,
-} as const;
 
 export interface CriRecord {
   /** RFC3339Nano as written. */

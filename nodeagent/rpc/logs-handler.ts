@@ -5,18 +5,15 @@
  * it was read. A caught-up request for a running instance waits (bounded) for new lines: that is
  * how `kubectl logs -f` follows without the agent pushing anything.
  */
+import { stat } from 'node:fs/promises';
 import type { Clock } from '../../bus/clock.js';
+import { logsHandlerLimits } from './limits.js';
 import { containerLogDirectory, podDirectory } from '../log-paths.js';
 import { runtimeLabels, type ContainerRuntime } from '../runtime/types.js';
 import { LogsRequestError } from './errors.js';
 import { instanceFiles, logAttempts, readLogChunk, tailCursor, timestampNanos, type LogFile } from './log-reader.js';
 import { nodeRpcLimits, type LogCursor, type LogsReply, type LogsRequest } from './protocol.js';
-import { stat } from 'node:fs/promises';
 
-export const logsHandlerLimits = {
-  /** How often a caught-up long poll looks for new lines: 4 times a second keeps `-f` lively at negligible cost. */
-  followPollMs: 250,
-} as const;
 
 export interface LogsHandlerDeps {
   readonly dir: string;

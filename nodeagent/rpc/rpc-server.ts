@@ -16,15 +16,11 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import { checkLogsRequest, handleLogs } from './logs-handler.js';
 import type { LogsErrorCode, LogsReply } from './protocol.js';
 import { LogsRequestError } from './errors.js';
+import { checkRpcLimits, rpcServerLimits } from './limits.js';
 
-export const rpcServerLimits = {
-  /** Requests answered at once: each follow stream holds one for up to a long poll (10 s); 32 followers per node is plenty. */
-  concurrencyMax: 32,
-  /** Requests waiting beyond those; more are dropped and the member's deadline answers them. */
-  pendingMax: 128,
-} as const;
 
 export function startRpcServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'nodeName' | 'dir' | 'clock' | 'logger'>, deps: { readonly runtime: ContainerRuntime }): { stop(): Promise<void> } {
+  checkRpcLimits();
   const logger = ctx.logger.child({ component: 'rpc' });
   const handlerDeps = { dir: ctx.dir, nodeName: ctx.nodeName, runtime: deps.runtime, clock: ctx.clock };
   const server = serve(ctx.bus, subjects(ctx.cluster).nodeRpc(ctx.nodeName), async (request): Promise<LogsReply> => {
