@@ -34,9 +34,14 @@ function newRuntime(): ContainerRuntime {
 }
 
 afterAll(async () => {
-  const runtime = runtimes.at(-1);
-  for (const sandbox of (await runtime?.listPodSandboxes()) ?? []) await runtime?.removePodSandbox(sandbox.id);
   for (const each of runtimes) await each.close();
+  // Whatever a failed test left running: a fresh instance over each directory adopts it and removes it.
+  for (const runtimeDir of [dir, join(dir, 'killed-agent')]) {
+    if (!existsSync(join(runtimeDir, 'runtime'))) continue;
+    const sweeper = createRuntime('process', { dir: runtimeDir, podCidr: () => null, nodeIp: '127.0.0.1', clock: new SystemClock(), logger: silent });
+    for (const sandbox of await sweeper.listPodSandboxes()) await sweeper.removePodSandbox(sandbox.id);
+    await sweeper.close();
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
