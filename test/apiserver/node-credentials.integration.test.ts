@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusClosedError, NatsBus, encode, subjects, type NatsUser } from '../../bus/index.js';
 import { newBootstrapToken, nodeIdentityOf } from '../../actors/apiserver/authn/index.js';
+import { callApiOverNats } from '../../actors/apiserver/nats-front.js';
 import { waitUntil } from '../support/wait.js';
 import { requireComponent } from '../support/components.js';
 import { callAs, startApiHarness, type ApiHarness, type ClientCert, type JsonReply } from './harness.js';
@@ -103,8 +104,14 @@ describe.runIf(runs)('node credentials', () => {
     const whoami = await call('POST', whoamiPath, { token: issued['apiToken'].token, body: whoamiBody });
     expect(whoami.status, JSON.stringify(whoami.json)).toBe(201);
     expect(whoami.json['status'].userInfo).toMatchObject({ username: 'system:node:n1', groups: expect.arrayContaining(['system:nodes']) });
+    // On the bus, as the agent works: its user reaches the API, its token authenticates there too.
     const bus = await connectNode(issued);
-    await bus.flush();
+    const overNats = await callApiOverNats(bus, h.cluster.cluster, {
+      method: 'POST', path: whoamiPath, body: new TextEncoder().encode(JSON.stringify(whoamiBody)),
+      headers: { Authorization: `Bearer ${issued['apiToken'].token as string}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+    }, 10_000);
+    expect(overNats.status).toBe(201);
+    expect(JSON.parse(new TextDecoder().decode(overNats.body))['status'].userInfo.username).toBe('system:node:n1');
     await bus.close();
   });
 
