@@ -12,7 +12,7 @@
  * mount (cri, docker) do; the process runtime cannot without privileges, so a process container
  * finds its volumes at the host paths (nodeagent/runtime documents how it tells the process).
  */
-import { existsSync, mkdirSync, promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { Clock } from '../../bus/clock.js';
@@ -176,6 +176,10 @@ function isRendered(volume: Volume): boolean {
   return volume.configMap !== undefined || volume.secret !== undefined || volume.downwardAPI !== undefined || volume.projected !== undefined;
 }
 
+function insideDirectory(candidate: string, root: string): boolean {
+  return candidate === root || candidate.startsWith(`${root}${path.sep}`);
+}
+
 function isTransient(error: unknown): boolean {
   return error instanceof VolumeSetUpError ? error.transient : !isApiAnswer(error);
 }
@@ -196,6 +200,10 @@ function podVolumes(ready: ReadonlyMap<string, ReadyVolume>): PodVolumes {
         const hostPath = subPath === '' ? volume.hostPath : path.join(volume.hostPath, subPath);
         // Kubernetes creates a missing subPath directory in writable volumes.
         if (subPath !== '' && volume.writable && !existsSync(hostPath)) mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+        // A symlink planted inside a writable volume must not lead a subPath out of it (CVE-2017-1002101).
+        if (subPath !== '' && existsSync(hostPath) && !insideDirectory(realpathSync(hostPath), realpathSync(volume.hostPath))) {
+          return fail(`subPath ${JSON.stringify(subPath)} resolves outside its volume`);
+        }
         return { containerPath: mount.mountPath, hostPath, readOnly: mount.readOnly === true || volume.readOnly };
       });
     },

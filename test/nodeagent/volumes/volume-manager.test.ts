@@ -8,7 +8,7 @@
  * belongs to the pod. How: a fake ApiClient (TokenRequest answered with numbered tokens) and a
  * temporary directory; time on a SimulatedClock.
  */
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -247,13 +247,16 @@ describe('hostPath and PVCs', () => {
   });
 
   it('refuses an unbound claim and bad mounts', async () => {
-    const { api, manager } = setUp();
+    const { dir, api, manager } = setUp();
     api.putSilently(coreResources.persistentvolumeclaims, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'pending', namespace: 'ns' }, spec: {} });
     await expect(manager.setUp(pod([{ name: 'd', persistentVolumeClaim: { claimName: 'pending' } }]), null)).rejects.toThrow(/is not bound yet/);
     const p = pod([{ name: 'e', emptyDir: {} }], [{ name: 'e', mountPath: '/x', subPath: '../escape' }]);
     const volumes = await manager.setUp(p, null);
     expect(() => volumes.mountsFor(p.spec!.containers[0]!)).toThrow(VolumeMountError);
     expect(() => volumes.mountsFor({ name: 'c', volumeMounts: [{ name: 'nope', mountPath: '/y' }] })).toThrow(/no volume named nope/);
+    // A symlink planted in the volume does not lead a subPath out of it.
+    symlinkSync('/etc', path.join(volumeDir(dir, 'e'), 'out'));
+    expect(() => volumes.mountsFor({ name: 'c', volumeMounts: [{ name: 'e', mountPath: '/z', subPath: 'out' }] })).toThrow(/resolves outside its volume/);
   });
 });
 
