@@ -82,7 +82,7 @@ export class HollowRuntime implements ContainerRuntime {
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const id = `hollow-sandbox-${this.nextId++}`;
-    const ip = config.hostNetwork ? this.options.nodeIp : config.ip ?? this.allocate(id);
+    const ip = config.hostNetwork ? this.options.nodeIp : this.allocate(id, config.ip);
     this.sandboxes.set(id, { config, ip, ready: true, createdAtMs: this.wallMs() });
     return id;
   }
@@ -202,13 +202,16 @@ export class HollowRuntime implements ContainerRuntime {
     }
   }
 
-  private allocate(owner: string): string | null {
+  /** An address from the CIDR, or the one the agent already knows (checkpoint), held for the sandbox either way. */
+  private allocate(owner: string, known: string | undefined): string | null {
     const cidr = this.options.podCidr();
-    if (cidr === null) return null;
+    if (cidr === null) return known ?? null;
     if (this.allocator === null || this.allocator.cidr.text !== cidr) {
       this.allocator = new IpAllocator(parseIpv4Cidr(cidr), this.allocator?.snapshot());
     }
-    return this.allocator.allocate(owner);
+    if (known === undefined) return this.allocator.allocate(owner);
+    this.allocator.reserve(known, owner);
+    return known;
   }
 
   private exit(container: HollowContainer, exitCode: number): void {

@@ -102,12 +102,18 @@ export class IpAllocator {
     throw new PodIpExhaustedError(this.cidr.text, this.assigned.size);
   }
 
-  /** Records an address the caller already knows (a restarted agent's checkpoint); false when another owner holds it. */
-  reserve(ip: string, owner: string): boolean {
+  /**
+   * Records an address the caller already knows (a restarted agent's checkpoint) for `owner`. The
+   * caller knows best: an address still held by another owner (a sandbox the agent is replacing)
+   * moves to this one, so removing the old owner later cannot free it under the new one. Returns
+   * the previous other holder, if any.
+   */
+  reserve(ip: string, owner: string): string | undefined {
+    if (!cidrContains(this.cidr, ip)) return undefined;
     const holder = this.assigned.get(ip);
-    if (holder !== undefined && holder !== owner) return false;
-    if (cidrContains(this.cidr, ip)) this.assigned.set(ip, owner);
-    return true;
+    this.release(owner);
+    this.assigned.set(ip, owner);
+    return holder !== undefined && holder !== owner ? holder : undefined;
   }
 
   release(owner: string): void {

@@ -5,6 +5,7 @@
  * without a pod network: nothing would route a 10.x pod address to a host process) use the
  * node's address, and `status()` says so.
  */
+import type { Logger } from '../../../bus/logger.js';
 import { PodCidrUnavailableError } from '../errors.js';
 import { IpAllocator, isLoopbackCidr, parseIpv4Cidr, type IpAllocatorState } from '../ip-allocator.js';
 import type { PodSandboxConfig } from '../types.js';
@@ -13,7 +14,12 @@ import { readJson, writeJsonAtomic } from './layout.js';
 export class PodNetwork {
   private allocator: IpAllocator | null = null;
 
-  constructor(private readonly ipsFile: string, private readonly podCidr: () => string | null, private readonly nodeIp: string) {}
+  constructor(
+    private readonly ipsFile: string,
+    private readonly podCidr: () => string | null,
+    private readonly nodeIp: string,
+    private readonly logger: Logger,
+  ) {}
 
   /** A note for `status()` when pods cannot get their own addresses, else null. */
   note(): string | null {
@@ -28,7 +34,8 @@ export class PodNetwork {
     const cidr = this.podCidr();
     if (config.ip !== undefined) {
       if (cidr !== null && isLoopbackCidr(parseIpv4Cidr(cidr))) {
-        this.current(cidr).reserve(config.ip, sandboxId);
+        const previous = this.current(cidr).reserve(config.ip, sandboxId);
+        if (previous !== undefined) this.logger.warn('pod address taken over from an older sandbox', { ip: config.ip, sandboxId, previous });
         this.save();
       }
       return config.ip;

@@ -70,7 +70,7 @@ export class ProcessRuntime implements ContainerRuntime {
     ensureLayout(this.layout);
     this.events = new EventHub(options.logger);
     this.wallClock = options.wallClock ?? systemWallClock;
-    this.network = new PodNetwork(this.layout.ipsFile, options.podCidr, options.nodeIp);
+    this.network = new PodNetwork(this.layout.ipsFile, options.podCidr, options.nodeIp, options.logger);
     this.cgroups = detectCgroups();
     this.setsidPath = findSetsid();
     for (const record of loadSandboxRecords(this.layout)) this.sandboxes.set(record.id, record);

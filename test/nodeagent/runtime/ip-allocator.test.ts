@@ -41,11 +41,14 @@ describe('IpAllocator', () => {
     expect(moved.allocate('c')).toBe('127.64.1.1');
   });
 
-  it('reserves a known address for its owner and refuses it to another', () => {
+  it('reserves a known address for its owner, taking it over from an owner being replaced', () => {
     const allocator = new IpAllocator(parseIpv4Cidr('127.64.0.0/24'));
-    expect(allocator.reserve('127.64.0.9', 'a')).toBe(true);
-    expect(allocator.reserve('127.64.0.9', 'b')).toBe(false);
+    expect(allocator.reserve('127.64.0.9', 'a')).toBeUndefined();
     expect(allocator.addressOf('a')).toBe('127.64.0.9');
+    expect(allocator.reserve('127.64.0.9', 'b')).toBe('a');
+    allocator.release('a');
+    expect(allocator.addressOf('b')).toBe('127.64.0.9');
+    expect(allocator.allocate('c')).not.toBe('127.64.0.9');
   });
 
   it('parses CIDRs, normalises the base and knows loopback ranges', () => {
