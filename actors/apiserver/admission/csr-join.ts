@@ -8,7 +8,7 @@
  */
 import type { ObjectStorage } from '../http/objects-port.js';
 import { findResource, type ResourceInfo } from '../registry/resources.js';
-import { ApiError } from '../status.js';
+import { nullWhenAbsent } from '../authn/node-identity-guard.js';
 import { nodeLeaseNamespace } from '../authz/node-authorizer.js';
 import type { KubeObject } from '../types.js';
 import { nodeSubjectName, parseCertificateRequest } from './csr-subject.js';
@@ -95,9 +95,4 @@ export async function liveNodeHolds(objects: Pick<ObjectStorage, 'get'>, name: s
   if (node === null) return false;
   const lease = await objects.get(resource('coordination.k8s.io', 'v1', 'leases'), nodeLeaseNamespace, name).catch(nullWhenAbsent);
   return leaseLive(lease, nowMs);
-}
-
-function nullWhenAbsent(error: unknown): null {
-  if (error instanceof ApiError && error.httpStatus === 404) return null;
-  throw error;
 }

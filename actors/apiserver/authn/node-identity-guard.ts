@@ -15,7 +15,8 @@ import { credentialRejected } from './errors.js';
 import { authnLimits } from './limits.js';
 import { nodeIdentityNamespace, nodeIdentityOf, nodeIdentitySecretName, refusedByRevocation, revokedIdentityMessage } from './node-identity.js';
 import { nodeUserPrefix, nodesGroup } from './node-tokens.js';
-import { getOrNull, secretsResource } from './stored-tokens.js';
+import { secretsResource } from './stored-tokens.js';
+import { ApiError } from '../status.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** The cluster's signer back-dates notBefore by this much: a certificate was issued this long after its notBefore. */
@@ -38,7 +39,9 @@ export class NodeIdentityGuard {
   /** Throws 401 when `node`'s identity was revoked after `issuedAtMs` (null: issue time unknown, refused if revoked at all). */
   async check(node: string, issuedAtMs: number | null): Promise<void> {
     const name = nodeIdentitySecretName(node);
-    const secret = await this.cache.getOrLoad(name, () => getOrNull(this.objects, this.secrets, nodeIdentityNamespace, name));
+    // A serializable (local) read: every request of every node passes here, and a quorum read each
+    // time would double the store's work for node heartbeats; the local copy lags by the apply delay only.
+    const secret = await this.cache.getOrLoad(name, () => this.objects.get(this.secrets, nodeIdentityNamespace, name, { resourceVersion: '0' }).catch(nullWhenAbsent));
     const identity = secret === null ? null : nodeIdentityOf(secret);
     if (identity !== null && refusedByRevocation(identity, issuedAtMs)) throw credentialRejected('revoked', revokedIdentityMessage(identity));
   }
@@ -66,4 +69,10 @@ export function guardedCertificateAuthenticator(inner: Authenticator, guard: Nod
 export function certificateIssuedAtMs(cert: (ClientCertificate & ClientCertificateValidity) | null): number | null {
   const notBeforeMs = cert?.notBeforeMs;
   return typeof notBeforeMs === 'number' && Number.isFinite(notBeforeMs) ? notBeforeMs + certificateBackdateMs : null;
+}
+
+/** For `.catch()` of a store read: 404 becomes null (absence is an answer), anything else stays an error. */
+export function nullWhenAbsent(error: unknown): null {
+  if (error instanceof ApiError && error.httpStatus === 404) return null;
+  throw error;
 }
