@@ -132,6 +132,11 @@ async function startContainer(state: WorkerState, deps: PodWorkerDeps, record: C
   record.waiting = null;
   record.startedAtMonotonicMs = now;
   deps.onChange();
+  if (isExited(record.current)) {
+    // Exited before we looked (a command not found, an instant crash): the backoff starts now.
+    noteExit(state.pod, record, now);
+    return;
+  }
   await runPostStart(state, deps, record, container);
   if (record.current.state === 'running') startProbes(state, deps, record, onProbe);
 }

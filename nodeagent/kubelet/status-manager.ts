@@ -30,8 +30,8 @@ interface PendingStatus {
 export interface StatusManager extends PodStatusSink {
   /** Status writes and deletions not yet done (tests, the agent's own status). */
   pendingCount(): number;
-  /** Resolves when nothing is pending or in flight (tests; a drain on stop). */
-  idle(): Promise<void>;
+  /** Resolves when nothing is pending or in flight, or when the API does not answer (writes stay queued). */
+  flush(): Promise<void>;
   stop(): void;
 }
 
@@ -77,7 +77,7 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
   }
 
   function settleWaiters(): void {
-    if (pending.size > 0 || deletions.size > 0 || pumping) return;
+    if (pumping || (failures === 0 && (pending.size > 0 || deletions.size > 0))) return;
     const toWake = waiters;
     waiters = [];
     for (const wake of toWake) wake();
@@ -167,7 +167,7 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
       if (failures === 0) void pump();
     },
     pendingCount: () => pending.size + deletions.size,
-    idle: () => new Promise<void>((resolve) => {
+    flush: () => new Promise<void>((resolve) => {
       waiters.push(resolve);
       settleWaiters();
     }),
