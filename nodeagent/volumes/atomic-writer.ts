@@ -43,7 +43,7 @@ async function readCurrent(target: string, payload: Payload): Promise<boolean> {
       if (want === undefined) return false;
       const file = path.join(dataDir, relative);
       const [content, stat] = await Promise.all([fs.readFile(file), fs.stat(file)]);
-      if (!content.equals(want.data) || (stat.mode & 0o777) !== want.mode) return false;
+      if (!content.equals(want.data) || (stat.mode & 0o777) !== (want.mode & 0o777)) return false;
     }
     return true;
   } catch {
@@ -83,7 +83,16 @@ export async function writeAtomically(target: string, payload: Payload, now: Dat
   await fs.rename(tmpLink, path.join(target, dataDirName));
   await syncUserVisibleLinks(target, payload);
   if (oldTsName !== null && oldTsName !== path.basename(tsDir)) await fs.rm(path.join(target, oldTsName), { recursive: true, force: true });
+  await removeStrayTimestampDirs(target, path.basename(tsDir));
   return true;
+}
+
+/** Timestamped directories left by a write that failed half-way (the current one stays). */
+async function removeStrayTimestampDirs(target: string, current: string): Promise<void> {
+  for (const entry of await fs.readdir(target)) {
+    if (entry === current || entry === dataDirName || !/^\.\.\d{4}_/.test(entry)) continue;
+    await fs.rm(path.join(target, entry), { recursive: true, force: true });
+  }
 }
 
 /** One symlink per top-level name of the payload; stale ones removed. */

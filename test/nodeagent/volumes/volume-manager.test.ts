@@ -8,7 +8,7 @@
  * belongs to the pod. How: a fake ApiClient (TokenRequest answered with numbered tokens) and a
  * temporary directory; time on a SimulatedClock.
  */
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -140,6 +140,8 @@ describe('configMap and secret', () => {
     const first = readlinkSync(path.join(config, '..data'));
     await manager.refresh(p, null);
     expect(readlinkSync(path.join(config, '..data'))).toBe(first);
+    // What a write that failed half-way leaves behind: removed by the next write.
+    mkdirSync(path.join(config, '..2020_01_01_00_00_00.abc123'));
     api.putSilently(coreResources.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'ns' }, data: { 'app.yaml': 'mode: slow\n' } });
     clock.advance(10_000); // past the read cache's TTL
     await manager.refresh(p, null);
