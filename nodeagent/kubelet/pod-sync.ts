@@ -9,7 +9,7 @@ import type { ProbeTransition } from '../agent-context.js';
 import type { ContainerStatus } from '../runtime/types.js';
 import { runtimeLabels } from '../runtime/types.js';
 import { containerConfig, podSandboxConfig } from './container-config.js';
-import { instanceOf, isExited, type ContainerRecord } from './container-record.js';
+import { instanceOf, isExited, type ContainerInstance, type ContainerRecord } from './container-record.js';
 import { kubeletLimits } from './limits.js';
 import { computePodActions, noteExit } from './pod-actions.js';
 import { computePodStatus } from './pod-status.js';
@@ -138,7 +138,8 @@ async function startContainer(state: WorkerState, deps: PodWorkerDeps, record: C
     return;
   }
   await runPostStart(state, deps, record, container);
-  if (record.current.state === 'running') startProbes(state, deps, record, onProbe);
+  // runPostStart may have killed it (TypeScript does not see the mutation).
+  if ((record.current as ContainerInstance | null)?.state === 'running') startProbes(state, deps, record, onProbe);
 }
 
 /** postStart: a failed hook kills the container (Kubernetes: FailedPostStartHook), which then restarts per policy. */
