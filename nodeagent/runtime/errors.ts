@@ -117,3 +117,15 @@ export class ContainerCapacityError extends KubusError {
     return { containersMax: this.containersMax };
   }
 }
+
+/** A port-forward could not connect to the pod's port (nothing listens, or the sandbox has no address). */
+export class PortForwardError extends KubusError {
+  override readonly name = 'PortForwardError';
+  readonly code = 'portForward';
+  constructor(readonly sandboxId: string, readonly address: string, readonly port: number, readonly reason: string) {
+    super(`cannot forward to port ${port} of sandbox ${sandboxId} at ${address}: ${reason}`);
+  }
+  override fields(): ErrorFields {
+    return { sandboxId: this.sandboxId, address: this.address, port: this.port, reason: this.reason };
+  }
+}

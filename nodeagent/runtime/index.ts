@@ -13,7 +13,7 @@ import type { ContainerRuntime } from './types.js';
 export * from './types.js';
 export {
   RuntimeUnsupportedError, UnknownRuntimeError, SandboxNotFoundError, ContainerNotFoundError, ContainerStateError,
-  ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError, ContainerCapacityError,
+  ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError, ContainerCapacityError, PortForwardError,
 } from './errors.js';
 export { ProcessRuntime } from './process/process-runtime.js';
 export { containerRuntimeLimits, checkRuntimeLimits } from './limits.js';

@@ -15,8 +15,9 @@
  *   the last one ran; a process is taken for ours only if its pid *and* start time match; exits
  *   are learned from the wrapper's record (at once for our own children, within a poll for
  *   adopted ones).
- * - Not yet: interactive exec and port-forward (issue 13: RuntimeUnsupportedError); stats count
- *   only the container's process group (a process that leaves it with setsid is not counted).
+ * - Interactive exec (piped, no terminal yet) and port-forward (a local TCP connection to the pod
+ *   address): streams.ts. Stats count only the container's process group (a process that leaves
+ *   it with setsid is not counted); execSync and exec run outside the container's cgroups.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,14 +26,14 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TimerId } from '../../../bus/clock.js';
 import {
-  ContainerCapacityError, ContainerCommandMissingError, ContainerStateError, RuntimeUnsupportedError,
+  ContainerCapacityError, ContainerCommandMissingError, ContainerStateError,
 } from '../errors.js';
 import { EventHub } from '../event-hub.js';
 import { requireContainer, requireSandbox } from '../lookup.js';
 import { containerRuntimeLimits as limits } from '../limits.js';
 import { systemWallClock, type RuntimeOptions } from '../options.js';
 import type {
-  ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecResult, ExecSession, PodSandboxConfig,
+  ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecRequest, ExecResult, ExecSession, PodSandboxConfig,
   PodSandboxStatus, RuntimeStatus,
 } from '../types.js';
 import { createContainerCgroups, detectCgroups, removeContainerCgroups, type CgroupSupport } from './cgroups.js';
@@ -48,6 +49,7 @@ import { processGroupUsage, processIdentity, signalGroup } from './proc.js';
 import { commandProblem, findSetsid, spawnWrapper } from './wrapper.js';
 import { containerEnvironment, linkMounts } from './container-files.js';
 import { containerStatus, sandboxStatus } from './views.js';
+import { connectPort, startExec } from './streams.js';
 
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
@@ -220,12 +222,14 @@ export class ProcessRuntime implements ContainerRuntime {
     return runExecSync(command, { env, cwd: this.cwdOf(record), timeoutMs, clock: this.options.clock });
   }
 
-  async exec(): Promise<ExecSession> {
-    throw new RuntimeUnsupportedError('process', 'interactive exec', 'kubectl exec comes with issue 13; exec probes and hooks use execSync');
+  async exec(containerId: string, request: ExecRequest): Promise<ExecSession> {
+    const record = requireContainer(this.containers, containerId);
+    return startExec(request, { env: containerEnvironment(record.config, process.env['PATH']), cwd: this.cwdOf(record) });
   }
 
-  async portForward(): Promise<Duplex> {
-    throw new RuntimeUnsupportedError('process', 'port-forward', 'kubectl port-forward comes with issue 13; the pod IP is reachable on this host directly');
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    const sandbox = requireSandbox(this.sandboxes, sandboxId);
+    return connectPort(sandboxId, sandbox.ip ?? this.options.nodeIp, port);
   }
 
   async containerStats(containerId: string): Promise<ContainerStats | null> {

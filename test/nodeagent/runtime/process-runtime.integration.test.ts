@@ -1,11 +1,11 @@
 /**
  * The process runtime with real processes: a `node -e` HTTP server bound to its pod IP (POD_IP,
  * as the downward API gives it) answers there; kill -9 of a container is an `exited` event with
- * 137; stop honours SIGTERM within the grace and sends SIGKILL after it; a new runtime instance
+ * 137; port-forward reaches a pod's port; stop honours SIGTERM within the grace and sends SIGKILL after it; a new runtime instance
  * over the same directory adopts a running container (same pid, same address) and later reports
  * its recorded exit code, and a container outlives an agent killed with SIGKILL, its output of
  * that time reaching the CRI log once the next agent runs; output becomes CRI log lines (partial lines, rotation at 10 MiB);
- * execSync sees the container's environment and working directory (mounts as symlinks and
+ * execSync and piped exec see the container's environment and working directory (mounts as symlinks and
  * KUBUS_MOUNT_ variables); a missing command is
  * ContainerCannotRun; a memory limit is enforced with OOMKilled where cgroups are writable.
  * Each test polls for the state it waits for, with a deadline; nothing sleeps to wait.
@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../bus/clock.js';
 import type { Logger } from '../../../bus/logger.js';
 import {
-  createRuntime, parseCriLogLine, type ContainerConfig, type ContainerEvent, type ContainerRuntime, type PodSandboxConfig,
+  createRuntime, parseCriLogLine, PortForwardError, RuntimeUnsupportedError, type ContainerConfig, type ContainerEvent, type ContainerRuntime, type PodSandboxConfig,
 } from '../../../nodeagent/runtime/index.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -117,6 +117,13 @@ describe('process runtime', () => {
     expect([status?.state, status?.exitCode, status?.reason]).toEqual(['exited', 137, 'Error']);
     expect(events.find((event) => event.type === 'started' && event.containerId === first.id)).toBeDefined();
     expect(await get(second.ip, 8080)).toBe(`hello from ${second.ip}`);
+    const tunnel = await runtime.portForward(second.sandboxId, 8080);
+    let answer = '';
+    tunnel.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    tunnel.write('GET / HTTP/1.0\r\n\r\n');
+    await until('the forwarded answer', () => (answer.endsWith(`hello from ${second.ip}`) ? true : undefined));
+    tunnel.destroy();
+    await expect(runtime.portForward(second.sandboxId, 8081)).rejects.toBeInstanceOf(PortForwardError);
     await runtime.removePodSandbox(first.sandboxId);
     await runtime.removePodSandbox(second.sandboxId);
   });
@@ -169,6 +176,13 @@ describe('process runtime', () => {
     const pod = await runContainer(runtime, ['sleep', '30'], () => ({ env: [{ name: 'GREETING', value: 'hi there' }], mounts }));
     const result = await runtime.execSync(pod.id, ['sh', '-c', 'echo "$GREETING"; pwd; cat etc/config/key; echo; cat "$KUBUS_MOUNT_ETC_CONFIG/key"'], 5_000);
     expect(Buffer.from(result.stdout).toString()).toBe(`hi there\n${join(dir, 'runtime', 'containers', pod.id)}\nvalue\nvalue`);
+    const session = await runtime.exec(pod.id, { command: ['sh', '-c', 'read line; echo "got $line, $GREETING"; exit 3'], stdin: true, tty: false });
+    let said = '';
+    session.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    session.stdin?.end('ping\n');
+    expect(await session.exit).toBe(3);
+    expect(said).toBe('got ping, hi there\n');
+    await expect(runtime.exec(pod.id, { command: ['sh'], stdin: true, tty: true })).rejects.toBeInstanceOf(RuntimeUnsupportedError);
     const started = Date.now();
     const slow = await runtime.execSync(pod.id, ['sleep', '10'], 200);
     expect(slow.timedOut).toBe(true);
