@@ -7,16 +7,22 @@
  * change: another member's relay starts a new epoch, the client relists, and its view again equals
  * the API's, with nothing lost.
  *
- * The client's API token is the admin's for now (the node's own token needs the agent's TLS
- * bootstrap, which the join suite exercises); the bus permissions are the node's own.
+ * Each client runs as its node, as in the agent: joined with a bootstrap token and the CA pin (a
+ * `system:node:<N>` certificate), then the node's own NATS user (subscribe only `node.<N>.>`) and
+ * API token (the Node authorizer lets it list exactly its pods) from the credentials endpoint.
+ * The Node objects are the test's (hollow nodes, created after the joins: a live node's name
+ * cannot be joined).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { SystemClock, createJsonLogger, decode, subjects, type Bus } from '../../bus/index.js';
-import { NatsApiClient, refs, type ApiClient } from '../../actors/controllers/runtime/index.js';
+import { join } from 'node:path';
+import { newBootstrapToken } from '../../actors/apiserver/authn/index.js';
+import { refs } from '../../actors/controllers/runtime/index.js';
+import { NodeSession, caCertHash, ensureIdentity } from '../../nodeagent/join/index.js';
 import type { AgentContext } from '../../nodeagent/agent-context.js';
 import { startAssignmentClient, type AssignmentClient, type AssignmentMessage, type AssignmentUpdate } from '../../nodeagent/assignment/index.js';
-import { startApiHarness, type ApiHarness } from '../apiserver/harness.js';
+import { callAs, startApiHarness, type ApiHarness } from '../apiserver/harness.js';
 import { requireComponent } from '../support/components.js';
 import { adminApi, createHollowNodes, memberOfIdentity, startNodeLeaseRenewer, waitForLeaseHolder, type NodeLeaseRenewer } from '../support/control-plane.js';
 import { waitUntil } from '../support/wait.js';
@@ -49,6 +55,7 @@ describe.runIf(runs)('assignment relay and client (3 members)', () => {
   let h: ApiHarness;
   let renewer: NodeLeaseRenewer;
   const clients: AssignmentClient[] = [];
+  const sessions: NodeSession[] = [];
   const views = new Map<string, View>();
   const epochs = new Map<string, Set<string>>();
   const api = () => adminApi(h);
@@ -69,13 +76,23 @@ describe.runIf(runs)('assignment relay and client (3 members)', () => {
     });
   }
 
-  async function startClient(node: string): Promise<void> {
-    const user = await h.cluster.natsCredentials().mintAgent(h.cluster.cluster, node, { ttlMs: 10 * 60_000, nowMs: Date.now() });
-    const bus: Bus = await h.cluster.connectAs(user, { name: `agent-${node}` });
-    const clock = new SystemClock();
-    const nodeApi: ApiClient = new NatsApiClient({ bus, cluster: h.cluster.cluster, token: h.token, clock, inboxOwner: `node-${node}`, requestTimeoutMs: 5_000 });
+  /** Joins `node` as an agent does and returns its session (its own bus and API client). */
+  async function joinAs(node: string, token: string): Promise<NodeSession> {
     const logger = createJsonLogger({ level: 'warn', fields: { node } });
-    const ctx: AgentContext = { nodeName: node, cluster: h.cluster.cluster, dir: h.dir, api: nodeApi, bus, clock, wallClock: () => new Date(), logger };
+    const env = { logger, nowMs: () => Date.now(), sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
+    const dir = join(h.dir, 'agents', node);
+    const joined = await ensureIdentity({ node, dir, server: h.url, token, caCertHash: caCertHash(h.caCertPem) }, env);
+    const session = await NodeSession.open(joined, { dir, clock: new SystemClock(), env });
+    sessions.push(session);
+    await session.connected();
+    return session;
+  }
+
+  async function startClient(node: string, session: NodeSession): Promise<void> {
+    const bus: Bus = session.bus;
+    const clock = new SystemClock();
+    const logger = createJsonLogger({ level: 'warn', fields: { node } });
+    const ctx: AgentContext = { nodeName: node, cluster: session.cluster, dir: h.dir, api: session.api, bus, clock, wallClock: () => new Date(), logger };
     const view = new View();
     views.set(node, view);
     clients.push(startAssignmentClient(ctx, (u) => view.apply(u)));
@@ -101,13 +118,19 @@ describe.runIf(runs)('assignment relay and client (3 members)', () => {
   beforeAll(async () => {
     h = await startApiHarness();
     await api().create(refs.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const bootstrap = newBootstrapToken(new Date(Date.now() + 30 * 60_000));
+    await api().create(refs.secrets, 'kube-system', bootstrap.secret);
+    // The bootstrapper policy is created and watched after start: wait until the token may use it.
+    await waitUntil('the bootstrapper may list CSRs', async () => (await callAs(h, 'GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { token: bootstrap.token })).status === 200, { timeoutMs: 30_000, intervalMs: 200 });
+    const joined = [await joinAs('assign-1', bootstrap.token), await joinAs('assign-2', bootstrap.token)];
     const nodes = await createHollowNodes(h, 2, { prefix: 'assign' });
     renewer = startNodeLeaseRenewer(h, nodes);
-    for (const node of nodes) await startClient(node);
+    for (const [i, node] of nodes.entries()) await startClient(node, joined[i] as NodeSession);
   });
 
   afterAll(async () => {
     for (const client of clients) await client.stop();
+    for (const session of sessions) await session.stop();
     await renewer?.stop();
     await h?.stop();
   });
