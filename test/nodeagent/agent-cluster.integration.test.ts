@@ -93,8 +93,9 @@ describe.runIf(runs)('a kubus up cluster with 2 process agents runs a Deployment
     }
 
     const [first, second, third] = running as [Pod, Pod, Pod, Pod];
+    // Soft: a failure here is reported with kubectl's stderr, and the steps after it still run.
     const logs = await kubectl(dir, ['logs', first.metadata?.name as string]);
-    expect(logs.stdout).toContain(`listening on ${first.status?.podIP}:${port}`);
+    expect.soft(logs).toMatchObject({ code: 0, stdout: expect.stringContaining(`listening on ${first.status?.podIP}:${port}`) });
 
     // kill -9 of the container's process: restarted, Ready again.
     const pid = Number((await http(first.status?.podIP as string, port, '/pid'))?.body);
@@ -104,7 +105,7 @@ describe.runIf(runs)('a kubus up cluster with 2 process agents runs a Deployment
       return pod !== undefined && restarts(pod) > restarts(first) && isReady(pod);
     }, { timeoutMs: 30_000, intervalMs: 500 });
     const previous = await kubectl(dir, ['logs', '--previous', first.metadata?.name as string]);
-    expect(previous.stdout).toContain('listening on');
+    expect.soft(previous).toMatchObject({ code: 0, stdout: expect.stringContaining('listening on') });
 
     // A failing liveness probe restarts the container.
     await http(second.status?.podIP as string, port, '/break');
@@ -125,12 +126,12 @@ describe.runIf(runs)('a kubus up cluster with 2 process agents runs a Deployment
       return pods.length === 4 && pods.every(isReady) && !pods.some((p) => p.metadata?.name === third.metadata?.name);
     }, { timeoutMs: 30_000, intervalMs: 500 });
 
-    // CrashLoopBackOff, each wait longer than the one before (10 s, then 20 s): restart 1 → 2 takes longer than 0 → 1.
-    await waitUntil('the crasher restarted twice in CrashLoopBackOff', () => crashes.seen.has(2) && crashes.reasons.has('CrashLoopBackOff'), { timeoutMs: 60_000, intervalMs: 250 });
+    // CrashLoopBackOff as the kubelet's: the first restart at once, then 10 s, then 20 s (doubling, 5 min at most).
+    await waitUntil('the crasher restarted three times in CrashLoopBackOff', () => crashes.seen.has(3) && crashes.reasons.has('CrashLoopBackOff'), { timeoutMs: 60_000, intervalMs: 250 });
     crashes.stop();
-    const [t0, t1, t2] = [0, 1, 2].map((n) => crashes.seen.get(n) as number) as [number, number, number];
-    expect(t2 - t1).toBeGreaterThan(t1 - t0);
-    expect(t2 - t1).toBeGreaterThan(15_000);
+    const [t1, t2, t3] = [1, 2, 3].map((n) => crashes.seen.get(n) as number) as [number, number, number];
+    expect(t2 - t1).toBeGreaterThan(8_000);
+    expect(t3 - t2).toBeGreaterThan(1.5 * (t2 - t1));
 
     const down = await kubus(dir, ['down']);
     expect(down.code).toBe(0);
