@@ -44,6 +44,7 @@ import {
   type ContainerRecord, type ProcessLayout, type SandboxRecord,
 } from './layout.js';
 import { OutputTailer } from './output-tailer.js';
+import { pollUntil } from './poll-until.js';
 import { PodNetwork } from './pod-network.js';
 import { processGroupUsage, processIdentity, signalGroup } from './proc.js';
 import { commandProblem, findSetsid, spawnWrapper } from './wrapper.js';
@@ -312,28 +313,18 @@ export class ProcessRuntime implements ContainerRuntime {
     }
   }
 
+  /** The container's pid once it wrote it (its first act), or undefined when the wrapper ended or the wait's bound passed first. */
   private async waitForPid(stateDir: string, child: ChildProcess): Promise<number | undefined> {
-    const deadline = this.options.clock.now() + limits.containerPidWaitMs;
-    for (;;) {
-      const pid = readIntegerFile(join(stateDir, 'pid'));
-      if (pid !== undefined || child.exitCode !== null || child.signalCode !== null || this.options.clock.now() >= deadline) return pid;
-      await this.sleep(limits.containerPidPollMs);
-    }
+    const pidOf = () => readIntegerFile(join(stateDir, 'pid'));
+    await pollUntil(this.options.clock, { intervalMs: limits.containerPidPollMs, timeoutMs: limits.containerPidWaitMs }, () => (
+      pidOf() !== undefined || child.exitCode !== null || child.signalCode !== null
+    ));
+    return pidOf();
   }
 
   /** True once the wrapper recorded an exit (or the processes are gone), false when `waitMs` passed first. */
-  private async waitForExit(record: ContainerRecord, waitMs: number): Promise<boolean> {
-    const deadline = this.options.clock.now() + waitMs;
-    for (;;) {
-      const current = this.containers.get(record.id) ?? record;
-      if (this.observe(current).state !== 'running') return true;
-      if (this.options.clock.now() >= deadline) return false;
-      await this.sleep(limits.stopPollMs);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.options.clock.setTimeout(resolve, ms));
+  private waitForExit(record: ContainerRecord, waitMs: number): Promise<boolean> {
+    return pollUntil(this.options.clock, { intervalMs: limits.stopPollMs, timeoutMs: waitMs }, () => this.observe(this.containers.get(record.id) ?? record).state !== 'running');
   }
 
   private cwdOf(record: ContainerRecord): string {
