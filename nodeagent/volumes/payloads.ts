@@ -13,7 +13,6 @@ import type { FileProjection } from './atomic-writer.js';
 import { VolumeSetUpError } from './errors.js';
 import { volumeLimits } from './limits.js';
 import type { TokenManager } from './token-manager.js';
-import type { Logger } from '../../bus/logger.js';
 
 export interface PayloadContext {
   readonly pod: Pod;
@@ -21,7 +20,8 @@ export interface PayloadContext {
   readonly nodeIp: string;
   readonly reader: ClusterReader;
   readonly tokens: TokenManager;
-  readonly logger: Logger;
+  /** Logs a warning the first time for `key` only (a refresh repeats the same condition every period). */
+  readonly warnOnce: (key: string, message: string, fields: Readonly<Record<string, unknown>>) => void;
 }
 
 /** The volume ServiceAccount admission adds to every pod (API access for apps that want it). */
@@ -123,7 +123,7 @@ async function addProjection(payload: MutablePayload, volume: string, source: Vo
       // TokenRequest (403/404) leaves the file out, logged and retried at each refresh, rather than
       // keeping every pod from starting; a volume the pod declares itself stays strict.
       if (!volume.startsWith(apiAccessVolumePrefix) || !(error instanceof VolumeSetUpError) || error.transient) throw error;
-      context.logger.warn('left the token out of the API access volume', { pod: context.pod.metadata?.name, volume, error: error.message });
+      context.warnOnce(`${context.pod.metadata?.uid ?? ''}/${volume}/token`, 'left the token out of the API access volume', { pod: context.pod.metadata?.name, volume, error: error.message });
       return;
     }
     put(payload, volume, spec.path, { data: Buffer.from(token, 'utf8'), mode: mode ?? volumeLimits.defaultFileMode });

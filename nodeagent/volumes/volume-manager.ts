@@ -68,13 +68,19 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
   const wallClock = options.wallClock ?? (() => new Date());
   const records = new LocalPathRecords(path.join(options.dir, 'volumes', 'local-path.json'), logger);
   const pods = new Map<string, Map<string, ReadyVolume>>();
-  const sizeWarned = new Set<string>();
+  /** Keys `<pod uid>/<volume>…` already warned about; cleared at the pod's tearDown. */
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string, fields: Readonly<Record<string, unknown>>): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    logger.warn(message, fields);
+  };
   let lastSweepMs: number | null = null;
 
   const podDir = (pod: Pod): string => path.join(options.dir, 'volumes', pod.metadata?.uid ?? 'unknown');
   const memoryDir = (pod: Pod): string => path.join(options.memoryRoot ?? memoryMediumRoot, `kubus-${options.nodeName}`, pod.metadata?.uid ?? 'unknown');
   const payloadContext = (pod: Pod, podIp: string | null): PayloadContext => ({
-    pod, podIp, reader, tokens, logger, nodeIp: pod.status?.hostIP ?? options.nodeIp ?? '',
+    pod, podIp, reader, tokens, warnOnce, nodeIp: pod.status?.hostIP ?? options.nodeIp ?? '',
   });
 
   async function setUpVolume(pod: Pod, podIp: string | null, volume: Volume): Promise<ReadyVolume> {
@@ -126,8 +132,8 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       if (volume.sizeLimitBytes === undefined) continue;
       const key = `${pod.metadata?.uid ?? ''}/${name}`;
       const { bytes } = await directoryBytes(volume.hostPath);
-      if (bytes <= volume.sizeLimitBytes || sizeWarned.has(key)) continue;
-      sizeWarned.add(key);
+      if (bytes <= volume.sizeLimitBytes || warned.has(key)) continue;
+      warned.add(key);
       const message = `emptyDir volume ${name} uses ${bytes} bytes, over its sizeLimit of ${volume.sizeLimitBytes}; Kubernetes would evict the pod, this agent only reports it`;
       logger.warn(message, { pod: pod.metadata?.name, namespace: pod.metadata?.namespace });
       await recordPodEvent({ api, pod, nodeName: options.nodeName, now: wallClock(), type: 'Warning', reason: 'EmptyDirSizeLimitExceeded', message, logger });
@@ -164,7 +170,7 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       const uid = pod.metadata?.uid ?? '';
       pods.delete(uid);
       tokens.forgetPod(uid);
-      for (const key of [...sizeWarned]) if (key.startsWith(`${uid}/`)) sizeWarned.delete(key);
+      for (const key of [...warned]) if (key.startsWith(`${uid}/`)) warned.delete(key);
       await fs.rm(podDir(pod), { recursive: true, force: true });
       await fs.rm(memoryDir(pod), { recursive: true, force: true });
       await sweepLocalPaths(true);
