@@ -16,6 +16,7 @@ export {
   ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError, ContainerCapacityError, PortForwardError,
 } from './errors.js';
 export { ProcessRuntime } from './process/process-runtime.js';
+export { killProcessContainers } from './process/sweep.js';
 export { containerRuntimeLimits, checkRuntimeLimits } from './limits.js';
 export { hollowAnnotations, HollowRuntime } from './hollow.js';
 export { IpAllocator, parseIpv4Cidr, isLoopbackCidr, cidrContains, type IpAllocatorState, type Ipv4Cidr } from './ip-allocator.js';

@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../bus/clock.js';
 import type { Logger } from '../../../bus/logger.js';
 import {
-  createRuntime, parseCriLogLine, PortForwardError, RuntimeUnsupportedError, type ContainerConfig, type ContainerEvent, type ContainerRuntime, type PodSandboxConfig,
+  createRuntime, killProcessContainers, parseCriLogLine, PortForwardError, RuntimeUnsupportedError, type ContainerConfig, type ContainerEvent, type ContainerRuntime, type PodSandboxConfig,
 } from '../../../nodeagent/runtime/index.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -252,5 +252,18 @@ describe('process runtime', () => {
     await until('the adopted exit event', () => adoptedEvents.find((event) => event.type === 'exited' && event.containerId === pod.id));
     const status = await after.containerStatus(pod.id);
     expect([status?.state, status?.exitCode, status?.reason]).toEqual(['exited', 7, 'Error']);
+  });
+
+  it('kills what an agent directory still runs without an agent (kubus down after an agent died)', async () => {
+    const runtime = runtimes.at(-1) as ContainerRuntime;
+    const pod = await runContainer(runtime, ['sleep', '60']);
+    await until('the pid', () => containerPid(pod.id) || undefined);
+    expect(killProcessContainers(dir)).toBeGreaterThanOrEqual(1);
+    const status = await until('the kill', async () => {
+      const current = await runtime.containerStatus(pod.id);
+      return current?.state === 'exited' ? current : undefined;
+    });
+    expect(status.exitCode).toBe(137);
+    expect(killProcessContainers(join(dir, 'nothing-here'))).toBe(0);
   });
 });
