@@ -13,6 +13,7 @@ import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { caCertHash } from './ca-pin.js';
 import { CaHashMismatchError, CaNotPresentedError } from './errors.js';
+import { TransportError } from './https-client.js';
 import { joinLimits } from './limits.js';
 
 /** The DER certificates of the chain the server presented, leaf first (no duplicates). */
@@ -36,7 +37,8 @@ export function presentedChain(serverUrl: string): Promise<Buffer[]> {
       resolve(chain);
     });
     socket.once('timeout', () => socket.destroy(new Error(`no TLS handshake within ${joinLimits.handshakeTimeoutMs} ms`)));
-    socket.once('error', reject);
+    // Unreachable (refused, reset, timed out): the join retries it (retry.ts).
+    socket.once('error', (error: Error & { code?: string }) => reject(new TransportError(error.message, error.code)));
   });
 }
 
