@@ -11,6 +11,8 @@ export const kubeletLimits = {
   restartBackoffResetMs: 600_000,
   /** Periodic relist of a pod's containers: an exit whose runtime event was lost is seen within this. */
   relistIntervalMs: 1_000,
+  /** configMap, secret, downwardAPI and token volume contents are re-rendered this often while a pod runs (the kubelet's --sync-frequency, 1 min). */
+  volumeRefreshIntervalMs: 60_000,
   /** A failed sandbox or volume setup is tried again after this (the runtime or a volume source may come back). */
   sandboxRetryMs: 2_000,
   /** Grace when the pod names none (Kubernetes' default terminationGracePeriodSeconds). */

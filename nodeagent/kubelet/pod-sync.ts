@@ -45,6 +45,17 @@ export async function preparePod(state: WorkerState, deps: PodWorkerDeps): Promi
   state.podIp = sandbox?.ip ?? (state.pod.spec?.hostNetwork === true ? deps.nodeIp : state.podIp);
   deps.onChange();
   state.volumes = await deps.volumes.setUp(state.pod, state.podIp);
+  state.volumesRefreshedAtMs = deps.clock.now();
+}
+
+/** configMap/secret/downwardAPI/token contents follow their sources while the pod runs; a failure keeps the old contents. */
+async function refreshVolumes(state: WorkerState, deps: PodWorkerDeps): Promise<void> {
+  const now = deps.clock.now();
+  if (now - state.volumesRefreshedAtMs < kubeletLimits.volumeRefreshIntervalMs) return;
+  state.volumesRefreshedAtMs = now;
+  await deps.volumes.refresh(state.pod, state.podIp).catch((error: unknown) => {
+    deps.logger.warn('volume refresh failed', { pod: state.pod.metadata?.name, error });
+  });
 }
 
 function latestByName(statuses: readonly ContainerStatus[]): Map<string, ContainerStatus[]> {
@@ -168,6 +179,7 @@ async function killContainer(state: WorkerState, deps: PodWorkerDeps, record: Co
 export async function syncPod(state: WorkerState, deps: PodWorkerDeps, onProbe: ProbeListener): Promise<void> {
   if (state.finished) return;
   await refresh(state, deps, onProbe);
+  await refreshVolumes(state, deps);
   const plan = computePodActions(state.pod, state.records, deps.clock.now());
   for (const action of plan.actions) {
     const record = state.records.find((r) => r.name === action.name);

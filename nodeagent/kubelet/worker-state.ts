@@ -37,6 +37,8 @@ export interface WorkerState {
   sandboxAttempt: number;
   podIp: string | null;
   volumes: PodVolumes | null;
+  /** Monotonic ms of the last volume refresh (setUp counts as one). */
+  volumesRefreshedAtMs: number;
   readonly probes: Map<string, { stop(): void }>;
   /** Wall ms the agent first took the pod on (status.startTime when the pod has none yet). */
   readonly startTimeMs: number;
@@ -69,7 +71,7 @@ export function newWorkerState(pod: Pod, options: { readonly startTimeMs: number
   });
   return {
     pod, uid: pod.metadata?.uid ?? '', records,
-    sandboxId: restored?.sandboxId ?? null, sandboxAttempt: 0, podIp: restored?.podIp ?? null, volumes: null,
+    sandboxId: restored?.sandboxId ?? null, sandboxAttempt: 0, podIp: restored?.podIp ?? null, volumes: null, volumesRefreshedAtMs: 0,
     probes: new Map(), startTimeMs: options.startTimeMs,
     finished: pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed',
     wakeAtMonotonicMs: null, adoptSandbox: options.adopt ?? null,

@@ -155,7 +155,9 @@ export class FakeVolumes implements VolumeManager {
     this.calls.push(`volumes.setUp ${pod.metadata?.name}`);
     return { mountsFor: () => [] };
   }
-  async refresh(): Promise<void> {}
+  async refresh(pod: Pod): Promise<void> {
+    this.calls.push(`volumes.refresh ${pod.metadata?.name}`);
+  }
   async tearDown(pod: Pod): Promise<void> {
     this.calls.push(`volumes.tearDown ${pod.metadata?.name}`);
   }

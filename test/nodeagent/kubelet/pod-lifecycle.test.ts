@@ -158,6 +158,16 @@ describe('pod worker lifecycle', () => {
     expect(starts(k, 'app')).toHaveLength(1);
   });
 
+  it('refreshes the pod\'s volumes once a minute while it runs', async () => {
+    const k = startKubelet();
+    const pod = makePod({}, 'vol');
+    k.manager.apply({ type: 'sync', pods: [pod] });
+    await k.advance(59_000, 1_000);
+    expect(k.calls.filter((c) => c === 'volumes.refresh vol')).toHaveLength(0);
+    await k.advance(62_000, 1_000);
+    expect(k.calls.filter((c) => c === 'volumes.refresh vol')).toHaveLength(2);
+  });
+
   it('reports OOMKilled as the runtime says', async () => {
     const k = startKubelet();
     const pod = makePod({ restartPolicy: 'Never' });
