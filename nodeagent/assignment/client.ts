@@ -8,7 +8,8 @@
  *                                         ▲      │ (failed)                                   │
  *                                         │      ▼                                            │
  *                                         └── waiting (backoff: 0.5 s doubling to 10 s)       │
- *                                         └──────────── (gap, new epoch, missed heartbeat) ◀──┘
+ *                                         └── spreading (0-2 s, this node's share) ◀──────────┘
+ *                                                       (gap, new epoch, missed heartbeat)
  *
  * Decision: the subscription is made before the first list and kept for the client's life, so no
  * message published after a list was sent can be missed (the tracker's argument relies on it).
@@ -32,8 +33,22 @@ export interface AssignmentClient {
   synced(): boolean;
 }
 
+export interface AssignmentClientOptions {
+  /** Overrides `assignmentClientLimits.relistSpreadMs` (tests: 0). */
+  readonly relistSpreadMs?: number;
+}
+
+/** This node's fixed share of the relist spread: FNV-1a of its name, so nodes spread evenly and one node's delay never changes. */
+export function relistDelayMs(nodeName: string, spreadMs: number): number {
+  if (spreadMs <= 0) return 0;
+  let hash = 2166136261;
+  for (const char of nodeName) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
+  return hash % spreadMs;
+}
+
 interface ClientInput {
   readonly tracker: AssignmentTracker;
+  readonly relistDelayMs: number;
   readonly api: ApiClient;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -103,6 +118,7 @@ export const assignmentClientMachine = setup({
     relistWanted: ({ context }) => context.relistWanted,
   },
   delays: {
+    relistDelay: ({ context }) => context.input.relistDelayMs,
     listRetry: ({ context }) => Math.min(assignmentClientLimits.listBackoffMaxMs, assignmentClientLimits.listBackoffInitialMs * 2 ** Math.min(context.listFailures - 1, 16)),
   },
 }).createMachine({
@@ -135,12 +151,14 @@ export const assignmentClientMachine = setup({
       },
     },
     waiting: { after: { listRetry: 'listing' } },
-    streaming: { always: { guard: 'relistWanted', target: 'listing' } },
+    streaming: { always: { guard: 'relistWanted', target: 'spreading' } },
+    // The stream is still applied meanwhile; the list starts from whatever was received by then.
+    spreading: { after: { relistDelay: 'listing' } },
   },
 });
 
 /** Starts the client; `listener` receives every update in order. */
-export function startAssignmentClient(ctx: AgentContext, listener: (update: AssignmentUpdate) => void): AssignmentClient {
+export function startAssignmentClient(ctx: AgentContext, listener: (update: AssignmentUpdate) => void, options: AssignmentClientOptions = {}): AssignmentClient {
   checkAssignmentClientLimits();
   const logger = ctx.logger.child({ part: 'assignments' });
   const tracker = new AssignmentTracker(ctx.nodeName, ctx.clock.now());
@@ -151,7 +169,7 @@ export function startAssignmentClient(ctx: AgentContext, listener: (update: Assi
       logger.error('assignment listener threw', { update: update.type, error });
     }
   };
-  const actor = createActor(assignmentClientMachine, { clock: ctx.clock, input: { tracker, api: ctx.api, clock: ctx.clock, logger, emit } });
+  const actor = createActor(assignmentClientMachine, { clock: ctx.clock, input: { tracker, relistDelayMs: relistDelayMs(ctx.nodeName, options.relistSpreadMs ?? assignmentClientLimits.relistSpreadMs), api: ctx.api, clock: ctx.clock, logger, emit } });
   actor.start();
   const subscription: Subscription = ctx.bus.subscribe(subjects(ctx.cluster).nodeAssign(ctx.nodeName), (raw) => {
     let message: AssignmentMessage;

@@ -26,6 +26,12 @@ export const assignmentClientLimits = {
   listPageSize: 500,
   /** Pages per list: 100 × 500 pods is far beyond any node (110 by default); more means a runaway continue loop. */
   listPagesMax: 100,
+  /**
+   * A relist after the first sync waits up to this long, a fixed share per node (from its name):
+   * a relay failover makes every agent of the cluster relist at once, and 5,000 lists in the same
+   * instant would queue behind each other in the API; spread over 2 s they cost each node 0-2 s.
+   */
+  relistSpreadMs: 2_000,
   /** First retry of a failed list (the API is unreachable or has no quorum); doubles up to the max. */
   listBackoffInitialMs: 500,
   /** A list is retried at least this often while the API stays unreachable, so the node catches up within this after it returns. */

@@ -187,7 +187,8 @@ progress(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}
 const fleetMode = values.fleet === 'auto' ? (agentHasHollowNodes() ? 'agents' : 'in-process') : values.fleet;
 if (fleetMode !== 'agents' && fleetMode !== 'in-process') throw new Error(`--fleet is auto, agents or in-process, not ${fleetMode}`);
 progress('starting a 3-member cluster');
-const h = await startApiHarness();
+// Kubernetes' own leader-election timing: the harness's fast one (3 s lease) flaps under a fleet's load, and a bench measures the defaults.
+const h = await startApiHarness({ serverArgs: ['--leader-elect-lease-duration', '15s', '--leader-elect-renew-deadline', '10s', '--leader-elect-retry-period', '2s'] });
 const cleanups: (() => Promise<void>)[] = [];
 try {
   const creating = performance.now();

@@ -2,14 +2,16 @@
  * The assignment client (nodeagent/assignment/client.ts) on a SimulatedClock, with a fake bus and a
  * fake API: it subscribes before it lists, lists after the first relay message, pages through
  * continue tokens, relists when the heartbeats stop (missedHeartbeatMs of simulated time), and while
- * the API fails it emits nothing, keeps its state and retries on a doubling, bounded backoff.
+ * the API fails it emits nothing, keeps its state and retries on a doubling, bounded backoff; a
+ * relist after the first sync waits this node's fixed share of the spread (so a relay failover does
+ * not make every node list in the same instant), applying the stream meanwhile.
  */
 import { describe, expect, test } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { SimulatedClock, createJsonLogger, encode, subjects, type Bus, type BusMessage } from '../../bus/index.js';
 import type { ApiClient, ListOptions, ListResult } from '../../actors/controllers/runtime/types.js';
 import type { AgentContext } from '../../nodeagent/agent-context.js';
-import { startAssignmentClient, type AssignmentMessage, type AssignmentUpdate } from '../../nodeagent/assignment/index.js';
+import { relistDelayMs, startAssignmentClient, type AssignmentMessage, type AssignmentUpdate } from '../../nodeagent/assignment/index.js';
 
 const node = 'n1';
 const subject = subjects('c1').nodeAssign(node);
@@ -63,7 +65,7 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-function start() {
+function start(relistSpreadMs = 0) {
   const clock = new SimulatedClock();
   const bus = new FakeBus();
   const api = new FakeApi();
@@ -72,7 +74,7 @@ function start() {
     nodeName: node, cluster: 'c1', dir: '/nonexistent', api: api.asApi(), bus: bus.asBus(), clock,
     wallClock: () => new Date(0), logger: createJsonLogger({ level: 'error' }),
   };
-  const client = startAssignmentClient(ctx, (u) => updates.push(u));
+  const client = startAssignmentClient(ctx, (u) => updates.push(u), { relistSpreadMs });
   return { clock, bus, api, updates, client };
 }
 
@@ -135,7 +137,7 @@ describe('assignment client', () => {
       }
     }
     const gaps = attemptsAt.slice(1).map((at, i) => at - attemptsAt[i]!);
-    expect(gaps.slice(0, 4)).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(gaps.slice(0, 6)).toEqual([500, 1_000, 2_000, 4_000, 8_000, 10_000]);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(10_000);
     expect(updates).toHaveLength(1);
     api.failing = false;
@@ -144,6 +146,29 @@ describe('assignment client', () => {
     clock.advance(10_000);
     await flush();
     expect(updates.at(-1)).toEqual({ type: 'sync', pods: [] });
+    await client.stop();
+  });
+
+  test('a relist after the first sync waits this node\'s share of the spread; the stream is applied meanwhile', async () => {
+    const delay = relistDelayMs(node, 2_000);
+    expect(delay).toBe(relistDelayMs(node, 2_000));
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThan(2_000);
+    expect(new Set(Array.from({ length: 100 }, (_, i) => Math.floor(relistDelayMs(`node-${i}`, 2_000) / 500))).size).toBe(4); // spread over the whole range
+    const { bus, api, updates, client, clock } = start(2_000);
+    bus.send({ kind: 'heartbeat', epoch: 'e1', seq: 0 });
+    await flush();
+    expect(api.calls).toHaveLength(1); // the first list is not delayed
+    bus.send({ kind: 'heartbeat', epoch: 'e2', seq: 0 }); // a new relay
+    await flush();
+    expect(api.calls).toHaveLength(1);
+    clock.advance(Math.max(0, delay - 1));
+    await flush();
+    expect(api.calls).toHaveLength(1);
+    clock.advance(1);
+    await flush();
+    expect(api.calls).toHaveLength(2);
+    expect(updates.filter((u) => u.type === 'sync')).toHaveLength(2);
     await client.stop();
   });
 });

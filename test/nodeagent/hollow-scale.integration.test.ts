@@ -20,6 +20,7 @@ import { startApiHarness, type ApiHarness } from '../apiserver/harness.js';
 import { requireComponent } from '../support/components.js';
 import { adminApi } from '../support/control-plane.js';
 
+const kubernetesLeaderElectionArgs = ['--leader-elect-lease-duration', '15s', '--leader-elect-renew-deadline', '10s', '--leader-elect-retry-period', '2s'];
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 const nodeCount = 1_000;
 const holdMs = 30_000;
@@ -35,7 +36,9 @@ describe.runIf(runs)(`${nodeCount} hollow nodes on 3 members`, () => {
   let fleet: HollowFleet;
 
   beforeAll(async () => {
-    h = await startApiHarness({ serverArgs: ['--node-monitor-grace-period', '20s', '--node-monitor-period', '1s'] });
+    // Kubernetes' own leader-election timing (15 s / 10 s / 2 s), not the harness's fast one: under this load a 2 s renew deadline
+    // makes the controller manager (and with it the relay) change hands, which this test is not about.
+    h = await startApiHarness({ serverArgs: ['--node-monitor-grace-period', '20s', '--node-monitor-period', '1s', ...kubernetesLeaderElectionArgs] });
   });
 
   afterAll(async () => {
