@@ -5,8 +5,8 @@
  * token; the user connects to the bus, the token authenticates as the node. Another node's name
  * and an administrator are refused (403). The issued user is recorded in the node's identity
  * record, so deleting the Node revokes it on the bus within a second, and revoking the bootstrap
- * token revokes every node it joined: their certificates, tokens and further credentials
- * requests are refused, saying to join again. A bootstrap token cannot take the name of a live
+ * token (or deleting it) revokes every node it joined: their certificates, tokens and further
+ * credentials requests are refused, saying to join again. A bootstrap token cannot take the name of a live
  * node (Node with a fresh Lease): its CSR is refused naming `kubectl delete node`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,4 +227,21 @@ describe.runIf(runs)('node credentials', () => {
     // The revocation stays (it refuses what was issued before it); the record now names the new token.
     expect(nodeIdentityOf(record.json as never)).toMatchObject({ bootstrapTokenId: fresh.id, revokedTokenId: joiner.id, revokedAt: expect.any(Date) });
   }, 60_000);
+
+  it('deleting the bootstrap token revokes the node it joined as revoking it does', async () => {
+    const joiner = await newToken();
+    const cert = await join('n6', joiner.token);
+    const credentials = await call('POST', credentialsPath('n6'), { cert, body: {} });
+    expect(credentials.status).toBe(201);
+    const bus = await connectNode(credentials.json);
+    await bus.flush();
+    const deleted = await call('DELETE', `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${joiner.id}`, { token: h.token });
+    expect(deleted.status, JSON.stringify(deleted.json)).toBe(200);
+    await closedWithin(bus, 5_000);
+    const refused = await waitUntil('n6\'s credentials refused', async () => {
+      const reply = await call('POST', credentialsPath('n6'), { cert, body: {} });
+      return reply.status === 401 ? reply : null;
+    }, { timeoutMs: 5_000, intervalMs: 100 });
+    expect(refused.json['message']).toMatch(new RegExp(`identity of node n6 was revoked.*bootstrap token ${joiner.id} was deleted.*join again with a new token`));
+  }, 30_000);
 });
