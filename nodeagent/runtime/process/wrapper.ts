@@ -26,14 +26,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
-const wrapperScript = `state=$1; setsid_bin=$2; cgroups=$3; shift 3
-"$setsid_bin" /bin/sh -c 'echo $$ >"$0/pid" || exit 126
-for procs in $1; do echo $$ >"$procs" || exit 126; done
-shift
-exec "$@"' "$state" "$cgroups" "$@" </dev/null >>"$state/stdout" 2>>"$state/stderr"
-code=$?
-echo $code >"$state/exit"
-exit $code
+/**
+ * The wrapper and the container's first act, in `sh`. They set no shell variable: every one would
+ * be exported over a same-named variable of the container's environment. Arguments: state
+ * directory, setsid path, up to two cgroup.procs files (empty when none), then the command.
+ */
+const wrapperScript = `"$2" /bin/sh -c '
+echo $$ >"$0/pid" || exit 126
+[ -z "$2" ] || echo $$ >"$2" || exit 126
+[ -z "$3" ] || echo $$ >"$3" || exit 126
+shift 3
+exec "$@"' "$@" </dev/null >>"$1/stdout" 2>>"$1/stderr"
+echo $? >"$1/exit"
 `;
 
 /** `setsid` from util-linux, found once; absent: the runtime cannot start containers (status says so). */
@@ -78,7 +82,8 @@ export interface WrapperStart {
 }
 
 export function spawnWrapper(start: WrapperStart): ChildProcess {
-  const child = spawn('/bin/sh', ['-c', wrapperScript, 'kubus-container', start.stateDir, start.setsidPath, start.cgroupProcsFiles.join(' '), ...start.command], {
+  const [first = '', second = ''] = start.cgroupProcsFiles;
+  const child = spawn('/bin/sh', ['-c', wrapperScript, 'kubus-container', start.stateDir, start.setsidPath, first, second, ...start.command], {
     cwd: start.cwd,
     env: Object.fromEntries(start.env),
     detached: true,

@@ -147,15 +147,16 @@ describe('process runtime', () => {
   it('writes CRI log lines with partial lines, and rotates at 10 MiB', async () => {
     const runtime = runtimes[0] as ContainerRuntime;
     const long = 'x'.repeat(20_000);
-    const script = `echo first; echo oops >&2; printf '${long}\\n'; printf 'no newline'`;
-    const pod = await runContainer(runtime, ['sh', '-c', script]);
+    const script = `echo first; echo "$state $code" >&2; printf '${long}\\n'; printf 'no newline'`;
+    // Names the wrapper could have used for its own variables stay the container's.
+    const pod = await runContainer(runtime, ['sh', '-c', script], () => ({ env: [{ name: 'state', value: 'mine' }, { name: 'code', value: 'too' }] }));
     await until('exit', async () => ((await runtime.containerStatus(pod.id))?.state === 'exited' ? true : undefined));
     const lines = await until('the last line', () => {
       const parsed = logLines(pod.config.logPath);
       return parsed.some((line) => line?.content === 'no newline') ? parsed : undefined;
     });
     expect(lines.filter((line) => line?.stream === 'stdout').map((line) => `${line?.tag}${line?.content.length}`)).toEqual(['F5', 'P16384', 'F3616', 'F10']);
-    expect(lines.find((line) => line?.stream === 'stderr')?.content).toBe('oops');
+    expect(lines.find((line) => line?.stream === 'stderr')?.content).toBe('mine too');
     const noisy = await runContainer(runtime, ['sh', '-c', 'yes 0123456789012345678901234567890123456789 | head -c 12000000']);
     const rotated = () => {
       try {
