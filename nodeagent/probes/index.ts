@@ -4,3 +4,4 @@ export { resolvePort, runExecAction, runHttpGetAction, runTcpSocketAction, runSl
 export { initialProbeResult, observeProbe, type ProbeKind, type ProbeOutcome, type ProbeResultState, type ProbeThresholds } from './probe-result.js';
 export { probeWorkerMachine, type ProbeWorkerInput } from './probe-worker.js';
 export { probeLimits } from './limits.js';
+export { runGrpcAction, healthCheckRequest, healthCheckStatus } from './grpc-health.js';

@@ -6,8 +6,7 @@
  *
  * Decision: redirects are not followed; a 3xx already counts as success (the kubelet follows
  * same-host redirects and treats others as success with a warning, so the verdict is the same
- * for all but a redirect to a failing page). gRPC probes are not supported yet (no gRPC
- * dependency in the project): they fail with a message saying so.
+ * for all but a redirect to a failing page). gRPC probes are in grpc-health.ts.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -16,6 +15,7 @@ import type { Container, ExecAction, HTTPGetAction, TCPSocketAction } from 'kube
 import type { Clock } from '../../bus/clock.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { probeLimits, probeUserAgent } from './limits.js';
+import { withTimeout } from './timeout.js';
 import type { ProbeOutcome } from './probe-result.js';
 
 export interface ActionResult {
@@ -55,23 +55,6 @@ export async function runExecAction(action: ExecAction, context: ActionContext):
   } catch (error) {
     return failure(`exec failed: ${(error as Error).message}`);
   }
-}
-
-/** Settles with `onTimeout()` when `work` takes longer than `timeoutMs` on the clock. */
-function withTimeout(clock: Clock, timeoutMs: number, start: (settle: (result: ActionResult) => void) => () => void, onTimeout: () => ActionResult): Promise<ActionResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let cleanup: () => void = () => undefined;
-    const timer = clock.setTimeout(() => settle(onTimeout()), timeoutMs);
-    function settle(result: ActionResult): void {
-      if (settled) return;
-      settled = true;
-      clock.clearTimeout(timer);
-      cleanup();
-      resolve(result);
-    }
-    cleanup = start(settle);
-  });
 }
 
 export function runHttpGetAction(action: HTTPGetAction, context: ActionContext): Promise<ActionResult> {

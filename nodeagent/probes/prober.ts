@@ -18,6 +18,7 @@ import type { ContainerRuntime } from '../runtime/types.js';
 import { probeLimits } from './limits.js';
 import { runExecAction, runHttpGetAction, runSleepAction, runTcpSocketAction, type ActionContext, type ActionResult } from './probe-actions.js';
 import type { ProbeKind } from './probe-result.js';
+import { runGrpcAction } from './grpc-health.js';
 import { probeWorkerMachine } from './probe-worker.js';
 
 export interface ProberOptions {
@@ -59,8 +60,8 @@ export function createProber(options: ProberOptions): Prober {
     if (probe.exec !== undefined) return runExecAction(probe.exec, context);
     if (probe.httpGet !== undefined) return runHttpGetAction(probe.httpGet, context);
     if (probe.tcpSocket !== undefined) return runTcpSocketAction(probe.tcpSocket, context);
-    if (probe.grpc !== undefined) return Promise.resolve({ outcome: 'failure', message: 'gRPC probes are not supported by this agent yet; use exec, httpGet or tcpSocket' });
-    return Promise.resolve({ outcome: 'failure', message: 'the probe names no action (exec, httpGet, tcpSocket)' });
+    if (probe.grpc !== undefined) return runGrpcAction(probe.grpc, context);
+    return Promise.resolve({ outcome: 'failure', message: 'the probe names no action (exec, httpGet, tcpSocket, grpc)' });
   };
 
   const start: Prober['start'] = (target, listener) => {

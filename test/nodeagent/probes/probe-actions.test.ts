@@ -2,7 +2,7 @@
  * What this proves: each probe action judges like the kubelet against real servers on
  * 127.0.0.1 — httpGet (HTTP and HTTPS with a self-signed certificate, headers sent, 200–399
  * success, 500 failure, timeout), tcpSocket (open, refused, timeout), exec (exit 0, non-zero,
- * timed out) and named ports resolved from the container's ports; gRPC says it is unsupported.
+ * timed out) and named ports resolved from the container's ports; grpc-health.test.ts covers gRPC.
  * Timeouts run on a SimulatedClock advanced by the test, so they are deterministic.
  */
 import { execFileSync } from 'node:child_process';
@@ -138,6 +138,5 @@ describe('exec and runOnce', () => {
     expect(await prober.runOnce(probe, target())).toEqual({ outcome: 'failure', message: 'command exited with 2: not ready' });
     expect((await prober.runOnce(probe, target())).message).toBe('command timed out after 3000 ms');
     expect(calls[0]).toEqual(['cat', '/tmp/healthy']);
-    expect((await prober.runOnce({ grpc: { port: 9000 } }, target())).message).toContain('gRPC probes are not supported');
   });
 });
