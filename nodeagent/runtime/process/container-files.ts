@@ -9,7 +9,8 @@
  *   sets that name itself.
  *
  * The environment is otherwise exactly the container's (`ContainerConfig.env`), plus the
- * agent's PATH when it sets none, so `node` and `sh` resolve as on the host.
+ * agent's PATH when it sets none, so `node` and `sh` resolve as on the host, and PWD, which the
+ * `sh` that starts the container exports (as any shell entrypoint would).
  */
 import { existsSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
