@@ -42,6 +42,12 @@ interface Worker {
   readonly actor: ActorRefFrom<typeof podWorkerMachine>;
 }
 
+/** What of a pod object a restore from the checkpoint depends on: its spec, its deletion, whether it finished. */
+function restoreRelevant(pod: Pod): string {
+  const phase = pod.status?.phase;
+  return JSON.stringify([pod.spec, pod.metadata?.deletionTimestamp ?? null, phase === 'Succeeded' || phase === 'Failed']);
+}
+
 function uidOf(pod: Pod): string {
   return pod.metadata?.uid ?? '';
 }
@@ -108,10 +114,12 @@ export function createPodManager(ctx: AgentContext, deps: PodManagerDeps): PodMa
   async function upsert(pod: Pod): Promise<void> {
     const uid = uidOf(pod);
     if (uid === '') return;
-    if (workers.has(uid)) {
-      send(uid, { type: 'pod.updated', pod });
-      saveCheckpoint();
-    } else await startWorker(pod);
+    const worker = workers.get(uid);
+    if (worker === undefined) return startWorker(pod);
+    // Most updates are our own status writes coming back: the checkpoint needs only what a restore acts on.
+    const changed = restoreRelevant(worker.state.pod) !== restoreRelevant(pod);
+    send(uid, { type: 'pod.updated', pod });
+    if (changed) saveCheckpoint();
   }
 
   /** Sandboxes of pods this node no longer has: stopped at once and removed (the list is the truth). */
