@@ -60,6 +60,12 @@ export interface NatsBusOptions {
    * flapping link or a poisoned subject; warnings on stderr when absent.
    */
   readonly logger?: Logger;
+  /**
+   * Told about the server refusing this connection's user (`authorization`: revoked, expired or
+   * unknown JWT), so a holder of renewable credentials fetches new ones instead of letting
+   * nats.js retry the refused JWT forever.
+   */
+  readonly onAuthRefused?: (detail: string) => void;
 }
 
 export class BusConnectError extends KubusError {
@@ -130,7 +136,7 @@ export class NatsBus implements Bus {
       throw new BusConnectError(options.servers, error instanceof Error ? error.message : String(error), { cause: error });
     }
     const bus = new NatsBus(connection, options.name, options);
-    if (options.logger !== undefined) void bus.reportStatus(options.logger);
+    if (options.logger !== undefined || options.onAuthRefused !== undefined) void bus.reportStatus(options.logger ?? createJsonLogger({ level: 'warn' }));
     return bus;
   }
 
@@ -140,6 +146,7 @@ export class NatsBus implements Bus {
     for await (const status of this.connection.status()) {
       const fields = { type: status.type, data: typeof status.data === 'object' ? JSON.stringify(status.data) : status.data };
       if (status.type === 'disconnect' || status.type === 'error') log.warn('nats connection status', fields);
+      if (status.type === 'error' && typeof status.data === 'string' && /AUTHORIZATION|AUTHENTICATION/.test(status.data)) this.options.onAuthRefused?.(status.data);
       else if (status.type === 'reconnect' || status.type === 'ldm') log.info('nats connection status', fields);
     }
   }

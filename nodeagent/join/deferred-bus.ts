@@ -71,6 +71,11 @@ export class DeferredBus implements Bus {
     return previous;
   }
 
+  /** Whether `bus` is the connection traffic goes to now. */
+  isCurrent(bus: Bus): boolean {
+    return this.real === bus;
+  }
+
   attached(): boolean {
     return this.real !== null;
   }

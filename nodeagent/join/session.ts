@@ -48,6 +48,8 @@ export class NodeSession {
   readonly api: RenewingApiClient;
   private stopped = false;
   private timer: TimerId | null = null;
+  private recovering = false;
+  private lastRecoveryMs = Number.NEGATIVE_INFINITY;
   /** Replaced connections waiting out their grace. */
   private readonly closing = new Map<TimerId, Bus>();
   private markConnected: () => void = () => {};
@@ -146,10 +148,38 @@ export class NodeSession {
   }
 
   private connectOnce(): Promise<NatsBus> {
-    return NatsBus.connect({
+    let self: NatsBus | null = null;
+    const connecting = NatsBus.connect({
       servers: this.servers(), name: agentUserName(this.identity.node), user: this.credentials.nats, credentials: () => this.credentials.nats,
       connectTimeoutMs: joinLimits.natsConnectTimeoutMs, reconnect: true, logger: this.log,
+      // Only the current connection's refusal matters: a replaced one expiring in its grace is expected.
+      onAuthRefused: (detail) => {
+        if (self !== null && this.bus.isCurrent(self)) this.recoverFromRefusal(detail);
+      },
     });
+    return connecting.then((bus) => (self = bus));
+  }
+
+  /**
+   * The server refused the current connection's user (revoked when the Node was deleted, or
+   * expired while renewal failed): new credentials with the node's certificate and a new
+   * connection, as a kubelet re-registers after its Node was deleted. At most one recovery at a
+   * time, and not more often than `retryDelayMaxMs`.
+   */
+  private recoverFromRefusal(detail: string): void {
+    const now = this.options.env.nowMs();
+    if (this.recovering || this.stopped || now - this.lastRecoveryMs < joinLimits.retryDelayMaxMs) return;
+    this.recovering = true;
+    this.lastRecoveryMs = now;
+    this.log.warn('NATS refused the node\'s user; asking for new credentials', { detail });
+    void this.renewCredentials()
+      .then(() => this.replaceConnection())
+      .catch((error: unknown) => {
+        if (!this.stopped) this.log.error('recovering from the refusal failed; pods keep running', { error: error instanceof Error ? error.message : String(error) });
+      })
+      .finally(() => {
+        this.recovering = false;
+      });
   }
 
   /** A connection with the current credentials takes over; the old one closes after the grace. */

@@ -186,6 +186,16 @@ describe.runIf(runs)('kubus agent joining', () => {
     expect(await csrCountFor('n1')).toBe(csrsBefore);
   }, 40_000);
 
+  it('after its Node is deleted (its NATS user revoked), the agent gets new credentials with its certificate and works again', async () => {
+    const agent = agents[agents.length - 1] as RunningAgent;
+    const before = agent.session.credentialsExpireAt();
+    expect((await admin('DELETE', '/api/v1/nodes/n1')).status).toBe(200);
+    const podsOfN1 = { group: '', version: 'v1', resource: 'pods', namespaced: true } as const;
+    await waitUntil('new credentials after the revocation', async () => agent.session.credentialsExpireAt() !== before, { timeoutMs: 20_000, intervalMs: 200 });
+    await waitUntil('the API answers the node again', async () =>
+      (await agent.session.api.list(podsOfN1, { fieldSelector: 'spec.nodeName=n1' }).then(() => true, () => false)), { timeoutMs: 20_000, intervalMs: 500 });
+  }, 60_000);
+
   it('refuses a wrong hash in process too, as a typed error', async () => {
     const { token } = await bootstrapToken(new Date(Date.now() + 30 * 60_000));
     const error = await ensureIdentity({ node: 'n9', dir: join(scratch, 'n9'), server: h.url, token, caCertHash: `sha256:${'a'.repeat(64)}` }, env).catch((e: unknown) => e);
