@@ -58,3 +58,12 @@ export async function terminatePod(state: WorkerState, deps: PodWorkerDeps, mode
   if (mode === 'deletion') deps.status.confirmDeletion(state.pod);
   deps.onChange();
 }
+
+/** SIGKILL every running container of the pod at once (a force deletion overtaking a graceful one). */
+export async function killPodNow(state: WorkerState, deps: PodWorkerDeps): Promise<void> {
+  for (const sandboxId of await sandboxesOf(state, deps)) {
+    for (const container of await deps.runtime.listContainers({ sandboxId })) {
+      if (container.state === 'running') await deps.runtime.stopContainer(container.id, 0);
+    }
+  }
+}

@@ -19,7 +19,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ProbeTransition } from '../agent-context.js';
 import { kubeletLimits } from './limits.js';
 import { preparePod, reportStatus, syncPod, type ProbeListener } from './pod-sync.js';
-import { terminatePod } from './pod-termination.js';
+import { killPodNow, terminatePod } from './pod-termination.js';
 import type { PodWorkerDeps, TerminationMode, WorkerState } from './worker-state.js';
 
 export type PodWorkerEvent =
@@ -75,6 +75,7 @@ export const podWorkerMachine = setup({
     prepare: fromPromise<void, Context>(({ input }) => preparePod(input.state, input.deps)),
     sync: fromPromise<void, Context>(({ input }) => syncPod(input.state, input.deps, (...args) => input.probes.listener(...args))),
     terminate: fromPromise<void, Context>(({ input }) => terminatePod(input.state, input.deps, input.termination ?? 'unassigned')),
+    killNow: fromPromise<void, Context>(({ input }) => killPodNow(input.state, input.deps)),
   },
   actions: {
     notePod: assign(({ context, event }) => {
@@ -167,6 +168,12 @@ export const podWorkerMachine = setup({
     },
     terminating: {
       entry: 'stopProbes',
+      initial: 'graceful',
+      states: {
+        graceful: { on: { 'pod.unassigned': 'forced' } },
+        // Force-deleted (`--grace-period=0 --force`) while a graceful stop runs: kill now, beside it.
+        forced: { invoke: { src: 'killNow', input: ({ context }) => context, onError: {} } },
+      },
       invoke: {
         src: 'terminate',
         input: ({ context }) => context,

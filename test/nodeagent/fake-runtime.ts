@@ -172,6 +172,8 @@ export const fakeEnv: EnvResolver = {
 /** Probes run only when a test says so (`fire`); hooks answer `hookResult` and are logged. */
 export class FakeProber implements Prober {
   hookResult = { ok: true, message: '' };
+  /** While set, hooks wait for it (a preStop still running). */
+  hookGate: Promise<void> | null = null;
   readonly active = new Map<string, { target: ProbeTarget; listener: (t: ProbeTransition) => void }>();
   constructor(private readonly calls: string[]) {}
   start(target: ProbeTarget, listener: (transition: ProbeTransition) => void) {
@@ -180,6 +182,7 @@ export class FakeProber implements Prober {
   }
   async runHook(handler: LifecycleHandler, target: ProbeTarget, timeoutMs: number) {
     this.calls.push(`hook ${handler.exec?.command?.join(' ') ?? 'hook'} ${target.container.name} ${timeoutMs}`);
+    if (this.hookGate !== null) await this.hookGate;
     return this.hookResult;
   }
   async runOnce() {

@@ -203,6 +203,25 @@ describe('pod worker lifecycle', () => {
     expect(k.manager.pods().size).toBe(0);
   });
 
+  it('a force deletion during a graceful one kills at once, and the graceful stop then completes', async () => {
+    const k = startKubelet();
+    let release = (): void => undefined;
+    k.prober.hookGate = new Promise<void>((resolve) => (release = resolve));
+    const pod = makePod({ containers: [{ name: 'app', image: 'img', command: ['run'], lifecycle: { preStop: { exec: { command: ['drain'] } } } }] });
+    k.manager.apply({ type: 'sync', pods: [pod] });
+    await k.advance(200);
+    k.manager.apply({ type: 'upsert', pod: { ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 30 } } });
+    await k.advance(200);
+    expect(k.calls.filter((c) => c.startsWith('stopContainer'))).toEqual([]);
+    k.manager.apply({ type: 'delete', namespace: 'default', name: pod.metadata!.name!, uid: pod.metadata!.uid! });
+    await k.advance(200);
+    expect(k.calls.filter((c) => c.startsWith('stopContainer'))).toEqual(['stopContainer app 0']);
+    release();
+    await k.advance(200);
+    expect(k.manager.pods().size).toBe(0);
+    expect(k.runtime.sandboxes.size).toBe(0);
+  });
+
   it('stops a pod no longer assigned at once (no hook, no grace, no confirmDeletion) and removes orphaned sandboxes', async () => {
     const k = startKubelet();
     const orphanPod = makePod({});
