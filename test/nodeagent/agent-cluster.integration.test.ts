@@ -14,7 +14,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
-import { http, isReady, kubectl, kubus, live, podsOf, restarts, serverDeployment } from './node/up-cluster.js';
+import { http, isReady, kubectl, kubus, live, podsOf, restarts, serverDeployment, waitForRunningPods } from './node/up-cluster.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server') && requireComponent('kubectl', 'see https://kubernetes.io/docs/tasks/tools/');
 const port = 8080;
@@ -80,10 +80,7 @@ describe.runIf(runs)('a kubus up cluster with 2 process agents runs a Deployment
     const applied = await kubectl(dir, ['apply', '-f', '-'], serverDeployment({ name: 'web', replicas: 4, port, marks }));
     expect([applied.code, applied.stderr]).toEqual([0, '']);
 
-    const running = await waitUntil('4 web pods Running and Ready', async () => {
-      const pods = (await podsOf(dir, 'web')).filter(live);
-      return pods.length === 4 && pods.every((p) => p.status?.phase === 'Running' && isReady(p)) ? pods : null;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    const running = await waitForRunningPods(dir, 'web', 4, 60_000);
     expect(new Set(running.map((p) => p.spec?.nodeName)).size).toBe(2);
     const ips = running.map((p) => p.status?.podIP as string);
     expect(new Set(ips).size).toBe(4);

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ClusterFile } from '../../../actors/cli/commands/cluster-file.js';
+import { waitUntil } from '../../support/wait.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const cli = join(repoRoot, 'actors/cli/main.ts');
@@ -124,5 +125,25 @@ export function serverDeployment(input: { name: string; replicas: number; port: 
       replicas: input.replicas, selector: { matchLabels: { app: input.name } },
       template: { metadata: { labels: { app: input.name } }, spec: { terminationGracePeriodSeconds: 5, containers: [container] } },
     },
+  });
+}
+
+/** One line per pod: what a failed wait shows (phase, readiness, node, the container's state). */
+export function describePods(pods: readonly Pod[]): string {
+  return pods.map((p) => {
+    const state = p.status?.containerStatuses?.[0]?.state;
+    const detail = state?.waiting?.reason ?? state?.terminated?.reason ?? (state?.running !== undefined ? 'running' : 'no container status');
+    return `${p.metadata?.name} ${p.status?.phase ?? '-'} ready=${isReady(p)} node=${p.spec?.nodeName ?? '-'} ip=${p.status?.podIP ?? '-'} ${detail} restarts=${restarts(p)}`;
+  }).join('\n') || '(no pods)';
+}
+
+/** Waits for exactly `count` live pods of `app`, all Running and Ready; a timeout says what the pods were. */
+export async function waitForRunningPods(cwd: string, app: string, count: number, timeoutMs: number): Promise<Pod[]> {
+  let last: Pod[] = [];
+  return waitUntil(`${count} ${app} pods Running and Ready`, async () => {
+    last = (await podsOf(cwd, app)).filter(live);
+    return last.length === count && last.every((p) => p.status?.phase === 'Running' && isReady(p)) ? last : null;
+  }, { timeoutMs, intervalMs: 500 }).catch((error: Error) => {
+    throw new Error(`${error.message}; the pods:\n${describePods(last)}`);
   });
 }
