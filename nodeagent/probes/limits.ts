@@ -7,6 +7,8 @@ export const probeLimits = {
   failureThresholdDefault: 3,
   /** Bytes of an HTTP probe's body read for its message (Kubernetes reads at most 10 KiB). */
   httpBodyBytesMax: 10 * 1024,
+  /** Same-host redirects an HTTP probe follows (the kubelet's, Go's http.Client default). */
+  httpRedirectsMax: 10,
   /** Bytes of an exec probe's output kept for its message: enough to say why, not a log. */
   execOutputBytesMax: 1024,
   /** A sleep hook longer than this is cut (the hook is also bounded by the caller's timeoutMs). */

@@ -4,9 +4,8 @@
  * kubelet does; success 200–399), or a TCP connect. Each is bounded by `timeoutMs` on the
  * injected clock and never throws: a failure is an outcome with a message saying why.
  *
- * Decision: redirects are not followed; a 3xx already counts as success (the kubelet follows
- * same-host redirects and treats others as success with a warning, so the verdict is the same
- * for all but a redirect to a failing page). gRPC probes are in grpc-health.ts.
+ * Decision: redirects to the same host are followed (at most `httpRedirectsMax`), one to another
+ * host ends the probe as a success, as the kubelet does. gRPC probes are in grpc-health.ts.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -68,25 +67,37 @@ export function runHttpGetAction(action: HTTPGetAction, context: ActionContext):
   const path = action.path === undefined || action.path === '' ? '/' : action.path.startsWith('/') ? action.path : `/${action.path}`;
   const target = `${scheme.toLowerCase()}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
   return withTimeout(context.clock, context.timeoutMs, (settle) => {
-    const client = scheme === 'HTTPS' ? https : http;
-    // A fresh connection each time (agent: false), as the kubelet disables keep-alive for probes.
-    const request = client.request(target, { method: 'GET', headers, agent: false, rejectUnauthorized: false }, (response) => {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => {
-        if (bytes < probeLimits.httpBodyBytesMax) chunks.push(chunk.subarray(0, probeLimits.httpBodyBytesMax - bytes));
-        bytes += chunk.length;
+    let current: http.ClientRequest | null = null;
+    const fetch = (url: URL, redirectsLeft: number): void => {
+      const client = url.protocol === 'https:' ? https : http;
+      // A fresh connection each time (agent: false), as the kubelet disables keep-alive for probes.
+      current = client.request(url, { method: 'GET', headers, agent: false, rejectUnauthorized: false }, (response) => {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (bytes < probeLimits.httpBodyBytesMax) chunks.push(chunk.subarray(0, probeLimits.httpBodyBytesMax - bytes));
+          bytes += chunk.length;
+        });
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          const location = response.headers.location;
+          const next = status >= 300 && status < 400 && location !== undefined ? new URL(location, url) : null;
+          // The kubelet follows redirects to the same host; one elsewhere ends the probe as a success (with a warning there).
+          if (next !== null && next.hostname === url.hostname) {
+            if (redirectsLeft > 0) fetch(next, redirectsLeft - 1);
+            else settle(failure(`Get "${next.href}": stopped after ${probeLimits.httpRedirectsMax} redirects`));
+            return;
+          }
+          const body = Buffer.concat(chunks).toString('utf8');
+          settle(status >= 200 && status < 400 ? success(body) : failure(`HTTP probe failed with statuscode: ${status}`));
+        });
+        response.on('error', (error) => settle(failure(`HTTP probe failed: ${error.message}`)));
       });
-      response.on('end', () => {
-        const status = response.statusCode ?? 0;
-        const body = Buffer.concat(chunks).toString('utf8');
-        settle(status >= 200 && status < 400 ? success(body) : failure(`HTTP probe failed with statuscode: ${status}`));
-      });
-      response.on('error', (error) => settle(failure(`HTTP probe failed: ${error.message}`)));
-    });
-    request.on('error', (error) => settle(failure(`Get "${target}": ${error.message}`)));
-    request.end();
-    return () => request.destroy();
+      current.on('error', (error) => settle(failure(`Get "${url.href}": ${error.message}`)));
+      current.end();
+    };
+    fetch(new URL(target), probeLimits.httpRedirectsMax);
+    return () => current?.destroy();
   }, () => failure(`Get "${target}": timed out after ${context.timeoutMs} ms`));
 }
 

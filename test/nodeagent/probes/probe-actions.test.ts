@@ -1,7 +1,7 @@
 /**
  * What this proves: each probe action judges like the kubelet against real servers on
  * 127.0.0.1 — httpGet (HTTP and HTTPS with a self-signed certificate, headers sent, 200–399
- * success, 500 failure, timeout), tcpSocket (open, refused, timeout), exec (exit 0, non-zero,
+ * success, 500 failure, same-host redirects followed, timeout), tcpSocket (open, refused, timeout), exec (exit 0, non-zero,
  * timed out) and named ports resolved from the container's ports; grpc-health.test.ts covers gRPC.
  * Timeouts run on a SimulatedClock advanced by the test, so they are deterministic.
  */
@@ -34,8 +34,9 @@ function listen(server: http.Server | https.Server | net.Server): Promise<number
 
 const handler: http.RequestListener = (request, response) => {
   seenHeaders = request.headers;
-  const status = request.url === '/healthz' ? 200 : request.url === '/moved' ? 302 : 500;
-  response.writeHead(status, { 'content-type': 'text/plain' });
+  const status = request.url === '/healthz' ? 200 : request.url?.startsWith('/moved') || request.url === '/loop' || request.url === '/away' ? 302 : 500;
+  const location = request.url === '/moved-ok' ? '/healthz' : request.url === '/moved-bad' ? '/broken' : request.url === '/loop' ? '/loop' : request.url === '/away' ? 'http://127.0.0.2:1/' : undefined;
+  response.writeHead(status, { 'content-type': 'text/plain', ...(location !== undefined ? { location } : {}) });
   response.end(status === 200 ? 'ok' : 'bad');
 };
 
@@ -75,6 +76,11 @@ describe('httpGet', () => {
     expect(seenHeaders['x-probe']).toBe('yes');
     expect(seenHeaders['user-agent']).toMatch(/^kube-probe\//);
     expect((await runHttpGetAction({ port: httpPort, path: '/moved' }, context())).outcome).toBe('success');
+    // Same-host redirects are followed; one to another host ends as a success; a loop stops after 10.
+    expect((await runHttpGetAction({ port: httpPort, path: '/moved-ok' }, context())).outcome).toBe('success');
+    expect((await runHttpGetAction({ port: httpPort, path: '/moved-bad' }, context())).outcome).toBe('failure');
+    expect((await runHttpGetAction({ port: httpPort, path: '/away' }, context())).outcome).toBe('success');
+    expect((await runHttpGetAction({ port: httpPort, path: '/loop' }, context())).message).toContain('stopped after 10 redirects');
     const failed = await runHttpGetAction({ port: httpPort, path: '/broken' }, context());
     expect(failed).toEqual({ outcome: 'failure', message: 'HTTP probe failed with statuscode: 500' });
   });
