@@ -21,7 +21,7 @@ import type { ApiClient } from '../../actors/controllers/runtime/types.js';
 import { parseQuantity } from '../../actors/objects/index.js';
 import type { PodVolumes, VolumeManager } from '../agent-context.js';
 import type { Mount } from '../runtime/types.js';
-import { createClusterReader, isApiAnswer, type ClusterReader } from '../env/index.js';
+import { createClusterReader, expandVariables, isApiAnswer, podFieldValue, type ClusterReader, type PodFieldContext } from '../env/index.js';
 import { writeAtomically } from './atomic-writer.js';
 import { directoryBytes, writableDirectory } from './empty-dir.js';
 import { VolumeMountError, VolumeSetUpError } from './errors.js';
@@ -145,7 +145,7 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       const ready = new Map<string, ReadyVolume>();
       for (const volume of pod.spec?.volumes ?? []) ready.set(volume.name, await setUpVolume(pod, podIp, volume));
       pods.set(pod.metadata?.uid ?? '', ready);
-      return podVolumes(ready);
+      return podVolumes(ready, { pod, podIp, nodeIp: pod.status?.hostIP ?? options.nodeIp ?? '' });
     },
     async refresh(pod, podIp) {
       const ready = pods.get(pod.metadata?.uid ?? '');
@@ -191,7 +191,23 @@ function isTransient(error: unknown): boolean {
 }
 
 /** The mounts of one container over the pod's prepared volumes. */
-function podVolumes(ready: ReadonlyMap<string, ReadyVolume>): PodVolumes {
+/**
+ * `subPathExpr` expands `$(VAR)` with the container's env as Kubernetes does; the variables it can
+ * see here are the literal values and the downward API fields (what subPathExpr is used with:
+ * `$(POD_NAME)`), since the mount list is made before, and apart from, the full env resolution.
+ */
+function subPathVariables(container: Container, fields: PodFieldContext): Map<string, string> {
+  const variables = new Map<string, string>();
+  for (const variable of container.env ?? []) {
+    const fieldPath = variable.valueFrom?.fieldRef?.fieldPath;
+    const value = fieldPath !== undefined ? podFieldValue(fieldPath, fields)
+      : variable.valueFrom === undefined ? expandVariables(variable.value ?? '', (name) => variables.get(name)) : undefined;
+    if (value !== undefined) variables.set(variable.name, value);
+  }
+  return variables;
+}
+
+function podVolumes(ready: ReadonlyMap<string, ReadyVolume>, fields: PodFieldContext): PodVolumes {
   return {
     mountsFor(container: Container): readonly Mount[] {
       return (container.volumeMounts ?? []).map((mount) => {
@@ -200,8 +216,10 @@ function podVolumes(ready: ReadonlyMap<string, ReadyVolume>): PodVolumes {
           throw new VolumeMountError(`container ${container.name}, mount ${mount.mountPath}: ${message}`, container.name, mount.mountPath);
         };
         if (volume === undefined) return fail(`no volume named ${mount.name} in the pod`);
-        if (mount.subPathExpr !== undefined && mount.subPathExpr !== '') return fail('subPathExpr is not supported by this agent; use subPath');
-        const subPath = mount.subPath ?? '';
+        const expression = mount.subPathExpr ?? '';
+        const variables = expression === '' ? null : subPathVariables(container, fields);
+        const subPath = variables === null ? mount.subPath ?? '' : expandVariables(expression, (name) => variables.get(name));
+        if (subPath.includes('$(')) return fail(`subPathExpr ${JSON.stringify(expression)} names a variable that is not a literal or downward API env var of the container`);
         if (path.isAbsolute(subPath) || subPath.split('/').includes('..')) return fail(`subPath ${JSON.stringify(subPath)} must be relative and stay inside the volume`);
         const hostPath = subPath === '' ? volume.hostPath : path.join(volume.hostPath, subPath);
         // Kubernetes creates a missing subPath directory in writable volumes.

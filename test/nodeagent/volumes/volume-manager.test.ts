@@ -256,6 +256,11 @@ describe('hostPath and PVCs', () => {
     const volumes = await manager.setUp(p, null);
     expect(() => volumes.mountsFor(p.spec!.containers[0]!)).toThrow(VolumeMountError);
     expect(() => volumes.mountsFor({ name: 'c', volumeMounts: [{ name: 'nope', mountPath: '/y' }] })).toThrow(/no volume named nope/);
+    // subPathExpr expands the container's downward API and literal env vars.
+    const expr = { name: 'c', env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'DIR', value: 'logs-$(POD_NAME)' }],
+      volumeMounts: [{ name: 'e', mountPath: '/logs', subPathExpr: '$(DIR)/x' }] };
+    expect(volumes.mountsFor(expr)[0]?.hostPath).toBe(path.join(volumeDir(dir, 'e'), 'logs-web-1', 'x'));
+    expect(() => volumes.mountsFor({ name: 'c', volumeMounts: [{ name: 'e', mountPath: '/l', subPathExpr: '$(NOPE)' }] })).toThrow(/names a variable/);
     // A symlink planted in the volume does not lead a subPath out of it.
     symlinkSync('/etc', path.join(volumeDir(dir, 'e'), 'out'));
     expect(() => volumes.mountsFor({ name: 'c', volumeMounts: [{ name: 'e', mountPath: '/z', subPath: 'out' }] })).toThrow(/resolves outside its volume/);
