@@ -27,6 +27,10 @@ export const fleetLimits = {
   statusWritersMax: 16,
   /** Pods waiting for a Running write; beyond it a pod waits for its next upsert (the relay sends one per change). */
   statusQueueMax: 50_000,
+  /** A failed renewal is tried again after this (the kubelet retries from 200 ms, backing off to 7 s)... */
+  renewRetryMs: 1_000,
+  /** ...up to this many attempts per round; the next round comes anyway. */
+  renewAttemptsMax: 3,
   /** Attempts per node create before the fleet gives up (backoff 200 ms doubling to 2 s). */
   createAttemptsMax: 10,
 } as const;
@@ -173,7 +177,7 @@ export async function startHollowFleet(h: ApiHarness, options: FleetOptions): Pr
   let figures: RenewalFigures = { latenciesMs: [], failures: 0, skipped: 0 };
   let inFlight = 0;
   let stopped = false;
-  const renew = async (name: string): Promise<void> => {
+  const renew = async (name: string, attempt = 1): Promise<void> => {
     const started = performance.now();
     try {
       const lease = leases.get(name) ?? await api.get<Lease>(refs.leases, 'kube-node-lease', name);
@@ -181,8 +185,16 @@ export async function startHollowFleet(h: ApiHarness, options: FleetOptions): Pr
       leases.set(name, await api.update<Lease>(refs.leases, 'kube-node-lease', name, next));
       figures.latenciesMs.push(performance.now() - started);
     } catch (error) {
-      if (isConflict(error) || isNotFound(error)) leases.delete(name); // read afresh next round
+      if (isConflict(error) || isNotFound(error)) leases.delete(name); // read afresh
       figures.failures++;
+      // As the kubelet: a failed renewal is retried soon, not a whole interval later.
+      if (!stopped && attempt < fleetLimits.renewAttemptsMax) {
+        setTimeout(() => {
+          if (stopped) return;
+          inFlight++;
+          void renew(name, attempt + 1).finally(() => inFlight--);
+        }, fleetLimits.renewRetryMs);
+      }
     }
   };
   let slot = 0;
