@@ -192,8 +192,25 @@ export async function syncPod(state: WorkerState, deps: PodWorkerDeps, onProbe: 
   reportStatus(state, deps);
 }
 
+/** Everything of the records and addresses the status is computed from (times come from the instances, named by id and state). */
+function statusFingerprint(state: WorkerState): string {
+  const parts = [state.podIp ?? ''];
+  for (const r of state.records) {
+    const c = r.current;
+    parts.push(`${r.name}|${r.restartCount}|${c?.id ?? ''}|${c?.state ?? ''}|${c?.exitCode ?? ''}|${r.previous?.id ?? ''}|${r.waiting?.message ?? ''}|${r.started}|${r.ready}`);
+  }
+  return parts.join('\n');
+}
+
+/**
+ * Hands the status to the sink when its inputs changed since the last report: the relist runs
+ * every second for every pod (thousands of hollow pods in one process), and most passes change nothing.
+ */
 export function reportStatus(state: WorkerState, deps: PodWorkerDeps): void {
   if (state.finished) return;
+  const fingerprint = statusFingerprint(state);
+  if (state.reported !== null && state.reported.pod === state.pod && state.reported.fingerprint === fingerprint) return;
+  state.reported = { pod: state.pod, fingerprint };
   deps.status.set(state.pod, computePodStatus({
     pod: state.pod, containers: state.records, podIp: state.podIp, hostIp: deps.nodeIp,
     startTimeMs: state.startTimeMs, runtimeName: deps.runtime.name, nowMs: deps.wallClock().getTime(),

@@ -18,7 +18,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ProbeTransition } from '../agent-context.js';
 import { kubeletLimits } from './limits.js';
-import { preparePod, reportStatus, syncPod, type ProbeListener } from './pod-sync.js';
+import { preparePod, syncPod, type ProbeListener } from './pod-sync.js';
 import { killPodNow, terminatePod } from './pod-termination.js';
 import type { PodWorkerDeps, TerminationMode, WorkerState } from './worker-state.js';
 
@@ -191,4 +191,3 @@ export const podWorkerMachine = setup({
   },
 });
 
-export { reportStatus };

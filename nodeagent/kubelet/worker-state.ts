@@ -46,6 +46,8 @@ export interface WorkerState {
   finished: boolean;
   /** Monotonic ms at which a held-back container may start (the next sync wakes then at the latest). */
   wakeAtMonotonicMs: number | null;
+  /** What the last reported status was computed from (pod object + records' fingerprint): an unchanged pass computes nothing. */
+  reported: { readonly pod: Pod; readonly fingerprint: string } | null;
   /** A sandbox found running at start (adoption after an agent restart). */
   adoptSandbox: PodSandboxStatus | null;
 }
@@ -74,7 +76,7 @@ export function newWorkerState(pod: Pod, options: { readonly startTimeMs: number
     sandboxId: restored?.sandboxId ?? null, sandboxAttempt: 0, podIp: restored?.podIp ?? null, volumes: null, volumesRefreshedAtMs: 0,
     probes: new Map(), startTimeMs: options.startTimeMs,
     finished: pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed',
-    wakeAtMonotonicMs: null, adoptSandbox: options.adopt ?? null,
+    wakeAtMonotonicMs: null, reported: null, adoptSandbox: options.adopt ?? null,
   };
 }
 

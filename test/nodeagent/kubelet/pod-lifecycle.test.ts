@@ -158,6 +158,19 @@ describe('pod worker lifecycle', () => {
     expect(starts(k, 'app')).toHaveLength(1);
   });
 
+  it('a relist that changes nothing reports no status (the sink is not even asked)', async () => {
+    const k = startKubelet();
+    const pod = makePod({});
+    k.manager.apply({ type: 'sync', pods: [pod] });
+    await k.advance(500);
+    const reports = k.status.history.length;
+    await k.advance(10_000, 500);
+    expect(k.status.history.length).toBe(reports);
+    k.runtime.exitByName(pod.metadata!.uid!, 'app', { exitCode: 1 });
+    await k.advance(500);
+    expect(k.status.history.length).toBeGreaterThan(reports);
+  });
+
   it('refreshes the pod\'s volumes once a minute while it runs', async () => {
     const k = startKubelet();
     const pod = makePod({}, 'vol');
