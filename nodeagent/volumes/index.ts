@@ -3,7 +3,7 @@ export { createVolumeManager, type VolumeManagerOptions } from './volume-manager
 export { VolumeSetUpError, VolumeMountError } from './errors.js';
 export { writeAtomically, validPayloadPath, type FileProjection, type Payload } from './atomic-writer.js';
 export { prepareHostPath } from './host-path.js';
-export { claimVolume, LocalPathRecords, localPathProvisioner } from './local-path.js';
+export { claimVolume, PathRecords, localPathProvisioner } from './local-path.js';
 export { createTokenManager, type TokenManager, type TokenSpec } from './token-manager.js';
 export { volumePayload } from './payloads.js';
 export { directoryBytes } from './empty-dir.js';

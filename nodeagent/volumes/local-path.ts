@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../bus/logger.js';
 import type { ApiClient } from '../../actors/controllers/runtime/types.js';
-import { coreResources, isForbiddenError, isNotFoundError } from '../env/index.js';
+import { coreResources, isApiAnswer, isForbiddenError, isNotFoundError } from '../env/index.js';
 import { VolumeSetUpError } from './errors.js';
 import { prepareHostPath } from './host-path.js';
 
@@ -35,12 +35,12 @@ export async function claimVolume(options: {
   readonly volume: string;
   readonly claimName: string;
   readonly readOnly: boolean;
-  readonly records: LocalPathRecords;
+  readonly records: PathRecords;
 }): Promise<ClaimVolume> {
   const { api, pod, volume, claimName } = options;
   const namespace = pod.metadata?.namespace ?? 'default';
   const fail = (message: string, cause?: unknown): never => {
-    throw new VolumeSetUpError(`volume ${volume}: ${message}`, volume, cause === undefined ? undefined : { cause });
+    throw new VolumeSetUpError(`volume ${volume}: ${message}`, volume, cause === undefined ? undefined : { cause, transient: !isApiAnswer(cause) });
   };
   const claim = await api.get<PersistentVolumeClaim>(coreResources.persistentvolumeclaims, namespace, claimName)
     .catch((error: unknown) => fail(`cannot read persistentvolumeclaim ${namespace}/${claimName}: ${(error as Error).message}`, error));
@@ -56,8 +56,12 @@ export async function claimVolume(options: {
   return { hostPath, readOnly: options.readOnly };
 }
 
-/** The local-path directories this agent created, by PV name, persisted so a restarted agent still reclaims them. */
-export class LocalPathRecords {
+/**
+ * Host paths by name, persisted under the agent's dir: the local-path directories this agent
+ * created, by PV name (so a restarted agent still reclaims them), and each claim's host path, by
+ * `<namespace>/<claim>` (so a pod with a PVC starts again while the API is unreachable).
+ */
+export class PathRecords {
   private cache: Record<string, string> | null = null;
 
   constructor(private readonly file: string, private readonly logger: Logger) {}
@@ -79,11 +83,15 @@ export class LocalPathRecords {
     await fs.rename(tmp, this.file);
   }
 
-  async remember(pvName: string, hostPath: string): Promise<void> {
+  async remember(name: string, hostPath: string): Promise<void> {
     const records = await this.load();
-    if (records[pvName] === hostPath) return;
-    records[pvName] = hostPath;
+    if (records[name] === hostPath) return;
+    records[name] = hostPath;
     await this.save(records);
+  }
+
+  async recall(name: string): Promise<string | undefined> {
+    return (await this.load())[name];
   }
 
   /** One sweep: removes the directories of deleted PVs; returns the PV names reclaimed. */

@@ -27,7 +27,7 @@ import { directoryBytes, writableDirectory } from './empty-dir.js';
 import { VolumeMountError, VolumeSetUpError } from './errors.js';
 import { prepareHostPath } from './host-path.js';
 import { volumeLimits, memoryMediumRoot } from './limits.js';
-import { claimVolume, LocalPathRecords } from './local-path.js';
+import { claimVolume, PathRecords } from './local-path.js';
 import { volumePayload, type PayloadContext } from './payloads.js';
 import { createTokenManager } from './token-manager.js';
 import { recordPodEvent } from './pod-events.js';
@@ -66,7 +66,8 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
   const reader = options.reader ?? createClusterReader({ api, clock, nodeName: options.nodeName, dir: options.dir, logger });
   const tokens = createTokenManager({ api, clock });
   const wallClock = options.wallClock ?? (() => new Date());
-  const records = new LocalPathRecords(path.join(options.dir, 'volumes', 'local-path.json'), logger);
+  const records = new PathRecords(path.join(options.dir, 'volumes', 'local-path.json'), logger);
+  const claims = new PathRecords(path.join(options.dir, 'volumes', 'claims.json'), logger);
   const pods = new Map<string, Map<string, ReadyVolume>>();
   /** Keys `<pod uid>/<volume>…` already warned about; cleared at the pod's tearDown. */
   const warned = new Set<string>();
@@ -114,8 +115,19 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       return { hostPath: volume.hostPath.path, readOnly: false, rendered: false, writable: true };
     }
     if (volume.persistentVolumeClaim !== undefined) {
-      const claim = await claimVolume({ api, pod, volume: name, claimName: volume.persistentVolumeClaim.claimName, readOnly: volume.persistentVolumeClaim.readOnly === true, records });
-      return { ...claim, rendered: false, writable: true };
+      const source = volume.persistentVolumeClaim;
+      const key = `${pod.metadata?.namespace ?? 'default'}/${source.claimName}`;
+      try {
+        const claim = await claimVolume({ api, pod, volume: name, claimName: source.claimName, readOnly: source.readOnly === true, records });
+        await claims.remember(key, claim.hostPath);
+        return { ...claim, rendered: false, writable: true };
+      } catch (error) {
+        // Offline (§6): the claim's host path as last resolved, when its directory is still there.
+        const known = isTransient(error) ? await claims.recall(key) : undefined;
+        if (known === undefined || !existsSync(known)) throw error;
+        logger.warn('the API did not answer; the claim uses its last known host path', { pod: pod.metadata?.name, volume: name, path: known });
+        return { hostPath: known, readOnly: source.readOnly === true, rendered: false, writable: true };
+      }
     }
     throw new VolumeSetUpError(`volume ${name}: this agent supports emptyDir, configMap, secret, downwardAPI, projected, hostPath and persistentVolumeClaim volumes`, name);
   }

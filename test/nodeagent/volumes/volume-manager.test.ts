@@ -313,3 +313,20 @@ describe('offline and the API access volume', () => {
     expect(readFileSync(path.join(access, 'token'), 'utf8')).toBe('token-1');
   });
 });
+
+describe('claims offline', () => {
+  it('mounts a claim at its last known host path when an agent restarted offline sets the pod up again', async () => {
+    const first = setUp();
+    const pvDir = path.join(first.dir, 'local-path', 'pvc-c2_ns_data');
+    first.api.putSilently(coreResources.persistentvolumeclaims, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'ns' }, spec: { volumeName: 'pv-2' } });
+    first.api.putSilently(coreResources.persistentvolumes, { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv-2', annotations: { 'pv.kubernetes.io/provisioned-by': 'kubus.io/local-path' } }, spec: { hostPath: { path: pvDir } } });
+    const p = pod([{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }], [{ name: 'data', mountPath: '/data' }]);
+    await first.manager.setUp(p, null);
+    first.api.down = true;
+    const restarted = setUp({ dir: first.dir, api: first.api });
+    const volumes = await restarted.manager.setUp(p, null);
+    expect(volumes.mountsFor(p.spec!.containers[0]!)[0]?.hostPath).toBe(pvDir);
+    // A claim never resolved before has nothing to fall back on.
+    await expect(restarted.manager.setUp(pod([{ name: 'other', persistentVolumeClaim: { claimName: 'other' } }]), null)).rejects.toThrow(/unreachable/);
+  });
+});
