@@ -192,6 +192,13 @@ export async function syncPod(state: WorkerState, deps: PodWorkerDeps, onProbe: 
   reportStatus(state, deps);
 }
 
+/** Sandbox or volume setup failed: the pod says why (containers waiting in ContainerCreating with the error), as `kubectl describe` would. */
+export function reportSetupFailure(state: WorkerState, deps: PodWorkerDeps, error: unknown): void {
+  const message = (error as Error)?.message ?? String(error);
+  for (const record of state.records) if (record.current === null) record.waiting = { reason: 'ContainerCreating', message };
+  reportStatus(state, deps);
+}
+
 /** Everything of the records and addresses the status is computed from (times come from the instances, named by id and state). */
 function statusFingerprint(state: WorkerState): string {
   const parts = [state.podIp ?? ''];

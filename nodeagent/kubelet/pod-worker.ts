@@ -18,7 +18,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ProbeTransition } from '../agent-context.js';
 import { kubeletLimits } from './limits.js';
-import { preparePod, syncPod, type ProbeListener } from './pod-sync.js';
+import { preparePod, reportSetupFailure, syncPod, type ProbeListener } from './pod-sync.js';
 import { killPodNow, terminatePod } from './pod-termination.js';
 import type { PodWorkerDeps, TerminationMode, WorkerState } from './worker-state.js';
 
@@ -94,6 +94,7 @@ export const podWorkerMachine = setup({
     logFailure: ({ context, event }, params: { step: string }) => {
       context.deps.logger.warn(`pod ${params.step} failed`, { pod: context.state.pod.metadata?.name, uid: context.state.uid, error: (event as { error?: unknown }).error });
     },
+    reportSetupFailure: ({ context, event }) => reportSetupFailure(context.state, context.deps, (event as { error?: unknown }).error),
     stopProbes: ({ context }) => {
       for (const probe of context.state.probes.values()) probe.stop();
       context.state.probes.clear();
@@ -132,7 +133,7 @@ export const podWorkerMachine = setup({
         onDone: [{ guard: 'terminationRequested', target: 'terminating' }, { target: 'syncing' }],
         onError: [
           { guard: 'terminationRequested', target: 'terminating' },
-          { target: 'prepareWait', actions: { type: 'logFailure', params: { step: 'sandbox setup' } } },
+          { target: 'prepareWait', actions: [{ type: 'logFailure', params: { step: 'sandbox setup' } }, 'reportSetupFailure'] },
         ],
       },
     },

@@ -151,8 +151,11 @@ export class FakeRuntime implements ContainerRuntime {
 
 export class FakeVolumes implements VolumeManager {
   constructor(private readonly calls: string[]) {}
+  /** While set, setUp fails with it (a configMap that does not exist yet). */
+  failSetUp: Error | null = null;
   async setUp(pod: Pod): Promise<PodVolumes> {
     this.calls.push(`volumes.setUp ${pod.metadata?.name}`);
+    if (this.failSetUp !== null) throw this.failSetUp;
     return { mountsFor: () => [] };
   }
   async refresh(pod: Pod): Promise<void> {

@@ -44,6 +44,7 @@ export interface Kubelet {
   readonly runtime: FakeRuntime;
   readonly prober: FakeProber;
   readonly status: FakeStatusSink;
+  readonly volumes: FakeVolumes;
   readonly manager: PodManager;
   readonly dir: string;
   settle(): Promise<void>;
@@ -63,13 +64,14 @@ export function startKubelet(options: { readonly dir?: string; readonly runtime?
   const ctx: AgentContext = {
     nodeName: 'n1', cluster: 'test', dir, api: unreachableApi, bus: {} as Bus, clock, wallClock, logger: silentLogger(),
   };
-  const manager = createPodManager(ctx, { runtime, node, volumes: new FakeVolumes(calls), env: fakeEnv, prober, status, nodeIp: '192.0.2.10' });
+  const volumes = new FakeVolumes(calls);
+  const manager = createPodManager(ctx, { runtime, node, volumes, env: fakeEnv, prober, status, nodeIp: '192.0.2.10' });
   const settle = async (): Promise<void> => {
     // Drains the promise jobs and I/O callbacks the workers queued (no time passes on the clock).
     for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   };
   return {
-    clock, calls, runtime, prober, status, manager, dir, settle,
+    clock, calls, runtime, prober, status, volumes, manager, dir, settle,
     async advance(ms, stepMs = 100) {
       await settle();
       for (let passed = 0; passed < ms; passed += stepMs) {

@@ -181,6 +181,20 @@ describe('pod worker lifecycle', () => {
     expect(k.calls.filter((c) => c === 'volumes.refresh vol')).toHaveLength(2);
   });
 
+  it('a failing volume setup is retried, and the pod says why meanwhile', async () => {
+    const k = startKubelet();
+    k.volumes.failSetUp = new Error('configmap "settings" not found');
+    const pod = makePod({}, 'vols');
+    k.manager.apply({ type: 'sync', pods: [pod] });
+    await k.advance(500);
+    expect(phase(k, pod)).toBe('Pending');
+    expect(k.containerStatus(pod, 'app')?.state?.waiting).toEqual({ reason: 'ContainerCreating', message: 'configmap "settings" not found' });
+    k.volumes.failSetUp = null;
+    await k.advance(2_500);
+    expect(phase(k, pod)).toBe('Running');
+    expect(k.calls.filter((c) => c === 'volumes.setUp vols').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('reports OOMKilled as the runtime says', async () => {
     const k = startKubelet();
     const pod = makePod({ restartPolicy: 'Never' });
