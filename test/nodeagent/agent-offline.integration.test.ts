@@ -64,6 +64,8 @@ describe.runIf(runs)('pods on a kubus agent keep running while the control plane
       return pod !== undefined && !isReady(pod);
     }, { timeoutMs: 30_000, intervalMs: 500 });
     for (const pod of await podsOf(dir, 'web')) expect([pod.metadata?.name, restarts(pod)]).toEqual([pod.metadata?.name, 0]);
+    // The same processes still serve: the agent's resync after the outage restarted nothing.
+    expect(await Promise.all(ips.map(async (ip) => (await http(ip, port, '/pid'))?.body))).toEqual(pidsBefore);
 
     // A host reboot with the control plane gone: the agent and its pods' processes killed, control plane stopped.
     const file = clusterFile(dir);
