@@ -102,7 +102,10 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
     if (next.done) return 'done';
     const [uid, entry] = next.value;
     try {
-      await api.patch(podsResource, entry.pod.metadata?.namespace, entry.pod.metadata?.name ?? '', { status: entry.status }, 'merge', { subresource: 'status' });
+      // metadata.uid as the kubelet sends it: Kubernetes then refuses the patch on a newer pod of the same
+      // name. kubus's status merge ignores metadata today (asked of the lead); deletions drop queued statuses meanwhile.
+      const body = { metadata: { uid }, status: entry.status };
+      await api.patch(podsResource, entry.pod.metadata?.namespace, entry.pod.metadata?.name ?? '', body, 'merge', { subresource: 'status' });
       written.delete(uid);
       written.set(uid, entry.text);
       while (written.size > kubeletLimits.statusQueuePodsMax) written.delete(written.keys().next().value as string);

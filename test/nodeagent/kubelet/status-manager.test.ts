@@ -42,7 +42,7 @@ async function settle(): Promise<void> {
 const running = (ready: boolean): NonNullable<Pod['status']> => ({ phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] });
 
 describe('status manager', () => {
-  it('writes the whole status as a merge patch of the status subresource, and skips one equal to the last written', async () => {
+  it('writes the whole status as a merge patch of the status subresource (with the uid, so a newer pod of the same name is never written), and skips one equal to the last written', async () => {
     const clock = new SimulatedClock();
     const { api, writes } = scriptedApi();
     const sink = createStatusManager({ api, clock, logger: silentLogger() });
@@ -51,7 +51,7 @@ describe('status manager', () => {
     await sink.flush();
     sink.set(pod, running(false));
     await sink.flush();
-    expect(writes).toEqual([{ kind: 'patch', name: 'web', body: { type: 'merge', subresource: 'status', status: running(false) } }]);
+    expect(writes).toEqual([{ kind: 'patch', name: 'web', body: { type: 'merge', subresource: 'status', metadata: { uid: pod.metadata!.uid }, status: running(false) } }]);
   });
 
   it('coalesces per pod: of several statuses set before a write, only the newest goes out', async () => {
