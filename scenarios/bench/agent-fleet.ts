@@ -29,6 +29,8 @@ export const agentFleetLimits = {
   /** Probe Leases renewed by the bench beside the fleet. */
   probeLeases: 20,
   probeIntervalMs: 1_000,
+  /** Lines of an agent process's output kept to explain its exit. */
+  outputTailLines: 30,
 } as const;
 
 export interface AgentFleet {
@@ -59,9 +61,10 @@ export async function startAgentFleet(h: ApiHarness, options: AgentFleetOptions)
   const pin = caCertHash(h.caCertPem);
   const servers = [...h.urls.values()];
   const children: ChildProcess[] = [];
+  const tails = new Map<ChildProcess, string[]>();
   const names: string[] = [];
   mkdirSync(options.dir, { recursive: true });
-  for (let k = 0; k * options.perProcess < options.nodes && (options.single !== true || k === 0); k++) {
+  const spawnProcess = (k: number): void => {
     const count = Math.min(options.perProcess, options.nodes - k * options.perProcess);
     const base = options.single === true ? options.prefix : `${options.prefix}${k}`;
     if (options.single === true) names.push(base);
@@ -73,30 +76,47 @@ export async function startAgentFleet(h: ApiHarness, options: AgentFleetOptions)
     const log = createWriteStream(join(options.dir, `${base}.log`));
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    // The last lines of its output, to say why it exited (the log file goes with the harness dir).
+    const tail: string[] = [];
+    const keep = (chunk: Buffer): void => {
+      tail.push(...chunk.toString().split('\n').filter((line) => line !== ''));
+      tail.splice(0, Math.max(0, tail.length - agentFleetLimits.outputTailLines));
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    tails.set(child, tail);
     children.push(child);
-  }
+  };
   const stop = async (): Promise<void> => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.race([Promise.all(children.map(exited)), new Promise((done) => setTimeout(done, agentFleetLimits.stopGraceMs))]);
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await Promise.all(children.map(exited));
   };
-  const wanted = new Set(names);
   const started = Date.now();
   let lastReport = 0;
-  try {
+  /** Until every Node named so far is Ready; throws when a process exits or past the deadline. */
+  const waitReady = async (): Promise<void> => {
+    const wanted = new Set(names);
     for (;;) {
       const dead = children.find((c) => c.exitCode !== null);
-      if (dead !== undefined) throw new Error(`an agent process exited with ${dead.exitCode} (see ${options.dir}/*.log)`);
+      if (dead !== undefined) throw new Error(`an agent process exited with ${dead.exitCode}; its last output:\n${(tails.get(dead) ?? []).join('\n')}`);
       const { items } = await adminApi(h).list<Node>(refs.nodes, {}).catch(() => ({ items: [] as Node[] }));
       const ready = items.filter((n) => wanted.has(n.metadata?.name ?? '') && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True').length;
-      if (ready === names.length) break;
-      if (Date.now() - started > agentFleetLimits.readyDeadlineMs) throw new Error(`only ${ready}/${names.length} agent Nodes Ready after ${agentFleetLimits.readyDeadlineMs / 1000} s`);
+      if (ready === wanted.size) return;
+      if (Date.now() - started > agentFleetLimits.readyDeadlineMs) throw new Error(`only ${ready}/${wanted.size} agent Nodes Ready after ${agentFleetLimits.readyDeadlineMs / 1000} s`);
       if (Date.now() - lastReport > 10_000) {
         lastReport = Date.now();
-        options.progress(`  ${ready}/${names.length} agent Nodes Ready after ${Math.round((Date.now() - started) / 1000)} s`);
+        options.progress(`  ${ready}/${wanted.size} agent Nodes Ready after ${Math.round((Date.now() - started) / 1000)} s`);
       }
       await new Promise((done) => setTimeout(done, 2_000)); // a sampling period
+    }
+  };
+  try {
+    // One process joining at a time: each joins 16 nodes at once, and two or more at once made a loaded store lose quorum (a failed join ends its process).
+    for (let k = 0; k * options.perProcess < options.nodes && (options.single !== true || k === 0); k++) {
+      spawnProcess(k);
+      await waitReady();
     }
   } catch (error) {
     await stop();
