@@ -26,6 +26,13 @@ export interface ClusterReader {
   services(namespace: string): Promise<readonly Service[]>;
   /** The Node's allocatable as numbers (empty when the Node cannot be read: limits then default to 0, logged by the caller). */
   allocatable(): Promise<Allocatable>;
+  /**
+   * True for `unreachableHoldMs` after a request the API did not answer (here or reported by
+   * another part through `noteUnanswered`): callers with something to fall back on use it at once
+   * instead of waiting out one request timeout per object.
+   */
+  unreachable(): boolean;
+  noteUnanswered(): void;
 }
 
 type Data = Readonly<Record<string, Buffer>> | null;
@@ -53,14 +60,25 @@ const same = <T>(value: T): Json => value;
 export function createClusterReader(options: ClusterReaderOptions): ClusterReader {
   const { api, clock, nodeName } = options;
   const lastKnown = new LastKnown(options.dir === undefined ? null : path.join(options.dir, 'env', 'last-known.json'));
+  let unreachableUntilMs = Number.NEGATIVE_INFINITY;
+  const unreachable = (): boolean => clock.now() < unreachableUntilMs;
+  const noteUnanswered = (): void => {
+    unreachableUntilMs = clock.now() + envLimits.unreachableHoldMs;
+  };
   /** `load()`, remembered; when the API does not answer, the last value known instead (if any). */
   const withFallback = async <T>(key: string, load: () => Promise<T>, encode: (value: T) => Json, restore: (json: Json) => T): Promise<T> => {
+    if (unreachable()) {
+      const known = await lastKnown.recall(key);
+      if (known !== undefined) return restore(known);
+    }
     try {
       const value = await load();
+      unreachableUntilMs = Number.NEGATIVE_INFINITY;
       await lastKnown.remember(key, encode(value));
       return value;
     } catch (error) {
       if (isApiAnswer(error)) throw error;
+      noteUnanswered();
       const known = await lastKnown.recall(key);
       if (known === undefined) throw error;
       options.logger?.warn('the API did not answer; using the last known value', { object: key, error: (error as Error).message });
@@ -103,5 +121,7 @@ export function createClusterReader(options: ClusterReaderOptions): ClusterReade
       }
       return out;
     }, same, (json) => json as Allocatable)),
+    unreachable,
+    noteUnanswered,
   };
 }

@@ -10,6 +10,12 @@ export const envLimits = {
   nodeCacheTtlMs: 60_000,
   /** Cached entries at most; beyond, the oldest go (a node runs at most max-pods pods, ~110, each with a few references). */
   cacheEntriesMax: 2_048,
+  /**
+   * After a request the API did not answer, reads with a last known value use it without asking
+   * for this long: offline, each request waits out its timeout (10 s), and a pod start reads several
+   * objects; the first answered request ends the hold early.
+   */
+  unreachableHoldMs: 30_000,
   /** Services listed per namespace at most: the API's page size bound for one read; more would be a pathological namespace. */
   servicesPerNamespaceMax: 5_000,
 } as const;

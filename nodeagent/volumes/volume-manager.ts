@@ -100,15 +100,20 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       return { hostPath, readOnly: false, rendered: false, writable: true, ...(limit !== undefined ? { sizeLimitBytes: limit } : {}) };
     }
     if (isRendered(volume)) {
+      const rendered: ReadyVolume = { hostPath: target, readOnly: true, rendered: true, writable: false };
+      const written = existsSync(path.join(target, '..data'));
+      // Offline (§6): contents written before (an agent restarted while the API is unreachable) serve until it answers.
+      if (reader.unreachable() && written) return rendered;
       try {
         const payload = await volumePayload(volume, payloadContext(pod, podIp));
         if (payload !== null) await writeAtomically(target, payload, wallClock());
       } catch (error) {
-        // Offline (§6): contents written before (an agent restarted while the API is unreachable) serve until it answers.
-        if (!isTransient(error) || !existsSync(path.join(target, '..data'))) throw error;
+        if (!isTransient(error)) throw error;
+        reader.noteUnanswered();
+        if (!written) throw error;
         logger.warn('the API did not answer; the volume keeps its last contents', { pod: pod.metadata?.name, volume: name, error: (error as Error).message });
       }
-      return { hostPath: target, readOnly: true, rendered: true, writable: false };
+      return rendered;
     }
     if (volume.hostPath !== undefined) {
       await prepareHostPath(name, volume.hostPath.path, volume.hostPath.type);
@@ -117,12 +122,15 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
     if (volume.persistentVolumeClaim !== undefined) {
       const source = volume.persistentVolumeClaim;
       const key = `${pod.metadata?.namespace ?? 'default'}/${source.claimName}`;
+      const offlinePath = reader.unreachable() ? await claims.recall(key) : undefined;
+      if (offlinePath !== undefined && existsSync(offlinePath)) return { hostPath: offlinePath, readOnly: source.readOnly === true, rendered: false, writable: true };
       try {
         const claim = await claimVolume({ api, pod, volume: name, claimName: source.claimName, readOnly: source.readOnly === true, records });
         await claims.remember(key, claim.hostPath);
         return { ...claim, rendered: false, writable: true };
       } catch (error) {
         // Offline (§6): the claim's host path as last resolved, when its directory is still there.
+        if (isTransient(error)) reader.noteUnanswered();
         const known = isTransient(error) ? await claims.recall(key) : undefined;
         if (known === undefined || !existsSync(known)) throw error;
         logger.warn('the API did not answer; the claim uses its last known host path', { pod: pod.metadata?.name, volume: name, path: known });
@@ -163,7 +171,8 @@ export function createVolumeManager(options: VolumeManagerOptions): VolumeManage
       const ready = pods.get(pod.metadata?.uid ?? '');
       if (ready !== undefined) {
         for (const volume of pod.spec?.volumes ?? []) {
-          if (ready.get(volume.name)?.rendered !== true) continue;
+          // Nothing to learn while the API is away: keep the contents and save the waits.
+          if (ready.get(volume.name)?.rendered !== true || reader.unreachable()) continue;
           try {
             const payload = await volumePayload(volume, payloadContext(pod, podIp));
             if (payload !== null && await writeAtomically(path.join(podDir(pod), volume.name), payload, wallClock())) {

@@ -183,11 +183,22 @@ describe('offline', () => {
     expect(statSync(path.join(dir, 'env', 'last-known.json')).mode & 0o777).toBe(0o600);
     api.down = true;
     // A new reader on the same directory: an agent restarted while the control plane is away.
-    const reader = createClusterReader({ api, clock: new SimulatedClock(), nodeName: 'n1', dir });
+    const readerClock = new SimulatedClock();
+    const reader = createClusterReader({ api, clock: readerClock, nodeName: 'n1', dir });
     const offline = asMap(await createEnvResolver({ api, nodeName: 'n1', logger, reader }).resolve(pod(container), container, null, '10.0.0.1'));
     expect(offline).toEqual(online);
     expect(offline['PASSWORD']).toBe('s3cret');
     expect(offline['CPU']).toBe('4');
+    // Once a request went unanswered, known objects are used without asking (no timeout per object).
+    expect(reader.unreachable()).toBe(true);
+    readerClock.advance(10_000); // past the read cache's TTL, within the unreachable hold
+    const callsBefore = api.calls.length;
+    await reader.secretData('shop', 'creds');
+    await reader.services('shop');
+    expect(api.calls.length).toBe(callsBefore);
+    readerClock.advance(30_000); // the hold is over: the API is asked again
+    await reader.services('shop');
+    expect(api.calls.length).toBe(callsBefore + 1);
   });
 
   it('never overrides a definite answer with an old value', async () => {
