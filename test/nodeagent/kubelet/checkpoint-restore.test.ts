@@ -100,6 +100,24 @@ describe('restore with the API unreachable', () => {
     expect(after.containerStatus(pod, 'app')?.lastState?.terminated?.exitCode).toBe(1);
   });
 
+  it('after a drain (--drain-on-stop) the pods stay checkpointed and run again on restore', async () => {
+    const k = startKubelet();
+    const pod = makePod({ terminationGracePeriodSeconds: 7 }, 'drained');
+    k.manager.apply({ type: 'sync', pods: [pod] });
+    await k.advance(200);
+    const stopping = k.manager.stop({ drain: true });
+    await k.advance(200);
+    await stopping;
+    expect(k.calls).toContain('stopContainer app 7');
+    expect(k.runtime.running(pod.metadata!.uid!, 'app')).toBeUndefined();
+    expect((await store(k.dir).load())?.pods.map((p) => p.pod.metadata?.name)).toEqual(['drained']);
+    const after = startKubelet({ dir: k.dir, runtime: k.runtime, clock: k.clock });
+    await after.manager.restore();
+    await after.advance(300);
+    expect(after.runtime.running(pod.metadata!.uid!, 'app')).toBeDefined();
+    expect(after.containerStatus(pod, 'app')?.restartCount).toBe(1);
+  });
+
   it('adopts without a checkpoint too (by the runtime labels), when the API list comes first', async () => {
     const { k: before, pod } = await runThenStop('api');
     const after = startKubelet({ runtime: before.runtime, clock: before.clock });
