@@ -34,6 +34,7 @@ export interface TrackerOutput {
 
 export interface TrackerOptions {
   readonly missedHeartbeatMs?: number;
+  readonly silentRelistMaxMs?: number;
   readonly firstMessageWaitMs?: number;
   readonly listBufferMax?: number;
   readonly tombstonesMax?: number;
@@ -65,6 +66,8 @@ export class AssignmentTracker {
   /** The newest position received, whatever the phase. */
   private lastReceived: Position | null = null;
   private lastMessageAtMs: number;
+  /** Relists for silence with no message since: each one doubles the next silence allowed (the relay is down; lists are the only news). */
+  private silentRelists = 0;
   private readonly startedAtMs: number;
   private buffer: AssignmentMessage[] = [];
   private relistAfterList = false;
@@ -77,6 +80,7 @@ export class AssignmentTracker {
   constructor(readonly nodeName: string, nowMs: number, options: TrackerOptions = {}) {
     this.options = {
       missedHeartbeatMs: options.missedHeartbeatMs ?? assignmentClientLimits.missedHeartbeatMs,
+      silentRelistMaxMs: options.silentRelistMaxMs ?? assignmentClientLimits.silentRelistMaxMs,
       firstMessageWaitMs: options.firstMessageWaitMs ?? assignmentClientLimits.firstMessageWaitMs,
       listBufferMax: options.listBufferMax ?? assignmentClientLimits.listBufferMax,
       tombstonesMax: options.tombstonesMax ?? assignmentClientLimits.tombstonesMax,
@@ -100,6 +104,7 @@ export class AssignmentTracker {
 
   message(message: AssignmentMessage, nowMs: number): TrackerOutput {
     this.lastMessageAtMs = nowMs;
+    this.silentRelists = 0;
     this.lastReceived = { epoch: message.epoch, seq: message.seq };
     switch (this.phase) {
       case 'starting':
@@ -127,10 +132,17 @@ export class AssignmentTracker {
     if (this.phase === 'starting' && nowMs - this.startedAtMs >= this.options.firstMessageWaitMs) {
       return { updates: [], relist: true, reason: 'no relay message yet' };
     }
-    if (this.phase === 'streaming' && nowMs - this.lastMessageAtMs >= this.options.missedHeartbeatMs) {
+    if (this.phase === 'streaming' && nowMs - this.lastMessageAtMs >= this.silenceAllowedMs()) {
+      this.silentRelists++;
       return { updates: [], relist: true, reason: 'relay heartbeat missed' };
     }
     return nothing;
+  }
+
+  /** missedHeartbeatMs, doubled per relist for silence since the last message, up to silentRelistMaxMs. */
+  private silenceAllowedMs(): number {
+    const doubled = this.options.missedHeartbeatMs * 2 ** Math.min(this.silentRelists, 16);
+    return Math.max(this.options.missedHeartbeatMs, Math.min(doubled, this.options.silentRelistMaxMs));
   }
 
   /** A list request is about to be sent: it covers everything received so far. */

@@ -5,6 +5,12 @@ export const assignmentClientLimits = {
   /** No message for this long: relist (the protocol's bound: three heartbeats lost, not one late one). */
   missedHeartbeatMs: assignmentLimits.missedHeartbeatMs,
   /**
+   * While no relay message comes at all (no relay leads: a failover, the controller manager off),
+   * each relist for silence doubles the silence allowed before the next, up to this: lists are then
+   * the node's only news, and 5,000 nodes listing every 3.5 s would be 1,400 lists/s.
+   */
+  silentRelistMaxMs: 30_000,
+  /**
    * At start, how long to wait for the first relay message before listing anyway. Listing after a
    * message means the list already covers that epoch, so the stream can be applied from it; listing
    * before any message costs a second list once the first heartbeat shows the epoch.
@@ -42,5 +48,6 @@ export function checkAssignmentClientLimits(): void {
   const l = assignmentClientLimits;
   if (l.missedHeartbeatMs <= assignmentLimits.heartbeatIntervalMs) throw new Error('assignmentClientLimits: missedHeartbeatMs must exceed the heartbeat period');
   if (l.tickMs >= l.missedHeartbeatMs) throw new Error('assignmentClientLimits: tickMs must be below missedHeartbeatMs');
+  if (l.silentRelistMaxMs < l.missedHeartbeatMs) throw new Error('assignmentClientLimits: silentRelistMaxMs must be at least missedHeartbeatMs');
   if (l.listBackoffInitialMs > l.listBackoffMaxMs) throw new Error('assignmentClientLimits: listBackoffInitialMs must not exceed listBackoffMaxMs');
 }

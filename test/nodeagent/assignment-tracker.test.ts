@@ -172,4 +172,22 @@ describe('assignment tracker', () => {
     expect(tracker.listed([], '9', 61_000).updates).toEqual([{ type: 'sync', pods: [] }]);
     expect(tracker.message(change('e2', 2, pod('b', 10)), 61_001).updates).toHaveLength(1);
   });
+
+  test('silence relists back off: 3.5 s, 7 s, 14 s, 28 s, then at most 30 s; a message resets it', () => {
+    const tracker = streaming([], 1);
+    let now = 20;
+    const silences: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      let waited = 0;
+      while (!tracker.tick(now + waited).relist) waited += 250;
+      silences.push(waited);
+      now += waited;
+      tracker.listStarted();
+      tracker.listed([], '1', now);
+    }
+    expect(silences).toEqual([3_500, 7_000, 14_000, 28_000, 30_000, 30_000]);
+    tracker.message(heartbeat('e1', 0), now + 1_000); // the relay is back (same epoch)
+    expect(tracker.tick(now + 1_000 + 3_499).relist).toBe(false);
+    expect(tracker.tick(now + 1_000 + 3_500).relist).toBe(true);
+  });
 });
