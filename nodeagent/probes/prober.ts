@@ -68,7 +68,13 @@ export function createProber(options: ProberOptions): Prober {
     const actors: AnyActorRef[] = [];
     let stopped = false;
     const emit = (transition: ProbeTransition): void => {
-      if (!stopped) listener(transition);
+      if (stopped) return;
+      try {
+        listener(transition);
+      } catch (error) {
+        // A listener's failure must not stop the probe actor that called it.
+        logger.error('probe listener failed', { pod: target.pod.metadata?.name, container: target.container.name, error: (error as Error).message });
+      }
     };
     const startWorker = (kind: ProbeKind, probe: Probe): void => {
       const timing = probeTiming(probe);
