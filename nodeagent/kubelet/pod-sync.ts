@@ -27,6 +27,8 @@ export async function preparePod(state: WorkerState, deps: PodWorkerDeps): Promi
   const { runtime } = deps;
   let sandbox = state.adoptSandbox;
   state.adoptSandbox = null;
+  // Set up before in this life: a retry after a volume failure, not an adoption.
+  const retry = state.sandboxSetUp;
   if (sandbox === null && state.sandboxId !== null) sandbox = await runtime.podSandboxStatus(state.sandboxId);
   if (sandbox !== null && sandbox.state !== 'ready') {
     // A sandbox that lost its network (host reboot): make a new one, as the kubelet does.
@@ -40,8 +42,9 @@ export async function preparePod(state: WorkerState, deps: PodWorkerDeps): Promi
     state.sandboxId = id;
   } else {
     state.sandboxId = sandbox.id;
-    deps.logger.info('adopted running pod sandbox', { pod: state.pod.metadata?.name, uid: state.uid, sandbox: sandbox.id });
+    if (!retry) deps.logger.info('adopted running pod sandbox', { pod: state.pod.metadata?.name, uid: state.uid, sandbox: sandbox.id });
   }
+  state.sandboxSetUp = true;
   state.podIp = sandbox?.ip ?? (state.pod.spec?.hostNetwork === true ? deps.nodeIp : state.podIp);
   deps.onChange();
   state.volumes = await deps.volumes.setUp(state.pod, state.podIp);

@@ -34,6 +34,8 @@ export interface WorkerState {
   readonly uid: string;
   readonly records: ContainerRecord[];
   sandboxId: string | null;
+  /** This worker made or adopted the sandbox already (a later prepare is a retry after a volume failure). */
+  sandboxSetUp: boolean;
   sandboxAttempt: number;
   podIp: string | null;
   volumes: PodVolumes | null;
@@ -73,7 +75,7 @@ export function newWorkerState(pod: Pod, options: { readonly startTimeMs: number
   });
   return {
     pod, uid: pod.metadata?.uid ?? '', records,
-    sandboxId: restored?.sandboxId ?? null, sandboxAttempt: 0, podIp: restored?.podIp ?? null, volumes: null, volumesRefreshedAtMs: 0,
+    sandboxId: restored?.sandboxId ?? null, sandboxSetUp: false, sandboxAttempt: 0, podIp: restored?.podIp ?? null, volumes: null, volumesRefreshedAtMs: 0,
     probes: new Map(), startTimeMs: options.startTimeMs,
     finished: pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed',
     wakeAtMonotonicMs: null, reported: null, adoptSandbox: options.adopt ?? null,
