@@ -100,7 +100,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let podManager: PodManagerHandle | null = null;
   nodeHandle = startNode(ctx, options.node, { runtime, runningPods: () => podManager?.pods().size ?? 0 });
   const node = nodeHandle;
-  const reader = createClusterReader({ api: ctx.api, clock, nodeName: ctx.nodeName });
+  // With --dir, what env and volumes last read is kept for a start while the API is unreachable (§6).
+  const reader = createClusterReader({ api: ctx.api, clock, nodeName: ctx.nodeName, dir: ctx.dir, logger });
   const prober = createProber({ runtime, clock, logger });
   const envResolver = createEnvResolver({ api: ctx.api, nodeName: ctx.nodeName, logger, clock, reader });
   const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp });
