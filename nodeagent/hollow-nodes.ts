@@ -30,22 +30,27 @@ export async function startHollowNodes(options: AgentOptions, count: number): Pr
   }
   const started: RunningAgent[] = [];
   let next = 0;
+  let failed = false;
   const progress = progressReporter(options.logger, count);
   const worker = async (): Promise<void> => {
-    while (next < count) {
+    while (next < count && !failed) {
       const index = next++;
       const name = hollowNodeName(options.join.node, index);
-      const agent = await startAgent({ ...options, runtime: 'hollow', join: { ...options.join, node: name, dir: join(options.join.dir, name) } });
-      started.push(agent);
+      try {
+        started.push(await startAgent({ ...options, runtime: 'hollow', join: { ...options.join, node: name, dir: join(options.join.dir, name) } }));
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
       progress(started.length);
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(hollowNodesLimits.joinConcurrencyMax, count) }, worker));
-  } catch (error) {
-    next = count;
+  // allSettled: every join in flight finishes before the cleanup, so none is left running unseen.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(hollowNodesLimits.joinConcurrencyMax, count) }, worker));
+  const refusal = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (refusal !== undefined) {
     await Promise.all(started.map((agent) => agent.stop({ drain: false })));
-    throw error;
+    throw refusal.reason;
   }
   return started;
 }
