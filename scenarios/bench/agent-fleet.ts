@@ -44,6 +44,18 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((done) => child.once('exit', () => done()));
 }
 
+/** Every Node, in pages (thousands in one reply would pass NATS's max payload). */
+async function readyNodes(h: ApiHarness): Promise<Node[]> {
+  const items: Node[] = [];
+  let next: string | undefined;
+  do {
+    const page = await adminApi(h).list<Node>(refs.nodes, { limit: 500, ...(next !== undefined ? { continue: next } : {}) });
+    items.push(...page.items);
+    next = page.continue === '' ? undefined : page.continue;
+  } while (next !== undefined);
+  return items;
+}
+
 /** Starts ceil(nodes / perProcess) agent processes and waits for all their Nodes to be Ready. */
 export interface AgentFleetOptions {
   readonly nodes: number;
@@ -101,7 +113,7 @@ export async function startAgentFleet(h: ApiHarness, options: AgentFleetOptions)
     for (;;) {
       const dead = children.find((c) => c.exitCode !== null);
       if (dead !== undefined) throw new Error(`an agent process exited with ${dead.exitCode}; its last output:\n${(tails.get(dead) ?? []).join('\n')}`);
-      const { items } = await adminApi(h).list<Node>(refs.nodes, {}).catch(() => ({ items: [] as Node[] }));
+      const items = await readyNodes(h).catch(() => [] as Node[]);
       const ready = items.filter((n) => wanted.has(n.metadata?.name ?? '') && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True').length;
       if (ready === wanted.size) return;
       if (Date.now() - started > agentFleetLimits.readyDeadlineMs) throw new Error(`only ${ready}/${wanted.size} agent Nodes Ready after ${agentFleetLimits.readyDeadlineMs / 1000} s`);

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { refs } from '../../actors/controllers/runtime/index.js';
+import { refs, type ApiClient } from '../../actors/controllers/runtime/index.js';
 import { startApiHarness, type ApiHarness } from '../../test/apiserver/harness.js';
 import { adminApi } from '../../test/support/control-plane.js';
 import { agentFleetLimits, startAgentFleet, startProbeLeases } from './agent-fleet.js';
@@ -51,6 +51,8 @@ const benchLimits = {
   runningDeadlineMs: 900_000,
   /** How often the Deployment's pods are counted. */
   pollMs: 1_000,
+  /** Attempts per measurement read before the bench gives up. */
+  readAttemptsMax: 5,
   /** Hollow agents per `kubus agent --hollow-nodes` process. */
   agentsPerProcess: Number(values['agents-per-process']),
 } as const;
@@ -81,9 +83,33 @@ function sampleProcess(pid: number): ProcessSample | null {
   }
 }
 
+/** A loaded cluster answers a read late now and then (5 s client timeout): the bench asks again, a bounded number of times. */
+async function retried<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= benchLimits.readAttemptsMax) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
+/** Every object, in pages (5,000 Nodes in one reply would pass NATS's max payload). */
+async function listAll<T>(h: ApiHarness, resource: Parameters<ApiClient['list']>[0], options: { namespace?: string; labelSelector?: string } = {}): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | undefined;
+  do {
+    const page = await retried(() => adminApi(h).list<T>(resource, { ...options, limit: 500, ...(next !== undefined ? { continue: next } : {}) }));
+    items.push(...page.items);
+    next = page.continue === '' ? undefined : page.continue;
+  } while (next !== undefined);
+  return items;
+}
+
 /** The store's current revision: a list's resourceVersion. */
 async function storeRevision(h: ApiHarness): Promise<number> {
-  const list = await adminApi(h).list(refs.namespaces, { limit: 1 });
+  const list = await retried(() => adminApi(h).list(refs.namespaces, { limit: 1 }));
   return Number(list.resourceVersion);
 }
 
@@ -122,9 +148,9 @@ async function measureWindow(h: ApiHarness, fleet: MeasuredFleet): Promise<Windo
     return { id, cpuPercent: start && end ? round(((end.cpuSeconds - start.cpuSeconds) / seconds) * 100) : Number.NaN, rssMb: round(end?.rssMb ?? Number.NaN) };
   });
   const names = new Set(fleet.names);
-  const { items } = await adminApi(h).list<Node>(refs.nodes, {});
+  const items = await listAll<Node>(h, refs.nodes);
   const nodesReady = items.filter((n) => names.has(n.metadata?.name ?? '') && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True').length;
-  const leases = (await adminApi(h).list<Lease>(refs.leases, { namespace: 'kube-node-lease' })).items.filter((l) => names.has(l.metadata?.name ?? ''));
+  const leases = (await listAll<Lease>(h, refs.leases, { namespace: 'kube-node-lease' })).filter((l) => names.has(l.metadata?.name ?? ''));
   const nowMs = Date.now();
   const ages = leases.map((l) => (nowMs - Date.parse(l.spec?.renewTime ?? '')) / 1000).filter(Number.isFinite).sort((a, b) => a - b);
   const sorted = [...renewals.latenciesMs].sort((a, b) => a - b);
@@ -152,7 +178,7 @@ async function deploymentToRunning(h: ApiHarness): Promise<{ seconds: number | n
   let running = 0;
   let lastReport = 0;
   while (performance.now() - started < benchLimits.runningDeadlineMs) {
-    const { items } = await api.list<Pod>(refs.pods, { namespace: 'bench-nodes', labelSelector: 'app=hollow' }).catch(() => ({ items: [] as Pod[] }));
+    const items = await listAll<Pod>(h, refs.pods, { namespace: 'bench-nodes', labelSelector: 'app=hollow' }).catch(() => [] as Pod[]);
     running = items.filter((p) => p.status?.phase === 'Running' && p.metadata?.deletionTimestamp === undefined).length;
     if (running >= benchLimits.replicas) return { seconds: round((performance.now() - started) / 1000), running };
     if (performance.now() - lastReport > 10_000) {
