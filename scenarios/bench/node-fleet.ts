@@ -62,13 +62,16 @@ export interface HollowFleet {
   stop(): Promise<void>;
 }
 
-/** A loaded machine's store times out or loses quorum now and then: a creator retries (a create that landed before its answer was lost shows as AlreadyExists). */
-async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+/**
+ * A loaded machine's store times out or loses quorum now and then: a creator (or the bench's reads)
+ * tries again, 200 ms doubling to 2 s (a create that landed before its answer was lost shows as AlreadyExists).
+ */
+export async function withRetries<T>(attempt: () => Promise<T>, attemptsMax: number = fleetLimits.createAttemptsMax): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
     } catch (error) {
-      if (i >= fleetLimits.createAttemptsMax) throw error;
+      if (i >= attemptsMax) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** i)));
     }
   }

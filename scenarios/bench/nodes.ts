@@ -26,7 +26,7 @@ import { refs, type ApiClient } from '../../actors/controllers/runtime/index.js'
 import { startApiHarness, type ApiHarness } from '../../test/apiserver/harness.js';
 import { adminApi } from '../../test/support/control-plane.js';
 import { agentFleetLimits, startAgentFleet, startProbeLeases } from './agent-fleet.js';
-import { startHollowFleet } from './node-fleet.js';
+import { startHollowFleet, withRetries } from './node-fleet.js';
 import { percentile } from './workload.js';
 
 const { values } = parseArgs({
@@ -84,16 +84,7 @@ function sampleProcess(pid: number): ProcessSample | null {
 }
 
 /** A loaded cluster answers a read late now and then (5 s client timeout): the bench asks again, a bounded number of times. */
-async function retried<T>(read: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      if (attempt >= benchLimits.readAttemptsMax) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    }
-  }
-}
+const retried = <T>(read: () => Promise<T>): Promise<T> => withRetries(read, benchLimits.readAttemptsMax);
 
 /** Every object, in pages (5,000 Nodes in one reply would pass NATS's max payload). */
 async function listAll<T>(h: ApiHarness, resource: Parameters<ApiClient['list']>[0], options: { namespace?: string; labelSelector?: string } = {}): Promise<T[]> {
