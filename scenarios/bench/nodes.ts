@@ -233,6 +233,8 @@ try {
   }
   const createSeconds = round((performance.now() - creating) / 1000);
   const held = await measureWindow(h, measured);
+  // Printed now as well: the Deployment below may take long on a loaded machine, and an interrupted run keeps these.
+  progress(`window: ${JSON.stringify(held)}`);
   const deployment = await deploymentToRunning(h);
   if (fleetMode === 'agents') {
     const rss = agentPids().map((pid) => sampleProcess(pid)?.rssMb ?? Number.NaN);
