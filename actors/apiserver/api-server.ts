@@ -16,6 +16,7 @@ import {
   resourceList, serverVersion, wantsAggregated,
 } from './discovery.js';
 import type { ServerContext, WatchSlots } from './http/context.js';
+import type { NodeRpc } from './http/node-rpc.js';
 import { allowAll, builtInAdmission, type Admission, type Authorizer } from './http/admission.js';
 import { dispatchResource, isWatch } from './http/dispatch.js';
 import { handleNodeCredentials, type NodeCredentialsIssuer } from './http/node-credentials.js';
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   readonly authenticator: Authenticator;
   /** Issues node agents' bus users and API tokens (`POST nodes/<name>/credentials`); without it that answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer;
+  /** The member's way to reach node agents over `node.<N>.rpc` (pods/log). */
+  readonly nodeRpc?: NodeRpc;
   /** Signs TokenRequest tokens (`pki/sa.key`); without it TokenRequest answers 503. */
   readonly serviceAccountKeyPem?: string;
   readonly objects: ObjectStorage;
@@ -88,6 +91,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const context: ServerContext = {
     objects: options.objects, authorizer: options.authorizer ?? allowAll, admission: options.admission ?? builtInAdmission, limits, logger: options.logger.child({ component: 'apiserver' }),
     clock: options.clock ?? new SystemClock(), wallClock: options.wallClock ?? (() => new Date()), watchSlots,
+    ...(options.nodeRpc !== undefined ? { nodeRpc: options.nodeRpc } : {}),
   };
   const bodyBudget: BodyBudget = { used: 0, max: limits.bodyBytesReadAheadMax };
   const fairQueues = new FairQueues({ inFlightMax: limits.inFlightMax, retryAfterSeconds: limits.retryAfterSeconds, clock: context.clock });

@@ -4,6 +4,7 @@
  * and a readiness probe that says whether this member sees a quorum and has caught up; the same
  * API is also answered over NATS (`kubus.<cluster>.api`) for internal components.
  */
+import { busNodeRpc } from './http/node-rpc.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -108,6 +109,7 @@ export async function startMemberApi(options: {
       cluster: options.cluster, natsServers: options.natsServers ?? [], nats: loadNatsCredentials(config.credentialsDir),
       tokenKeyPem: serviceAccountKeyPem, ttlMs: config.nodeCredentialsTtlMs ?? nodeCredentialsLimits.ttlMsDefault,
     },
+    nodeRpc: busNodeRpc({ bus: options.bus, cluster: options.cluster }),
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
     authorizer: new ClusterAuthorizer(authz.policy, authz.graph),

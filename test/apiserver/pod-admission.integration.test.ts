@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
-import { createHollowNodes, markPodsReady, startNodeLeaseRenewer } from '../support/control-plane.js';
+import { confirmDeletionsOn, createHollowNodes, markPodsReady, startNodeLeaseRenewer } from '../support/control-plane.js';
 import { callAs, startApiHarness, type ApiHarness } from './harness.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
@@ -70,6 +70,8 @@ beforeAll(async () => {
     const created = await call('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { 'kubernetes.io/hostname': node } } });
     expect(created.status).toBe(201);
   }
+  // No agent runs on them: the harness confirms graceful deletions as an agent would.
+  confirmDeletionsOn(h, ['drain-a', 'drain-b']);
 }, 120_000);
 
 afterAll(async () => {
@@ -200,7 +202,8 @@ describe.runIf(runs)('eviction under a PodDisruptionBudget', () => {
     const [first, second] = await Promise.all([evict('budget', 'web-1'), evict('budget', 'web-2')]);
     expect([first.status, second.status].sort()).toEqual([201, 429]);
     const evicted = first.status === 201 ? 'web-1' : 'web-2';
-    expect((await call('GET', `${pods('budget')}/${evicted}`)).status).toBe(404);
+    // An evicted pod is first marked for graceful deletion, then confirmed gone by its node.
+    await waitUntil(`${evicted} gone`, async () => (await call('GET', `${pods('budget')}/${evicted}`)).status === 404, { timeoutMs: 10_000 });
     await budgetStatus('budget', 'web', { currentHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 });
   });
 

@@ -78,6 +78,9 @@ function coreDecision(node: string, graph: NodeGraph, a: ResourceAttributes, fie
       if (subresource === 'eviction') return verb === 'create';
       return subresource === null && (verb === 'get' || verb === 'delete');
     case 'configmaps': return readable(graph, node, 'configmap', a);
+    case 'serviceaccounts':
+      // Kubernetes' rule: a node may request tokens only for service accounts its own pods use.
+      return subresource === 'token' && verb === 'create' && namespace !== null && name !== null && graph.has(node, 'serviceaccount', namespace, name);
     case 'secrets': return readable(graph, node, 'secret', a);
     case 'persistentvolumeclaims': return readable(graph, node, 'pvc', a);
     case 'persistentvolumes': return readVerbs.has(verb) && subresource === null && name !== null && graph.hasPersistentVolume(node, name);

@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../types.js';
 
-export type GraphKind = 'pod' | 'configmap' | 'secret' | 'pvc';
+export type GraphKind = 'pod' | 'configmap' | 'secret' | 'pvc' | 'serviceaccount';
 
 export interface GraphSource {
   pods(): Iterable<KubeObject>;
@@ -38,6 +38,8 @@ export function podReferences(pod: KubeObject): { kind: GraphKind; name: string 
   const add = (kind: GraphKind, name: string | null): void => {
     if (name !== null) out.push({ kind, name });
   };
+  // A node asks tokens for the service account its pods run as (projected token volumes).
+  add('serviceaccount', typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : null);
   for (const volume of list(spec.volumes)) {
     add('configmap', nameOf(volume.configMap));
     add('secret', nameOf(volume.secret, 'secretName'));

@@ -1,4 +1,5 @@
 /** What every resource handler receives: the parsed request, the caller and the server's collaborators. */
+import type { NodeRpc } from './node-rpc.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, Logger } from '../../../bus/index.js';
 import type { UserInfo } from '../types.js';
@@ -24,6 +25,8 @@ export interface ServerContext {
   /** Wall time, for table ages and managedFields timestamps. */
   readonly wallClock: () => Date;
   readonly watchSlots: WatchSlots;
+  /** How this member asks node agents (logs; later exec, port-forward); absent on a bare API server (answers 503). */
+  readonly nodeRpc?: NodeRpc;
 }
 
 export interface RequestContext {

@@ -113,7 +113,7 @@ export async function servePodLogs(ctx: RequestContext, object: KubeObject): Pro
     return;
   }
   checkStarted(pod, container, options.previous);
-  const rpc = (ctx.server as { readonly nodeRpc?: NodeRpc }).nodeRpc;
+  const rpc = ctx.server.nodeRpc;
   if (rpc === undefined) throw apiErrors.unavailable(`logs of pod "${pod.metadata?.name ?? ''}" are not available: this API server has no connection to node agents`);
   await streamLogs(ctx, { rpc, node, pod, container, options });
 }
