@@ -18,7 +18,7 @@ import { encodeUser } from 'nats-jwt';
 import { KubusError, type ErrorFields } from './errors.js';
 import {
   adminPermissions, agentPermissions, agentUserName, componentPermissions, componentUserName, createNatsAuthorityKeys, kubusAccountJwt, memberPermissions, memberUserName,
-  mintUser, natsAuthorityPublicKeys, natsServerAuthConfig, userInboxPrefix, type NatsAuthorityKeys, type NatsPermissions,
+  mintUser, natsAuthorityPublicKeys, pair, natsServerAuthConfig, userInboxPrefix, type NatsAuthorityKeys, type NatsPermissions,
   type NatsRevocations, type NatsUser,
 } from './nats-auth.js';
 
@@ -161,26 +161,38 @@ export class NatsCredentials {
    * account user), and records it so the next server start preloads the revocation.
    */
   async revoke(user: Pick<NatsUser, 'name' | 'publicKey'>, options: { servers: readonly string[]; nowMs: number }): Promise<void> {
-    const revocations = { ...this.revocations(), [user.publicKey]: Math.floor(options.nowMs / 1000) };
+    await this.revokeMany([user], options);
+  }
+
+  /**
+   * Revokes several users with one account update: one file write, one account JWT, one system
+   * connection and one claims push, whatever their number (a bootstrap token that joined many
+   * nodes is revoked within the same second as one).
+   */
+  async revokeMany(users: readonly Pick<NatsUser, 'name' | 'publicKey'>[], options: { servers: readonly string[]; nowMs: number }): Promise<void> {
+    if (users.length === 0) return;
+    const who = users.map((u) => u.name).join(', ');
+    const revokedAt = Math.floor(options.nowMs / 1000);
+    const revocations: Record<string, number> = { ...this.revocations() };
+    for (const user of users) revocations[user.publicKey] = revokedAt;
     writeSecret(join(this.dir, revocationsFile), `${JSON.stringify(revocations, null, 2)}\n`);
     const accountJwt = await kubusAccountJwt(this.keys, revocations);
     const system = createUser();
-    const systemAccount = new TextEncoder().encode(this.keys.systemAccountSeed);
-    const systemJwt = await encodeUser('kubus-revoker', system, systemAccount, {}, { exp: Math.floor(options.nowMs / 1000) + 60 });
+    const systemJwt = await encodeUser('kubus-revoker', system, pair(this.keys.systemAccountSeed), {}, { exp: revokedAt + 60 });
     let connection;
     try {
       connection = await connect({ servers: [...options.servers], name: 'kubus-revoker', authenticator: jwtAuthenticator(systemJwt, system.getSeed()), reconnect: false });
     } catch (error) {
-      throw new NatsRevokeError(user.name, `cannot connect as the system account: ${(error as Error).message}`, { cause: error });
+      throw new NatsRevokeError(who, `cannot connect as the system account: ${(error as Error).message}`, { cause: error });
     }
     try {
       const subject = `$SYS.REQ.ACCOUNT.${this.publicKeys().account}.CLAIMS.UPDATE`;
       const reply = await connection.request(subject, new TextEncoder().encode(accountJwt), { timeout: natsCredentialsLimits.claimsUpdateTimeoutMs });
       const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { data?: { code?: number }; error?: { description?: string } };
-      if (answer.data?.code !== 200) throw new NatsRevokeError(user.name, `the server refused the account update: ${JSON.stringify(answer.error ?? answer)}`);
+      if (answer.data?.code !== 200) throw new NatsRevokeError(who, `the server refused the account update: ${JSON.stringify(answer.error ?? answer)}`);
     } catch (error) {
       if (error instanceof NatsRevokeError) throw error;
-      throw new NatsRevokeError(user.name, (error as Error).message, { cause: error });
+      throw new NatsRevokeError(who, (error as Error).message, { cause: error });
     } finally {
       await connection.close();
     }

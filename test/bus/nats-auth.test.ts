@@ -5,6 +5,8 @@
  * NATS; names that are not subject tokens). The server's enforcement of these claims is checked
  * end to end in test/security/bus.integration.test.ts.
  */
+import { createAccount, fromSeed } from 'nkeys.js';
+import { agentPermissions, pair } from '../../bus/nats-auth.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +27,7 @@ describe('NATS users', () => {
     expect(memberPermissions('prod', 's2')).toEqual({
       publish: [
         'kubus.prod.raft.s2.to.*', 'kubus.prod.raft.s2.to.*.snap', 'kubus.prod.store.*', 'kubus.prod.api', 'kubus.prod.api.stream.*',
-        'kubus.prod.inbox.>', '_INBOX.>',
+        'kubus.prod.inbox.>', '_INBOX.>', 'kubus.prod.node.*.rpc',
       ],
       subscribe: [
         'kubus.prod.raft.*.to.s2', 'kubus.prod.raft.*.to.s2.snap', 'kubus.prod.store.s2', 'kubus.prod.api', 'kubus.prod.api.stream.s2',
@@ -75,5 +77,32 @@ describe('NATS users', () => {
       expect(config).not.toContain(seed);
       expect(config).not.toContain(seed.slice(2, 20));
     }
+  });
+});
+
+describe('agent and relay permissions', () => {
+  it('an agent subscribes only to its node and its inbox, publishes only API requests, answers once per request', () => {
+    expect(agentPermissions('prod', 'n1')).toEqual({
+      publish: ['kubus.prod.api', 'kubus.prod.api.stream.*'],
+      subscribe: ['kubus.prod.node.n1.>', '_INBOX.node-n1.>'],
+      responses: { max: 1, ttlMs: 60_000 },
+    });
+  });
+
+  it('only the controller manager (the assignment relay) may publish assignments', () => {
+    expect(componentPermissions('prod', 'kube-controller-manager').publish).toContain('kubus.prod.node.*.assign');
+    expect(componentPermissions('prod', 'kube-scheduler').publish).not.toContain('kubus.prod.node.*.assign');
+  });
+});
+
+describe('native Ed25519 signing', () => {
+  it('signs exactly as nkeys.js does, with the same public key', () => {
+    const seed = new TextDecoder().decode(createAccount().getSeed());
+    const reference = fromSeed(new TextEncoder().encode(seed));
+    const native = pair(seed);
+    const message = new TextEncoder().encode('kubus claims');
+    expect(native.getPublicKey()).toBe(reference.getPublicKey());
+    expect(Buffer.from(native.sign(message)).equals(Buffer.from(reference.sign(message)))).toBe(true);
+    expect(reference.verify(message, native.sign(message))).toBe(true);
   });
 });
