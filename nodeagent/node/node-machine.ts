@@ -14,6 +14,7 @@ import type { Node } from 'kubernetes-types/core/v1.js';
 import { nextLeaseDelayMs, type LeaseRenewer } from './node-lease.js';
 import { gatherFacts, registerNode, statusPass, type NodeDeps, type StatusState } from './node-writes.js';
 import type { NodeFacts } from './node-object.js';
+import { isNotFound } from '../../actors/controllers/runtime/api-errors.js';
 
 export const registerRetry = {
   /** First retry of a failed registration; doubles per failure... */
@@ -122,10 +123,18 @@ export const nodeMachine = setup({
                     ({ context, event }) => context.input.onNode(event.output.node),
                   ],
                 },
-                onError: {
-                  target: 'waiting',
-                  actions: ({ context, event }) => context.input.deps.ctx.logger.warn('the node status pass failed; next pass at the renew interval', { error: errorText(event.error) }),
-                },
+                onError: [
+                  {
+                    // The Node was deleted (`kubectl delete node`) while the agent lives: register again, as a kubelet does.
+                    guard: ({ event }) => isNotFound(event.error),
+                    target: '#node.registering',
+                    actions: ({ context }) => context.input.deps.ctx.logger.warn('the Node is gone from the API; registering it again', { node: context.input.deps.ctx.nodeName }),
+                  },
+                  {
+                    target: 'waiting',
+                    actions: ({ context, event }) => context.input.deps.ctx.logger.warn('the node status pass failed; next pass at the renew interval', { error: errorText(event.error) }),
+                  },
+                ],
               },
             },
             waiting: { after: { passDelay: { target: 'passing', id: 'node.passDelay' } } },

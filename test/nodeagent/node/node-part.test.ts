@@ -164,6 +164,34 @@ describe('the Node part (startNode)', () => {
     await node.stop();
   });
 
+  it('registers the Node again when it was deleted while the agent runs (a kubelet does)', async () => {
+    const api = new FakeApi();
+    const { clock, start } = setUp(api, () => ({ runtimeReady: true, networkReady: true, resourceLimitsEnforced: true, message: null }));
+    const node = start();
+    await advance(clock, 200);
+    await node.registered();
+    api.objects.delete('nodes/w1');
+    // The next read of the own Node (at most a minute later) finds it gone and registers it again.
+    await advance(clock, 75_000, 1_000);
+    expect(api.objects.has('nodes/w1')).toBe(true);
+    expect(api.writes.filter((w) => w === 'create nodes').length).toBe(2);
+    await node.stop();
+  });
+
+  it('corrects conditions the control plane set to Unknown while it was away, at the next read of its Node', async () => {
+    const api = new FakeApi();
+    const { clock, start } = setUp(api, () => ({ runtimeReady: true, networkReady: true, resourceLimitsEnforced: true, message: null }));
+    const node = start();
+    await advance(clock, 200);
+    await node.registered();
+    const stored = api.objects.get('nodes/w1') as unknown as Node;
+    for (const condition of stored.status?.conditions ?? []) condition.status = 'Unknown';
+    await advance(clock, 75_000, 1_000);
+    const ready = (api.objects.get('nodes/w1') as unknown as Node).status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.status).toBe('True');
+    await node.stop();
+  });
+
   it('takes an existing Node over (our labels, others kept), learns its pod CIDR and keeps it in node.json', async () => {
     const api = new FakeApi();
     api.objects.set('nodes/w1', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1', uid: 'old-uid', resourceVersion: '0', labels: { team: 'ops', tier: 'core' } }, spec: {} });
