@@ -149,3 +149,13 @@ describe('store errors as API errors', () => {
     expect(expired.toStatus()).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version: 5 (100)', reason: 'Expired', code: 410 });
   });
 });
+
+describe('status writes and uids', () => {
+  it('refuses a status write that names another object\'s uid (a newer pod of the same name) with 409', () => {
+    const info = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, subresources: ['status'] } as unknown as Parameters<typeof mergeForUpdate>[0];
+    const current = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'd', uid: 'new' }, status: { phase: 'Pending' } };
+    expect(() => mergeForUpdate(info, current, { ...current, metadata: { name: 'p', uid: 'old' }, status: { phase: 'Running' } }, 'status')).toThrow(/UID in precondition: old/);
+    expect(mergeForUpdate(info, current, { ...current, metadata: { name: 'p', uid: 'new' }, status: { phase: 'Running' } }, 'status')['status']).toEqual({ phase: 'Running' });
+  });
+});
+

@@ -10,6 +10,7 @@
  */
 import type { KubeObject, ObjectMeta } from '../types.js';
 import type { ResourceInfo } from './resources.js';
+import { apiErrors } from '../status.js';
 
 /** Structural equality of JSON values, independent of key order. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
@@ -57,6 +58,12 @@ function keepServerMetadata(current: ObjectMeta, incoming: ObjectMeta): ObjectMe
  * `subresource` is `'status'` for writes to `/status`, null for the main resource.
  */
 export function mergeForUpdate(info: ResourceInfo, current: KubeObject, incoming: KubeObject, subresource: 'status' | null): KubeObject {
+  // A status write naming another object's uid (a status queued for a pod since replaced by one of the same
+  // name) is refused, as Kubernetes does, instead of landing on the newer object.
+  const incomingUid = incoming.metadata?.uid;
+  if (subresource === 'status' && typeof incomingUid === 'string' && incomingUid !== '' && current.metadata.uid !== undefined && incomingUid !== current.metadata.uid) {
+    throw apiErrors.conflict(info.resource, info.group, current.metadata.name ?? '', `Precondition failed: UID in precondition: ${incomingUid}, UID in object meta: ${current.metadata.uid}`);
+  }
   if (subresource === 'status') {
     const next: KubeObject = { ...structuredClone(current), metadata: structuredClone(current.metadata) };
     if (incoming['status'] === undefined) delete next['status'];
