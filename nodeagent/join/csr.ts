@@ -11,7 +11,7 @@
  */
 import { randomBytes, webcrypto } from 'node:crypto';
 import { BootstrapTokenRefusedError, JoinProtocolError, JoinRefusedError } from './errors.js';
-import { callJson, statusMessage, type HttpsTarget } from './https-client.js';
+import { callJson, isTransientStatus, statusMessage, TransportError, type HttpsTarget } from './https-client.js';
 import { joinLimits } from './limits.js';
 
 type X509 = typeof import('@peculiar/x509');
@@ -84,5 +84,6 @@ function refuseOnError(target: HttpsTarget, status: number, message: string, nod
   if (status >= 200 && status < 300) return;
   if (status === 401 && 'token' in target.auth) throw new BootstrapTokenRefusedError(target.server, target.auth.token.split('.')[0] ?? '', message);
   if (status === 401 || status === 403) throw new JoinRefusedError(target.server, node, message);
+  if (isTransientStatus(status)) throw new TransportError(`${status} ${message}`);
   throw new JoinProtocolError(`creating the CSR for node ${node} at ${target.server} failed: ${status} ${message}`);
 }

@@ -28,6 +28,14 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * Answers that say "not now" rather than "no": too many requests, or a store without quorum or
+ * timing out (503/504 while members elect). A join retries them like an unreachable server.
+ */
+export function isTransientStatus(status: number): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504;
+}
+
 export function callJson(target: HttpsTarget, method: string, path: string, body?: unknown): Promise<JsonResponse> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const auth = 'token' in target.auth ? { headers: { Authorization: `Bearer ${target.auth.token}` } } : { cert: target.auth.certPem, key: target.auth.keyPem };

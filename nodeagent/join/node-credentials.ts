@@ -4,7 +4,7 @@
  * over NATS (actors/apiserver/http/node-credentials.ts answers it).
  */
 import { JoinProtocolError, JoinRefusedError } from './errors.js';
-import { callJson, statusMessage, type HttpsTarget } from './https-client.js';
+import { callJson, isTransientStatus, statusMessage, TransportError, type HttpsTarget } from './https-client.js';
 
 export interface NodeCredentials {
   readonly nats: {
@@ -27,6 +27,7 @@ export async function requestNodeCredentials(target: HttpsTarget, node: string, 
     apiVersion: 'kubus.io/v1', kind: 'NodeCredentialsRequest',
   });
   if (response.status === 401 || response.status === 403) throw new JoinRefusedError(target.server, node, statusMessage(response));
+  if (isTransientStatus(response.status)) throw new TransportError(`${response.status} ${statusMessage(response)}`);
   if (response.status !== 200 && response.status !== 201) {
     throw new JoinProtocolError(`asking ${target.server} for node ${node}'s credentials failed: ${response.status} ${statusMessage(response)}`);
   }

@@ -1,7 +1,7 @@
 /** Joining retries an unreachable server with doubling delays and a progress line each, gives up after its bound naming the server, and never retries a refusal. */
 import { describe, expect, it } from 'vitest';
 import { createJsonLogger } from '../../bus/logger.js';
-import { TransportError } from '../../nodeagent/join/https-client.js';
+import { isTransientStatus, TransportError } from '../../nodeagent/join/https-client.js';
 import { whileUnreachable } from '../../nodeagent/join/retry.js';
 import { BootstrapTokenRefusedError, ServerUnreachableError } from '../../nodeagent/join/index.js';
 
@@ -44,3 +44,11 @@ describe('join retries', () => {
     expect(slept).toEqual([]);
   });
 });
+
+describe('transient answers', () => {
+  it('treats 429, 502, 503 and 504 (a store electing, a busy member) as retryable, refusals and bugs not', () => {
+    expect([429, 502, 503, 504].every(isTransientStatus)).toBe(true);
+    expect([400, 401, 403, 404, 409, 422, 500].some(isTransientStatus)).toBe(false);
+  });
+});
+
