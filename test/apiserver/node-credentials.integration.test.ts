@@ -196,13 +196,10 @@ describe.runIf(runs)('node credentials', () => {
       body: JSON.stringify({ metadata: { annotations: { 'kubus.io/revoked-at': revokedAt.toISOString() } } }),
     });
     expect(revoked.status, revoked.body).toBe(200);
-    // The first node's user goes within the bound; each further one costs one more claims push
-    // (three ed25519 signatures in pure JS, a few hundred ms here) until the revoker can push them
-    // all at once (requested: NatsCredentials.revokeMany).
+    // Every node the token joined goes within the bound: one claims push revokes all their users.
     const started = Date.now();
-    await Promise.race([...joined.values()].map(({ bus }) => closedWithin(bus, 5_000)));
+    await Promise.all([...joined.values()].map(({ bus }) => closedWithin(bus, 5_000)));
     expect(Date.now() - started).toBeLessThanOrEqual(1_000);
-    for (const { bus } of joined.values()) await closedWithin(bus, 5_000);
     // A node joined by another token keeps its connection.
     await bystander.flush();
     await bystander.close();
@@ -212,8 +209,9 @@ describe.runIf(runs)('node credentials', () => {
         return reply.status === 401 ? reply : null;
       }, { timeoutMs: 5_000, intervalMs: 100 });
       expect(refused.json['message']).toMatch(new RegExp(`identity of node ${node} was revoked.*bootstrap token ${joiner.id} was revoked.*join again with a new token`));
-      const byToken = await call('POST', whoamiPath, { token: credentials['apiToken'].token, body: whoamiBody });
-      expect(byToken.status).toBe(401);
+      // Each member caches a node's identity record for up to 1 s (authn): the token is refused within that.
+      await waitUntil(`${node}'s API token refused`, async () => (await call('POST', whoamiPath, { token: credentials['apiToken'].token, body: whoamiBody })).status === 401,
+        { timeoutMs: 3_000, intervalMs: 100 });
     }
     // n4 joins again with a new token: its new certificate and credentials work, the old certificate stays refused.
     // Issue times are whole seconds: a certificate from the revocation's own second would be refused (node-identity-guard.ts).

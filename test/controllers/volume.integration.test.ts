@@ -172,7 +172,8 @@ describe.runIf(runs)('persistent volume binder (3 members)', () => {
     await claimPhase('orphan', 'Bound');
     await api.delete(refs.persistentvolumes, undefined, 'doomed');
     await claimPhase('orphan', 'Lost');
-    expect(await claimEvents('orphan')).toContain('Warning ClaimLost: Bound claim has lost its PersistentVolume. Data on the volume is lost!');
+    // The Event is recorded after the phase is written: wait for it rather than read once.
+    await waitUntil('ClaimLost event', async () => (await claimEvents('orphan')).includes('Warning ClaimLost: Bound claim has lost its PersistentVolume. Data on the volume is lost!'), { timeoutMs: settleMs });
     // Still Released, not reclaimed, after everything above settled.
     expect((await getVolume('kept')).status?.phase).toBe('Released');
   });
@@ -193,8 +194,10 @@ describe.runIf(runs)('persistent volume binder (3 members)', () => {
       hostPath: { path: `/var/lib/kubus/local-path/${name}_${ns}_scratch` },
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['disk-2'] }] }] } },
     });
-    const events = await claimEvents('scratch');
-    expect(events).toContain(`Normal ProvisioningSucceeded: Successfully provisioned volume ${name}`);
+    const events = await waitUntil('ProvisioningSucceeded event', async () => {
+      const seen = await claimEvents('scratch');
+      return seen.includes(`Normal ProvisioningSucceeded: Successfully provisioned volume ${name}`) ? seen : null;
+    }, { timeoutMs: settleMs });
     expect(events.some((e) => e.startsWith("Normal ExternalProvisioning: Waiting for a volume to be created either by the external provisioner 'kubus.io/local-path'"))).toBe(true);
     await api.delete(refs.persistentvolumeclaims, ns, 'scratch');
     await volumeGone(name);
