@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects so CI can report unit and integration separately; integration suites start real
-// nats-server and member processes, so they run one file at a time on our 2-core machines.
+// Projects so CI can report unit and integration separately; integration suites start real
+// nats-server and member processes, so each project runs one file at a time on our 2-core
+// machines (vitest runs the files of all projects in one sequence then). The whole-cluster suites
+// (node agents, `kubus up`) are a third project, which `npm test` (test/run-all.mjs) runs as a
+// second vitest process beside the other two, so the two slow streams overlap: every suite has its
+// own directory, ports and processes, they share no state. That keeps `npm test` under 20 minutes.
 export default defineConfig({
   test: {
     projects: [
@@ -17,7 +21,17 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts'],
+          exclude: ['test/nodeagent/**', 'test/cli/**'],
           testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/nodeagent/**/*.integration.test.ts', 'test/cli/**/*.integration.test.ts'],
+          testTimeout: 240_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

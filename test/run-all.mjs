@@ -3,8 +3,8 @@
 // installs nats-server with apt-get, otherwise it names the command to run. The summary
 // (test/run-summary.mjs) prints `N passed, N failed, N skipped` and names every skipped test;
 // under CI=true a skipped test fails the run.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize } from './run-summary.mjs';
@@ -45,17 +45,58 @@ function ensureDependencies() {
 ensureDependencies();
 ensureNatsServer();
 const work = mkdtempSync(join(tmpdir(), 'kubus-test-'));
-const report = join(work, 'vitest.json');
+let json = null;
 const results = [];
 results.push(['typecheck', run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])]);
-results.push(['vitest', run('unit and integration tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`])]);
+results.push(['vitest', await runVitestStreams()]);
 results.push(['simulation', run(`simulation, ${simSeeds} seeds`, 'npx', ['tsx', 'scenarios/sim/main.ts', '--seeds', simSeeds])]);
 
-let json = null;
-try {
-  json = JSON.parse(readFileSync(report, 'utf8'));
-} catch {
-  // No report: counted as a failure by the summary.
+/**
+ * Two vitest processes at once: unit + integration on the terminal, and the whole-cluster suites
+ * (node agents, `kubus up`: the `cluster` project) into a log printed when they end. Each runs its
+ * integration files one at a time; vitest itself runs projects' files in one sequence, so two
+ * processes are how the two slow streams overlap (they share no state: every suite has its own
+ * directory, ports and processes). Their JSON reports are merged for the summary.
+ */
+async function runVitestStreams() {
+  const streams = [
+    { title: 'unit and integration tests', projects: ['unit', 'integration'], log: null },
+    { title: 'cluster suites (node agents, kubus up)', projects: ['cluster'], log: join(work, 'cluster.log') },
+  ];
+  console.log(`\n=== ${streams.map((s) => s.title).join(' + ')}, in parallel; the cluster suites' output follows when they end`);
+  const started = Date.now();
+  const outcomes = await Promise.all(streams.map((stream, i) => new Promise((resolve) => {
+    const report = join(work, `vitest-${i}.json`);
+    const out = stream.log === null ? 'inherit' : openSync(stream.log, 'w');
+    const args = ['vitest', 'run', ...stream.projects.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+    const child = spawn('npx', args, { stdio: ['ignore', out, out], env: process.env });
+    child.on('exit', (code) => {
+      if (typeof out === 'number') closeSync(out);
+      resolve({ stream, ok: code === 0, report });
+    });
+  })));
+  for (const { stream } of outcomes) if (stream.log !== null) console.log(`\n=== ${stream.title}:\n${readFileSync(stream.log, 'utf8')}`);
+  const ok = outcomes.every((o) => o.ok);
+  console.log(`=== vitest: ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  json = mergeReports(outcomes.map((o) => o.report));
+  return ok;
+}
+
+/** vitest JSON reports as one (null when one is missing: the summary counts that as a failure). */
+function mergeReports(paths) {
+  const reports = [];
+  for (const path of paths) {
+    try {
+      reports.push(JSON.parse(readFileSync(path, 'utf8')));
+    } catch {
+      return null;
+    }
+  }
+  return {
+    numPassedTests: reports.reduce((sum, r) => sum + r.numPassedTests, 0),
+    numFailedTests: reports.reduce((sum, r) => sum + r.numFailedTests, 0),
+    testResults: reports.flatMap((r) => r.testResults),
+  };
 }
 rmSync(work, { recursive: true, force: true });
 const summary = summarize(json, results.filter(([name]) => name !== 'vitest').map(([name, ok]) => ({ name, ok })), {
