@@ -111,7 +111,8 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
       while (written.size > kubeletLimits.statusQueuePodsMax) written.delete(written.keys().next().value as string);
     } catch (error) {
       if (!isPermanent(error)) return 'retry';
-      logger.debug('pod status write refused; dropped', { uid, error });
+      // Dropped for good: say so where an operator looks (a pod's API status then stays as it was).
+      logger.warn('pod status write refused; dropped', { uid, pod: entry.pod.metadata?.name, error: error instanceof Error ? error.message : String(error) });
     }
     // A newer status set while this one was in flight stays queued.
     if (pending.get(uid) === entry) pending.delete(uid);

@@ -99,7 +99,9 @@ describe.runIf(runs)('pods on a kubus agent keep running while the control plane
     const again = await kubus(dir, ['up']);
     expect([again.code, again.stderr]).toEqual([0, '']);
     expect(again.stdout).toMatch(/kubus up: agent kubus-agent-1: already running/);
-    const reconciled = await waitForRunningPods(dir, 'web', 2, 60_000);
+    const reconciled = await waitForRunningPods(dir, 'web', 2, 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nthe agent's log ends:\n${readFileSync(agent.log, 'utf8').split('\n').slice(-30).join('\n')}`);
+    });
     expect(reconciled.map((p) => p.metadata?.name).sort()).toEqual(pods.map((p) => p.metadata?.name).sort());
     expect(reconciled.map((p) => p.status?.podIP).sort()).toEqual([...ips].sort());
     expect(await Promise.all(ips.map(async (ip) => (await http(ip, port, '/pid'))?.body))).toEqual(pidsOffline);
