@@ -4,8 +4,15 @@ import { defineConfig } from 'vitest/config';
 // nats-server and member processes, so each project runs one file at a time on our 2-core
 // machines (vitest runs the files of all projects in one sequence then). The whole-cluster suites
 // (node agents, `kubus up`) are a third project, which `npm test` (test/run-all.mjs) runs as a
-// second vitest process beside the other two, so the two slow streams overlap: every suite has its
-// own directory, ports and processes, they share no state. That keeps `npm test` under 20 minutes.
+// second vitest process beside unit + integration, so the two slow streams overlap: every suite has
+// its own directory, ports and processes, they share no state. The suites whose assertions bound
+// answer times under faults (`timing`) then run alone, on a quiet machine. That keeps `npm test`
+// under 20 minutes.
+const timingSuites = [
+  'test/apiserver/partition.integration.test.ts', 'test/apiserver/quorum.integration.test.ts', 'test/apiserver/failover.integration.test.ts',
+  'test/store/failover.integration.test.ts', 'test/controllers/leader-election.integration.test.ts', 'test/controllers/controller-failover.integration.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -21,7 +28,18 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts'],
-          exclude: ['test/nodeagent/**', 'test/cli/**'],
+          exclude: ['test/nodeagent/**', 'test/cli/**', ...timingSuites],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // Suites that bound how fast the cluster answers under faults (quorum loss, failover,
+          // leader takeover): npm test runs them alone, after the parallel streams.
+          name: 'timing',
+          include: [...timingSuites],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,

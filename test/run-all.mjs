@@ -56,7 +56,7 @@ results.push(['simulation', run(`simulation, ${simSeeds} seeds`, 'npx', ['tsx', 
  * (node agents, `kubus up`: the `cluster` project) into a log printed when they end. Each runs its
  * integration files one at a time; vitest itself runs projects' files in one sequence, so two
  * processes are how the two slow streams overlap (they share no state: every suite has its own
- * directory, ports and processes). Their JSON reports are merged for the summary.
+ * directory, ports and processes). Then the timed suites alone. The JSON reports are merged for the summary.
  */
 async function runVitestStreams() {
   const streams = [
@@ -76,6 +76,11 @@ async function runVitestStreams() {
     });
   })));
   for (const { stream } of outcomes) if (stream.log !== null) console.log(`\n=== ${stream.title}:\n${readFileSync(stream.log, 'utf8')}`);
+  // The suites that bound answer times under faults run alone: the parallel streams would make their bounds a test of the machine's load.
+  const timingReport = join(work, 'vitest-timing.json');
+  console.log('\n=== suites timed under faults (quorum loss, failover, leader takeover), alone');
+  const timing = spawnSync('npx', ['vitest', 'run', '--project', 'timing', '--reporter=default', '--reporter=json', `--outputFile.json=${timingReport}`], { stdio: 'inherit', env: process.env });
+  outcomes.push({ stream: null, ok: timing.status === 0, report: timingReport });
   const ok = outcomes.every((o) => o.ok);
   console.log(`=== vitest: ${ok ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   json = mergeReports(outcomes.map((o) => o.report));
