@@ -38,6 +38,7 @@ function watchRestarts(dir: string, app: string): { seen: Map<number, number>; r
         const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
         if (waiting !== undefined) reasons.add(waiting);
       }
+      // A sampler's pace, not a wait for state: it records each restart count as it first appears.
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();

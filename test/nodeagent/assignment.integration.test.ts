@@ -79,6 +79,7 @@ describe.runIf(runs)('assignment relay and client (3 members)', () => {
   /** Joins `node` as an agent does and returns its session (its own bus and API client). */
   async function joinAs(node: string, token: string): Promise<NodeSession> {
     const logger = createJsonLogger({ level: 'warn', fields: { node } });
+    // The join's retry delay (it backs off between attempts on an unreachable server), not a wait in the test.
     const env = { logger, nowMs: () => Date.now(), sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
     const dir = join(h.dir, 'agents', node);
     const joined = await ensureIdentity({ node, dir, server: h.url, token, caCertHash: caCertHash(h.caCertPem) }, env);

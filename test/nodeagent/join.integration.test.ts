@@ -36,6 +36,7 @@ let scratch: string;
 let pin: string;
 const agents: RunningAgent[] = [];
 const logger = createJsonLogger({ level: 'warn' });
+// The join's retry delay (it backs off between attempts on an unreachable server), not a wait in the test.
 const env = { logger, nowMs: () => Date.now(), sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
 
 const admin = (method: string, path: string, body?: unknown): ReturnType<typeof callAs> =>
