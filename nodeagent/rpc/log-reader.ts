@@ -18,36 +18,11 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogCursor } from './protocol.js';
 import { logReaderLimits } from './limits.js';
+import { parseCriRecord, type CriRecord } from '../runtime/cri-log-writer.js';
 
+// The CRI line format is parsed once, beside its writer; the reader works on its byte records.
+export { parseCriRecord, type CriRecord };
 
-export interface CriRecord {
-  /** RFC3339Nano as written. */
-  readonly timestamp: string;
-  readonly stream: 'stdout' | 'stderr';
-  /** `P`: the line continues in the next record. */
-  readonly partial: boolean;
-  readonly content: Buffer;
-}
-
-/** One CRI record without its newline; null for a line that is not one (skipped, as the kubelet does). */
-export function parseCriRecord(line: Buffer): CriRecord | null {
-  const first = line.indexOf(0x20);
-  const second = first < 0 ? -1 : line.indexOf(0x20, first + 1);
-  if (first <= 0 || second < 0) return null;
-  const stream = line.subarray(first + 1, second).toString('latin1');
-  if (stream !== 'stdout' && stream !== 'stderr') return null;
-  const tagEnd = line.indexOf(0x20, second + 1);
-  const tag = line.subarray(second + 1, tagEnd < 0 ? line.length : tagEnd).toString('latin1');
-  // The tag field may carry more flags after ':' (CRI's "F:..." form); only P/F matter here.
-  const kind = tag.split(':')[0];
-  if (kind !== 'P' && kind !== 'F') return null;
-  return {
-    timestamp: line.subarray(0, first).toString('latin1'),
-    stream,
-    partial: kind === 'P',
-    content: tagEnd < 0 ? Buffer.alloc(0) : line.subarray(tagEnd + 1),
-  };
-}
 
 /**
  * A timestamp as nanoseconds since the epoch (bigint: a double cannot hold them), for `sinceTime`

@@ -32,11 +32,40 @@ export function formatCriTimestamp(time: Date): string {
   return time.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
 
-/** One line of a CRI log file (without its newline), or null when it is not one. */
+export interface CriRecord {
+  /** RFC3339Nano as written. */
+  readonly timestamp: string;
+  readonly stream: 'stdout' | 'stderr';
+  /** `P`: the line continues in the next record. */
+  readonly partial: boolean;
+  readonly content: Buffer;
+}
+
+/** One CRI record without its newline; null for a line that is not one (skipped, as the kubelet does). */
+export function parseCriRecord(line: Buffer): CriRecord | null {
+  const first = line.indexOf(0x20);
+  const second = first < 0 ? -1 : line.indexOf(0x20, first + 1);
+  if (first <= 0 || second < 0) return null;
+  const stream = line.subarray(first + 1, second).toString('latin1');
+  if (stream !== 'stdout' && stream !== 'stderr') return null;
+  const tagEnd = line.indexOf(0x20, second + 1);
+  const tag = line.subarray(second + 1, tagEnd < 0 ? line.length : tagEnd).toString('latin1');
+  // The tag field may carry more flags after ':' (CRI's "F:..." form); only P/F matter here.
+  const kind = tag.split(':')[0];
+  if (kind !== 'P' && kind !== 'F') return null;
+  return {
+    timestamp: line.subarray(0, first).toString('latin1'),
+    stream,
+    partial: kind === 'P',
+    content: tagEnd < 0 ? Buffer.alloc(0) : line.subarray(tagEnd + 1),
+  };
+}
+
+/** One line of a CRI log file (without its newline) as text, or null when it is not one. */
 export function parseCriLogLine(line: string): CriLogLine | null {
-  const match = /^(\S+) (stdout|stderr) (F|P) (.*)$/s.exec(line);
-  if (match === null) return null;
-  return { time: match[1] ?? '', stream: match[2] as LogStream, tag: match[3] as LogTag, content: match[4] ?? '' };
+  const record = parseCriRecord(Buffer.from(line, 'utf8'));
+  if (record === null) return null;
+  return { time: record.timestamp, stream: record.stream, tag: record.partial ? 'P' : 'F', content: record.content.toString('utf8') };
 }
 
 export interface SplitLine {
