@@ -112,7 +112,7 @@ export async function startMemberApi(options: {
     nodeRpc: busNodeRpc({ bus: options.bus, cluster: options.cluster }),
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
-    authorizer: new ClusterAuthorizer(authz.policy, authz.graph),
+    authorizer: new ClusterAuthorizer(authz.policy, authz.graph, (timeoutMs) => authz.graphSynced(timeoutMs)),
     admission: caKeyPem === null ? checked : withCsrSigning(checked, { caCertPem, caKeyPem, clock: () => new Date(), liveNode: (name, nowMs) => liveNodeHolds(objects, name, nowMs) }),
     logger: options.logger,
     ready: async () => {

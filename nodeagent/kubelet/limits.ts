@@ -31,6 +31,13 @@ export const kubeletLimits = {
   /** Retry of a failed status write or deletion: from the first delay doubling to the max (the API may be away for minutes). */
   statusRetryInitialMs: 500,
   statusRetryMaxMs: 10_000,
+  /**
+   * A status write refused 403 is asked again after this delay, at most `statusRefusedRetriesMax`
+   * times (a minute in all): the member answering may not have seen the pod's binding yet (its
+   * node graph follows a watch), which Kubernetes' kubelet covers with its 10 s status resync.
+   */
+  statusRefusedRetryMs: 10_000,
+  statusRefusedRetriesMax: 6,
   /** Checkpoint writes are coalesced over this window (a sync of 110 pods is one write, not 110). */
   checkpointCoalesceMs: 200,
   /** A checkpoint larger than this is refused (with a warning) rather than filling the disk: ~110 pod objects take well under 8 MiB. */

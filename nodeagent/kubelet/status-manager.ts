@@ -35,9 +35,13 @@ export interface StatusManager extends PodStatusSink {
   stop(): void;
 }
 
+function httpStatusOf(error: unknown): unknown {
+  return (error as { httpStatus?: unknown } | null)?.httpStatus;
+}
+
 /** Failures retrying cannot fix: the request itself is refused. */
 function isPermanent(error: unknown): boolean {
-  const status = (error as { httpStatus?: unknown } | null)?.httpStatus;
+  const status = httpStatusOf(error);
   return status === 400 || status === 403 || status === 404 || status === 409 || status === 422;
 }
 
@@ -51,6 +55,10 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
   const deletions = new Map<string, Pod>();
   /** The status last written per pod uid (JSON), bounded with the queue. */
   const written = new Map<string, string>();
+  /** Statuses refused 403, waiting to be asked again, and how often each pod was refused in a row. */
+  const refused = new Map<string, PendingStatus>();
+  const refusals = new Map<string, number>();
+  let refusedTimer: TimerId | null = null;
   let tokens: number = kubeletLimits.statusWriteBurst;
   let refilledAtMs = clock.now();
   let failures = 0;
@@ -108,15 +116,44 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
       await api.patch(podsResource, entry.pod.metadata?.namespace, entry.pod.metadata?.name ?? '', body, 'merge', { subresource: 'status' });
       written.delete(uid);
       written.set(uid, entry.text);
+      refusals.delete(uid);
       while (written.size > kubeletLimits.statusQueuePodsMax) written.delete(written.keys().next().value as string);
     } catch (error) {
       if (!isPermanent(error)) return 'retry';
+      if (httpStatusOf(error) === 403 && deferRefused(uid, entry, error)) {
+        if (pending.get(uid) === entry) pending.delete(uid);
+        return 'done';
+      }
+      refusals.delete(uid);
       // Dropped for good: say so where an operator looks (a pod's API status then stays as it was).
       logger.warn('pod status write refused; dropped', { uid, pod: entry.pod.metadata?.name, error: error instanceof Error ? error.message : String(error) });
     }
     // A newer status set while this one was in flight stays queued.
     if (pending.get(uid) === entry) pending.delete(uid);
     return 'done';
+  }
+
+  /** Keeps a 403-refused status to ask again later; false once the pod was refused too often in a row. */
+  function deferRefused(uid: string, entry: PendingStatus, error: unknown): boolean {
+    const count = (refusals.get(uid) ?? 0) + 1;
+    if (count > kubeletLimits.statusRefusedRetriesMax) return false;
+    refusals.set(uid, count);
+    while (refusals.size > kubeletLimits.statusQueuePodsMax) refusals.delete(refusals.keys().next().value as string);
+    refused.set(uid, entry);
+    logger.info('pod status write refused; asking again later (the API may not know the binding yet)', {
+      uid, pod: entry.pod.metadata?.name, attempt: count, retryInMs: kubeletLimits.statusRefusedRetryMs,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    if (refusedTimer === null && !stopped) {
+      refusedTimer = clock.setTimeout(() => {
+        refusedTimer = null;
+        // A newer status set meanwhile supersedes the refused one (set() removed it).
+        for (const [id, waiting] of refused) if (!pending.has(id) && !deletions.has(id)) pending.set(id, waiting);
+        refused.clear();
+        if (failures === 0) void pump();
+      }, kubeletLimits.statusRefusedRetryMs);
+    }
+    return true;
   }
 
   async function pump(): Promise<void> {
@@ -149,6 +186,7 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
       if (deletions.has(uid)) return;
       const text = JSON.stringify(status);
       pending.delete(uid);
+      refused.delete(uid);
       if (written.get(uid) === text) return;
       pending.set(uid, { pod, status, text });
       if (pending.size > kubeletLimits.statusQueuePodsMax) {
@@ -161,6 +199,8 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
     confirmDeletion(pod) {
       const uid = uidOf(pod);
       pending.delete(uid);
+      refused.delete(uid);
+      refusals.delete(uid);
       deletions.delete(uid);
       deletions.set(uid, pod);
       if (deletions.size > kubeletLimits.deletionQueueMax) {
@@ -170,7 +210,7 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
       }
       if (failures === 0) void pump();
     },
-    pendingCount: () => pending.size + deletions.size,
+    pendingCount: () => pending.size + deletions.size + refused.size,
     flush: () => new Promise<void>((resolve) => {
       waiters.push(resolve);
       settleWaiters();
@@ -178,7 +218,9 @@ export function createStatusManager(deps: { readonly api: ApiClient; readonly cl
     stop() {
       stopped = true;
       if (timer !== null) clock.clearTimeout(timer);
+      if (refusedTimer !== null) clock.clearTimeout(refusedTimer);
       timer = null;
+      refusedTimer = null;
     },
   };
 }

@@ -149,4 +149,25 @@ describe('the Node authorizer', () => {
     expect(authorizer.allows(node, res('get', 'pods', { name: 'b' }))).toBe(true);
     expect(authorizer.allows({ name: 'system:node:n1', groups: ['system:nodes'] }, res('get', 'pods', { name: 'b' }))).toBe(false);
   });
+  it('asks the graph again once it has loaded, and answers 503 (not 403) to a node while it never does', async () => {
+    const podsInfo = findResource('', 'v1', 'pods')!;
+    const node = { name: 'system:node:n1', groups: ['system:nodes'], uid: 'n1' };
+    const request = { user: node, verb: 'patch' as const, info: podsInfo, namespace: 'ns', name: 'late', subresource: 'status' };
+    const known: KubeObject[] = [];
+    const lagging = new NodeGraph({ pods: () => known, pvc: () => undefined });
+    const waits: number[] = [];
+    const loadsThenAllows = new ClusterAuthorizer(policy, lagging, async (timeoutMs) => {
+      waits.push(timeoutMs);
+      known.push(pod('late', 'n1'));
+      lagging.invalidate();
+      return true;
+    });
+    await expect(loadsThenAllows.authorize(request)).resolves.toBeUndefined();
+    expect(waits).toHaveLength(1);
+    const neverLoads = new ClusterAuthorizer(policy, new NodeGraph({ pods: () => [], pvc: () => undefined }), async () => false);
+    await expect(neverLoads.authorize(request)).rejects.toMatchObject({ httpStatus: 503 });
+    const loaded = new ClusterAuthorizer(policy, new NodeGraph({ pods: () => [], pvc: () => undefined }), async () => true);
+    await expect(loaded.authorize(request)).rejects.toMatchObject({ httpStatus: 403 });
+    await expect(loaded.authorize({ ...request, user: { name: 'alice', groups: [], uid: 'a' } })).rejects.toMatchObject({ httpStatus: 403 });
+  });
 });

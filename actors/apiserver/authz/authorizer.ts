@@ -4,7 +4,8 @@
  * so clients and scripts that match on the message keep working.
  */
 import type { AuthorizationRequest, Authorizer } from '../http/admission.js';
-import { ApiError } from '../status.js';
+import { ApiError, apiErrors } from '../status.js';
+import { authzLimits } from './limits.js';
 import { authorizeNode, nodeNameOf } from './node-authorizer.js';
 import type { NodeGraph } from './node-graph.js';
 import { isSuperuser, type RbacPolicy } from './rbac-policy.js';
@@ -35,8 +36,15 @@ export function forbiddenError(user: UserIdentity, a: Attributes): ApiError {
   });
 }
 
+/** Whether the node graph has loaded its first list, waiting up to `timeoutMs` (authz-caches.ts). */
+export type GraphSyncWait = (timeoutMs: number) => Promise<boolean>;
+
 export class ClusterAuthorizer implements Authorizer {
-  constructor(private readonly policy: RbacPolicy, private readonly graph: NodeGraph) {}
+  constructor(
+    private readonly policy: RbacPolicy,
+    private readonly graph: NodeGraph,
+    private readonly graphSynced: GraphSyncWait = () => Promise.resolve(true),
+  ) {}
 
   allows(user: UserIdentity, attributes: Attributes, fieldSelector?: string): boolean {
     const node = nodeNameOf(user);
@@ -50,7 +58,16 @@ export class ClusterAuthorizer implements Authorizer {
 
   async authorize(request: AuthorizationRequest): Promise<void> {
     const attributes = attributesOf(request);
-    if (!this.allows(request.user, attributes, request.fieldSelector)) throw forbiddenError(request.user, attributes);
+    if (this.allows(request.user, attributes, request.fieldSelector)) return;
+    // A member that has just started does not know yet which pods are bound where: a node's request
+    // refused then is asked again once the graph is loaded, and answered 503 (retry) if it never is.
+    if (nodeNameOf(request.user) !== null) {
+      if (!(await this.graphSynced(authzLimits.nodeGraphSyncWaitMs))) {
+        throw apiErrors.unavailable('the node authorizer has not loaded which pods are bound to which node yet; retry shortly');
+      }
+      if (this.allows(request.user, attributes, request.fieldSelector)) return;
+    }
+    throw forbiddenError(request.user, attributes);
   }
 }
 

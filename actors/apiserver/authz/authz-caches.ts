@@ -15,6 +15,8 @@ export interface AuthzCaches {
   readonly graph: NodeGraph;
   /** True once every collection has loaded its first list. */
   synced(): boolean;
+  /** Resolves true once the node graph's collections (pods, claims) have loaded their first list, false after `timeoutMs`. */
+  graphSynced(timeoutMs: number): Promise<boolean>;
   /**
    * True once these caches hold every default cluster role and binding: only then does this
    * member authorize as the stored policy says (a member whose watch still lags would refuse
@@ -33,6 +35,11 @@ function info(group: string, resource: string): ResourceInfo {
 export function startAuthzCaches(options: { readonly source: CollectionSource; readonly clock: Clock; readonly logger: Logger }): AuthzCaches {
   const logger = options.logger.child({ component: 'authz' });
   let graph: NodeGraph | null = null;
+  const graphWaiters = new Set<(ok: boolean) => void>();
+  const wakeGraphWaiters = (): void => {
+    if (!graphReady()) return;
+    for (const wake of [...graphWaiters]) wake(true);
+  };
   const collection = (group: string, resource: string, onChange?: () => void): WatchedCollection =>
     new WatchedCollection(info(group, resource), { source: options.source, clock: options.clock, logger, ...(onChange !== undefined ? { onChange } : {}) });
   const rbac = 'rbac.authorization.k8s.io';
@@ -40,8 +47,11 @@ export function startAuthzCaches(options: { readonly source: CollectionSource; r
   const clusterRoles = collection(rbac, 'clusterroles');
   const roleBindings = collection(rbac, 'rolebindings');
   const clusterRoleBindings = collection(rbac, 'clusterrolebindings');
-  const pods = collection('', 'pods', () => graph?.invalidate());
-  const claims = collection('', 'persistentvolumeclaims');
+  const pods = collection('', 'pods', () => { graph?.invalidate(); wakeGraphWaiters(); });
+  const claims = collection('', 'persistentvolumeclaims', wakeGraphWaiters);
+  function graphReady(): boolean {
+    return pods.hasSynced && claims.hasSynced;
+  }
   const source: PolicySource = {
     role: (namespace, name) => roles.get(namespace, name),
     clusterRole: (name) => clusterRoles.get(null, name),
@@ -58,11 +68,20 @@ export function startAuthzCaches(options: { readonly source: CollectionSource; r
     policy: new RbacPolicy(source),
     graph,
     synced: () => all.every((c) => c.hasSynced),
+    graphSynced: (timeoutMs) => {
+      if (graphReady()) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = options.clock.setTimeout(() => { graphWaiters.delete(wake); resolve(false); }, timeoutMs);
+        const wake = (ok: boolean): void => { graphWaiters.delete(wake); options.clock.clearTimeout(timer); resolve(ok); };
+        graphWaiters.add(wake);
+      });
+    },
     holdDefaultPolicy: () =>
       defaultRoleNames.every((name) => clusterRoles.get(null, name) !== undefined) &&
       defaultBindingNames.every((name) => clusterRoleBindings.get(null, name) !== undefined),
     stop: () => {
       for (const c of all) c.stop();
+      for (const wake of [...graphWaiters]) wake(false);
     },
   };
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { SimulatedClock } from '../../../bus/clock.js';
-import { NotFoundError } from '../../../actors/controllers/runtime/api-errors.js';
+import { ApiStatusError, NotFoundError } from '../../../actors/controllers/runtime/api-errors.js';
 import type { ApiClient } from '../../../actors/controllers/runtime/types.js';
 import { createStatusManager, kubeletLimits } from '../../../nodeagent/kubelet/index.js';
 import { makePod, silentLogger } from './harness.js';
@@ -16,13 +16,14 @@ type Write = { readonly kind: 'patch' | 'delete'; readonly name: string; readonl
 
 function scriptedApi() {
   const writes: Write[] = [];
-  const state = { online: true, missing: new Set<string>() };
+  const state = { online: true, missing: new Set<string>(), forbidden: new Set<string>() };
   const fail = () => {
     throw new Error('no reply on api within 5000 ms');
   };
   const api = {
     async patch(_resource: unknown, _ns: string, name: string, body: unknown, type: string, options: { subresource?: string }) {
       if (!state.online) fail();
+      if (state.forbidden.has(name)) throw new ApiStatusError(403, 'Forbidden', `pods "${name}" is forbidden`, undefined, undefined);
       writes.push({ kind: 'patch', name, body: { type, subresource: options.subresource, ...(body as object) } });
       return {};
     },
@@ -109,6 +110,34 @@ describe('status manager', () => {
     expect(sink.pendingCount()).toBe(0);
     expect(writes.map((w) => [w.kind, w.name])).toEqual([['delete', 'gone'], ['patch', 'b'], ['patch', 'a']]);
     expect((writes[2]!.body as { status: unknown }).status).toEqual(running(true));
+  });
+
+  it('asks again after a 403 (the member may not know the binding yet), a bounded number of times', async () => {
+    const clock = new SimulatedClock();
+    const { api, writes, state } = scriptedApi();
+    const sink = createStatusManager({ api, clock, logger: silentLogger() });
+    const pod = makePod({}, 'web');
+    state.forbidden.add('web');
+    sink.set(pod, running(true));
+    await sink.flush();
+    expect(writes).toEqual([]);
+    expect(sink.pendingCount()).toBe(1);
+    state.forbidden.delete('web');
+    clock.advance(kubeletLimits.statusRefusedRetryMs);
+    await sink.flush();
+    expect(writes.map((w) => (w.body as { status: unknown }).status)).toEqual([running(true)]);
+    expect(sink.pendingCount()).toBe(0);
+
+    const other = makePod({}, 'other');
+    state.forbidden.add('other');
+    sink.set(other, running(true));
+    for (let i = 0; i <= kubeletLimits.statusRefusedRetriesMax + 1; i++) {
+      await sink.flush();
+      clock.advance(kubeletLimits.statusRefusedRetryMs);
+    }
+    await sink.flush();
+    expect(sink.pendingCount()).toBe(0);
+    expect(writes).toHaveLength(1);
   });
 
   it('confirms a deletion with gracePeriodSeconds=0 and the uid precondition; 404 is done', async () => {
