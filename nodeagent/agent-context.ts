@@ -50,6 +50,22 @@ export interface NodeConfig {
   readonly statusReportIntervalMs: number;
   /** The address other hosts reach this node on (`--node-ip`); default: the first non-internal IPv4, else 127.0.0.1. */
   readonly nodeIp: string;
+  /** Services on this node (issue 12): the proxy, the cluster DNS server and the tunnel's far end. */
+  readonly services: NodeServicesConfig;
+}
+
+/** `kubus agent` flags of the node's service data path (issue 12). */
+export interface NodeServicesConfig {
+  /** `--pod-network`: nodes with the same name route each other's pod IPs; others are reached through the NATS tunnel. Default: the host's machine id. */
+  readonly podNetwork: string;
+  /** `--no-service-proxy` turns the proxy off (another proxy serves this host). */
+  readonly proxy: boolean;
+  /** `--nodeport-addresses`: where NodePorts listen; default [nodeIp]. */
+  readonly nodePortAddresses: readonly string[];
+  /** `--cluster-dns <ip[:port]>`: where this node's DNS server listens (pods are told it); null: `--no-cluster-dns`. Default `<nodeIp>:53`. */
+  readonly clusterDns: { readonly address: string; readonly port: number } | null;
+  /** `--cluster-domain`, default `cluster.local`. */
+  readonly clusterDomain: string;
 }
 
 /** The Node part's handle: what the others need from the registered Node. */

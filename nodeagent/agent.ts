@@ -19,10 +19,11 @@
  * stop is bounded (`agentLimits.stopMs`): a part that hangs must not keep the host's service
  * manager waiting past its own kill timeout.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { SystemClock, type Clock } from '../bus/clock.js';
 import type { Logger } from '../bus/logger.js';
-import type { AgentContext, NodeConfig, NodeHandle, PodManagerHandle } from './agent-context.js';
+import type { AgentContext, NodeConfig, NodeHandle, NodeServicesConfig, PodManagerHandle } from './agent-context.js';
 import type { PodManager } from './kubelet/index.js';
 import { startAssignmentClient, type AssignmentClient } from './assignment/index.js';
 import { createEnvResolver, createClusterReader } from './env/index.js';
@@ -32,6 +33,10 @@ import { createProber } from './probes/index.js';
 import { startRpcServer } from './rpc/index.js';
 import { createRuntime, type ContainerRuntime } from './runtime/index.js';
 import { createPodParts } from './pod-parts.js';
+import { startServiceCatalog } from './services/index.js';
+import { startServiceProxy } from './proxy/index.js';
+import { createTunnelDialer, startPodNetworks, startTunnelServer } from './tunnel/index.js';
+import { startClusterDns } from './dns/index.js';
 
 export const agentLimits = {
   /** A graceful stop (drain included) finishes within this, then the process exits anyway. */
@@ -71,8 +76,27 @@ export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConf
   return {
     labels: {}, taints: [], systemReserved: {}, maxPods: agentLimits.maxPodsDefault, leaseDurationSeconds: agentLimits.leaseDurationSecondsDefault,
     leaseRenewIntervalMs: agentLimits.leaseRenewIntervalMsDefault, statusReportIntervalMs: agentLimits.statusReportIntervalMsDefault, nodeIp: '127.0.0.1',
+    services: defaultServicesConfig(overrides.nodeIp ?? '127.0.0.1'),
     ...overrides,
   };
+}
+
+/** The defaults of `kubus agent`'s service flags for a node at `nodeIp` (tests: proxy and DNS off unless asked for). */
+export function defaultServicesConfig(nodeIp: string, overrides: Partial<NodeServicesConfig> = {}): NodeServicesConfig {
+  return { podNetwork: hostPodNetwork(), proxy: false, nodePortAddresses: [nodeIp], clusterDns: null, clusterDomain: 'cluster.local', ...overrides };
+}
+
+/** The host's machine id (agents on one host share a pod network), else its host name. */
+export function hostPodNetwork(): string {
+  for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(file, 'utf8').trim();
+      if (/^[0-9a-f]{32}$/.test(id)) return `host-${id.slice(0, 12)}`;
+    } catch {
+      // next candidate
+    }
+  }
+  return `host-${hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 50)}`;
 }
 
 export function defaultNodeName(): string {
@@ -110,10 +134,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await pods.podManager.restore();
   const assignments: AssignmentClient = startAssignmentClient(ctx, (update) => pods.podManager.apply(update));
   const rpc = startRpcServer(ctx, { runtime });
+  const services = await startServiceParts(ctx, { runtime, node: options.node, hollow: options.runtime === 'hollow' });
   logger.info('agent started', { cluster: ctx.cluster, runtime: options.runtime, fresh: joined.fresh });
 
   let stopping: Promise<void> | null = null;
   const stopParts = async (drain: boolean): Promise<void> => {
+    await services.stop();
     await assignments.stop();
     await rpc.stop();
     await pods.podManager.stop({ drain });
@@ -130,6 +156,33 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     stop({ drain }) {
       stopping ??= boundedStop(stopParts(drain), logger);
       return stopping;
+    },
+  };
+}
+
+/**
+ * The service data path (issue 12): the tunnel's far end always (another node may reach this
+ * node's pods through it); the catalog, proxy and DNS server when enabled. Hollow nodes run none
+ * of the listeners (thousands of them share one host).
+ */
+async function startServiceParts(ctx: AgentContext, deps: { readonly runtime: ContainerRuntime; readonly node: NodeConfig; readonly hollow: boolean }): Promise<{ stop(): Promise<void> }> {
+  const config = deps.node.services;
+  const tunnel = deps.hollow ? null : startTunnelServer(ctx, { runtime: deps.runtime });
+  const wantProxy = config.proxy && !deps.hollow;
+  const wantDns = config.clusterDns !== null && !deps.hollow;
+  const catalog = wantProxy || wantDns ? startServiceCatalog(ctx) : null;
+  const podNetworks = wantProxy ? startPodNetworks(ctx, config.podNetwork) : null;
+  const proxy = catalog !== null && podNetworks !== null
+    ? startServiceProxy(ctx, { catalog, config, nodeIp: deps.node.nodeIp, dialer: createTunnelDialer(ctx), podNetworks })
+    : null;
+  const dns = catalog !== null && wantDns ? await startClusterDns(ctx, { catalog, config }) : null;
+  return {
+    async stop() {
+      await dns?.stop();
+      await proxy?.stop();
+      podNetworks?.stop();
+      catalog?.stop();
+      await tunnel?.stop();
     },
   };
 }

@@ -32,6 +32,7 @@ export const componentUsers = [
   { name: 'system:kube-scheduler', uid: 'system:kube-scheduler', groups: [] },
   { name: 'system:kube-controller-manager', uid: 'system:kube-controller-manager', groups: [] },
   { name: 'system:kube-proxy', uid: 'system:kube-proxy', groups: [] },
+  { name: 'system:cloud-controller-manager', uid: 'system:cloud-controller-manager', groups: [] },
 ] as const;
 
 export async function ensureClusterCredentials(dir: string, options: { hosts: readonly string[] }): Promise<ClusterCredentials> {

@@ -30,6 +30,11 @@ export interface MemberApiConfig {
   readonly inFlightMax?: number;
   /** Lifetime of a node agent's NATS user and API token (`--node-credentials-ttl`); default http/node-credentials.ts. */
   readonly nodeCredentialsTtlMs?: number;
+  /** `--service-cluster-ip-range` (CIDR) and `--service-node-port-range` (`30000-32767`); defaults in apiserver/services/. */
+  readonly serviceClusterIpRange?: string;
+  readonly serviceNodePortRange?: string;
+  /** `--advertise-address`: this member's API address in the `kubernetes` Service's endpoints (default: host, or the first non-loopback IPv4 for 0.0.0.0). */
+  readonly advertiseAddress?: string;
 }
 
 export interface RunningMemberApi {

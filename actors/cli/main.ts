@@ -45,18 +45,24 @@ program
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--api-port <port>', 'serve the Kubernetes API over HTTPS on this port (0: a free one); needs --credentials-dir')
   .option('--api-host <host>', 'address the API listens on', '127.0.0.1')
+  .option('--advertise-address <ip>', 'the address pods and nodes reach this member\'s API on (the `kubernetes` Service\'s endpoints); default --api-host, or the first non-loopback IPv4 when that is 0.0.0.0')
   .option('--credentials-dir <dir>', 'the cluster\'s NATS keys (nats/: the member mints its bus user from them), CA, serving certificate (pki/) and token file (tokens.csv)')
   .option('--node-credentials-ttl <seconds>', 'lifetime of a node agent\'s NATS user and API token (agents renew them at 2/3); default 3600')
   .option('--api-max-in-flight <n>', 'requests the API serves at once (shared among priority levels; beyond: queued, then 429)', '400')
   .option('--no-scheduler', 'do not run the scheduler in this member (it runs by default with --api-port, active while it holds Lease kube-system/kube-scheduler)')
   .option('--no-controller-manager', 'do not run the controller manager in this member (it runs by default with --api-port, active while it holds Lease kube-system/kube-controller-manager)')
+  .option('--service-cluster-ip-range <cidr>', 'the range Service cluster IPs are allocated from (every member the same; a loopback range keeps a one-host cluster on this machine)', '127.96.0.0/16')
+  .option('--service-node-port-range <from-to>', 'the range NodePorts are allocated from', '30000-32767')
   .action(async (flags) => (await import('./commands/server.js')).runServerCommand(flags));
 addControllerOptions(addLeaderElectionOptions(program.commands.find((c) => c.name() === 'server') as Command));
 
-/** `kubus controller-manager` / `kubus scheduler`: one component as its own process. */
+const componentOf = { 'controller-manager': 'kube-controller-manager', scheduler: 'kube-scheduler', 'cloud-controller-manager': 'cloud-controller-manager' } as const;
+
+/** `kubus controller-manager` / `kubus scheduler` / `kubus cloud-controller-manager`: one component as its own process. */
 for (const [name, description] of [
   ['controller-manager', 'run the controller manager alone (leader-elected on Lease kube-system/kube-controller-manager), talking to the API over NATS'],
   ['scheduler', 'run the scheduler alone (leader-elected on Lease kube-system/kube-scheduler), talking to the API over NATS'],
+  ['cloud-controller-manager', 'run the cloud controller manager alone (leader-elected on Lease kube-system/cloud-controller-manager) with --cloud-provider, talking to the API over NATS'],
 ] as const) {
   const command = program
     .command(name)
@@ -69,7 +75,7 @@ for (const [name, description] of [
     .option('--id <identity>', 'leader-election identity prefix (default: host name)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info');
   addControllerOptions(addLeaderElectionOptions(command));
-  command.action(async (flags) => (await import('./commands/component.js')).runComponentCommand(name === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager', flags));
+  command.action(async (flags) => (await import('./commands/component.js')).runComponentCommand(componentOf[name], flags));
 }
 
 withStoreAccess(program
@@ -130,6 +136,12 @@ program
   .option('--node-lease-renew-interval <duration>', 'how often the node\'s Lease is renewed', '10s')
   .option('--drain-on-stop', 'on SIGTERM stop the pods gracefully (default: they keep running while the agent is down)')
   .option('--hollow-nodes <n>', 'run N hollow agents in this process (names <name>-<i>, dirs <dir>/<name>-<i>), for scale tests')
+  .option('--pod-network <name>', 'nodes with the same pod network route each other\'s pod IPs; endpoints on other pod networks are reached through the NATS tunnel (default: this host\'s machine id)')
+  .option('--no-service-proxy', 'do not run the service proxy (ClusterIP, NodePort) on this node')
+  .option('--nodeport-addresses <ips>', 'addresses NodePorts listen on, comma-separated (default: --node-ip)')
+  .option('--cluster-dns <ip[:port]>', 'where this node\'s DNS server listens; pods are told this address (default: --node-ip, port 53)')
+  .option('--no-cluster-dns', 'do not run the cluster DNS server on this node')
+  .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .action(async (flags) => (await import('./commands/agent.js')).runAgentCommand(flags));
 

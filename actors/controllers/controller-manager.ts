@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { NatsBus, componentUserName, loadNatsCredentials, type Bus, type Clock, type Logger } from '../../bus/index.js';
 import { parseTokenFile } from '../apiserver/tokens.js';
 import { schedulerSpecs } from '../scheduler/index.js';
+import { cloudControllerSpecs } from '../cloud/index.js';
 import { controllerSpecs } from './registry.js';
 import { NatsApiClient } from './runtime/api-client.js';
 import { enabledControllers } from './runtime/controller-flags.js';
@@ -23,12 +24,14 @@ import { startElectedComponent, type ElectedComponent } from './runtime/elected-
 import type { LeaderElectionTiming } from './runtime/leader-election.js';
 import type { ControllerSpec } from './runtime/types.js';
 
-export type ComponentName = 'kube-controller-manager' | 'kube-scheduler';
+export type ComponentName = 'kube-controller-manager' | 'kube-scheduler' | 'cloud-controller-manager';
 
 /** What each component is: its RBAC user (tokens.csv), its loops, its Event source. */
 export const components: Readonly<Record<ComponentName, { readonly user: string; readonly eventComponent: string; readonly specs: () => readonly ControllerSpec[] }>> = {
   'kube-controller-manager': { user: 'system:kube-controller-manager', eventComponent: 'kube-controller-manager', specs: () => controllerSpecs },
   'kube-scheduler': { user: 'system:kube-scheduler', eventComponent: 'default-scheduler', specs: () => schedulerSpecs },
+  // Issue 12 §4: runs only with --cloud-provider; its loops take the provider from ctx.options (actors/cloud).
+  'cloud-controller-manager': { user: 'system:cloud-controller-manager', eventComponent: 'cloud-controller-manager', specs: () => cloudControllerSpecs },
 };
 
 export interface ComponentRunConfig {
@@ -91,7 +94,8 @@ export interface ControlPlaneConfig {
   readonly natsServers: readonly string[];
   readonly credentialsDir: string;
   readonly identity: string;
-  readonly run: { readonly controllerManager: boolean; readonly scheduler: boolean };
+  /** `cloudControllerManager`: with `--cloud-provider` (issue 12 §4). */
+  readonly run: { readonly controllerManager: boolean; readonly scheduler: boolean; readonly cloudControllerManager?: boolean };
   readonly controllers?: string;
   readonly timing: LeaderElectionTiming;
   readonly options: Readonly<Record<string, string | number | boolean | undefined>>;
@@ -112,6 +116,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   const wanted: ComponentName[] = [
     ...(config.run.controllerManager ? ['kube-controller-manager' as const] : []),
     ...(config.run.scheduler ? ['kube-scheduler' as const] : []),
+    ...(config.run.cloudControllerManager === true ? ['cloud-controller-manager' as const] : []),
   ];
   try {
     for (const component of wanted) {

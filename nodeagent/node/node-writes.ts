@@ -16,6 +16,7 @@ import { decidePressures, type HostReadings } from './host-readings.js';
 import { writeNodeCheckpoint } from './node-checkpoint.js';
 import { defaultKubeletVersion, newNode, nodeConditions, nodeStatusOf, takeoverPatch, type NodeFacts } from './node-object.js';
 import { decideStatusReport, statusSignature, type LastReport } from './status-decision.js';
+import { podNetworkLabel } from '../tunnel/types.js';
 
 export interface NodeDeps {
   readonly ctx: AgentContext;
@@ -43,7 +44,7 @@ export async function gatherFacts(deps: NodeDeps): Promise<NodeFacts> {
   return {
     nodeName: deps.ctx.nodeName, host: readHostFacts(deps.ctx.dir), nodeIp: deps.config.nodeIp,
     runtime: { name: version.runtimeName, version: version.runtimeVersion }, kubeletVersion: defaultKubeletVersion,
-    maxPods: deps.config.maxPods, systemReserved: deps.config.systemReserved, labels: deps.config.labels, taints: deps.config.taints,
+    maxPods: deps.config.maxPods, systemReserved: deps.config.systemReserved, labels: { [podNetworkLabel]: deps.config.services.podNetwork, ...deps.config.labels }, taints: deps.config.taints,
   };
 }
 

@@ -132,7 +132,9 @@ describe('the Node authorizer', () => {
     expect(decide(res('get', 'configmaps', { name: 'a-env' }))).toBe('allow');
     expect(decide(res('get', 'persistentvolumes', { namespace: null, name: 'pv-a' }))).toBe('allow');
     expect(decide(res('get', 'nodes', { namespace: null, name: 'n1' }))).toBe('allow');
-    expect(decide(res('get', 'nodes', { namespace: null, name: 'n2' }))).toBe('noOpinion');
+    // Kubernetes' NodeRules: a node reads every Node (its pod network, zones); it writes only its own.
+    expect(decide(res('get', 'nodes', { namespace: null, name: 'n2' }))).toBe('allow');
+    expect(decide(res('update', 'nodes', { namespace: null, name: 'n2' }))).toBe('noOpinion');
     expect(decide(res('patch', 'nodes', { namespace: null, name: 'n2', subresource: 'status' }))).toBe('noOpinion');
     expect(decide(res('update', 'leases', { apiGroup: 'coordination.k8s.io', namespace: 'kube-node-lease', name: 'n1' }))).toBe('allow');
     expect(decide(res('update', 'leases', { apiGroup: 'coordination.k8s.io', namespace: 'kube-node-lease', name: 'n2' }))).toBe('noOpinion');

@@ -22,6 +22,9 @@ export type NodeDecision = 'allow' | 'noOpinion';
 /** Reads every kubelet needs that are not tied to one node. */
 export const nodeRules: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['services', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+  // The node's service proxy and DNS server (issue 12), and which pod network each node is on (Kubernetes' system:node role reads nodes too).
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews', 'selfsubjectaccessreviews'], verbs: ['create'] },
 ];

@@ -2,13 +2,14 @@
  * `kubus agent` flag values into the agent's NodeConfig (pure: unit-tested in
  * test/nodeagent/agent-cli.test.ts). Every malformed value is refused with the form it must take.
  */
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { KubusError } from '../../../bus/errors.js';
 import { parseDurationMs } from '../../controllers/runtime/controller-flags.js';
 import { parseQuantity } from '../../objects/index.js';
-import type { NodeConfig } from '../../../nodeagent/agent-context.js';
-import { agentLimits } from '../../../nodeagent/agent.js';
+import type { NodeConfig, NodeServicesConfig } from '../../../nodeagent/agent-context.js';
+import { agentLimits, hostPodNetwork } from '../../../nodeagent/agent.js';
 
 export class AgentFlagError extends KubusError {
   override readonly name = 'AgentFlagError';
@@ -32,6 +33,13 @@ export interface AgentFlags {
   readonly drainOnStop?: boolean;
   readonly hollowNodes?: string;
   readonly logLevel: string;
+  readonly podNetwork?: string;
+  /** commander's `--no-service-proxy`: false when given. */
+  readonly serviceProxy?: boolean;
+  readonly nodeportAddresses?: string;
+  /** `--cluster-dns <ip[:port]>`, or false for `--no-cluster-dns` (commander folds both into one key). */
+  readonly clusterDns?: string | false;
+  readonly clusterDomain?: string;
 }
 
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
@@ -95,11 +103,44 @@ export function nodeConfigFromFlags(flags: AgentFlags, nodeIp: () => string = de
   if (leaseRenewIntervalMs <= 0 || leaseRenewIntervalMs >= agentLimits.leaseDurationSecondsDefault * 1000) {
     throw new AgentFlagError(`--node-lease-renew-interval must be above 0 and below the Lease duration (${agentLimits.leaseDurationSecondsDefault}s), got ${flags.nodeLeaseRenewInterval}`);
   }
+  const ip = flags.nodeIp ?? nodeIp();
   return {
     labels: parseLabels(flags.labels), taints: parseTaints(flags.taints), systemReserved: parseSystemReserved(flags.systemReserved), maxPods,
     leaseDurationSeconds: agentLimits.leaseDurationSecondsDefault, leaseRenewIntervalMs, statusReportIntervalMs: agentLimits.statusReportIntervalMsDefault,
-    nodeIp: flags.nodeIp ?? nodeIp(),
+    nodeIp: ip, services: servicesConfigFromFlags(flags, ip),
   };
+}
+
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const dnsDomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** `--pod-network`, `--no-service-proxy`, `--nodeport-addresses`, `--cluster-dns`, `--no-cluster-dns`, `--cluster-domain`. */
+export function servicesConfigFromFlags(flags: AgentFlags, nodeIp: string): NodeServicesConfig {
+  const podNetwork = flags.podNetwork ?? hostPodNetwork();
+  if (podNetwork.length > 63 || !labelValue.test(podNetwork) || podNetwork === '') {
+    throw new AgentFlagError(`--pod-network must be a label value (at most 63 letters, digits, '-', '_', '.'), got "${podNetwork}"`);
+  }
+  const nodePortAddresses = flags.nodeportAddresses === undefined ? [nodeIp] : flags.nodeportAddresses.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  for (const address of nodePortAddresses) {
+    if (isIP(address) === 0) throw new AgentFlagError(`--nodeport-addresses: "${address}" is not an IP address`);
+  }
+  const clusterDomain = flags.clusterDomain ?? 'cluster.local';
+  if (!dnsDomain.test(clusterDomain)) throw new AgentFlagError(`--cluster-domain must be a DNS domain like cluster.local, got "${clusterDomain}"`);
+  return {
+    podNetwork, proxy: flags.serviceProxy !== false, nodePortAddresses, clusterDomain,
+    clusterDns: flags.clusterDns === false ? null : parseHostPort(flags.clusterDns ?? nodeIp, 53, '--cluster-dns'),
+  };
+}
+
+/** `ip` or `ip:port` (IPv4) into its parts. */
+export function parseHostPort(text: string, defaultPort: number, flag: string): { address: string; port: number } {
+  const match = /^([^:]+)(?::(\d+))?$/.exec(text.trim());
+  const address = match?.[1] ?? '';
+  const port = match?.[2] === undefined ? defaultPort : Number(match[2]);
+  if (match === null || isIP(address) !== 4 || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new AgentFlagError(`${flag} must be an IPv4 address with an optional port (like 127.0.0.1:53), got "${text}"`);
+  }
+  return { address, port };
 }
 
 /** `--nats a,b` into URLs (absent: the ones the API hands out). */

@@ -29,6 +29,10 @@ export interface ServerFlags extends ControlPlaneFlags {
   /** commander's `--no-scheduler` / `--no-controller-manager`: true unless turned off. */
   readonly scheduler: boolean;
   readonly controllerManager: boolean;
+  /** `--service-cluster-ip-range`, `--service-node-port-range` (checked by the API's allocators at start). */
+  readonly serviceClusterIpRange: string;
+  readonly serviceNodePortRange: string;
+  readonly advertiseAddress?: string;
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -44,6 +48,8 @@ function apiConfig(flags: ServerFlags): MemberApiConfig {
   return {
     host: flags.apiHost, port, credentialsDir: flags.credentialsDir, inFlightMax: positiveInteger(flags.apiMaxInFlight, '--api-max-in-flight'),
     ...(flags.nodeCredentialsTtl !== undefined ? { nodeCredentialsTtlMs: nodeCredentialsTtlMs(flags.nodeCredentialsTtl) } : {}),
+    serviceClusterIpRange: flags.serviceClusterIpRange, serviceNodePortRange: flags.serviceNodePortRange,
+    ...(flags.advertiseAddress !== undefined ? { advertiseAddress: flags.advertiseAddress } : {}),
   };
 }
 
@@ -70,7 +76,10 @@ function quotaBytes(flags: ServerFlags): number {
 function controlPlaneConfig(flags: ServerFlags): MemberControlPlaneConfig {
   const timing = leaderElectionTiming(flags);
   return {
-    run: { controllerManager: flags.controllerManager !== false, scheduler: flags.scheduler !== false },
+    run: {
+      controllerManager: flags.controllerManager !== false, scheduler: flags.scheduler !== false,
+      cloudControllerManager: typeof flags.cloudProvider === 'string' && flags.cloudProvider !== '',
+    },
     ...(flags.controllers !== undefined ? { controllers: flags.controllers } : {}),
     timing,
     options: loopOptions(flags, timing),

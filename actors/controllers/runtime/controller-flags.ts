@@ -36,6 +36,8 @@ export const controllerFlags: readonly ControllerFlag[] = [
   { name: 'concurrent-workers', kind: 'string', defaultValue: '', description: 'workers per controller: N for all, or name=N,... (default: each controller\'s own)' },
   { name: 'percentage-of-nodes-to-score', kind: 'number', defaultValue: '0', description: 'scheduler: percentage of feasible nodes to find before scoring (0: adaptive, as Kubernetes)' },
   { name: 'pod-initial-backoff', kind: 'duration', defaultValue: '1s', description: 'scheduler: first backoff of an unschedulable pod' },
+  { name: 'cloud-provider', kind: 'string', defaultValue: '', description: 'cloud controller manager: the provider plugin to run (local, sim, or one registered by --cloud-provider-module); empty: no cloud controller manager' },
+  { name: 'cloud-config', kind: 'string', defaultValue: '', description: 'cloud controller manager: the provider\'s configuration file' },
   { name: 'pod-max-backoff', kind: 'duration', defaultValue: '10s', description: 'scheduler: longest backoff of an unschedulable pod' },
 ];
 

@@ -17,6 +17,7 @@ import type { AgentContext, NodeConfig } from '../../../nodeagent/agent-context.
 import { startNode } from '../../../nodeagent/node/index.js';
 import type { HostReadings } from '../../../nodeagent/node/host-readings.js';
 import type { ContainerRuntime, RuntimeStatus } from '../../../nodeagent/runtime/types.js';
+import { defaultServicesConfig } from '../../../nodeagent/agent.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
@@ -90,7 +91,7 @@ function fakeRuntime(status: () => RuntimeStatus): ContainerRuntime {
 
 const config: NodeConfig = {
   labels: { tier: 'edge' }, taints: [], systemReserved: {}, maxPods: 110, leaseDurationSeconds: 40,
-  leaseRenewIntervalMs: 10_000, statusReportIntervalMs: 300_000, nodeIp: '127.0.0.1',
+  leaseRenewIntervalMs: 10_000, statusReportIntervalMs: 300_000, nodeIp: '127.0.0.1', services: defaultServicesConfig('127.0.0.1'),
 };
 
 /** Lets the promise-based steps run between timer firings. */

@@ -1,0 +1,24 @@
+/**
+ * Cloud providers by name (`--cloud-provider <name>`), like Kubernetes' cloudprovider.RegisterCloudProvider.
+ * The shipped providers register themselves in providers/index.ts; an out-of-tree provider is a
+ * module that calls `registerCloudProvider` and is loaded with `--cloud-provider-module <path>`.
+ */
+import { UnknownCloudProviderError, type CloudProvider, type ProviderConfig, type ProviderFactory } from './provider.js';
+
+const factories = new Map<string, ProviderFactory>();
+
+export function registerCloudProvider(name: string, factory: ProviderFactory): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new RangeError(`cloud provider name "${name}" must be lower-case letters, digits and dashes`);
+  if (factories.has(name)) throw new RangeError(`cloud provider "${name}" is registered twice`);
+  factories.set(name, factory);
+}
+
+export function registeredCloudProviders(): string[] {
+  return [...factories.keys()].sort();
+}
+
+export async function createCloudProvider(name: string, config: ProviderConfig): Promise<CloudProvider> {
+  const factory = factories.get(name);
+  if (factory === undefined) throw new UnknownCloudProviderError(name, registeredCloudProviders());
+  return factory(config);
+}
