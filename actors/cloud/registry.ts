@@ -13,11 +13,20 @@ export function registerCloudProvider(name: string, factory: ProviderFactory): v
   factories.set(name, factory);
 }
 
+let builtins: Promise<unknown> | null = null;
+
+/** Registers the shipped providers once (providers/index.ts registers them on import). */
+export function loadBuiltinProviders(): Promise<unknown> {
+  builtins ??= import('./providers/index.js');
+  return builtins;
+}
+
 export function registeredCloudProviders(): string[] {
   return [...factories.keys()].sort();
 }
 
 export async function createCloudProvider(name: string, config: ProviderConfig): Promise<CloudProvider> {
+  await loadBuiltinProviders();
   const factory = factories.get(name);
   if (factory === undefined) throw new UnknownCloudProviderError(name, registeredCloudProviders());
   return factory(config);
