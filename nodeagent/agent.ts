@@ -175,7 +175,14 @@ async function startServiceParts(ctx: AgentContext, deps: { readonly runtime: Co
   const proxy = catalog !== null && podNetworks !== null
     ? startServiceProxy(ctx, { catalog, config, nodeIp: deps.node.nodeIp, dialer: createTunnelDialer(ctx), podNetworks })
     : null;
-  const dns = catalog !== null && wantDns ? await startClusterDns(ctx, { catalog, config }) : null;
+  // A DNS address that cannot be bound (taken, port 53 without privilege) leaves the node without
+  // cluster DNS, said loudly, rather than without its pods.
+  const dns = catalog !== null && wantDns
+    ? await startClusterDns(ctx, { catalog, config }).catch((error: unknown) => {
+      ctx.logger.error('cluster DNS not started; pods on this node cannot resolve cluster names', { error: error instanceof Error ? error.message : String(error) });
+      return null;
+    })
+    : null;
   return {
     async stop() {
       await dns?.stop();
