@@ -2,7 +2,7 @@
  * The bootstrap policy every member creates idempotently at start (Kubernetes'
  * plugin/pkg/auth/authorizer/rbac/bootstrappolicy, trimmed to the resources kubus serves):
  * cluster-admin for `system:masters`, the user-facing admin/edit/view, the roles of the scheduler,
- * controller manager, nodes and proxy, and system:basic-user (self reviews) for every
+ * controller manager, cloud controller manager, nodes and proxy, and system:basic-user (self reviews) for every
  * authenticated user. Existing objects are left as they are, so an operator's edits survive.
  */
 import { findResource } from '../registry/resources.js';
@@ -65,6 +65,23 @@ const controllerManagerRules: PolicyRule[] = [
   { apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch', 'delete', 'deletecollection', 'patch', 'update'] },
 ];
 
+/**
+ * Kubernetes' cloud-controller-manager role (cloud-provider's bootstrap RBAC), trimmed to what
+ * kubus's service, cloud-node and cloud-node-lifecycle controllers do: label, taint, address and
+ * delete Nodes; finalizers and status.loadBalancer of Services; its own Lease; Events.
+ */
+const cloudControllerManagerRules: PolicyRule[] = [
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['cloud-controller-manager'], verbs: ['get', 'update'] },
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+  { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
+  { apiGroups: [''], resources: ['endpoints'], verbs: read },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+];
+
 const nodeRoleRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['nodes'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'update'] },
   { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
@@ -119,6 +136,7 @@ export function defaultClusterRoles(): KubeObject[] {
     clusterRole('system:basic-user', basicUserRules),
     clusterRole('system:kube-scheduler', schedulerRules),
     clusterRole('system:kube-controller-manager', controllerManagerRules),
+    clusterRole('system:cloud-controller-manager', cloudControllerManagerRules),
     clusterRole('system:node', nodeRoleRules),
     clusterRole('system:node-proxier', nodeProxierRules),
     clusterRole('system:node-bootstrapper', csrRequesterRules),
@@ -132,6 +150,7 @@ export function defaultClusterRoleBindings(): KubeObject[] {
     clusterRoleBinding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),
     clusterRoleBinding('system:kube-scheduler', 'system:kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }]),
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }]),
+    clusterRoleBinding('system:cloud-controller-manager', 'system:cloud-controller-manager', [{ kind: 'User', name: 'system:cloud-controller-manager' }]),
     // As in Kubernetes since 1.8: nodes are authorized by the Node authorizer, not this binding.
     clusterRoleBinding('system:node', 'system:node', []),
     clusterRoleBinding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
