@@ -4,19 +4,14 @@
  */
 import type { AgentContext } from '../agent-context.js';
 import type { ServiceCatalog } from './catalog.js';
+import { startInformerCatalog } from './informer-catalog.js';
 
 export * from './catalog.js';
+export { createMemoryCatalog, type MemoryCatalog } from './memory-catalog.js';
+export { resolveEndpoints, serviceNameLabel } from './endpoint-merge.js';
+export { clusterIpsOf, serviceKeyString } from './catalog-state.js';
 
-/** STUB (issue 12, H2 replaces): an empty catalog that never syncs. */
-export function startServiceCatalog(_ctx: Pick<AgentContext, 'api' | 'clock' | 'logger' | 'nodeName'>): ServiceCatalog {
-  return {
-    synced: () => false,
-    waitForSync: async () => false,
-    get: () => undefined,
-    entries: () => [],
-    byClusterIp: () => undefined,
-    endpointsFor: () => [],
-    subscribe: () => () => undefined,
-    stop: () => undefined,
-  };
+/** One informer pair per node; the proxy and the DNS server share it. */
+export function startServiceCatalog(ctx: Pick<AgentContext, 'api' | 'clock' | 'logger' | 'nodeName'>): ServiceCatalog {
+  return startInformerCatalog({ api: ctx.api, clock: ctx.clock, logger: ctx.logger });
 }
