@@ -109,12 +109,13 @@ withStoreAccess(program
 
 program
   .command('up')
-  .description('start a local store cluster: a nats-server and N members as separate processes; returns once a leader is elected')
+  .description('start a local cluster: a nats-server, N members and N node agents as separate processes, Services on loopback addresses (up-network.ts); returns once a leader is elected')
   .option('--servers <n>', 'members: 1, 3 or 5', '3')
   .addOption(dirOption())
   .addOption(new Option('--cluster <name>', 'cluster name').default('kubus'))
   .option('--agents <n>', 'worker node agents to start as separate processes (joined with a bootstrap token like a real host)', '0')
   .addOption(new Option('--runtime <name>', 'the agents\' container runtime').choices(['process', 'hollow']).default('process'))
+  .option('--no-cloud-provider', 'members run no cloud controller manager (default: the local provider, load balancers on 127.98.0.0/24)')
   // Loaded on use: `up` pulls in the X.509 stack that other commands do not need.
   .action(async (flags: UpFlags) => (await import('./commands/up.js')).runUpCommand(flags));
 

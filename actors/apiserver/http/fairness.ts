@@ -80,7 +80,7 @@ export function classify(request: FairnessRequest): PriorityLevel {
   const { user } = request;
   if (user.groups.includes('system:masters')) return 'exempt';
   if (user.groups.includes('system:nodes')) return 'node';
-  const systemComponent = ['system:kube-scheduler', 'system:kube-controller-manager', 'system:kube-proxy'].includes(user.name)
+  const systemComponent = ['system:kube-scheduler', 'system:kube-controller-manager', 'system:kube-proxy', 'system:cloud-controller-manager'].includes(user.name)
     || user.name.startsWith('system:serviceaccount:kube-system:');
   if (systemComponent && request.resource === 'leases' && request.namespace === 'kube-system') return 'leader-election';
   if (systemComponent) return 'system';
