@@ -26,22 +26,25 @@ describe.runIf(runs)('kubus up --agents', () => {
   it('starts hollow agents as joined hosts, lists their Nodes, stops them first and restarts them', async () => {
     const up = await kubus(dir, ['up', '--servers', '1', '--agents', '2', '--runtime', 'hollow']);
     expect([up.code, up.stderr]).toEqual([0, '']);
-    const lines = up.stdout.split('\n').filter((line) => /^kubus up: (creating|agent |waiting for \d+ node|every node|join)/.test(line));
+    const lines = up.stdout.split('\n').filter((line) => /^kubus up: (creating|agent |waiting for \d+ node|every node|node |join)/.test(line));
     expect(lines).toEqual([
       'kubus up: creating a bootstrap token for the agents (kubus token create --bootstrap)',
       expect.stringMatching(new RegExp(`^kubus up: agent kubus-agent-1: started \\(pid \\d+\\), log ${join(dir, '.kubus', 'logs')}/kubus-agent-1\\.log$`)),
       expect.stringMatching(/^kubus up: agent kubus-agent-2: started \(pid \d+\), log /),
       'kubus up: waiting for 2 nodes to be Ready',
       'kubus up: every node is Ready',
+      'kubus up: node kubus-agent-1: address 127.32.0.1 (hollow: no service proxy, no cluster DNS)',
+      'kubus up: node kubus-agent-2: address 127.32.0.2 (hollow: no service proxy, no cluster DNS)',
       expect.stringMatching(/^kubus up: join a worker host \(run on it; the API address must be reachable from there\): kubus agent --server https:\/\/127\.0\.0\.1:\d+ --token \$\(kubus token create --bootstrap --dir \.kubus\) --ca-cert-hash sha256:[0-9a-f]{64} --name <node> --dir \/var\/lib\/kubus-agent$/),
     ]);
 
     const nodes = (JSON.parse((await kubectl(dir, ['get', 'nodes', '-o', 'json'])).stdout) as { items: Node[] }).items;
     expect(nodes.map((n) => n.metadata?.name)).toEqual(['kubus-agent-1', 'kubus-agent-2']);
-    for (const node of nodes) {
+    for (const [i, node] of nodes.entries()) {
       expect(node.metadata?.labels).toMatchObject({ 'kubernetes.io/hostname': node.metadata?.name, 'kubernetes.io/os': 'linux' });
       expect(node.spec?.podCIDR).toMatch(/^127\.\d+\.\d+\.0\/24$/);
-      expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
+      // Each local node has its own loopback address (up-network.ts).
+      expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: `127.32.0.${i + 1}` });
       expect(node.status?.capacity).toMatchObject({ pods: '110' });
       expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^[a-z-]+:\/\/.+/);
       expect(node.status?.conditions?.map((c) => [c.type, c.status])).toEqual([['MemoryPressure', 'False'], ['DiskPressure', 'False'], ['PIDPressure', 'False'], ['Ready', 'True']]);

@@ -1,4 +1,4 @@
-/** `kubus up --agents`: the agents planned (argv exactly as a real host's join, plus local flags), ages as kubectl prints them. */
+/** `kubus up --agents`: the agents planned (argv exactly as a real host's join, plus local flags: node address, DNS), ages as kubectl prints them. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ describe('kubus up --agents', () => {
     writeFileSync(join(dir, 'pki', 'ca.crt'), ca.certPem);
     let tokens = 0;
     const token = (): string => (tokens++, 'abcdef.0123456789abcdef');
-    const planned = planAgents(file, 2, { dir, cliArgv: ['node', 'main.ts'], runtime: 'hollow', token });
+    const planned = planAgents(file, 2, { dir, cliArgv: ['node', 'main.ts'], runtime: 'hollow', token, privileged: false });
     expect(tokens).toBe(1);
     expect(planned.map((p) => [p.role, p.id, p.dataDir])).toEqual([
       ['agent', 'demo-agent-1', join(dir, 'agents', 'demo-agent-1')],
@@ -34,14 +34,18 @@ describe('kubus up --agents', () => {
     expect(planned[0]?.argv).toEqual([
       'node', 'main.ts', 'agent', '--server', 'https://127.0.0.1:6443', '--token', 'abcdef.0123456789abcdef', '--ca-cert-hash', caCertHash(ca.certPem),
       '--name', 'demo-agent-1', '--dir', join(dir, 'agents', 'demo-agent-1'), '--runtime', 'hollow',
-      '--node-lease-renew-interval', '2s', '--drain-on-stop', '--node-ip', '127.0.0.1',
+      '--node-lease-renew-interval', '2s', '--drain-on-stop', '--node-ip', '127.32.0.1', '--cluster-dns', '127.32.0.1:1053',
     ]);
+    expect(planned[1]?.argv.slice(-4)).toEqual(['--node-ip', '127.32.0.2', '--cluster-dns', '127.32.0.2:1053']);
     expect(clusterCaHash(dir)).toBe(caCertHash(ca.certPem));
 
     // Agents recorded stay; only the missing ones are added, and no token is made when none is missing.
     const withOne: ClusterFile = { ...file, processes: [...file.processes, planned[0] as ClusterFile['processes'][number]] };
-    expect(planAgents(withOne, 1, { dir, cliArgv: [], runtime: 'process', token })).toEqual([]);
-    expect(planAgents(withOne, 2, { dir, cliArgv: [], runtime: 'process', token }).map((p) => p.id)).toEqual([agentName('demo', 2)]);
+    expect(planAgents(withOne, 1, { dir, cliArgv: [], runtime: 'process', token, privileged: true })).toEqual([]);
+    const second = planAgents(withOne, 2, { dir, cliArgv: [], runtime: 'process', token, privileged: true });
+    expect(second.map((p) => p.id)).toEqual([agentName('demo', 2)]);
+    // The next agent takes the next node address; as root its DNS listens on port 53.
+    expect(second[0]?.argv.slice(-4)).toEqual(['--node-ip', '127.32.0.2', '--cluster-dns', '127.32.0.2:53']);
     expect(tokens).toBe(2);
 
     expect(joinCommandLine(file, dir, '.kubus')).toBe(

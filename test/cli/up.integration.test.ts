@@ -34,6 +34,7 @@ function expectUp(run: Run, dir: string, verb: 'started'): string {
     /^kubus up: waiting for a leader \(up to 60 s\)$/,
     /^kubus up: leader: s[123]; waiting for every API server to be ready$/,
     /^kubus up: every member is ready\. The cluster is up\.$/,
+    /^kubus up: addresses, all on loopback \(served with no network setup\): Services 127\.96\.0\.0\/16 \(the first is the kubernetes Service\), NodePorts 30000-32767, pods 127\.64\.0\.0\/11 \(a \/24 per node\), load balancers 127\.98\.0\.0\/24 \(cloud provider local\)$/,
     new RegExp(`^kubus up:   kubectl --kubeconfig ${kubusDir}/kubeconfig get namespaces$`),
     /^kubus up: join a worker host \(run on it; the API address must be reachable from there\): kubus agent --server https:\/\/127\.0\.0\.1:\d+ --token \$\(kubus token create --bootstrap --dir \.kubus\) --ca-cert-hash sha256:[0-9a-f]{64} --name <node> --dir \/var\/lib\/kubus-agent$/,
     /^kubus up:   kubus status --dir \.kubus$/,

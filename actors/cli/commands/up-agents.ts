@@ -19,6 +19,7 @@ import { parseTokenFile } from '../../apiserver/tokens.js';
 import { isConditionTrue } from '../../objects/conditions.js';
 import { caCertHash } from '../../../nodeagent/join/ca-pin.js';
 import type { ClusterFile, ClusterProcess } from './cluster-file.js';
+import { agentNetworkArgs } from './up-network.js';
 
 export class UpAgentsError extends KubusError {
   override readonly name = 'UpAgentsError';
@@ -39,13 +40,11 @@ export const agentLimits = {
 /**
  * `up`'s members judge a Node dead after 8 s without a renew (--node-monitor-grace-period, up.ts):
  * the agents renew every 2 s, so three renews may be lost before a Node goes Unknown (Kubernetes:
- * 10 s renew against 40 s grace, the same ratio). The node address is loopback: a local cluster
- * never depends on this machine's LAN address (which changes with the network it is on).
+ * 10 s renew against 40 s grace, the same ratio). Each node's address is its own loopback address
+ * (up-network.ts): a local cluster never depends on this machine's LAN address (which changes with
+ * the network it is on).
  */
-export const localAgentArgs = ['--node-lease-renew-interval', '2s', '--drain-on-stop', '--node-ip', '127.0.0.1'] as const;
-
-/** The pod address range of a local cluster: loopback, split per node, served by Linux without any setup. */
-export const localPodNetworkArgs = ['--cluster-cidr', '127.64.0.0/10', '--node-cidr-mask-size', '24'] as const;
+export const localAgentArgs = ['--node-lease-renew-interval', '2s', '--drain-on-stop'] as const;
 
 export const agentName = (cluster: string, index: number): string => `${cluster}-agent-${index}`;
 
@@ -72,9 +71,10 @@ export function agentArgs(input: { server: string; token: string; caHash: string
 
 /**
  * Agents to add so the cluster has `wanted` (those recorded stay; never fewer). `up`-started agents
- * drain on stop, so `kubus down` leaves no pod processes behind on this machine.
+ * drain on stop, so `kubus down` leaves no pod processes behind on this machine. Agent i gets node
+ * address 127.32.0.<i> and its cluster DNS there, on port 53 when `privileged` (up-network.ts).
  */
-export function planAgents(file: ClusterFile, wanted: number, input: { dir: string; cliArgv: readonly string[]; token: () => string; runtime: AgentRuntime }): ClusterProcess[] {
+export function planAgents(file: ClusterFile, wanted: number, input: { dir: string; cliArgv: readonly string[]; token: () => string; runtime: AgentRuntime; privileged: boolean }): ClusterProcess[] {
   const have = file.processes.filter((p) => p.role === 'agent').length;
   if (wanted <= have) return [];
   const server = file.processes.find((p) => p.apiUrl !== undefined)?.apiUrl;
@@ -82,10 +82,14 @@ export function planAgents(file: ClusterFile, wanted: number, input: { dir: stri
   const token = input.token();
   const caHash = clusterCaHash(input.dir);
   return Array.from({ length: wanted - have }, (_, i) => {
-    const name = agentName(file.cluster, have + i + 1);
+    const index = have + i + 1;
+    const name = agentName(file.cluster, index);
     return {
       role: 'agent', id: name, pid: 0, dataDir: join(input.dir, 'agents', name), log: join(input.dir, 'logs', `${name}.log`),
-      argv: [...input.cliArgv, ...agentArgs({ server, token, caHash, name, dir: join(input.dir, 'agents', name), runtime: input.runtime }), ...localAgentArgs],
+      argv: [
+        ...input.cliArgv, ...agentArgs({ server, token, caHash, name, dir: join(input.dir, 'agents', name), runtime: input.runtime }), ...localAgentArgs,
+        ...agentNetworkArgs(index, input.privileged),
+      ],
     };
   });
 }

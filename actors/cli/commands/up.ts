@@ -11,6 +11,12 @@
  * With `--agents N` it then starts N worker agents (up-agents.ts), each joining as a real host
  * would, and waits for their Nodes to be Ready; pod CIDRs come from a loopback range so the
  * process runtime's pods each get an address without any network setup.
+ *
+ * Services (issue 12): members allocate ClusterIPs and NodePorts from loopback ranges and run the
+ * cloud controller manager with the `local` provider (load balancers on loopback; `--no-cloud-provider`
+ * leaves it out); each agent has its own node address, serves NodePorts there and ClusterIPs on
+ * loopback through its service proxy, and runs the cluster DNS on its node address. The plan and
+ * why: up-network.ts. `up` prints the ranges it chose.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { get as httpsGet } from 'node:https';
@@ -24,7 +30,8 @@ import { kubeconfigYaml } from '../../apiserver/kubeconfig.js';
 import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type ClusterProcess } from './cluster-file.js';
 import { withStoreClient } from './store-connection.js';
 import { writeNatsConfig } from './nats-config.js';
-import { createBootstrapToken, joinCommandLine, localPodNetworkArgs, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
+import { createBootstrapToken, joinCommandLine, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
+import { describeClusterAddresses, describeNodeAddresses, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
 
 /** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
 const cliEntry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../main.ts' : '../main.js', import.meta.url));
@@ -50,6 +57,11 @@ export interface UpFlags {
   /** Worker agents to run (`--agents`, default 0); those recorded already are restarted, never removed. */
   readonly agents?: string;
   readonly runtime?: string;
+  /**
+   * Members' `--cloud-provider` on a new cluster: absent or true → `local`; false → none
+   * (`--no-cloud-provider`); a name → that provider. A recorded cluster keeps its members' flags.
+   */
+  readonly cloudProvider?: boolean | string;
 }
 
 export async function runUpCommand(flags: UpFlags): Promise<void> {
@@ -67,9 +79,10 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   }
   const agents = Number(flags.agents ?? '0');
   if (!Number.isInteger(agents) || agents < 0) throw new UpAgentsError(`--agents must be a whole number, got "${flags.agents}"`);
+  if (agents > upNetworkLimits.agentsMax) throw new UpAgentsError(`--agents: a local cluster has node addresses for at most ${upNetworkLimits.agentsMax} agents, got ${agents}`);
   const runtime = (flags.runtime ?? 'process') as AgentRuntime;
   if (runtime !== 'process' && runtime !== 'hollow') throw new UpAgentsError(`--runtime must be process or hollow, got "${flags.runtime}"`);
-  if (file === null) file = await planCluster(dir, flags.cluster, count);
+  if (file === null) file = await planCluster(dir, flags.cluster, count, upCloudProvider(flags.cloudProvider));
   for (const proc of file.processes.filter((p) => p.role !== 'agent')) {
     if (isAlive(proc.pid)) {
       say(`${proc.role} ${proc.id}: already running (pid ${proc.pid})`);
@@ -88,6 +101,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   say(`leader: ${leader}; waiting for every API server to be ready`);
   await waitForReady(dir, file);
   say(`every member is ready. The cluster is up.`);
+  say(describeClusterAddresses(file));
   await upAgents(dir, file, agents, runtime);
   if (file.kubeconfig !== undefined) say(`  kubectl --kubeconfig ${file.kubeconfig} get namespaces`);
   say(`join a worker host (run on it; the API address must be reachable from there): ${joinCommandLine(file, dir, flags.dir)}`);
@@ -95,7 +109,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   say(`  kubus down --dir ${flags.dir}`);
 }
 
-async function planCluster(dir: string, cluster: string, count: number): Promise<ClusterFile> {
+async function planCluster(dir: string, cluster: string, count: number, cloudProvider: string | null): Promise<ClusterFile> {
   const natsPort = await freePort();
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
   const natsConfig = await writeNatsConfig(dir, `127.0.0.1:${natsPort}`);
@@ -110,7 +124,7 @@ async function planCluster(dir: string, cluster: string, count: number): Promise
       role: 'server', id, pid: 0, dataDir: join(dir, id), log: join(dir, 'logs', `${id}.log`), apiUrl: `https://127.0.0.1:${apiPorts[i]}`,
       argv: [
         process.execPath, ...process.execArgv, cliEntry, 'server', '--id', id, '--data-dir', join(dir, id), '--nats', natsUrl, '--cluster', cluster,
-        '--peers', members.join(','), '--api-port', String(apiPorts[i]), '--credentials-dir', dir, ...upControlPlaneArgs, ...localPodNetworkArgs,
+        '--peers', members.join(','), '--api-port', String(apiPorts[i]), '--credentials-dir', dir, ...upControlPlaneArgs, ...memberNetworkArgs(cloudProvider),
       ],
     })),
   ];
@@ -121,7 +135,9 @@ async function planCluster(dir: string, cluster: string, count: number): Promise
 
 /** Starts the recorded agents (adding any `--agents` asks for beyond them) and waits for their Nodes. */
 async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime: AgentRuntime): Promise<void> {
-  const added = planAgents(file, wanted, { dir, cliArgv: [process.execPath, ...process.execArgv, cliEntry], runtime, token: () => createToken(dir) });
+  // Port 53 (each node's cluster DNS) needs root; unprivileged agents use upNetworkLimits.dnsPortUnprivileged.
+  const privileged = process.getuid?.() === 0;
+  const added = planAgents(file, wanted, { dir, cliArgv: [process.execPath, ...process.execArgv, cliEntry], runtime, token: () => createToken(dir), privileged });
   file.processes.push(...added);
   writeClusterFile(dir, file);
   const agents = file.processes.filter((p) => p.role === 'agent');
@@ -141,6 +157,7 @@ async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime:
   say(`waiting for ${agents.length} node${agents.length === 1 ? '' : 's'} to be Ready`);
   await waitForNodesReady(dir, file, agents.map((p) => p.id), sinceMs, say);
   say(`every node is Ready`);
+  for (const line of describeNodeAddresses(file)) say(line);
 }
 
 function createToken(dir: string): string {
