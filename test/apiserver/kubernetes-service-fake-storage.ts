@@ -63,7 +63,7 @@ export class FakeStorage {
       if (current === undefined) throw apiErrors.notFound(info.resource, info.group, name);
       const precondition = object.metadata.resourceVersion;
       if (precondition !== undefined && precondition !== current.metadata.resourceVersion) throw apiErrors.conflict(info.resource, info.group, name, 'the object has been modified');
-      return this.store(info, namespace, { ...object, metadata: { ...object.metadata, uid: current.metadata.uid } });
+      return this.store(info, namespace, { ...object, metadata: { ...object.metadata, uid: current.metadata.uid ?? '' } });
     },
     guaranteedUpdate: async (info, namespace, name, mutate) => {
       this.check();
