@@ -250,6 +250,8 @@ export function memberPermissions(cluster: string, member: string): NatsPermissi
       `${prefix}.store.*`, names.api(), `${prefix}.api.stream.*`, `${prefix}.inbox.>`, '_INBOX.>',
       // The API server asks agents for logs (and, later, exec and port-forward) on their rpc subject.
       `${prefix}.node.*.rpc`,
+      // Opens streams to agents (issue 13: exec, attach, port-forward) and sends their data.
+      ...nodeTunnelPublish(prefix),
     ],
     subscribe: [
       names.raftInbound(member), names.raftSnapshotInbound(member),
@@ -280,18 +282,29 @@ export function agentUserName(node: string): string {
   return `node-${checkToken(node, 'node name')}`;
 }
 
+/**
+ * The NATS tunnel (bus/stream, nodeagent/tunnel): a stream is opened with a request to
+ * `node.<N>.tunnel` and its frames go to `node.<N>.tunnel.<id>` (or `.dialed.<id>`, the opener's
+ * end). Agents and members may publish there, to any node; components and others may not, so they
+ * cannot open a tunnel. Each agent still receives only on its own `node.<N>.>`.
+ */
+function nodeTunnelPublish(prefix: string): string[] {
+  return [`${prefix}.node.*.tunnel`, `${prefix}.node.*.tunnel.>`];
+}
+
 /** How long an agent may take to answer one rpc request (a log long-poll waits up to 10 s of it). */
 const agentResponseTtlMs = 60_000;
 
 /**
- * A node agent: subscribes only to its own node's subjects (assignments, rpc) and its own request
- * inbox; publishes only API requests (and watch renewals) and one answer per rpc request it received.
+ * A node agent: subscribes only to its own node's subjects (assignments, rpc, its tunnel) and its
+ * own request inbox; publishes only API requests (and watch renewals), tunnel opens and frames to
+ * any node, and one answer per request it received (rpc, tunnel opens).
  */
 export function agentPermissions(cluster: string, node: string): NatsPermissions {
   const names = subjects(cluster);
   const prefix = names.all.slice(0, -2);
   return {
-    publish: [names.api(), `${prefix}.api.stream.*`],
+    publish: [names.api(), `${prefix}.api.stream.*`, ...nodeTunnelPublish(prefix)],
     subscribe: [names.nodeAll(node), `${userInboxPrefix(agentUserName(node))}.>`],
     responses: { max: 1, ttlMs: agentResponseTtlMs },
   };

@@ -27,7 +27,7 @@ describe('NATS users', () => {
     expect(memberPermissions('prod', 's2')).toEqual({
       publish: [
         'kubus.prod.raft.s2.to.*', 'kubus.prod.raft.s2.to.*.snap', 'kubus.prod.store.*', 'kubus.prod.api', 'kubus.prod.api.stream.*',
-        'kubus.prod.inbox.>', '_INBOX.>', 'kubus.prod.node.*.rpc',
+        'kubus.prod.inbox.>', '_INBOX.>', 'kubus.prod.node.*.rpc', 'kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>',
       ],
       subscribe: [
         'kubus.prod.raft.*.to.s2', 'kubus.prod.raft.*.to.s2.snap', 'kubus.prod.store.s2', 'kubus.prod.api', 'kubus.prod.api.stream.s2',
@@ -81,12 +81,21 @@ describe('NATS users', () => {
 });
 
 describe('agent and relay permissions', () => {
-  it('an agent subscribes only to its node and its inbox, publishes only API requests, answers once per request', () => {
+  it('an agent subscribes only to its node and its inbox, publishes only API requests and tunnel traffic, answers once per request', () => {
     expect(agentPermissions('prod', 'n1')).toEqual({
-      publish: ['kubus.prod.api', 'kubus.prod.api.stream.*'],
+      publish: ['kubus.prod.api', 'kubus.prod.api.stream.*', 'kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>'],
       subscribe: ['kubus.prod.node.n1.>', '_INBOX.node-n1.>'],
       responses: { max: 1, ttlMs: 60_000 },
     });
+  });
+
+  it('agents and members may open tunnels to any node; components may not', () => {
+    for (const publish of [agentPermissions('prod', 'n1').publish, memberPermissions('prod', 's1').publish]) {
+      expect(publish).toEqual(expect.arrayContaining(['kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>']));
+    }
+    for (const component of ['kube-controller-manager', 'kube-scheduler', 'cloud-controller-manager']) {
+      expect(componentPermissions('prod', component).publish.some((subject) => subject.includes('tunnel'))).toBe(false);
+    }
   });
 
   it('only the controller manager (the assignment relay) may publish assignments', () => {

@@ -9,6 +9,8 @@
  * - it cannot publish to `raft.*`, `store.*` nor another node's subjects (PERMISSIONS_VIOLATION,
  *   and an observer with admin rights receives nothing);
  * - it reaches the API over NATS, and answers one request on its rpc subject (a second answer is refused);
+ * - it may open tunnels to other nodes (`node.<N>.tunnel`, `node.<N>.tunnel.>`, issue 12) but not
+ *   receive theirs; a control-plane component may not publish there at all;
  * - a revoked agent is disconnected within a second and cannot connect again, while another agent
  *   and the member keep working.
  *
@@ -155,6 +157,26 @@ describe.runIf(runs)('security: node agents on the closed bus', () => {
     expect(reply.data).toEqual(encode('first'));
     await waitUntil('the second answer refused', () => client.violations.length >= 1, { timeoutMs: 5_000 });
     expect(client.violations).toEqual([{ operation: 'publish', subject: reply.subject }]);
+    await client.nc.close();
+  });
+
+  it("an agent publishes tunnel opens and frames to another node but cannot receive them; a component cannot publish there", async () => {
+    const { client } = await agent('n1');
+    const component = await connectWith(await c.natsCredentials().mintComponent(cluster, 'kube-scheduler', { ttlMs: 60_000, nowMs: Date.now() }));
+    const tunnel = [`${prefix}.node.n2.tunnel`, `${prefix}.node.n2.tunnel.0123abcd`, `${prefix}.node.n2.tunnel.dialed.0123abcd`];
+    const observed = record(admin, [`${prefix}.node.n2.tunnel`, `${prefix}.node.n2.tunnel.>`]);
+    const stolen = record(client, [`${prefix}.node.n2.tunnel.>`]);
+    await Promise.all([admin.nc.flush(), client.nc.flush()]);
+    for (const subject of tunnel) component.nc.publish(subject, encode('forged open'));
+    await component.nc.flush();
+    for (const subject of tunnel) client.nc.publish(subject, encode('open'));
+    await client.nc.flush();
+    await waitUntil('the agent\'s tunnel traffic and the refusals', () => observed.length >= tunnel.length && component.violations.length >= tunnel.length && client.violations.length >= 1, { timeoutMs: 5_000 });
+    expect(observed).toEqual(tunnel);
+    expect(stolen).toEqual([]);
+    expect(client.violations).toEqual([{ operation: 'subscription', subject: `${prefix}.node.n2.tunnel.>` }]);
+    expect(sorted(component.violations)).toEqual(sorted(tunnel.map((subject) => ({ operation: 'publish', subject }))));
+    await component.nc.close();
     await client.nc.close();
   });
 
