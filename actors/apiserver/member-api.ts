@@ -20,6 +20,7 @@ import { liveNodeHolds } from './admission/csr-join.js';
 import { nodeCredentialsLimits } from './http/node-credentials.js';
 import { ClusterAuthorizer, ensureDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
 import { ensureSystemPriorityClasses } from './system-priority-classes.js';
+import { AllocationView, ServiceAllocator, checkServiceAllocationLimits, parseServiceRanges, serviceAllocationLimits, startAllocationRepair } from './services/index.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -78,6 +79,9 @@ export async function startMemberApi(options: {
   readonly logger: Logger;
 }): Promise<RunningMemberApi> {
   const { config } = options;
+  // Before anything listens: a bad range flag fails the start, naming the flag.
+  checkServiceAllocationLimits(serviceAllocationLimits);
+  const serviceRanges = parseServiceRanges(config);
   const clock = new SystemClock();
   // The member's own view lets the client refuse writes at once while this member is cut off.
   const localView = () => {
@@ -85,7 +89,10 @@ export async function startMemberApi(options: {
     return status === undefined ? null : { leader: status.leader, reachable: status.reachable, total: status.conf.voters.length };
   };
   const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self, localView });
-  const objects = new ObjectStore(client, { clock });
+  // Service addresses are allocated in the Service's own store txn (apiserver/services/).
+  const allocationView = new AllocationView({ client, clock, random: new Prng(randomInt(2 ** 31)), logger: options.logger }).start();
+  const objects = new ObjectStore(client, { clock, writeHooks: { services: new ServiceAllocator(serviceRanges, allocationView) } });
+  const allocationRepair = startAllocationRepair({ client, objects, clock, logger: options.logger });
   let bootstrapped = false;
   let defaultPolicyVisible = false;
   let closed = false;
@@ -141,6 +148,8 @@ export async function startMemberApi(options: {
     url: server.url,
     async close() {
       closed = true;
+      allocationRepair.stop();
+      allocationView.stop();
       natsFront.stop();
       authz.stop();
       admission.stop();

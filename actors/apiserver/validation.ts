@@ -14,6 +14,7 @@ import { validateLabelSelector, validatePodSpec, validatePodUpdate, validateWork
 import { validateCertificateSigningRequest } from './validation-certificates.js';
 import { validatePodDisruptionBudget, validatePriorityClass } from './validation-policy.js';
 import { validateEndpointSlice, validateStorageClass } from './validation-discovery-storage.js';
+import { validateService } from './services/service-validation.js';
 
 /** Total size of all annotations (keys + values), as Kubernetes limits it. */
 export const annotationsSizeMax = 256 * 1024;
@@ -166,54 +167,7 @@ const kindRules: Readonly<Record<string, KindRule>> = {
   'apps/ReplicaSet': (c, object, old) => validateWorkload(c, 'ReplicaSet', object, old),
   '/Service': (c, object, old) => {
     const spec = specOf(c, object, true);
-    if (spec === undefined) return;
-    const type = c.str('spec.type', spec['type']);
-    c.oneOf('spec.type', type, ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']);
-    c.oneOf('spec.sessionAffinity', c.str('spec.sessionAffinity', spec['sessionAffinity']), ['None', 'ClientIP']);
-    const clusterIP = c.str('spec.clusterIP', spec['clusterIP']);
-    if (type === 'ExternalName') {
-      const external = c.str('spec.externalName', spec['externalName']);
-      if (external === undefined || external === '') c.required('spec.externalName');
-    }
-    const ports = c.objects('spec.ports', spec['ports']);
-    if (ports.length === 0 && type !== 'ExternalName' && clusterIP !== 'None') c.required('spec.ports');
-    const names = new Set<string>();
-    const portProtocols = new Set<string>();
-    for (const { item, path } of ports) {
-      const name = c.str(`${path}.name`, item['name']);
-      if (name === undefined || name === '') { if (ports.length > 1) c.required(`${path}.name`); }
-      else {
-        checkName(c, `${path}.name`, name, dns1123Label);
-        if (names.has(name)) c.duplicate(`${path}.name`, name);
-        names.add(name);
-      }
-      if (item['port'] === undefined || item['port'] === null) c.required(`${path}.port`);
-      else checkPort(c, `${path}.port`, item['port']);
-      const protocol = c.str(`${path}.protocol`, item['protocol']);
-      c.oneOf(`${path}.protocol`, protocol, ['TCP', 'UDP', 'SCTP']);
-      const id = `${String(item['port'])}/${protocol ?? 'TCP'}`;
-      if (portProtocols.has(id)) c.duplicate(path, { port: item['port'], protocol: protocol ?? 'TCP' });
-      portProtocols.add(id);
-      const target = item['targetPort'];
-      if (typeof target === 'string') { if (target !== '') checkName(c, `${path}.targetPort`, target, portName); }
-      else if (target !== undefined && target !== null) checkPort(c, `${path}.targetPort`, target);
-      if (item['nodePort'] !== undefined && item['nodePort'] !== null && item['nodePort'] !== 0) {
-        if (type === 'ClusterIP' || type === undefined) c.forbidden(`${path}.nodePort`, 'may not be used when `type` is \'ClusterIP\'');
-        checkPort(c, `${path}.nodePort`, item['nodePort']);
-      }
-    }
-    const selector = c.stringMap('spec.selector', spec['selector']);
-    for (const [k, v] of selector ?? []) {
-      checkName(c, 'spec.selector', k, qualifiedName);
-      checkName(c, 'spec.selector', v, labelValueCheck);
-    }
-    if (old !== null && isObj(old['spec'])) {
-      const oldIP = old['spec']['clusterIP'];
-      // An omitted clusterIP on update means "keep": the storage layer copies the old value in.
-      if (typeof oldIP === 'string' && oldIP !== '' && clusterIP !== undefined && clusterIP !== '' && clusterIP !== oldIP) {
-        c.immutable('spec.clusterIP', clusterIP);
-      }
-    }
+    if (spec !== undefined) validateService(c, spec, old);
   },
   '/ConfigMap': (c, object, old) => {
     const bytes = validateData(c, object, ['data', 'binaryData'], (path, v) => {

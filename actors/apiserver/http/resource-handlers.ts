@@ -8,6 +8,7 @@ import { applyPatch, patchContentTypes, skeletonFor } from '../patch.js';
 import { apiVersionOf, type ResourceInfo } from '../registry/resources.js';
 import { ApiError, apiErrors } from '../status.js';
 import { toTable } from '../table.js';
+import { defaultService, prepareServiceUpdate } from '../services/service-spec.js';
 import type { KubeObject } from '../types.js';
 import { checkVerb, type AdmissionOperation, type Verb } from './admission.js';
 import type { RequestContext } from './context.js';
@@ -189,7 +190,8 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   await gate(ctx, 'create');
   const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
   const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
-  sendObject(ctx, 201, await admitAndCreate(ctx, object, isDryRun(ctx.query)));
+  // Services: Kubernetes' defaults before admission, so webhooks and validation see them (the store applies them again).
+  sendObject(ctx, 201, await admitAndCreate(ctx, isCoreServices(info) ? defaultService(object) : object, isDryRun(ctx.query)));
 }
 
 /**
@@ -241,6 +243,8 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
  * write to the main resource of a kind with a status subresource keeps the stored `.status`.
  */
 export function prepareForUpdate(info: ResourceInfo, subresource: string | null, object: KubeObject, old: KubeObject): KubeObject {
+  // Services: omitted addresses are kept and those a type change leaves meaningless dropped (services/service-spec.ts).
+  if (subresource === null && isCoreServices(info)) defaultService(prepareServiceUpdate(old, object));
   if (subresource === 'status') {
     const metadata = { ...old.metadata };
     if (object.metadata.resourceVersion !== undefined) metadata.resourceVersion = object.metadata.resourceVersion;
@@ -391,6 +395,10 @@ export async function handleDeleteCollection(ctx: RequestContext): Promise<void>
     }
   }
   sendJson(ctx.res, 200, { kind: info.listKind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: listed.resourceVersion }, items });
+}
+
+function isCoreServices(info: ResourceInfo): boolean {
+  return info.group === '' && info.resource === 'services';
 }
 
 export function requireName(name: string | null): string {

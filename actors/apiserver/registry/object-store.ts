@@ -15,7 +15,7 @@
  * whole-call deadline (limits.ts) so that none hangs when quorum is lost.
  */
 import type { Clock, Prng } from '../../../bus/index.js';
-import type { Consistency, KeyValue, StoreClient } from '../../../store/index.js';
+import type { Compare, Consistency, KeyValue, StoreClient, TxnResponse } from '../../../store/index.js';
 import { ApiError, apiErrors } from '../status.js';
 import { WriteGuardConflictError, type WriteGuard } from '../http/objects-port.js';
 import type { KubeObject } from '../types.js';
@@ -32,6 +32,7 @@ import {
   decodeContinue, decodeObject, encodeContinue, encodeObject, listPrefix, objectKey, parseResourceVersion, prefixEnd,
 } from './storage-codec.js';
 import { StoreAccess } from './store-access.js';
+import type { ResourceWriteHooks, WriteHooksByResource, WritePlan } from './write-hooks.js';
 
 export interface ObjectStoreOptions {
   readonly clock: Clock;
@@ -39,6 +40,8 @@ export interface ObjectStoreOptions {
   readonly random?: Prng;
   /** Epoch milliseconds for timestamps: `Clock.now()` is monotonic, not wall time. Default `Date.now`. */
   readonly wallClockMs?: () => number;
+  /** What core resources add to their writes (`services`: the address allocators, apiserver/services/). */
+  readonly writeHooks?: WriteHooksByResource;
 }
 
 export interface ListOptions {
@@ -105,6 +108,9 @@ export class ObjectStore {
     const deadline = this.access.writeDeadline();
     let namespaceKv = namespaceName === null ? null : await this.requireWritableNamespace(namespaceName, deadline, { consistency: 'serializable', refused: `${info.resource} "${prepared.metadata.name ?? ''}"` });
     const generate = prepared.metadata.name === undefined || prepared.metadata.name === '';
+    const hooks = this.hooksFor(info);
+    let allocationLost = false;
+    // The bound covers generated names and, for hooked resources, addresses other writes took first.
     for (let attempt = 0; attempt < objectStoreLimits.generateNameAttemptsMax; attempt++) {
       if (generate) prepared.metadata.name = `${prepared.metadata.generateName ?? ''}${this.access.randomSuffix()}`;
       const name = prepared.metadata.name as string;
@@ -113,23 +119,34 @@ export class ObjectStore {
       const key = objectKey(info, namespaceName, name);
       if (opts.dryRun === true) {
         if (await this.access.read(key, 'linearizable', deadline) !== null) throw apiErrors.alreadyExists(info.resource, info.group, name);
-        return prepared;
+        return hooks === null ? prepared : (await hooks.planCreate(prepared, { dryRun: true })).object;
       }
+      const plan = hooks === null ? null : await hooks.planCreate(prepared, { dryRun: false });
+      const stored = plan?.object ?? prepared;
+      const hookCompares = plan?.compares ?? [];
       const nsKey = namespaceName === null ? null : objectKey(namespaceInfo, null, namespaceName);
-      const result = await this.access.write((options) => this.client.txn(
+      const result = await settling(plan, this.access.write((options) => this.client.txn(
         [
           { key, target: 'version', op: 'equal', value: 0 },
           // The namespace as read (Active): a namespace marked Terminating since then fails the create,
           // so nothing lands after the namespace controller's last look at the content.
           ...(nsKey === null || namespaceKv === null ? [] : [{ key: nsKey, target: 'modRevision' as const, op: 'equal' as const, value: namespaceKv.modRevision }]),
           ...guards.map((guard) => ({ key: guard.key, target: 'modRevision' as const, op: 'equal' as const, value: guard.modRevision })),
+          ...hookCompares,
         ],
-        [{ type: 'put', request: { key, value: encodeObject(prepared) } }, ...guards.map((guard) => ({ type: 'put' as const, request: { key: guard.key, value: encodeObject(guard.next) } }))],
-        [{ type: 'range', request: { key, countOnly: true } }, ...guards.map((guard) => ({ type: 'range' as const, request: { key: guard.key } }))],
+        [
+          { type: 'put', request: { key, value: encodeObject(stored) } }, ...guards.map((guard) => ({ type: 'put' as const, request: { key: guard.key, value: encodeObject(guard.next) } })),
+          ...(plan?.ops ?? []),
+        ],
+        [
+          { type: 'range', request: { key, countOnly: true } }, ...guards.map((guard) => ({ type: 'range' as const, request: { key: guard.key } })),
+          ...hookCompares.map((compare) => ({ type: 'range' as const, request: { key: compare.key } })),
+        ],
         options,
-      ), deadline);
-      if (result.succeeded) return { ...prepared, metadata: { ...prepared.metadata, resourceVersion: String(result.revision) } };
-      const [existing, ...guarded] = result.responses;
+      ), deadline));
+      if (result.succeeded) return { ...stored, metadata: { ...stored.metadata, resourceVersion: String(result.revision) } };
+      const [existing, ...rest] = result.responses;
+      const guarded = rest.slice(0, guards.length);
       const taken = existing?.type === 'range' && existing.result.count > 0;
       if (!taken) {
         const moved = guards.find((guard, i) => {
@@ -137,6 +154,11 @@ export class ObjectStore {
           return now?.type === 'range' && (now.result.kvs[0]?.modRevision ?? 0) !== guard.modRevision;
         });
         if (moved !== undefined) throw new WriteGuardConflictError(moved.key);
+        // Another write took what the hook claimed (a chosen address): plan again; `lost` throws when it cannot.
+        if (plan !== null && hookLost(plan, rest.slice(guards.length))) {
+          allocationLost = true;
+          continue;
+        }
         // The namespace changed (or this member's read was behind): look again at quorum; the
         // lookup throws 404 or 403 when the namespace is gone or terminating.
         namespaceKv = await this.requireWritableNamespace(namespaceName ?? '', deadline, { consistency: 'linearizable', refused: `${info.resource} "${name}"` });
@@ -144,6 +166,7 @@ export class ObjectStore {
       }
       if (!generate) throw apiErrors.alreadyExists(info.resource, info.group, name);
     }
+    if (allocationLost) throw conflict(info, prepared.metadata.name ?? '', 'other writes took every address chosen for it; please retry');
     throw apiErrors.alreadyExists(info.resource, info.group, prepared.metadata.generateName ?? '');
   }
 
@@ -239,19 +262,27 @@ export class ObjectStore {
       if (precondition !== undefined && precondition !== '' && precondition !== current.metadata.resourceVersion) {
         throw conflict(info, name);
       }
-      const next = this.nextForUpdate(info, current, mutated, opts.subresource ?? null);
-      next.metadata.resourceVersion = current.metadata.resourceVersion as string;
+      const merged = this.nextForUpdate(info, current, mutated, opts.subresource ?? null);
+      merged.metadata.resourceVersion = current.metadata.resourceVersion as string;
+      const hooks = this.hooksFor(info);
+      const plan = hooks === null ? null : await hooks.planUpdate(current, merged, { dryRun: opts.dryRun === true });
+      const next = plan?.object ?? merged;
+      if (sameStoredState(current, next) || opts.dryRun === true || deletionCompleteFor(info.resource, next)) plan?.settle(false);
       if (sameStoredState(current, next) || opts.dryRun === true) return next;
       if (deletionCompleteFor(info.resource, next)) {
-        const removed = await this.access.removeIfUnchanged(info, kv, deadline);
+        const removed = await this.access.removeIfUnchanged(info, kv, deadline, hooks?.removalOps(current) ?? []);
         if (removed !== null) return removed;
         continue;
       }
-      const result = await this.access.write((options) => this.client.txn(
-        [{ key, target: 'modRevision', op: 'equal', value: kv.modRevision }],
-        [{ type: 'put', request: { key, value: encodeObject(next) } }], [], options,
-      ), deadline);
+      const hookCompares = plan?.compares ?? [];
+      const result = await settling(plan, this.access.write((options) => this.client.txn(
+        [{ key, target: 'modRevision', op: 'equal', value: kv.modRevision }, ...hookCompares],
+        [{ type: 'put', request: { key, value: encodeObject(next) } }, ...(plan?.ops ?? [])],
+        hookCompares.map((compare) => ({ type: 'range' as const, request: { key: compare.key } })), options,
+      ), deadline));
       if (result.succeeded) return { ...next, metadata: { ...next.metadata, resourceVersion: String(result.revision) } };
+      // A lost address is planned again on the next round; `lost` throws for one the client named.
+      if (plan !== null) hookLost(plan, result.responses);
     }
     throw conflict(info, name);
   }
@@ -295,7 +326,7 @@ export class ObjectStore {
         continue;
       }
       if (opts.dryRun === true) return { object: current, deleted: true };
-      const removed = await this.access.removeIfUnchanged(info, kv, deadline);
+      const removed = await this.access.removeIfUnchanged(info, kv, deadline, this.hooksFor(info)?.removalOps(current) ?? []);
       if (removed !== null) return { object: removed, deleted: true };
     }
     throw conflict(info, name);
@@ -325,6 +356,10 @@ export class ObjectStore {
       info, namespace, options: opts, sink, client: this.client, clock: this.options.clock,
       list: (listOptions) => this.list(info, namespace, listOptions),
     });
+  }
+
+  private hooksFor(info: ResourceInfo): ResourceWriteHooks | null {
+    return info.group === '' ? this.options.writeHooks?.[info.resource] ?? null : null;
   }
 
   private prepareCreate(info: ResourceInfo, namespace: string | null, object: KubeObject): KubeObject {
@@ -422,8 +457,48 @@ export class ObjectStore {
 
 }
 
-function conflict(info: ResourceInfo, name: string): ApiError {
-  return apiErrors.conflict(info.resource, info.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+function conflict(info: ResourceInfo, name: string, reason = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
+  return apiErrors.conflict(info.resource, info.group, name, reason);
+}
+
+/** The write's txn, with the hook's plan settled however it ends. */
+async function settling<T extends { succeeded: boolean }>(plan: WritePlan | null, write: Promise<T>): Promise<T> {
+  try {
+    const result = await write;
+    plan?.settle(result.succeeded);
+    return result;
+  } catch (error) {
+    plan?.settle(false);
+    throw error;
+  }
+}
+
+/**
+ * Whether a failed txn failed on the hook's conditions: `responses` are the failure branch's
+ * reads of the compared keys, in order. Tells the plan what it lost (which may throw).
+ */
+function hookLost(plan: WritePlan, responses: readonly TxnResponse[]): boolean {
+  const current = new Map<string, KeyValue | null>();
+  let failed = false;
+  plan.compares.forEach((compare, i) => {
+    const response = responses[i];
+    const kv = response?.type === 'range' ? response.result.kvs[0] ?? null : null;
+    current.set(compare.key, kv);
+    if (!compareHolds(compare, kv)) failed = true;
+  });
+  if (failed) plan.lost(current);
+  return failed;
+}
+
+function compareHolds(compare: Compare, kv: KeyValue | null): boolean {
+  if (compare.target === 'value') return false;
+  const actual = kv === null ? 0 : compare.target === 'lease' ? kv.lease : kv[compare.target];
+  switch (compare.op) {
+    case 'equal': return actual === compare.value;
+    case 'notEqual': return actual !== compare.value;
+    case 'greater': return actual > compare.value;
+    case 'less': return actual < compare.value;
+  }
 }
 
 /**

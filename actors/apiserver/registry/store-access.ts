@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, Prng } from '../../../bus/index.js';
-import type { Consistency, KeyValue, StoreClient } from '../../../store/index.js';
+import type { Consistency, KeyValue, StoreClient, TxnOp } from '../../../store/index.js';
 import { ApiError, apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import { objectStoreLimits } from './limits.js';
@@ -29,11 +29,15 @@ export class StoreAccess {
     return result.succeeded ? decodeObject(info, { ...kv, value: encodeObject(next) }, result.revision) : null;
   }
 
-  /** Deletes the key if it is still at `kv`'s revision; the last state with the deletion's resourceVersion, or null on a lost race. */
-  async removeIfUnchanged(info: ResourceInfo, kv: KeyValue, deadline: number): Promise<KubeObject | null> {
+  /**
+   * Deletes the key if it is still at `kv`'s revision, with `alsoOps` in the same txn (a resource's
+   * write hooks: a Service's address records); the last state with the deletion's resourceVersion,
+   * or null on a lost race.
+   */
+  async removeIfUnchanged(info: ResourceInfo, kv: KeyValue, deadline: number, alsoOps: readonly TxnOp[] = []): Promise<KubeObject | null> {
     const result = await this.write((options) => this.client.txn(
       [{ key: kv.key, target: 'modRevision', op: 'equal', value: kv.modRevision }],
-      [{ type: 'delete', request: { key: kv.key } }], [], options,
+      [{ type: 'delete', request: { key: kv.key } }, ...alsoOps], [], options,
     ), deadline);
     return result.succeeded ? decodeObject(info, kv, result.revision) : null;
   }
