@@ -1,12 +1,13 @@
 /**
  * The cloud controller manager (issue 12 §4): leader-elected like the controller manager (Lease
  * kube-system/cloud-controller-manager, user system:cloud-controller-manager), running the
- * service, node and node-lifecycle controllers against the provider named by `--cloud-provider`.
+ * service, cloud-node and cloud-node-lifecycle controllers against the provider named by
+ * `--cloud-provider`. docs/cloud-providers.md is the provider contract; test/cloud/conformance.ts
+ * the suite every provider passes.
  */
-import type { ControllerSpec } from '../controllers/runtime/types.js';
-
 export * from './provider.js';
-export { createCloudProvider, registerCloudProvider, registeredCloudProviders } from './registry.js';
-
-/** The cloud controller manager's loops (filled by the controllers of actors/cloud/controllers/). */
-export const cloudControllerSpecs: readonly ControllerSpec[] = [];
+export { createCloudProvider, registerCloudProvider, registeredCloudProviders, loadBuiltinProviders } from './registry.js';
+export { startCloudProvider, cloudControllerSpecs, type StartCloudProviderOptions } from './cloud-manager.js';
+export { callProvider, asProviderError, ProviderCallTimeoutError, type ProviderCallOptions } from './provider-call.js';
+export { cloudLimits, checkCloudLimits, backoffMs } from './limits.js';
+export * from './controllers/index.js';

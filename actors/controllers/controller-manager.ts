@@ -3,7 +3,10 @@
  * registry.ts, under Lease `kube-system/kube-controller-manager`, as `system:kube-controller-manager`)
  * and the scheduler (actors/scheduler, under `kube-system/kube-scheduler`, as `system:kube-scheduler`).
  * `kubus server` runs both in every member; `kubus controller-manager` / `kubus scheduler` run one
- * alone.
+ * alone. The cloud controller manager (actors/cloud, under `kube-system/cloud-controller-manager`,
+ * as `system:cloud-controller-manager`) runs when `--cloud-provider` names a provider: its
+ * provider is created once per process (`startComponent`), before the component competes for its
+ * Lease, handed to its loops, and stopped after them.
  *
  * Decision: each component has its own NATS connection as its own NATS user (component
  * permissions: it may only ask the API and receive on its own inboxes; a member's user may not
@@ -16,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { NatsBus, componentUserName, loadNatsCredentials, type Bus, type Clock, type Logger } from '../../bus/index.js';
 import { parseTokenFile } from '../apiserver/tokens.js';
 import { schedulerSpecs } from '../scheduler/index.js';
-import { cloudControllerSpecs } from '../cloud/index.js';
+import { cloudControllerSpecs, startCloudProvider, type CloudProvider } from '../cloud/index.js';
 import { controllerSpecs } from './registry.js';
 import { NatsApiClient } from './runtime/api-client.js';
 import { enabledControllers } from './runtime/controller-flags.js';
@@ -27,11 +30,17 @@ import type { ControllerSpec } from './runtime/types.js';
 export type ComponentName = 'kube-controller-manager' | 'kube-scheduler' | 'cloud-controller-manager';
 
 /** What each component is: its RBAC user (tokens.csv), its loops, its Event source. */
-export const components: Readonly<Record<ComponentName, { readonly user: string; readonly eventComponent: string; readonly specs: () => readonly ControllerSpec[] }>> = {
+export const components: Readonly<Record<ComponentName, { readonly user: string; readonly eventComponent: string; readonly specs: (cloud: CloudProvider | undefined, cluster: string) => readonly ControllerSpec[] }>> = {
   'kube-controller-manager': { user: 'system:kube-controller-manager', eventComponent: 'kube-controller-manager', specs: () => controllerSpecs },
   'kube-scheduler': { user: 'system:kube-scheduler', eventComponent: 'default-scheduler', specs: () => schedulerSpecs },
-  // Issue 12 §4: runs only with --cloud-provider; its loops take the provider from ctx.options (actors/cloud).
-  'cloud-controller-manager': { user: 'system:cloud-controller-manager', eventComponent: 'cloud-controller-manager', specs: () => cloudControllerSpecs },
+  // Issue 12 §4: runs only with --cloud-provider; its loops are bound to the process's provider.
+  'cloud-controller-manager': {
+    user: 'system:cloud-controller-manager', eventComponent: 'cloud-controller-manager',
+    specs: (cloud, cluster) => {
+      if (cloud === undefined) throw new Error('the cloud controller manager needs its provider: start it with startComponent (it creates one from --cloud-provider)');
+      return cloudControllerSpecs(cloud, cluster);
+    },
+  },
 };
 
 export interface ComponentRunConfig {
@@ -50,12 +59,14 @@ export interface ComponentRunConfig {
   readonly clock: Clock;
   readonly wallClock: () => Date;
   readonly logger: Logger;
+  /** The cloud controller manager's provider (the caller stops it); startComponent creates one. */
+  readonly cloud?: CloudProvider;
 }
 
-/** Runs one component on a connection the caller owns. */
+/** Runs one component on a connection the caller owns (the cloud controller manager: with `cloud` given). */
 export function runComponent(config: ComponentRunConfig): ElectedComponent {
   const info = components[config.component];
-  const all = info.specs();
+  const all = info.specs(config.cloud, config.cluster);
   const enabled = config.component === 'kube-controller-manager' ? enabledControllers(config.controllers, all.map((s) => s.name)) : new Set(all.map((s) => s.name));
   const api = new NatsApiClient({ bus: config.bus, cluster: config.cluster, token: config.token, clock: config.clock, inboxOwner: componentUserName(config.component) });
   return startElectedComponent({
@@ -72,6 +83,31 @@ export function runComponent(config: ComponentRunConfig): ElectedComponent {
     bus: config.bus,
     cluster: config.cluster,
   });
+}
+
+/**
+ * Starts one component; the cloud controller manager first creates its provider from
+ * `options.cloudProvider` / `options.cloudConfig` (an unknown name fails here, listing the
+ * registered ones) and stops it after its loops.
+ */
+export async function startComponent(config: ComponentRunConfig): Promise<ElectedComponent> {
+  if (config.component !== 'cloud-controller-manager' || config.cloud !== undefined) return runComponent(config);
+  const cloud = await startCloudProvider({ options: config.options, clusterName: config.cluster, clock: config.clock, logger: config.logger });
+  let running: ElectedComponent;
+  try {
+    running = runComponent({ ...config, cloud });
+  } catch (error) {
+    await cloud.stop().catch(() => undefined);
+    throw error;
+  }
+  return {
+    isLeading: () => running.isLeading(),
+    activeSince: () => running.activeSince(),
+    async stop() {
+      await running.stop();
+      await cloud.stop().catch((error: unknown) => config.logger.warn('cloud provider did not stop cleanly', { cloudProvider: cloud.name, error }));
+    },
+  };
 }
 
 /** The component's static token from the cluster's tokens.csv (credentials.ts writes one per component). */
@@ -123,7 +159,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
       const logger = config.logger.child({ component });
       const bus = await connectComponent({ ...config, component, name: `kubus-${config.cluster}-${config.identity}-${component}`, logger });
       buses.push(bus);
-      running.set(component, runComponent({
+      running.set(component, await startComponent({
         component, cluster: config.cluster, bus, token: componentToken(config.credentialsDir, component), identity: config.identity,
         timing: config.timing, ...(config.controllers !== undefined ? { controllers: config.controllers } : {}),
         options: { ...config.options, rootCaCertPem, credentialsDir: config.credentialsDir, natsServers: config.natsServers.join(',') }, clock: config.clock, wallClock: () => new Date(), logger: config.logger,
