@@ -1,0 +1,10 @@
+/**
+ * The `sim` cloud provider's public surface.
+ */
+export { createSimProvider, findInstance, type SimCloudProvider } from './provider.js';
+export {
+  parseSimConfig, simProviderName, defaultSimPool, instanceStates, simConfigExample, type SimConfig, type SimInstance, type InstanceState,
+} from './config.js';
+export { drawCall, ScriptedApi, type CallDraw } from './scripted-api.js';
+export { SimBalancers, type SimBalancer } from './balancers.js';
+export { simLimits } from './limits.js';

@@ -1,0 +1,61 @@
+/**
+ * The scripted cloud API's behaviour for one call: how long it takes and whether it fails, drawn
+ * from the seeded generator (bus Prng), so one seed and one sequence of calls give one run.
+ * `drawCall` is the pure decision; `ScriptedApi.call` performs it on the injected clock.
+ */
+import { Prng, type Clock } from '../../../../bus/index.js';
+import { CloudProviderError, type CallOptions } from '../../provider.js';
+import { withinDeadline } from '../shared/deadline.js';
+import { simProviderName, type SimConfig } from './config.js';
+import type { SimConfigSource } from './config-source.js';
+
+export interface CallDraw {
+  readonly delayMs: number;
+  readonly fails: boolean;
+}
+
+/** latencyMs ± jitterMs (never below 0), and a failure with probability failureRate. Two draws per call, always. */
+export function drawCall(prng: Prng, config: Pick<SimConfig, 'latencyMs' | 'jitterMs' | 'failureRate'>): CallDraw {
+  const jitter = prng.float() * 2 - 1;
+  const failure = prng.float();
+  return {
+    delayMs: Math.max(0, Math.round(config.latencyMs + jitter * config.jitterMs)),
+    fails: failure < config.failureRate,
+  };
+}
+
+export class ScriptedApi {
+  private prng: Prng;
+  private seed: number;
+  /** Calls made and failures injected, for tests and logs. */
+  readonly counts = { calls: 0, failures: 0 };
+
+  constructor(private readonly source: SimConfigSource, private readonly clock: Clock) {
+    this.seed = source.last.seed;
+    this.prng = new Prng(this.seed);
+  }
+
+  /**
+   * Waits the drawn latency, then fails (retryable) or runs `work` on the configuration as the
+   * file says at that moment. Bounded by the call's timeout and signal (withinDeadline).
+   */
+  call<T>(operation: string, options: CallOptions, work: (config: SimConfig) => T | Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const before = await this.source.current();
+      if (before.seed !== this.seed) {
+        // A new seed in the file restarts the stream: the run from here is the one that seed decides.
+        this.seed = before.seed;
+        this.prng = new Prng(this.seed);
+      }
+      const draw = drawCall(this.prng, before);
+      this.counts.calls++;
+      if (draw.delayMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, draw.delayMs));
+      if (draw.fails) {
+        this.counts.failures++;
+        throw new CloudProviderError(simProviderName, operation, `simulated API failure (failureRate ${before.failureRate})`);
+      }
+      return work(await this.source.current());
+    };
+    return withinDeadline(run(), options, { provider: simProviderName, operation, clock: this.clock });
+  }
+}
