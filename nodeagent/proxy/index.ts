@@ -3,23 +3,18 @@
  * round-robin over ready endpoints, ClientIP affinity, draining, RST when nothing is ready,
  * endpoints on other pod networks through the NATS tunnel.
  */
-import type { AgentContext, NodeServicesConfig } from '../agent-context.js';
-import type { ServiceCatalog } from '../services/catalog.js';
-import type { PodNetworks, TunnelDialer } from '../tunnel/types.js';
+import type { AgentContext } from '../agent-context.js';
+import { createServiceProxy } from './service-proxy.js';
+import type { ServiceProxy, ServiceProxyDeps } from './types.js';
 
-export interface ServiceProxyDeps {
-  readonly catalog: ServiceCatalog;
-  readonly config: NodeServicesConfig;
-  readonly nodeIp: string;
-  readonly dialer: TunnelDialer;
-  readonly podNetworks: PodNetworks;
-}
+export type { ServiceProxy, ServiceProxyDeps } from './types.js';
+export { createServiceProxy, type ServiceProxyHandle, type ProxyContext } from './service-proxy.js';
+export { startStandaloneProxy, type StandaloneProxyOptions } from './standalone.js';
+export { proxyLimits, type ProxyTuning } from './limits.js';
+export type { ListenerState } from './listener-machine.js';
+export { NoEndpointError, EndpointConnectTimeoutError, AddressNotServedError } from './errors.js';
 
-export interface ServiceProxy {
-  stop(): Promise<void>;
-}
-
-/** STUB (issue 12, H2 replaces). */
-export function startServiceProxy(_ctx: Pick<AgentContext, 'nodeName' | 'clock' | 'logger'>, _deps: ServiceProxyDeps): ServiceProxy {
-  return { stop: async () => undefined };
+/** The agent's proxy: serves the catalog's Services on this node until `stop()`. */
+export function startServiceProxy(ctx: Pick<AgentContext, 'nodeName' | 'clock' | 'logger'>, deps: ServiceProxyDeps): ServiceProxy {
+  return createServiceProxy(ctx, deps);
 }
