@@ -10,6 +10,7 @@
 import type { FieldCause } from '../types.js';
 import { Causes, type Obj } from '../validation-core.js';
 import { addressId, addressesHeld, type Address, type AddressKind } from './records.js';
+import { serviceAllocationLimits } from './limits.js';
 import { ipv4ToNumber, numberToIpv4, type ServiceRanges } from './ranges.js';
 import { isUnset, needsClusterIp, needsHealthCheckNodePort, needsNodePorts, portsOf } from './service-spec.js';
 
@@ -75,6 +76,16 @@ export function planAllocation(spec: Obj, oldSpec: Obj | null, ranges: ServiceRa
       const ip = typeof spec['clusterIP'] === 'string' ? ipv4ToNumber(spec['clusterIP']) : null;
       if (ip !== null) take({ kind: 'ip', value: ip }, 'spec.clusterIPs', true);
     }
+  }
+  const distinctNodePorts = new Set(portsOf(spec).map((port) => port['nodePort']).filter((value) => !isUnset(value)));
+  const wanted = needsNodePorts(spec) ? new Set(portsOf(spec).map((port) => port['port'])).size : distinctNodePorts.size;
+  if (Math.max(wanted, distinctNodePorts.size) > serviceAllocationLimits.nodePortsPerServiceMax) {
+    // Before any pick: a Service over the bound is refused whole.
+    causes.list.push({
+      reason: 'FieldValueTooLong', field: 'spec.ports',
+      message: `Too many: ${Math.max(wanted, distinctNodePorts.size)}: must have at most ${serviceAllocationLimits.nodePortsPerServiceMax} node ports (a Service and its addresses are written in one store transaction)`,
+    });
+    return { causes: causes.list, claims: [], releases: [], full: false };
   }
   planNodePorts(spec, take, pick);
   const health = spec['healthCheckNodePort'];

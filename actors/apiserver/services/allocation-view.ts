@@ -87,17 +87,26 @@ export class AllocationView {
   }
 
   /**
-   * A free address in [first, last], other than `exclude`'s: from a random start, the next free
-   * one upwards (wrapping), so members racing in a large range rarely pick the same. Null: none.
+   * A free address in [first, last], other than `exclude`'s, or null when none is. Random
+   * probes first: uniform over the free addresses, so members racing for the same range rarely
+   * pick the same one (the next free one after a random start would favour those after long
+   * held runs). Then, in a nearly full range, a scan from a random start.
    */
   chooseFree(kind: AddressKind, range: { first: number; last: number }, exclude: ReadonlySet<string>): number | null {
     const size = range.last - range.first + 1;
     if (size <= 0) return null;
+    const free = (value: number): boolean => {
+      const id = addressId({ kind, value });
+      return !this.held.has(id) && !this.pending.has(id) && !exclude.has(id);
+    };
+    for (let probe = 0; probe < serviceAllocationLimits.randomProbesMax; probe++) {
+      const value = range.first + this.options.random.int(size);
+      if (free(value)) return value;
+    }
     const start = this.options.random.int(size);
     for (let step = 0; step < size; step++) {
       const value = range.first + ((start + step) % size);
-      const id = addressId({ kind, value });
-      if (!this.held.has(id) && !this.pending.has(id) && !exclude.has(id)) return value;
+      if (free(value)) return value;
     }
     return null;
   }

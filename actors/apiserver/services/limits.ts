@@ -10,6 +10,19 @@ export const serviceAllocationLimits = {
   clusterIpPrefixLengthMin: 12,
   /** Longest prefix: a /30 leaves one address to hand out after the network, broadcast and `kubernetes` addresses. */
   clusterIpPrefixLengthMax: 30,
+  /**
+   * Random probes for a free address before scanning the range: with half the range free, 16
+   * probes all miss once in 65,536 picks; the scan (bounded by the range) is the rest.
+   */
+  randomProbesMax: 16,
+  /**
+   * Node ports one Service may hold (Kubernetes has no such bound). A Service and all its address
+   * records are one store txn, and a txn has at most 128 parts (store/mvcc/limits.ts): each
+   * claimed address costs three (condition, put, read-back) and each released one a delete, so a
+   * Service replacing its ClusterIP, 24 node ports and its health-check port at once, with two
+   * ResourceQuotas guarding the write, still fits (26 × 4 + 11).
+   */
+  nodePortsPerServiceMax: 24,
   /** Keys read per page while (re)loading the view of allocation records: well under a NATS reply's size. */
   viewListPageKeys: 2_000,
   /** First delay before the view re-lists after its watch failed: not to spin during an election. */

@@ -1,0 +1,204 @@
+/**
+ * Service addresses through the real API of a 3-member cluster whose ranges are small enough to
+ * fill (127.96.0.0/24: 253 addresses to choose from; node ports 30000-30299): 200 NodePort
+ * Services created at once, spread over the members, all get distinct ClusterIPs and node ports;
+ * a full range answers 422 naming it; a deleted Service's address is handed out again; a
+ * restarted member keeps every allocation. Also: explicit addresses (taken, out of range), type
+ * changes (node ports allocated and released), a finalizer holding the address until it goes,
+ * and dry runs that allocate nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiHarness, type ApiHarness, type HttpReply } from './harness.js';
+import { requireComponent } from '../support/components.js';
+import { waitUntil } from '../support/wait.js';
+
+const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
+
+const ipRange = '127.96.0.0/24';
+const portRange = '30000-30299';
+const ns = 'alloc';
+const base = `/api/v1/namespaces/${ns}/services`;
+const json = { 'Content-Type': 'application/json' };
+
+let h: ApiHarness;
+
+type Spec = Record<string, unknown>;
+const service = (name: string, spec: Spec = {}, metadata: Spec = {}): string => JSON.stringify({
+  apiVersion: 'v1', kind: 'Service', metadata: { name, ...metadata }, spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec },
+});
+
+/**
+ * One request as a careful client sends it: a 429 (the fairness queues full under 200 at once)
+ * and a 503/504 (a store write past its 1.5 s deadline on this loaded machine) are sent again,
+ * bounded; a create answered 409 AlreadyExists after a 504 had landed, and reads back as created.
+ */
+async function call(method: string, path: string, body?: string, member?: string): Promise<HttpReply> {
+  let uncertain = false;
+  for (let attempt = 1; ; attempt++) {
+    const reply = await h.request(method, path, { headers: json, ...(body !== undefined ? { body } : {}), ...(member !== undefined ? { member } : {}) });
+    if (uncertain && method === 'POST' && reply.status === 409) {
+      const name = (JSON.parse(body ?? '{}') as { metadata: { name: string } }).metadata.name;
+      const stored = await h.request('GET', `${path}/${name}`, { headers: json });
+      return { ...stored, status: 201 };
+    }
+    if (![429, 503, 504].includes(reply.status) || attempt >= 20) return reply;
+    uncertain ||= reply.status === 504;
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt)); // a client's backoff, not a wait for state
+  }
+}
+
+const parsed = (reply: HttpReply): any => JSON.parse(reply.body);
+
+async function listServices(): Promise<any[]> {
+  return parsed(await call('GET', '/api/v1/services')).items as any[];
+}
+
+/** Every ClusterIP and node port held by the Services listed, with duplicates kept. */
+function addressesOf(items: readonly any[]): { ips: string[]; ports: number[] } {
+  const ips: string[] = [];
+  const ports: number[] = [];
+  for (const item of items) {
+    if (typeof item.spec.clusterIP === 'string' && item.spec.clusterIP !== 'None' && item.spec.clusterIP !== '') ips.push(item.spec.clusterIP);
+    const own = new Set<number>();
+    for (const port of item.spec.ports ?? []) if (typeof port.nodePort === 'number') own.add(port.nodePort);
+    if (typeof item.spec.healthCheckNodePort === 'number') own.add(item.spec.healthCheckNodePort);
+    ports.push(...own);
+  }
+  return { ips, ports };
+}
+
+describe.runIf(runs)('Service address allocation', () => {
+  beforeAll(async () => {
+    h = await startApiHarness({ members: 3, serverArgs: ['--service-cluster-ip-range', ipRange, '--service-node-port-range', portRange, '--no-controller-manager', '--no-scheduler'] });
+    expect((await call('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }))).status).toBe(201);
+  }, 90_000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('fills in Kubernetes\' defaults and allocates an address from the range', async () => {
+    const created = await call('POST', base, service('web', { sessionAffinity: 'ClientIP', ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'dns', port: 53, protocol: 'UDP' }] }));
+    expect(created.status, created.body).toBe(201);
+    const spec = parsed(created).spec;
+    expect(spec).toMatchObject({
+      type: 'ClusterIP', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+      ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster',
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }, { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' }],
+    });
+    expect(spec.clusterIP).toMatch(/^127\.96\.0\.\d+$/);
+    expect(spec.clusterIP).not.toBe('127.96.0.1'); // kept for the `kubernetes` Service
+    expect(spec.clusterIPs).toEqual([spec.clusterIP]);
+    const headless = parsed(await call('POST', base, service('headless', { clusterIP: 'None' })));
+    expect(headless.spec.clusterIP).toBe('None');
+    const external = parsed(await call('POST', base, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'example.com' } })));
+    expect(external.spec.clusterIP).toBeUndefined();
+  });
+
+  it('checks explicit addresses: out of range, taken (422 in Kubernetes\' words), dry runs take nothing', async () => {
+    const outside = await call('POST', base, service('outside', { clusterIP: '127.97.0.5' }));
+    expect(outside.status).toBe(422);
+    expect(parsed(outside).message).toContain(`provided IP is not in the valid range. The range of valid IPs is ${ipRange}`);
+    const dry = await call('POST', `${base}?dryRun=All`, service('fixed', { clusterIP: '127.96.0.250' }));
+    expect(dry.status, dry.body).toBe(201);
+    const fixed = await call('POST', base, service('fixed', { clusterIP: '127.96.0.250' }));
+    expect(fixed.status, fixed.body).toBe(201);
+    const again = await call('POST', base, service('fixed-again', { clusterIP: '127.96.0.250' }), 's2');
+    expect(again.status).toBe(422);
+    expect(parsed(again).message).toContain('provided IP is already allocated');
+    const lowPort = await call('POST', base, service('low-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] }));
+    expect(lowPort.status).toBe(422);
+    expect(parsed(lowPort).message).toContain(`provided port is not in the valid range. The range of valid ports is ${portRange}`);
+    expect((await call('POST', base, service('port-a', { type: 'NodePort', ports: [{ port: 80, nodePort: 30299 }] }))).status).toBe(201);
+    const portB = await call('POST', base, service('port-b', { type: 'NodePort', ports: [{ port: 80, nodePort: 30299 }] }), 's3');
+    expect(portB.status).toBe(422);
+    expect(parsed(portB).message).toContain('spec.ports[0].nodePort: Invalid value: 30299: provided port is already allocated');
+  });
+
+  it('allocates node ports on ClusterIP → NodePort and releases them on NodePort → ClusterIP', async () => {
+    expect((await call('POST', base, service('flip'))).status).toBe(201);
+    const toNodePort = await h.request('PATCH', `${base}/flip`, { headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { type: 'NodePort' } }) });
+    expect(toNodePort.status, toNodePort.body).toBe(200);
+    const nodePort = parsed(toNodePort).spec.ports[0].nodePort as number;
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    expect(parsed(toNodePort).spec.externalTrafficPolicy).toBe('Cluster');
+    const back = await h.request('PATCH', `${base}/flip`, { headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { type: 'ClusterIP' } }) });
+    expect(back.status, back.body).toBe(200);
+    expect(parsed(back).spec.ports[0].nodePort).toBeUndefined();
+    // The released port is free again: another Service may name it.
+    const taker = await call('POST', base, service('taker', { type: 'NodePort', ports: [{ port: 80, nodePort }] }));
+    expect(taker.status, taker.body).toBe(201);
+  });
+
+  it('keeps the address of a Service held by a finalizer until the finalizer goes', async () => {
+    const held = parsed(await call('POST', base, service('held', {}, { finalizers: ['example.com/hold'] })));
+    const ip = held.spec.clusterIP as string;
+    expect((await call('DELETE', `${base}/held`)).status).toBe(200);
+    expect((await call('POST', base, service('held-taker', { clusterIP: ip }))).status).toBe(422);
+    const released = await h.request('PATCH', `${base}/held`, { headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { finalizers: null } }) });
+    expect(released.status, released.body).toBe(200);
+    expect((await call('GET', `${base}/held`)).status).toBe(404);
+    const taker = await call('POST', base, service('held-taker', { clusterIP: ip }));
+    expect(taker.status, taker.body).toBe(201);
+  });
+
+  it('gives 200 NodePort Services created at once over three members distinct ClusterIPs and node ports', async () => {
+    const members = ['s1', 's2', 's3'];
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+      call('POST', base, service(`many-${i}`, { type: 'NodePort' }), members[i % members.length])));
+    const failed = replies.filter((reply) => reply.status !== 201);
+    expect(failed.map((reply) => `${reply.status} ${reply.body}`)).toEqual([]);
+    const { ips, ports } = addressesOf(await listServices());
+    expect(new Set(ips).size).toBe(ips.length);
+    expect(new Set(ports).size).toBe(ports.length);
+  }, 60_000);
+
+  it('answers 422 naming the range when a range is full, and hands a deleted Service\'s address out again', async () => {
+    // 300 node ports; fill what is left with Services of 20 ports each.
+    let portsFull: HttpReply | null = null;
+    for (let i = 0; i < 10 && portsFull === null; i++) {
+      const ports = Array.from({ length: 20 }, (_, p) => ({ name: `p${p}`, port: 1000 + p }));
+      const reply = await call('POST', base, service(`wide-${i}`, { type: 'NodePort', ports }));
+      if (reply.status === 422) portsFull = reply;
+      else expect(reply.status, reply.body).toBe(201);
+    }
+    expect(portsFull).not.toBeNull();
+    expect(parsed(portsFull as HttpReply).message).toContain(`Internal error: range ${portRange} is full`);
+    let ipsFull: HttpReply | null = null;
+    for (let i = 0; i < 260 && ipsFull === null; i++) {
+      const reply = await call('POST', base, service(`fill-${i}`));
+      if (reply.status === 422) ipsFull = reply;
+      else expect(reply.status, reply.body).toBe(201);
+    }
+    expect(parsed(ipsFull as HttpReply).message).toContain(`spec.clusterIPs: Internal error: range ${ipRange} is full`);
+    const { ips } = addressesOf(await listServices());
+    expect(new Set(ips).size).toBe(ips.length);
+    // Every address but the network, broadcast and `kubernetes` ones is held.
+    expect(ips.filter((ip) => ip !== '127.96.0.1')).toHaveLength(253);
+    const victim = parsed(await call('GET', `${base}/many-7`));
+    expect((await call('DELETE', `${base}/many-7`)).status).toBe(200);
+    const reuse = await call('POST', base, service('reuse', { type: 'NodePort' }), 's3');
+    expect(reuse.status, reuse.body).toBe(201);
+    // The only free address is the deleted Service's.
+    expect(parsed(reuse).spec.clusterIP).toBe(victim.spec.clusterIP);
+  }, 60_000);
+
+  it('keeps every allocation across a member restart', async () => {
+    await h.cluster.restart('s2');
+    await h.waitReady('s2');
+    const taken = parsed(await call('GET', `${base}/fixed`)).spec.clusterIP as string;
+    const duplicate = await call('POST', base, service('after-restart', { clusterIP: taken }), 's2');
+    expect(duplicate.status).toBe(422);
+    expect(parsed(duplicate).message).toContain('provided IP is already allocated');
+    const full = await call('POST', base, service('after-restart'), 's2');
+    expect(full.status).toBe(422);
+    expect(parsed(full).message).toContain(`range ${ipRange} is full`);
+    expect((await call('DELETE', `${base}/fixed`, undefined, 's1')).status).toBe(200);
+    // The restarted member chooses from its reloaded view (or re-reads the records when it looks full).
+    await waitUntil('the freed address handed out by the restarted member', async () => (await call('POST', base, service('after-restart'), 's2')).status === 201, { timeoutMs: 10_000, intervalMs: 200 });
+    expect(parsed(await call('GET', `${base}/after-restart`)).spec.clusterIP).toBe(taken);
+    const { ips, ports } = addressesOf(await listServices());
+    expect(new Set(ips).size).toBe(ips.length);
+    expect(new Set(ports).size).toBe(ports.length);
+  }, 60_000);
+});
