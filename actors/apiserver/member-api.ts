@@ -20,6 +20,8 @@ import { liveNodeHolds } from './admission/csr-join.js';
 import { nodeCredentialsLimits } from './http/node-credentials.js';
 import { ClusterAuthorizer, ensureDefaultPolicy, startAuthzCaches, withRbacEscalationCheck } from './authz/index.js';
 import { ensureSystemPriorityClasses } from './system-priority-classes.js';
+import { defaultAdvertiseAddress, startKubernetesServiceReconciler } from './services/kubernetes-service.js';
+import { defaultClusterIpRange } from './services/ranges.js';
 import { AllocationView, ServiceAllocator, checkServiceAllocationLimits, parseServiceRanges, serviceAllocationLimits, startAllocationRepair } from './services/index.js';
 
 export interface MemberApiConfig {
@@ -139,6 +141,10 @@ export async function startMemberApi(options: {
     },
   });
   options.logger.info('api server listening', { url: server.url });
+  const kubernetesService = startKubernetesServiceReconciler({
+    objects, self: options.self, advertise: { address: config.advertiseAddress ?? defaultAdvertiseAddress(config.host), port: server.port },
+    serviceClusterIpRange: config.serviceClusterIpRange ?? defaultClusterIpRange, clock, logger: options.logger,
+  });
   const natsFront = serveApiOverNats({
     bus: options.bus, cluster: options.cluster, apiUrl: server.url, self: options.self,
     caCertPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
@@ -148,6 +154,8 @@ export async function startMemberApi(options: {
     url: server.url,
     async close() {
       closed = true;
+      // First, while the store client still works: this member's Lease and endpoint go at once.
+      await kubernetesService.stop();
       allocationRepair.stop();
       allocationView.stop();
       natsFront.stop();
