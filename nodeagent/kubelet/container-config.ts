@@ -6,6 +6,7 @@
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../actors/objects/index.js';
+import { podDnsConfig, type PodDnsSettings } from '../dns/index.js';
 import type { PodVolumes } from '../agent-context.js';
 import { containerLogPath, podDirectory as podLogDirectory } from '../log-paths.js';
 import { runtimeLabels, type ContainerConfig, type ContainerResources, type PodSandboxConfig } from '../runtime/types.js';
@@ -111,6 +112,8 @@ export interface SandboxConfigInput {
   readonly attempt: number;
   /** The address the checkpoint remembers for this pod (kept across an agent restart). */
   readonly ip: string | null;
+  /** The node's cluster DNS and the host's resolver settings; absent: the sandbox gets no resolver settings (the runtime's default). */
+  readonly dns?: PodDnsSettings;
 }
 
 export function podSandboxConfig(input: SandboxConfigInput): PodSandboxConfig {
@@ -119,6 +122,8 @@ export function podSandboxConfig(input: SandboxConfigInput): PodSandboxConfig {
   const name = pod.metadata?.name ?? '';
   const uid = pod.metadata?.uid ?? '';
   const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+  // dnsPolicy / dnsConfig → the resolver the sandbox's containers are told about (dns/pod-dns.ts).
+  const dns = input.dns === undefined ? undefined : podDnsConfig(pod, input.dns);
   return {
     uid, name, namespace,
     attempt: input.attempt,
@@ -128,6 +133,7 @@ export function podSandboxConfig(input: SandboxConfigInput): PodSandboxConfig {
     hostNetwork: pod.spec?.hostNetwork === true,
     ...(input.ip !== null ? { ip: input.ip } : {}),
     logDirectory: podLogDirectory(input.agentDir, namespace, name, uid),
+    ...(dns !== undefined ? { dns } : {}),
     portMappings: ports.map((p) => ({
       containerPort: p.containerPort,
       protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP',

@@ -51,6 +51,7 @@ import { commandProblem, findSetsid, spawnWrapper } from './wrapper.js';
 import { containerEnvironment, linkMounts } from './container-files.js';
 import { containerStatus, sandboxStatus } from './views.js';
 import { connectPort, startExec } from './streams.js';
+import { addDnsEnvironment, writePodResolvConf } from './pod-dns.js';
 
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
@@ -106,6 +107,12 @@ export class ProcessRuntime implements ContainerRuntime {
     const id = newId();
     const ip = this.network.assign(id, config);
     this.saveSandbox({ id, config, ip, createdAtMs: this.wallMs(), ready: true });
+    // The pod's resolver settings as a file (pod-dns.ts); a pod without it still runs, told by env only.
+    try {
+      writePodResolvConf(config);
+    } catch (error) {
+      this.options.logger.warn('cannot write the pod resolv.conf', { pod: `${config.namespace}/${config.name}`, error: String(error) });
+    }
     return id;
   }
 
@@ -154,6 +161,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const state = this.observe(record).state;
     if (state !== 'created') throw new ContainerStateError(containerId, state, 'start');
     const env = containerEnvironment(record.config, process.env['PATH']);
+    addDnsEnvironment(env, this.sandboxes.get(record.sandboxId)?.config);
     const cwd = this.cwdOf(record);
     const [command = ''] = record.config.command;
     const problem = this.setsidPath === null ? 'setsid (util-linux) is not installed on this host' : commandProblem(command, env, cwd);
