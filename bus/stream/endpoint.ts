@@ -41,7 +41,8 @@ type OpenReply = { readonly ok: true; readonly window: number } | { readonly ok:
 
 /** What an acceptor decides for one open: take it (and get the stream), or refuse with a typed reason. */
 export type AcceptDecision =
-  | { readonly accept: true; readonly onStream: (stream: BusStream) => void }
+  /** `abandon`: the stream could not be made after all (the endpoint is closing): free what accepting took. */
+  | { readonly accept: true; readonly onStream: (stream: BusStream) => void; readonly abandon?: () => void }
   | { readonly accept: false; readonly reason: string; readonly message: string };
 
 export interface IncomingOpen {
@@ -163,7 +164,10 @@ export class StreamEndpoint {
       this.accepting--;
     }
     if (!decision.accept) return this.reply(message, { ok: false, reason: decision.reason, message: decision.message });
-    if (this.closed) return this.reply(message, { ok: false, reason: 'closing', message: 'the endpoint is closing' });
+    if (this.closed) {
+      decision.abandon?.();
+      return this.reply(message, { ok: false, reason: 'closing', message: 'the endpoint is closing' });
+    }
     const stream = this.register(request.id, request.mode, request.replyTo, request.window);
     this.reply(message, { ok: true, window: stream.initialWindow });
     decision.onStream(stream);
