@@ -36,7 +36,7 @@ import { createPodParts } from './pod-parts.js';
 import { startServiceCatalog } from './services/index.js';
 import { startServiceProxy } from './proxy/index.js';
 import { createTunnelDialer, startPodNetworks, startTunnelServer } from './tunnel/index.js';
-import { startClusterDns } from './dns/index.js';
+import { clusterDnsSettings, startClusterDns } from './dns/index.js';
 
 export const agentLimits = {
   /** A graceful stop (drain included) finishes within this, then the process exits anyway. */
@@ -128,7 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const reader = createClusterReader({ api: ctx.api, clock, nodeName: ctx.nodeName, dir: ctx.dir, logger });
   const prober = createProber({ runtime, clock, logger });
   const envResolver = createEnvResolver({ api: ctx.api, nodeName: ctx.nodeName, logger, clock, reader });
-  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp });
+  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp, dns: clusterDnsSettings(options.node.services) });
   podManager = pods.podManager;
   // §6: the checkpointed pods run again before anything waits for the API.
   await pods.podManager.restore();

@@ -4,6 +4,7 @@
  */
 import type { AgentContext, EnvResolver, NodeHandle, Prober } from './agent-context.js';
 import type { ClusterReader } from './env/index.js';
+import type { PodDnsSettings } from './dns/index.js';
 import { createPodManager, createStatusManager, type PodManager } from './kubelet/index.js';
 import type { ContainerRuntime } from './runtime/types.js';
 import { createVolumeManager } from './volumes/index.js';
@@ -16,6 +17,8 @@ export interface PodPartsDeps {
   /** Shared by env and volumes: one read per referenced object per pod start. */
   readonly reader: ClusterReader;
   readonly nodeIp: string;
+  /** Where the node's pods resolve names (dnsPolicy): the cluster DNS server and the host's resolvers. */
+  readonly dns?: PodDnsSettings;
 }
 
 export interface PodParts {
@@ -32,6 +35,7 @@ export function createPodParts(ctx: AgentContext, deps: PodPartsDeps): PodParts 
   const status = createStatusManager({ api, clock, logger });
   const podManager = createPodManager(ctx, {
     runtime: deps.runtime, node: deps.node, volumes, env: deps.env, prober: deps.prober, status, nodeIp: deps.nodeIp,
+    ...(deps.dns !== undefined ? { dns: deps.dns } : {}),
   });
   return { podManager, flush: () => status.flush(), stop: () => status.stop() };
 }

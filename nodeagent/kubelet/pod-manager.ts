@@ -17,6 +17,7 @@ import { CheckpointStore, type Checkpoint, type PodCheckpoint } from './checkpoi
 import type { ProbeListener } from './pod-sync.js';
 import { podWorkerMachine, type PodWorkerEvent } from './pod-worker.js';
 import { checkpointOf, newWorkerState, type PodWorkerDeps, type WorkerState } from './worker-state.js';
+import type { PodDnsSettings } from '../dns/index.js';
 
 export interface PodManagerDeps {
   readonly runtime: ContainerRuntime;
@@ -26,6 +27,8 @@ export interface PodManagerDeps {
   readonly prober: Prober;
   readonly status: PodStatusSink;
   readonly nodeIp: string;
+  /** The node's cluster DNS and host resolver settings (dnsPolicy); absent: sandboxes get none. */
+  readonly dns?: PodDnsSettings;
 }
 
 export interface PodManager extends PodManagerHandle {
@@ -69,6 +72,7 @@ export function createPodManager(ctx: AgentContext, deps: PodManagerDeps): PodMa
   const workerDeps: PodWorkerDeps = {
     agentDir: ctx.dir, runtime: deps.runtime, volumes: deps.volumes, env: deps.env, prober: deps.prober, status: deps.status,
     nodeIp: deps.nodeIp, clock: ctx.clock, wallClock: ctx.wallClock, logger, onChange: saveCheckpoint,
+    ...(deps.dns !== undefined ? { dns: deps.dns } : {}),
   };
   const unsubscribe = deps.runtime.onEvent((event) => workers.get(event.podUid)?.actor.send({ type: 'container.changed' }));
 

@@ -18,7 +18,7 @@ import { graceSecondsOf, probeTarget, specOf, type PodWorkerDeps, type WorkerSta
 export type ProbeListener = (container: string, containerId: string, transition: ProbeTransition) => void;
 
 function sandboxConfig(state: WorkerState, deps: PodWorkerDeps) {
-  return podSandboxConfig({ agentDir: deps.agentDir, pod: state.pod, attempt: state.sandboxAttempt, ip: state.podIp });
+  return podSandboxConfig({ agentDir: deps.agentDir, pod: state.pod, attempt: state.sandboxAttempt, ip: state.podIp, ...(deps.dns !== undefined ? { dns: deps.dns } : {}) });
 }
 
 /** A ready sandbox for the pod (adopted or new) and its volumes. */

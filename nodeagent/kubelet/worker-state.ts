@@ -9,10 +9,13 @@ import type { Logger } from '../../bus/logger.js';
 import type { EnvResolver, PodStatusSink, PodVolumes, Prober, ProbeTarget, VolumeManager } from '../agent-context.js';
 import type { ContainerRuntime, PodSandboxStatus } from '../runtime/types.js';
 import type { PodCheckpoint } from './checkpoint.js';
+import type { PodDnsSettings } from '../dns/index.js';
 import { newContainerRecord, type ContainerRecord } from './container-record.js';
 
 export interface PodWorkerDeps {
   readonly agentDir: string;
+  /** The node's cluster DNS and host resolver settings (dnsPolicy); absent: sandboxes get none. */
+  readonly dns?: PodDnsSettings;
   readonly runtime: ContainerRuntime;
   readonly volumes: VolumeManager;
   readonly env: EnvResolver;

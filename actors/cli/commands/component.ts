@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemClock, createJsonLogger } from '../../../bus/index.js';
-import { componentToken, connectComponent, runComponent, type ComponentName } from '../../controllers/controller-manager.js';
+import { componentToken, connectComponent, startComponent, type ComponentName } from '../../controllers/controller-manager.js';
 import { readClusterFile } from './cluster-file.js';
 import { parseList } from './store-connection.js';
 import { leaderElectionTiming, loopOptions, type ControlPlaneFlags } from './control-plane-flags.js';
@@ -36,7 +36,7 @@ export async function runComponentCommand(component: ComponentName, flags: Compo
   const logger = createJsonLogger({ level: flags.logLevel, fields: { component, identity } });
   const token = flags.token ?? componentToken(credentialsDir, component);
   const bus = await connectComponent({ credentialsDir, cluster, natsServers: parseList(nats), component, name: `kubus-${cluster}-${identity}-${component}`, logger });
-  const running = runComponent({
+  const running = await startComponent({
     component, cluster, bus, token, identity, timing,
     ...(flags.controllers !== undefined ? { controllers: flags.controllers } : {}),
     options: { ...loopOptions(flags, timing), rootCaCertPem: readFileSync(join(credentialsDir, 'pki', 'ca.crt'), 'utf8'), credentialsDir, natsServers: parseList(nats).join(',') },
