@@ -8,13 +8,15 @@
  * resolvers cache the negative answer (RFC 2308); SERVFAIL while the catalog never loaded (the node
  * does not know yet, which is not "does not exist"). A headless Service answers with its ready
  * endpoints (all of them with `publishNotReadyAddresses`); an ExternalName Service with a CNAME
- * that the client chases itself.
+ * that the client chases itself. Reverse names of cluster addresses get PTR records (reverse.ts);
+ * other reverse names are forwarded.
  */
 import type { Answer, RecordType } from 'dns-packet';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { CatalogEntry, ServiceCatalog, ServiceKey } from '../services/catalog.js';
 import { dnsLimits } from './limits.js';
 import { canonicalName, classifyName, dashedIp, isIPv4, isIPv6, type ClusterName } from './names.js';
+import { reverseAnswer } from './reverse.js';
 
 export type ResponseCode = 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL';
 
@@ -40,7 +42,10 @@ type Family = 'A' | 'AAAA';
 
 export function resolveQuestion(question: Question, catalog: CatalogView, clusterDomain: string): Resolution {
   const name = classifyName(question.name, clusterDomain);
-  if (name.kind === 'outside') return { kind: 'forward' };
+  if (name.kind === 'outside') {
+    const reverse = reverseAnswer(question, catalog, clusterDomain);
+    return reverse === null ? { kind: 'forward' } : { kind: 'answer', rcode: 'NOERROR', answers: reverse, authorities: [], additionals: [] };
+  }
   const zone = new Zone(canonicalName(clusterDomain), question);
   if (!catalog.synced()) return zone.failure();
   return answerInZone(name, catalog, zone);

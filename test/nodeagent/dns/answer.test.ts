@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifyName, resolveQuestion, type Resolution } from '../../../nodeagent/dns/index.js';
+import { ipFromReverseName } from '../../../nodeagent/dns/reverse.js';
 import { FakeCatalog, service, slice } from './fake-catalog.js';
 
 const domain = 'cluster.local';
@@ -115,6 +116,17 @@ describe('answers', () => {
   it('fails (SERVFAIL) while the catalog never loaded, and forwards names outside the domain', () => {
     expect(ask('web.shop.svc.cluster.local', 'A', new FakeCatalog({ synced: false })).rcode).toBe('SERVFAIL');
     expect(resolveQuestion({ name: 'example.com', type: 'A' }, new FakeCatalog({ synced: false }), domain)).toEqual({ kind: 'forward' });
+  });
+
+  it('answers PTR for a cluster IP and a headless endpoint, and forwards other reverse names', () => {
+    expect(datas(ask('10.0.96.127.in-addr.arpa', 'PTR'))).toEqual(['web.shop.svc.cluster.local']);
+    expect(datas(ask('5.1.64.127.in-addr.arpa', 'PTR'))).toEqual(['db-0.db.shop.svc.cluster.local']);
+    expect(datas(ask('3.3.64.127.in-addr.arpa', 'PTR'))).toEqual(['127-64-3-3.bare.shop.svc.cluster.local']);
+    expect(resolveQuestion({ name: '9.9.9.9.in-addr.arpa', type: 'PTR' }, catalog(), domain)).toEqual({ kind: 'forward' });
+    expect(resolveQuestion({ name: '10.0.96.127.in-addr.arpa', type: 'A' }, catalog(), domain)).toEqual({ kind: 'forward' });
+    expect(ipFromReverseName(`${'0.'.repeat(30)}1.ip6.arpa`)).toBeNull();
+    expect(ipFromReverseName('1.2.3.in-addr.arpa')).toBeNull();
+    expect(ipFromReverseName(`1.${'0.'.repeat(29)}d.f.ip6.arpa`)).toBe('fd00::1');
   });
 
   it('serves another cluster domain when configured', () => {
