@@ -5,9 +5,12 @@
  * a full range answers 422 naming it; a deleted Service's address is handed out again; a
  * restarted member keeps every allocation. Also: explicit addresses (taken, out of range), type
  * changes (node ports allocated and released), a finalizer holding the address until it goes,
- * and dry runs that allocate nothing.
+ * dry runs that allocate nothing, and the repair pass (run here in-process on the real store)
+ * freeing a leaked record and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock, createJsonLogger } from '../../bus/index.js';
+import { allocationRecordsPrefix, recordKey, startAllocationRepair, type AllocationRepair } from '../../actors/apiserver/services/index.js';
 import { startApiHarness, type ApiHarness, type HttpReply } from './harness.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
@@ -21,6 +24,7 @@ const base = `/api/v1/namespaces/${ns}/services`;
 const json = { 'Content-Type': 'application/json' };
 
 let h: ApiHarness;
+let repair: AllocationRepair;
 
 type Spec = Record<string, unknown>;
 const service = (name: string, spec: Spec = {}, metadata: Spec = {}): string => JSON.stringify({
@@ -71,6 +75,9 @@ describe.runIf(runs)('Service address allocation', () => {
   beforeAll(async () => {
     h = await startApiHarness({ members: 3, serverArgs: ['--service-cluster-ip-range', ipRange, '--service-node-port-range', portRange, '--no-controller-manager', '--no-scheduler'] });
     expect((await call('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }))).status).toBe(201);
+    // The members run their own passes on a timer; this one is driven by the test.
+    repair = startAllocationRepair({ client: await h.cluster.client(), objects: h.objects, clock: new SystemClock(), logger: createJsonLogger({ level: 'error' }) });
+    repair.stop();
   }, 90_000);
 
   afterAll(async () => {
@@ -142,6 +149,18 @@ describe.runIf(runs)('Service address allocation', () => {
     expect(taker.status, taker.body).toBe(201);
   });
 
+  it('repair frees a record whose owner is gone, so the address can be named again', async () => {
+    const client = await h.cluster.client();
+    const leaked = recordKey({ kind: 'ip', value: 127 * 2 ** 24 + 96 * 2 ** 16 + 249 });
+    await client.put({ key: leaked, value: new TextEncoder().encode(JSON.stringify({ owner: { namespace: ns, name: 'long-gone', uid: 'u-gone' }, clusterIP: '127.96.0.249' })) });
+    const refused = await call('POST', base, service('wants-249', { clusterIP: '127.96.0.249' }));
+    expect(refused.status).toBe(422);
+    expect(await repair.runOnce()).toBe(1);
+    expect((await client.get(leaked))).toBeNull();
+    const taken = await call('POST', base, service('wants-249', { clusterIP: '127.96.0.249' }));
+    expect(taken.status, taken.body).toBe(201);
+  });
+
   it('gives 200 NodePort Services created at once over three members distinct ClusterIPs and node ports', async () => {
     const members = ['s1', 's2', 's3'];
     const replies = await Promise.all(Array.from({ length: 200 }, (_, i) =>
@@ -200,5 +219,10 @@ describe.runIf(runs)('Service address allocation', () => {
     const { ips, ports } = addressesOf(await listServices());
     expect(new Set(ips).size).toBe(ips.length);
     expect(new Set(ports).size).toBe(ports.length);
+    // Nothing leaked and nothing is freed: one record per held address.
+    expect(await repair.runOnce()).toBe(0);
+    const client = await h.cluster.client();
+    const records = await client.range({ key: allocationRecordsPrefix, prefix: true, countOnly: true });
+    expect(records.result.count).toBe(ips.length + ports.length);
   }, 60_000);
 });

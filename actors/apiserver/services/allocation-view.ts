@@ -56,7 +56,7 @@ export class AllocationView {
 
   /** Re-reads every record now (before answering "range full"); the running watch goes on. */
   async refresh(): Promise<void> {
-    const { held } = await this.list();
+    const { held } = await this.list(serviceAllocationLimits.viewRefreshTimeoutMs);
     this.held = held;
   }
 
@@ -111,7 +111,7 @@ export class AllocationView {
     return null;
   }
 
-  private async list(): Promise<{ held: Set<string>; revision: number }> {
+  private async list(timeoutMs?: number): Promise<{ held: Set<string>; revision: number }> {
     const held = new Set<string>();
     const end = prefixEnd(allocationRecordsPrefix);
     let key = allocationRecordsPrefix;
@@ -120,7 +120,7 @@ export class AllocationView {
     for (;;) {
       const { result } = await this.options.client.range(
         { key, end, limit: serviceAllocationLimits.viewListPageKeys, revision, keysOnly: true },
-        { consistency: 'linearizable' },
+        { consistency: 'linearizable', ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
       );
       if (revision === 0) revision = result.revision;
       for (const kv of result.kvs) {

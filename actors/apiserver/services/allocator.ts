@@ -15,6 +15,7 @@ import type { KeyValue, TxnOp } from '../../../store/index.js';
 import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { ResourceWriteHooks, WritePlan } from '../registry/write-hooks.js';
+import { toApiError } from '../registry/store-errors.js';
 import { planAllocation, takenCause, type AllocationPlan, type Claim } from './allocation-plan.js';
 import type { AllocationView } from './allocation-view.js';
 import { serviceAllocationLimits } from './limits.js';
@@ -48,8 +49,8 @@ export class ServiceAllocator implements ResourceWriteHooks {
     };
     let { planned, plan } = attempt();
     if (plan.full) {
-      // The view may have missed releases: read the records before saying "full".
-      await this.view.refresh();
+      // The view may have missed releases: read the records before saying "full" (503 if the store cannot answer).
+      await this.view.refresh().catch((error: unknown) => { throw toApiError(error, 'precheck'); });
       ({ planned, plan } = attempt());
     }
     const name = planned.metadata.name ?? '';

@@ -33,7 +33,12 @@ export const serviceAllocationLimits = {
    * How long a write waits for the view's first load before choosing from what it has: the txn
    * guard keeps choices safe anyway; only a "range is full" answer needs the full view.
    */
-  viewSyncWaitMs: 1_000,
+  viewSyncWaitMs: 500,
+  /**
+   * A re-read of the records before answering "range full" gives up after this: it runs inside a
+   * Service write, whose whole answer must come within the store's 1.5 s write deadline.
+   */
+  viewRefreshTimeoutMs: 500,
   /** The repair pass (records whose Service is gone) runs this often in every member: Kubernetes' repair loop runs every 3 min. */
   repairIntervalMs: 60_000,
   /** First repair pass after start: soon, so leaks from a crash are freed early, but after start-up's own writes. */
