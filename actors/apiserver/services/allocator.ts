@@ -20,7 +20,7 @@ import { planAllocation, takenCause, type AllocationPlan, type Claim } from './a
 import type { AllocationView } from './allocation-view.js';
 import { serviceAllocationLimits } from './limits.js';
 import type { ServiceRanges } from './ranges.js';
-import { addressesHeld, encodeRecord, recordKey, type AddressKind, type RecordOwner } from './records.js';
+import { addressesHeld, decodeRecord, encodeRecord, recordKey, type AddressKind, type RecordOwner } from './records.js';
 import { defaultService, prepareServiceUpdate, specOf } from './service-spec.js';
 
 export class ServiceAllocator implements ResourceWriteHooks {
@@ -70,7 +70,7 @@ export class ServiceAllocator implements ResourceWriteHooks {
         ...plan.claims.map((claim): TxnOp => ({ type: 'put', request: { key: recordKey(claim.address), value: encodeRecord(owner, claim.address) } })),
         ...plan.releases.map((address): TxnOp => ({ type: 'delete', request: { key: recordKey(address) } })),
       ],
-      lost: (current) => this.lost(name, plan.claims, current),
+      lost: (current) => this.lost(owner, plan.claims, current),
       settle: (committed) => {
         if (settled) return;
         settled = true;
@@ -83,10 +83,13 @@ export class ServiceAllocator implements ResourceWriteHooks {
     };
   }
 
-  private lost(name: string, claims: readonly Claim[], current: ReadonlyMap<string, KeyValue | null>): void {
+  private lost(owner: RecordOwner, claims: readonly Claim[], current: ReadonlyMap<string, KeyValue | null>): void {
     for (const claim of claims) {
-      if ((current.get(recordKey(claim.address)) ?? null) === null) continue;
-      if (claim.explicit) throw apiErrors.invalid('Service', '', name, [takenCause(claim)]);
+      const kv = current.get(recordKey(claim.address)) ?? null;
+      if (kv === null) continue;
+      // Taken by this same Service (a concurrent update of it won): the next round sees it as held.
+      if (decodeRecord(kv.value)?.uid === owner.uid && owner.uid !== '') continue;
+      if (claim.explicit) throw apiErrors.invalid('Service', '', owner.name, [takenCause(claim)]);
       this.view.markHeld(claim.address);
     }
   }
