@@ -5,6 +5,7 @@
  * EndpointSlice controller leaves alone; a member stopped cleanly leaves the endpoints at once,
  * comes back when restarted, and a killed member leaves once its Lease has expired (15 s).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiHarness, type ApiHarness } from './harness.js';
 import { requireComponent } from '../support/components.js';
@@ -41,6 +42,15 @@ describe.runIf(runs)('the kubernetes Service (3 real members)', () => {
 
   const expected = (ids: readonly string[]): string[] => ids.map((id) => endpointOf.get(id) as string).sort();
 
+  /** What a failed wait shows: the member's log lines about its stop and the kubernetes Service. */
+  const memberLog = (id: string): string => {
+    try {
+      return readFileSync(h.cluster.logPath(id), 'utf8').split('\n').filter((line) => /kubernetes|stop|exit/i.test(line)).slice(-12).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+
   it('Service default/kubernetes has the first address of the range, 443 https, and every member as an endpoint', async () => {
     const service = await waitUntil('the kubernetes Service', async () => {
       const reply = await h.request('GET', '/api/v1/namespaces/default/services/kubernetes');
@@ -65,7 +75,8 @@ describe.runIf(runs)('the kubernetes Service (3 real members)', () => {
     process.kill(pid as number, 'SIGTERM');
     await h.cluster.waitForExit('s3', 10_000);
     // Well under the Lease's 15 s: the stopping member removed its own endpoint.
-    await waitUntil('s3 gone from the endpoints', async () => JSON.stringify(await published()) === JSON.stringify(expected(['s1', 's2'])), { timeoutMs: 8_000, intervalMs: 200 });
+    await waitUntil('s3 gone from the endpoints', async () => JSON.stringify(await published()) === JSON.stringify(expected(['s1', 's2'])), { timeoutMs: 8_000, intervalMs: 200 })
+      .catch(async (error: Error) => { throw new Error(`${error.message}; published: ${JSON.stringify(await published())}; s3's log:\n${memberLog('s3')}`); });
     await h.cluster.restart('s3');
     await h.waitReady('s3');
     await waitUntil('s3 back in the endpoints', async () => JSON.stringify(await published()) === JSON.stringify(expected(['s1', 's2', 's3'])), { timeoutMs: 30_000, intervalMs: 200 });

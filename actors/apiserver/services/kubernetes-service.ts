@@ -96,6 +96,12 @@ export const kubernetesServiceMachine = setup({
       if (before !== after) context.logger.info('kubernetes service endpoints', { live: after, writes: result.writes });
       return { sightings: result.sightings, live: result.live, failures: 0 };
     }),
+    noteLeft: ({ context }) => context.logger.info('left the kubernetes service endpoints', { member: context.pass.self.member }),
+    /** The others drop this member once its Lease expires (or at once, if the Lease delete got through). */
+    noteLeaveFailed: ({ context, event }) => {
+      const error = (event as { error?: unknown }).error;
+      context.logger.warn('could not remove this member from the kubernetes service endpoints', { error: error instanceof Error ? error.message : String(error) });
+    },
     noteFailed: assign(({ context, event }) => {
       const failures = context.failures + 1;
       const error = (event as { error?: unknown }).error;
@@ -130,8 +136,8 @@ export const kubernetesServiceMachine = setup({
       invoke: {
         src: 'leave',
         input: ({ context }) => ({ pass: context.pass, sightings: context.sightings, clock: context.clock }),
-        onDone: 'stopped',
-        onError: { target: 'stopped', actions: 'noteFailed' },
+        onDone: { target: 'stopped', actions: 'noteLeft' },
+        onError: { target: 'stopped', actions: 'noteLeaveFailed' },
       },
     },
     stopped: { type: 'final' },

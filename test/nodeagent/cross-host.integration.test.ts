@@ -1,0 +1,179 @@
+/**
+ * Issue 12 §5, the cross-host path: two agents whose pod networks are not routable to each other
+ * (`--pod-network net-1` and `net-2`: by the contract, a node never dials a pod IP of another pod
+ * network directly) reach each other's endpoints through the NATS tunnel.
+ *
+ * How: `kubus up --servers 1` (no agents), then two agents joined exactly as `up` joins them
+ * (up-agents.ts planAgents: bootstrap token, CA pin, node addresses 127.32.0.1 and .2), each with
+ * its own --pod-network; agent 2 starts first, so agent 1's view of pod networks knows it from the
+ * start. A Deployment of one HTTP server pinned to node 2 and a NodePort Service: from this host,
+ * node 1's NodePort (its proxy: the endpoint is on another pod network) answers with the pod's
+ * name, and every such connection opened a tunnel stream on `node.<node 2>.tunnel` (an observer
+ * with the admin's bus user counts the opens there and checks they name the pod's address);
+ * node 2's own NodePort (the endpoint is local) answers without opening any.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Node, Service } from 'kubernetes-types/core/v1.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NatsBus, loadNatsCredentials, natsCredentialsLimits } from '../../bus/index.js';
+import { isAlive, writeClusterFile, type ClusterProcess } from '../../actors/cli/commands/cluster-file.js';
+import { createBootstrapToken, planAgents } from '../../actors/cli/commands/up-agents.js';
+import { tunnelSubject } from '../../nodeagent/tunnel/subjects.js';
+import { requireComponent } from '../support/components.js';
+import { waitUntil } from '../support/wait.js';
+import { clusterFile, kubectl, kubus, waitForRunningPods } from './node/up-cluster.js';
+
+const runs = requireComponent('nats-server', 'apt-get install -y nats-server') && requireComponent('kubectl', 'see https://kubernetes.io/docs/tasks/tools/');
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const tsxLoader = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const cliArgv = [process.execPath, '--import', tsxLoader, join(repoRoot, 'actors/cli/main.ts')];
+const podPort = 8080;
+/** Fresh connections through each NodePort: enough that every one must have taken the same path. */
+const requestsPerPath = 10;
+
+const far = (node: string): string => JSON.stringify({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'far', namespace: 'default' },
+  spec: {
+    replicas: 1, selector: { matchLabels: { app: 'far' } },
+    template: {
+      metadata: { labels: { app: 'far' } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': node }, terminationGracePeriodSeconds: 2,
+        containers: [{
+          name: 'web', image: 'kubus.io/process',
+          command: [process.execPath, '-e', `require('http').createServer((q, s) => s.end(process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP)`],
+          env: [
+            { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          ],
+          ports: [{ containerPort: podPort }],
+          readinessProbe: { httpGet: { path: '/', port: podPort }, periodSeconds: 1, failureThreshold: 1 },
+        }],
+      },
+    },
+  },
+});
+
+const farService = JSON.stringify({
+  apiVersion: 'v1', kind: 'Service', metadata: { name: 'far', namespace: 'default' },
+  spec: { type: 'NodePort', selector: { app: 'far' }, ports: [{ name: 'http', port: 8080, targetPort: podPort, protocol: 'TCP' }] },
+});
+
+/** One HTTP GET on a fresh connection; the body, or null when it failed (refused, reset, timed out). */
+function get(host: string, port: number): Promise<string | null> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    let data = '';
+    const timer = setTimeout(() => (socket.destroy(), done(null)), 5_000);
+    socket.once('connect', () => socket.end(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    socket.once('error', () => (clearTimeout(timer), done(null)));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const body = /\r\n\r\n([\s\S]*)$/.exec(data)?.[1];
+      done(data.startsWith('HTTP/1.1 200') && body !== undefined ? body : null);
+    });
+  });
+}
+
+async function json<T>(dir: string, args: readonly string[]): Promise<T> {
+  const run = await kubectl(dir, [...args, '-o', 'json']);
+  if (run.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr.trim()}`);
+  return JSON.parse(run.stdout) as T;
+}
+
+/** The last lines of a log mentioning the proxy or the tunnel: what a failed wait shows. */
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter((line) => /proxy|tunnel|pod.network|error/i.test(line)).slice(-12).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+describe.runIf(runs)('two agents on different pod networks reach each other\'s endpoints through the NATS tunnel', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubus-cross-host-'));
+  const state = join(dir, '.kubus');
+  const started: ClusterProcess[] = [];
+  let observer: NatsBus | null = null;
+
+  afterAll(async () => {
+    await observer?.close().catch(() => undefined);
+    await kubus(dir, ['down']);
+    // `down` stops what cluster.json records; an agent started before a failed record is stopped here.
+    for (const agent of started) if (isAlive(agent.pid)) process.kill(agent.pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  /** Starts one planned agent with its pod network, recorded in cluster.json so `kubus down` stops it. */
+  function startAgent(agent: ClusterProcess, podNetwork: string): void {
+    mkdirSync(agent.dataDir as string, { recursive: true, mode: 0o700 });
+    const log = openSync(agent.log, 'a');
+    const [command, ...args] = [...agent.argv, '--pod-network', podNetwork] as unknown as [string, ...string[]];
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] });
+    closeSync(log);
+    child.unref();
+    const recorded = { ...agent, argv: [command, ...args], pid: child.pid ?? 0 };
+    started.push(recorded);
+    const file = clusterFile(dir);
+    writeClusterFile(state, { ...file, processes: [...file.processes, recorded] });
+  }
+
+  async function nodeReady(name: string, podNetwork: string, log: string): Promise<void> {
+    await waitUntil(`node ${name} Ready on pod network ${podNetwork}`, async () => {
+      const node = await json<Node>(dir, ['get', 'node', name]).catch(() => null);
+      return node?.metadata?.labels?.['kubus.io/pod-network'] === podNetwork && node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    }, { timeoutMs: 90_000, intervalMs: 500 }).catch((error: Error) => {
+      throw new Error(`${error.message}; its log:\n${tail(log)}`);
+    });
+  }
+
+  it('node 1\'s NodePort reaches the pod on node 2 through the tunnel; node 2\'s own NodePort does not use it', async () => {
+    const up = await kubus(dir, ['up', '--servers', '1', '--agents', '0', '--runtime', 'process']);
+    expect([up.code, up.stderr]).toEqual([0, '']);
+    const token = createBootstrapToken(cliArgv, state);
+    const [one, two] = planAgents(clusterFile(dir), 2, { dir: state, cliArgv, token: () => token, runtime: 'process', privileged: false }) as [ClusterProcess, ClusterProcess];
+    startAgent(two, 'net-2');
+    await nodeReady(two.id, 'net-2', two.log);
+    startAgent(one, 'net-1');
+    await nodeReady(one.id, 'net-1', one.log);
+
+    // Watch node 2's tunnel subject as the admin: each open is a request there naming the target.
+    const file = clusterFile(dir);
+    const user = await loadNatsCredentials(state).mintAdmin(file.cluster, { ttlMs: natsCredentialsLimits.adminTtlMs, nowMs: Date.now() });
+    observer = await NatsBus.connect({ servers: [file.natsUrl], name: 'cross-host-observer', user, connectTimeoutMs: 5_000, reconnect: false });
+    const opens: Buffer[] = [];
+    observer.subscribe(tunnelSubject(file.cluster, two.id), (message) => opens.push(Buffer.from(message.data)), { pendingMax: 1_000 });
+
+    expect((await kubectl(dir, ['apply', '-f', '-'], far(two.id))).code).toBe(0);
+    expect((await kubectl(dir, ['apply', '-f', '-'], farService)).code).toBe(0);
+    const [pod] = await waitForRunningPods(dir, 'far', 1, 60_000);
+    expect(pod?.spec?.nodeName).toBe(two.id);
+    const podIp = pod?.status?.podIP ?? '';
+    const podName = pod?.metadata?.name ?? '';
+    const nodePort = (await json<Service>(dir, ['get', 'service', 'far'])).spec?.ports?.[0]?.nodePort ?? 0;
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    const [ipOne, ipTwo] = ['127.32.0.1', '127.32.0.2'];
+
+    // Node 2's NodePort: the endpoint is on node 2's own pod network, dialled directly.
+    await waitUntil('node 2\'s NodePort answering', async () => (await get(ipTwo, nodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
+      .catch((error: Error) => { throw new Error(`${error.message}; node 2's log:\n${tail(two.log)}`); });
+    const opensBeforeLocal = opens.length;
+    for (let i = 0; i < requestsPerPath; i++) expect(await get(ipTwo, nodePort)).toBe(podName);
+    expect(opens.length - opensBeforeLocal).toBe(0);
+
+    // Node 1's NodePort: the endpoint is on another pod network, so through node 2's agent.
+    await waitUntil('node 1\'s NodePort answering', async () => (await get(ipOne, nodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
+      .catch((error: Error) => { throw new Error(`${error.message}; node 1's log:\n${tail(one.log)}\nnode 2's log:\n${tail(two.log)}`); });
+    const opensBefore = opens.length;
+    for (let i = 0; i < requestsPerPath; i++) expect(await get(ipOne, nodePort)).toBe(podName);
+    // The observer's copy of the last open may land a moment after the reply it led to.
+    await waitUntil('an open per connection on node 2\'s tunnel subject', () => opens.length - opensBefore >= requestsPerPath, { timeoutMs: 5_000, intervalMs: 50 });
+    expect(opens.slice(opensBefore).every((open) => open.includes(Buffer.from(podIp)))).toBe(true);
+  }, 240_000);
+});
