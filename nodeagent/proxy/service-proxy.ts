@@ -49,17 +49,18 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
   const states = new Map<string, ListenerState>();
   const reportedAddresses = new Set<string>();
   const reportedSkips = new Set<string>();
+  const reportedStandby = new Set<string>();
   let stopped = false;
 
   const onState = (spec: ListenerSpec, state: ListenerState, error?: unknown): void => {
-    const previous = states.get(spec.key);
     if (state === 'stopped') states.delete(spec.key);
     else states.set(spec.key, state);
     const fields = { listener: spec.key, service: serviceKeyString(spec.service) };
-    if (state === 'serving') logger.info('serving', fields);
-    else if (state === 'standby' && previous !== 'standby' && previous !== 'binding') logger.info('another proxy on this host serves this address; standing by', fields);
-    else if (state === 'standby' && previous === 'binding' && !reportedSkips.has(`standby ${spec.key}`)) {
-      reportedSkips.add(`standby ${spec.key}`);
+    if (state === 'serving') {
+      logger.info('serving', fields);
+    } else if (state === 'standby' && !reportedStandby.has(spec.key)) {
+      // Once per address: a stand-by retries every second for as long as the other proxy runs.
+      reportedStandby.add(spec.key);
       logger.info('another proxy on this host serves this address; standing by to take over', fields);
     } else if (state === 'unavailable' && !reportedAddresses.has(spec.address)) {
       reportedAddresses.add(spec.address);

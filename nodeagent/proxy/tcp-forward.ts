@@ -29,10 +29,14 @@ export function forwardTcp(client: net.Socket, spec: ListenerSpec, deps: TcpForw
   client.on('error', () => undefined); // a client reset before the splice is nothing to report
   if (deps.tracker.count(service) >= deps.connectionsPerServiceMax) {
     deps.logger.warn('service at its connection bound; connection reset', { service, connectionsMax: deps.connectionsPerServiceMax });
-    return client.resetAndDestroy() as unknown as void;
+    client.resetAndDestroy();
+    return;
   }
   const route = deps.router.route(spec, client.remoteAddress ?? '');
-  if (route.candidates.length === 0) return client.resetAndDestroy() as unknown as void;
+  if (route.candidates.length === 0) {
+    client.resetAndDestroy(); // refused at once: the client sees ECONNRESET, not a hang
+    return;
+  }
   void connectFirst(route.candidates, deps.open).then(
     ({ endpoint, upstream }) => {
       if (client.destroyed) return void upstream.destroy();

@@ -132,9 +132,12 @@ export class UdpRelay {
     }
     const socket = dgram.createSocket(endpoint.address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      socket.once('error', (error) => {
+        socket.close();
+        reject(error);
+      });
       socket.connect(endpoint.port, endpoint.address, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
         resolve();
       });
     });
