@@ -27,6 +27,8 @@ export interface TunnelServerDeps {
 export interface TunnelServer {
   /** Streams open now (accepted, not yet ended). */
   streamCount(): number;
+  /** Streams accepted since the start (tests and benchmarks prove the tunnel path was taken). */
+  acceptedTotal(): number;
   /** Resets every open stream (their dialers hear it at once) and stops accepting. */
   stop(): Promise<void>;
 }
@@ -38,6 +40,12 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
     ...(deps.tuning !== undefined ? { tuning: deps.tuning } : {}),
   });
   let droppedDatagrams = 0;
+  let accepted = 0;
+  const accepting = (target: { readonly address: string; readonly port: number; readonly protocol: string }): void => {
+    accepted++;
+    // Debug: one line per tunnelled connection (`kubus agent --log-level debug` shows which path traffic took).
+    logger.debug('tunnel stream accepted', { address: target.address, port: target.port, protocol: target.protocol });
+  };
   const accept = async (open: IncomingOpen): Promise<AcceptDecision> => {
     const parsed = parseTarget(open.header, ctx.nodeName);
     if (!parsed.accept) return refuse(parsed.reason, parsed.message);
@@ -55,7 +63,7 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
       } catch (error) {
         return refuse('connectFailed', `${target.address}:${target.port}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      return { accept: true, onStream: (stream) => spliceTcp(socket, stream), abandon: () => socket.destroy() };
+      return { accept: true, onStream: (stream) => { accepting(target); spliceTcp(socket, stream); }, abandon: () => socket.destroy() };
     }
     let socket: dgram.Socket;
     try {
@@ -65,13 +73,17 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
     }
     return {
       accept: true,
-      onStream: (stream) => relayUdp(socket, stream, { idleMs: deps.udpIdleMs ?? tunnelLimits.udpIdleMs, clock: ctx.clock, onDrop: () => { droppedDatagrams++; } }),
+      onStream: (stream) => {
+        accepting(target);
+        relayUdp(socket, stream, { idleMs: deps.udpIdleMs ?? tunnelLimits.udpIdleMs, clock: ctx.clock, onDrop: () => { droppedDatagrams++; } });
+      },
       abandon: () => socket.close(),
     };
   };
   endpoint.listen(accept);
   return {
     streamCount: () => endpoint.streamCount(),
+    acceptedTotal: () => accepted,
     async stop() {
       endpoint.close();
       if (droppedDatagrams > 0) logger.info('tunnel UDP datagrams dropped while a stream was full', { dropped: droppedDatagrams });

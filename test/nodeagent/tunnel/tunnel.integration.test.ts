@@ -129,6 +129,7 @@ describe.runIf(runs)('the NATS tunnel between two agents', () => {
     expect(back.length).toBe(payload.length);
     expect(back.equals(payload)).toBe(true);
     await waitUntil('both ends forget the stream', () => dialerA.streamCount() === 0 && tunnelB.streamCount() === 0, { timeoutMs: 5_000 });
+    expect(tunnelB.acceptedTotal()).toBe(1);
   }, 60_000);
 
   it('a reader that does not read holds at most one window; the pod is stopped, then everything arrives', async () => {
