@@ -33,10 +33,12 @@ export async function listenDns(listen: { readonly address: string; readonly por
     udp.close();
     throw error;
   }
+  let stopped = false;
   udp.on('message', (message, remote) => {
     void respond(message, 'udp', deps).then((reply) => {
-      if (reply !== null) udp.send(reply, remote.port, remote.address);
-    }, (error: unknown) => deps.logger.warn('dns query failed', { error: String(error) }));
+      // A forward that ends after stop() has no socket to answer on.
+      if (reply !== null && !stopped) udp.send(reply, remote.port, remote.address);
+    }).catch((error: unknown) => deps.logger.warn('dns query failed', { error: String(error) }));
   });
   udp.on('error', (error) => deps.logger.warn('dns udp socket error', { error: error.message }));
   const connections = new Set<TcpSocket>();
@@ -46,6 +48,8 @@ export async function listenDns(listen: { readonly address: string; readonly por
     address: listen.address,
     port,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       for (const socket of connections) socket.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
       await new Promise<void>((resolve) => udp.close(() => resolve()));
@@ -108,7 +112,7 @@ function serveTcp(socket: TcpSocket, connections: Set<TcpSocket>, deps: Responde
         const length = Buffer.alloc(2);
         length.writeUInt16BE(reply.length);
         socket.write(Buffer.concat([length, reply]));
-      }, (error: unknown) => deps.logger.warn('dns query failed', { error: String(error) }));
+      }).catch((error: unknown) => deps.logger.warn('dns query failed', { error: String(error) }));
     }
   });
 }

@@ -11,9 +11,10 @@ import { promises as dns } from 'node:dns';
 import { createServer, type Server } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SystemClock } from '../../../bus/clock.js';
+import { SimulatedClock, SystemClock } from '../../../bus/clock.js';
 import { defaultServicesConfig } from '../../../nodeagent/agent.js';
-import { ClusterDnsBindError, startClusterDns, type DnsServer } from '../../../nodeagent/dns/index.js';
+import { ClusterDnsBindError, dnsLimits, startClusterDns, type DnsServer } from '../../../nodeagent/dns/index.js';
+import { waitUntil } from '../../support/wait.js';
 import { silentLogger } from '../kubelet/harness.js';
 import { FakeCatalog, service, slice } from './fake-catalog.js';
 
@@ -125,6 +126,29 @@ describe('cluster DNS on real sockets', () => {
     expect(upstream.queries).toContain('www.example.test');
     // Cluster names never reach the upstream.
     expect(upstream.queries.some((name) => name.endsWith('cluster.local'))).toBe(false);
+  });
+
+  it('stops with a forward in flight without answering on the closed socket (the late answer is dropped, nothing throws)', async () => {
+    const clock = new SimulatedClock();
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, upstreamAddress, resolve));
+    let asked = false;
+    silent.on('message', () => (asked = true));
+    const second = await startClusterDns({ ...ctx, clock }, {
+      catalog, config: { ...config, clusterDns: { address: serverAddress, port: 0 } }, upstreams: [{ address: upstreamAddress, port: silent.address().port }],
+    });
+    const client = createSocket('udp4');
+    try {
+      client.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ type: 'A', name: 'late.example.test' }] }), second?.port ?? 0, serverAddress);
+      await waitUntil('the query forwarded to the silent upstream', async () => asked && clock.pendingCount() === 1, { timeoutMs: 5_000, intervalMs: 10 });
+      await second?.stop();
+      clock.advance(dnsLimits.forwardUpstreamTimeoutMs);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(clock.pendingCount()).toBe(0);
+    } finally {
+      client.close();
+      silent.close();
+    }
   });
 
   it('fails with a typed error naming the address and --cluster-dns when the port is taken', async () => {
