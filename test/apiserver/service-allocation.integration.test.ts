@@ -6,11 +6,12 @@
  * restarted member keeps every allocation. Also: explicit addresses (taken, out of range), type
  * changes (node ports allocated and released), a finalizer holding the address until it goes,
  * dry runs that allocate nothing, and the repair pass (run here in-process on the real store)
- * freeing a leaked record and nothing else.
+ * freeing a leaked record, recording an address held without one, and touching nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock, createJsonLogger } from '../../bus/index.js';
 import { allocationRecordsPrefix, recordKey, startAllocationRepair, type AllocationRepair } from '../../actors/apiserver/services/index.js';
+import { findResource, type ResourceInfo } from '../../actors/apiserver/registry/index.js';
 import { startApiHarness, type ApiHarness, type HttpReply } from './harness.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
@@ -155,10 +156,19 @@ describe.runIf(runs)('Service address allocation', () => {
     await client.put({ key: leaked, value: new TextEncoder().encode(JSON.stringify({ owner: { namespace: ns, name: 'long-gone', uid: 'u-gone' }, clusterIP: '127.96.0.249' })) });
     const refused = await call('POST', base, service('wants-249', { clusterIP: '127.96.0.249' }));
     expect(refused.status).toBe(422);
-    expect(await repair.runOnce()).toBe(1);
+    expect(await repair.runOnce()).toEqual({ freed: 1, adopted: 0 });
     expect((await client.get(leaked))).toBeNull();
     const taken = await call('POST', base, service('wants-249', { clusterIP: '127.96.0.249' }));
     expect(taken.status, taken.body).toBe(201);
+  });
+
+  it('repair records the address of a Service written around the allocator, so it is not handed out twice', async () => {
+    // The harness's own ObjectStore has no allocator: as a Service stored before allocation existed.
+    await h.objects.create(findResource('', 'v1', 'services') as ResourceInfo, ns, JSON.parse(service('legacy', { clusterIP: '127.96.0.248' })));
+    expect(await repair.runOnce()).toEqual({ freed: 0, adopted: 1 });
+    const refused = await call('POST', base, service('wants-248', { clusterIP: '127.96.0.248' }));
+    expect(refused.status).toBe(422);
+    expect(parsed(refused).message).toContain('provided IP is already allocated');
   });
 
   it('gives 200 NodePort Services created at once over three members distinct ClusterIPs and node ports', async () => {
@@ -220,7 +230,7 @@ describe.runIf(runs)('Service address allocation', () => {
     expect(new Set(ips).size).toBe(ips.length);
     expect(new Set(ports).size).toBe(ports.length);
     // Nothing leaked and nothing is freed: one record per held address.
-    expect(await repair.runOnce()).toBe(0);
+    expect(await repair.runOnce()).toEqual({ freed: 0, adopted: 0 });
     const client = await h.cluster.client();
     const records = await client.range({ key: allocationRecordsPrefix, prefix: true, countOnly: true });
     expect(records.result.count).toBe(ips.length + ports.length);

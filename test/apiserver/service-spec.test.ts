@@ -5,7 +5,7 @@
  * repair pass's choice of leaked records.
  */
 import { describe, expect, it } from 'vitest';
-import { leakedRecords, parseServiceRanges, planAllocation, defaultService, prepareServiceUpdate } from '../../actors/apiserver/services/index.js';
+import { leakedRecords, unrecordedAddresses, parseServiceRanges, planAllocation, defaultService, prepareServiceUpdate } from '../../actors/apiserver/services/index.js';
 import { validate } from '../../actors/apiserver/validation.js';
 import { findResource, type ResourceInfo } from '../../actors/apiserver/registry/index.js';
 import type { KubeObject } from '../../actors/apiserver/types.js';
@@ -149,5 +149,13 @@ describe('repair', () => {
       record('foreign', { kind: 'ip', value: ip(5) }, null),
     ];
     expect(leakedRecords(records, [held]).map((r) => r.key)).toEqual(['released-port', 'replaced', 'gone']);
+  });
+
+  it('finds addresses held with no record, the first holder of a duplicate keeping it', () => {
+    const first = defaultService(svc({ type: 'NodePort', clusterIP: '127.96.0.3', ports: [{ port: 80, nodePort: 30001 }] }));
+    const second = defaultService(svc({ clusterIP: '127.96.0.3' }, { name: 'copy', uid: 'u9' }));
+    const records = [record('held-port', { kind: 'port', value: 30001 }, { namespace: 'shop', name: 'web', uid: 'u1' })];
+    const missing = unrecordedAddresses(records, [first, second]);
+    expect(missing.map((m) => [m.service.metadata.name, m.address])).toEqual([['web', { kind: 'ip', value: ip(3) }]]);
   });
 });

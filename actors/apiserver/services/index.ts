@@ -14,5 +14,5 @@ export { defaultService, prepareServiceUpdate, clientIpAffinityTimeoutSecondsDef
 export { planAllocation, type AllocationPlan, type Claim } from './allocation-plan.js';
 export { AllocationView } from './allocation-view.js';
 export { ServiceAllocator } from './allocator.js';
-export { startAllocationRepair, leakedRecords, type AllocationRepair } from './repair.js';
+export { startAllocationRepair, leakedRecords, unrecordedAddresses, type AllocationRepair } from './repair.js';
 export { allocationRecordsPrefix, recordKey, type Address, type RecordOwner } from './records.js';

@@ -3,20 +3,26 @@
  * Service is gone, was replaced by another of the same name, or changed its addresses), as
  * Kubernetes' ClusterIP and NodePort repair loops do. Records are written in the Service's own
  * txn, so this finds nothing unless something wrote around the object store; it is the safety net.
+ * The other way round too: an address a Service holds with no record (a Service stored before
+ * allocation existed, or written around the object store) gets its record, so no other Service
+ * is handed it; of two Services holding one address, the first keeps it and the other is logged.
  *
  * Decision: every member runs it, with no election. A record is deleted only if it is still at
  * the revision read before the Services were read (compare-and-delete): an owner that took the
  * address again since then rewrote the record, and the delete fails. So passes racing in every
- * member, or with Service writes, never free a held address.
+ * member, or with Service writes, never free a held address. A record is adopted only if it is
+ * still absent and the Service still at the revision read (one txn).
  */
 import type { Clock, Logger, TimerId } from '../../../bus/index.js';
 import type { StoreClient } from '../../../store/index.js';
 import type { ObjectStorage } from '../http/objects-port.js';
 import { findResource, type ResourceInfo } from '../registry/resources.js';
-import { prefixEnd } from '../registry/storage-codec.js';
+import { objectKey, prefixEnd } from '../registry/storage-codec.js';
 import type { KubeObject } from '../types.js';
 import { serviceAllocationLimits } from './limits.js';
-import { addressId, addressesHeld, allocationRecordsPrefix, decodeRecord, parseRecordKey, type Address, type RecordOwner } from './records.js';
+import {
+  addressId, addressesHeld, allocationRecordsPrefix, decodeRecord, encodeRecord, parseRecordKey, recordKey, type Address, type RecordOwner,
+} from './records.js';
 import { specOf } from './service-spec.js';
 
 const servicesInfo = findResource('', 'v1', 'services') as ResourceInfo;
@@ -43,9 +49,22 @@ export function leakedRecords(records: readonly StoredRecord[], services: readon
   });
 }
 
+/** Addresses Services hold with no record: each with the first Service (in list order) that holds it. */
+export function unrecordedAddresses(records: readonly StoredRecord[], services: readonly KubeObject[]): { service: KubeObject; address: Address }[] {
+  const recorded = new Set(records.map((record) => addressId(record.address)));
+  const found = new Map<string, { service: KubeObject; address: Address }>();
+  for (const service of services) {
+    for (const address of addressesHeld(specOf(service))) {
+      const id = addressId(address);
+      if (!recorded.has(id) && !found.has(id)) found.set(id, { service, address });
+    }
+  }
+  return [...found.values()];
+}
+
 export interface AllocationRepair {
-  /** One pass now; the number of records freed. */
-  runOnce(): Promise<number>;
+  /** One pass now: the records freed and adopted. */
+  runOnce(): Promise<{ freed: number; adopted: number }>;
   stop(): void;
 }
 
@@ -77,12 +96,12 @@ export function startAllocationRepair(options: {
     }
   };
 
-  const runOnce = async (): Promise<number> => {
+  const runOnce = async (): Promise<{ freed: number; adopted: number }> => {
     const records = await readRecords();
-    if (records.length === 0) return 0;
     // Read after the records: a Service that took an address before the records were read is in this list.
     const services = await options.objects.list(servicesInfo, null, {});
     let freed = 0;
+    let adopted = 0;
     for (const record of leakedRecords(records, services.items).slice(0, serviceAllocationLimits.repairDeletesPerPassMax)) {
       const result = await client.txn(
         [{ key: record.key, target: 'modRevision', op: 'equal', value: record.modRevision }],
@@ -93,7 +112,22 @@ export function startAllocationRepair(options: {
         logger.info('service address released by repair: its owner no longer holds it', { record: record.key, owner: record.owner });
       }
     }
-    return freed;
+    for (const { service, address } of unrecordedAddresses(records, services.items).slice(0, serviceAllocationLimits.repairDeletesPerPassMax)) {
+      const { namespace = '', name = '', uid = '' } = service.metadata;
+      const key = recordKey(address);
+      const result = await client.txn(
+        [
+          { key, target: 'version', op: 'equal', value: 0 },
+          { key: objectKey(servicesInfo, namespace, name), target: 'modRevision', op: 'equal', value: Number(service.metadata.resourceVersion) },
+        ],
+        [{ type: 'put', request: { key, value: encodeRecord({ namespace, name, uid }, address) } }], [],
+      );
+      if (result.succeeded) adopted += 1;
+      logger.warn(result.succeeded ? 'service address had no allocation record; recorded by repair' : 'service address has no allocation record and could not be recorded now', {
+        record: key, service: `${namespace}/${name}`,
+      });
+    }
+    return { freed, adopted };
   };
 
   const schedule = (delayMs: number): void => {
