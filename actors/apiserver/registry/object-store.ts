@@ -15,7 +15,7 @@
  * whole-call deadline (limits.ts) so that none hangs when quorum is lost.
  */
 import type { Clock, Prng } from '../../../bus/index.js';
-import type { Compare, Consistency, KeyValue, StoreClient, TxnResponse } from '../../../store/index.js';
+import type { Consistency, KeyValue, StoreClient } from '../../../store/index.js';
 import { ApiError, apiErrors } from '../status.js';
 import { WriteGuardConflictError, type WriteGuard } from '../http/objects-port.js';
 import type { KubeObject } from '../types.js';
@@ -32,7 +32,7 @@ import {
   decodeContinue, decodeObject, encodeContinue, encodeObject, listPrefix, objectKey, parseResourceVersion, prefixEnd,
 } from './storage-codec.js';
 import { StoreAccess } from './store-access.js';
-import type { ResourceWriteHooks, WriteHooksByResource, WritePlan } from './write-hooks.js';
+import { hookLost, settling, type ResourceWriteHooks, type WriteHooksByResource } from './write-hooks.js';
 
 export interface ObjectStoreOptions {
   readonly clock: Clock;
@@ -459,46 +459,6 @@ export class ObjectStore {
 
 function conflict(info: ResourceInfo, name: string, reason = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError {
   return apiErrors.conflict(info.resource, info.group, name, reason);
-}
-
-/** The write's txn, with the hook's plan settled however it ends. */
-async function settling<T extends { succeeded: boolean }>(plan: WritePlan | null, write: Promise<T>): Promise<T> {
-  try {
-    const result = await write;
-    plan?.settle(result.succeeded);
-    return result;
-  } catch (error) {
-    plan?.settle(false);
-    throw error;
-  }
-}
-
-/**
- * Whether a failed txn failed on the hook's conditions: `responses` are the failure branch's
- * reads of the compared keys, in order. Tells the plan what it lost (which may throw).
- */
-function hookLost(plan: WritePlan, responses: readonly TxnResponse[]): boolean {
-  const current = new Map<string, KeyValue | null>();
-  let failed = false;
-  plan.compares.forEach((compare, i) => {
-    const response = responses[i];
-    const kv = response?.type === 'range' ? response.result.kvs[0] ?? null : null;
-    current.set(compare.key, kv);
-    if (!compareHolds(compare, kv)) failed = true;
-  });
-  if (failed) plan.lost(current);
-  return failed;
-}
-
-function compareHolds(compare: Compare, kv: KeyValue | null): boolean {
-  if (compare.target === 'value') return false;
-  const actual = kv === null ? 0 : compare.target === 'lease' ? kv.lease : kv[compare.target];
-  switch (compare.op) {
-    case 'equal': return actual === compare.value;
-    case 'notEqual': return actual !== compare.value;
-    case 'greater': return actual > compare.value;
-    case 'less': return actual < compare.value;
-  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * commit or fail with the object's own write. The Service allocators use it so that a Service and
  * its address records are written in one store txn (services/allocator.ts).
  */
-import type { Compare, KeyValue, TxnOp } from '../../../store/index.js';
+import type { Compare, KeyValue, TxnOp, TxnResponse } from '../../../store/index.js';
 import type { KubeObject } from '../types.js';
 
 export interface WritePlan {
@@ -30,3 +30,43 @@ export interface ResourceWriteHooks {
 
 /** Hooks by resource plural (core group). */
 export type WriteHooksByResource = Readonly<Record<string, ResourceWriteHooks>>;
+
+/** The write's txn, with the hook's plan settled however it ends. */
+export async function settling<T extends { succeeded: boolean }>(plan: WritePlan | null, write: Promise<T>): Promise<T> {
+  try {
+    const result = await write;
+    plan?.settle(result.succeeded);
+    return result;
+  } catch (error) {
+    plan?.settle(false);
+    throw error;
+  }
+}
+
+/**
+ * Whether a failed txn failed on the hook's conditions: `responses` are the failure branch's
+ * reads of the compared keys, in order. Tells the plan what it lost (which may throw).
+ */
+export function hookLost(plan: WritePlan, responses: readonly TxnResponse[]): boolean {
+  const current = new Map<string, KeyValue | null>();
+  let failed = false;
+  plan.compares.forEach((compare, i) => {
+    const response = responses[i];
+    const kv = response?.type === 'range' ? response.result.kvs[0] ?? null : null;
+    current.set(compare.key, kv);
+    if (!compareHolds(compare, kv)) failed = true;
+  });
+  if (failed) plan.lost(current);
+  return failed;
+}
+
+function compareHolds(compare: Compare, kv: KeyValue | null): boolean {
+  if (compare.target === 'value') return false;
+  const actual = kv === null ? 0 : compare.target === 'lease' ? kv.lease : kv[compare.target];
+  switch (compare.op) {
+    case 'equal': return actual === compare.value;
+    case 'notEqual': return actual !== compare.value;
+    case 'greater': return actual > compare.value;
+    case 'less': return actual < compare.value;
+  }
+}
