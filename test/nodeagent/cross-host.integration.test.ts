@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NatsBus, loadNatsCredentials, natsCredentialsLimits } from '../../bus/index.js';
+import { NatsBus, decode, loadNatsCredentials, natsCredentialsLimits } from '../../bus/index.js';
 import { isAlive, writeClusterFile, type ClusterProcess } from '../../actors/cli/commands/cluster-file.js';
 import { createBootstrapToken, planAgents } from '../../actors/cli/commands/up-agents.js';
 import { tunnelSubject } from '../../nodeagent/tunnel/subjects.js';
@@ -174,6 +174,8 @@ describe.runIf(runs)('two agents on different pod networks reach each other\'s e
     for (let i = 0; i < requestsPerPath; i++) expect(await get(ipOne, nodePort)).toBe(podName);
     // The observer's copy of the last open may land a moment after the reply it led to.
     await waitUntil('an open per connection on node 2\'s tunnel subject', () => opens.length - opensBefore >= requestsPerPath, { timeoutMs: 5_000, intervalMs: 50 });
-    expect(opens.slice(opensBefore).every((open) => open.includes(Buffer.from(podIp)))).toBe(true);
+    // Each open names the pod as its target (bus/stream's open request, the tunnel's header).
+    const targets = opens.slice(opensBefore).map((open) => (decode<{ header?: { address?: string; port?: number; protocol?: string } }>(open).header));
+    expect(new Set(targets.map((t) => `${t?.address}:${t?.port}/${t?.protocol}`))).toEqual(new Set([`${podIp}:${podPort}/TCP`]));
   }, 240_000);
 });
