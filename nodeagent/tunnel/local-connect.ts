@@ -39,10 +39,8 @@ export function spliceTcp(socket: net.Socket, stream: BusStream): void {
   stream.on('error', () => {
     if (!socket.destroyed) socket.resetAndDestroy();
   });
-  socket.on('close', () => {
-    // Closed without both ends finished (destroyed locally, or reset by the pod): reset the stream.
-    if (!stream.destroyed && !(stream.writableFinished && stream.readableEnded)) stream.destroy(new Error('the pod connection closed'));
-  });
+  // No 'close' handler: a socket closes cleanly once both directions ended, possibly while the
+  // stream still holds the pod's last bytes for a slow reader; only an error (above) resets.
   socket.pipe(stream);
   stream.pipe(socket);
 }

@@ -5,7 +5,8 @@
  * hose" and a UDP echo server listen. Proves:
  * - 8 MiB through the tunnel and back arrive intact;
  * - a reader that does not read holds at most one window while the pod's writes stop (back-pressure
- *   from A's reader through NATS, B's agent and B's socket to the pod), and everything arrives once it reads;
+ *   from A's reader through NATS, B's agent and B's socket to the pod), and everything arrives once it
+ *   reads, also after A half-closed and the pod closed (the tail held in the stream is not lost);
  * - an address that is not one of B's pods is refused (`notAPod`), a closed port of a pod too
  *   (`connectFailed`), a node nobody serves is unreachable;
  * - a control-plane component's bus user cannot open (NATS refuses its publish; B sees no open);
@@ -87,7 +88,7 @@ beforeAll(async () => {
     socket.on('error', () => undefined); // a tunnel reset reaches the pod as a TCP RST
     socket.pipe(socket);
   });
-  const hose = net.createServer((socket) => {
+  const hose = net.createServer({ allowHalfOpen: true }, (socket) => {
     const block = Buffer.alloc(64 * 1024, 7);
     const pump = (): void => {
       while (hoseWritten < 32 * 1024 * 1024) {
@@ -135,6 +136,8 @@ describe.runIf(runs)('the NATS tunnel between two agents', () => {
   it('a reader that does not read holds at most one window; the pod is stopped, then everything arrives', async () => {
     hoseWritten = 0;
     const stream = (await dialerA.dial(target(hosePort))) as BusStream;
+    // A's half-close first: the pod's connection then closes entirely while the stream still holds its tail.
+    stream.end();
     await waitUntil('the window full', () => stream.bufferedBytes() === stream.initialWindow, { timeoutMs: 20_000 });
     const writtenWhenFull = hoseWritten;
     expect(stream.bufferedBytes()).toBeLessThanOrEqual(stream.initialWindow);
