@@ -1,15 +1,14 @@
 /**
- * A ServiceCatalog built from plain Services and EndpointSlices, for the DNS tests (the real one,
- * nodeagent/services/, keeps the same state from informers). `endpointsFor` resolves ports as the
- * contract says: by the slice port's name, every slice merged, de-duplicated by address.
+ * The DNS tests' catalog: the services folder's memory catalog (the same state and endpoint
+ * merge as the informer catalog a node runs), plus a switch for "never synced", which the memory
+ * catalog cannot be. Builders for plain Services and EndpointSlices.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { CatalogEntry, ResolvedEndpoint, ServiceCatalog, ServiceKey, ServiceProtocol } from '../../../nodeagent/services/catalog.js';
+import { createMemoryCatalog, serviceNameLabel, type CatalogEntry, type ResolvedEndpoint, type ServiceCatalog, type ServiceKey, type ServiceProtocol } from '../../../nodeagent/services/index.js';
 
 export class FakeCatalog implements ServiceCatalog {
-  private readonly services = new Map<string, Service>();
-  private readonly slices = new Map<string, EndpointSlice[]>();
+  private readonly memory = createMemoryCatalog();
   private loaded: boolean;
 
   constructor(options: { readonly synced?: boolean } = {}) {
@@ -20,10 +19,15 @@ export class FakeCatalog implements ServiceCatalog {
     this.loaded = value;
   }
 
+  /** The Service and its slices (their namespace and service-name label set from it). */
   addService(service: Service, slices: readonly EndpointSlice[] = []): this {
-    const key = `${service.metadata?.namespace ?? 'default'}/${service.metadata?.name ?? ''}`;
-    this.services.set(key, service);
-    this.slices.set(key, [...slices]);
+    const namespace = service.metadata?.namespace ?? 'default';
+    const name = service.metadata?.name ?? '';
+    this.memory.setService(service);
+    for (const existing of this.memory.get({ namespace, name })?.slices ?? []) this.memory.deleteSlice(existing);
+    for (const slice of slices) {
+      this.memory.setSlice({ ...slice, metadata: { ...slice.metadata, namespace, labels: { ...slice.metadata?.labels, [serviceNameLabel]: name } } });
+    }
     return this;
   }
 
@@ -36,48 +40,35 @@ export class FakeCatalog implements ServiceCatalog {
   }
 
   get(key: ServiceKey): CatalogEntry | undefined {
-    const id = `${key.namespace}/${key.name}`;
-    const service = this.services.get(id);
-    return service === undefined ? undefined : { service, slices: this.slices.get(id) ?? [] };
+    return this.memory.get(key);
   }
 
   entries(): Iterable<CatalogEntry> {
-    return [...this.services.keys()].map((id) => ({ service: this.services.get(id) as Service, slices: this.slices.get(id) ?? [] }));
+    return this.memory.entries();
   }
 
   byClusterIp(ip: string): CatalogEntry | undefined {
-    return [...this.entries()].find((entry) => (entry.service.spec?.clusterIPs ?? [entry.service.spec?.clusterIP]).includes(ip));
+    return this.memory.byClusterIp(ip);
   }
 
   endpointsFor(key: ServiceKey, portName: string, protocol: ServiceProtocol): readonly ResolvedEndpoint[] {
-    const seen = new Map<string, ResolvedEndpoint>();
-    for (const slice of this.get(key)?.slices ?? []) {
-      const port = (slice.ports ?? []).find((candidate) => (candidate.name ?? '') === portName && (candidate.protocol ?? 'TCP') === protocol);
-      if (port?.port === undefined) continue;
-      for (const endpoint of slice.endpoints) {
-        const address = endpoint.addresses[0];
-        if (address === undefined || seen.has(address)) continue;
-        seen.set(address, {
-          address, port: port.port,
-          ready: endpoint.conditions?.ready !== false, serving: endpoint.conditions?.serving !== false, terminating: endpoint.conditions?.terminating === true,
-          ...(endpoint.hostname !== undefined ? { hostname: endpoint.hostname } : {}),
-          ...(endpoint.nodeName !== undefined ? { nodeName: endpoint.nodeName } : {}),
-        });
-      }
-    }
-    return [...seen.values()];
+    return this.memory.endpointsFor(key, portName, protocol);
   }
 
-  subscribe(): () => void {
-    return () => undefined;
+  subscribe(listener: (changed: readonly ServiceKey[]) => void): () => void {
+    return this.memory.subscribe(listener);
   }
 
-  stop(): void {}
+  stop(): void {
+    this.memory.stop();
+  }
 }
 
 export function service(namespace: string, name: string, spec: NonNullable<Service['spec']>): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec };
 }
+
+let sliceCount = 0;
 
 export function slice(
   service: string,
@@ -87,17 +78,11 @@ export function slice(
 ): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType,
-    metadata: { name: `${service}-${Math.abs(hash(JSON.stringify(endpoints)))}`, labels: { 'kubernetes.io/service-name': service } },
+    metadata: { name: `${service}-${++sliceCount}`, labels: { [serviceNameLabel]: service } },
     endpoints: endpoints.map((endpoint) => ({
       addresses: [endpoint.ip], conditions: { ready: endpoint.ready ?? true },
       ...(endpoint.hostname !== undefined ? { hostname: endpoint.hostname } : {}),
     })),
     ports: ports.map((port) => ({ name: port.name, port: port.port, protocol: port.protocol ?? 'TCP' })),
   };
-}
-
-function hash(text: string): number {
-  let value = 0;
-  for (const char of text) value = (value * 31 + char.charCodeAt(0)) | 0;
-  return value;
 }
