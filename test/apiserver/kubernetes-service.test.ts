@@ -11,7 +11,7 @@ import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { SimulatedClock, type Logger } from '../../bus/index.js';
 import {
-  defaultAdvertiseAddress, kubernetesServiceClusterIp, startKubernetesServiceReconciler,
+  defaultAdvertiseAddress, kubernetesServiceCertNames, kubernetesServiceClusterIp, startKubernetesServiceReconciler,
 } from '../../actors/apiserver/services/kubernetes-service.js';
 import { KubernetesServiceConfigError } from '../../actors/apiserver/services/kubernetes-service-errors.js';
 import { liveMembers, renewedMemberLease, type MemberEndpoint, type Sighting } from '../../actors/apiserver/services/kubernetes-service-liveness.js';
@@ -50,6 +50,7 @@ describe('kubernetes Service plan', () => {
     const service = desiredKubernetesService('127.96.0.1', 6443);
     expect(service.spec).toMatchObject({ type: 'ClusterIP', clusterIP: '127.96.0.1', clusterIPs: ['127.96.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] });
     expect(service.spec?.selector).toBeUndefined();
+    expect(kubernetesServiceCertNames('127.96.0.0/16')).toEqual(['127.96.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']);
   });
 
   it('groups members by port: one Endpoints subset and one slice each, the first slice named kubernetes', () => {

@@ -205,3 +205,12 @@ export function defaultAdvertiseAddress(host: string, interfaces = networkInterf
   }
   return '127.0.0.1';
 }
+
+/**
+ * The names a pod uses to reach the API through the `kubernetes` Service, which the members'
+ * serving certificate must carry (kube-apiserver adds the same SANs): its ClusterIP, and
+ * `kubernetes`, `kubernetes.default`, `kubernetes.default.svc`, `kubernetes.default.svc.<domain>`.
+ */
+export function kubernetesServiceCertNames(serviceClusterIpRange: string, clusterDomain = 'cluster.local'): string[] {
+  return [kubernetesServiceClusterIp(serviceClusterIpRange), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${clusterDomain}`];
+}
