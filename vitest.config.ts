@@ -11,6 +11,8 @@ import { defineConfig } from 'vitest/config';
 const timingSuites = [
   'test/apiserver/partition.integration.test.ts', 'test/apiserver/quorum.integration.test.ts', 'test/apiserver/failover.integration.test.ts',
   'test/store/failover.integration.test.ts', 'test/controllers/leader-election.integration.test.ts', 'test/controllers/controller-failover.integration.test.ts',
+  // Every request to a Service answered within its bound through a 30 s quorum loss.
+  'test/cli/services-quorum.integration.test.ts',
 ];
 
 export default defineConfig({
@@ -49,6 +51,7 @@ export default defineConfig({
         test: {
           name: 'cluster',
           include: ['test/nodeagent/**/*.integration.test.ts', 'test/cli/**/*.integration.test.ts'],
+          exclude: [...timingSuites],
           testTimeout: 240_000,
           hookTimeout: 120_000,
           fileParallelism: false,

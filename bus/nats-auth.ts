@@ -305,7 +305,8 @@ export function agentPermissions(cluster: string, node: string): NatsPermissions
   const prefix = names.all.slice(0, -2);
   return {
     publish: [names.api(), `${prefix}.api.stream.*`, ...nodeTunnelPublish(prefix)],
-    subscribe: [names.nodeAll(node), `${userInboxPrefix(agentUserName(node))}.>`],
+    // Its own watch inbox too (the service proxy's and DNS server's informers watch over NATS).
+    subscribe: [names.nodeAll(node), `${userInboxPrefix(agentUserName(node))}.>`, names.inboxAll(agentUserName(node))],
     responses: { max: 1, ttlMs: agentResponseTtlMs },
   };
 }

@@ -84,7 +84,7 @@ describe('agent and relay permissions', () => {
   it('an agent subscribes only to its node and its inbox, publishes only API requests and tunnel traffic, answers once per request', () => {
     expect(agentPermissions('prod', 'n1')).toEqual({
       publish: ['kubus.prod.api', 'kubus.prod.api.stream.*', 'kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>'],
-      subscribe: ['kubus.prod.node.n1.>', '_INBOX.node-n1.>'],
+      subscribe: ['kubus.prod.node.n1.>', '_INBOX.node-n1.>', 'kubus.prod.inbox.node-n1.>'],
       responses: { max: 1, ttlMs: 60_000 },
     });
   });
