@@ -2,7 +2,8 @@
  * The `sim` provider is the cloud its file scripts: instances exist, stop and terminate as the
  * file says (rewritten between calls, read again on the next one); failures follow the seeded
  * failure rate (same seed, same sequence) and are retryable CloudProviderErrors; latency beyond
- * the call's timeout gives up at the timeout; balancers get stable pool addresses; a malformed
+ * the call's timeout gives up at the timeout; balancers get stable pool addresses, and a call overtaken by a later one for the same Service
+ * does not act (a late ensure cannot resurrect a deleted balancer); a malformed
  * file fails start naming the field, and a malformed rewrite keeps the last good cloud.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/wait.js';
 import { Prng, SystemClock, createJsonLogger } from '../../bus/index.js';
 import { CloudProviderError, InstanceNotFoundError, createCloudProvider, type LoadBalancer } from '../../actors/cloud/index.js';
 import {
@@ -160,5 +162,16 @@ describe('sim load balancers', () => {
     expect(await lb.getLoadBalancer('kubus', service('a'), options)).toEqual({ exists: false, ingress: [] });
     expect(await lb.ensureLoadBalancer('kubus', service('c'), [], options)).toEqual(a);
     expect(lb.loadBalancerName('kubus', service('a'))).toBe('auida');
+  });
+
+  it('an ensure that outlives its caller\'s timeout does not land after the delete that followed it', async () => {
+    const file = writeCloud('latencyMs: 300\n');
+    const provider = await sim(file);
+    const lb = provider.loadBalancer() as LoadBalancer;
+    await expect(lb.ensureLoadBalancer('kubus', service('late'), [], { timeoutMs: 20 })).rejects.toThrow(/within 20 ms/);
+    writeCloud('latencyMs: 0\n', file);
+    await lb.ensureLoadBalancerDeleted('kubus', service('late'), options);
+    await waitUntil('the late ensure finished', () => provider.api.inFlight === 0, { timeoutMs: 5_000 });
+    expect(provider.balancers.list()).toEqual([]);
   });
 });

@@ -3,6 +3,12 @@
  * in memory (sim balancers carry no traffic). Every operation is synchronous, so the calls that
  * ScriptedApi completes one at a time never interleave. A balancer whose address left the pool
  * (the file changed) gets a new one on its next ensure.
+ *
+ * Calls are linearised by the order they start: each mutating call takes a ticket when it starts
+ * (before the scripted latency); when its turn comes, a call that a later one has overtaken for
+ * the same Service fails (retryable) instead of acting. Without that, an ensure that outlived its
+ * caller's timeout would land after the delete the controller issued next and leave an orphan
+ * balancer holding an address.
  */
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { CloudProviderError } from '../../provider.js';
@@ -21,6 +27,23 @@ export class SimBalancers {
   private readonly balancers = new Map<string, SimBalancer>();
   /** address → Service key. */
   private readonly held = new Map<string, string>();
+  /** Service key → the ticket of the last mutating call started for it. */
+  private readonly latest = new Map<string, number>();
+  private nextTicket = 1;
+
+  /** Taken when a mutating call starts; `ensure`, `update` and `delete` refuse an overtaken one. */
+  begin(service: Service): number {
+    const ticket = this.nextTicket++;
+    this.latest.set(serviceKey(service), ticket);
+    return ticket;
+  }
+
+  private checkTurn(operation: string, service: Service, ticket: number): void {
+    const key = serviceKey(service);
+    if (this.latest.get(key) !== ticket) {
+      throw new CloudProviderError(simProviderName, operation, `${key}: overtaken by a later call for the same Service`);
+    }
+  }
 
   get(service: Service): SimBalancer | null {
     return this.balancers.get(serviceKey(service)) ?? null;
@@ -31,7 +54,8 @@ export class SimBalancers {
     return [...this.balancers.values()].sort((a, b) => a.service.localeCompare(b.service));
   }
 
-  ensure(pool: AddressPool, service: Service, nodes: readonly Node[]): SimBalancer {
+  ensure(pool: AddressPool, service: Service, nodes: readonly Node[], ticket: number): SimBalancer {
+    this.checkTurn('ensureLoadBalancer', service, ticket);
     const key = serviceKey(service);
     const existing = this.balancers.get(key);
     let address = existing?.address ?? null;
@@ -49,11 +73,15 @@ export class SimBalancers {
   }
 
   /** The node set changed; a balancer that does not exist is created (as ensure would). */
-  update(pool: AddressPool, service: Service, nodes: readonly Node[]): void {
-    this.ensure(pool, service, nodes);
+  update(pool: AddressPool, service: Service, nodes: readonly Node[], ticket: number): void {
+    this.checkTurn('updateLoadBalancer', service, ticket);
+    this.ensure(pool, service, nodes, ticket);
   }
 
-  delete(service: Service): void {
+  delete(service: Service, ticket: number): void {
+    this.checkTurn('ensureLoadBalancerDeleted', service, ticket);
+    // The ticket is dropped with the balancer, so the map holds only Services with a balancer or a call in flight.
+    if (this.latest.get(serviceKey(service)) === ticket) this.latest.delete(serviceKey(service));
     const existing = this.balancers.get(serviceKey(service));
     if (existing !== undefined) this.release(existing);
   }

@@ -57,15 +57,18 @@ export async function createSimProvider(config: ProviderConfig): Promise<SimClou
       const balancer = balancers.get(service);
       return balancer === null ? { exists: false, ingress: [] } : { exists: true, ingress: [{ ip: balancer.address }] };
     }),
-    ensureLoadBalancer: (_clusterName, service, nodes, options) => api.call('ensureLoadBalancer', options, (cloud) => {
-      return [{ ip: balancers.ensure(cloud.loadBalancerPool, service, nodes).address }];
-    }),
-    updateLoadBalancer: (_clusterName, service, nodes, options) => api.call('updateLoadBalancer', options, (cloud) => {
-      balancers.update(cloud.loadBalancerPool, service, nodes);
-    }),
-    ensureLoadBalancerDeleted: (_clusterName, service, options) => api.call('ensureLoadBalancerDeleted', options, () => {
-      balancers.delete(service);
-    }),
+    ensureLoadBalancer: (_clusterName, service, nodes, options) => {
+      const ticket = balancers.begin(service);
+      return api.call('ensureLoadBalancer', options, (cloud) => [{ ip: balancers.ensure(cloud.loadBalancerPool, service, nodes, ticket).address }]);
+    },
+    updateLoadBalancer: (_clusterName, service, nodes, options) => {
+      const ticket = balancers.begin(service);
+      return api.call('updateLoadBalancer', options, (cloud) => balancers.update(cloud.loadBalancerPool, service, nodes, ticket));
+    },
+    ensureLoadBalancerDeleted: (_clusterName, service, options) => {
+      const ticket = balancers.begin(service);
+      return api.call('ensureLoadBalancerDeleted', options, () => balancers.delete(service, ticket));
+    },
   };
 
   return {

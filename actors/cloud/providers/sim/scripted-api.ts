@@ -29,6 +29,12 @@ export class ScriptedApi {
   private seed: number;
   /** Calls made and failures injected, for tests and logs. */
   readonly counts = { calls: 0, failures: 0 };
+  /** Calls started whose scripted work has not finished (it goes on after the caller's timeout). */
+  private running = 0;
+
+  get inFlight(): number {
+    return this.running;
+  }
 
   constructor(private readonly source: SimConfigSource, private readonly clock: Clock) {
     this.seed = source.last.seed;
@@ -41,21 +47,30 @@ export class ScriptedApi {
    */
   call<T>(operation: string, options: CallOptions, work: (config: SimConfig) => T | Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      const before = await this.source.current();
-      if (before.seed !== this.seed) {
-        // A new seed in the file restarts the stream: the run from here is the one that seed decides.
-        this.seed = before.seed;
-        this.prng = new Prng(this.seed);
+      this.running++;
+      try {
+        return await this.perform(operation, work);
+      } finally {
+        this.running--;
       }
-      const draw = drawCall(this.prng, before);
-      this.counts.calls++;
-      if (draw.delayMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, draw.delayMs));
-      if (draw.fails) {
-        this.counts.failures++;
-        throw new CloudProviderError(simProviderName, operation, `simulated API failure (failureRate ${before.failureRate})`);
-      }
-      return work(await this.source.current());
     };
     return withinDeadline(run(), options, { provider: simProviderName, operation, clock: this.clock });
+  }
+
+  private async perform<T>(operation: string, work: (config: SimConfig) => T | Promise<T>): Promise<T> {
+    const before = await this.source.current();
+    if (before.seed !== this.seed) {
+      // A new seed in the file restarts the stream: the run from here is the one that seed decides.
+      this.seed = before.seed;
+      this.prng = new Prng(this.seed);
+    }
+    const draw = drawCall(this.prng, before);
+    this.counts.calls++;
+    if (draw.delayMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, draw.delayMs));
+    if (draw.fails) {
+      this.counts.failures++;
+      throw new CloudProviderError(simProviderName, operation, `simulated API failure (failureRate ${before.failureRate})`);
+    }
+    return work(await this.source.current());
   }
 }
