@@ -13,7 +13,8 @@
  */
 import type { Answer, RecordType } from 'dns-packet';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { CatalogEntry, ServiceCatalog, ServiceKey } from '../services/catalog.js';
+import { isHeadlessService } from '../../actors/objects/index.js';
+import { clusterIpsOf, type CatalogEntry, type ServiceCatalog, type ServiceKey } from '../services/index.js';
 import { dnsLimits } from './limits.js';
 import { canonicalName, classifyName, dashedIp, isIPv4, isIPv6, type ClusterName } from './names.js';
 import { reverseAnswer } from './reverse.js';
@@ -149,14 +150,8 @@ function endpointLabel(endpoint: { readonly address: string; readonly hostname?:
   return (endpoint.hostname ?? dashedIp(endpoint.address)).toLowerCase();
 }
 
-export function isHeadless(service: Service): boolean {
-  return service.spec?.clusterIP === 'None' || service.spec?.clusterIPs?.[0] === 'None';
-}
-
-function clusterIps(service: Service): string[] {
-  const ips = service.spec?.clusterIPs ?? (service.spec?.clusterIP !== undefined ? [service.spec.clusterIP] : []);
-  return ips.filter((ip) => ip !== '' && ip !== 'None');
-}
+const isHeadless = isHeadlessService;
+const clusterIps = clusterIpsOf;
 
 function keyOf(service: Service): ServiceKey {
   return { namespace: service.metadata?.namespace ?? 'default', name: service.metadata?.name ?? '' };

@@ -6,6 +6,8 @@
  */
 import type { Answer } from 'dns-packet';
 import ipaddr from 'ipaddr.js';
+import { isHeadlessService } from '../../actors/objects/index.js';
+import { clusterIpsOf } from '../services/index.js';
 import type { CatalogView } from './answer.js';
 import { dnsLimits } from './limits.js';
 import { canonicalName, dashedIp } from './names.js';
@@ -37,9 +39,8 @@ export function reverseAnswer(question: { readonly name: string; readonly type: 
   for (const entry of catalog.entries()) {
     const service = entry.service;
     const base = `${service.metadata?.name ?? ''}.${service.metadata?.namespace ?? 'default'}.svc.${domain}`;
-    const clusterIps = service.spec?.clusterIPs ?? (service.spec?.clusterIP !== undefined ? [service.spec.clusterIP] : []);
-    if (clusterIps.some((clusterIp) => sameIp(clusterIp, ip))) targets.push(base);
-    if (service.spec?.clusterIP !== 'None') continue;
+    if (clusterIpsOf(service).some((clusterIp) => sameIp(clusterIp, ip))) targets.push(base);
+    if (!isHeadlessService(service)) continue;
     for (const slice of entry.slices) {
       for (const endpoint of slice.endpoints ?? []) {
         const address = endpoint.addresses[0];
