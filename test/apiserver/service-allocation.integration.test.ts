@@ -138,6 +138,32 @@ describe.runIf(runs)('Service address allocation', () => {
     expect(taker.status, taker.body).toBe(201);
   });
 
+  it('works with kubectl: create -f a NodePort Service, apply twice keeps the address, patch to ClusterIP drops the node port; a status write keeps them', async () => {
+    // `kubectl create service` generators send protobuf, which kubus does not read: a manifest instead.
+    const kcManifest = h.manifest('kc.yaml', `apiVersion: v1\nkind: Service\nmetadata:\n  name: kc\n  namespace: ${ns}\nspec:\n  type: NodePort\n  selector: {app: kc}\n  ports: [{port: 80, targetPort: 8080}]\n`);
+    const created = await h.kubectl(['create', '-f', kcManifest]);
+    expect(created.code, created.stderr).toBe(0);
+    const kc = JSON.parse((await h.kubectl(['-n', ns, 'get', 'service', 'kc', '-o', 'json'])).stdout);
+    expect(kc.spec.clusterIP).toMatch(/^127\.96\.0\.\d+$/);
+    expect(kc.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    const manifest = h.manifest('applied.yaml', `apiVersion: v1\nkind: Service\nmetadata:\n  name: applied\n  namespace: ${ns}\nspec:\n  type: LoadBalancer\n  selector: {app: applied}\n  ports: [{port: 80}]\n`);
+    expect((await h.kubectl(['apply', '-f', manifest])).code).toBe(0);
+    const first = parsed(await call('GET', `${base}/applied`)).spec;
+    expect(first).toMatchObject({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: true, externalTrafficPolicy: 'Cluster' });
+    expect((await h.kubectl(['apply', '-f', manifest])).code).toBe(0);
+    const second = parsed(await call('GET', `${base}/applied`));
+    expect([second.spec.clusterIP, second.spec.ports[0].nodePort]).toEqual([first.clusterIP, first.ports[0].nodePort]);
+    // What the cloud controller manager writes: status only, addresses untouched.
+    const status = await call('PUT', `${base}/applied/status`, JSON.stringify({ ...second, status: { loadBalancer: { ingress: [{ ip: '127.98.0.1' }] } } }));
+    expect(status.status, status.body).toBe(200);
+    expect(parsed(status).spec.ports[0].nodePort).toBe(first.ports[0].nodePort);
+    const patched = await h.kubectl(['-n', ns, 'patch', 'service', 'kc', '-p', '{"spec":{"type":"ClusterIP"}}']);
+    expect(patched.code, patched.stderr).toBe(0);
+    const after = parsed(await call('GET', `${base}/kc`)).spec;
+    expect(after.ports[0].nodePort).toBeUndefined();
+    expect(after.clusterIP).toBe(kc.spec.clusterIP);
+  }, 60_000);
+
   it('keeps the address of a Service held by a finalizer until the finalizer goes', async () => {
     const held = parsed(await call('POST', base, service('held', {}, { finalizers: ['example.com/hold'] })));
     const ip = held.spec.clusterIP as string;
