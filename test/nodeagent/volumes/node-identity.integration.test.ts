@@ -35,7 +35,7 @@ beforeAll(async () => {
   await admin.create(coreResources.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { MODE: 'fast', 'app.yaml': 'a: 1\n' } });
   await admin.create(coreResources.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'not-referenced' }, data: { X: '1' } });
   await admin.create(coreResources.secrets, 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { password: Buffer.from('s3cret').toString('base64') } });
-  await admin.create(coreResources.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-api' }, spec: { clusterIP: '10.96.0.20', ports: [{ port: 80, protocol: 'TCP' }] } });
+  await admin.create(coreResources.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-api' }, spec: { clusterIP: '127.96.0.20', ports: [{ port: 80, protocol: 'TCP' }] } });
   await waitUntil('kube-root-ca.crt published', async () => (await admin.get(coreResources.configmaps, 'default', 'kube-root-ca.crt').catch(() => null)) !== null, { timeoutMs: 30_000 });
   const created = await admin.create<Pod>({ group: '', version: 'v1', resource: 'pods', namespaced: true }, 'default', {
     apiVersion: 'v1', kind: 'Pod',
@@ -81,7 +81,7 @@ describe('env and volumes as the node', () => {
     const env = Object.fromEntries((await createEnvResolver({ api, nodeName: node, logger, reader }).resolve(pod, container, '127.64.0.7', '10.0.0.1')).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ CFG_MODE: 'fast', PASSWORD: 's3cret', POD_IP: '127.64.0.7', CPU: '3', URL: 'http://127.64.0.7:8080/fast' });
     // kubus allocates no cluster IPs yet: the Service names one itself (one without gets no variables, as in Kubernetes).
-    expect(env['WEB_API_SERVICE_HOST']).toBe('10.96.0.20');
+    expect(env['WEB_API_SERVICE_HOST']).toBe('127.96.0.20');
     expect(env['WEB_API_SERVICE_PORT']).toBe('80');
 
     const volumes = await createVolumeManager({ api, dir, nodeName: node, clock, logger, reader, nodeIp: '10.0.0.1' }).setUp(pod, '127.64.0.7');
