@@ -7,6 +7,11 @@
  *
  * Decision: a server on every node, not one per cluster behind a Service: a pod's queries never
  * leave its host, and the node answers from its own catalog while the control plane has no quorum.
+ *
+ * Decision: no XState machine here: the server has one state (listening) between start and stop;
+ * every decision (what a name means, the answer, the reply's size) is a pure function beside it.
+ * Port 0 binds a free port (tests of the server alone): pods are told the configured address, so
+ * an agent needs a real port.
  */
 import type { AgentContext, NodeServicesConfig } from '../agent-context.js';
 import type { ServiceCatalog } from '../services/catalog.js';
