@@ -17,6 +17,11 @@
  *
  * Decision, liveness: each side sends a WINDOW when it sent nothing for `keepaliveIntervalMs`;
  * hearing nothing for `peerTimeoutMs` means the peer is gone and resets the stream.
+ *
+ * Decision, not an XState machine: a stream handles one input per frame (tens of thousands a
+ * second under load, hundreds of streams per agent) and has three states; a plain class with one
+ * entry per input and an action list (raft's Step/Ready) keeps it allocation-light and just as
+ * replayable. The Duplex driver (bus-stream.ts) is the only place with timers.
  */
 import { assert } from '../assert.js';
 import type { Frame } from './frames.js';
