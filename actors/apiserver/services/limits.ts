@@ -43,6 +43,8 @@ export const serviceAllocationLimits = {
   repairIntervalMs: 60_000,
   /** First repair pass after start: soon, so leaks from a crash are freed early, but after start-up's own writes. */
   repairFirstDelayMs: 15_000,
+  /** Services per list page of a repair pass: a page of Services must stay well under a NATS reply's size. */
+  repairListPageItems: 500,
   /** Leaked records one pass frees (and unrecorded addresses it records) at most: a pass stays short; the next pass takes the rest. */
   repairDeletesPerPassMax: 1_000,
 } as const;

@@ -96,13 +96,25 @@ export function startAllocationRepair(options: {
     }
   };
 
+  /** Every Service, in pages (one consistent snapshot: the continue token keeps the first page's revision). */
+  const listServices = async (): Promise<KubeObject[]> => {
+    const items: KubeObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await options.objects.list(servicesInfo, null, { limit: serviceAllocationLimits.repairListPageItems, ...(token !== undefined ? { continue: token } : {}) });
+      items.push(...page.items);
+      token = page.continue !== undefined && page.continue !== '' ? page.continue : undefined;
+    } while (token !== undefined);
+    return items;
+  };
+
   const runOnce = async (): Promise<{ freed: number; adopted: number }> => {
     const records = await readRecords();
     // Read after the records: a Service that took an address before the records were read is in this list.
-    const services = await options.objects.list(servicesInfo, null, {});
+    const services = await listServices();
     let freed = 0;
     let adopted = 0;
-    for (const record of leakedRecords(records, services.items).slice(0, serviceAllocationLimits.repairDeletesPerPassMax)) {
+    for (const record of leakedRecords(records, services).slice(0, serviceAllocationLimits.repairDeletesPerPassMax)) {
       const result = await client.txn(
         [{ key: record.key, target: 'modRevision', op: 'equal', value: record.modRevision }],
         [{ type: 'delete', request: { key: record.key } }], [],
@@ -112,7 +124,7 @@ export function startAllocationRepair(options: {
         logger.info('service address released by repair: its owner no longer holds it', { record: record.key, owner: record.owner });
       }
     }
-    for (const { service, address } of unrecordedAddresses(records, services.items).slice(0, serviceAllocationLimits.repairDeletesPerPassMax)) {
+    for (const { service, address } of unrecordedAddresses(records, services).slice(0, serviceAllocationLimits.repairDeletesPerPassMax)) {
       const { namespace = '', name = '', uid = '' } = service.metadata;
       const key = recordKey(address);
       const result = await client.txn(
