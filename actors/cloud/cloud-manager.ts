@@ -3,7 +3,8 @@
  * this folder: the provider, created once per process from `--cloud-provider` / `--cloud-config`
  * through the registry, and the loops bound to it. An unknown name fails the start with the
  * registered names (UnknownCloudProviderError); an empty one is refused too, since the component
- * runs only when a provider is named.
+ * runs only when a provider is named. `cloudProviderModule` (a path) is imported first, so an
+ * out-of-tree provider can be named (provider-module.ts).
  */
 import type { Clock } from '../../bus/clock.js';
 import type { Logger } from '../../bus/logger.js';
@@ -11,6 +12,7 @@ import type { ControllerSpec } from '../controllers/runtime/types.js';
 import { createCloudNodeController, createCloudNodeLifecycleController, createServiceController } from './controllers/index.js';
 import { checkCloudLimits } from './limits.js';
 import { UnknownCloudProviderError, type CloudProvider } from './provider.js';
+import { loadProviderModule } from './provider-module.js';
 import { createCloudProvider, loadBuiltinProviders, registeredCloudProviders } from './registry.js';
 
 export interface StartCloudProviderOptions {
@@ -25,6 +27,8 @@ export async function startCloudProvider(options: StartCloudProviderOptions): Pr
   checkCloudLimits();
   const name = typeof options.options['cloudProvider'] === 'string' ? options.options['cloudProvider'].trim() : '';
   const configFile = typeof options.options['cloudConfig'] === 'string' && options.options['cloudConfig'] !== '' ? options.options['cloudConfig'] : null;
+  const module = typeof options.options['cloudProviderModule'] === 'string' ? options.options['cloudProviderModule'].trim() : '';
+  if (module !== '') await loadProviderModule(module);
   if (name === '') {
     await loadBuiltinProviders();
     throw new UnknownCloudProviderError('', registeredCloudProviders());

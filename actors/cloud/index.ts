@@ -7,6 +7,7 @@
  */
 export * from './provider.js';
 export { createCloudProvider, registerCloudProvider, registeredCloudProviders, loadBuiltinProviders } from './registry.js';
+export { loadProviderModule, CloudProviderModuleError } from './provider-module.js';
 export { startCloudProvider, cloudControllerSpecs, type StartCloudProviderOptions } from './cloud-manager.js';
 export { callProvider, asProviderError, ProviderCallTimeoutError, type ProviderCallOptions } from './provider-call.js';
 export { cloudLimits, checkCloudLimits, backoffMs } from './limits.js';

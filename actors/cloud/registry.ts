@@ -1,7 +1,8 @@
 /**
  * Cloud providers by name (`--cloud-provider <name>`), like Kubernetes' cloudprovider.RegisterCloudProvider.
  * The shipped providers register themselves in providers/index.ts; an out-of-tree provider is a
- * module that calls `registerCloudProvider` and is loaded with `--cloud-provider-module <path>`.
+ * module exporting `registerCloudProviders(register)`, loaded with `--cloud-provider-module <path>`
+ * (provider-module.ts).
  */
 import { UnknownCloudProviderError, type CloudProvider, type ProviderConfig, type ProviderFactory } from './provider.js';
 
