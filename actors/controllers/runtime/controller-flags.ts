@@ -38,6 +38,7 @@ export const controllerFlags: readonly ControllerFlag[] = [
   { name: 'pod-initial-backoff', kind: 'duration', defaultValue: '1s', description: 'scheduler: first backoff of an unschedulable pod' },
   { name: 'cloud-provider', kind: 'string', defaultValue: '', description: 'cloud controller manager: the provider plugin to run (local, sim, or one registered by --cloud-provider-module); empty: no cloud controller manager' },
   { name: 'cloud-config', kind: 'string', defaultValue: '', description: 'cloud controller manager: the provider\'s configuration file' },
+  { name: 'cloud-provider-module', kind: 'string', defaultValue: '', description: 'cloud controller manager: an ES module registering an out-of-tree provider (docs/cloud-providers.md), imported before --cloud-provider is looked up' },
   { name: 'pod-max-backoff', kind: 'duration', defaultValue: '10s', description: 'scheduler: longest backoff of an unschedulable pod' },
 ];
 
