@@ -82,13 +82,16 @@ const client = JSON.stringify({
 
 type Attempt = { readonly kind: 'answer'; readonly body: string } | { readonly kind: 'refused'; readonly code: string } | { readonly kind: 'timeout' };
 
-/** One HTTP GET on a fresh connection (no keep-alive: each request is a new choice of endpoint). */
+/**
+ * One HTTP GET on a fresh connection (no keep-alive: each request is a new choice of endpoint). Like
+ * curl it does not half-close its side after the request; the server's `Connection: close` ends it.
+ */
 function get(host: string, port: number): Promise<Attempt> {
   return new Promise((done) => {
     const socket = connect({ host, port });
     let data = '';
     const timer = setTimeout(() => (socket.destroy(), done({ kind: 'timeout' })), 2_000);
-    socket.once('connect', () => socket.end(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    socket.once('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
     socket.once('error', (error: NodeJS.ErrnoException) => (clearTimeout(timer), done({ kind: 'refused', code: error.code ?? error.message })));
     socket.once('close', (hadError) => {
