@@ -6,11 +6,11 @@
  * How: `kubus up --servers 1` (no agents), then two agents joined exactly as `up` joins them
  * (up-agents.ts planAgents: bootstrap token, CA pin, node addresses 127.32.0.1 and .2), each with
  * its own --pod-network; agent 2 starts first, so agent 1's view of pod networks knows it from the
- * start. A Deployment of one HTTP server pinned to node 2 and a NodePort Service: from this host,
- * node 1's NodePort (its proxy: the endpoint is on another pod network) answers with the pod's
- * name, and every such connection opened a tunnel stream on `node.<node 2>.tunnel` (an observer
- * with the admin's bus user counts the opens there and checks they name the pod's address);
- * node 2's own NodePort (the endpoint is local) answers without opening any.
+ * start. On each node one HTTP server pinned there, each with a NodePort Service: from this host,
+ * the other node's NodePort (its proxy: the endpoint is on another pod network) answers with the
+ * pod's name, and every such connection opened a tunnel stream on `node.<pod's node>.tunnel` (an
+ * observer with the admin's bus user counts the opens there and checks they name the pod's
+ * address); the pod's own node's NodePort (the endpoint is local) answers without opening any.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -36,12 +36,13 @@ const podPort = 8080;
 /** Fresh connections through each NodePort: enough that every one must have taken the same path. */
 const requestsPerPath = 10;
 
-const far = (node: string): string => JSON.stringify({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'far', namespace: 'default' },
+/** One HTTP server answering its pod's name, pinned to `node`. */
+const pinned = (app: string, node: string): string => JSON.stringify({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace: 'default' },
   spec: {
-    replicas: 1, selector: { matchLabels: { app: 'far' } },
+    replicas: 1, selector: { matchLabels: { app } },
     template: {
-      metadata: { labels: { app: 'far' } },
+      metadata: { labels: { app } },
       spec: {
         nodeSelector: { 'kubernetes.io/hostname': node }, terminationGracePeriodSeconds: 2,
         containers: [{
@@ -59,9 +60,9 @@ const far = (node: string): string => JSON.stringify({
   },
 });
 
-const farService = JSON.stringify({
-  apiVersion: 'v1', kind: 'Service', metadata: { name: 'far', namespace: 'default' },
-  spec: { type: 'NodePort', selector: { app: 'far' }, ports: [{ name: 'http', port: 8080, targetPort: podPort, protocol: 'TCP' }] },
+const nodePortService = (app: string): string => JSON.stringify({
+  apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: 'default' },
+  spec: { type: 'NodePort', selector: { app }, ports: [{ name: 'http', port: 8080, targetPort: podPort, protocol: 'TCP' }] },
 });
 
 /** One HTTP GET on a fresh connection; the body, or null when it failed (refused, reset, timed out). */
@@ -133,7 +134,7 @@ describe.runIf(runs)('two agents on different pod networks reach each other\'s e
     });
   }
 
-  it('node 1\'s NodePort reaches the pod on node 2 through the tunnel; node 2\'s own NodePort does not use it', async () => {
+  it('each node\'s NodePort reaches the pod on the other node through the tunnel, and its own pod directly', async () => {
     const up = await kubus(dir, ['up', '--servers', '1', '--agents', '0', '--runtime', 'process']);
     expect([up.code, up.stderr]).toEqual([0, '']);
     const token = createBootstrapToken(cliArgv, state);
@@ -143,39 +144,45 @@ describe.runIf(runs)('two agents on different pod networks reach each other\'s e
     startAgent(one, 'net-1');
     await nodeReady(one.id, 'net-1', one.log);
 
-    // Watch node 2's tunnel subject as the admin: each open is a request there naming the target.
+    // Watch both nodes' tunnel subjects as the admin: each open is a request there naming its target.
     const file = clusterFile(dir);
     const user = await loadNatsCredentials(state).mintAdmin(file.cluster, { ttlMs: natsCredentialsLimits.adminTtlMs, nowMs: Date.now() });
     observer = await NatsBus.connect({ servers: [file.natsUrl], name: 'cross-host-observer', user, connectTimeoutMs: 5_000, reconnect: false });
-    const opens: Buffer[] = [];
-    observer.subscribe(tunnelSubject(file.cluster, two.id), (message) => opens.push(Buffer.from(message.data)), { pendingMax: 1_000 });
+    const opens = new Map<string, Buffer[]>([[one.id, []], [two.id, []]]);
+    for (const [node, list] of opens) observer.subscribe(tunnelSubject(file.cluster, node), (message) => list.push(Buffer.from(message.data)), { pendingMax: 1_000 });
 
-    expect((await kubectl(dir, ['apply', '-f', '-'], far(two.id))).code).toBe(0);
-    expect((await kubectl(dir, ['apply', '-f', '-'], farService)).code).toBe(0);
-    const [pod] = await waitForRunningPods(dir, 'far', 1, 60_000);
-    expect(pod?.spec?.nodeName).toBe(two.id);
-    const podIp = pod?.status?.podIP ?? '';
-    const podName = pod?.metadata?.name ?? '';
-    const nodePort = (await json<Service>(dir, ['get', 'service', 'far'])).spec?.ports?.[0]?.nodePort ?? 0;
-    expect(nodePort).toBeGreaterThanOrEqual(30000);
-    const [ipOne, ipTwo] = ['127.32.0.1', '127.32.0.2'];
+    const nodes = [{ agent: one, ip: '127.32.0.1', app: 'on-1' }, { agent: two, ip: '127.32.0.2', app: 'on-2' }] as const;
+    for (const { agent, app } of nodes) {
+      expect((await kubectl(dir, ['apply', '-f', '-'], pinned(app, agent.id))).code).toBe(0);
+      expect((await kubectl(dir, ['apply', '-f', '-'], nodePortService(app))).code).toBe(0);
+    }
+    for (const [home, away] of [[nodes[1], nodes[0]], [nodes[0], nodes[1]]] as const) {
+      const [pod] = await waitForRunningPods(dir, home.app, 1, 60_000);
+      expect(pod?.spec?.nodeName).toBe(home.agent.id);
+      const podIp = pod?.status?.podIP ?? '';
+      const podName = pod?.metadata?.name ?? '';
+      const nodePort = (await json<Service>(dir, ['get', 'service', home.app])).spec?.ports?.[0]?.nodePort ?? 0;
+      expect(nodePort).toBeGreaterThanOrEqual(30000);
+      const seen = opens.get(home.agent.id) as Buffer[];
+      const logs = (): string => `${home.agent.id}'s log:\n${tail(home.agent.log)}\n${away.agent.id}'s log:\n${tail(away.agent.log)}`;
 
-    // Node 2's NodePort: the endpoint is on node 2's own pod network, dialled directly.
-    await waitUntil('node 2\'s NodePort answering', async () => (await get(ipTwo, nodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
-      .catch((error: Error) => { throw new Error(`${error.message}; node 2's log:\n${tail(two.log)}`); });
-    const opensBeforeLocal = opens.length;
-    for (let i = 0; i < requestsPerPath; i++) expect(await get(ipTwo, nodePort)).toBe(podName);
-    expect(opens.length - opensBeforeLocal).toBe(0);
+      // The pod's own node: the endpoint is on its own pod network, dialled directly.
+      await waitUntil(`${home.app} on its own node's NodePort`, async () => (await get(home.ip, nodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
+        .catch((error: Error) => { throw new Error(`${error.message}; ${logs()}`); });
+      const beforeLocal = seen.length;
+      for (let i = 0; i < requestsPerPath; i++) expect(await get(home.ip, nodePort)).toBe(podName);
+      expect(seen.length - beforeLocal).toBe(0);
 
-    // Node 1's NodePort: the endpoint is on another pod network, so through node 2's agent.
-    await waitUntil('node 1\'s NodePort answering', async () => (await get(ipOne, nodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
-      .catch((error: Error) => { throw new Error(`${error.message}; node 1's log:\n${tail(one.log)}\nnode 2's log:\n${tail(two.log)}`); });
-    const opensBefore = opens.length;
-    for (let i = 0; i < requestsPerPath; i++) expect(await get(ipOne, nodePort)).toBe(podName);
-    // The observer's copy of the last open may land a moment after the reply it led to.
-    await waitUntil('an open per connection on node 2\'s tunnel subject', () => opens.length - opensBefore >= requestsPerPath, { timeoutMs: 5_000, intervalMs: 50 });
-    // Each open names the pod as its target (bus/stream's open request, the tunnel's header).
-    const targets = opens.slice(opensBefore).map((open) => (decode<{ header?: { address?: string; port?: number; protocol?: string } }>(open).header));
-    expect(new Set(targets.map((t) => `${t?.address}:${t?.port}/${t?.protocol}`))).toEqual(new Set([`${podIp}:${podPort}/TCP`]));
+      // The other node: the endpoint is on another pod network, so through the pod's agent.
+      await waitUntil(`${home.app} on the other node's NodePort`, async () => (await get(away.ip, nodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
+        .catch((error: Error) => { throw new Error(`${error.message}; ${logs()}`); });
+      const before = seen.length;
+      for (let i = 0; i < requestsPerPath; i++) expect(await get(away.ip, nodePort)).toBe(podName);
+      // The observer's copy of the last open may land a moment after the reply it led to.
+      await waitUntil(`an open per connection on ${home.agent.id}'s tunnel subject`, () => seen.length - before >= requestsPerPath, { timeoutMs: 5_000, intervalMs: 50 });
+      // Each open names the pod as its target (bus/stream's open request, the tunnel's header).
+      const targets = seen.slice(before).map((open) => decode<{ header?: { address?: string; port?: number; protocol?: string } }>(open).header);
+      expect(new Set(targets.map((t) => `${t?.address}:${t?.port}/${t?.protocol}`))).toEqual(new Set([`${podIp}:${podPort}/TCP`]));
+    }
   }, 240_000);
 });
