@@ -137,6 +137,12 @@ describe('sim API behaviour', () => {
     const error = await provider.instances()?.instanceExists(node('n'), { timeoutMs: 50 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CloudProviderError);
     expect((error as Error).message).toMatch(/within 50 ms/);
+    // stop() ends the pending waits at once (their calls fail without acting); later calls are answered.
+    const pendingAtStop = provider.instances()?.instanceExists(node('n'), { timeoutMs: 30_000 }).catch((caught: unknown) => caught);
+    await waitUntil('the call waiting out its latency', () => provider.api.inFlight > 0, { timeoutMs: 5_000 });
+    await provider.stop();
+    expect(((await pendingAtStop) as Error).message).toMatch(/stopped/);
+    expect(provider.api.inFlight).toBe(0);
     const aborted = new AbortController();
     const pending = provider.instances()?.instanceExists(node('n'), { timeoutMs: 5_000, signal: aborted.signal }).catch((caught: unknown) => caught);
     aborted.abort();

@@ -72,6 +72,11 @@ export class TcpForwarder {
     upstream.once('error', tryNext);
     upstream.once('connect', () => {
       connected = true;
+      if (client.destroyed) {
+        // The client left (or close() cut it) while the node was answering.
+        upstream.destroy();
+        return;
+      }
       upstream.setTimeout(0);
       upstream.off('error', tryNext);
       this.join(client, upstream);

@@ -78,8 +78,9 @@ export async function createSimProvider(config: ProviderConfig): Promise<SimClou
     instances: () => instances,
     loadBalancer: () => loadBalancer,
     routes: () => null,
-    // Nothing to release: pending latency timers resolve on their own and hold no resource.
-    stop: async () => undefined,
+    // Pending latency waits end at once (their calls fail, retryable, without acting), so no timer
+    // keeps the process alive. Not final: later calls are answered as before.
+    stop: async () => api.stop(),
   };
 }
 
