@@ -11,3 +11,4 @@ export { TunnelRefusedError, TunnelUnreachableError, TunnelTimeoutError, type Tu
 export { tunnelLimits } from './limits.js';
 export { tunnelSubject, tunnelDialerSubject } from './subjects.js';
 export { parseTarget, decideTarget, normalizeIp, type TargetDecision } from './target.js';
+export { PodSandboxView } from './pod-sandboxes.js';

@@ -16,6 +16,8 @@ export const tunnelLimits = {
   dialTimeoutMs: 5_000,
   /** A tunnelled UDP flow with no datagram either way for this long is closed (conntrack's UDP stream timeout is 120 s; flows here are per client port). */
   udpIdleMs: 60_000,
+  /** A list of pod sandboxes reused for opens to pods it contains (pod-sandboxes.ts): one runtime call per second at most under a burst of connections. */
+  sandboxListFreshMs: 1_000,
 } as const;
 
 assert(tunnelLimits.connectTimeoutMs < tunnelLimits.dialTimeoutMs, 'the far connect must end before the dialer gives up');

@@ -14,7 +14,8 @@ import { StreamEndpoint, type AcceptDecision, type IncomingOpen, type StreamTuni
 import { tunnelLimits } from './limits.js';
 import { connectTcp, connectUdp, relayUdp, spliceTcp } from './local-connect.js';
 import { tunnelSubject } from './subjects.js';
-import { decideTarget, parseTarget } from './target.js';
+import { PodSandboxView } from './pod-sandboxes.js';
+import { parseTarget } from './target.js';
 
 export interface TunnelServerDeps {
   readonly runtime: Pick<ContainerRuntime, 'listPodSandboxes'>;
@@ -39,6 +40,7 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
     bus: ctx.bus, clock: ctx.clock, logger, dataSubject: tunnelSubject(ctx.cluster, ctx.nodeName),
     ...(deps.tuning !== undefined ? { tuning: deps.tuning } : {}),
   });
+  const pods = new PodSandboxView(deps.runtime, { clock: ctx.clock, freshMs: tunnelLimits.sandboxListFreshMs });
   let droppedDatagrams = 0;
   let accepted = 0;
   const accepting = (target: { readonly address: string; readonly port: number; readonly protocol: string }): void => {
@@ -50,7 +52,7 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
     const parsed = parseTarget(open.header, ctx.nodeName);
     if (!parsed.accept) return refuse(parsed.reason, parsed.message);
     if ((parsed.target.protocol === 'UDP') !== (open.mode === 'datagram')) return refuse('badTarget', `${parsed.target.protocol} needs a ${parsed.target.protocol === 'UDP' ? 'datagram' : 'byte'} stream`);
-    const decision = decideTarget(parsed.target, await deps.runtime.listPodSandboxes());
+    const decision = await pods.decide(parsed.target);
     if (!decision.accept) {
       logger.info('tunnel open refused', { reason: decision.reason, address: parsed.target.address, port: parsed.target.port });
       return refuse(decision.reason, decision.message);
