@@ -222,6 +222,19 @@ describe('the reconciler machine', () => {
     expect(storage.all('endpointslices', 'default')).toEqual([]);
   });
 
+  it('a stop while the store refuses ends anyway (the others drop this member when its Lease expires)', async () => {
+    const storage = new FakeStorage();
+    const clock = new SimulatedClock();
+    const reconciler = startKubernetesServiceReconciler({
+      objects: storage.port, self: 'a', advertise: { address: '127.0.0.1', port: 6443 }, serviceClusterIpRange: '127.96.0.0/16', clock, wallClock: () => wall, logger: silent,
+    });
+    await settle();
+    storage.failing = true;
+    await reconciler.stop();
+    expect(storage.one('leases', 'kube-system', 'kube-apiserver-a')).toBeDefined();
+    expect(clock.pendingCount()).toBe(0);
+  });
+
   it('refuses an advertise address that is not an IP, naming the flag', () => {
     const start = () => startKubernetesServiceReconciler({
       objects: new FakeStorage().port, self: 'a', advertise: { address: 'api.example', port: 6443 }, serviceClusterIpRange: '127.96.0.0/16', clock: new SimulatedClock(), logger: silent,
