@@ -106,7 +106,7 @@ async function checkNode(ctx: ControllerContext, args: PassArgs & { node: NodeOb
 
 async function deleteNode(ctx: ControllerContext, node: NodeObject): Promise<void> {
   const name = node.metadata.name ?? '';
-  ctx.events.record(node, 'Normal', 'DeletingNode', `Deleting node ${name} because it does not exist in the cloud provider`);
+  ctx.events.record({ ...node, apiVersion: node.apiVersion ?? 'v1', kind: node.kind ?? 'Node' }, 'Normal', 'DeletingNode', `Deleting node ${name} because it does not exist in the cloud provider`);
   try {
     // The uid precondition: a Node registered again under the same name meanwhile is not this one.
     await ctx.api.delete(refs.nodes, undefined, name, { ...(node.metadata.uid !== undefined ? { preconditions: { uid: node.metadata.uid } } : {}) });

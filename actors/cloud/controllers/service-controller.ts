@@ -37,6 +37,11 @@ export interface CloudControllerDependencies {
   readonly clusterName: string;
 }
 
+/** An Event about a Service (informer objects may lack apiVersion and kind, which an Event's involvedObject needs). */
+function record(ctx: ControllerContext, service: ServiceObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  ctx.events.record({ ...service, apiVersion: service.apiVersion ?? 'v1', kind: service.kind ?? 'Service' }, type, reason, message);
+}
+
 /** The key that recomputes the node set (debounces bursts of Node events into one pass). */
 const nodeSetKey = '@nodes';
 
@@ -124,7 +129,7 @@ async function reconcileService(ctx: ControllerContext, args: ServiceArgs): Prom
   } catch (error) {
     if (!(error instanceof CloudProviderError)) throw error;
     const failures = term.failures.fail(key);
-    ctx.events.record(subject, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${error.message}`);
+    record(ctx, subject, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${error.message}`);
     ctx.logger.info('load balancer sync failed; retrying', { service: key, operation: error.operation, failures, retryable: error.retryable });
     if (!error.retryable) return; // the provider says trying again cannot help: the next change of the Service will
     return { requeueAfterMs: backoffMs(failures, cloudLimits.serviceRetryBaseMs, cloudLimits.serviceRetryMaxMs) };
@@ -146,7 +151,7 @@ async function carryOut(ctx: ControllerContext, args: CarryOut): Promise<void> {
   if (balancer === null) {
     if (args.term.unsupportedReported.has(args.key)) return;
     args.term.unsupportedReported.add(args.key);
-    ctx.events.record(args.service, 'Warning', 'SyncLoadBalancerFailed', `cloud provider ${args.deps.cloud.name} does not offer load balancers: the Service stays pending`);
+    record(ctx, args.service, 'Warning', 'SyncLoadBalancerFailed', `cloud provider ${args.deps.cloud.name} does not offer load balancers: the Service stays pending`);
     return;
   }
   if (plan.kind === 'updateHosts') return updateHosts(ctx, { ...args, service: args.service, balancer });
@@ -164,8 +169,8 @@ async function ensure(ctx: ControllerContext, args: CarryOut & { service: Servic
     const finalizers = [...(service.metadata.finalizers ?? []), loadBalancerCleanupFinalizer];
     service = await ctx.api.update<ServiceObject>(refs.services, service.metadata.namespace, service.metadata.name ?? '', { ...service, metadata: { ...service.metadata, finalizers } });
   }
-  ctx.events.record(service, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
-  if (args.nodes.length === 0) ctx.events.record(service, 'Warning', 'UnAvailableLoadBalancer', 'There are no available nodes for LoadBalancer');
+  record(ctx, service, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
+  if (args.nodes.length === 0) record(ctx, service, 'Warning', 'UnAvailableLoadBalancer', 'There are no available nodes for LoadBalancer');
   const target = service;
   const ingress = await callProvider(lbCall(ctx, args, 'ensureLoadBalancer'), (o) => args.balancer.ensureLoadBalancer(deps.clusterName, target, args.nodes, o));
   checkIngress(deps.cloud.name, ingress);
@@ -175,7 +180,7 @@ async function ensure(ctx: ControllerContext, args: CarryOut & { service: Servic
   }
   args.term.applied.set(key, { service: serviceSignature(service), nodes: nodeSetSignature(args.nodes), ingress: ingressSignature(ingress) });
   args.term.unsupportedReported.delete(key);
-  ctx.events.record(service, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
+  record(ctx, service, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
 }
 
 /** A status is written whole or not at all: an answer with no usable address is a failed call. */
@@ -191,14 +196,14 @@ async function updateHosts(ctx: ControllerContext, args: CarryOut & { service: S
   await callProvider(lbCall(ctx, args, 'updateLoadBalancer'), (o) => args.balancer.updateLoadBalancer(deps.clusterName, service, args.nodes, o));
   const applied = args.term.applied.get(args.key);
   if (applied !== undefined) args.term.applied.set(args.key, { ...applied, nodes: nodeSetSignature(args.nodes) });
-  ctx.events.record(service, 'Normal', 'UpdatedLoadBalancer', `Updated load balancer with new hosts (${args.nodes.length})`);
+  record(ctx, service, 'Normal', 'UpdatedLoadBalancer', `Updated load balancer with new hosts (${args.nodes.length})`);
 }
 
 async function release(ctx: ControllerContext, args: CarryOut & { plan: { kind: 'delete'; clearStatus: boolean; removeFinalizer: boolean }; balancer: LoadBalancer | null }): Promise<void> {
   const { deps, subject, plan } = args;
   if (args.balancer !== null) {
     const balancer = args.balancer;
-    ctx.events.record(subject, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
+    record(ctx, subject, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
     await callProvider(lbCall(ctx, args, 'ensureLoadBalancerDeleted'), (o) => balancer.ensureLoadBalancerDeleted(deps.clusterName, subject, o));
   }
   let service = args.service;
@@ -216,5 +221,5 @@ async function release(ctx: ControllerContext, args: CarryOut & { plan: { kind: 
   }
   args.term.applied.delete(args.key);
   args.term.lastKnown.delete(args.key);
-  if (args.balancer !== null) ctx.events.record(subject, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
+  if (args.balancer !== null) record(ctx, subject, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
 }
