@@ -7,7 +7,8 @@
  * Service by its short name through the cluster DNS (`KUBUS_DNS_SERVER`, `KUBUS_DNS_SEARCH`) and
  * connects. A LoadBalancer Service gets an ingress address from the `local` cloud provider
  * (127.98.0.0/24) and answers there; deleting it releases the address (the Service goes once its
- * finalizer is removed, and nothing listens there any more). Scaling to 0 makes connections fail
+ * finalizer is removed, nothing listens there any more, and a new Service asking for that address
+ * by `spec.loadBalancerIP` gets it and answers). Scaling to 0 makes connections fail
  * at once (reset or refused, never a hang); scaling back serves again. One cluster for the file;
  * every wait is a condition polled with a deadline.
  */
@@ -50,10 +51,17 @@ const web = JSON.stringify({
   },
 });
 
-const service = (name: string, type: 'NodePort' | 'LoadBalancer', port: number): string => JSON.stringify({
+const service = (name: string, type: 'NodePort' | 'LoadBalancer', port: number, loadBalancerIP?: string): string => JSON.stringify({
   apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' },
-  spec: { type, selector: { app: 'web' }, ports: [{ name: 'http', port, targetPort: podPort, protocol: 'TCP' }] },
+  spec: { type, selector: { app: 'web' }, ports: [{ name: 'http', port, targetPort: podPort, protocol: 'TCP' }], ...(loadBalancerIP === undefined ? {} : { loadBalancerIP }) },
 });
+
+async function ingressOf(dir: string, name: string): Promise<string> {
+  return waitUntil(`${name} to get a load balancer ingress address`, async () => {
+    const lb = await json<Service>(dir, ['get', 'service', name]);
+    return lb.status?.loadBalancer?.ingress?.[0]?.ip ?? null;
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+}
 
 /**
  * A one-off pod that resolves `web` through the cluster DNS the way a resolver applies the search
@@ -196,10 +204,7 @@ describe.runIf(runs)('Services on a kubus up cluster: NodePort, ClusterIP, clust
     expect(names).toContain(resolved?.[3]);
 
     // The local cloud provider's load balancer: an address from its pool, answering on the Service port.
-    const ingress = await waitUntil('web-lb to get a load balancer ingress address', async () => {
-      const lb = await json<Service>(dir, ['get', 'service', 'web-lb']);
-      return lb.status?.loadBalancer?.ingress?.[0]?.ip ?? null;
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    const ingress = await ingressOf(dir, 'web-lb');
     expect(ingress).toMatch(/^127\.98\.0\.\d+$/);
     await reachesAll('the load balancer', ingress, balancerPort, names, 30_000);
 
@@ -211,6 +216,10 @@ describe.runIf(runs)('Services on a kubus up cluster: NodePort, ClusterIP, clust
       return attempt.kind === 'refused' ? attempt : null;
     }, { timeoutMs: 10_000, intervalMs: 200 });
     expect(released.code).toBe('ECONNREFUSED');
+    // A new Service asking for that address gets it (the provider gives an address held by another Service to nobody).
+    await apply(dir, service('web-lb2', 'LoadBalancer', balancerPort, ingress));
+    expect(await ingressOf(dir, 'web-lb2')).toBe(ingress);
+    await reachesAll('the released address, taken by a new load balancer', ingress, balancerPort, names, 30_000);
 
     // Scale to 0: once the endpoints are gone every path refuses at once (a reset or a refusal, never a hang).
     expect((await kubectl(dir, ['scale', 'deployment', 'web', '--replicas=0'])).code).toBe(0);
