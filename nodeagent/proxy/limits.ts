@@ -29,6 +29,8 @@ export const proxyLimits = {
   affinityEntriesMax: 65_536,
   /** `sessionAffinityConfig.clientIP.timeoutSeconds` when a Service does not say (Kubernetes' default, 3 h). */
   affinityTimeoutDefaultSeconds: 10_800,
+  /** The proxy serves nothing until the catalog synced; it says so this often meanwhile. */
+  syncWaitLogMs: 30_000,
   /** Waiting for in-flight listener binds and closes at stop. */
   stopMs: 5_000,
 } as const;

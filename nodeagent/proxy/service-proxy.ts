@@ -131,8 +131,21 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
     }
   };
 
-  const unsubscribe = catalog.subscribe((changed) => reconcile(changed));
-  reconcile('all');
+  // Nothing is served before both Services and EndpointSlices were listed (kube-proxy's rule): a
+  // Service listened on before its slices arrive would reset every client meanwhile.
+  let ready = catalog.synced();
+  const unsubscribe = catalog.subscribe((changed) => {
+    if (ready) reconcile(changed);
+  });
+  if (ready) {
+    reconcile('all');
+  } else {
+    void (async () => {
+      while (!stopped && !(await catalog.waitForSync(tuning.syncWaitLogMs))) logger.warn('the service catalog has not synced yet; serving nothing until it has', { waitedMs: tuning.syncWaitLogMs });
+      ready = true;
+      reconcile('all');
+    })();
+  }
 
   return {
     listeners: () => new Map(states),

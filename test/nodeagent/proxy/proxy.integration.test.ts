@@ -142,6 +142,27 @@ describe('service proxy on loopback', () => {
     expect(tunnelled).toContainEqual({ node: 'far', address: pods[2], port: 8080, protocol: 'TCP' });
   });
 
+  it('serves nothing before its catalog synced (no resets while the slices are still loading)', async () => {
+    const base = createMemoryCatalog();
+    let synced = false;
+    let release: () => void = () => undefined;
+    const syncing = new Promise<void>((resolve) => (release = resolve));
+    const gated = { ...base, synced: () => synced, waitForSync: async () => { await syncing; return true; } };
+    const early = startStandaloneProxy({ catalog: gated, nodePortAddresses: [] });
+    try {
+      base.setService(service('early', { clusterIP: '127.96.201.15', ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }));
+      await new Promise((resolve) => setImmediate(resolve)); // the catalog's change feed has run (a microtask): nothing may have started
+      expect(early.listeners().size).toBe(0);
+      base.setSlice(slice('early', [{ address: pods[0]! }], [{ port: 8080 }]));
+      synced = true;
+      release();
+      await waitUntil('served once synced', () => serving(early, 'TCP/127.96.201.15:80'), { timeoutMs: 5_000 });
+      expect(await get('127.96.201.15', 80)).toEqual({ body: 'pod-1' });
+    } finally {
+      await early.stop();
+    }
+  });
+
   it('lets a second proxy on the host stand by for a taken ClusterIP and take over when the first stops', async () => {
     const second = startStandaloneProxy({ catalog, nodeName: 'n2', nodePortAddresses: ['127.32.201.2'], tuning: { standbyRetryMs: 100 } });
     try {
