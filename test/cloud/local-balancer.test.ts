@@ -114,6 +114,32 @@ describe('local load balancer', () => {
     await balancer.ensureLoadBalancerDeleted('kubus', svc, options); // nothing left: still fine
   });
 
+  it('carries the reply to a client that half-closes after its request', async () => {
+    await start();
+    const replyOnEnd = createServer({ allowHalfOpen: true }, (socket) => {
+      let request = '';
+      socket.on('data', (chunk) => (request += chunk.toString()));
+      socket.on('end', () => socket.end(`got ${request}`));
+    });
+    const halfPort = await freePort(nodeIps[0]);
+    await new Promise<void>((resolve) => replyOnEnd.listen({ host: nodeIps[0], port: halfPort }, resolve));
+    try {
+      const port = await freePort('127.98.6.1');
+      const svc: Service = { ...service('half', [{ port }]), spec: { type: 'LoadBalancer', ports: [{ port, nodePort: halfPort }] } };
+      const [{ ip }] = (await balancer.ensureLoadBalancer('kubus', svc, [nodes[0] as Node], options)) as [{ ip: string }];
+      const reply = await new Promise<string>((resolve) => {
+        const socket = connect({ host: ip, port }, () => socket.end('request'));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      });
+      expect(reply).toBe('got request');
+    } finally {
+      await new Promise((resolve) => replyOnEnd.close(resolve));
+    }
+  });
+
   it('skips a node that refuses, and serves from the new node set after an update', async () => {
     await start();
     const port = await freePort('127.98.6.1');

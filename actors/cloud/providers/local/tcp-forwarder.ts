@@ -15,7 +15,9 @@ export class TcpForwarder {
   private readonly server: Server;
 
   private constructor(readonly address: string, readonly port: number) {
-    this.server = createServer({ pauseOnConnect: true }, (client) => this.accept(client));
+    // Half-open both ways: a client that sends its request and half-closes (socket.end(request))
+    // still gets the reply; pipe() carries each side's FIN to the other.
+    this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => this.accept(client));
     this.server.maxConnections = localLimits.connectionsPerPortMax;
   }
 
@@ -61,7 +63,7 @@ export class TcpForwarder {
       client.resetAndDestroy();
       return;
     }
-    const upstream = createConnection({ host: target.host, port: target.port, timeout: localLimits.connectTimeoutMs });
+    const upstream = createConnection({ host: target.host, port: target.port, timeout: localLimits.connectTimeoutMs, allowHalfOpen: true });
     let connected = false;
     const tryNext = (): void => {
       if (connected) return;
