@@ -128,7 +128,13 @@ export class UdpRelay {
       stream.on('data', (chunk: Buffer) => reply(chunk));
       stream.on('error', onFail);
       stream.on('close', onFail);
-      return { write: (datagram) => void stream.write(datagram), close: () => stream.destroy() };
+      return {
+        // A stalled tunnel (no credit from the far end) drops datagrams, as UDP does, rather than queue them without bound.
+        write: (datagram) => {
+          if (!stream.writableNeedDrain) stream.write(datagram);
+        },
+        close: () => stream.destroy(),
+      };
     }
     const socket = dgram.createSocket(endpoint.address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
