@@ -109,7 +109,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         driver: () => member.getSnapshot().context.driver,
       });
       const wanted = config.controlPlane;
-      if (wanted !== undefined && (wanted.run.controllerManager || wanted.run.scheduler)) {
+      if (wanted !== undefined && (wanted.run.controllerManager || wanted.run.scheduler || wanted.run.cloudControllerManager === true)) {
         const { startControlPlane } = await import('./controllers/controller-manager.js');
         controlPlane = await startControlPlane({
           ...wanted, cluster: config.cluster, natsServers: config.natsServers, credentialsDir: config.api.credentialsDir,
