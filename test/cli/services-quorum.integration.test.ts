@@ -5,15 +5,19 @@
  * client sends one request every 100 ms (a fresh connection each, rotating over the ClusterIP and
  * the two NodePorts) while 2 of the 3 members are SIGSTOPped for 30 s, then SIGCONTed. Every
  * request made during the outage is answered (the proxies serve from their last known Services
- * and endpoints); after it, the API answers again and the Service still reaches every pod.
+ * and endpoints); after it, the API answers again and the Service still reaches every pod. Before
+ * the outage, the `kubernetes` Service (127.96.0.1:443) reaches the members' API from the host.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../actors/cli/commands/cluster-file.js';
+import { adminUser } from '../../actors/apiserver/credentials.js';
+import { parseTokenFile } from '../../actors/apiserver/tokens.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { clusterFile, kubectl, kubus, waitForRunningPods } from '../nodeagent/node/up-cluster.js';
@@ -104,6 +108,28 @@ function steadyClient(targets: readonly Target[]): { readonly answers: { at: num
   return { answers, stop: async () => { stopped = true; await running; } };
 }
 
+/**
+ * GET /version through the `kubernetes` Service's ClusterIP (127.96.0.1:443, published by every
+ * member, served by the node proxies) as the admin, trusting only the cluster CA. The name checked
+ * is `localhost`, which every member's certificate carries, so this proves the path and the chain.
+ */
+function apiThroughService(dir: string): Promise<string> {
+  const ca = readFileSync(join(dir, '.kubus', 'pki', 'ca.crt'), 'utf8');
+  const tokensFile = join(dir, '.kubus', 'tokens.csv');
+  const token = [...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile)].find(([, user]) => user.name === adminUser.name)?.[0] ?? '';
+  return new Promise((done) => {
+    const req = httpsRequest({
+      host: '127.96.0.1', port: 443, path: '/version', ca, servername: 'localhost', timeout: 2_000, agent: false, headers: { Authorization: `Bearer ${token}` },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => done(String(res.statusCode ?? 0)));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+    req.end();
+  });
+}
+
 function agentLogs(dir: string): string {
   return ['kubus-agent-1', 'kubus-agent-2'].map((name) => {
     try {
@@ -141,6 +167,14 @@ describe.runIf(runs)('Services keep answering while the control plane has no quo
     } catch (error) {
       throw new Error(`${(error as Error).message}\nagent logs:\n${agentLogs(dir)}`);
     }
+
+    // The kubernetes Service: the members' API through a node proxy, its endpoints merged from one slice per member port.
+    let lastAnswer = '';
+    await waitUntil('the API through the kubernetes Service', async () => (lastAnswer = await apiThroughService(dir)) === '200', { timeoutMs: 30_000, intervalMs: 200 })
+      .catch(async (error: Error) => {
+        const slices = (await kubectl(dir, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=kubernetes', '-o', 'wide'])).stdout;
+        throw new Error(`${error.message}; last answer: ${lastAnswer}; slices:\n${slices}\nagent logs:\n${agentLogs(dir)}`);
+      });
 
     const client = steadyClient(targets);
     const members = clusterFile(dir).processes.filter((p) => p.role === 'server').slice(0, 2);
