@@ -4,11 +4,15 @@
  * and a NodePort; a Service without endpoints resets at once; a dead endpoint is skipped; ClientIP
  * affinity sticks; UDP round-trips; an endpoint removed from its Service drains (its open
  * connection keeps working, new ones go elsewhere, closed at the drain bound); an endpoint on
- * another pod network goes through the tunnel dialer; two proxies on one host share a ClusterIP
- * (one serves, the other stands by and takes over when the first stops).
+ * another pod network goes through the tunnel dialer (TCP, and UDP as datagram chunks); past the
+ * per-Service connection bound new connections are reset; nothing is served before the catalog
+ * synced; two proxies on one host share a ClusterIP (one serves, the other stands by and takes
+ * over when the first stops).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { createMemoryCatalog } from '../../../nodeagent/services/index.js';
 import { startStandaloneProxy, type ServiceProxyHandle } from '../../../nodeagent/proxy/index.js';
 import type { TunnelDialer, TunnelTarget } from '../../../nodeagent/tunnel/types.js';
@@ -21,13 +25,29 @@ const web = service('web', { clusterIP: '127.96.201.10', type: 'NodePort', ports
 const catalog = createMemoryCatalog();
 const tunnelled: TunnelTarget[] = [];
 const dialer: TunnelDialer = {
-  // A fake tunnel: records the target and connects directly (the far agent's part).
+  // A fake tunnel: records the target and connects directly (the far agent's part); for UDP a
+  // stream whose chunks are datagrams, as the contract says.
   dial: (target) => new Promise((resolve, reject) => {
     tunnelled.push(target);
+    if (target.protocol === 'UDP') return resolve(datagramStream(target.address, target.port));
     const socket = net.connect({ host: target.address, port: target.port }, () => resolve(socket));
     socket.once('error', reject);
   }),
 };
+
+function datagramStream(address: string, port: number): Duplex {
+  const socket = dgram.createSocket('udp4');
+  const stream = new Duplex({
+    read: () => undefined,
+    write: (chunk: Buffer, _encoding, done) => socket.send(chunk, port, address, (error) => done(error ?? null)),
+    destroy: (error, done) => {
+      socket.close();
+      done(error);
+    },
+  });
+  socket.on('message', (msg) => stream.push(msg));
+  return stream;
+}
 const started: Pod[] = [];
 let proxy: ServiceProxyHandle;
 
@@ -140,6 +160,28 @@ describe('service proxy on loopback', () => {
     await waitUntil('far served', () => serving(proxy, 'TCP/127.96.201.14:80'), { timeoutMs: 5_000 });
     expect(await get('127.96.201.14', 80)).toEqual({ body: 'pod-3' });
     expect(tunnelled).toContainEqual({ node: 'far', address: pods[2], port: 8080, protocol: 'TCP' });
+    started.push(await udpPod(pods[2]!, 5353, 'u3'));
+    catalog.setService(service('far-dns', { clusterIP: '127.96.201.14', ports: [{ port: 53, targetPort: 5353, protocol: 'UDP' }] }));
+    catalog.setSlice(slice('far-dns', [{ address: pods[2]!, nodeName: 'far' }], [{ port: 5353, protocol: 'UDP' }]));
+    await waitUntil('far UDP served', () => serving(proxy, 'UDP/127.96.201.14:53'), { timeoutMs: 5_000 });
+    expect(await udpAsk('127.96.201.14', 53, 'over')).toBe('u3:over');
+    expect(tunnelled).toContainEqual({ node: 'far', address: pods[2], port: 5353, protocol: 'UDP' });
+  });
+
+  it('resets connections past the per-Service bound', async () => {
+    const bounded = startStandaloneProxy({ catalog, nodePortAddresses: ['127.32.201.3'], tuning: { connectionsPerServiceMax: 1 } });
+    try {
+      await waitUntil('the bounded proxy serves the NodePort of web', () => serving(bounded, 'TCP/127.32.201.3:30201'), { timeoutMs: 5_000 });
+      const held = net.connect({ host: '127.32.201.3', port: 30201 });
+      held.on('error', () => undefined);
+      // Nothing sent: the pod keeps a connection waiting for its request open (a reply would start its 100 ms keep-alive close).
+      await waitUntil('the first connection is open', () => bounded.connections({ namespace: 'default', name: 'web' }) === 1, { timeoutMs: 5_000 });
+      expect(await get('127.32.201.3', 30201)).toEqual({ error: 'ECONNRESET' });
+      held.destroy();
+      await waitUntil('served again once it closed', async () => 'body' in (await get('127.32.201.3', 30201)), { timeoutMs: 5_000 });
+    } finally {
+      await bounded.stop();
+    }
   });
 
   it('serves nothing before its catalog synced (no resets while the slices are still loading)', async () => {
