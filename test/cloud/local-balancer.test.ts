@@ -10,9 +10,9 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SystemClock, createJsonLogger, freePort } from '../../bus/index.js';
+import { SimulatedClock, SystemClock, createJsonLogger, freePort } from '../../bus/index.js';
 import { CloudProviderError, type CloudProvider, type LoadBalancer } from '../../actors/cloud/index.js';
-import { createLocalProvider } from '../../actors/cloud/providers/index.js';
+import { UdpForwarder, createLocalProvider, localLimits } from '../../actors/cloud/providers/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +165,27 @@ describe('local load balancer', () => {
       const [{ ip }] = (await balancer.ensureLoadBalancer('kubus', svc, [nodes[0] as Node], options)) as [{ ip: string }];
       expect(await askUdp(ip, port)).toBe('udp ping');
     } finally {
+      echo.close();
+    }
+  });
+
+  it('ends a UDP client\'s session after udpSessionIdleMs of silence (simulated time)', async () => {
+    const echo = createSocket('udp4');
+    echo.on('message', (message, from) => echo.send(message, from.port, from.address));
+    await new Promise<void>((resolve) => echo.bind(nodePort, nodeIps[1], resolve));
+    const clock = new SimulatedClock();
+    const port = await freePort('127.98.6.7');
+    const forwarder = await UdpForwarder.open('127.98.6.7', port, [{ host: nodeIps[1] as string, port: nodePort }], clock);
+    try {
+      expect(await askUdp('127.98.6.7', port)).toBe('ping');
+      expect(forwarder.sessionCount).toBe(1);
+      clock.advance(localLimits.udpSessionIdleMs - 1);
+      expect(forwarder.sessionCount).toBe(1);
+      clock.advance(1);
+      expect(forwarder.sessionCount).toBe(0);
+      expect(await askUdp('127.98.6.7', port)).toBe('ping'); // a new session
+    } finally {
+      await forwarder.close();
       echo.close();
     }
   });

@@ -12,13 +12,14 @@
  *   status.loadBalancer.ingress from the pool, and its deletion still completes (the
  *   finalizer is removed only after the balancer is).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Event, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound, refs } from '../../actors/controllers/runtime/index.js';
+import { SimCloudFile } from '../../actors/cloud/providers/index.js';
 import { startApiHarness, type ApiHarness } from '../apiserver/harness.js';
 import { requireComponent } from '../support/components.js';
 import { adminApi, createHollowNodes, markPodsReady, startNodeLeaseRenewer, type NodeLeaseRenewer } from '../support/control-plane.js';
@@ -29,19 +30,11 @@ const ns = 'default';
 const pool = '127.99.6.0/29';
 const nodeNames = ['sim-1', 'sim-2', 'sim-3'];
 
-/** The scripted cloud: every node's instance, `terminated` for those named, at the given failure rate. */
-function cloudFile(options: { terminated?: readonly string[]; failureRate?: number }): string {
-  const instances = nodeNames.map((name, index) => ({
-    name, zone: `sim-${'abc'[index]}`, region: 'sim-west', instanceType: 'sim.small',
-    state: options.terminated?.includes(name) === true ? 'terminated' : 'running',
-  }));
-  return JSON.stringify({ seed: 12, latencyMs: 5, jitterMs: 5, failureRate: options.failureRate ?? 0, loadBalancerPool: pool, instances }, null, 2);
-}
 
 describe.runIf(runs)('sim cloud provider under the cloud controller manager', () => {
   let h: ApiHarness;
   let dir: string;
-  let file: string;
+  let cloud: SimCloudFile;
   let renewer: NodeLeaseRenewer;
   const api = (): ReturnType<typeof adminApi> => adminApi(h);
   const getNode = (name: string): Promise<Node | null> => api().get<Node>(refs.nodes, undefined, name).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
@@ -50,11 +43,13 @@ describe.runIf(runs)('sim cloud provider under the cloud controller manager', ()
   beforeAll(async () => {
     // The cloud file must exist before the members start (they read it at start), so it has its own dir.
     dir = mkdtempSync(join(tmpdir(), 'kubus-sim-cloud-'));
-    file = join(dir, 'cloud.json');
-    writeFileSync(file, cloudFile({}));
+    cloud = new SimCloudFile(join(dir, 'cloud.json'), {
+      seed: 12, latencyMs: 5, jitterMs: 5, failureRate: 0, loadBalancerPool: pool,
+      instances: nodeNames.map((name, index) => ({ name, zone: `sim-${'abc'[index]}`, region: 'sim-west', instanceType: 'sim.small' })),
+    });
     h = await startApiHarness({
       serverArgs: [
-        '--cloud-provider', 'sim', '--cloud-config', file,
+        '--cloud-provider', 'sim', '--cloud-config', cloud.path,
         '--node-monitor-grace-period', '3s', '--node-monitor-period', '1s', '--pod-gc-quarantine-period', '3s',
       ],
     });
@@ -98,7 +93,7 @@ describe.runIf(runs)('sim cloud provider under the cloud controller manager', ()
     const victimPods = new Set(bound.filter((p) => p.spec?.nodeName === victim).map((p) => p.metadata?.uid));
 
     // The chaos runner's move: the instance is terminated and its kubelet falls silent.
-    writeFileSync(file, cloudFile({ terminated: [victim] }));
+    cloud.setInstanceState(victim, 'terminated');
     renewer.pause(victim);
     await waitUntil(`Node ${victim} deleted`, async () => (await getNode(victim)) === null, { timeoutMs: 30_000, intervalMs: 200 });
 
@@ -112,11 +107,8 @@ describe.runIf(runs)('sim cloud provider under the cloud controller manager', ()
   });
 
   it('with half the cloud API calls failing, a LoadBalancer Service still gets its ingress and is deleted cleanly', async () => {
-    // Keep the instance terminated by the test before (if it ran) terminated.
-    const present = new Set((await api().list<Node>(refs.nodes, {})).items.map((n) => n.metadata?.name));
-    const terminated = nodeNames.filter((name) => !present.has(name));
     // First a cloud that fails every call: the Service gets a SyncLoadBalancerFailed Event and no status at all.
-    writeFileSync(file, cloudFile({ terminated, failureRate: 1 }));
+    cloud.update({ failureRate: 1 });
     const service: Service = {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'front', namespace: ns },
       spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
@@ -129,7 +121,7 @@ describe.runIf(runs)('sim cloud provider under the cloud controller manager', ()
     const failing = await api().get<Service>(refs.services, ns, 'front');
     expect(failing.status?.loadBalancer?.ingress ?? []).toEqual([]);
 
-    writeFileSync(file, cloudFile({ terminated, failureRate: 0.5 }));
+    cloud.update({ failureRate: 0.5 });
     const ready = await waitUntil('front has a load balancer ingress', async () => {
       const found = await api().get<Service>(refs.services, ns, 'front');
       return (found.status?.loadBalancer?.ingress?.length ?? 0) > 0 ? found : null;

@@ -15,7 +15,7 @@ import { waitUntil } from '../support/wait.js';
 import { Prng, SystemClock, createJsonLogger } from '../../bus/index.js';
 import { CloudProviderError, InstanceNotFoundError, createCloudProvider, type LoadBalancer } from '../../actors/cloud/index.js';
 import {
-  CloudConfigInvalidError, CloudConfigMissingError, createSimProvider, drawCall, parseSimConfig, type SimCloudProvider,
+  CloudConfigInvalidError, CloudConfigMissingError, SimCloudFile, createSimProvider, drawCall, parseSimConfig, type SimCloudProvider,
 } from '../../actors/cloud/providers/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubus-sim-cloud-'));
@@ -81,6 +81,23 @@ describe('sim instances', () => {
     const provider = await createCloudProvider('sim', { configFile: writeCloud(cloud), clusterName: 'kubus', clock: new SystemClock(), logger });
     expect(provider.name).toBe('sim');
     await expect(createCloudProvider('sim', { configFile: null, clusterName: 'kubus', clock: new SystemClock(), logger })).rejects.toThrow(CloudConfigMissingError);
+  });
+});
+
+describe('SimCloudFile (the chaos runner\'s pen)', () => {
+  it('writes a file the provider reads, and each change is seen by the next call', async () => {
+    const file = new SimCloudFile(join(dir, 'scripted.json'), { seed: 2, instances: [{ name: 'n1', zone: 'z1' }, { name: 'n2' }] });
+    const provider = await sim(file.path);
+    const instances = provider.instances();
+    if (instances === null) throw new Error('sim has instances');
+    expect((await instances.instanceMetadata(node('n1'), options)).zone).toBe('z1');
+    file.setInstanceState('n1', 'stopped');
+    expect(await instances.instanceShutdown(node('n1'), options)).toBe(true);
+    file.removeInstance('n2');
+    expect(await instances.instanceExists(node('n2'), options)).toBe(false);
+    file.update({ failureRate: 1 });
+    await expect(instances.instanceExists(node('n1'), options)).rejects.toThrow(CloudProviderError);
+    expect(() => file.setInstanceState('n9', 'running')).toThrow(/no instance n9/);
   });
 });
 

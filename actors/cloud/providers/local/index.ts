@@ -6,3 +6,5 @@ export { localProviderName, defaultLocalPool, loadLocalConfig, parseLocalConfig,
 export { planPorts, type PortPlan } from './balancers.js';
 export { nodeTargetAddress, targetsFor, attemptOrder, type Target } from './targets.js';
 export { localLimits } from './limits.js';
+export { TcpForwarder } from './tcp-forwarder.js';
+export { UdpForwarder } from './udp-forwarder.js';

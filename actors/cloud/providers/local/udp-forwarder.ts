@@ -42,6 +42,11 @@ export class UdpForwarder {
     return forwarder;
   }
 
+  /** Clients with an upstream socket now (tests; a gauge for logs). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   /** New clients go to the new targets; existing sessions keep their node until they go idle. */
   setTargets(targets: readonly Target[]): void {
     this.targets = [...targets];

@@ -8,3 +8,4 @@ export {
 export { drawCall, ScriptedApi, type CallDraw } from './scripted-api.js';
 export { SimBalancers, type SimBalancer } from './balancers.js';
 export { simLimits } from './limits.js';
+export { SimCloudFile, type SimCloudSpec, type SimInstanceSpec } from './cloud-file.js';
