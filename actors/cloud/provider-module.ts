@@ -1,6 +1,6 @@
 /**
- * Out-of-tree providers: `--cloud-provider-module <path>` (today spelled
- * `--controller-flag cloud-provider-module=<path>`) names an ES module that exports
+ * Out-of-tree providers: `--cloud-provider-module <path>` (ctx.options.cloudProviderModule) names
+ * an ES module that exports
  *
  *   export function registerCloudProviders(register) { register('mycloud', async (config) => provider); }
  *

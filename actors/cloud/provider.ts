@@ -93,7 +93,11 @@ export interface CloudProvider {
   /** Null when the cloud has no load balancers (LoadBalancer Services then stay pending, with an Event). */
   loadBalancer(): LoadBalancer | null;
   routes(): Routes | null;
-  /** Releases what the provider holds in this process (listeners, timers); balancers in the cloud stay. */
+  /**
+   * Releases what the provider holds in this process (listeners, timers); balancers in the cloud
+   * stay. Called when a leadership term ends and when the process stops; idempotent, and not
+   * final: later calls work again (a new term's ensureLoadBalancer re-acquires what it needs).
+   */
   stop(): Promise<void>;
 }
 

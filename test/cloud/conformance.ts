@@ -8,7 +8,8 @@
  * writes (providerID `<name>://...`, zone, region, instance type, typed addresses), the same
  * answer twice; load balancers whose ensure and delete are idempotent, whose delete of nothing
  * resolves, whose name is stable, whose ingress survives a provider restart (a provider holds no
- * state the controllers cannot rebuild: the restarted one is given the Service with its status);
+ * state the controllers cannot rebuild: the restarted one is given the Service with its status)
+ * and a `stop()` (called at every end of a leadership term; the same object serves again after);
  * optional routes that are idempotent. With a `scripted` hook (providers whose cloud can be
  * scripted, like `sim`) it also proves typed errors (every call fails with a retryable
  * CloudProviderError; a terminated instance is InstanceNotFoundError for metadata and "does not
@@ -187,6 +188,17 @@ export function describeProviderConformance(name: string, makeProvider: MakeProv
       const ingress = await (lb() as LoadBalancer).ensureLoadBalancer(fixture.clusterName, service, fixture.nodes, options);
       await provider.stop();
       provider = await makeProvider(fixture);
+      const stored: Service = { ...service, status: { loadBalancer: { ingress: ingress.map((i) => ({ ...i })) } } };
+      expect(await (lb() as LoadBalancer).ensureLoadBalancer(fixture.clusterName, stored, fixture.nodes, options)).toEqual(ingress);
+      await (lb() as LoadBalancer).ensureLoadBalancerDeleted(fixture.clusterName, stored, options);
+    }, testTimeoutMs);
+
+    it('stop() is not final: the same provider serves again after it, with the same ingress', async () => {
+      if (lb() === null) return;
+      const service = conformanceService('after-stop');
+      ensured.push(service);
+      const ingress = await (lb() as LoadBalancer).ensureLoadBalancer(fixture.clusterName, service, fixture.nodes, options);
+      await provider.stop();
       const stored: Service = { ...service, status: { loadBalancer: { ingress: ingress.map((i) => ({ ...i })) } } };
       expect(await (lb() as LoadBalancer).ensureLoadBalancer(fixture.clusterName, stored, fixture.nodes, options)).toEqual(ingress);
       await (lb() as LoadBalancer).ensureLoadBalancerDeleted(fixture.clusterName, stored, options);

@@ -95,16 +95,20 @@ export class CloudControllerHarness {
   }
 
   private controller: ControllerSpec | null = null;
+  private cleanup: (() => void) | null = null;
 
   async start(): Promise<void> {
     this.controller = this.spec(this.provider);
-    this.controller.watch(this.ctx, this.queue);
+    this.cleanup = this.controller.watch(this.ctx, this.queue) ?? null;
     this.factory.start();
     await this.factory.waitForSync(60_000);
     await settle();
   }
 
+  /** Ends the term: the controller's cleanup, then the informers. */
   stop(): void {
+    this.cleanup?.();
+    this.cleanup = null;
     this.factory.stop();
   }
 

@@ -34,6 +34,8 @@ export class FakeCloud {
   readonly calls: string[] = [];
   failureRate = 0;
   latencyMs = 0;
+  /** How often a provider over this cloud was stopped. */
+  stops = 0;
   /** Calls never answer (until their timeout or abort). */
   hang = false;
   private readonly prng: Prng;
@@ -161,6 +163,7 @@ export function fakeProvider(cloud: FakeCloud): CloudProvider {
     routes: () => null,
     async stop() {
       // Nothing held in this process: the balancers stay in the (fake) cloud, as the contract says.
+      cloud.stops++;
     },
   };
 }

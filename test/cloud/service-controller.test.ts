@@ -1,7 +1,8 @@
 /**
  * The service controller on a stub cluster and the fake cloud (controller-harness.ts):
  * - a LoadBalancer Service gets the finalizer, then a balancer over the eligible Nodes (Ready,
- *   not excluded by label), then its ingress in status; nothing more while nothing changes;
+ *   not excluded by label), then its ingress in status; nothing more while nothing changes; the
+ *   end of the term stops the provider (its listeners free for the next leader);
  * - the eligible node set changing updates the balancer's hosts (status untouched);
  * - type changed away: balancer released, status cleared, finalizer removed; Service deleted:
  *   released before the finalizer goes, then the Service is gone;
@@ -61,6 +62,7 @@ describe('service controller', () => {
     await h.advance(60_000);
     expect(h.cloud.calls.length).toBe(callsBefore);
     h.stop();
+    expect(h.cloud.stops).toBe(1);
   });
 
   it('a node becoming Ready updates the hosts and leaves the status alone', async () => {

@@ -14,6 +14,10 @@
  * forever: a balancer must converge once the cloud answers) and a `SyncLoadBalancerFailed`
  * Warning Event; API errors go to the runtime's retries.
  *
+ * When the term ends the provider is stopped (`stop()` releases what this process holds, such as
+ * the local provider's listeners, and is not final: the next term's ensures re-acquire them), so
+ * a new leader on the same host finds the balancers' addresses free.
+ *
  * Decision: the Service is read from the API at each reconcile (not from the informer), so a
  * write never starts from a state older than the controller's own last write; the informer only
  * says which keys to look at.
@@ -81,6 +85,10 @@ export function createServiceController(deps: CloudControllerDependencies): Cont
         offServices();
         offNodes();
         memory.reset(ctx);
+        // The term ended (leadership lost, or the process stops): release what the provider holds in
+        // this process (the local provider's listeners), so the next leader, maybe on this same
+        // host, can take the balancers' addresses; a later term's ensure re-acquires them here.
+        deps.cloud.stop().catch((error: unknown) => ctx.logger.warn('cloud provider did not release cleanly at the end of the term', { cloudProvider: deps.cloud.name, error }));
       };
     },
     async reconcile(key, ctx, queue) {
