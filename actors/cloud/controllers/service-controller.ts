@@ -23,7 +23,7 @@
  * says which keys to look at.
  */
 import { objectKey, splitKey } from '../../objects/meta.js';
-import { isNotFound, refs, type ControllerContext, type ControllerSpec, type WorkQueue } from '../../controllers/runtime/index.js';
+import { isNotFound, LeadershipLostError, refs, type ControllerContext, type ControllerSpec, type WorkQueue } from '../../controllers/runtime/index.js';
 import { backoffMs, cloudLimits } from '../limits.js';
 import { callProvider } from '../provider-call.js';
 import { CloudProviderError, type CloudProvider, type LoadBalancer } from '../provider.js';
@@ -56,10 +56,12 @@ interface ServiceTerm {
   /** Services already told that the provider has no balancers (one Event per term). */
   readonly unsupportedReported: Set<string>;
   nodes: string | null;
+  /** Set when the term ends: a reconcile still draining starts no provider call (it could re-take an address after stop()). */
+  ended: boolean;
 }
 
 export function createServiceController(deps: CloudControllerDependencies): ControllerSpec {
-  const memory = termMemory<ServiceTerm>(() => ({ applied: new Map(), lastKnown: new Map(), failures: new FailureCounts(), unsupportedReported: new Set(), nodes: null }));
+  const memory = termMemory<ServiceTerm>(() => ({ applied: new Map(), lastKnown: new Map(), failures: new FailureCounts(), unsupportedReported: new Set(), nodes: null, ended: false }));
   return {
     name: 'service',
     workers: 2,
@@ -82,6 +84,7 @@ export function createServiceController(deps: CloudControllerDependencies): Cont
       });
       const offNodes = nodes.addHandlers({ onAdd: () => queue.add(nodeSetKey), onUpdate: () => queue.add(nodeSetKey), onDelete: () => queue.add(nodeSetKey) });
       return () => {
+        term.ended = true;
         offServices();
         offNodes();
         memory.reset(ctx);
@@ -166,7 +169,8 @@ async function carryOut(ctx: ControllerContext, args: CarryOut): Promise<void> {
   return ensure(ctx, { ...args, service: args.service, balancer, addFinalizer: plan.addFinalizer });
 }
 
-function lbCall(ctx: ControllerContext, args: { readonly deps: CloudControllerDependencies }, operation: string) {
+function lbCall(ctx: ControllerContext, args: { readonly deps: CloudControllerDependencies; readonly term: ServiceTerm }, operation: string) {
+  if (args.term.ended) throw new LeadershipLostError('cloud-controller-manager');
   return { provider: args.deps.cloud.name, operation, timeoutMs: cloudLimits.loadBalancerCallTimeoutMs, clock: ctx.clock };
 }
 
