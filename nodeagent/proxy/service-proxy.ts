@@ -50,6 +50,9 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
   const reportedAddresses = new Set<string>();
   const reportedSkips = new Set<string>();
   const reportedStandby = new Set<string>();
+  /** The generation of the listener machine that owns each key now. */
+  const current = new Map<string, number>();
+  let generations = 0;
   let stopped = false;
 
   const onState = (spec: ListenerSpec, state: ListenerState, error?: unknown): void => {
@@ -68,22 +71,24 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
     }
   };
 
-  const handlersFor = (key: string): SocketHandlers => ({
+  // The spec of a key may be updated in place (same address, the Service's port renamed): handlers read the current one.
+  const handlersFor = (initial: ListenerSpec): SocketHandlers => ({
     onConnection: (socket) => {
-      const spec = specs.get(key);
-      if (spec === undefined) return void socket.resetAndDestroy();
+      const spec = specs.get(initial.key);
+      if (spec === undefined) return void socket.resetAndDestroy(); // the listener is closing
       forwardTcp(socket, spec, { router, open, tracker, connectionsPerServiceMax: tuning.connectionsPerServiceMax, logger });
     },
     onUdpSocket: (socket) => {
-      const initial = specs.get(key)!;
-      const relay = new UdpRelay(socket, () => specs.get(key) ?? initial, { router, open, podNetworks: deps.podNetworks, tracker, tuning, clock: ctx.clock, logger });
+      const relay = new UdpRelay(socket, () => specs.get(initial.key) ?? initial, { router, open, podNetworks: deps.podNetworks, tracker, tuning, clock: ctx.clock, logger });
       return () => relay.close();
     },
   });
 
   const startListener = (spec: ListenerSpec): void => {
     specs.set(spec.key, spec);
-    const handlers = handlersFor(spec.key);
+    const handlers = handlersFor(spec);
+    const generation = ++generations;
+    current.set(spec.key, generation);
     const actor = createActor(listenerMachine, {
       clock: ctx.clock,
       id: `listener ${spec.key}`,
@@ -92,7 +97,10 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
         bind: (bound, signal) => bindListener(bound, { handlers, routes, signal }),
         standbyRetryMs: tuning.standbyRetryMs,
         unavailableRetryMs: tuning.unavailableRetryMs,
-        onState,
+        // A stopped listener's last states must not overwrite those of its successor on the same address.
+        onState: (bound, state, error) => {
+          if (current.get(bound.key) === generation) onState(bound, state, error);
+        },
       },
     });
     actors.set(spec.key, actor);
@@ -103,6 +111,8 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
     const actor = actors.get(key);
     actors.delete(key);
     specs.delete(key);
+    current.delete(key);
+    states.delete(key);
     if (actor === undefined) return Promise.resolve();
     actor.send({ type: 'listener.stop' });
     return toPromise(actor).then(() => undefined, () => undefined);
@@ -121,7 +131,7 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
       if (actors.has(key)) specs.set(key, spec);
       else startListener(spec);
     }
-    const services = changed === 'all' ? tracker.services() : [...new Set([...changed.map(serviceKeyString), ...tracker.services()])];
+    const services = changed === 'all' ? tracker.services() : changed.map(serviceKeyString);
     for (const service of services) {
       const slash = service.indexOf('/');
       const key = { namespace: service.slice(0, slash), name: service.slice(slash + 1) };
