@@ -119,15 +119,18 @@ export async function ensureKubernetesSlices(input: PassInput, live: readonly Me
     labelSelector: `${serviceNameLabel}=${kubernetesServiceName},${managedByLabel}=${reconcilerManagedBy}`,
   });
   const plan = planKubernetesSlices(listed.items as unknown as EndpointSlice[], desiredKubernetesSlices(live));
-  for (const slice of plan.create) await input.objects.create(resources.endpointslices, kubernetesServiceNamespace, asObject(slice));
-  for (const slice of plan.update) await input.objects.update(resources.endpointslices, kubernetesServiceNamespace, slice.metadata?.name ?? '', asObject(slice), {});
-  for (const slice of plan.delete) {
-    try {
-      await input.objects.delete(resources.endpointslices, kubernetesServiceNamespace, slice.metadata?.name ?? '', { preconditions: { uid: slice.metadata?.uid ?? '' } });
-    } catch (error) {
-      if (!isStatus(error, 404)) throw error;
-    }
-  }
+  // Each slice is its own object: written at once (a handful at most, one per member port).
+  await Promise.all([
+    ...plan.create.map((slice) => input.objects.create(resources.endpointslices, kubernetesServiceNamespace, asObject(slice))),
+    ...plan.update.map((slice) => input.objects.update(resources.endpointslices, kubernetesServiceNamespace, slice.metadata?.name ?? '', asObject(slice), {})),
+    ...plan.delete.map(async (slice) => {
+      try {
+        await input.objects.delete(resources.endpointslices, kubernetesServiceNamespace, slice.metadata?.name ?? '', { preconditions: { uid: slice.metadata?.uid ?? '' } });
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+    }),
+  ]);
   return plan.create.length + plan.update.length + plan.delete.length;
 }
 
@@ -136,10 +139,9 @@ export async function reconcilePass(input: PassInput, sightings: ReadonlyMap<str
   await renewMemberLease(input);
   const leases = await listMemberLeases(input);
   const seen = liveMembers(leases, { self: input.self, sightings, nowMs: input.nowMs(), wallNowMs: input.wallClock().getTime(), firstSightingSkewMs: input.firstSightingSkewMs });
-  let writes = await ensureKubernetesService(input);
-  writes += await ensureKubernetesEndpoints(input, seen.live);
-  writes += await ensureKubernetesSlices(input, seen.live);
-  return { live: seen.live, sightings: seen.sightings, writes };
+  // Three independent objects: written at once, so a pass costs one round of store writes, not three.
+  const writes = await Promise.all([ensureKubernetesService(input), ensureKubernetesEndpoints(input, seen.live), ensureKubernetesSlices(input, seen.live)]);
+  return { live: seen.live, sightings: seen.sightings, writes: writes.reduce((sum, n) => sum + n, 0) };
 }
 
 /**
@@ -155,6 +157,6 @@ export async function leavePass(input: PassInput, sightings: ReadonlyMap<string,
   const leases = await listMemberLeases(input);
   const seen = liveMembers(leases, { self: input.self, sightings, nowMs: input.nowMs(), wallNowMs: input.wallClock().getTime(), firstSightingSkewMs: input.firstSightingSkewMs });
   const others = seen.live.filter((endpoint) => endpoint.member !== input.self.member);
-  await ensureKubernetesEndpoints(input, others);
-  await ensureKubernetesSlices(input, others);
+  // At once: a stopping member has little time (kubernetesServiceLimits.stopTimeoutMs).
+  await Promise.all([ensureKubernetesEndpoints(input, others), ensureKubernetesSlices(input, others)]);
 }
