@@ -217,6 +217,21 @@ describe('local load balancer', () => {
     expect((sctp as Error).message).toMatch(/SCTP/);
   });
 
+  it('a port another process holds: a retryable error naming it, and served once it is free', async () => {
+    await start();
+    const port = await freePort('127.98.6.5');
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen({ host: '127.98.6.5', port }, resolve));
+    const svc = service('taken', [{ port }], { spec: { loadBalancerIP: '127.98.6.5' } });
+    const error = await balancer.ensureLoadBalancer('kubus', svc, nodes, options).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CloudProviderError);
+    expect((error as CloudProviderError).retryable).toBe(true);
+    expect((error as Error).message).toMatch(/127\.98\.6\.5:\d+\/TCP: EADDRINUSE/);
+    await new Promise((resolve) => squatter.close(resolve));
+    expect(await balancer.ensureLoadBalancer('kubus', svc, nodes, options)).toEqual([{ ip: '127.98.6.5' }]);
+    expect(await ask('127.98.6.5', port)).toMatch(/^hello from/);
+  });
+
   it('every node exists, in zone and region local, with providerID local://<name>', async () => {
     await start();
     const instances = provider.instances();

@@ -136,8 +136,7 @@ export class LocalBalancers {
         ? await TcpForwarder.open(address, port.port, targets)
         : await UdpForwarder.open(address, port.port, targets, this.clock);
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new CloudProviderError(localProviderName, 'ensureLoadBalancer', `cannot listen on ${address}:${port.port}/${port.protocol} (${reason})`);
+      throw new CloudProviderError(localProviderName, 'ensureLoadBalancer', `cannot listen on ${address}:${port.port}/${port.protocol}: ${listenProblem(error, port.port)}`);
     }
   }
 
@@ -147,5 +146,22 @@ export class LocalBalancers {
     const forwarders = [...balancer.forwarders.values()];
     balancer.forwarders.clear();
     await Promise.all(forwarders.map((forwarder) => forwarder.close()));
+  }
+}
+
+/** What a listen error means for the operator (retried either way: the cause can go away). */
+function listenProblem(error: unknown, port: number): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'EADDRINUSE: another process holds it (a previous leader of the cloud controller manager that has not stopped its provider, or another program)';
+    case 'EACCES':
+      return port < 1024
+        ? 'EACCES: ports below 1024 need root, CAP_NET_BIND_SERVICE, or sysctl net.ipv4.ip_unprivileged_port_start'
+        : 'EACCES: not permitted';
+    case 'EADDRNOTAVAIL':
+      return 'EADDRNOTAVAIL: the address is not on this host (the pool must be loopback, or addresses of this machine)';
+    default:
+      return code ?? (error as Error).message;
   }
 }

@@ -1,6 +1,9 @@
 /**
- * Bounds of the `local` provider's load balancers (each with its reason).
+ * Bounds of the `local` provider's load balancers (each with its reason), checked against each
+ * other when a provider is created (`checkLocalLimits`).
  */
+import { assert } from '../../../../bus/index.js';
+
 export const localLimits = {
   /** A node that does not accept the connection in this time is skipped for the next one: a local NodePort answers in microseconds, so 2 s only passes for a dead or wedged agent. */
   connectTimeoutMs: 2_000,
@@ -13,3 +16,10 @@ export const localLimits = {
   /** Service ports one balancer may serve (Kubernetes has no limit; each costs a listener, so a bound keeps a mistaken Service from opening thousands). */
   portsPerServiceMax: 100,
 } as const;
+
+export function checkLocalLimits(): void {
+  const l = localLimits;
+  assert(l.connectTimeoutMs > 0 && l.connectionsPerPortMax > 0 && l.udpSessionsPerPortMax > 0 && l.portsPerServiceMax > 0, 'local balancer limits must be positive');
+  // A UDP session must outlive a connect attempt's worth of silence, or a slow first reply loses its way back.
+  assert(l.udpSessionIdleMs > l.connectTimeoutMs, 'udpSessionIdleMs must exceed connectTimeoutMs');
+}

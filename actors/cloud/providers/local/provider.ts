@@ -18,8 +18,10 @@ import { withinDeadline } from '../shared/deadline.js';
 import { defaultLoadBalancerName } from '../shared/service-address.js';
 import { LocalBalancers } from './balancers.js';
 import { loadLocalConfig, localProviderName } from './config.js';
+import { checkLocalLimits } from './limits.js';
 
 export async function createLocalProvider(config: ProviderConfig): Promise<CloudProvider> {
+  checkLocalLimits();
   const { pool } = await loadLocalConfig(config.configFile);
   const logger = config.logger.child({ cloudProvider: localProviderName });
   const balancers = new LocalBalancers(pool, config.clock, logger);

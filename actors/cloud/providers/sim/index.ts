@@ -7,5 +7,5 @@ export {
 } from './config.js';
 export { drawCall, ScriptedApi, type CallDraw } from './scripted-api.js';
 export { SimBalancers, type SimBalancer } from './balancers.js';
-export { simLimits } from './limits.js';
+export { simLimits, checkSimLimits } from './limits.js';
 export { SimCloudFile, type SimCloudSpec, type SimInstanceSpec } from './cloud-file.js';

@@ -16,6 +16,7 @@ import { defaultLoadBalancerName } from '../shared/service-address.js';
 import { SimBalancers } from './balancers.js';
 import { simConfigExample, simProviderName, type SimConfig, type SimInstance } from './config.js';
 import { SimConfigSource } from './config-source.js';
+import { checkSimLimits } from './limits.js';
 import { ScriptedApi } from './scripted-api.js';
 
 /** The provider plus what tests and the chaos runner may look at (not part of the contract). */
@@ -25,6 +26,7 @@ export interface SimCloudProvider extends CloudProvider {
 }
 
 export async function createSimProvider(config: ProviderConfig): Promise<SimCloudProvider> {
+  checkSimLimits();
   if (config.configFile === null) throw new CloudConfigMissingError(simProviderName, simConfigExample);
   const logger = config.logger.child({ cloudProvider: simProviderName });
   const source = await SimConfigSource.open(config.configFile, logger);
