@@ -143,23 +143,6 @@ export function planKubernetesSlices(existing: readonly EndpointSlice[], desired
   return writes;
 }
 
-/** The first usable address of a range (`127.96.0.0/16` → `127.96.0.1`): the `kubernetes` Service's, as in Kubernetes. */
-export function firstUsableAddress(cidr: string): string {
-  const [network, bits] = ipaddr.parseCIDR(cidr);
-  const bytes = network.toByteArray();
-  const prefix = bits;
-  // Zero the host part, then add one.
-  for (let bit = prefix; bit < bytes.length * 8; bit++) {
-    const index = Math.floor(bit / 8);
-    bytes[index] = (bytes[index] ?? 0) & ~(0x80 >> (bit % 8));
-  }
-  for (let index = bytes.length - 1; index >= 0; index--) {
-    bytes[index] = ((bytes[index] ?? 0) + 1) & 0xff;
-    if (bytes[index] !== 0) break;
-  }
-  return ipaddr.fromByteArray(bytes).toString();
-}
-
 function familyOf(address: string): 'IPv4' | 'IPv6' {
   return ipaddr.isValid(address) && ipaddr.parse(address).kind() === 'ipv6' ? 'IPv6' : 'IPv4';
 }

@@ -25,7 +25,7 @@ import { KubernetesServiceConfigError } from './kubernetes-service-errors.js';
 import { checkKubernetesServiceLimits, kubernetesServiceLimits } from './kubernetes-service-limits.js';
 import type { MemberEndpoint, Sighting } from './kubernetes-service-liveness.js';
 import { leavePass, reconcilePass, type PassInput, type PassResult } from './kubernetes-service-pass.js';
-import { firstUsableAddress } from './kubernetes-service-plan.js';
+import { kubernetesServiceIp, parseClusterIpRange } from './ranges.js';
 
 export interface KubernetesServiceTiming {
   readonly renewIntervalMs: number;
@@ -176,13 +176,13 @@ export function startKubernetesServiceReconciler(options: KubernetesServiceRecon
   };
 }
 
-/** The first usable address of `--service-cluster-ip-range`: the `kubernetes` Service's ClusterIP. */
+/**
+ * The first usable address of `--service-cluster-ip-range`: the `kubernetes` Service's ClusterIP,
+ * which the allocator never hands out. The range is read by the allocator's own parser (ranges.ts),
+ * so both agree on it; a bad flag is its ServiceRangeFlagError.
+ */
 export function kubernetesServiceClusterIp(range: string): string {
-  if (!ipaddr.isValidCIDR(range)) throw new KubernetesServiceConfigError('--service-cluster-ip-range', range, 'not a CIDR (e.g. 127.96.0.0/16)');
-  const [network, bits] = ipaddr.parseCIDR(range);
-  const width = network.kind() === 'ipv4' ? 32 : 128;
-  if (width - bits < 2) throw new KubernetesServiceConfigError('--service-cluster-ip-range', range, 'too small: the range needs a usable address for the kubernetes Service');
-  return firstUsableAddress(range);
+  return kubernetesServiceIp(parseClusterIpRange(range));
 }
 
 function checkedAdvertiseAddress(address: string): string {
