@@ -34,7 +34,7 @@ export function connectTcp(endpoint: Pick<ResolvedEndpoint, 'address' | 'port'>,
   const { timeoutMs, clock } = options;
   return new Promise((resolve, reject) => {
     // allowHalfOpen: a client that finishes sending still gets the whole reply (the end is passed on, not turned into a close).
-    const socket = net.connect({ host: endpoint.address, port: endpoint.port, allowHalfOpen: true });
+    const socket = net.connect({ host: endpoint.address, port: endpoint.port, allowHalfOpen: true, noDelay: true });
     const timer = clock.setTimeout(() => {
       socket.destroy();
       reject(new EndpointConnectTimeoutError(endpointId(endpoint), timeoutMs));

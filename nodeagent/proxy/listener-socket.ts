@@ -45,7 +45,9 @@ async function bindOnce(spec: ListenerSpec, options: { readonly handlers: Socket
 
 function bindTcp(spec: ListenerSpec, handlers: SocketHandlers): Promise<BoundListener> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ allowHalfOpen: true }, (socket) => handlers.onConnection(socket));
+    // noDelay: the proxy relays what it reads at once; Nagle on the relay would hold a small write back
+    // until the previous one is acknowledged (up to the peer's delayed-ACK time), per hop.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handlers.onConnection(socket));
     server.once('error', reject);
     server.listen({ host: spec.address, port: spec.port, exclusive: true }, () => {
       server.off('error', reject);
