@@ -4,9 +4,10 @@
  * Service gets an ingress address from the pool, and the leader's process answers on it with the
  * replies of the nodes' NodePorts. The nodes are hollow (the test renews their Leases); each
  * "NodePort" is a TCP server the test starts on the node's InternalIP at the port the API
- * allocated, as an agent's service proxy would. When the leader's process is killed, the next
- * leader answers on the same address (from the Service's status). Deleting the Service closes
- * the listener.
+ * allocated, as an agent's service proxy would. When the leader's term ends with its process
+ * alive (SIGSTOP past its Lease, then SIGCONT), the old leader releases the listeners and the next
+ * leader answers on the same address (from the Service's status). Deleting the Service then
+ * closes the listener: had the old process kept it, the port would still answer.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
@@ -90,12 +91,18 @@ describe.runIf(runs)('local cloud provider under the cloud controller manager', 
     }, { timeoutMs: 20_000, intervalMs: 50 });
     expect([...replies].filter((reply) => !reply.startsWith('node '))).toEqual([]);
 
-    // The leader's process dies with its listeners; the next leader ensures the Service again and
-    // listens on the address the status names (the provider keeps no state of its own).
+    // The leader's term ends while its process lives on (SIGSTOP past the Lease): the next leader's
+    // listen fails (EADDRINUSE, retried) until the old process resumes, sees its term over and
+    // stops its provider; the next leader then listens on the address the status names.
     const holder = await waitForLeaseHolder(h, 'cloud-controller-manager');
-    h.cluster.kill(memberOfIdentity(holder));
-    await waitForLeaseHolder(h, 'cloud-controller-manager', { not: holder, timeoutMs: 30_000 });
-    await waitUntil('the balancer answering again after the leader change', async () => (await ask(ip, port)).startsWith('node '), { timeoutMs: 30_000, intervalMs: 100 });
+    const paused = memberOfIdentity(holder);
+    h.cluster.pause(paused);
+    try {
+      await waitForLeaseHolder(h, 'cloud-controller-manager', { not: holder, timeoutMs: 30_000 });
+    } finally {
+      h.cluster.resume(paused);
+    }
+    await waitUntil('the balancer answering again after the leader change', async () => (await ask(ip, port)).startsWith('node '), { timeoutMs: 45_000, intervalMs: 100 });
     const after = await api().get<Service>(refs.services, ns, 'edge');
     expect(after.status?.loadBalancer?.ingress).toEqual([{ ip }]);
 
