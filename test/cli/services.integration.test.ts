@@ -92,14 +92,19 @@ type Attempt = { readonly kind: 'answer'; readonly body: string } | { readonly k
 
 /**
  * One HTTP GET on a fresh connection (no keep-alive: each request is a new choice of endpoint). Like
- * curl it does not half-close its side after the request; the server's `Connection: close` ends it.
+ * curl it does not half-close its side after the request (the server's `Connection: close` ends
+ * it), unless `halfClose`: then its FIN follows the request, and the reply must still come back.
  */
-function get(host: string, port: number): Promise<Attempt> {
+function get(host: string, port: number, halfClose = false): Promise<Attempt> {
   return new Promise((done) => {
     const socket = connect({ host, port });
     let data = '';
     const timer = setTimeout(() => (socket.destroy(), done({ kind: 'timeout' })), 2_000);
-    socket.once('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    socket.once('connect', () => {
+      const request = `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+      if (halfClose) socket.end(request);
+      else socket.write(request);
+    });
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
     socket.once('error', (error: NodeJS.ErrnoException) => (clearTimeout(timer), done({ kind: 'refused', code: error.code ?? error.message })));
     socket.once('close', (hadError) => {
@@ -207,6 +212,11 @@ describe.runIf(runs)('Services on a kubus up cluster: NodePort, ClusterIP, clust
     const ingress = await ingressOf(dir, 'web-lb');
     expect(ingress).toMatch(/^127\.98\.0\.\d+$/);
     await reachesAll('the load balancer', ingress, balancerPort, names, 30_000);
+    // A client that half-closes after its request still gets the reply, through the balancer and the node proxy.
+    for (const [host, port] of [[ingress, balancerPort], [clusterIp, servicePort]] as const) {
+      const attempt = await get(host, port, true);
+      expect([host, attempt.kind]).toEqual([host, 'answer']);
+    }
 
     // Deleting it releases the address: the finalizer goes once the balancer is deleted, and nothing listens there.
     expect((await kubectl(dir, ['delete', 'service', 'web-lb', '--wait=false'])).code).toBe(0);
