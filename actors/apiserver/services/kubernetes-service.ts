@@ -18,7 +18,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import { assign, createActor, fromPromise, setup, waitFor } from 'xstate';
+import { assign, createActor, fromPromise, setup } from 'xstate';
 import type { Clock, Logger } from '../../../bus/index.js';
 import type { ObjectStorage } from '../http/objects-port.js';
 import { KubernetesServiceConfigError } from './kubernetes-service-errors.js';
@@ -169,8 +169,16 @@ export function startKubernetesServiceReconciler(options: KubernetesServiceRecon
     live: () => actor.getSnapshot().context.live,
     async stop() {
       actor.send({ type: 'reconciler.stop' });
-      // The leave pass is bounded itself; this bound only guards against a machine that never ends.
-      await waitFor(actor, (snapshot) => snapshot.status === 'done', { timeout: kubernetesServiceLimits.stopTimeoutMs * 2 }).catch(() => undefined);
+      // The leave pass is bounded itself; this bound (on the injected clock) only guards against a machine that never ends.
+      await new Promise<void>((resolve) => {
+        const timer = options.clock.setTimeout(resolve, kubernetesServiceLimits.stopTimeoutMs * 2);
+        const finished = (): void => {
+          options.clock.clearTimeout(timer);
+          resolve();
+        };
+        if (actor.getSnapshot().status === 'done') finished();
+        else actor.subscribe({ complete: finished, error: finished });
+      });
       actor.stop();
     },
   };
