@@ -78,7 +78,7 @@ export class UdpRelay {
   private openSession(key: string, endpoint: ResolvedEndpoint, client: dgram.RemoteInfo, spec: ListenerSpec): Session {
     const reply = (datagram: Buffer): void => {
       session.lastMs = this.deps.clock.now();
-      this.socket.send(datagram, client.port, client.address);
+      sendQuietly(() => this.socket.send(datagram, client.port, client.address));
     };
     let upstream: { write(datagram: Buffer): void; close(): void } | null = null;
     let timer: TimerId | null = null;
@@ -151,7 +151,7 @@ export class UdpRelay {
     // A connected socket learns of ICMP port-unreachable as an error: the session ends, the next datagram picks again.
     socket.on('error', onFail);
     return {
-      write: (datagram) => socket.send(datagram),
+      write: (datagram) => sendQuietly(() => socket.send(datagram)),
       close: () => {
         try {
           socket.close();
@@ -160,5 +160,14 @@ export class UdpRelay {
         }
       },
     };
+  }
+}
+
+/** A send on a socket closed meanwhile throws synchronously; for a datagram that is a drop, not a crash of the agent. */
+function sendQuietly(send: () => void): void {
+  try {
+    send();
+  } catch {
+    // dropped, as UDP may
   }
 }
