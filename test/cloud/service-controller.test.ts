@@ -8,6 +8,7 @@
  *   released before the finalizer goes, then the Service is gone;
  * - ClusterIP Services and Services of another loadBalancerClass are never touched;
  * - a hung provider call times out (the controller's own bound) and is retried with backoff;
+ * - a reconcile still in flight when its term ends makes no provider call after the term's stop();
  * - a provider failing 50 % of its calls (seeded): every Service still converges, and after every
  *   single reconcile no status names an address the cloud does not hold for it and no balancer
  *   exists without a Service whose deletion waits for it.
@@ -15,7 +16,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { cloudLimits, createServiceController, excludeFromLoadBalancersLabel, loadBalancerCleanupFinalizer } from '../../actors/cloud/index.js';
-import { refs } from '../../actors/controllers/runtime/index.js';
+import { LeadershipLostError, refs, type ResourceRef } from '../../actors/controllers/runtime/index.js';
 import type { KubeObject } from '../../actors/objects/meta.js';
 import { CloudControllerHarness } from './controller-harness.js';
 
@@ -144,6 +145,31 @@ describe('service controller', () => {
     await h.advance(cloudLimits.serviceRetryMaxMs);
     expect((await get(h, 'web')).status?.loadBalancer?.ingress).toEqual([{ ip: '127.98.0.1' }]);
     h.stop();
+  });
+
+  it('a reconcile in flight when the term ends makes no provider call after the term\'s stop()', async () => {
+    const h = await cluster();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    const get = h.api.get.bind(h.api);
+    let asked = false;
+    h.api.get = (async (resource: ResourceRef, namespace: string | undefined, name: string) => {
+      if (resource.resource === 'services') {
+        asked = true;
+        await gate;
+      }
+      return get(resource, namespace, name);
+    }) as typeof h.api.get;
+    await h.api.create(refs.services, 'default', service('web'));
+    const running = h.run();
+    for (let turn = 0; turn < 100 && !asked; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(asked).toBe(true);
+    h.stop();
+    open();
+    await running;
+    expect(h.cloud.calls).toEqual([]);
+    expect(h.cloud.stops).toBe(1);
+    expect(h.thrown.some((e) => e instanceof LeadershipLostError)).toBe(true);
   });
 
   it('a provider failing 50 % of its calls: every Service converges, and no reconcile ever leaves a corrupt state', async () => {
