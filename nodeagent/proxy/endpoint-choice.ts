@@ -9,8 +9,8 @@
  *   endpoint first when it is still eligible. The caller tries them in this order, a bounded number.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { ResolvedEndpoint } from '../services/catalog.js';
-import type { PodNetworks } from '../tunnel/types.js';
+import type { ResolvedEndpoint } from '../services/index.js';
+import type { PodNetworks } from '../tunnel/index.js';
 
 /** How traffic reached the proxy: the traffic policy that applies depends on it. */
 export type EntryKind = 'clusterIP' | 'nodePort';

@@ -6,8 +6,8 @@
 import net from 'node:net';
 import type { Clock } from '../../bus/clock.js';
 import type { Duplex } from 'node:stream';
-import type { ResolvedEndpoint } from '../services/catalog.js';
-import type { PodNetworks, TunnelDialer } from '../tunnel/types.js';
+import type { ResolvedEndpoint } from '../services/index.js';
+import type { PodNetworks, TunnelDialer } from '../tunnel/index.js';
 import { endpointId, needsTunnel } from './endpoint-choice.js';
 import { EndpointConnectTimeoutError } from './errors.js';
 

@@ -8,8 +8,8 @@
  * on them and forwards to NodePorts), not the proxy's.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { CatalogEntry, ServiceKey } from '../services/catalog.js';
-import { clusterIpsOf } from '../services/catalog-state.js';
+import type { CatalogEntry, ServiceKey } from '../services/index.js';
+import { clusterIpsOf } from '../services/index.js';
 import type { EntryKind } from './endpoint-choice.js';
 
 export interface ListenerSpec {

@@ -4,8 +4,8 @@
  * ClientIP affinity table each service port keeps.
  */
 import type { Clock } from '../../bus/clock.js';
-import type { ResolvedEndpoint, ServiceCatalog, ServiceKey } from '../services/catalog.js';
-import { serviceKeyString } from '../services/catalog-state.js';
+import type { ResolvedEndpoint, ServiceCatalog, ServiceKey } from '../services/index.js';
+import { serviceKeyString } from '../services/index.js';
 import { AffinityTable } from './affinity.js';
 import { affinityTimeoutMs, connectOrder, eligibleEndpoints, endpointId, localOnly } from './endpoint-choice.js';
 import type { ListenerSpec } from './listener-plan.js';

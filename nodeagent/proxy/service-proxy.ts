@@ -7,8 +7,8 @@
 import { createActor, toPromise, type ActorRefFrom } from 'xstate';
 import type { Clock } from '../../bus/clock.js';
 import type { Logger } from '../../bus/logger.js';
-import type { ServiceKey } from '../services/catalog.js';
-import { serviceKeyString } from '../services/catalog-state.js';
+import type { ServiceKey } from '../services/index.js';
+import { serviceKeyString } from '../services/index.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { endpointId } from './endpoint-choice.js';
 import { createStreamOpener } from './endpoint-opener.js';

@@ -5,8 +5,8 @@
  */
 import { SystemClock, type Clock } from '../../bus/clock.js';
 import type { Logger } from '../../bus/logger.js';
-import type { ServiceCatalog } from '../services/catalog.js';
-import type { PodNetworks, TunnelDialer } from '../tunnel/types.js';
+import type { ServiceCatalog } from '../services/index.js';
+import type { PodNetworks, TunnelDialer } from '../tunnel/index.js';
 import { proxyLimits, type ProxyTuning } from './limits.js';
 import { createServiceProxy, type ServiceProxyHandle } from './service-proxy.js';
 

@@ -7,8 +7,8 @@
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../bus/logger.js';
-import type { ResolvedEndpoint } from '../services/catalog.js';
-import { serviceKeyString } from '../services/catalog-state.js';
+import type { ResolvedEndpoint } from '../services/index.js';
+import { serviceKeyString } from '../services/index.js';
 import type { ConnectionTracker } from './connection-tracker.js';
 import { endpointId } from './endpoint-choice.js';
 import type { StreamOpener } from './endpoint-opener.js';

@@ -1,7 +1,7 @@
 /** What the agent gives the proxy (its signature is the agent's contract, agent.ts wires it). */
 import type { NodeServicesConfig } from '../agent-context.js';
-import type { ServiceCatalog } from '../services/catalog.js';
-import type { PodNetworks, TunnelDialer } from '../tunnel/types.js';
+import type { ServiceCatalog } from '../services/index.js';
+import type { PodNetworks, TunnelDialer } from '../tunnel/index.js';
 
 export interface ServiceProxyDeps {
   readonly catalog: ServiceCatalog;

@@ -11,15 +11,15 @@ import dgram from 'node:dgram';
 import type { Duplex } from 'node:stream';
 import type { Clock, TimerId } from '../../bus/clock.js';
 import type { Logger } from '../../bus/logger.js';
-import type { ResolvedEndpoint } from '../services/catalog.js';
-import { serviceKeyString } from '../services/catalog-state.js';
+import type { ResolvedEndpoint } from '../services/index.js';
+import { serviceKeyString } from '../services/index.js';
 import type { ConnectionTracker } from './connection-tracker.js';
 import { endpointId, needsTunnel } from './endpoint-choice.js';
 import type { StreamOpener } from './endpoint-opener.js';
 import type { ListenerSpec } from './listener-plan.js';
 import type { ProxyTuning } from './limits.js';
 import type { ServiceRouter } from './router.js';
-import type { PodNetworks } from '../tunnel/types.js';
+import type { PodNetworks } from '../tunnel/index.js';
 
 export interface UdpRelayDeps {
   readonly router: ServiceRouter;
