@@ -56,11 +56,15 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
   let stopped = false;
 
   const onState = (spec: ListenerSpec, state: ListenerState, error?: unknown): void => {
+    const tookOver = state === 'serving' && reportedStandby.has(spec.key);
     if (state === 'stopped') states.delete(spec.key);
     else states.set(spec.key, state);
     const fields = { listener: spec.key, service: serviceKeyString(spec.service) };
     if (state === 'serving') {
-      logger.info('serving', fields);
+      // One line per address would flood a large cluster's log; a take-over is worth telling.
+      if (tookOver) logger.info('took over a Service address another proxy on this host served', fields);
+      else logger.debug('serving', fields);
+      reportedStandby.delete(spec.key);
     } else if (state === 'standby' && !reportedStandby.has(spec.key)) {
       // Once per address: a stand-by retries every second for as long as the other proxy runs.
       reportedStandby.add(spec.key);
