@@ -131,7 +131,16 @@ export class CatalogState {
     this.flushQueued = false;
     const keys = [...this.pending].map(keyOf);
     this.pending = new Set();
-    for (const listener of [...this.listeners]) listener(keys);
+    // Every subscriber hears the change even if one throws; the first error is then rethrown (a bug, not an operating error).
+    let failure: { error: unknown } | null = null;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(keys);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== null) throw failure.error;
   }
 }
 
