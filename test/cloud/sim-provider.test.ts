@@ -138,6 +138,12 @@ describe('sim API behaviour', () => {
     expect(failures).toBeLessThan(1_100);
   });
 
+  it('seed 27 at 50 % draws fail, fail, succeed, fail, succeed (sim-cloud.integration.test.ts relies on it)', () => {
+    const prng = new Prng(27);
+    const outcomes = Array.from({ length: 5 }, () => (drawCall(prng, { latencyMs: 5, jitterMs: 5, failureRate: 0.5 }).fails ? 'F' : 'S')).join('');
+    expect(outcomes).toBe('FFSFS');
+  });
+
   it('fails about half the calls with retryable CloudProviderErrors at failureRate 0.5', async () => {
     const provider = await sim(writeCloud('seed: 3\nfailureRate: 0.5\ninstances: [{name: n}]'));
     const outcomes = await Promise.all(Array.from({ length: 200 }, () =>
