@@ -27,6 +27,7 @@ export class CatalogState {
   private readonly slices = new Map<string, Map<string, EndpointSlice>>();
   private readonly clusterIps = new Map<string, string>();
   private readonly memo = new Map<string, Map<string, readonly ResolvedEndpoint[]>>();
+  private readonly entryMemo = new Map<string, CatalogEntry>();
   private readonly listeners = new Set<(changed: readonly ServiceKey[]) => void>();
   private pending = new Set<string>();
   private flushQueued = false;
@@ -108,11 +109,16 @@ export class CatalogState {
     this.listeners.clear();
   }
 
+  /** Built once per change of the Service (the proxy asks on every new connection). */
   private entry(key: string): CatalogEntry | undefined {
+    const known = this.entryMemo.get(key);
+    if (known !== undefined) return known;
     const service = this.services.get(key);
     if (service === undefined) return undefined;
     const byName = this.slices.get(key);
-    return { service, slices: byName === undefined ? emptySlices : [...byName.values()] };
+    const built: CatalogEntry = { service, slices: byName === undefined ? emptySlices : Object.freeze([...byName.values()]) };
+    this.entryMemo.set(key, built);
+    return built;
   }
 
   private unindex(key: string, service: Service): void {
@@ -121,6 +127,7 @@ export class CatalogState {
 
   private changed(key: string): void {
     this.memo.delete(key);
+    this.entryMemo.delete(key);
     this.pending.add(key);
     if (this.flushQueued) return;
     this.flushQueued = true;
