@@ -31,10 +31,11 @@ export class EndpointConnectTimeoutError extends KubusError {
 export class AddressNotServedError extends KubusError {
   override readonly name = 'AddressNotServedError';
   readonly code = 'addressNotServed';
-  constructor(readonly address: string, readonly reason: string) {
-    super(`cannot listen on ${address}: ${reason}`);
+  /** `port` is set when only that port is refused (privilege), not the whole address. */
+  constructor(readonly address: string, readonly reason: string, readonly port?: number) {
+    super(`cannot listen on ${address}${port !== undefined ? ` port ${port}` : ''}: ${reason}`);
   }
   override fields(): ErrorFields {
-    return { address: this.address, reason: this.reason };
+    return { address: this.address, reason: this.reason, ...(this.port !== undefined ? { port: this.port } : {}) };
   }
 }

@@ -22,6 +22,9 @@ export async function bindListener(spec: ListenerSpec, options: { readonly handl
   try {
     return await bindOnce(spec, options);
   } catch (error) {
+    if (errorCode(error) === 'EACCES') {
+      throw new AddressNotServedError(spec.address, 'ports below 1024 need a root agent or CAP_NET_BIND_SERVICE (or a lower sysctl net.ipv4.ip_unprivileged_port_start)', spec.port);
+    }
     if (errorCode(error) !== 'EADDRNOTAVAIL') throw error;
     if (spec.entry !== 'clusterIP' || isLoopback(spec.address)) throw new AddressNotServedError(spec.address, 'the address is not on this host');
     if (!isRoot()) throw new AddressNotServedError(spec.address, 'a non-loopback ClusterIP needs a local route (ip route add local <ip>/32 dev lo), which only a root agent may add; use a loopback --service-cluster-ip-range or run the agent as root');

@@ -10,6 +10,7 @@ import type { Logger } from '../../bus/logger.js';
 import type { ServiceKey } from '../services/index.js';
 import { serviceKeyString } from '../services/index.js';
 import { ConnectionTracker } from './connection-tracker.js';
+import { AddressNotServedError } from './errors.js';
 import { endpointId } from './endpoint-choice.js';
 import { createStreamOpener } from './endpoint-opener.js';
 import { listenerMachine, type ListenerState } from './listener-machine.js';
@@ -34,6 +35,11 @@ export interface ProxyContext {
   readonly nodeName: string;
   readonly clock: Clock;
   readonly logger: Logger;
+}
+
+/** A missing address is told once per address; a refused port (privilege) once per address and port. */
+function unavailableKey(spec: ListenerSpec, error: unknown): string {
+  return error instanceof AddressNotServedError && error.port !== undefined ? spec.key : spec.address;
 }
 
 export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tuning: ProxyTuning = proxyLimits): ServiceProxyHandle {
@@ -69,8 +75,8 @@ export function createServiceProxy(ctx: ProxyContext, deps: ServiceProxyDeps, tu
       // Once per address: a stand-by retries every second for as long as the other proxy runs.
       reportedStandby.add(spec.key);
       logger.info('another proxy on this host serves this address; standing by to take over', fields);
-    } else if (state === 'unavailable' && !reportedAddresses.has(spec.address)) {
-      reportedAddresses.add(spec.address);
+    } else if (state === 'unavailable' && !reportedAddresses.has(unavailableKey(spec, error))) {
+      reportedAddresses.add(unavailableKey(spec, error));
       logger.warn('cannot serve a Service address on this node', { ...fields, error: error instanceof Error ? error.message : String(error) });
     }
   };
