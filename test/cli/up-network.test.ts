@@ -3,10 +3,12 @@
  * prints, read back from the argv recorded in cluster.json (so an older cluster prints what it
  * really runs with). The ranges must not overlap: pods end below the Service range.
  */
+import { createSocket } from 'node:dgram';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import type { ClusterFile, ClusterProcess } from '../../actors/cli/commands/cluster-file.js';
 import {
+  localAddressHeld,
   agentNetworkArgs, describeClusterAddresses, describeNodeAddresses, localAddressPlan, localClusterDns, localNodeIp, memberNetworkArgs, upCloudProvider,
 } from '../../actors/cli/commands/up-network.js';
 
@@ -56,5 +58,21 @@ describe('kubus up: the address plan', () => {
     const old = cluster([server(['--cluster-cidr', '127.64.0.0/10', '--node-cidr-mask-size', '24']), agent('a', ['--runtime', 'process', '--node-ip', '127.0.0.1'])]);
     expect(describeClusterAddresses(old)).toMatch(/Services 127\.96\.0\.0\/16 .*pods 127\.64\.0\.0\/10 \(a \/24 per node\), no load balancers \(no cloud provider\)$/);
     expect(describeNodeAddresses(old)).toEqual(['node a: address 127.0.0.1 (NodePorts), cluster DNS 127.0.0.1:53']);
+  });
+});
+
+describe('a second local cluster on the host', () => {
+  it('is refused when the plan\'s node 1 DNS address is held by another process', async () => {
+    const [address, port] = localClusterDns(1, false).split(':') as [string, string];
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      holder.once('error', reject);
+      holder.bind({ address, port: Number(port), exclusive: true }, () => resolve());
+    });
+    try {
+      expect(await localAddressHeld(false)).toBe(`${address}:${port}/udp (node 1's cluster DNS)`);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 });

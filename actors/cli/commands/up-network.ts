@@ -18,6 +18,8 @@
  * Pure: the flags for members and agents, and the lines `up` prints, read back from the argv
  * recorded in cluster.json (a cluster started by an older `up` prints what it really runs with).
  */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import type { ClusterFile } from './cluster-file.js';
 
 export const localAddressPlan = {
@@ -110,3 +112,38 @@ export function describeNodeAddresses(file: ClusterFile): string[] {
     return `node ${proc.id}: address ${ip} (NodePorts), ${dnsText}`;
   });
 }
+
+/** False only when something on this host holds `address:port` (EADDRINUSE); a refusal for lack of privilege tells nothing. */
+async function bindable(kind: 'tcp' | 'udp', address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (kind === 'udp') {
+      const socket = createSocket({ type: 'udp4' });
+      socket.once('error', (error: NodeJS.ErrnoException) => { socket.close(); resolve(error.code !== 'EADDRINUSE'); });
+      socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
+      return;
+    }
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'EADDRINUSE'));
+    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of this plan's well-known addresses another process holds, or null. Every local
+ * cluster uses the same loopback plan, so a second one on the host would have its node addresses,
+ * DNS servers and cluster IPs answered by the first one's agents: `up` refuses instead.
+ */
+export async function localAddressHeld(privileged: boolean): Promise<string | null> {
+  const dns = localClusterDns(1, privileged).split(':');
+  const probes: [('tcp' | 'udp'), string, number, string][] = [
+    ['udp', dns[0] as string, Number(dns[1]), 'node 1\'s cluster DNS'],
+    ['tcp', kubernetesServiceAddress, 443, 'the kubernetes Service'],
+  ];
+  for (const [kind, address, port, what] of probes) {
+    if (!(await bindable(kind, address, port))) return `${address}:${port}/${kind} (${what})`;
+  }
+  return null;
+}
+
+/** The first usable address of the plan's Service range: the `kubernetes` Service. */
+const kubernetesServiceAddress = '127.96.0.1';

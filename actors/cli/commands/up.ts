@@ -31,7 +31,7 @@ import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type Clus
 import { withStoreClient } from './store-connection.js';
 import { writeNatsConfig } from './nats-config.js';
 import { createBootstrapToken, joinCommandLine, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
-import { describeClusterAddresses, describeNodeAddresses, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
+import { describeClusterAddresses, describeNodeAddresses, localAddressHeld, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
 
 /** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
 const cliEntry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../main.ts' : '../main.js', import.meta.url));
@@ -82,6 +82,12 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   if (agents > upNetworkLimits.agentsMax) throw new UpAgentsError(`--agents: a local cluster has node addresses for at most ${upNetworkLimits.agentsMax} agents, got ${agents}`);
   const runtime = (flags.runtime ?? 'process') as AgentRuntime;
   if (runtime !== 'process' && runtime !== 'hollow') throw new UpAgentsError(`--runtime must be process or hollow, got "${flags.runtime}"`);
+  if (agents > 0 && (file === null || !file.processes.some((p) => p.role === 'agent' && isAlive(p.pid)))) {
+    const held = await localAddressHeld(process.getuid?.() === 0);
+    if (held !== null) {
+      throw new UpAgentsError(`${held} is held by another process, most likely another local cluster: every \`kubus up\` cluster on a host uses the same loopback addresses, so only one runs at a time; stop the other one first (kubus down --dir <its dir>)`);
+    }
+  }
   if (file === null) file = await planCluster(dir, flags.cluster, count, upCloudProvider(flags.cloudProvider));
   for (const proc of file.processes.filter((p) => p.role !== 'agent')) {
     if (isAlive(proc.pid)) {
