@@ -49,13 +49,17 @@ export function startInformerCatalog(options: InformerCatalogOptions): ServiceCa
   const bothSynced = Promise.all([services.whenSynced(), slices.whenSynced()]).then(() => {
     logger.info('service catalog synced', { services: services.list().length, endpointSlices: slices.list().length });
   });
+  // A stop answers every waiter (false) at once: no timer of a stopped catalog keeps the process alive.
+  let stopped!: () => void;
+  const stopping = new Promise<void>((resolve) => (stopped = resolve));
   return catalogOver(state, {
     synced,
-    waitForSync: (timeoutMs) => waitWithDeadline(bothSynced, options.clock, timeoutMs),
+    waitForSync: async (timeoutMs) => (await waitWithDeadline(Promise.race([bothSynced, stopping]), options.clock, timeoutMs)) && synced(),
     stop: () => {
       services.stop();
       slices.stop();
       state.close();
+      stopped();
     },
   });
 }

@@ -103,7 +103,7 @@ describe('informer catalog', () => {
     catalog.stop();
   });
 
-  it('says it is not synced, and waitForSync answers false at its deadline, while the API never answered', async () => {
+  it('says it is not synced, and waitForSync answers false at its deadline or at stop, while the API never answered', async () => {
     const api = new FakeApi();
     api.down = true;
     const clock = new SimulatedClock();
@@ -112,6 +112,8 @@ describe('informer catalog', () => {
     clock.advance(5_000);
     expect(await waiting).toBe(false);
     expect(catalog.synced()).toBe(false);
+    const pending = catalog.waitForSync(60_000);
     catalog.stop();
+    expect(await pending).toBe(false); // at once, with no time passing: a stopped catalog holds no timer
   });
 });
