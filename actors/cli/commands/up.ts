@@ -31,7 +31,8 @@ import { isAlive, readClusterFile, writeClusterFile, type ClusterFile, type Clus
 import { withStoreClient } from './store-connection.js';
 import { writeNatsConfig } from './nats-config.js';
 import { createBootstrapToken, joinCommandLine, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
-import { describeClusterAddresses, describeNodeAddresses, localAddressHeld, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
+import { kubernetesServiceCertNames } from '../../apiserver/services/kubernetes-service.js';
+import { describeClusterAddresses, describeNodeAddresses, localAddressHeld, localAddressPlan, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
 
 /** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
 const cliEntry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../main.ts' : '../main.js', import.meta.url));
@@ -120,7 +121,8 @@ async function planCluster(dir: string, cluster: string, count: number, cloudPro
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
   const natsConfig = await writeNatsConfig(dir, `127.0.0.1:${natsPort}`);
   const members = Array.from({ length: count }, (_, i) => `s${i + 1}`);
-  const credentials = await ensureClusterCredentials(dir, { hosts: ['127.0.0.1', 'localhost'] });
+  // Pods reach the API through the kubernetes Service (KUBERNETES_SERVICE_HOST): the certificate names it too.
+  const credentials = await ensureClusterCredentials(dir, { hosts: ['127.0.0.1', 'localhost', ...kubernetesServiceCertNames(localAddressPlan.serviceClusterIpRange)] });
   const apiPorts = await Promise.all(members.map(() => freePort()));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml({ clusterName: cluster, server: `https://127.0.0.1:${apiPorts[0]}`, caCertPem: credentials.caCertPem, token: credentials.adminToken, userName: 'kubus-admin' }), { mode: 0o600 });
