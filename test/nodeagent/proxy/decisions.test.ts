@@ -106,6 +106,13 @@ describe('planListeners', () => {
     expect(plan.listeners.get('UDP/127.32.0.1:30053')).toMatchObject({ portName: 'dns', entry: 'nodePort', service: { namespace: 'default', name: 'np' } });
   });
 
+  it('gives a LoadBalancer Service its ClusterIP and NodePorts (its ingress address is the cloud provider\'s)', () => {
+    const lb = service('lb', { clusterIP: '127.96.0.8', type: 'LoadBalancer', ports: [{ port: 80, nodePort: 30081 }] });
+    const withIngress = { ...lb, status: { loadBalancer: { ingress: [{ ip: '127.98.0.1' }] } } };
+    const plan = planListeners(entries(withIngress), { nodePortAddresses: ['127.32.0.1'], listenersMax: 100 });
+    expect([...plan.listeners.keys()].sort()).toEqual(['TCP/127.32.0.1:30081', 'TCP/127.96.0.8:80']);
+  });
+
   it('skips headless and ExternalName Services, reports SCTP, a contested address and the listener bound', () => {
     const headless = service('headless', { clusterIP: 'None', ports: [{ port: 80 }] });
     const external = { ...service('ext', { clusterIP: '', ports: [{ port: 80 }] }), spec: { type: 'ExternalName', externalName: 'example.org', ports: [{ port: 80 }] } };
