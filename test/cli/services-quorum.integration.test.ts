@@ -110,8 +110,9 @@ function steadyClient(targets: readonly Target[]): { readonly answers: { at: num
 
 /**
  * GET /version through the `kubernetes` Service's ClusterIP (127.96.0.1:443, published by every
- * member, served by the node proxies) as the admin, trusting only the cluster CA. The name checked
- * is `localhost`, which every member's certificate carries, so this proves the path and the chain.
+ * member, served by the node proxies) as the admin, trusting only the cluster CA and checking the
+ * certificate names 127.96.0.1 (`kubus up` gives the members' certificate the kubernetes Service's
+ * names, kubernetesServiceCertNames), as a pod using KUBERNETES_SERVICE_HOST would.
  */
 function apiThroughService(dir: string): Promise<string> {
   const ca = readFileSync(join(dir, '.kubus', 'pki', 'ca.crt'), 'utf8');
@@ -119,7 +120,7 @@ function apiThroughService(dir: string): Promise<string> {
   const token = [...parseTokenFile(readFileSync(tokensFile, 'utf8'), tokensFile)].find(([, user]) => user.name === adminUser.name)?.[0] ?? '';
   return new Promise((done) => {
     const req = httpsRequest({
-      host: '127.96.0.1', port: 443, path: '/version', ca, servername: 'localhost', timeout: 2_000, agent: false, headers: { Authorization: `Bearer ${token}` },
+      host: '127.96.0.1', port: 443, path: '/version', ca, timeout: 2_000, agent: false, headers: { Authorization: `Bearer ${token}` },
     }, (res) => {
       res.resume();
       res.on('end', () => done(String(res.statusCode ?? 0)));
