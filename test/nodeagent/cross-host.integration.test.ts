@@ -11,9 +11,12 @@
  * pod's name, and every such connection opened a tunnel stream on `node.<pod's node>.tunnel` (an
  * observer with the admin's bus user counts the opens there and checks they name the pod's
  * address); the pod's own node's NodePort (the endpoint is local) answers without opening any.
+ * The same for UDP (the pod echoes its name to any datagram): through the other node as a
+ * datagram-mode stream naming `<pod IP>:8053/UDP`, through its own node with no stream.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +36,8 @@ const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const tsxLoader = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const cliArgv = [process.execPath, '--import', tsxLoader, join(repoRoot, 'actors/cli/main.ts')];
 const podPort = 8080;
+/** The pod also answers UDP datagrams here with its name. */
+const udpPort = 8053;
 /** Fresh connections through each NodePort: enough that every one must have taken the same path. */
 const requestsPerPath = 10;
 
@@ -47,12 +52,16 @@ const pinned = (app: string, node: string): string => JSON.stringify({
         nodeSelector: { 'kubernetes.io/hostname': node }, terminationGracePeriodSeconds: 2,
         containers: [{
           name: 'web', image: 'kubus.io/process',
-          command: [process.execPath, '-e', `require('http').createServer((q, s) => s.end(process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP)`],
+          command: [process.execPath, '-e', [
+            `require('http').createServer((q, s) => s.end(process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP);`,
+            "const udp = require('dgram').createSocket('udp4');",
+            `udp.on('message', (m, from) => udp.send(process.env.POD_NAME, from.port, from.address)); udp.bind(${udpPort}, process.env.POD_IP);`,
+          ].join('\n')],
           env: [
             { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
           ],
-          ports: [{ containerPort: podPort }],
+          ports: [{ containerPort: podPort }, { containerPort: udpPort, protocol: 'UDP' }],
           readinessProbe: { httpGet: { path: '/', port: podPort }, periodSeconds: 1, failureThreshold: 1 },
         }],
       },
@@ -62,7 +71,10 @@ const pinned = (app: string, node: string): string => JSON.stringify({
 
 const nodePortService = (app: string): string => JSON.stringify({
   apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: 'default' },
-  spec: { type: 'NodePort', selector: { app }, ports: [{ name: 'http', port: 8080, targetPort: podPort, protocol: 'TCP' }] },
+  spec: {
+    type: 'NodePort', selector: { app },
+    ports: [{ name: 'http', port: 8080, targetPort: podPort, protocol: 'TCP' }, { name: 'echo', port: udpPort, targetPort: udpPort, protocol: 'UDP' }],
+  },
 });
 
 /** One HTTP GET on a fresh connection; the body, or null when it failed (refused, reset, timed out). */
@@ -79,6 +91,22 @@ function get(host: string, port: number): Promise<string | null> {
       const body = /\r\n\r\n([\s\S]*)$/.exec(data)?.[1];
       done(data.startsWith('HTTP/1.1 200') && body !== undefined ? body : null);
     });
+  });
+}
+
+/** One datagram from a fresh socket (a new UDP session at the proxy); the reply, or null after 2 s. */
+function ask(host: string, port: number): Promise<string | null> {
+  return new Promise((done) => {
+    const socket = createSocket('udp4');
+    const finish = (answer: string | null): void => {
+      clearTimeout(timer);
+      socket.close();
+      done(answer);
+    };
+    const timer = setTimeout(() => finish(null), 2_000);
+    socket.once('message', (message) => finish(message.toString()));
+    socket.once('error', () => finish(null));
+    socket.send('who', port, host);
   });
 }
 
@@ -183,6 +211,19 @@ describe.runIf(runs)('two agents on different pod networks reach each other\'s e
       // Each open names the pod as its target (bus/stream's open request, the tunnel's header).
       const targets = seen.slice(before).map((open) => decode<{ header?: { address?: string; port?: number; protocol?: string } }>(open).header);
       expect(new Set(targets.map((t) => `${t?.address}:${t?.port}/${t?.protocol}`))).toEqual(new Set([`${podIp}:${podPort}/TCP`]));
+
+      // UDP the same way: the pod's own node directly, the other node through a datagram stream.
+      const udpNodePort = (await json<Service>(dir, ['get', 'service', home.app])).spec?.ports?.[1]?.nodePort ?? 0;
+      const beforeUdpLocal = seen.length;
+      await waitUntil(`${home.app} over UDP on its own node's NodePort`, async () => (await ask(home.ip, udpNodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
+        .catch((error: Error) => { throw new Error(`${error.message}; ${logs()}`); });
+      expect(seen.length - beforeUdpLocal).toBe(0);
+      const beforeUdp = seen.length;
+      await waitUntil(`${home.app} over UDP on the other node's NodePort`, async () => (await ask(away.ip, udpNodePort)) === podName, { timeoutMs: 30_000, intervalMs: 200 })
+        .catch((error: Error) => { throw new Error(`${error.message}; ${logs()}`); });
+      await waitUntil(`a datagram stream open on ${home.agent.id}'s tunnel subject`, () => seen.length > beforeUdp, { timeoutMs: 5_000, intervalMs: 50 });
+      const udpTargets = seen.slice(beforeUdp).map((open) => decode<{ mode?: string; header?: { address?: string; port?: number; protocol?: string } }>(open));
+      expect(new Set(udpTargets.map((o) => `${o.mode} ${o.header?.address}:${o.header?.port}/${o.header?.protocol}`))).toEqual(new Set([`datagram ${podIp}:${udpPort}/UDP`]));
     }
   }, 240_000);
 });
