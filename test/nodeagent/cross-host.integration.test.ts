@@ -12,7 +12,9 @@
  * observer with the admin's bus user counts the opens there and checks they name the pod's
  * address); the pod's own node's NodePort (the endpoint is local) answers without opening any.
  * The same for UDP (the pod echoes its name to any datagram): through the other node as a
- * datagram-mode stream naming `<pod IP>:8053/UDP`, through its own node with no stream.
+ * datagram-mode stream naming `<pod IP>:8053/UDP`, through its own node with no stream. Each pod
+ * was also given KUBERNETES_SERVICE_HOST/PORT = 127.96.0.1:443 (the `kubernetes` Service the
+ * members keep, read by the kubelet's service environment).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -53,7 +55,9 @@ const pinned = (app: string, node: string): string => JSON.stringify({
         containers: [{
           name: 'web', image: 'kubus.io/process',
           command: [process.execPath, '-e', [
-            `require('http').createServer((q, s) => s.end(process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP);`,
+            // `/env`: what the kubelet told the pod about the API (the kubernetes Service's variables).
+            "const env = () => process.env.KUBERNETES_SERVICE_HOST + ':' + process.env.KUBERNETES_SERVICE_PORT;",
+            `require('http').createServer((q, s) => s.end(q.url === '/env' ? env() : process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP);`,
             "const udp = require('dgram').createSocket('udp4');",
             `udp.on('message', (m, from) => udp.send(process.env.POD_NAME, from.port, from.address)); udp.bind(${udpPort}, process.env.POD_IP);`,
           ].join('\n')],
@@ -78,12 +82,12 @@ const nodePortService = (app: string): string => JSON.stringify({
 });
 
 /** One HTTP GET on a fresh connection; the body, or null when it failed (refused, reset, timed out). */
-function get(host: string, port: number): Promise<string | null> {
+function get(host: string, port: number, path = '/'): Promise<string | null> {
   return new Promise((done) => {
     const socket = connect({ host, port });
     let data = '';
     const timer = setTimeout(() => (socket.destroy(), done(null)), 5_000);
-    socket.once('connect', () => socket.end(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    socket.once('connect', () => socket.end(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
     socket.once('error', () => (clearTimeout(timer), done(null)));
     socket.once('close', () => {
@@ -190,6 +194,8 @@ describe.runIf(runs)('two agents on different pod networks reach each other\'s e
       const podIp = pod?.status?.podIP ?? '';
       const podName = pod?.metadata?.name ?? '';
       const nodePort = (await json<Service>(dir, ['get', 'service', home.app])).spec?.ports?.[0]?.nodePort ?? 0;
+      // The pod was told where the API is: the kubernetes Service the members keep (127.96.0.1:443).
+      expect(await get(podIp, podPort, '/env')).toBe('127.96.0.1:443');
       expect(nodePort).toBeGreaterThanOrEqual(30000);
       const seen = opens.get(home.agent.id) as Buffer[];
       const logs = (): string => `${home.agent.id}'s log:\n${tail(home.agent.log)}\n${away.agent.id}'s log:\n${tail(away.agent.log)}`;
