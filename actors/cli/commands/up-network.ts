@@ -17,6 +17,8 @@
  *
  * Pure: the flags for members and agents, and the lines `up` prints, read back from the argv
  * recorded in cluster.json (a cluster started by an older `up` prints what it really runs with).
+ * One exception, `localAddressHeld`, binds the plan's well-known addresses for a moment to find
+ * another local cluster on this host (every one uses this same plan).
  */
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
