@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
 import { Prng, SimulatedClock, SystemClock } from '../../bus/index.js';
-import type { StoreClient } from '../../store/index.js';
+import { OutcomeUnknownError, type StoreClient } from '../../store/index.js';
 import { ApiError } from '../../actors/apiserver/status.js';
 import type { KubeObject } from '../../actors/apiserver/types.js';
 import { ObjectStore, findResource, type ObjectWatchEvent, type ResourceInfo } from '../../actors/apiserver/registry/index.js';
@@ -268,6 +268,27 @@ describe.runIf(runs)('object store (real 1-member store)', () => {
     watch.stop();
     expect(last?.type).toBe('BOOKMARK');
     expect(last?.object).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { resourceVersion: created.metadata.resourceVersion } });
+  });
+
+  it('a create whose store write landed but whose answer was lost is answered with the object (its uid read back), not 504', async () => {
+    // The txn applies, then the call fails as a lost reply does: the outcome is unknown to the API.
+    const lossy = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === 'txn') {
+          return async (...args: Parameters<StoreClient['txn']>) => {
+            await target.txn(...args);
+            throw new OutcomeUnknownError('the reply was lost');
+          };
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = new ObjectStore(lossy, { clock: new SystemClock() });
+    const created = await store.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'landed-anyway' } });
+    const stored = await objects.get(configmaps, 'default', 'landed-anyway');
+    expect(created.metadata.uid).toBe(stored.metadata.uid);
+    expect(created.metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
   });
 
   it('without quorum a write is answered 503 or 504 within 2 s, and a 503 write never applies', async () => {

@@ -6,6 +6,13 @@ export const objectStoreLimits = {
    * admission and encoding, and for a busy event loop, so the 2 s hold on a loaded machine.
    */
   writeTimeoutMs: 1_500,
+  /**
+   * After a create's write timed out (outcome unknown), one linearizable read of the key within this
+   * tells whether it landed: found with the uid this create generated, the client gets its 201 rather
+   * than a 504 its retry would turn into AlreadyExists. Small, so the answer stays within the 2 s a
+   * write may take when quorum is lost.
+   */
+  createReadBackMs: 300,
   /** The least time given to one store call even when the write's deadline is spent: one quick, typed failure. */
   attemptFloorMs: 50,
   /** Whole-call deadline of a read; reads are retried freely, but a client must not hang. */

@@ -125,7 +125,7 @@ export class ObjectStore {
       const stored = plan?.object ?? prepared;
       const hookCompares = plan?.compares ?? [];
       const nsKey = namespaceName === null ? null : objectKey(namespaceInfo, null, namespaceName);
-      const result = await settling(plan, this.access.write((options) => this.client.txn(
+      const result = await this.landedDespiteTimeout(info, key, stored, settling(plan, this.access.write((options) => this.client.txn(
         [
           { key, target: 'version', op: 'equal', value: 0 },
           // The namespace as read (Active): a namespace marked Terminating since then fails the create,
@@ -143,7 +143,8 @@ export class ObjectStore {
           ...hookCompares.map((compare) => ({ type: 'range' as const, request: { key: compare.key } })),
         ],
         options,
-      ), deadline));
+      ), deadline)));
+      if ('landed' in result) return result.landed;
       if (result.succeeded) return { ...stored, metadata: { ...stored.metadata, resourceVersion: String(result.revision) } };
       const [existing, ...rest] = result.responses;
       const guarded = rest.slice(0, guards.length);
@@ -356,6 +357,24 @@ export class ObjectStore {
       info, namespace, options: opts, sink, client: this.client, clock: this.options.clock,
       list: (listOptions) => this.list(info, namespace, listOptions),
     });
+  }
+
+  /**
+   * A create whose write timed out may have landed: one short linearizable read decides it. Found
+   * with the uid this create generated, it did (the client's retry would otherwise meet its own
+   * object as AlreadyExists); anything else keeps the 504.
+   */
+  private async landedDespiteTimeout<T>(info: ResourceInfo, key: string, stored: KubeObject, write: Promise<T>): Promise<T | { landed: KubeObject }> {
+    try {
+      return await write;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.httpStatus !== 504 || stored.metadata.uid === undefined) throw error;
+      const kv = await this.access.read(key, 'linearizable', this.options.clock.now() + objectStoreLimits.createReadBackMs).catch(() => null);
+      if (kv === null) throw error;
+      const found = decodeObject(info, kv);
+      if (found.metadata.uid !== stored.metadata.uid) throw error;
+      return { landed: found };
+    }
   }
 
   private hooksFor(info: ResourceInfo): ResourceWriteHooks | null {
