@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts'],
-          exclude: ['test/nodeagent/**', 'test/cli/**', ...timingSuites],
+          exclude: ['test/nodeagent/**', 'test/cli/**', 'test/cloud/**', ...timingSuites],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -50,7 +50,8 @@ export default defineConfig({
       {
         test: {
           name: 'cluster',
-          include: ['test/nodeagent/**/*.integration.test.ts', 'test/cli/**/*.integration.test.ts'],
+          // The cloud suites run here to even the two streams' lengths (they share nothing with the others).
+          include: ['test/nodeagent/**/*.integration.test.ts', 'test/cli/**/*.integration.test.ts', 'test/cloud/**/*.integration.test.ts'],
           exclude: [...timingSuites],
           testTimeout: 240_000,
           hookTimeout: 120_000,
