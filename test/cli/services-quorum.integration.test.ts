@@ -21,6 +21,7 @@ import { parseTokenFile } from '../../actors/apiserver/tokens.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { clusterFile, kubectl, kubus, waitForRunningPods } from '../nodeagent/node/up-cluster.js';
+import { webDeploymentJson } from './services-fixtures.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server') && requireComponent('kubectl', 'see https://kubernetes.io/docs/tasks/tools/');
 const podPort = 8080;
@@ -30,28 +31,7 @@ const nodeIps = ['127.32.0.1', '127.32.0.2'] as const;
 const outageMs = 30_000;
 const requestIntervalMs = 100;
 
-const web = JSON.stringify({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
-  spec: {
-    replicas: 3, selector: { matchLabels: { app: 'web' } },
-    template: {
-      metadata: { labels: { app: 'web' } },
-      spec: {
-        terminationGracePeriodSeconds: 2,
-        containers: [{
-          name: 'web', image: 'kubus.io/process',
-          command: [process.execPath, '-e', `require('http').createServer((q, s) => s.end(process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP)`],
-          env: [
-            { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          ],
-          ports: [{ containerPort: podPort }],
-          readinessProbe: { httpGet: { path: '/', port: podPort }, periodSeconds: 1, failureThreshold: 1 },
-        }],
-      },
-    },
-  },
-});
+const web = webDeploymentJson(podPort);
 
 const webService = JSON.stringify({
   apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' },

@@ -21,6 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { kubectl, kubus, waitForRunningPods } from '../nodeagent/node/up-cluster.js';
+import { webDeploymentJson } from './services-fixtures.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server') && requireComponent('kubectl', 'see https://kubernetes.io/docs/tasks/tools/');
 const podPort = 8080;
@@ -28,28 +29,7 @@ const servicePort = 8080;
 const balancerPort = 8081;
 const nodeIps = ['127.32.0.1', '127.32.0.2'];
 
-const web = JSON.stringify({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
-  spec: {
-    replicas: 3, selector: { matchLabels: { app: 'web' } },
-    template: {
-      metadata: { labels: { app: 'web' } },
-      spec: {
-        terminationGracePeriodSeconds: 2,
-        containers: [{
-          name: 'web', image: 'kubus.io/process',
-          command: [process.execPath, '-e', `require('http').createServer((q, s) => s.end(process.env.POD_NAME)).listen(${podPort}, process.env.POD_IP)`],
-          env: [
-            { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          ],
-          ports: [{ containerPort: podPort }],
-          readinessProbe: { httpGet: { path: '/', port: podPort }, periodSeconds: 1, failureThreshold: 1 },
-        }],
-      },
-    },
-  },
-});
+const web = webDeploymentJson(podPort);
 
 const service = (name: string, type: 'NodePort' | 'LoadBalancer', port: number, loadBalancerIP?: string): string => JSON.stringify({
   apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' },

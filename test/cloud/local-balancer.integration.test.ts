@@ -10,7 +10,7 @@
  * closes the listener: had the old process kept it, the port would still answer.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
@@ -21,20 +21,10 @@ import { startApiHarness, type ApiHarness } from '../apiserver/harness.js';
 import { requireComponent } from '../support/components.js';
 import { adminApi, createHollowNodes, memberOfIdentity, startNodeLeaseRenewer, waitForLeaseHolder, type NodeLeaseRenewer } from '../support/control-plane.js';
 import { waitUntil } from '../support/wait.js';
+import { ask } from './tcp-ask.js';
 
 const runs = requireComponent('nats-server', 'apt-get install -y nats-server');
 const ns = 'default';
-
-/** One TCP request: the reply text, or the error code. */
-function ask(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk.toString()));
-    socket.on('end', () => resolve(text));
-    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
-}
 
 describe.runIf(runs)('local cloud provider under the cloud controller manager', () => {
   let h: ApiHarness;

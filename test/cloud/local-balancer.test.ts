@@ -16,6 +16,7 @@ import { UdpForwarder, createLocalProvider, localLimits } from '../../actors/clo
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ask } from './tcp-ask.js';
 
 const nodeIps = ['127.33.6.1', '127.33.6.2'];
 const options = { timeoutMs: 5_000 };
@@ -36,17 +37,6 @@ function service(name: string, ports: { port: number; protocol?: string }[], ext
     spec: { type: 'LoadBalancer', ports: ports.map((port) => ({ ...port, nodePort })), ...extra.spec },
     ...(extra.status !== undefined ? { status: extra.status } : {}),
   };
-}
-
-/** One TCP request: the reply text, or the error code (ECONNREFUSED, ECONNRESET). */
-function ask(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk.toString()));
-    socket.on('end', () => resolve(text));
-    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
 }
 
 function askUdp(host: string, port: number): Promise<string> {
