@@ -111,6 +111,17 @@ export function nodeConditions(previous: readonly NodeCondition[] | undefined, r
   return conditions;
 }
 
+/**
+ * The addresses the agent reports: its own, unless a cloud provider initialised the Node (it set
+ * spec.providerID) and the Node holds addresses: then they are the cloud's (Kubernetes' kubelet
+ * with an external cloud provider leaves them to the cloud node controller), and rewriting them
+ * would flap against that controller.
+ */
+export function addressesToReport(current: Pick<Node, 'spec' | 'status'> | null, own: NodeAddress[]): NodeAddress[] {
+  const held = current?.status?.addresses ?? [];
+  return (current?.spec?.providerID ?? '') !== '' && held.length > 0 ? held : own;
+}
+
 /** The status the agent writes, conditions included. */
 export function nodeStatusOf(facts: NodeFacts, conditions: NodeCondition[]): NonNullable<Node['status']> {
   const capacity = capacityOf(facts);

@@ -14,7 +14,7 @@ import type { ContainerRuntime, RuntimeStatus } from '../runtime/types.js';
 import { readHostFacts, readHostReadings } from './host.js';
 import { decidePressures, type HostReadings } from './host-readings.js';
 import { writeNodeCheckpoint } from './node-checkpoint.js';
-import { defaultKubeletVersion, newNode, nodeConditions, nodeStatusOf, takeoverPatch, type NodeFacts } from './node-object.js';
+import { addressesToReport, defaultKubeletVersion, newNode, nodeConditions, nodeStatusOf, takeoverPatch, type NodeFacts } from './node-object.js';
 import { decideStatusReport, statusSignature, type LastReport } from './status-decision.js';
 import { podNetworkLabel } from '../tunnel/types.js';
 
@@ -108,7 +108,8 @@ export async function statusPass(deps: NodeDeps, facts: NodeFacts, state: Status
   }
   const readings = (deps.readHost ?? readHostReadings)(deps.ctx.dir, nowMs);
   const conditions: NodeCondition[] = nodeConditions(node.status?.conditions, await runtimeStatus(deps.runtime, deps.ctx.clock), decidePressures(readings), rfc3339Seconds(wallClock().getTime()));
-  const status = nodeStatusOf(facts, conditions);
+  const own = nodeStatusOf(facts, conditions);
+  const status = { ...own, addresses: addressesToReport(node, own.addresses ?? []) };
   const signature = statusSignature(status);
   const decision = decideStatusReport(lastReport, signature, nowMs, deps.config.statusReportIntervalMs);
   if (!decision.write) return { node, lastReport, lastReadMs };

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../nodeagent/node/host.js';
 import { decidePressures } from '../../../nodeagent/node/host-readings.js';
 import {
+  addressesToReport,
   allocatableOf, capacityOf, newNode, nodeConditions, nodeInfoOf, nodeStatusOf, readyCondition, resourceLimitsAnnotation, takeoverPatch, type NodeFacts,
 } from '../../../nodeagent/node/node-object.js';
 import { decideStatusReport, statusSignature } from '../../../nodeagent/node/status-decision.js';
@@ -63,6 +64,17 @@ describe('the Node object', () => {
     const same: Node = { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata?.labels, tier: 'edge' } }, spec: { taints: [...facts.taints] } };
     expect(takeoverPatch(same, facts, false)).toEqual({ patch: null, taintsDiffer: false });
     expect(takeoverPatch(same, facts, true).patch).toEqual({ metadata: { annotations: { [resourceLimitsAnnotation]: 'true' } } });
+  });
+});
+
+describe('the addresses the agent reports', () => {
+  const own = [{ type: 'InternalIP', address: '127.32.0.1' }, { type: 'Hostname', address: 'n1' }];
+  const cloud = [{ type: 'InternalIP', address: '10.0.0.7' }, { type: 'ExternalIP', address: '203.0.113.7' }];
+  it('are its own until a cloud provider initialised the Node; then the cloud\'s, so the two never flap', () => {
+    expect(addressesToReport(null, own)).toEqual(own);
+    expect(addressesToReport({ spec: {}, status: { addresses: cloud } }, own)).toEqual(own);
+    expect(addressesToReport({ spec: { providerID: 'sim://n1' }, status: { addresses: cloud } }, own)).toEqual(cloud);
+    expect(addressesToReport({ spec: { providerID: 'local://n1' }, status: {} }, own)).toEqual(own);
   });
 });
 
