@@ -167,7 +167,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
  */
 async function startServiceParts(ctx: AgentContext, deps: { readonly runtime: ContainerRuntime; readonly node: NodeConfig; readonly hollow: boolean }): Promise<{ stop(): Promise<void> }> {
   const config = deps.node.services;
-  const tunnel = deps.hollow ? null : startTunnelServer(ctx, { runtime: deps.runtime });
+  const tunnel = deps.hollow ? null : startTunnelServer(ctx, { runtime: deps.runtime, nodeAddresses: [deps.node.nodeIp, ...config.nodePortAddresses] });
   const wantProxy = config.proxy && !deps.hollow;
   const wantDns = config.clusterDns !== null && !deps.hollow;
   const catalog = wantProxy || wantDns ? startServiceCatalog(ctx) : null;

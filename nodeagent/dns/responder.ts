@@ -49,13 +49,34 @@ export async function respond(message: Buffer, transport: Transport, deps: Respo
   if (inCluster && question.class !== undefined && question.class !== 'IN') return reply('REFUSED');
   const resolution = resolveQuestion(question, deps.catalog, deps.clusterDomain);
   if (resolution.kind === 'answer') {
-    return reply(resolution.rcode, { answers: [...resolution.answers], authorities: [...resolution.authorities], additionals: [...resolution.additionals] }, true);
+    const chased = await chaseExternalName(question, resolution.answers, deps);
+    return reply(resolution.rcode, { answers: [...resolution.answers, ...chased], authorities: [...resolution.authorities], additionals: [...resolution.additionals] }, true);
   }
   try {
     return await deps.forwarder.forward(message, transport);
   } catch (error) {
     deps.logger.debug('dns forward failed', { name: question.name, type: question.type, error: error instanceof Error ? error.message : String(error) });
     return reply('SERVFAIL');
+  }
+}
+
+/**
+ * An ExternalName Service answers a CNAME; stub resolvers (glibc, musl, c-ares) do not chase it
+ * themselves, so the A/AAAA records of its target are asked upstream and added after it, as
+ * CoreDNS' kubernetes plugin does. A target that does not resolve leaves the CNAME alone.
+ */
+async function chaseExternalName(question: { name: string; type: string }, answers: readonly Answer[], deps: ResponderDeps): Promise<Answer[]> {
+  const cname = answers.length === 1 && answers[0]?.type === 'CNAME' ? answers[0] : undefined;
+  if (cname === undefined || (question.type !== 'A' && question.type !== 'AAAA')) return [];
+  const target = String(cname.data);
+  if (classifyName(target, deps.clusterDomain).kind !== 'outside') return [];
+  try {
+    const asked = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: question.type as 'A', name: target }] });
+    const reply = dnsPacket.decode(await deps.forwarder.forward(asked, 'udp'));
+    return (reply.answers ?? []).filter((answer) => answer.type === 'CNAME' || answer.type === question.type);
+  } catch (error) {
+    deps.logger.debug('ExternalName target did not resolve', { target, error: error instanceof Error ? error.message : String(error) });
+    return [];
   }
 }
 

@@ -15,15 +15,15 @@ export class PodSandboxView {
   private cached: { readonly atMs: number; readonly sandboxes: readonly PodSandboxStatus[] } | null = null;
   private inFlight: Promise<readonly PodSandboxStatus[]> | null = null;
 
-  constructor(private readonly runtime: Pick<ContainerRuntime, 'listPodSandboxes'>, private readonly options: { readonly clock: Clock; readonly freshMs: number }) {}
+  constructor(private readonly runtime: Pick<ContainerRuntime, 'listPodSandboxes'>, private readonly options: { readonly clock: Clock; readonly freshMs: number; readonly nodeAddresses?: readonly string[] }) {}
 
   async decide(target: TunnelTarget): Promise<TargetDecision> {
     const cached = this.cached;
     if (cached !== null && this.options.clock.now() - cached.atMs < this.options.freshMs) {
-      const decision = decideTarget(target, cached.sandboxes);
+      const decision = decideTarget(target, cached.sandboxes, this.options.nodeAddresses);
       if (decision.accept) return decision;
     }
-    return decideTarget(target, await this.list());
+    return decideTarget(target, await this.list(), this.options.nodeAddresses);
   }
 
   private list(): Promise<readonly PodSandboxStatus[]> {

@@ -19,6 +19,8 @@ import { parseTarget } from './target.js';
 
 export interface TunnelServerDeps {
   readonly runtime: Pick<ContainerRuntime, 'listPodSandboxes'>;
+  /** The node's own addresses (`--node-ip`): never a tunnel target, even when a pod shares one. */
+  readonly nodeAddresses?: readonly string[];
   /** Tests shorten the keepalive and peer timeout. */
   readonly tuning?: StreamTuning;
   readonly connectTimeoutMs?: number;
@@ -40,7 +42,7 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
     bus: ctx.bus, clock: ctx.clock, logger, dataSubject: tunnelSubject(ctx.cluster, ctx.nodeName),
     ...(deps.tuning !== undefined ? { tuning: deps.tuning } : {}),
   });
-  const pods = new PodSandboxView(deps.runtime, { clock: ctx.clock, freshMs: tunnelLimits.sandboxListFreshMs });
+  const pods = new PodSandboxView(deps.runtime, { clock: ctx.clock, freshMs: tunnelLimits.sandboxListFreshMs, ...(deps.nodeAddresses !== undefined ? { nodeAddresses: deps.nodeAddresses } : {}) });
   let droppedDatagrams = 0;
   let accepted = 0;
   const accepting = (target: { readonly address: string; readonly port: number; readonly protocol: string }): void => {

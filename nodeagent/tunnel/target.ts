@@ -5,8 +5,9 @@
  *
  * Decision: a target is accepted only when its address is the IP of a ready pod sandbox the runtime
  * reports now (not the API's view, which may lag or be unreachable): the tunnel reaches pods of
- * this node, never the node's other addresses or services. A pod with `hostNetwork` has the node's
- * address as its IP; while one runs, that address is reachable through the tunnel like any pod's.
+ * this node, never the node's other addresses or services. A pod whose IP is one of the node's own
+ * addresses (`hostNetwork`, or the process runtime without a loopback pod CIDR) is refused: accepting
+ * it would open every port of the host (everything bound to it, 127.0.0.1 included) to other agents.
  */
 import ipaddr from 'ipaddr.js';
 import type { PodSandboxStatus } from '../runtime/types.js';
@@ -28,8 +29,11 @@ export function parseTarget(header: unknown, self: string): TargetDecision {
 }
 
 /** Accepts `target` when its address is a ready pod sandbox's IP. */
-export function decideTarget(target: TunnelTarget, sandboxes: readonly PodSandboxStatus[]): TargetDecision {
+export function decideTarget(target: TunnelTarget, sandboxes: readonly PodSandboxStatus[], nodeAddresses: readonly string[] = []): TargetDecision {
   const address = normalizeIp(target.address);
+  if (nodeAddresses.some((own) => ipaddr.isValid(own) && normalizeIp(own) === address) || ipaddr.process(address).range() === 'unspecified') {
+    return { accept: false, reason: 'notAPod', message: `${target.address} is node ${target.node}'s own address (hostNetwork pods and pods without a pod network are not reachable through the tunnel)` };
+  }
   const pod = sandboxes.find((sandbox) => sandbox.state === 'ready' && sandbox.ip !== null && ipaddr.isValid(sandbox.ip) && normalizeIp(sandbox.ip) === address);
   if (pod === undefined) return { accept: false, reason: 'notAPod', message: `${target.address} is not the address of a pod running on node ${target.node}` };
   return { accept: true, target: { ...target, address } };

@@ -87,7 +87,8 @@ export function createServiceController(deps: CloudControllerDependencies): Cont
         term.ended = true;
         offServices();
         offNodes();
-        memory.reset(ctx);
+        // No reset: a reconcile that starts after this must still see `ended` (a fresh term would
+        // call the provider after stop()); the next term has a new informer factory, so its own memory.
         // The term ended (leadership lost, or the process stops): release what the provider holds in
         // this process (the local provider's listeners), so the next leader, maybe on this same
         // host, can take the balancers' addresses; a later term's ensure re-acquires them here.
@@ -131,7 +132,12 @@ async function reconcileService(ctx: ControllerContext, args: ServiceArgs): Prom
   const plan = planService({ service, lastKnown: term.lastKnown.get(key), applied: term.applied.get(key), nodes: nodeSetSignature(nodes) });
   const subject = service ?? term.lastKnown.get(key);
   if (plan.kind === 'none' || subject === undefined) {
-    if (service === undefined) term.lastKnown.delete(key);
+    if (service === undefined) {
+      // Gone: nothing of it is remembered any longer (the per-key memories stay bounded by live Services).
+      term.lastKnown.delete(key);
+      term.failures.succeed(key);
+      term.unsupportedReported.delete(key);
+    }
     return;
   }
   try {

@@ -19,7 +19,8 @@ const many = Array.from({ length: 20 }, (_, i) => ({ ip: `127.64.9.${i + 1}` }))
 function deps(forwarder?: Forwarder): ResponderDeps {
   const catalog = new FakeCatalog()
     .addService(service('shop', 'web', { clusterIP: '127.96.0.10', ports: [{ name: 'http', port: 80 }] }))
-    .addService(service('shop', 'big', { clusterIP: 'None', ports: [{ name: 'x', port: 1 }] }), [slice('big', many, [{ name: 'x', port: 1 }])]);
+    .addService(service('shop', 'big', { clusterIP: 'None', ports: [{ name: 'x', port: 1 }] }), [slice('big', many, [{ name: 'x', port: 1 }])])
+    .addService(service('shop', 'db', { type: 'ExternalName', externalName: 'db.example.test' }));
   return {
     catalog, clusterDomain: 'cluster.local', logger: silentLogger(),
     forwarder: forwarder ?? { inFlight: () => 0, forward: async () => { throw new DnsForwardError([], 'none in this test'); } },
@@ -80,6 +81,23 @@ describe('responder', () => {
     expect((await ask(chaos)).packet.rcode).toBe('REFUSED');
     expect(await respond(dnsPacket.encode({ type: 'response', id: 5, questions: [] }), 'udp', deps())).toBeNull();
     expect(await respond(Buffer.from([1, 2, 3]), 'udp', deps())).toBeNull();
+  });
+
+  it('follows an ExternalName CNAME upstream and adds its target\'s addresses (stub resolvers do not chase it); a target that does not resolve leaves the CNAME', async () => {
+    const asked: string[] = [];
+    const forwarder: Forwarder = {
+      inFlight: () => 0,
+      forward: async (message) => {
+        const q = dnsPacket.decode(message);
+        asked.push(`${q.questions?.[0]?.type} ${q.questions?.[0]?.name}`);
+        return dnsPacket.encode({ type: 'response', id: q.id ?? 0, questions: q.questions ?? [], answers: [{ type: 'A', name: 'db.example.test', ttl: 60, data: '127.77.0.9' }] });
+      },
+    };
+    const { packet } = await ask(query('db.shop.svc.cluster.local'), 'udp', deps(forwarder));
+    expect(asked).toEqual(['A db.example.test']);
+    expect(packet.answers).toMatchObject([{ type: 'CNAME', data: 'db.example.test' }, { type: 'A', name: 'db.example.test', data: '127.77.0.9' }]);
+    const alone = await ask(query('db.shop.svc.cluster.local'));
+    expect(alone.packet.answers).toMatchObject([{ type: 'CNAME', data: 'db.example.test' }]);
   });
 
   it('forwards other names unchanged over the client transport and relays the reply; SERVFAIL when no upstream answers', async () => {

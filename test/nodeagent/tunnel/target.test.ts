@@ -31,5 +31,8 @@ describe('tunnel target', () => {
     expect(decideTarget(target, [sandbox('127.64.1.5', 'notready')])).toMatchObject({ accept: false, reason: 'notAPod' });
     expect(decideTarget(target, [sandbox(null), sandbox('127.64.1.6')])).toMatchObject({ accept: false, reason: 'notAPod', message: expect.stringContaining('127.64.1.5') });
     expect(decideTarget({ ...target, address: 'fd00::0:1' }, [sandbox('fd00::1')])).toMatchObject({ accept: true, target: { address: 'fd00::1' } });
+    // A pod sharing the node's address (hostNetwork) would open every port of the host: refused.
+    expect(decideTarget({ ...target, address: '127.32.0.1' }, [sandbox('127.32.0.1')], ['127.32.0.1'])).toMatchObject({ accept: false, reason: 'notAPod', message: expect.stringContaining('own address') });
+    expect(decideTarget({ ...target, address: '0.0.0.0' }, [sandbox('0.0.0.0')])).toMatchObject({ accept: false, reason: 'notAPod' });
   });
 });

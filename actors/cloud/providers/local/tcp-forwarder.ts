@@ -16,8 +16,9 @@ export class TcpForwarder {
 
   private constructor(readonly address: string, readonly port: number) {
     // Half-open both ways: a client that sends its request and half-closes (socket.end(request))
-    // still gets the reply; pipe() carries each side's FIN to the other.
-    this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => this.accept(client));
+    // still gets the reply; pipe() carries each side's FIN to the other. No Nagle on either hop: a
+    // relay that holds small writes stalls request/response traffic behind delayed ACKs (~40 ms).
+    this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
     this.server.maxConnections = localLimits.connectionsPerPortMax;
   }
 
@@ -63,7 +64,7 @@ export class TcpForwarder {
       client.resetAndDestroy();
       return;
     }
-    const upstream = createConnection({ host: target.host, port: target.port, timeout: localLimits.connectTimeoutMs, allowHalfOpen: true });
+    const upstream = createConnection({ host: target.host, port: target.port, timeout: localLimits.connectTimeoutMs, allowHalfOpen: true, noDelay: true });
     let connected = false;
     const tryNext = (): void => {
       if (connected) return;
