@@ -107,7 +107,10 @@ beforeAll(async () => {
   udpPort = await new Promise<number>((resolve) => udp.bind(0, podIp, () => resolve(udp.address().port)));
   closers.push(() => echo.close(), () => hose.close(), () => udp.close());
   const runtime = { listPodSandboxes: async () => { sandboxListings++; return sandboxes(); } };
-  tunnelB = startTunnelServer(ctx(await agentBus('b'), 'b'), { runtime });
+  const busB = await agentBus('b');
+  tunnelB = startTunnelServer(ctx(busB, 'b'), { runtime });
+  // The server's subscription reaches nats-server before anyone dials (else: no responders).
+  await busB.flush();
   dialerA = createTunnelDialer(ctx(await agentBus('a'), 'a'));
 }, 60_000);
 
@@ -176,7 +179,9 @@ describe.runIf(runs)('the NATS tunnel between two agents', () => {
 
   it("B's tunnel stopping ends A's stream at once; a B that vanishes ends it within the peer timeout", async () => {
     // Stopping: RST to every dialer.
-    const stopping = startTunnelServer(ctx(await agentBus('c'), 'c'), { runtime: { listPodSandboxes: async () => sandboxes() } });
+    const busC = await agentBus('c');
+    const stopping = startTunnelServer(ctx(busC, 'c'), { runtime: { listPodSandboxes: async () => sandboxes() } });
+    await busC.flush();
     const first = await dialerA.dial(target(echoPort, { node: 'c' }));
     const ended = readAll(first).then(() => null, (error: unknown) => error);
     const stoppedAt = Date.now();
@@ -188,6 +193,7 @@ describe.runIf(runs)('the NATS tunnel between two agents', () => {
     // Vanishing: its NATS connection closes with no RST; A hears nothing and times the peer out.
     const vanishingBus = await agentBus('d');
     startTunnelServer(ctx(vanishingBus, 'd'), { runtime: { listPodSandboxes: async () => sandboxes() }, tuning: quick });
+    await vanishingBus.flush();
     const quickDialer = createTunnelDialer(ctx(await agentBus('a2'), 'a2'), { tuning: quick });
     const second = await quickDialer.dial(target(echoPort, { node: 'd' }));
     const lost = readAll(second).then(() => null, (e: unknown) => e);
