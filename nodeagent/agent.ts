@@ -172,8 +172,9 @@ async function startServiceParts(ctx: AgentContext, deps: { readonly runtime: Co
   const wantDns = config.clusterDns !== null && !deps.hollow;
   const catalog = wantProxy || wantDns ? startServiceCatalog(ctx) : null;
   const podNetworks = wantProxy ? startPodNetworks(ctx, config.podNetwork) : null;
-  const proxy = catalog !== null && podNetworks !== null
-    ? startServiceProxy(ctx, { catalog, config, nodeIp: deps.node.nodeIp, dialer: createTunnelDialer(ctx), podNetworks })
+  const dialer = catalog !== null && podNetworks !== null ? createTunnelDialer(ctx) : null;
+  const proxy = catalog !== null && podNetworks !== null && dialer !== null
+    ? startServiceProxy(ctx, { catalog, config, nodeIp: deps.node.nodeIp, dialer, podNetworks })
     : null;
   // A DNS address that cannot be bound (taken, port 53 without privilege) leaves the node without
   // cluster DNS, said loudly, rather than without its pods.
@@ -187,6 +188,7 @@ async function startServiceParts(ctx: AgentContext, deps: { readonly runtime: Co
     async stop() {
       await dns?.stop();
       await proxy?.stop();
+      dialer?.close();
       podNetworks?.stop();
       catalog?.stop();
       await tunnel?.stop();

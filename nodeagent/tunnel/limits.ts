@@ -18,6 +18,8 @@ export const tunnelLimits = {
   udpIdleMs: 60_000,
   /** A list of pod sandboxes reused for opens to pods it contains (pod-sandboxes.ts): one runtime call per second at most under a burst of connections. */
   sandboxListFreshMs: 1_000,
+  /** A runtime that does not list its sandboxes within this refuses the open (a stalled CRI must not hold every open's slot). */
+  sandboxListTimeoutMs: 1_500,
 } as const;
 
 assert(tunnelLimits.connectTimeoutMs < tunnelLimits.dialTimeoutMs, 'the far connect must end before the dialer gives up');

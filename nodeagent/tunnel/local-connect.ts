@@ -89,7 +89,10 @@ export function relayUdp(socket: dgram.Socket, stream: BusStream, options: { rea
     if (stream.writableNeedDrain) return void options.onDrop?.();
     stream.write(datagram);
   });
-  socket.on('error', () => undefined); // ICMP unreachable surfaces as an error on a connected socket: the datagram is lost, the flow goes on
+  // ICMP unreachable surfaces as an error on a connected socket: the pod's port is gone. Closing
+  // resets the stream, so the proxy drops the session and its next datagram picks an endpoint again
+  // (as on the direct path); a session kept open would stay pinned to a dead endpoint.
+  socket.on('error', close);
   stream.on('data', (datagram: Buffer) => {
     lastMs = options.clock.now();
     if (!closed) socket.send(datagram);

@@ -9,6 +9,7 @@
 import type { Clock } from '../../bus/clock.js';
 import type { ContainerRuntime, PodSandboxStatus } from '../runtime/types.js';
 import { decideTarget, type TargetDecision } from './target.js';
+import { tunnelLimits } from './limits.js';
 import type { TunnelTarget } from './types.js';
 
 export class PodSandboxView {
@@ -30,7 +31,7 @@ export class PodSandboxView {
     this.inFlight ??= (async () => {
       const atMs = this.options.clock.now();
       try {
-        const sandboxes = await this.runtime.listPodSandboxes();
+        const sandboxes = await withTimeout(this.runtime.listPodSandboxes(), tunnelLimits.sandboxListTimeoutMs, this.options.clock);
         this.cached = { atMs, sandboxes };
         return sandboxes;
       } finally {
@@ -39,4 +40,12 @@ export class PodSandboxView {
     })();
     return this.inFlight;
   }
+}
+
+/** `work`, or a rejection naming the bound once `ms` passed (the open is then refused, not held). */
+function withTimeout<T>(work: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(new Error(`the container runtime did not list its pod sandboxes within ${ms} ms`)), ms);
+    work.then((value) => { clock.clearTimeout(timer); resolve(value); }, (error: unknown) => { clock.clearTimeout(timer); reject(error); });
+  });
 }

@@ -54,7 +54,13 @@ export function startTunnelServer(ctx: Pick<AgentContext, 'bus' | 'cluster' | 'n
     const parsed = parseTarget(open.header, ctx.nodeName);
     if (!parsed.accept) return refuse(parsed.reason, parsed.message);
     if ((parsed.target.protocol === 'UDP') !== (open.mode === 'datagram')) return refuse('badTarget', `${parsed.target.protocol} needs a ${parsed.target.protocol === 'UDP' ? 'datagram' : 'byte'} stream`);
-    const decision = await pods.decide(parsed.target);
+    let decision: Awaited<ReturnType<typeof pods.decide>>;
+    try {
+      decision = await pods.decide(parsed.target);
+    } catch (error) {
+      // The runtime did not answer (stalled, or within sandboxListTimeoutMs): refuse now rather than hold the open.
+      return refuse('connectFailed', `node ${ctx.nodeName} cannot check its pods now: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (!decision.accept) {
       logger.info('tunnel open refused', { reason: decision.reason, address: parsed.target.address, port: parsed.target.port });
       return refuse(decision.reason, decision.message);
