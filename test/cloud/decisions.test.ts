@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import {
-  backoffMs, callProvider, CloudProviderError, eligibleNodes, excludeFromLoadBalancersLabel, ingressSignature, lifecycleFirstStep, lifecycleVerdict,
+  backoffMs, callProvider, CloudProviderError, eligibleNodes, excludeFromLoadBalancersLabel, nodeEligibilityKey, ingressSignature, lifecycleFirstStep, lifecycleVerdict,
   loadBalancerCleanupFinalizer, mergeAddresses, nodeChanges, nodeSetSignature, planService, ProviderCallTimeoutError, serviceSignature, shutdownTaint,
   toBeDeletedTaint, uninitializedTaintKey, withSpecChanges,
 } from '../../actors/cloud/index.js';
@@ -61,6 +61,17 @@ describe('service decisions', () => {
     expect(planService({ service: undefined, lastKnown: lbService(), applied: undefined, nodes })).toEqual({ kind: 'none' });
     expect(planService({ service: lbService({ type: 'ClusterIP', ingress: '1.1.1.1' }), lastKnown: undefined, applied: undefined, nodes })).toEqual({ kind: 'none' });
     expect(planService({ service: lbService({ lbClass: 'example.com/x' }), lastKnown: undefined, applied: undefined, nodes })).toEqual({ kind: 'none' });
+  });
+});
+
+describe('node updates worth a balancer pass', () => {
+  it('are those that change eligibility or the internal addresses, not heartbeats', () => {
+    const node = ready('n1');
+    const heartbeat = { ...node, status: { ...node.status, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2026-12-03T09:00:00Z', message: 'ok' }] } };
+    expect(nodeEligibilityKey(heartbeat)).toBe(nodeEligibilityKey(node));
+    expect(nodeEligibilityKey(ready('n1', {}, 'False'))).not.toBe(nodeEligibilityKey(node));
+    expect(nodeEligibilityKey({ ...node, metadata: { name: 'n1', labels: { [excludeFromLoadBalancersLabel]: '' } } })).not.toBe(nodeEligibilityKey(node));
+    expect(nodeEligibilityKey({ ...node, status: { ...node.status, addresses: [{ type: 'InternalIP', address: '10.9.9.9' }] } })).not.toBe(nodeEligibilityKey(node));
   });
 });
 

@@ -3,7 +3,7 @@ export { createServiceController, type CloudControllerDependencies } from './ser
 export { createCloudNodeController } from './node-controller.js';
 export { createCloudNodeLifecycleController, lifecyclePeriodMs } from './node-lifecycle-controller.js';
 export {
-  eligibleNodes, wantsLoadBalancer, hasCleanupFinalizer, planService, serviceSignature, nodeSetSignature, ingressSignature,
+  eligibleNodes, nodeEligibilityKey, wantsLoadBalancer, hasCleanupFinalizer, planService, serviceSignature, nodeSetSignature, ingressSignature,
   loadBalancerCleanupFinalizer, excludeFromLoadBalancersLabel, toBeDeletedTaint, type ServicePlan, type AppliedBalancer, type PlanInput,
 } from './service-decisions.js';
 export {

@@ -30,7 +30,7 @@ import { CloudProviderError, type CloudProvider, type LoadBalancer } from '../pr
 import type { LoadBalancerIngress } from 'kubernetes-types/core/v1.js';
 import type { NodeObject, ServiceObject } from './object-types.js';
 import {
-  eligibleNodes, hasCleanupFinalizer, ingressSignature, loadBalancerCleanupFinalizer, nodeSetSignature, planService, serviceSignature,
+  eligibleNodes, hasCleanupFinalizer, nodeEligibilityKey, ingressSignature, loadBalancerCleanupFinalizer, nodeSetSignature, planService, serviceSignature,
   wantsLoadBalancer, type AppliedBalancer, type ServicePlan,
 } from './service-decisions.js';
 import { FailureCounts, termMemory } from './term-state.js';
@@ -82,7 +82,7 @@ export function createServiceController(deps: CloudControllerDependencies): Cont
           queue.add(objectKey(service));
         },
       });
-      const offNodes = nodes.addHandlers({ onAdd: () => queue.add(nodeSetKey), onUpdate: () => queue.add(nodeSetKey), onDelete: () => queue.add(nodeSetKey) });
+      const offNodes = nodes.addHandlers({ onAdd: () => queue.add(nodeSetKey), onUpdate: (previous, node) => { if (nodeEligibilityKey(previous) !== nodeEligibilityKey(node)) queue.add(nodeSetKey); }, onDelete: () => queue.add(nodeSetKey) });
       return () => {
         term.ended = true;
         offServices();

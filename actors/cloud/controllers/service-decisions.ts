@@ -45,6 +45,17 @@ export function eligibleNodes<N extends Node>(nodes: readonly N[]): N[] {
     .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
 }
 
+/**
+ * What about one Node can change the eligible node set (Kubernetes' shouldSyncUpdatedNode): an
+ * update that leaves this equal (a heartbeat, a condition message) needs no balancer pass.
+ */
+export function nodeEligibilityKey(node: Node): string {
+  return JSON.stringify([
+    eligibleNodes([node]).length === 1,
+    (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+  ]);
+}
+
 /** What a balancer depends on in the node set: names and internal addresses. */
 export function nodeSetSignature(nodes: readonly Node[]): string {
   return JSON.stringify(nodes.map((n) => [n.metadata?.name ?? '', (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address)]));
