@@ -107,20 +107,26 @@ describe.runIf(runs)('Service address allocation', () => {
     const outside = await call('POST', base, service('outside', { clusterIP: '127.97.0.5' }));
     expect(outside.status).toBe(422);
     expect(parsed(outside).message).toContain(`provided IP is not in the valid range. The range of valid IPs is ${ipRange}`);
-    const dry = await call('POST', `${base}?dryRun=All`, service('fixed', { clusterIP: '127.96.0.250' }));
+    // An address no Service holds yet (earlier tests' random allocations may hold any of the range).
+    const existing = await listServices();
+    const held = new Set(existing.map((item) => item.spec.clusterIP));
+    const heldPorts = new Set(existing.flatMap((item) => (item.spec.ports ?? []).map((port: { nodePort?: number }) => port.nodePort)));
+    const explicitPort = Array.from({ length: 300 }, (_, i) => 30299 - i).find((port) => !heldPorts.has(port)) as number;
+    const explicit = Array.from({ length: 250 }, (_, i) => `127.96.0.${250 - i}`).find((ip) => !held.has(ip)) as string;
+    const dry = await call('POST', `${base}?dryRun=All`, service('fixed', { clusterIP: explicit }));
     expect(dry.status, dry.body).toBe(201);
-    const fixed = await call('POST', base, service('fixed', { clusterIP: '127.96.0.250' }));
+    const fixed = await call('POST', base, service('fixed', { clusterIP: explicit }));
     expect(fixed.status, fixed.body).toBe(201);
-    const again = await call('POST', base, service('fixed-again', { clusterIP: '127.96.0.250' }), 's2');
+    const again = await call('POST', base, service('fixed-again', { clusterIP: explicit }), 's2');
     expect(again.status).toBe(422);
     expect(parsed(again).message).toContain('provided IP is already allocated');
     const lowPort = await call('POST', base, service('low-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] }));
     expect(lowPort.status).toBe(422);
     expect(parsed(lowPort).message).toContain(`provided port is not in the valid range. The range of valid ports is ${portRange}`);
-    expect((await call('POST', base, service('port-a', { type: 'NodePort', ports: [{ port: 80, nodePort: 30299 }] }))).status).toBe(201);
-    const portB = await call('POST', base, service('port-b', { type: 'NodePort', ports: [{ port: 80, nodePort: 30299 }] }), 's3');
+    expect((await call('POST', base, service('port-a', { type: 'NodePort', ports: [{ port: 80, nodePort: explicitPort }] }))).status).toBe(201);
+    const portB = await call('POST', base, service('port-b', { type: 'NodePort', ports: [{ port: 80, nodePort: explicitPort }] }), 's3');
     expect(portB.status).toBe(422);
-    expect(parsed(portB).message).toContain('spec.ports[0].nodePort: Invalid value: 30299: provided port is already allocated');
+    expect(parsed(portB).message).toContain(`spec.ports[0].nodePort: Invalid value: ${explicitPort}: provided port is already allocated`);
   });
 
   it('allocates node ports on ClusterIP → NodePort and releases them on NodePort → ClusterIP', async () => {
