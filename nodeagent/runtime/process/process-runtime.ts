@@ -161,7 +161,10 @@ export class ProcessRuntime implements ContainerRuntime {
     const state = this.observe(record).state;
     if (state !== 'created') throw new ContainerStateError(containerId, state, 'start');
     const env = containerEnvironment(record.config, process.env['PATH']);
-    addDnsEnvironment(env, this.sandboxes.get(record.sandboxId)?.config);
+    const sandboxConfig = this.sandboxes.get(record.sandboxId)?.config;
+    addDnsEnvironment(env, sandboxConfig);
+    // As container runtimes do: the pod's hostname (its name, or spec.hostname) in HOSTNAME, unless the pod sets it.
+    if (!env.has('HOSTNAME') && sandboxConfig !== undefined) env.set('HOSTNAME', sandboxConfig.hostname);
     const cwd = this.cwdOf(record);
     const [command = ''] = record.config.command;
     const problem = this.setsidPath === null ? 'setsid (util-linux) is not installed on this host' : commandProblem(command, env, cwd);

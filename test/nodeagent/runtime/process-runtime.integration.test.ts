@@ -128,6 +128,14 @@ describe('process runtime', () => {
     await runtime.removePodSandbox(second.sandboxId);
   });
 
+  it('gives a container the pod\'s hostname in HOSTNAME, as container runtimes do', async () => {
+    const runtime = newRuntime();
+    const out = join(dir, `hostname-${Date.now()}`);
+    const pod = await runContainer(runtime, ['node', '-e', 'require("fs").writeFileSync(process.env.OUT, String(process.env.HOSTNAME))'], () => ({ env: [{ name: 'OUT', value: out }] }));
+    expect(await until('the hostname written', () => (existsSync(out) ? readFileSync(out, 'utf8') : undefined))).toMatch(/^pod-\d+$/);
+    await runtime.removePodSandbox(pod.sandboxId);
+  });
+
   it('stops gracefully on SIGTERM, and with SIGKILL after the grace when SIGTERM is ignored', async () => {
     const runtime = runtimes[0] as ContainerRuntime;
     const polite = await runContainer(runtime, ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done']);
