@@ -63,8 +63,13 @@ describe.runIf(runs)('the kubernetes Service (3 real members)', () => {
     const slices = JSON.parse((await h.request('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes')).body) as { items: SliceJson[] };
     expect(slices.items.map((s) => s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'])).toEqual(['endpoint-reconciler.kubus.io', 'endpoint-reconciler.kubus.io', 'endpoint-reconciler.kubus.io']);
     expect(slices.items.map((s) => s.metadata.name)).toContain('kubernetes');
-    const endpoints = JSON.parse((await h.request('GET', '/api/v1/namespaces/default/endpoints/kubernetes')).body) as { subsets: { addresses: { ip: string }[]; ports: { port: number }[] }[] };
-    expect(endpoints.subsets.flatMap((s) => s.addresses.map((a) => `${a.ip}:${s.ports[0]?.port ?? 0}`)).sort()).toEqual(expected(['s1', 's2', 's3']));
+    // The Endpoints object is written beside the slices, not in one txn: a pass that lost its race on
+    // it leaves it to the next pass (10 s), so it is waited for too.
+    const endpointsListed = async (): Promise<string[]> => {
+      const endpoints = JSON.parse((await h.request('GET', '/api/v1/namespaces/default/endpoints/kubernetes')).body) as { subsets?: { addresses: { ip: string }[]; ports: { port: number }[] }[] };
+      return (endpoints.subsets ?? []).flatMap((s) => s.addresses.map((a) => `${a.ip}:${s.ports[0]?.port ?? 0}`)).sort();
+    };
+    await waitUntil('the Endpoints list all three members', async () => JSON.stringify(await endpointsListed()) === JSON.stringify(expected(['s1', 's2', 's3'])), { timeoutMs: 30_000, intervalMs: 200 });
     // Each published endpoint is a member's API.
     for (const id of ['s1', 's2', 's3']) expect((await h.request('GET', '/version', { member: id })).status).toBe(200);
   }, 60_000);
