@@ -59,10 +59,19 @@ describe.runIf(runs)('client-node across member restarts', () => {
     kc.loadFromFile(h.kubeconfigPath);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'sp' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
-    const pod = await core.readNamespacedPod({ namespace: 'default', name: 'sp' });
-    pod.status = { ...pod.status, phase: 'Running', podIP: '10.0.0.7' };
-    pod.spec = { ...pod.spec, containers: [{ name: 'c', image: 'changed-through-status' }] };
-    const replaced = await core.replaceNamespacedPodStatus({ namespace: 'default', name: 'sp', body: pod });
+    // The scheduler writes the pod's status too (no node fits it here): read, change, replace, and on a
+    // 409 read again, as client-go's RetryOnConflict does (bounded).
+    let replaced: Awaited<ReturnType<typeof core.replaceNamespacedPodStatus>> | undefined;
+    for (let attempt = 1; replaced === undefined; attempt++) {
+      const pod = await core.readNamespacedPod({ namespace: 'default', name: 'sp' });
+      pod.status = { ...pod.status, phase: 'Running', podIP: '10.0.0.7' };
+      pod.spec = { ...pod.spec, containers: [{ name: 'c', image: 'changed-through-status' }] };
+      try {
+        replaced = await core.replaceNamespacedPodStatus({ namespace: 'default', name: 'sp', body: pod });
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409 || attempt >= 5) throw error;
+      }
+    }
     expect(replaced.status?.phase).toBe('Running');
     expect(replaced.spec?.containers[0]?.image).toBe('busybox');
   });
