@@ -23,6 +23,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { ClusterFile } from './cluster-file.js';
+import { kubernetesServiceClusterIp } from '../../apiserver/services/kubernetes-service.js';
 
 export const localAddressPlan = {
   nodeAddressPrefix: '127.32.0.',
@@ -139,13 +140,10 @@ export async function localAddressHeld(privileged: boolean): Promise<string | nu
   const dns = localClusterDns(1, privileged).split(':');
   const probes: [('tcp' | 'udp'), string, number, string][] = [
     ['udp', dns[0] as string, Number(dns[1]), 'node 1\'s cluster DNS'],
-    ['tcp', kubernetesServiceAddress, 443, 'the kubernetes Service'],
+    ['tcp', kubernetesServiceClusterIp(localAddressPlan.serviceClusterIpRange), 443, 'the kubernetes Service'],
   ];
   for (const [kind, address, port, what] of probes) {
     if (!(await bindable(kind, address, port))) return `${address}:${port}/${kind} (${what})`;
   }
   return null;
 }
-
-/** The first usable address of the plan's Service range: the `kubernetes` Service. */
-const kubernetesServiceAddress = '127.96.0.1';
