@@ -250,12 +250,15 @@ export function memberPermissions(cluster: string, member: string): NatsPermissi
       `${prefix}.store.*`, names.api(), `${prefix}.api.stream.*`, `${prefix}.inbox.>`, '_INBOX.>',
       // The API server asks agents for logs (and, later, exec and port-forward) on their rpc subject.
       `${prefix}.node.*.rpc`,
-      // Opens streams to agents (issue 13: exec, attach, port-forward) and sends their data.
+      // Service traffic to pods on other hosts (the tunnel).
       ...nodeTunnelPublish(prefix),
+      // Exec, attach and port-forward streams to agents: opens and frames (agents accept these only from members).
+      `${prefix}.node.*.rpc.stream`, `${prefix}.node.*.rpc.stream.*`,
     ],
     subscribe: [
       names.raftInbound(member), names.raftSnapshotInbound(member),
       names.store(member), names.api(), names.apiStream(member),
+      `${names.memberStream(member)}.*`, names.nodeMetricsAll,
       `${userInboxPrefix(memberUserName(member))}.>`, storeWatchInboxes,
     ],
   };
@@ -304,7 +307,13 @@ export function agentPermissions(cluster: string, node: string): NatsPermissions
   const names = subjects(cluster);
   const prefix = names.all.slice(0, -2);
   return {
-    publish: [names.api(), `${prefix}.api.stream.*`, ...nodeTunnelPublish(prefix)],
+    publish: [
+      names.api(), `${prefix}.api.stream.*`, ...nodeTunnelPublish(prefix),
+      // Frames of the exec/attach/port-forward streams members opened to it (the ids are unguessable).
+      `${prefix}.member.*.stream.*`,
+      // Only its own metrics report: an agent cannot speak for another node's usage.
+      names.nodeMetrics(node),
+    ],
     // Its own watch inbox too (the service proxy's and DNS server's informers watch over NATS).
     subscribe: [names.nodeAll(node), `${userInboxPrefix(agentUserName(node))}.>`, names.inboxAll(agentUserName(node))],
     responses: { max: 1, ttlMs: agentResponseTtlMs },

@@ -90,6 +90,17 @@ export interface Subjects {
   nodeRpc(node: string): string;
   /** Everything an agent may subscribe to (its NATS permission). */
   nodeAll(node: string): string;
+  /**
+   * An agent's stream endpoint (bus/stream) for exec, attach and port-forward: members open streams
+   * with a request here and send frames to `<nodeStream>.<id>`; only members may publish there.
+   */
+  nodeStream(node: string): string;
+  /** A member's stream endpoint: agents send the frames of streams a member opened to `<memberStream>.<id>`. */
+  memberStream(member: string): string;
+  /** Where one agent publishes its metrics report every interval (nodeagent/metrics/protocol.ts). */
+  nodeMetrics(node: string): string;
+  /** Every agent's metrics reports (members subscribe). */
+  nodeMetricsAll: string;
 }
 
 export function subjects(cluster: string): Subjects {
@@ -108,5 +119,9 @@ export function subjects(cluster: string): Subjects {
     nodeAssign: (node) => `${prefix}.node.${checkToken(node, 'node name')}.assign`,
     nodeRpc: (node) => `${prefix}.node.${checkToken(node, 'node name')}.rpc`,
     nodeAll: (node) => `${prefix}.node.${checkToken(node, 'node name')}.>`,
+    nodeStream: (node) => `${prefix}.node.${checkToken(node, 'node name')}.rpc.stream`,
+    memberStream: (member) => `${prefix}.member.${checkToken(member, 'member id')}.stream`,
+    nodeMetrics: (node) => `${prefix}.metrics.node.${checkToken(node, 'node name')}`,
+    nodeMetricsAll: `${prefix}.metrics.node.*`,
   };
 }

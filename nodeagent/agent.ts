@@ -31,7 +31,7 @@ import { ensureIdentity, NodeSession, type JoinRequest } from './join/index.js';
 import { startNode } from './node/index.js';
 import { createProber } from './probes/index.js';
 import { startRpcServer } from './rpc/index.js';
-import { createRuntime, type ContainerRuntime } from './runtime/index.js';
+import { openRuntime, type ContainerRuntime } from './runtime/index.js';
 import { createPodParts } from './pod-parts.js';
 import { startServiceCatalog } from './services/index.js';
 import { startServiceProxy } from './proxy/index.js';
@@ -48,12 +48,17 @@ export const agentLimits = {
   statusReportIntervalMsDefault: 5 * 60_000,
 } as const;
 
-export type RuntimeName = 'process' | 'hollow';
+export type { RuntimeName } from './runtime/index.js';
+import type { CriRuntimeOptions, DockerRuntimeOptions, RuntimeName } from './runtime/index.js';
 
 export interface AgentOptions {
   /** Who the node is and how it joins (`--name`, `--dir`, `--server`, `--token`, `--ca-cert-hash`). */
   readonly join: JoinRequest;
   readonly runtime: RuntimeName;
+  /** The cri and docker runtimes' settings (`--cri-socket`, `--docker-socket`, ...). */
+  readonly runtimeSettings?: { readonly cri?: CriRuntimeOptions; readonly docker?: DockerRuntimeOptions };
+  /** `--allow-privileged`: run containers whose securityContext asks for privileged (refused otherwise, as the kubelet does). */
+  readonly allowPrivileged?: boolean;
   readonly node: NodeConfig;
   /** `--nats`: connect here instead of the URLs the API hands out. */
   readonly natsServers?: readonly string[];
@@ -118,8 +123,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     nodeName: session.node, cluster: session.cluster, dir: options.join.dir, api: session.api, bus: session.bus, clock, wallClock, logger,
   };
   let nodeHandle: NodeHandle | null = null;
-  const runtime: ContainerRuntime = createRuntime(options.runtime, {
+  const runtime: ContainerRuntime = await openRuntime(options.runtime, {
     dir: ctx.dir, podCidr: () => nodeHandle?.podCidr() ?? null, nodeIp: options.node.nodeIp, clock, logger: logger.child({ component: 'runtime' }), wallClock,
+    ...(options.runtimeSettings?.cri !== undefined ? { cri: options.runtimeSettings.cri } : {}),
+    ...(options.runtimeSettings?.docker !== undefined ? { docker: options.runtimeSettings.docker } : {}),
   });
   let podManager: PodManagerHandle | null = null;
   nodeHandle = startNode(ctx, options.node, { runtime, runningPods: () => podManager?.pods().size ?? 0 });

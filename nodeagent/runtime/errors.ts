@@ -129,3 +129,29 @@ export class PortForwardError extends KubusError {
     return { sandboxId: this.sandboxId, address: this.address, port: this.port, reason: this.reason };
   }
 }
+
+export type ImagePullErrorReason = 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName';
+
+/** An image could not be made present; `reason` is the container's waiting reason (the kubelet backs off to ImagePullBackOff). */
+export class ImagePullError extends KubusError {
+  override readonly name = 'ImagePullError';
+  readonly code = 'imagePull';
+  constructor(readonly image: string, readonly reason: ImagePullErrorReason, readonly detail: string) {
+    super(`${reason}: image ${JSON.stringify(image)}: ${detail}`);
+  }
+  override fields(): ErrorFields {
+    return { image: this.image, reason: this.reason, detail: this.detail };
+  }
+}
+
+/** A runtime's daemon (containerd, dockerd) cannot be reached or started; says where it looked. */
+export class RuntimeUnavailableError extends KubusError {
+  override readonly name = 'RuntimeUnavailableError';
+  readonly code = 'runtimeUnavailable';
+  constructor(readonly runtime: string, readonly endpoint: string, readonly detail: string) {
+    super(`the ${runtime} runtime is not available at ${endpoint}: ${detail}`);
+  }
+  override fields(): ErrorFields {
+    return { runtime: this.runtime, endpoint: this.endpoint, detail: this.detail };
+  }
+}

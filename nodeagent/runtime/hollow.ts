@@ -26,7 +26,7 @@ import { IpAllocator, parseIpv4Cidr } from './ip-allocator.js';
 import { systemWallClock, type RuntimeOptions } from './options.js';
 import type {
   ContainerConfig, ContainerEvent, ContainerRuntime, ContainerState, ContainerStats, ContainerStatus, ExecResult, ExecSession,
-  PodSandboxConfig, PodSandboxStatus, RuntimeStatus,
+  PodSandboxConfig, PodSandboxStatus, RuntimeStatus, ImagePullPolicy, ImagePullAuth, ImageInfo, ImageFsUsage,
 } from './types.js';
 import type { Duplex } from 'node:stream';
 
@@ -170,6 +170,22 @@ export class HollowRuntime implements ContainerRuntime {
 
   async exec(): Promise<ExecSession> {
     throw new RuntimeUnsupportedError('hollow', 'exec', 'nothing runs in a hollow container');
+  }
+
+  async attach(): Promise<ExecSession> {
+    throw new RuntimeUnsupportedError('hollow', 'attach', 'nothing runs in a hollow container');
+  }
+
+  // Nothing runs, so no image is ever needed.
+  async ensureImage(_image: string, _policy: ImagePullPolicy, _auth: readonly ImagePullAuth[]): Promise<void> {}
+  async listImages(): Promise<readonly ImageInfo[]> {
+    return [];
+  }
+  async removeImage(imageId: string): Promise<void> {
+    throw new RuntimeUnsupportedError('hollow', 'removeImage', `the hollow runtime has no images (asked to remove ${imageId})`);
+  }
+  async imageFsUsage(): Promise<ImageFsUsage | null> {
+    return null;
   }
 
   async portForward(): Promise<Duplex> {

@@ -8,13 +8,18 @@ import { HollowRuntime } from './hollow.js';
 import { UnknownRuntimeError } from './errors.js';
 import { ProcessRuntime } from './process/process-runtime.js';
 import type { RuntimeOptions } from './options.js';
-import type { ContainerRuntime } from './types.js';
+import type { ContainerRuntime, RuntimeName } from './types.js';
+import { openCriRuntime } from './cri/index.js';
+import { openDockerRuntime } from './docker/index.js';
 
 export * from './types.js';
 export {
   RuntimeUnsupportedError, UnknownRuntimeError, SandboxNotFoundError, ContainerNotFoundError, ContainerStateError,
   ContainerCommandMissingError, PodCidrUnavailableError, InvalidPodCidrError, PodIpExhaustedError, ContainerCapacityError, PortForwardError,
+  ImagePullError, RuntimeUnavailableError, type ImagePullErrorReason,
 } from './errors.js';
+export type { CriRuntimeOptions } from './cri/index.js';
+export type { DockerRuntimeOptions } from './docker/index.js';
 export { ProcessRuntime } from './process/process-runtime.js';
 export { killProcessContainers } from './process/sweep.js';
 export { containerRuntimeLimits, checkRuntimeLimits } from './limits.js';
@@ -23,9 +28,21 @@ export { IpAllocator, parseIpv4Cidr, isLoopbackCidr, cidrContains, type IpAlloca
 export type { RuntimeOptions } from './options.js';
 export { CriLogWriter, splitOutput, formatCriTimestamp, parseCriLogLine, type CriLogLine, type LogStream, type LogTag, type SplitLine, type CriLogWriterOptions } from './cri-log-writer.js';
 
-export const runtimeNames = ['process', 'hollow'] as const;
+export const runtimeNames = ['cri', 'docker', 'process', 'hollow'] as const;
 
-/** The runtime `kubus agent --runtime <name>` runs pods with. */
+/** The runtime `kubus agent --runtime <name>` runs pods with: connects to (or starts) the daemon of cri and docker. */
+export async function openRuntime(name: RuntimeName, options: RuntimeOptions): Promise<ContainerRuntime> {
+  switch (name) {
+    case 'cri':
+      return openCriRuntime(options);
+    case 'docker':
+      return openDockerRuntime(options);
+    default:
+      return createRuntime(name, options);
+  }
+}
+
+/** The daemon-less runtimes, synchronously (tests, the hollow-node host). */
 export function createRuntime(name: 'process' | 'hollow', options: RuntimeOptions): ContainerRuntime {
   checkRuntimeLimits();
   switch (name) {

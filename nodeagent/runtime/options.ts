@@ -5,6 +5,8 @@
  */
 import type { Clock } from '../../bus/clock.js';
 import type { Logger } from '../../bus/logger.js';
+import type { CriRuntimeOptions } from './cri/index.js';
+import type { DockerRuntimeOptions } from './docker/index.js';
 
 export interface RuntimeOptions {
   /** The agent's `--dir`; runtimes keep their state under `<dir>/runtime/`. */
@@ -21,6 +23,10 @@ export interface RuntimeOptions {
    * the agent's `AgentContext.wallClock`; absent, the system's.
    */
   readonly wallClock?: () => Date;
+  /** The `cri` runtime's settings (`--cri-socket`, `--cri-pod-subnet`). */
+  readonly cri?: CriRuntimeOptions;
+  /** The `docker` runtime's settings (`--docker-socket`). */
+  readonly docker?: DockerRuntimeOptions;
 }
 
 export const systemWallClock = (): Date => new Date();

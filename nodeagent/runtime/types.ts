@@ -3,8 +3,8 @@
  * sandbox (its network identity: one IP, hostname, log directory) holding containers; the
  * kubelet side (pod workers) decides what to run, the runtime only does it. Implementations:
  * `process` (host processes, pod IPs from the node's loopback pod CIDR), `hollow` (nothing runs,
- * for scale tests) now; `cri` (containerd over gRPC) and `docker` (Docker Engine) in a later issue,
- * which is why exec, attach, port-forward and stats are part of the contract already.
+ * for scale tests), `cri` (containerd over CRI v1 gRPC, runtime/cri/) and `docker` (Docker Engine,
+ * runtime/docker/). Image-less runtimes (process, hollow) accept every image reference.
  *
  * Decision: container logs are files in the CRI format (`<RFC3339Nano> stdout|stderr F|P <text>`,
  * one line each, `P` for a partial line), written by the runtime at `ContainerConfig.logPath`
@@ -58,6 +58,8 @@ export interface PodSandboxConfig {
   readonly portMappings: readonly PortMapping[];
   /** Pod-level limits (sum of containers), for runtimes that enforce them in a pod cgroup. */
   readonly resources?: ContainerResources;
+  /** The pod's cgroup parent (QoS class path), for runtimes that place pods in cgroups (cri, docker). */
+  readonly cgroupParent?: string;
 }
 
 export interface PodSandboxStatus {
@@ -102,6 +104,39 @@ export interface ContainerConfig {
   readonly labels: Readonly<Record<string, string>>;
   readonly stdin?: boolean;
   readonly tty?: boolean;
+  /** The securityContext basics; privileged was already refused by the kubelet unless the agent allows it. */
+  readonly securityContext?: ContainerSecurity;
+}
+
+export interface ContainerSecurity {
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  readonly readOnlyRootFilesystem?: boolean;
+  readonly privileged?: boolean;
+}
+
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** Registry credentials for one pull, from the pod's imagePullSecrets (docker config JSON), matched to the image's registry. */
+export interface ImagePullAuth {
+  readonly registry: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly auth?: string;
+  readonly identityToken?: string;
+}
+
+export interface ImageInfo {
+  /** The runtime's image id (a digest). */
+  readonly id: string;
+  readonly tags: readonly string[];
+  readonly sizeBytes: number;
+}
+
+/** The image store's disk (image GC removes unused images above a threshold). */
+export interface ImageFsUsage {
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
@@ -145,6 +180,12 @@ export interface ExecSession {
 
 export interface ExecRequest {
   readonly command: readonly string[];
+  readonly stdin: boolean;
+  readonly tty: boolean;
+}
+
+/** Attach to a running container's main process: its output from now on, and its stdin when the container has `stdin: true`. */
+export interface AttachRequest {
   readonly stdin: boolean;
   readonly tty: boolean;
 }
@@ -195,11 +236,26 @@ export interface ContainerRuntime {
 
   /** Runs a command in the container's environment (exec probes, preStop exec hooks). */
   execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
-  /** Interactive exec (later issue); runtimes that cannot yet throw RuntimeUnsupportedError. */
+  /** Interactive exec; a runtime that cannot throws RuntimeUnsupportedError (hollow). */
   exec(containerId: string, request: ExecRequest): Promise<ExecSession>;
-  /** A byte stream to `port` inside the sandbox's network (later issue; same rule). */
+  /** Attach to the container's main process; `exit` resolves when the container exits (or the session is closed: then with -1). */
+  attach(containerId: string, request: AttachRequest): Promise<ExecSession>;
+  /** A byte stream to `port` inside the sandbox's network (same rule). */
   portForward(sandboxId: string, port: number): Promise<Duplex>;
   containerStats(containerId: string): Promise<ContainerStats | null>;
+
+  /**
+   * Makes `image` present per `policy` (Kubernetes' imagePullPolicy), pulling with `auth` when a
+   * registry is reachable. Throws ImagePullError (ErrImagePull, ErrImageNeverPull, InvalidImageName).
+   * Image-less runtimes (process, hollow) resolve at once.
+   */
+  ensureImage(image: string, policy: ImagePullPolicy, auth: readonly ImagePullAuth[]): Promise<void>;
+  /** Images present; image-less runtimes return []. */
+  listImages(): Promise<readonly ImageInfo[]>;
+  /** Removes an image no container uses; throws when one does. */
+  removeImage(imageId: string): Promise<void>;
+  /** The image store's disk use; null when the runtime has no image store. */
+  imageFsUsage(): Promise<ImageFsUsage | null>;
 
   /** Subscribe to container events; returns the unsubscribe function. */
   onEvent(listener: (event: ContainerEvent) => void): () => void;

@@ -105,6 +105,22 @@ export class FakeRuntime implements ContainerRuntime {
   async portForward(): Promise<Duplex> {
     throw new Error('fake runtime: no port-forward');
   }
+  async attach(): Promise<never> {
+    throw new Error('fake runtime: no attach');
+  }
+  /** Images the test made unpullable: ensureImage throws the given error for them. */
+  readonly imageFailures = new Map<string, Error>();
+  async ensureImage(image: string): Promise<void> {
+    const failure = this.imageFailures.get(image);
+    if (failure !== undefined) throw failure;
+  }
+  async listImages() {
+    return [];
+  }
+  async removeImage(): Promise<void> {}
+  async imageFsUsage() {
+    return null;
+  }
   async containerStats() {
     return null;
   }

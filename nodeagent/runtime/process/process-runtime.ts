@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TimerId } from '../../../bus/clock.js';
 import {
-  ContainerCapacityError, ContainerCommandMissingError, ContainerStateError,
+  ContainerCapacityError, ContainerCommandMissingError, ContainerStateError, RuntimeUnsupportedError,
 } from '../errors.js';
 import { EventHub } from '../event-hub.js';
 import { requireContainer, requireSandbox } from '../lookup.js';
@@ -34,7 +34,7 @@ import { containerRuntimeLimits as limits } from '../limits.js';
 import { systemWallClock, type RuntimeOptions } from '../options.js';
 import type {
   ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecRequest, ExecResult, ExecSession, PodSandboxConfig,
-  PodSandboxStatus, RuntimeStatus,
+  PodSandboxStatus, RuntimeStatus, AttachRequest, ImagePullPolicy, ImagePullAuth, ImageInfo, ImageFsUsage,
 } from '../types.js';
 import { createContainerCgroups, detectCgroups, removeContainerCgroups, type CgroupSupport } from './cgroups.js';
 import { observeContainer, type DecidedState } from './container-state.js';
@@ -237,6 +237,23 @@ export class ProcessRuntime implements ContainerRuntime {
   async exec(containerId: string, request: ExecRequest): Promise<ExecSession> {
     const record = requireContainer(this.containers, containerId);
     return startExec(request, { env: containerEnvironment(record.config, process.env['PATH']), cwd: this.cwdOf(record) });
+  }
+
+  async attach(containerId: string, _request: AttachRequest): Promise<ExecSession> {
+    requireContainer(this.containers, containerId);
+    throw new RuntimeUnsupportedError('process', 'attach', 'not built yet (issue 13)');
+  }
+
+  // A host process has no image: every reference is "present".
+  async ensureImage(_image: string, _policy: ImagePullPolicy, _auth: readonly ImagePullAuth[]): Promise<void> {}
+  async listImages(): Promise<readonly ImageInfo[]> {
+    return [];
+  }
+  async removeImage(imageId: string): Promise<void> {
+    throw new RuntimeUnsupportedError('process', 'removeImage', `the process runtime has no images (asked to remove ${imageId})`);
+  }
+  async imageFsUsage(): Promise<ImageFsUsage | null> {
+    return null;
   }
 
   async portForward(sandboxId: string, port: number): Promise<Duplex> {
