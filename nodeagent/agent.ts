@@ -32,6 +32,8 @@ import { startNode } from './node/index.js';
 import { createProber } from './probes/index.js';
 import { startRpcServer } from './rpc/index.js';
 import { openRuntime, type ContainerRuntime } from './runtime/index.js';
+import { startStreamServer } from './rpc/stream-server.js';
+import { startMetricsPublisher } from './metrics/index.js';
 import { createPodParts } from './pod-parts.js';
 import { startServiceCatalog } from './services/index.js';
 import { startServiceProxy } from './proxy/index.js';
@@ -59,6 +61,8 @@ export interface AgentOptions {
   readonly runtimeSettings?: { readonly cri?: CriRuntimeOptions; readonly docker?: DockerRuntimeOptions };
   /** `--allow-privileged`: run containers whose securityContext asks for privileged (refused otherwise, as the kubelet does). */
   readonly allowPrivileged?: boolean;
+  /** How often the agent publishes its metrics report (default 15 s; tests use less). */
+  readonly metricsIntervalMs?: number;
   readonly node: NodeConfig;
   /** `--nats`: connect here instead of the URLs the API hands out. */
   readonly natsServers?: readonly string[];
@@ -141,6 +145,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await pods.podManager.restore();
   const assignments: AssignmentClient = startAssignmentClient(ctx, (update) => pods.podManager.apply(update));
   const rpc = startRpcServer(ctx, { runtime });
+  const streams = startStreamServer(ctx, { runtime });
+  const metrics = startMetricsPublisher(ctx, { runtime, ...(options.metricsIntervalMs !== undefined ? { options: { intervalMs: options.metricsIntervalMs } } : {}) });
   const services = await startServiceParts(ctx, { runtime, node: options.node, hollow: options.runtime === 'hollow' });
   logger.info('agent started', { cluster: ctx.cluster, runtime: options.runtime, fresh: joined.fresh });
 
@@ -148,6 +154,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const stopParts = async (drain: boolean): Promise<void> => {
     await services.stop();
     await assignments.stop();
+    await metrics.stop();
+    await streams.stop();
     await rpc.stop();
     await pods.podManager.stop({ drain });
     // Deletions confirmed and statuses written by the drain go out before the connection closes.
