@@ -50,6 +50,12 @@ export interface IncomingOpen {
   readonly mode: StreamMode;
   /** What the opener sent along (e.g. the tunnel's target); untrusted input. */
   readonly header: unknown;
+  /**
+   * Where the opener's end of the stream is (its data subject plus the stream id). NATS
+   * permissions decide who may publish an open here, and this names the opener's own subjects,
+   * so an acceptor may refuse openers that are not of the kind it serves (the agent: members).
+   */
+  readonly replyTo: string;
 }
 
 export interface OpenOptions {
@@ -157,7 +163,7 @@ export class StreamEndpoint {
     this.accepting++;
     let decision: AcceptDecision;
     try {
-      decision = await accept({ id: request.id, mode: request.mode, header: request.header });
+      decision = await accept({ id: request.id, mode: request.mode, header: request.header, replyTo: request.replyTo });
     } catch (error) {
       decision = { accept: false, reason: 'acceptFailed', message: error instanceof Error ? error.message : String(error) };
     } finally {
