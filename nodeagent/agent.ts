@@ -139,7 +139,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const reader = createClusterReader({ api: ctx.api, clock, nodeName: ctx.nodeName, dir: ctx.dir, logger });
   const prober = createProber({ runtime, clock, logger });
   const envResolver = createEnvResolver({ api: ctx.api, nodeName: ctx.nodeName, logger, clock, reader });
-  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp, dns: clusterDnsSettings(options.node.services) });
+  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp, dns: clusterDnsSettings(options.node.services), ...(options.allowPrivileged !== undefined ? { allowPrivileged: options.allowPrivileged } : {}) });
   podManager = pods.podManager;
   // §6: the checkpointed pods run again before anything waits for the API.
   await pods.podManager.restore();

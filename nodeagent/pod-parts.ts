@@ -19,6 +19,8 @@ export interface PodPartsDeps {
   readonly nodeIp: string;
   /** Where the node's pods resolve names (dnsPolicy): the cluster DNS server and the host's resolvers. */
   readonly dns?: PodDnsSettings;
+  /** `--allow-privileged`. */
+  readonly allowPrivileged?: boolean;
 }
 
 export interface PodParts {
@@ -36,6 +38,8 @@ export function createPodParts(ctx: AgentContext, deps: PodPartsDeps): PodParts 
   const podManager = createPodManager(ctx, {
     runtime: deps.runtime, node: deps.node, volumes, env: deps.env, prober: deps.prober, status, nodeIp: deps.nodeIp,
     ...(deps.dns !== undefined ? { dns: deps.dns } : {}),
+    secretData: (namespace, name) => deps.reader.secretData(namespace, name),
+    ...(deps.allowPrivileged !== undefined ? { allowPrivileged: deps.allowPrivileged } : {}),
   });
   return { podManager, flush: () => status.flush(), stop: () => status.stop() };
 }

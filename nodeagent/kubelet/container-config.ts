@@ -9,7 +9,7 @@ import { parseQuantity } from '../../actors/objects/index.js';
 import { podDnsConfig, type PodDnsSettings } from '../dns/index.js';
 import type { PodVolumes } from '../agent-context.js';
 import { containerLogPath, podDirectory as podLogDirectory } from '../log-paths.js';
-import { runtimeLabels, type ContainerConfig, type ContainerResources, type PodSandboxConfig } from '../runtime/types.js';
+import { runtimeLabels, type ContainerConfig, type ContainerResources, type ContainerSecurity, type PodSandboxConfig } from '../runtime/types.js';
 
 export type EnvVar = { readonly name: string; readonly value: string };
 
@@ -103,7 +103,23 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
     },
     ...(container.stdin !== undefined ? { stdin: container.stdin } : {}),
     ...(container.tty !== undefined ? { tty: container.tty } : {}),
+    ...securityOf(input.pod, container),
   };
+}
+
+/** The container's securityContext basics, the pod's runAsUser/runAsGroup as its default (Kubernetes' precedence). */
+function securityOf(pod: Pod, container: Container): { securityContext?: ContainerSecurity } {
+  const own = container.securityContext ?? {};
+  const podLevel = pod.spec?.securityContext ?? {};
+  const runAsUser = own.runAsUser ?? podLevel.runAsUser;
+  const runAsGroup = own.runAsGroup ?? podLevel.runAsGroup;
+  const security: ContainerSecurity = {
+    ...(runAsUser !== undefined ? { runAsUser } : {}),
+    ...(runAsGroup !== undefined ? { runAsGroup } : {}),
+    ...(own.readOnlyRootFilesystem !== undefined ? { readOnlyRootFilesystem: own.readOnlyRootFilesystem } : {}),
+    ...(own.privileged !== undefined ? { privileged: own.privileged } : {}),
+  };
+  return Object.keys(security).length === 0 ? {} : { securityContext: security };
 }
 
 export interface SandboxConfigInput {

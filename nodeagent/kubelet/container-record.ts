@@ -43,13 +43,15 @@ export interface ContainerRecord {
   killRequested: string | null;
   /** An instance was started before (maybe by the agent before a restart): the next start is a restart (count + 1). */
   everStarted: boolean;
+  /** Failed image pulls in a row (ErrImagePull, then ImagePullBackOff); 0 after a pull succeeds. */
+  imagePullFailures: number;
 }
 
 export function newContainerRecord(name: string, init: boolean, restartCount = 0): ContainerRecord {
   return {
     name, init, restartCount, current: null, previous: null, waiting: null, started: false, ready: false,
     startedAtMonotonicMs: null, backoffDelayMs: null, restartAtMonotonicMs: null, killRequested: null,
-    everStarted: false,
+    everStarted: false, imagePullFailures: 0,
   };
 }
 

@@ -15,6 +15,9 @@ export const kubeletLimits = {
   volumeRefreshIntervalMs: 60_000,
   /** A failed sandbox or volume setup is tried again after this (the runtime or a volume source may come back). */
   sandboxRetryMs: 2_000,
+  /** First wait after a failed image pull (Kubernetes' kubelet: 10 s), doubling to the max (5 min). */
+  imagePullBackoffInitialMs: 10_000,
+  imagePullBackoffMaxMs: 300_000,
   /** Grace when the pod names none (Kubernetes' default terminationGracePeriodSeconds). */
   defaultTerminationGraceSeconds: 30,
   /** A preStop hook leaves at least this much of the grace period to SIGTERM (Kubernetes gives 2 s). */

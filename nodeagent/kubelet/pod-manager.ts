@@ -29,6 +29,9 @@ export interface PodManagerDeps {
   readonly nodeIp: string;
   /** The node's cluster DNS and host resolver settings (dnsPolicy); absent: sandboxes get none. */
   readonly dns?: PodDnsSettings;
+  /** imagePullSecrets' data (PodWorkerDeps.secretData). */
+  readonly secretData?: PodWorkerDeps['secretData'];
+  readonly allowPrivileged?: boolean;
 }
 
 export interface PodManager extends PodManagerHandle {
@@ -73,6 +76,8 @@ export function createPodManager(ctx: AgentContext, deps: PodManagerDeps): PodMa
     agentDir: ctx.dir, runtime: deps.runtime, volumes: deps.volumes, env: deps.env, prober: deps.prober, status: deps.status,
     nodeIp: deps.nodeIp, clock: ctx.clock, wallClock: ctx.wallClock, logger, onChange: saveCheckpoint,
     ...(deps.dns !== undefined ? { dns: deps.dns } : {}),
+    ...(deps.secretData !== undefined ? { secretData: deps.secretData } : {}),
+    ...(deps.allowPrivileged !== undefined ? { allowPrivileged: deps.allowPrivileged } : {}),
   };
   const unsubscribe = deps.runtime.onEvent((event) => workers.get(event.podUid)?.actor.send({ type: 'container.changed' }));
 

@@ -11,6 +11,8 @@ import { runtimeLabels } from '../runtime/types.js';
 import { containerConfig, podSandboxConfig } from './container-config.js';
 import { instanceOf, isExited, type ContainerInstance, type ContainerRecord } from './container-record.js';
 import { kubeletLimits } from './limits.js';
+import { credentialsFor, imagePullBackoffMs, imagePullWaitingReason, pullPolicyOf, pullSecretsOf } from './image-pull.js';
+import { ImagePullError } from '../runtime/errors.js';
 import { computePodActions, noteExit } from './pod-actions.js';
 import { computePodStatus } from './pod-status.js';
 import { graceSecondsOf, probeTarget, specOf, type PodWorkerDeps, type WorkerState } from './worker-state.js';
@@ -123,6 +125,13 @@ async function startContainer(state: WorkerState, deps: PodWorkerDeps, record: C
   if (container === undefined || state.sandboxId === null || state.volumes === null) return;
   const attempt = record.everStarted ? record.restartCount + 1 : record.restartCount;
   const now = deps.clock.now();
+  if (container.securityContext?.privileged === true && deps.allowPrivileged !== true) {
+    // The kubelet's --allow-privileged=false answer; nothing is created until the agent allows it.
+    record.waiting = { reason: 'CreateContainerConfigError', message: `container ${record.name} asks for privileged mode, which this node does not allow (start the agent with --allow-privileged)` };
+    record.restartAtMonotonicMs = now + kubeletLimits.sandboxRetryMs;
+    return;
+  }
+  if (!(await pullImage(state, deps, record, container, now))) return;
   let id: string;
   try {
     const env = await deps.env.resolve(state.pod, container, state.podIp, deps.nodeIp);
@@ -154,6 +163,26 @@ async function startContainer(state: WorkerState, deps: PodWorkerDeps, record: C
   await runPostStart(state, deps, record, container);
   // runPostStart may have killed it (TypeScript does not see the mutation).
   if ((record.current as ContainerInstance | null)?.state === 'running') startProbes(state, deps, record, onProbe);
+}
+
+/** The image per the pull policy; false (and the container waiting in ErrImagePull/ImagePullBackOff) when it is not present. */
+async function pullImage(state: WorkerState, deps: PodWorkerDeps, record: ContainerRecord, container: Container, now: number): Promise<boolean> {
+  const image = container.image ?? '';
+  try {
+    const secrets = deps.secretData === undefined ? [] : await pullSecretsOf(state.pod, deps.secretData);
+    await deps.runtime.ensureImage(image, pullPolicyOf(container), credentialsFor(image, secrets));
+    record.imagePullFailures = 0;
+    return true;
+  } catch (error) {
+    if (!(error instanceof ImagePullError)) throw error;
+    record.imagePullFailures += 1;
+    const reason = imagePullWaitingReason(error.reason, record.imagePullFailures);
+    const message = reason === 'ImagePullBackOff' ? `Back-off pulling image ${JSON.stringify(image)}: ${error.detail}` : error.message;
+    record.waiting = { reason, message };
+    record.restartAtMonotonicMs = now + imagePullBackoffMs(record.imagePullFailures);
+    deps.logger.warn('image not present', { pod: state.pod.metadata?.name, container: record.name, image, reason: error.reason, detail: error.detail });
+    return false;
+  }
 }
 
 /** postStart: a failed hook kills the container (Kubernetes: FailedPostStartHook), which then restarts per policy. */

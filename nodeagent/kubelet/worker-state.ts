@@ -27,6 +27,10 @@ export interface PodWorkerDeps {
   readonly logger: Logger;
   /** Something the checkpoint holds changed (sandbox, container ids, restart counts). */
   readonly onChange: () => void;
+  /** A Secret's data for imagePullSecrets (absent: pulls go without credentials). */
+  readonly secretData?: (namespace: string, name: string) => Promise<Readonly<Record<string, Buffer>> | null>;
+  /** `--allow-privileged`: containers asking for privileged run (refused otherwise, CreateContainerConfigError). */
+  readonly allowPrivileged?: boolean;
 }
 
 /** How a pod stops: a graceful deletion (then confirmed), the agent draining, or no longer assigned (at once). */

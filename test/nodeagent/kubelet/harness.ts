@@ -53,7 +53,7 @@ export interface Kubelet {
   containerStatus(pod: Pod, name: string): import('kubernetes-types/core/v1.js').ContainerStatus | undefined;
 }
 
-export function startKubelet(options: { readonly dir?: string; readonly runtime?: FakeRuntime; readonly clock?: SimulatedClock } = {}): Kubelet {
+export function startKubelet(options: { readonly dir?: string; readonly runtime?: FakeRuntime; readonly clock?: SimulatedClock; readonly allowPrivileged?: boolean; readonly secretData?: (namespace: string, name: string) => Promise<Readonly<Record<string, Buffer>> | null> } = {}): Kubelet {
   const clock = options.clock ?? new SimulatedClock();
   const wallClock = (): Date => new Date(wallStartMs + clock.now());
   const runtime = options.runtime ?? new FakeRuntime(() => wallClock().getTime());
@@ -65,7 +65,11 @@ export function startKubelet(options: { readonly dir?: string; readonly runtime?
     nodeName: 'n1', cluster: 'test', dir, api: unreachableApi, bus: {} as Bus, clock, wallClock, logger: silentLogger(),
   };
   const volumes = new FakeVolumes(calls);
-  const manager = createPodManager(ctx, { runtime, node, volumes, env: fakeEnv, prober, status, nodeIp: '192.0.2.10' });
+  const manager = createPodManager(ctx, {
+    runtime, node, volumes, env: fakeEnv, prober, status, nodeIp: '192.0.2.10',
+    ...(options.allowPrivileged !== undefined ? { allowPrivileged: options.allowPrivileged } : {}),
+    ...(options.secretData !== undefined ? { secretData: options.secretData } : {}),
+  });
   const settle = async (): Promise<void> => {
     // Drains the promise jobs and I/O callbacks the workers queued (no time passes on the clock).
     for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
