@@ -176,6 +176,8 @@ export interface ExecSession {
   resize(columns: number, rows: number): void;
   /** Resolves with the exit code when the command ends. */
   readonly exit: Promise<number>;
+  /** Ends the session early (the client went away): exec kills its process, attach detaches; `exit` then resolves (-1 when no code is known). */
+  close?(): void;
 }
 
 export interface ExecRequest {

@@ -41,7 +41,7 @@ const specs: readonly Spec[] = [
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
   { group: '', versions: ['v1'], resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
   { group: '', versions: ['v1'], resource: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'],
-    subresources: ['status', 'binding', 'eviction', 'log'] },
+    subresources: ['status', 'attach', 'binding', 'eviction', 'exec', 'log', 'portforward'] },
   { group: '', versions: ['v1'], resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'],
     // Kubernetes does not offer deletecollection on services.
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
