@@ -16,7 +16,17 @@ const write = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const readWrite = [...read, ...write];
 const workloads = ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale'];
 
+/**
+ * metrics-server's `system:aggregated-metrics-reader` (aggregated into view, edit and admin in
+ * Kubernetes through its aggregate-to-* labels; kubus has no role aggregation, so the rule is also
+ * spelled into viewRules): `kubectl top` for whoever may view.
+ */
+const metricsReaderRules: PolicyRule[] = [
+  { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: read },
+];
+
 const viewRules: PolicyRule[] = [
+  ...metricsReaderRules,
   { apiGroups: [''], resources: ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'events', 'serviceaccounts'], verbs: read },
   { apiGroups: [''], resources: ['namespaces', 'namespaces/status'], verbs: read },
   { apiGroups: ['apps'], resources: [...workloads, 'deployments/status', 'replicasets/status'], verbs: read },
@@ -115,8 +125,11 @@ const basicUserRules: PolicyRule[] = [
 
 const bootstrapLabels = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 
-function clusterRole(name: string, rules: PolicyRule[]): KubeObject {
-  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: bootstrapLabels, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } }, rules };
+function clusterRole(name: string, rules: PolicyRule[], labels: Readonly<Record<string, string>> = {}): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
+    metadata: { name, labels: { ...bootstrapLabels, ...labels }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } }, rules,
+  };
 }
 
 function clusterRoleBinding(name: string, role: string, subjects: { kind: 'User' | 'Group'; name: string }[]): KubeObject {
@@ -133,6 +146,9 @@ export function defaultClusterRoles(): KubeObject[] {
     clusterRole('admin', adminRules),
     clusterRole('edit', editRules),
     clusterRole('view', viewRules),
+    clusterRole('system:aggregated-metrics-reader', metricsReaderRules, {
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true', 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+    }),
     clusterRole('system:basic-user', basicUserRules),
     clusterRole('system:kube-scheduler', schedulerRules),
     clusterRole('system:kube-controller-manager', controllerManagerRules),
