@@ -7,6 +7,7 @@ export { RaftLogStore } from './raft-log-store.js';
 export { RaftDriver, type DriverListener, type RaftDriverOptions } from './raft-driver.js';
 export { defaultRaftTiming, driverLimits, type RaftTiming } from './driver-limits.js';
 export { storeMemberMachine, type MemberInput, type MemberEmitted } from './member-machine.js';
+export type { StoreObserver } from './telemetry.js';
 export { StoreClient, storeClientLimits, type StoreClientOptions, type WriteOptions, type CallOptions } from './store-client.js';
 export { StoreWatch, type WatchOptions } from './store-watch.js';
 export type * from './protocol.js';

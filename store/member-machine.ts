@@ -22,6 +22,7 @@ import { MemberService } from './member-service.js';
 import { checkDriverLimits, driverLimits, type RaftTiming } from './driver-limits.js';
 import { checkRequestDedupLimits } from './request-dedup.js';
 import { storeClientLimits } from './store-client.js';
+import type { StoreObserver } from './telemetry.js';
 
 export interface MemberInput {
   readonly cluster: string;
@@ -41,7 +42,8 @@ export interface MemberInput {
   /** How the driver defers its Ready loop (see RaftDriverOptions.defer); a zero-delay timer by default. */
   readonly defer?: (fn: () => void) => void;
   /** Where the Raft transport reports dropped (malformed or forged) input. */
-  readonly logger?: Logger;
+  readonly logger?: Logger;  /** Metrics sink (store/telemetry.ts); absent in the simulation. */
+  readonly observer?: StoreObserver;
 }
 
 export interface MemberContext {
@@ -84,6 +86,7 @@ export const storeMemberMachine = setup({
           ...(input.dedupLimits !== undefined ? { dedupLimits: input.dedupLimits } : {}),
           send: (messages) => transportHolder.transport?.send(messages),
           defer: input.defer ?? ((fn) => void input.clock.setTimeout(fn, 0)),
+          ...(input.observer !== undefined ? { observer: input.observer } : {}),
         });
         transportHolder.transport = new RaftTransport({
           bus: input.bus,

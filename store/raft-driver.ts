@@ -31,6 +31,7 @@ import { CorruptedDataError, storeErrorFactories } from './errors.js';
 import { fromWire } from '../bus/errors.js';
 import type { Staleness } from './protocol.js';
 import { driverLimits, type RaftTiming } from './driver-limits.js';
+import type { StoreObserver } from './telemetry.js';
 
 export interface RaftDriverOptions {
   readonly self: MemberId;
@@ -54,6 +55,8 @@ export interface RaftDriverOptions {
    * message that arrived together, so one fsync serves them all (group commit).
    */
   readonly defer: (fn: () => void) => void;
+  /** Metrics sink (proposal, disk commit and apply latency, term and leader); absent in the simulation. */
+  readonly observer?: StoreObserver;
 }
 
 export interface DriverListener {
@@ -168,6 +171,7 @@ export class RaftDriver {
       },
     );
     this.readContextPrefix = `${self}:${incarnationId(options.random)}:`;
+    options.observer?.raftState({ role: this.role, leader: this.leader, term: this.term });
   }
 
   /**
@@ -230,10 +234,11 @@ export class RaftDriver {
     if (data.length > driverLimits.requestBytesMax) {
       return Promise.reject(new RequestTooLargeError(data.length, driverLimits.requestBytesMax));
     }
-    return this.proposeData(data).then((result) => {
+    const proposed = this.proposeData(data).then((result) => {
       assert(result !== null, 'a write entry applied without a result');
       return result;
     });
+    return this.observeProposal(proposed);
   }
 
   /** Proposes a membership change; resolves once it committed and took effect. */
@@ -402,6 +407,8 @@ export class RaftDriver {
     // Applying committed entries need not be: they are durable in the log and re-apply after a
     // crash, because the applied index is written in the same transaction.
     const durable = ready.entries.length > 0 || ready.snapshot !== null || this.changesTermOrVote(ready);
+    const { clock, observer } = this.options;
+    const startedMs = clock.now();
     this.options.backend.writeSync(() => {
       if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
         this.logStore.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
@@ -410,6 +417,7 @@ export class RaftDriver {
         this.restoreSnapshot(ready.snapshot);
         batch.restored = true;
       }
+      const applyStartedMs = clock.now();
       for (const entry of ready.committedEntries) {
         this.appliedBytesSinceSnapshot += entry.data.length;
         batch.outcomes.push({ entry, outcome: this.applyEntry(entry) });
@@ -417,7 +425,9 @@ export class RaftDriver {
         if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.currentRevision() });
         this.logStore.setApplied(entry.index);
       }
+      if (ready.committedEntries.length > 0) observer?.applied(ready.committedEntries.length, clock.now() - applyStartedMs);
     }, { durable });
+    if (durable) observer?.diskCommitted(clock.now() - startedMs);
     if (durable && ready.hardState !== null) {
       this.durableTerm = ready.hardState.term;
       this.durableVote = ready.hardState.vote;
@@ -466,7 +476,10 @@ export class RaftDriver {
 
   private afterApply(ready: Ready, batch: AppliedBatch): void {
     if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leader);
-    if (ready.hardState !== null) this.term = ready.hardState.term;
+    if (ready.hardState !== null && ready.hardState.term !== this.term) {
+      this.term = ready.hardState.term;
+      this.options.observer?.raftState({ role: this.role, leader: this.leader, term: this.term });
+    }
     for (const { entry, outcome } of batch.outcomes) {
       for (const listener of this.listeners) listener.entryApplied?.(entry);
       this.answerWrite(entry, outcome);
@@ -537,6 +550,7 @@ export class RaftDriver {
       }
     }
     for (const listener of this.listeners) listener.roleChanged?.(role, leader, this.node.status().term);
+    this.options.observer?.raftState({ role, leader, term: this.node.status().term });
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -556,6 +570,23 @@ export class RaftDriver {
     const done = this.track(ticket.index, ticket.term);
     this.schedule();
     return done;
+  }
+
+  /** Times a write from proposal to its outcome here, for the observer (when there is one). */
+  private observeProposal<T>(proposed: Promise<T>): Promise<T> {
+    const { observer, clock } = this.options;
+    if (observer === undefined) return proposed;
+    const startedMs = clock.now();
+    return proposed.then(
+      (result) => {
+        observer.proposalSettled(clock.now() - startedMs, true);
+        return result;
+      },
+      (error: unknown) => {
+        observer.proposalSettled(clock.now() - startedMs, false);
+        throw error;
+      },
+    );
   }
 
   private track(index: number, term: number): Promise<WriteResult | null> {
