@@ -1,18 +1,82 @@
 /**
- * The `cri` runtime: containerd (or CRI-O) over the CRI v1 gRPC API on its unix socket.
- * (Stub: filled in by issue 13's CRI work.)
+ * The `cri` runtime: containerd (or CRI-O) over the CRI v1 gRPC API on its unix socket, or a
+ * private containerd the agent starts under `<dir>/runtime/containerd` (RUNTIMES.md).
  */
+import { join } from 'node:path';
 import { RuntimeUnavailableError } from '../errors.js';
+import { localImageRefs } from '../images/index.js';
 import type { RuntimeOptions } from '../options.js';
 import type { ContainerRuntime } from '../types.js';
+import { CriClient } from './client.js';
+import { nodeHash } from './containerd-config.js';
+import { CriRuntime } from './cri-runtime.js';
+import { importLocalImages } from './image-import.js';
+import { checkCriLimits, criLimits } from './limits.js';
+import { ensurePrivateContainerd } from './private-containerd.js';
 
 export interface CriRuntimeOptions {
   /** The CRI socket of a running containerd; absent: the agent starts a private containerd under `<dir>/runtime/containerd`. */
   readonly socket?: string;
-  /** The pod network's subnet for the private containerd's CNI bridge (absent: one derived from the node name). */
+  /** The pod network's subnet for the private containerd's CNI bridge (absent: a /24 of 10.88.0.0/16 derived from the agent's directory). */
   readonly podSubnet?: string;
+  /** Where the local images' tars are built (absent: `<dir>/runtime/image-cache`); tests share one to build once. */
+  readonly imageCacheDir?: string;
+}
+
+export { CriRuntime } from './cri-runtime.js';
+export { CriCallError, ContainerdStartError, ImageImportError, ImageInUseError } from './errors.js';
+export { criLimits, checkCriLimits } from './limits.js';
+export { containerdLayout, defaultPodSubnet, cniNetworkName, nodeHash, type ContainerdLayout } from './containerd-config.js';
+export { livePrivateContainerd } from './private-containerd.js';
+export { stopPrivateContainerd } from './stop.js';
+
+/** Waits (bounded) until the socket answers Version and Status; the last error otherwise. */
+async function waitReady(client: CriClient, options: RuntimeOptions): Promise<void> {
+  const deadline = options.clock.now() + criLimits.openWaitMs;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      await client.call('Version', { version: 'v1' }, criLimits.openPollMs * 10);
+      await client.call('Status', { verbose: false }, criLimits.openPollMs * 10);
+      return;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (options.clock.now() >= deadline) throw new RuntimeUnavailableError('cri', client.socket, `no answer to Version/Status within ${criLimits.openWaitMs} ms: ${last}`);
+    await new Promise<void>((resolve) => options.clock.setTimeout(resolve, criLimits.openPollMs));
+  }
 }
 
 export async function openCriRuntime(options: RuntimeOptions): Promise<ContainerRuntime> {
-  throw new RuntimeUnavailableError('cri', options.cri?.socket ?? 'a private containerd', 'not built yet');
+  checkCriLimits();
+  const settings = options.cri ?? {};
+  let socket = settings.socket;
+  if (socket === undefined) {
+    const daemon = await ensurePrivateContainerd({
+      agentDirectory: options.dir,
+      ...(settings.podSubnet !== undefined ? { podSubnet: settings.podSubnet } : {}),
+      sandboxImage: localImageRefs.pause,
+      logger: options.logger,
+    }).catch((error: unknown) => {
+      throw new RuntimeUnavailableError('cri', join(options.dir, 'runtime', 'containerd'), (error as Error).message);
+    });
+    socket = daemon.layout.socket;
+  }
+  const client = new CriClient(socket);
+  try {
+    await waitReady(client, options);
+    await importLocalImages({
+      client,
+      socket,
+      cacheDirectory: settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache'),
+      // A private containerd's sandboxes need our pause image; a host containerd has its own sandbox_image.
+      required: settings.socket === undefined ? ['pause'] : [],
+      logger: options.logger,
+    });
+  } catch (error) {
+    client.close();
+    if (error instanceof RuntimeUnavailableError) throw error;
+    throw new RuntimeUnavailableError('cri', socket, (error as Error).message);
+  }
+  return new CriRuntime({ client, options, agent: nodeHash(options.dir) });
 }

@@ -1,0 +1,245 @@
+/**
+ * `ContainerRuntime` over CRI v1 (containerd): every operation is one or two CRI calls; the
+ * containers' logs are written by containerd itself at `ContainerConfig.logPath` in the CRI
+ * format. Adoption after an agent restart needs nothing here: containerd keeps running and lists
+ * what it runs (filtered by this agent's label).
+ */
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ContainerNotFoundError, ImagePullError, PortForwardError, SandboxNotFoundError } from '../errors.js';
+import type { RuntimeOptions } from '../options.js';
+import type {
+  AttachRequest, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecRequest, ExecResult,
+  ExecSession, ImageFsUsage, ImageInfo, ImagePullAuth, ImagePullPolicy, PodSandboxConfig, PodSandboxStatus, RuntimeStatus,
+} from '../types.js';
+import type { CriClient } from './client.js';
+import { ContainerEventPoller } from './event-poller.js';
+import { CriCallError, ImageInUseError } from './errors.js';
+import { imageFsUsage, pullImage } from './image-ops.js';
+import { criLimits } from './limits.js';
+import { agentLabel, containerRequest, sandboxRequest } from './requests.js';
+import { openStreamSession } from './stream-session.js';
+import { containerStatusView, imageView, parseContainerInfo, pullDecision, sandboxView } from './views.js';
+
+export interface CriRuntimeDeps {
+  readonly client: CriClient;
+  readonly options: RuntimeOptions;
+  /** This agent's label value (a hash of its directory): what it lists and adopts. */
+  readonly agent: string;
+  /** Called by close(): the private containerd keeps running, only the client goes. */
+  readonly onClose?: () => void;
+}
+
+const truncate = (bytes: Buffer): Uint8Array => (bytes.length > criLimits.execOutputBytesMax ? bytes.subarray(0, criLimits.execOutputBytesMax) : bytes);
+
+export class CriRuntime implements ContainerRuntime {
+  readonly name = 'cri' as const;
+  private readonly client: CriClient;
+  private readonly events: ContainerEventPoller;
+
+  constructor(private readonly deps: CriRuntimeDeps) {
+    this.client = deps.client;
+    this.events = new ContainerEventPoller({ list: () => this.listRaw(), clock: deps.options.clock, logger: deps.options.logger });
+  }
+
+  async version(): Promise<{ readonly runtimeName: string; readonly runtimeVersion: string }> {
+    const v = await this.client.call('Version', { version: 'v1' });
+    return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    const response = await this.client.call('Status', { verbose: false });
+    const conditions = response.status?.conditions ?? [];
+    const condition = (type: string) => conditions.find((c) => c.type === type);
+    const runtime = condition('RuntimeReady');
+    const network = condition('NetworkReady');
+    const problems = [runtime, network].filter((c) => c !== undefined && !c.status).map((c) => `${c?.type}: ${c?.reason} ${c?.message}`.trim());
+    return {
+      runtimeReady: runtime?.status ?? false,
+      networkReady: network?.status ?? false,
+      resourceLimitsEnforced: true,
+      message: problems.length > 0 ? problems.join('; ') : null,
+    };
+  }
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const response = await this.client.call('RunPodSandbox', { config: sandboxRequest(config, this.deps.agent), runtimeHandler: '' }, criLimits.sandboxDeadlineMs);
+    return response.podSandboxId;
+  }
+
+  async stopPodSandbox(sandboxId: string): Promise<void> {
+    await this.ignoreNotFound(this.client.call('StopPodSandbox', { podSandboxId: sandboxId }, criLimits.sandboxDeadlineMs));
+  }
+
+  async removePodSandbox(sandboxId: string): Promise<void> {
+    await this.ignoreNotFound(this.client.call('RemovePodSandbox', { podSandboxId: sandboxId }, criLimits.sandboxDeadlineMs));
+  }
+
+  async podSandboxStatus(sandboxId: string): Promise<PodSandboxStatus | null> {
+    const response = await this.ignoreNotFound(this.client.call('PodSandboxStatus', { podSandboxId: sandboxId, verbose: false }));
+    const status = response?.status;
+    if (!status) return null;
+    return sandboxView(status, this.sandboxIp(status.linux?.namespaces?.options?.network, status.network?.ip));
+  }
+
+  async listPodSandboxes(): Promise<readonly PodSandboxStatus[]> {
+    const { items } = await this.client.call('ListPodSandbox', { filter: { labelSelector: { [agentLabel]: this.deps.agent } } });
+    const statuses = await Promise.all(items.map((item) => this.podSandboxStatus(item.id)));
+    return statuses.filter((s): s is PodSandboxStatus => s !== null);
+  }
+
+  async createContainer(sandboxId: string, config: ContainerConfig, sandbox: PodSandboxConfig): Promise<string> {
+    const request = { podSandboxId: sandboxId, config: containerRequest(config, sandbox, this.deps.agent), sandboxConfig: sandboxRequest(sandbox, this.deps.agent) };
+    const response = await this.client.call('CreateContainer', request).catch((error: unknown) => {
+      if (error instanceof CriCallError && error.notFound && /sandbox/i.test(error.details)) throw new SandboxNotFoundError(sandboxId);
+      throw error;
+    });
+    return response.containerId;
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    await this.notFoundAs(containerId, this.client.call('StartContainer', { containerId }));
+  }
+
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    await this.notFoundAs(containerId, this.client.call('StopContainer', { containerId, timeout: timeoutSeconds }, timeoutSeconds * 1000 + criLimits.callSlackMs));
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    await this.ignoreNotFound(this.client.call('RemoveContainer', { containerId }));
+  }
+
+  async containerStatus(containerId: string): Promise<ContainerStatus | null> {
+    const response = await this.ignoreNotFound(this.client.call('ContainerStatus', { containerId, verbose: true }));
+    if (!response?.status) return null;
+    const info = parseContainerInfo(response.info);
+    return containerStatusView(response.status, info?.sandboxId ?? '');
+  }
+
+  async listContainers(filter?: { readonly sandboxId?: string }): Promise<readonly ContainerStatus[]> {
+    const listed = await this.listRaw(filter?.sandboxId);
+    const statuses = await Promise.all(listed.map(async (c) => {
+      const response = await this.ignoreNotFound(this.client.call('ContainerStatus', { containerId: c.id, verbose: false }));
+      return response?.status ? containerStatusView(response.status, c.podSandboxId) : null;
+    }));
+    return statuses.filter((s): s is ContainerStatus => s !== null);
+  }
+
+  async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+    try {
+      const response = await this.notFoundAs(containerId, this.client.call('ExecSync', { containerId, cmd: [...command], timeout: seconds }, seconds * 1000 + criLimits.callSlackMs));
+      return { exitCode: response.exitCode, stdout: truncate(response.stdout), stderr: truncate(response.stderr), timedOut: false };
+    } catch (error) {
+      // containerd answers a command that outlived its timeout with DEADLINE_EXCEEDED (gRPC 4).
+      if (error instanceof CriCallError && error.grpcCode === 4) return { exitCode: -1, stdout: new Uint8Array(), stderr: new Uint8Array(), timedOut: true };
+      throw error;
+    }
+  }
+
+  async exec(containerId: string, request: ExecRequest): Promise<ExecSession> {
+    const { url } = await this.notFoundAs(containerId, this.client.call('Exec', {
+      containerId, cmd: [...request.command], tty: request.tty, stdin: request.stdin, stdout: true, stderr: !request.tty,
+    }));
+    return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: null });
+  }
+
+  async attach(containerId: string, request: AttachRequest): Promise<ExecSession> {
+    const { url } = await this.notFoundAs(containerId, this.client.call('Attach', {
+      containerId, stdin: request.stdin, tty: request.tty, stdout: true, stderr: !request.tty,
+    }));
+    // An attach ends with the container (or the session): the exit code is the container's.
+    return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: async () => (await this.containerStatus(containerId))?.exitCode ?? -1 });
+  }
+
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    const sandbox = await this.podSandboxStatus(sandboxId);
+    if (sandbox === null) throw new SandboxNotFoundError(sandboxId);
+    const address = sandbox.ip;
+    if (address === null) throw new PortForwardError(sandboxId, '(none)', port, 'the sandbox has no address');
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: address, port, timeout: criLimits.streamConnectMs });
+      socket.once('connect', () => { socket.setTimeout(0); resolve(socket); });
+      socket.once('timeout', () => { socket.destroy(); reject(new PortForwardError(sandboxId, address, port, 'connect timed out')); });
+      socket.once('error', (error) => reject(new PortForwardError(sandboxId, address, port, error.message)));
+    });
+  }
+
+  async containerStats(containerId: string): Promise<ContainerStats | null> {
+    const response = await this.ignoreNotFound(this.client.call('ContainerStats', { containerId }));
+    const stats = response?.stats;
+    if (!stats) return null;
+    const timestamp = stats.cpu?.timestamp ?? stats.memory?.timestamp ?? 0;
+    return {
+      containerId,
+      timestampMs: timestamp > 0 ? Math.floor(timestamp / 1_000_000) : (this.deps.options.wallClock?.() ?? new Date()).getTime(),
+      cpuUsageNanos: stats.cpu?.usageCoreNanoSeconds?.value ?? 0,
+      memoryWorkingSetBytes: stats.memory?.workingSetBytes?.value ?? 0,
+    };
+  }
+
+  async ensureImage(image: string, policy: ImagePullPolicy, auth: readonly ImagePullAuth[]): Promise<void> {
+    const status = await this.client.call('ImageStatus', { image: { image }, verbose: false }).catch((error: unknown) => {
+      if (error instanceof CriCallError && error.grpcCode === 3) throw new ImagePullError(image, 'InvalidImageName', error.details);
+      throw error;
+    });
+    const decision = pullDecision(policy, status.image !== null && status.image.id !== '');
+    if (decision === 'present') return;
+    if (decision === 'neverPull') throw new ImagePullError(image, 'ErrImageNeverPull', 'the image is not present on the node and imagePullPolicy is Never');
+    await pullImage(this.client, image, auth);
+  }
+
+  async listImages(): Promise<readonly ImageInfo[]> {
+    return (await this.client.call('ListImages', {})).images.map(imageView);
+  }
+
+  async removeImage(imageId: string): Promise<void> {
+    const containers = await this.client.call('ListContainers', {});
+    const user = containers.containers.find((c) => c.imageRef === imageId || c.image?.image === imageId);
+    if (user !== undefined) throw new ImageInUseError(imageId, user.id);
+    await this.ignoreNotFound(this.client.call('RemoveImage', { image: { image: imageId } }));
+  }
+
+  async imageFsUsage(): Promise<ImageFsUsage | null> {
+    return imageFsUsage(this.client);
+  }
+
+  onEvent(listener: (event: ContainerEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    this.events.stop();
+    this.client.close();
+    this.deps.onClose?.();
+  }
+
+  private async listRaw(sandboxId?: string) {
+    const filter = { labelSelector: { [agentLabel]: this.deps.agent }, ...(sandboxId !== undefined ? { podSandboxId: sandboxId } : {}) };
+    return (await this.client.call('ListContainers', { filter })).containers;
+  }
+
+  /** hostNetwork sandboxes report no address of their own: they use the node's. */
+  private sandboxIp(networkMode: string | undefined, ip: string | undefined): string | null {
+    if (networkMode === 'NODE') return this.deps.options.nodeIp;
+    return ip !== undefined && ip !== '' ? ip : null;
+  }
+
+  private async ignoreNotFound<T>(call: Promise<T>): Promise<T | null> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof CriCallError && error.notFound) return null;
+      throw error;
+    }
+  }
+
+  private async notFoundAs<T>(containerId: string, call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof CriCallError && error.notFound) throw new ContainerNotFoundError(containerId);
+      throw error;
+    }
+  }
+}
