@@ -15,9 +15,11 @@
  *   the last one ran; a process is taken for ours only if its pid *and* start time match; exits
  *   are learned from the wrapper's record (at once for our own children, within a poll for
  *   adopted ones).
- * - Interactive exec (piped, no terminal yet) and port-forward (a local TCP connection to the pod
- *   address): streams.ts. Stats count only the container's process group (a process that leaves
- *   it with setsid is not counted); execSync and exec run outside the container's cgroups.
+ * - Interactive exec (piped, or on a terminal through `script`: exec-session.ts), attach (the
+ *   main process's raw output and its stdin FIFO: attach-session.ts) and port-forward (a local
+ *   TCP connection to the pod address: streams.ts). Stats count only the container's process
+ *   group (a process that leaves it with setsid is not counted); an interactive exec joins the
+ *   container's cgroups, execSync (probes, hooks) runs outside them.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -50,7 +52,10 @@ import { processGroupUsage, processIdentity, signalGroup } from './proc.js';
 import { commandProblem, findSetsid, spawnWrapper } from './wrapper.js';
 import { containerEnvironment, linkMounts } from './container-files.js';
 import { containerStatus, sandboxStatus } from './views.js';
-import { connectPort, startExec } from './streams.js';
+import { connectPort } from './streams.js';
+import { startExec } from './exec-session.js';
+import { startAttach } from './attach-session.js';
+import { makeStdinFifo } from './wrapper.js';
 import { addDnsEnvironment, writePodResolvConf } from './pod-dns.js';
 
 export class ProcessRuntime implements ContainerRuntime {
@@ -160,11 +165,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const record = requireContainer(this.containers, containerId);
     const state = this.observe(record).state;
     if (state !== 'created') throw new ContainerStateError(containerId, state, 'start');
-    const env = containerEnvironment(record.config, process.env['PATH']);
-    const sandboxConfig = this.sandboxes.get(record.sandboxId)?.config;
-    addDnsEnvironment(env, sandboxConfig);
-    // As container runtimes do: the pod's hostname (its name, or spec.hostname) in HOSTNAME, unless the pod sets it.
-    if (!env.has('HOSTNAME') && sandboxConfig !== undefined) env.set('HOSTNAME', sandboxConfig.hostname);
+    const env = this.environmentOf(record);
     const cwd = this.cwdOf(record);
     const [command = ''] = record.config.command;
     const problem = this.setsidPath === null ? 'setsid (util-linux) is not installed on this host' : commandProblem(command, env, cwd);
@@ -175,6 +176,8 @@ export class ProcessRuntime implements ContainerRuntime {
     }
     const cgroups = this.containerCgroups(record);
     const stateDir = containerStateDir(this.layout, containerId);
+    // stdin: true: a FIFO the container holds open (wrapper.ts), for attach to write into.
+    if (record.config.stdin === true) makeStdinFifo(stateDir);
     const child = spawnWrapper({ stateDir, setsidPath: this.setsidPath, cgroupProcsFiles: cgroups?.procsFiles ?? [], command: [...record.config.command, ...record.config.args], env, cwd });
     const wrapper = child.pid === undefined ? null : processIdentity(child.pid) ?? null;
     this.saveContainer({ ...record, startedAtMs: this.wallMs(), wrapper, cgroups });
@@ -230,18 +233,28 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     const record = requireContainer(this.containers, containerId);
-    const env = containerEnvironment(record.config, process.env['PATH']);
+    const env = this.environmentOf(record);
     return runExecSync(command, { env, cwd: this.cwdOf(record), timeoutMs, clock: this.options.clock });
   }
 
   async exec(containerId: string, request: ExecRequest): Promise<ExecSession> {
     const record = requireContainer(this.containers, containerId);
-    return startExec(request, { env: containerEnvironment(record.config, process.env['PATH']), cwd: this.cwdOf(record) });
+    const state = this.observe(record).state;
+    if (state !== 'running') throw new ContainerStateError(containerId, state, 'exec in');
+    return startExec(request, { env: this.environmentOf(record), cwd: this.cwdOf(record), cgroupProcsFiles: record.cgroups?.procsFiles ?? [] });
   }
 
-  async attach(containerId: string, _request: AttachRequest): Promise<ExecSession> {
-    requireContainer(this.containers, containerId);
-    throw new RuntimeUnsupportedError('process', 'attach', 'not built yet (issue 13)');
+  async attach(containerId: string, request: AttachRequest): Promise<ExecSession> {
+    const record = requireContainer(this.containers, containerId);
+    const state = this.observe(record).state;
+    if (state !== 'running') throw new ContainerStateError(containerId, state, 'attach to');
+    return startAttach(request, {
+      stateDir: containerStateDir(this.layout, containerId),
+      exitCode: () => {
+        const decided = this.observe(this.containers.get(containerId) ?? record);
+        return decided.state === 'exited' ? decided.exitCode ?? -1 : null;
+      },
+    });
   }
 
   // A host process has no image: every reference is "present".
@@ -353,6 +366,16 @@ export class ProcessRuntime implements ContainerRuntime {
   /** True once the wrapper recorded an exit (or the processes are gone), false when `waitMs` passed first. */
   private waitForExit(record: ContainerRecord, waitMs: number): Promise<boolean> {
     return pollUntil(this.options.clock, { intervalMs: limits.stopPollMs, timeoutMs: waitMs }, () => this.observe(this.containers.get(record.id) ?? record).state !== 'running');
+  }
+
+  /** The environment the container's command got: its env, PATH, the pod's DNS settings, HOSTNAME (exec sees the same). */
+  private environmentOf(record: ContainerRecord): Map<string, string> {
+    const env = containerEnvironment(record.config, process.env['PATH']);
+    const sandboxConfig = this.sandboxes.get(record.sandboxId)?.config;
+    addDnsEnvironment(env, sandboxConfig);
+    // As container runtimes do: the pod's hostname (its name, or spec.hostname) in HOSTNAME, unless the pod sets it.
+    if (!env.has('HOSTNAME') && sandboxConfig !== undefined) env.set('HOSTNAME', sandboxConfig.hostname);
+    return env;
   }
 
   private cwdOf(record: ContainerRecord): string {

@@ -11,6 +11,10 @@
  * - The container is the leader of its own process group (via `setsid`, which execs in place
  *   because the wrapper's child is not a group leader): stopContainer signals that group, and the
  *   wrapper, outside it, survives to write the exit status (`$?`: 128+signal, so 137/143).
+ * - Input is /dev/null, or with `stdin: true` the FIFO `stdin` in the state directory, which the
+ *   container opens read-write: it holds a writer itself, so it never sees EOF while attaches
+ *   come and go (Kubernetes keeps stdin open across attaches), and nothing else holds the FIFO,
+ *   so an attach finds no reader (and writes nothing) once the container exited.
  * - Output goes to raw files opened with O_APPEND (`>>`), which the agent copies into CRI logs
  *   (output-tailer.ts); output written while the agent is down waits in them.
  * - Before exec, the container writes its pid (its process group) into the state directory and
@@ -22,7 +26,7 @@
  * while the agent is down, log timestamps are the time the agent read the line, and a line may be
  * copied twice if the agent dies between writing it and recording the offset.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
@@ -35,6 +39,7 @@ const wrapperScript = `"$2" /bin/sh -c '
 echo $$ >"$0/pid" || exit 126
 [ -z "$2" ] || echo $$ >"$2" || exit 126
 [ -z "$3" ] || echo $$ >"$3" || exit 126
+[ ! -p "$0/stdin" ] || exec 0<>"$0/stdin" || exit 126
 shift 3
 exec "$@"' "$@" </dev/null >>"$1/stdout" 2>>"$1/stderr"
 echo $? >"$1/exit"
@@ -70,6 +75,18 @@ export function commandProblem(command: string, env: ReadonlyMap<string, string>
     if (dir !== '' && isExecutable(join(dir, command))) return null;
   }
   return `exec: "${command}": executable file not found in $PATH`;
+}
+
+/** Makes the container's stdin FIFO (0600: only the agent writes it); an existing one (a restarted container) is kept. */
+export function makeStdinFifo(stateDir: string): void {
+  const path = join(stateDir, 'stdin');
+  try {
+    if (statSync(path).isFIFO()) return;
+  } catch {
+    // Not there yet.
+  }
+  const made = spawnSync('mkfifo', ['-m', '0600', path], { stdio: 'ignore' });
+  if (made.status !== 0) throw new Error(`cannot make the stdin FIFO ${path} (mkfifo exit ${String(made.status)})`);
 }
 
 export interface WrapperStart {
