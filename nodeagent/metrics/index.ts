@@ -1,16 +1,10 @@
 /**
- * The agent's metrics publisher (protocol.ts). (Stub: filled in by issue 13's metrics work.)
+ * The agent's metrics: collection (runtime stats, host /proc), CPU rates, and the publisher of the
+ * NodeMetricsReport (protocol.ts) members serve as metrics.k8s.io.
  */
-import type { AgentContext } from '../agent-context.js';
-import type { ContainerRuntime } from '../runtime/types.js';
-
 export * from './protocol.js';
-
-export interface MetricsPublisherOptions {
-  /** Default metricsProtocolLimits.intervalMs; tests use less. */
-  readonly intervalMs?: number;
-}
-
-export function startMetricsPublisher(_ctx: Pick<AgentContext, 'bus' | 'cluster' | 'nodeName' | 'clock' | 'wallClock' | 'logger'>, _deps: { readonly runtime: ContainerRuntime; readonly options?: MetricsPublisherOptions }): { stop(): Promise<void> } {
-  return { stop: async () => undefined };
-}
+export { startMetricsPublisher, type MetricsPublisherOptions } from './publisher.js';
+export { buildReport, emptyCollectorMemory, type Collection, type CollectorMemory, type ContainerReading, type BuiltReport } from './report-builder.js';
+export { cpuRateNanoCores, type CumulativeCpu } from './cpu-rate.js';
+export { parseProcStatCpu, hostMemoryWorkingSet, readHostUsage, type HostUsage } from './host-usage.js';
+export { metricsCollectorLimits } from './limits.js';
