@@ -5,6 +5,7 @@
  * API is also answered over NATS (`kubus.<cluster>.api`) for internal components.
  */
 import { busNodeRpc } from './http/node-rpc.js';
+import { busNodeStreams } from './http/streaming/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -23,6 +24,7 @@ import { ensureSystemPriorityClasses } from './system-priority-classes.js';
 import { defaultAdvertiseAddress, startKubernetesServiceReconciler } from './services/kubernetes-service.js';
 import { defaultClusterIpRange } from './services/ranges.js';
 import { AllocationView, ServiceAllocator, checkServiceAllocationLimits, parseServiceRanges, serviceAllocationLimits, startAllocationRepair } from './services/index.js';
+import { startMetricsView } from './metrics/index.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -85,6 +87,8 @@ export async function startMemberApi(options: {
   checkServiceAllocationLimits(serviceAllocationLimits);
   const serviceRanges = parseServiceRanges(config);
   const clock = new SystemClock();
+  // Every member keeps the latest metrics report of every node (metrics.k8s.io, kubectl top, the HPA).
+  const metricsView = startMetricsView({ bus: options.bus, cluster: options.cluster, clock, logger: options.logger });
   // The member's own view lets the client refuse writes at once while this member is cut off.
   const localView = () => {
     const status = options.driver()?.status();
@@ -124,6 +128,9 @@ export async function startMemberApi(options: {
       tokenKeyPem: serviceAccountKeyPem, ttlMs: config.nodeCredentialsTtlMs ?? nodeCredentialsLimits.ttlMsDefault,
     },
     nodeRpc: busNodeRpc({ bus: options.bus, cluster: options.cluster }),
+    // exec, attach and port-forward: this member's stream endpoint (member.<self>.stream), closed with the server.
+    nodeStreams: busNodeStreams({ bus: options.bus, cluster: options.cluster, self: options.self, clock, logger: options.logger }),
+    metrics: metricsView.view,
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
     authorizer: new ClusterAuthorizer(authz.policy, authz.graph, (timeoutMs) => authz.graphSynced(timeoutMs)),
@@ -159,6 +166,7 @@ export async function startMemberApi(options: {
       allocationRepair.stop();
       allocationView.stop();
       natsFront.stop();
+      metricsView.stop();
       authz.stop();
       admission.stop();
       await server.close();

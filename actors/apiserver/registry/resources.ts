@@ -4,6 +4,8 @@
  * so that kubectl's discovery-driven behaviour (`kubectl get all`, `po`, `deploy`) works unchanged.
  */
 
+import { metricsResources } from '../metrics/resources.js';
+
 export interface ResourceInfo {
   /** API group; `''` is the core (legacy `/api`) group. */
   readonly group: string;
@@ -116,13 +118,13 @@ const reviewSpecs: readonly Spec[] = [
 
 export const reviewResources: readonly ResourceInfo[] = Object.freeze(reviewSpecs.flatMap(expand));
 
-/** Everything the router and discovery serve: the stored resources, then the review endpoints. */
-export const servedResources: readonly ResourceInfo[] = Object.freeze([...resources, ...reviewResources]);
+/** Everything the router and discovery serve: the stored resources, then the review endpoints and metrics.k8s.io (served from the agents' reports, never stored). */
+export const servedResources: readonly ResourceInfo[] = Object.freeze([...resources, ...reviewResources, ...metricsResources]);
 
 /** The served groups including the review-only groups, for discovery. */
 export function servedApiGroups(): { group: string; versions: string[]; preferredVersion: string }[] {
   const groups = apiGroups();
-  for (const r of reviewResources) {
+  for (const r of [...reviewResources, ...metricsResources]) {
     const found = groups.find((g) => g.group === r.group);
     if (found === undefined) groups.push({ group: r.group, versions: [r.version], preferredVersion: r.version });
     else if (!found.versions.includes(r.version)) found.versions.push(r.version);
