@@ -14,7 +14,7 @@
  *   limit × period / 1000 over a 100 ms period, memory limit with swap equal to it (no swap).
  */
 import type { ContainerCreateOptions } from 'dockerode';
-import type { ContainerConfig, ContainerResources, PodSandboxConfig } from '../types.js';
+import { runtimeLabels, type ContainerConfig, type ContainerResources, type PodSandboxConfig } from '../types.js';
 import { dockerLabels } from './labels.js';
 
 export interface SandboxSpecOptions {
@@ -55,6 +55,10 @@ export function sandboxSpec(config: PodSandboxConfig, options: SandboxSpecOption
     ...(config.hostNetwork ? {} : { Hostname: config.hostname }),
     Labels: {
       ...config.labels,
+      // The contract's labels, whatever the caller passed: adoption finds pods by them.
+      [runtimeLabels.podUid]: config.uid,
+      [runtimeLabels.podName]: config.name,
+      [runtimeLabels.podNamespace]: config.namespace,
       [dockerLabels.owner]: options.owner,
       [dockerLabels.kind]: 'sandbox',
       [dockerLabels.hostNetwork]: String(config.hostNetwork),
@@ -89,6 +93,11 @@ export function containerSpec(config: ContainerConfig, sandbox: PodSandboxConfig
     Tty: config.tty === true,
     Labels: {
       ...config.labels,
+      [runtimeLabels.podUid]: sandbox.uid,
+      [runtimeLabels.podName]: sandbox.name,
+      [runtimeLabels.podNamespace]: sandbox.namespace,
+      [runtimeLabels.containerName]: config.name,
+      [runtimeLabels.attempt]: String(config.attempt),
       [dockerLabels.owner]: options.owner,
       [dockerLabels.kind]: 'container',
       [dockerLabels.sandbox]: options.sandboxId,
