@@ -19,6 +19,7 @@ import { nodeIpamController } from './nodeipam/index.js';
 import { podGcController } from './podgc/index.js';
 import { nodeCredentialsController } from './nodecredentials/index.js';
 import { assignmentRelay } from './assignmentrelay/index.js';
+import { horizontalPodAutoscalerController } from './podautoscaler/index.js';
 
 export const controllerSpecs: readonly ControllerSpec[] = [
   // One line per controller, added by the file that defines it.
@@ -30,4 +31,5 @@ export const controllerSpecs: readonly ControllerSpec[] = [
   replicaSetController, deploymentController,
   nodeLifecycleController, taintEvictionController, nodeIpamController, podGcController,
   nodeCredentialsController, assignmentRelay,
+  horizontalPodAutoscalerController,
 ];
