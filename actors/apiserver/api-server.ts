@@ -29,9 +29,11 @@ import { notFoundPath, parseRoute, type Route } from './http/route.js';
 import { ApiError, apiErrors } from './status.js';
 import type { UserInfo } from './types.js';
 import { isAuthorizationReview, serveAuthorizationReview } from './authz/index.js';
+import { createStreamingFront, type NodeStreams } from './http/streaming/index.js';
 import {
   serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate, type ClientCertificateValidity,
 } from './authn/index.js';
+import { isMetricsResource, serveMetrics, type MetricsSource } from './metrics/index.js';
 
 export type { Authenticator } from './authn/index.js';
 
@@ -48,8 +50,12 @@ export interface ApiServerOptions {
   readonly authenticator: Authenticator;
   /** Issues node agents' bus users and API tokens (`POST nodes/<name>/credentials`); without it that answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer;
+  /** The agents' metrics reports (metrics.k8s.io); without it those requests answer 503. */
+  readonly metrics?: MetricsSource;
   /** The member's way to reach node agents over `node.<N>.rpc` (pods/log). */
   readonly nodeRpc?: NodeRpc;
+  /** The member's streams to node agents (exec, attach, port-forward); without it those answer 503. The server closes it. */
+  readonly nodeStreams?: NodeStreams;
   /** Signs TokenRequest tokens (`pki/sa.key`); without it TokenRequest answers 503. */
   readonly serviceAccountKeyPem?: string;
   readonly objects: ObjectStorage;
@@ -177,6 +183,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       if (await serveAuthenticationEndpoint(ctx, options.serviceAccountKeyPem ?? null)) return;
       if (isAuthorizationReview(route.info)) return serveAuthorizationReview(ctx);
       if (isNodeCredentials(req, route)) return handleNodeCredentials(ctx, options.nodeCredentials ?? null);
+      // metrics.k8s.io is served from the agents' reports (it authorizes itself), never from the store.
+      if (isMetricsResource(route.info)) return serveMetrics(ctx, options.metrics ?? null);
       await dispatchResource(ctx);
       return;
     }
@@ -205,6 +213,29 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
   }
 
+  // exec, attach and port-forward: WebSocket upgrades, through the same authentication, authorization and fairness (http/streaming/).
+  const streaming = createStreamingFront({
+    objects: context.objects, authorizer: context.authorizer, logger: context.logger, retryAfterSeconds: limits.retryAfterSeconds,
+    nodeStreams: options.nodeStreams ?? null,
+    authenticate: async (req) => {
+      const caller = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
+      if (caller === null) throw apiErrors.unauthorized();
+      return impersonate(req, caller, context.authorizer);
+    },
+    seat: (user, namespace) => fairQueues.acquire({ user, verb: 'POST', resource: 'pods', namespace }),
+    admit: () => {
+      if (counters.inFlight >= admittedMax(limits)) return null;
+      counters.inFlight += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        counters.inFlight -= 1;
+      };
+    },
+  });
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => streaming.handleUpgrade(req, socket, head));
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -219,6 +250,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     port,
     url: `https://${hostForUrl}:${port}`,
     close: () => new Promise<void>((resolve) => {
+      streaming.close();
       server.close(() => resolve());
       // Watches are long-lived; closing their sockets is what lets close() finish.
       server.closeAllConnections();
