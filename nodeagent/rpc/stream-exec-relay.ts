@@ -121,8 +121,10 @@ export function relayExec(stream: Duplex, session: RelayedSession, options: Exec
       if (over) return;
       over = true;
       endWithStatus(stream, { exitCode: options.op === 'attach' ? 0 : exitCode });
+      // Over once our side is sent (FIN): the member's end of the stream is its own business.
+      if (stream.destroyed || stream.writableFinished) resolve();
+      stream.once('finish', () => resolve());
       stream.once('close', () => resolve());
-      if (stream.destroyed) resolve();
     }, (error: unknown) => {
       if (over) return;
       over = true;

@@ -18,7 +18,7 @@ export function endWithError(stream: Duplex, error: unknown): void {
   stream.end();
 }
 
-/** Resolves once both the socket and the stream are done with. */
+/** Resolves once the socket is closed (the stream is then ended or reset). */
 export function relayPortForward(stream: Duplex, socket: Duplex, logger: Logger): Promise<void> {
   return new Promise((resolve) => {
     let done = false;
@@ -49,9 +49,10 @@ export function relayPortForward(stream: Duplex, socket: Duplex, logger: Logger)
       endWithError(stream, error);
       socket.destroy();
     });
+    // The socket is the session's resource: once it is closed (and our side of the stream ended) the session is over.
     socket.on('close', () => {
       if (!stream.destroyed && !stream.writableEnded) stream.end();
-      if (stream.destroyed || stream.readableEnded) finish();
+      finish();
     });
 
     const endSocket = () => {
@@ -78,10 +79,7 @@ export function relayPortForward(stream: Duplex, socket: Duplex, logger: Logger)
         }
       }
     });
-    stream.on('end', () => {
-      endSocket();
-      if (socket.destroyed) finish();
-    });
+    stream.on('end', endSocket);
     stream.on('error', (error: Error) => {
       logger.debug('port-forward stream reset', { error: error.message });
       socket.destroy();
