@@ -29,6 +29,10 @@ function subresourceShape(info: ResourceInfo, subresource: string): SubresourceS
     case 'binding': return { ...own, kind: 'Binding', verbs: ['create'] };
     case 'token': return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
     case 'log': return { ...own, kind: info.kind, verbs: ['get'] };
+    // The streaming verbs, as Kubernetes lists them (GET is the WebSocket upgrade, POST the SPDY one).
+    case 'exec': return { ...own, kind: 'PodExecOptions', verbs: ['create', 'get'] };
+    case 'attach': return { ...own, kind: 'PodAttachOptions', verbs: ['create', 'get'] };
+    case 'portforward': return { ...own, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
     case 'finalize': return { ...own, kind: info.kind, verbs: ['update'] };
     default: return { ...own, kind: info.kind, verbs: ['get', 'patch', 'update'] };
   }

@@ -5,7 +5,7 @@ import { queryFlag } from './io.js';
 import {
   handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate,
 } from './resource-handlers.js';
-import { handleBinding, handleEviction, handleLog, handleScale } from './subresources.js';
+import { handleBinding, handleEviction, handleLog, handleScale, handleStreamWithoutUpgrade } from './subresources.js';
 import { handleNodeCredentials } from './node-credentials.js';
 import { handleFinalize } from './namespace-finalize.js';
 import { handleWatch } from './watch.js';
@@ -57,6 +57,12 @@ function dispatchSubresource(ctx: RequestContext, method: string, subresource: s
       throw notAllowed(method, path);
     case 'log':
       if (method === 'GET') return handleLog(ctx);
+      throw notAllowed(method, path);
+    case 'exec':
+    case 'attach':
+    case 'portforward':
+      // Upgraded requests never get here (api-server.ts hands them to http/streaming/).
+      if (method === 'GET' || method === 'POST') return handleStreamWithoutUpgrade(ctx);
       throw notAllowed(method, path);
     case 'credentials':
       if (method === 'POST') return handleNodeCredentials(ctx);

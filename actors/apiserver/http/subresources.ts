@@ -2,7 +2,8 @@
  * Subresources (K8S-API.md §6): `status` (the object; writes touch only `.status`, handled by the
  * ordinary update/patch with `subresource: 'status'`), `scale` (an autoscaling/v1 Scale view of
  * `spec.replicas`), `binding` (the scheduler sets `spec.nodeName`), `eviction` (delete the pod
- * unless its PodDisruptionBudget forbids it) and `log` (from the pod's node agent, pod-logs.ts).
+ * unless its PodDisruptionBudget forbids it), `log` (from the pod's node agent, pod-logs.ts); `exec`,
+ * `attach` and `portforward` are upgrades (http/streaming/), refused here when not upgraded.
  */
 import { applyPatch } from '../patch.js';
 import { formatLabelSelector } from '../registry/selectors.js';
@@ -190,4 +191,14 @@ export async function handleLog(ctx: RequestContext): Promise<void> {
   const name = requireName(ctx.route.name);
   await gate(ctx, 'get');
   await servePodLogs(ctx, await ctx.server.objects.get(info, namespace, name));
+}
+
+/**
+ * GET or POST pods/<p>/exec|attach|portforward without an Upgrade header: authorized like the
+ * upgrade (`create`), then Kubernetes' 400, since these verbs exist only as streams (http/streaming/).
+ */
+export async function handleStreamWithoutUpgrade(ctx: RequestContext): Promise<void> {
+  requireName(ctx.route.name);
+  await gate(ctx, 'create');
+  throw apiErrors.badRequest('Upgrade request required');
 }
