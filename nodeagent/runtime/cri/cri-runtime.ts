@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ContainerNotFoundError, ImagePullError, PortForwardError, SandboxNotFoundError } from '../errors.js';
+import { ContainerNotFoundError, ContainerStateError, ImagePullError, PortForwardError, SandboxNotFoundError } from '../errors.js';
 import type { RuntimeOptions } from '../options.js';
 import type {
   AttachRequest, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecRequest, ExecResult,
@@ -18,6 +18,7 @@ import { CriCallError, ImageInUseError } from './errors.js';
 import { imageFsUsage, pullImage } from './image-ops.js';
 import { criLimits } from './limits.js';
 import { agentLabel, containerRequest, sandboxRequest } from './requests.js';
+import { openRuncExec } from './runc-exec.js';
 import { openStreamSession } from './stream-session.js';
 import { containerStatusView, imageView, parseContainerInfo, pullDecision, sandboxView } from './views.js';
 
@@ -26,6 +27,8 @@ export interface CriRuntimeDeps {
   readonly options: RuntimeOptions;
   /** This agent's label value (a hash of its directory): what it lists and adopts. */
   readonly agent: string;
+  /** runc's state root of containerd's k8s.io namespace, when known (stdin exec sessions run through runc there). */
+  readonly runcStateRoot: () => string | null;
   /** Called by close(): the private containerd keeps running, only the client goes. */
   readonly onClose?: () => void;
 }
@@ -138,6 +141,14 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async exec(containerId: string, request: ExecRequest): Promise<ExecSession> {
+    const stateRoot = request.stdin && !request.tty ? this.deps.runcStateRoot() : null;
+    if (stateRoot !== null) {
+      // Only runc can give such a session an end of stdin (stream-session.ts); it must know the container.
+      const status = await this.containerStatus(containerId);
+      if (status === null) throw new ContainerNotFoundError(containerId);
+      if (status.state !== 'running') throw new ContainerStateError(containerId, status.state, 'exec in');
+      return openRuncExec(stateRoot, containerId, request.command);
+    }
     const { url } = await this.notFoundAs(containerId, this.client.call('Exec', {
       containerId, cmd: [...request.command], tty: request.tty, stdin: request.stdin, stdout: true, stderr: !request.tty,
     }));
@@ -149,7 +160,20 @@ export class CriRuntime implements ContainerRuntime {
       containerId, stdin: request.stdin, tty: request.tty, stdout: true, stderr: !request.tty,
     }));
     // An attach ends with the container (or the session): the exit code is the container's.
-    return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: async () => (await this.containerStatus(containerId))?.exitCode ?? -1 });
+    return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: () => this.exitCodeAfterAttach(containerId) });
+  }
+
+  /** The attach stream ends as the container exits; containerd records the exit a moment later. -1: it still runs (the session was closed). */
+  private async exitCodeAfterAttach(containerId: string): Promise<number> {
+    const { clock } = this.deps.options;
+    const deadline = clock.now() + criLimits.attachExitWaitMs;
+    for (;;) {
+      const status = await this.containerStatus(containerId);
+      if (status === null) return -1;
+      if (status.state === 'exited') return status.exitCode ?? -1;
+      if (clock.now() >= deadline) return -1;
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, criLimits.attachExitPollMs));
+    }
   }
 
   async portForward(sandboxId: string, port: number): Promise<Duplex> {

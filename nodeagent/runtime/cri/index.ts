@@ -13,6 +13,7 @@ import { CriRuntime } from './cri-runtime.js';
 import { importLocalImages } from './image-import.js';
 import { checkCriLimits, criLimits } from './limits.js';
 import { ensurePrivateContainerd } from './private-containerd.js';
+import { runcStateRoot } from './runc-exec.js';
 
 export interface CriRuntimeOptions {
   /** The CRI socket of a running containerd; absent: the agent starts a private containerd under `<dir>/runtime/containerd`. */
@@ -51,6 +52,8 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
   checkCriLimits();
   const settings = options.cri ?? {};
   let socket = settings.socket;
+  // containerd's default runc root for a host containerd; our own for a private one.
+  let runcRoot = '/run/containerd/runc';
   if (socket === undefined) {
     const daemon = await ensurePrivateContainerd({
       agentDirectory: options.dir,
@@ -61,6 +64,7 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
       throw new RuntimeUnavailableError('cri', join(options.dir, 'runtime', 'containerd'), (error as Error).message);
     });
     socket = daemon.layout.socket;
+    runcRoot = daemon.layout.runcRoot;
   }
   const client = new CriClient(socket);
   try {
@@ -78,5 +82,6 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
     if (error instanceof RuntimeUnavailableError) throw error;
     throw new RuntimeUnavailableError('cri', socket, (error as Error).message);
   }
-  return new CriRuntime({ client, options, agent: nodeHash(options.dir) });
+  // Checked at each exec: the state root appears with the first container of the namespace.
+  return new CriRuntime({ client, options, agent: nodeHash(options.dir), runcStateRoot: () => runcStateRoot(runcRoot) });
 }

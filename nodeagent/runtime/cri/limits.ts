@@ -30,6 +30,10 @@ export const criLimits = {
   streamFrameBytesMax: 32 * 1024,
   /** How long connecting to containerd's streaming server (the Exec/Attach URL) may take: it is on loopback. */
   streamConnectMs: 10_000,
+  /** After an attach stream ends, how long to wait for containerd to record the container's exit (ms after the stream; longer: it still runs). */
+  attachExitWaitMs: 5_000,
+  /** Between two status reads while waiting for that exit. */
+  attachExitPollMs: 50,
   /** Largest gRPC message accepted from containerd (lists of thousands of containers, verbose info). */
   grpcMessageBytesMax: 16 * 1024 * 1024,
 } as const;

@@ -31,7 +31,7 @@ export function exitCodeOfStatus(text: string): number {
 export interface StreamSessionOptions {
   readonly stdin: boolean;
   readonly tty: boolean;
-  /** Attach: the exit code when the stream closes without a Status (the container's own). Null for exec: -1 then. */
+  /** Attach: the exit code once the stream closes (the container's own). Null for exec: the Status on channel 3 says it. */
   readonly exitOnClose: (() => Promise<number>) | null;
 }
 
@@ -67,9 +67,9 @@ export function openStreamSession(url: string, options: StreamSessionOptions): P
     socket.on('close', () => {
       stdout.end();
       stderr?.end();
-      if (statusText !== null) resolve(exitCodeOfStatus(statusText));
-      else if (options.exitOnClose) options.exitOnClose().then(resolve, () => resolve(-1));
-      else resolve(-1);
+      // An attach's Status says only that the stream ended: its exit code is the container's.
+      if (options.exitOnClose) options.exitOnClose().then(resolve, () => resolve(-1));
+      else resolve(statusText !== null ? exitCodeOfStatus(statusText) : -1);
     });
   });
   return new Promise((resolve, reject) => {
