@@ -2,7 +2,8 @@
  * The cri runtime against a real, private containerd started in a temp dir (its own config,
  * socket, CNI bridge and subnet): a busybox httpd pod answers HTTP on its pod IP; containerd
  * writes the container's output as CRI log lines at `ContainerConfig.logPath`; execSync reports
- * exit 3; an interactive exec carries stdin to EOF (runc path) and a tty exec reports exit 3
+ * exit 3; port-forward reaches the pod's port; runAsUser and a read-only root apply; a
+ * hostNetwork sandbox has the node's address; an interactive exec carries stdin to EOF (runc path) and a tty exec reports exit 3
  * (the streaming server's WebSocket path); attach reaches a stdin container; a memory limit ends
  * in OOMKilled (and an `exited` event); a second runtime instance on the same directory reuses
  * the running containerd and lists the same running container (adoption, not restart); Never
@@ -129,6 +130,28 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     const container = await runtime.containerStatus(web.containerId);
     expect(container).toMatchObject({ state: 'running', sandboxId: web.sandboxId, name: 'main', logPath: web.config.logPath });
   });
+
+  it('forwards a TCP connection to the pod port', async () => {
+    const socket = await runtime.portForward(web.sandboxId, 8080);
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+      socket.on('end', () => resolve(text));
+    });
+    socket.write('GET / HTTP/1.0\r\n\r\n');
+    expect(await answer).toContain('hello from p1');
+  });
+
+  it('applies runAsUser and readOnlyRootFilesystem, and gives hostNetwork sandboxes the node address', async () => {
+    const pod = await runPod(runtime, 'sleep 3600', { securityContext: { runAsUser: 1234, readOnlyRootFilesystem: true } });
+    const result = await runtime.execSync(pod.containerId, ['sh', '-c', 'id -u; touch /x 2>/dev/null && echo wrote || echo read-only'], 10_000);
+    expect(Buffer.from(result.stdout).toString()).toBe('1234\nread-only\n');
+    const host = { ...sandboxConfig(), hostNetwork: true };
+    const hostSandbox = await runtime.runPodSandbox(host);
+    expect((await runtime.podSandboxStatus(hostSandbox))?.ip).toBe('127.0.0.1');
+    await runtime.stopPodSandbox(pod.sandboxId);
+    await runtime.stopPodSandbox(hostSandbox);
+  }, 30_000);
 
   it('runs execSync with the container environment and its exit code', async () => {
     const result = await runtime.execSync(web.containerId, ['sh', '-c', 'echo $GREETING; grep -c ndots /etc/resolv.conf; exit 3'], 10_000);
