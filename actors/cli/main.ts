@@ -114,7 +114,7 @@ program
   .addOption(dirOption())
   .addOption(new Option('--cluster <name>', 'cluster name').default('kubus'))
   .option('--agents <n>', 'worker node agents to start as separate processes (joined with a bootstrap token like a real host)', '0')
-  .addOption(new Option('--runtime <name>', 'the agents\' container runtime').choices(['process', 'hollow']).default('process'))
+  .addOption(new Option('--runtime <name>', 'the agents\' container runtime (default: cri when containerd is installed, else docker when an engine answers, else process; up says which and why)').choices(['cri', 'docker', 'process', 'hollow']))
   .option('--no-cloud-provider', 'members run no cloud controller manager (default: the local provider, load balancers on 127.98.0.0/24)')
   // Loaded on use: `up` pulls in the X.509 stack that other commands do not need.
   .action(async (flags: UpFlags) => (await import('./commands/up.js')).runUpCommand(flags));
@@ -127,7 +127,11 @@ program
   .option('--ca-cert-hash <sha256:hex>', 'the cluster CA\'s public-key hash (`kubus up` prints it): the join refuses any other CA')
   .option('--name <node>', 'the Node name (default: the host name)')
   .requiredOption('--dir <dir>', 'the agent\'s state: identity, checkpoint, pod directories, logs (keep it: a restart reuses the identity)')
-  .addOption(new Option('--runtime <name>', 'container runtime').choices(['process', 'hollow']).default('process'))
+  .addOption(new Option('--runtime <name>', 'container runtime: cri (containerd over CRI), docker (Docker Engine), process (host processes), hollow (nothing runs; scale tests)').choices(['cri', 'docker', 'process', 'hollow']).default('process'))
+  .option('--cri-socket <path>', 'cri: a running containerd\'s socket (default: the agent starts a private containerd under --dir)')
+  .option('--cri-pod-subnet <cidr>', 'cri: the private containerd\'s pod bridge subnet (default: a /24 of 10.88.0.0/16 derived from --dir)')
+  .option('--docker-socket <path>', 'docker: the engine\'s socket (default: DOCKER_HOST, else /var/run/docker.sock)')
+  .option('--allow-privileged', 'run containers that ask for securityContext.privileged (refused by default)')
   .option('--labels <k=v,...>', 'Node labels besides kubernetes.io/hostname, os and arch')
   .option('--taints <k=v:Effect,...>', 'Node taints (Effect: NoSchedule, PreferNoSchedule, NoExecute)')
   .option('--system-reserved <cpu=...,memory=...>', 'resources kept for the host: subtracted from capacity for allocatable')

@@ -10,6 +10,7 @@ import { parseDurationMs } from '../../controllers/runtime/controller-flags.js';
 import { parseQuantity } from '../../objects/index.js';
 import type { NodeConfig, NodeServicesConfig } from '../../../nodeagent/agent-context.js';
 import { agentLimits, hostPodNetwork } from '../../../nodeagent/agent.js';
+import { parseIpv4Cidr, runtimeNames, type CriRuntimeOptions, type DockerRuntimeOptions, type RuntimeName } from '../../../nodeagent/runtime/index.js';
 
 export class AgentFlagError extends KubusError {
   override readonly name = 'AgentFlagError';
@@ -40,6 +41,14 @@ export interface AgentFlags {
   /** `--cluster-dns <ip[:port]>`, or false for `--no-cluster-dns` (commander folds both into one key). */
   readonly clusterDns?: string | false;
   readonly clusterDomain?: string;
+  /** `--cri-socket`: a running containerd's CRI socket (absent: the agent starts a private containerd). */
+  readonly criSocket?: string;
+  /** `--cri-pod-subnet`: the private containerd's CNI bridge subnet (IPv4 CIDR). */
+  readonly criPodSubnet?: string;
+  /** `--docker-socket`: the Docker Engine's socket (absent: DOCKER_HOST, else /var/run/docker.sock). */
+  readonly dockerSocket?: string;
+  /** `--allow-privileged`: run containers with securityContext.privileged (refused otherwise, as the kubelet's --allow-privileged=false). */
+  readonly allowPrivileged?: boolean;
 }
 
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
@@ -151,9 +160,50 @@ export function parseNatsUrls(text: string | undefined): string[] | undefined {
   return urls;
 }
 
-export function parseRuntime(text: string): 'process' | 'hollow' {
-  if (text !== 'process' && text !== 'hollow') throw new AgentFlagError(`--runtime must be process or hollow, got "${text}"`);
-  return text;
+export function parseRuntime(text: string): RuntimeName {
+  const known: readonly string[] = runtimeNames;
+  if (!known.includes(text)) throw new AgentFlagError(`--runtime must be one of ${runtimeNames.join(', ')}, got "${text}"`);
+  return text as RuntimeName;
+}
+
+export interface RuntimeSettings {
+  readonly cri?: CriRuntimeOptions;
+  readonly docker?: DockerRuntimeOptions;
+}
+
+/**
+ * `--cri-socket`, `--cri-pod-subnet`, `--docker-socket` into the runtimes' settings. A flag for
+ * a runtime other than `--runtime` is refused: it would be silently ignored, and the user meant
+ * something by it.
+ */
+export function runtimeSettingsFromFlags(flags: AgentFlags, runtime: RuntimeName): RuntimeSettings {
+  const criGiven = flags.criSocket !== undefined || flags.criPodSubnet !== undefined;
+  if (criGiven && runtime !== 'cri') throw new AgentFlagError(`--cri-socket and --cri-pod-subnet apply to --runtime cri, not ${runtime}`);
+  if (flags.dockerSocket !== undefined && runtime !== 'docker') throw new AgentFlagError(`--docker-socket applies to --runtime docker, not ${runtime}`);
+  if (flags.criSocket !== undefined && !flags.criSocket.startsWith('/') && !flags.criSocket.startsWith('unix://')) {
+    throw new AgentFlagError(`--cri-socket must be a unix socket path (like /run/containerd/containerd.sock), got "${flags.criSocket}"`);
+  }
+  if (flags.criPodSubnet !== undefined) {
+    try {
+      parseIpv4Cidr(flags.criPodSubnet);
+    } catch {
+      throw new AgentFlagError(`--cri-pod-subnet must be an IPv4 CIDR (like 10.88.1.0/24), got "${flags.criPodSubnet}"`);
+    }
+  }
+  if (flags.dockerSocket !== undefined && !flags.dockerSocket.startsWith('/') && !flags.dockerSocket.startsWith('unix://')) {
+    throw new AgentFlagError(`--docker-socket must be a unix socket path (like /var/run/docker.sock), got "${flags.dockerSocket}"`);
+  }
+  const strip = (socket: string): string => socket.replace(/^unix:\/\//, '');
+  if (runtime === 'cri') {
+    return {
+      cri: {
+        ...(flags.criSocket !== undefined ? { socket: strip(flags.criSocket) } : {}),
+        ...(flags.criPodSubnet !== undefined ? { podSubnet: flags.criPodSubnet } : {}),
+      },
+    };
+  }
+  if (runtime === 'docker') return { docker: flags.dockerSocket !== undefined ? { socket: strip(flags.dockerSocket) } : {} };
+  return {};
 }
 
 export function parseHollowCount(text: string | undefined): number | null {

@@ -11,10 +11,11 @@
 import { createJsonLogger } from '../../../bus/logger.js';
 import { agentLimits, defaultNodeName, startAgent, type AgentOptions, type RunningAgent } from '../../../nodeagent/agent.js';
 import { startHollowNodes } from '../../../nodeagent/hollow-nodes.js';
-import { nodeConfigFromFlags, parseHollowCount, parseNatsUrls, parseRuntime, type AgentFlags } from './agent-flags.js';
+import { nodeConfigFromFlags, parseHollowCount, parseNatsUrls, parseRuntime, runtimeSettingsFromFlags, type AgentFlags } from './agent-flags.js';
 
 export function agentOptionsFromFlags(flags: AgentFlags, logger: AgentOptions['logger']): AgentOptions {
   const natsServers = parseNatsUrls(flags.nats);
+  const runtime = parseRuntime(flags.runtime);
   return {
     join: {
       node: flags.name ?? defaultNodeName(), dir: flags.dir,
@@ -22,7 +23,8 @@ export function agentOptionsFromFlags(flags: AgentFlags, logger: AgentOptions['l
       ...(flags.token !== undefined ? { token: flags.token } : {}),
       ...(flags.caCertHash !== undefined ? { caCertHash: flags.caCertHash } : {}),
     },
-    runtime: parseRuntime(flags.runtime), node: nodeConfigFromFlags(flags), logger,
+    runtime, runtimeSettings: runtimeSettingsFromFlags(flags, runtime), allowPrivileged: flags.allowPrivileged === true,
+    node: nodeConfigFromFlags(flags), logger,
     ...(natsServers !== undefined ? { natsServers } : {}),
   };
 }

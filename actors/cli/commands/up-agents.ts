@@ -20,13 +20,15 @@ import { isConditionTrue } from '../../objects/conditions.js';
 import { caCertHash } from '../../../nodeagent/join/ca-pin.js';
 import type { ClusterFile, ClusterProcess } from './cluster-file.js';
 import { agentNetworkArgs } from './up-network.js';
+import { agentRuntimeArgs, type RuntimeChoice } from './up-runtime.js';
+import type { RuntimeName } from '../../../nodeagent/runtime/index.js';
 
 export class UpAgentsError extends KubusError {
   override readonly name = 'UpAgentsError';
   readonly code = 'upAgents';
 }
 
-export type AgentRuntime = 'process' | 'hollow';
+export type AgentRuntime = RuntimeName;
 
 export const agentLimits = {
   /** Join (CSR, credentials), NATS connect, registration and the first status on a loaded 2-core machine. */
@@ -74,7 +76,7 @@ export function agentArgs(input: { server: string; token: string; caHash: string
  * drain on stop, so `kubus down` leaves no pod processes behind on this machine. Agent i gets node
  * address 127.32.0.<i> and its cluster DNS there, on port 53 when `privileged` (up-network.ts).
  */
-export function planAgents(file: ClusterFile, wanted: number, input: { dir: string; cliArgv: readonly string[]; token: () => string; runtime: AgentRuntime; privileged: boolean }): ClusterProcess[] {
+export function planAgents(file: ClusterFile, wanted: number, input: { dir: string; cliArgv: readonly string[]; token: () => string; runtime: AgentRuntime; criSocket?: RuntimeChoice['criSocket']; privileged: boolean }): ClusterProcess[] {
   const have = file.processes.filter((p) => p.role === 'agent').length;
   if (wanted <= have) return [];
   const server = file.processes.find((p) => p.apiUrl !== undefined)?.apiUrl;
@@ -88,7 +90,7 @@ export function planAgents(file: ClusterFile, wanted: number, input: { dir: stri
       role: 'agent', id: name, pid: 0, dataDir: join(input.dir, 'agents', name), log: join(input.dir, 'logs', `${name}.log`),
       argv: [
         ...input.cliArgv, ...agentArgs({ server, token, caHash, name, dir: join(input.dir, 'agents', name), runtime: input.runtime }), ...localAgentArgs,
-        ...agentNetworkArgs(index, input.privileged),
+        ...agentNetworkArgs(index, input.privileged), ...agentRuntimeArgs(index, { runtime: input.runtime, ...(input.criSocket !== undefined ? { criSocket: input.criSocket } : {}) }),
       ],
     };
   });

@@ -32,6 +32,8 @@ import { withStoreClient } from './store-connection.js';
 import { writeNatsConfig } from './nats-config.js';
 import { createBootstrapToken, joinCommandLine, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
 import { kubernetesServiceCertNames } from '../../apiserver/services/kubernetes-service.js';
+import { chooseUpRuntime, probeRuntimes, type RuntimeChoice } from './up-runtime.js';
+import { runtimeNames } from '../../../nodeagent/runtime/index.js';
 import { describeClusterAddresses, describeNodeAddresses, localAddressHeld, localAddressPlan, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
 
 /** The same entry point that runs us: main.ts under tsx in development, main.js when built. */
@@ -81,8 +83,8 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   const agents = Number(flags.agents ?? '0');
   if (!Number.isInteger(agents) || agents < 0) throw new UpAgentsError(`--agents must be a whole number, got "${flags.agents}"`);
   if (agents > upNetworkLimits.agentsMax) throw new UpAgentsError(`--agents: a local cluster has node addresses for at most ${upNetworkLimits.agentsMax} agents, got ${agents}`);
-  const runtime = (flags.runtime ?? 'process') as AgentRuntime;
-  if (runtime !== 'process' && runtime !== 'hollow') throw new UpAgentsError(`--runtime must be process or hollow, got "${flags.runtime}"`);
+  // A runtime is chosen (and said) only when agents are added; recorded agents keep the argv they were planned with.
+  const runtime = await upRuntime(flags.runtime, agents > (file?.processes.filter((p) => p.role === 'agent').length ?? 0));
   if (agents > 0 && (file === null || !file.processes.some((p) => p.role === 'agent' && isAlive(p.pid)))) {
     const held = await localAddressHeld(process.getuid?.() === 0);
     if (held !== null) {
@@ -142,10 +144,13 @@ async function planCluster(dir: string, cluster: string, count: number, cloudPro
 }
 
 /** Starts the recorded agents (adding any `--agents` asks for beyond them) and waits for their Nodes. */
-async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime: AgentRuntime): Promise<void> {
+async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime: RuntimeChoice): Promise<void> {
   // Port 53 (each node's cluster DNS) needs root; unprivileged agents use upNetworkLimits.dnsPortUnprivileged.
   const privileged = process.getuid?.() === 0;
-  const added = planAgents(file, wanted, { dir, cliArgv: [process.execPath, ...process.execArgv, cliEntry], runtime, token: () => createToken(dir), privileged });
+  const added = planAgents(file, wanted, {
+    dir, cliArgv: [process.execPath, ...process.execArgv, cliEntry], runtime: runtime.runtime, ...(runtime.criSocket !== undefined ? { criSocket: runtime.criSocket } : {}),
+    token: () => createToken(dir), privileged,
+  });
   file.processes.push(...added);
   writeClusterFile(dir, file);
   const agents = file.processes.filter((p) => p.role === 'agent');
@@ -166,6 +171,19 @@ async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime:
   await waitForNodesReady(dir, file, agents.map((p) => p.id), sinceMs, say);
   say(`every node is Ready`);
   for (const line of describeNodeAddresses(file)) say(line);
+}
+
+/** `--runtime` as given, else the one this machine supports best (said with its reason); agents need one only when some are added. */
+async function upRuntime(flag: string | undefined, needed: boolean): Promise<RuntimeChoice> {
+  if (flag !== undefined) {
+    if (!(runtimeNames as readonly string[]).includes(flag)) throw new UpAgentsError(`--runtime must be one of ${runtimeNames.join(', ')}, got "${flag}"`);
+    if (needed) say(`runtime ${flag} (--runtime)`);
+    return { runtime: flag as AgentRuntime, reason: '--runtime' };
+  }
+  if (!needed) return { runtime: 'process', reason: 'no agents added' };
+  const choice = chooseUpRuntime(await probeRuntimes());
+  say(`runtime ${choice.runtime}: ${choice.reason}`);
+  return choice;
 }
 
 function createToken(dir: string): string {
