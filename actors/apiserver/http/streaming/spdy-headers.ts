@@ -75,15 +75,18 @@ export class HeaderBlockInflater {
   inflateBlock(compressed: Uint8Array): Promise<Buffer> {
     if (this.failure !== null) return Promise.reject(new SpdyProtocolError(`header decompression failed earlier: ${this.failure.message}`));
     return new Promise((resolve, reject) => {
+      // zlib reports corrupt input as an 'error' and then never calls the flush back.
+      const onError = (error: Error): void => reject(new SpdyProtocolError(`header decompression failed: ${error.message}`));
+      this.inflate.once('error', onError);
       this.inflate.write(compressed);
       this.inflate.flush(constants.Z_SYNC_FLUSH, () => {
+        this.inflate.off('error', onError);
+        if (this.failure !== null) return onError(this.failure);
         // Anything the flush produced but 'data' has not delivered yet.
         for (let chunk = this.inflate.read() as Buffer | null; chunk !== null; chunk = this.inflate.read() as Buffer | null) {
           this.output.push(chunk);
           this.outputBytes += chunk.length;
         }
-        const failure = this.failure;
-        if (failure !== null) return reject(new SpdyProtocolError(`header decompression failed: ${failure.message}`));
         const block = Buffer.concat(this.output);
         this.output = [];
         this.outputBytes = 0;
