@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts'],
-          exclude: ['test/nodeagent/**', 'test/cli/**', 'test/cloud/**', ...timingSuites],
+          exclude: ['test/nodeagent/**', 'test/cli/**', 'test/cloud/**', 'test/e2e/**', ...timingSuites],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -50,8 +50,9 @@ export default defineConfig({
       {
         test: {
           name: 'cluster',
-          // The cloud suites run here to even the two streams' lengths (they share nothing with the others).
-          include: ['test/nodeagent/**/*.integration.test.ts', 'test/cli/**/*.integration.test.ts', 'test/cloud/**/*.integration.test.ts'],
+          // The cloud suites run here to even the two streams' lengths (they share nothing with the others);
+          // so do the container-runtime acceptance suites (test/e2e: whole clusters with cri or docker agents).
+          include: ['test/nodeagent/**/*.integration.test.ts', 'test/cli/**/*.integration.test.ts', 'test/cloud/**/*.integration.test.ts', 'test/e2e/**/*.integration.test.ts'],
           exclude: [...timingSuites],
           testTimeout: 240_000,
           hookTimeout: 120_000,

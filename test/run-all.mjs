@@ -1,6 +1,8 @@
 // `npm test`: every suite CI runs, in order: typecheck, unit, integration, simulation.
 // Checks its prerequisites first and fails loudly (never skips) when one is missing; as root it
-// installs nats-server with apt-get, otherwise it names the command to run. The summary
+// installs nats-server with apt-get, otherwise it names the command to run; the container runtimes'
+// prerequisites (Docker Engine, containerd, CNI plugins, busybox-static, gcc) are checked by
+// run-prerequisites.mjs: missing under CI=true fails the run, otherwise it names the apt command. The summary
 // (test/run-summary.mjs) prints `N passed, N failed, N skipped` and names every skipped test;
 // under CI=true a skipped test fails the run.
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,6 +10,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize } from './run-summary.mjs';
+import { checkRuntimePrerequisites } from './run-prerequisites.mjs';
 
 const simSeeds = process.env.KUBUS_SIM_SEEDS ?? '500';
 
@@ -44,6 +47,7 @@ function ensureDependencies() {
 
 ensureDependencies();
 ensureNatsServer();
+if (!checkRuntimePrerequisites(process.env.CI === 'true')) process.exit(1);
 const work = mkdtempSync(join(tmpdir(), 'kubus-test-'));
 let json = null;
 const results = [];
