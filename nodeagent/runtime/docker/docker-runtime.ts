@@ -18,6 +18,7 @@ import { ContainerNotFoundError, ContainerStateError, ImagePullError, SandboxNot
 import { EventHub } from '../event-hub.js';
 import { systemWallClock, type RuntimeOptions } from '../options.js';
 import { connectPort } from '../process/streams.js';
+import { runtimeLabels } from '../types.js';
 import type {
   AttachRequest, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecRequest, ExecResult, ExecSession,
   ImageFsUsage, ImageInfo, ImagePullAuth, ImagePullPolicy, PodSandboxConfig, PodSandboxStatus, RuntimeStatus,
@@ -32,6 +33,8 @@ import { LogPump } from './log-pump.js';
 import { execSync, startAttach, startExec } from './sessions.js';
 import { withTimeout } from './timeout.js';
 import { containerStatusOf, sandboxStatusOf } from './views.js';
+import { ignoreNotFound, statusCode } from './engine-errors.js';
+import { cpuUsageNanos, workingSetBytes, type EngineStats } from './stats.js';
 
 export interface DockerRuntimeSettings {
   readonly sandboxImage: string;
@@ -209,7 +212,7 @@ export class DockerRuntime implements ContainerRuntime {
   async containerStats(containerId: string): Promise<ContainerStats | null> {
     try {
       const stats = (await this.request(this.docker.getContainer(containerId).stats({ stream: false, 'one-shot': true }), 'stats')) as unknown as EngineStats;
-      return { containerId, timestampMs: this.wallClock().getTime(), cpuUsageNanos: stats.cpu_stats?.cpu_usage?.total_usage ?? 0, memoryWorkingSetBytes: workingSetBytes(stats) };
+      return { containerId, timestampMs: this.wallClock().getTime(), cpuUsageNanos: cpuUsageNanos(stats), memoryWorkingSetBytes: workingSetBytes(stats) };
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
@@ -316,33 +319,12 @@ export class DockerRuntime implements ContainerRuntime {
 
   private emitFor(info: ContainerInspectInfo, type: ContainerEvent['type']): void {
     const labels = info.Config.Labels;
-    this.events.emit({ type, containerId: info.Id, sandboxId: labels[dockerLabels.sandbox] ?? '', podUid: labels['io.kubernetes.pod.uid'] ?? '' });
+    this.events.emit({ type, containerId: info.Id, sandboxId: labels[dockerLabels.sandbox] ?? '', podUid: labels[runtimeLabels.podUid] ?? '' });
   }
 
   private request<T>(promise: Promise<T>, what: string): Promise<T> {
     return withTimeout(promise, limits.requestTimeoutMs, `${this.settings.endpoint} (${what})`);
   }
-}
-
-interface EngineStats {
-  readonly cpu_stats?: { readonly cpu_usage?: { readonly total_usage?: number } };
-  readonly memory_stats?: { readonly usage?: number; readonly stats?: Readonly<Record<string, number>> };
-}
-
-/** The kubelet's working set: usage minus inactive file pages (cgroup v1 `total_inactive_file`, v2 `inactive_file`). */
-export function workingSetBytes(stats: EngineStats): number {
-  const usage = stats.memory_stats?.usage ?? 0;
-  const detail = stats.memory_stats?.stats ?? {};
-  const inactive = detail['total_inactive_file'] ?? detail['inactive_file'] ?? 0;
-  return Math.max(0, usage - inactive);
-}
-
-function statusCode(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!(error instanceof ContainerNotFoundError) && statusCode(error) !== 404) throw error;
 }
 
 function suffix(): string {

@@ -153,10 +153,11 @@ export async function imageFsUsage(docker: Dockerode): Promise<ImageFsUsage> {
   return { usedBytes: df.LayersSize ?? 0, capacityBytes: stats.blocks * stats.bsize };
 }
 
-/** Loads docker-archive tars (kubus's local images) the engine does not have yet. */
-export async function loadImageTars(docker: Dockerode, images: readonly { readonly reference: string; readonly tarPath: string }[]): Promise<void> {
+/** Loads docker-archive tars (kubus's local images) the engine does not have yet, or has under another id (an older build). */
+export async function loadImageTars(docker: Dockerode, images: readonly { readonly reference: string; readonly tarPath: string; readonly imageId: string }[]): Promise<void> {
   for (const image of images) {
-    if (await imagePresent(docker, image.reference)) continue;
+    const present = await withTimeout(docker.getImage(image.reference).inspect(), limits.requestTimeoutMs, `inspect image ${image.reference}`).catch(() => null);
+    if (present?.Id === image.imageId) continue;
     const stream = await docker.loadImage(image.tarPath, { quiet: true });
     await withTimeout(readProgress(stream), limits.loadTimeoutMs, `load ${image.tarPath}`);
   }

@@ -4,8 +4,11 @@
  * dockerode is the adapter's one dependency (STYLE rule 15): it speaks the engine's HTTP API over
  * its unix socket, including the hijacked connections exec and attach need.
  */
+import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { Logger } from '../../../bus/logger.js';
 import { RuntimeUnavailableError } from '../errors.js';
+import { describeLocalImages, localImageRefs } from '../images/index.js';
 import type { RuntimeOptions } from '../options.js';
 import type { ContainerRuntime } from '../types.js';
 import { DockerRuntime } from './docker-runtime.js';
@@ -22,14 +25,21 @@ export interface DockerRuntimeOptions {
   readonly sandboxImage?: string;
   /** Prefix of the engine names of sandboxes and containers (tests use their own, to tell theirs apart). */
   readonly namePrefix?: string;
-  /** Local image tars (docker-archive) loaded at open when the engine lacks them: the pause image, the busybox image. */
-  readonly localImages?: readonly { readonly reference: string; readonly tarPath: string }[];
+  /**
+   * Whether to build kubus's local images (pause, busybox: nodeagent/runtime/images/) and load
+   * the ones the engine lacks at open; default true (no registry is needed for sandboxes or the
+   * README's examples).
+   */
+  readonly loadLocalImages?: boolean;
+  /** Where the local image tars are cached; absent: `<dir>/runtime/image-cache` (tests share one). */
+  readonly imageCacheDir?: string;
 }
 
-/** kubus's local pause image (nodeagent/runtime/images/ builds it). */
-export const defaultSandboxImage = 'kubus.local/pause:3.10';
+/** kubus's local pause image. */
+export const defaultSandboxImage = localImageRefs.pause;
 
-export { DockerRuntime, workingSetBytes } from './docker-runtime.js';
+export { DockerRuntime } from './docker-runtime.js';
+export { workingSetBytes } from './stats.js';
 export { dockerLabels, ownerOf } from './labels.js';
 export { dockerLimits } from './limits.js';
 
@@ -45,7 +55,7 @@ export async function openDockerRuntime(options: RuntimeOptions): Promise<Contai
   } catch (error) {
     throw new RuntimeUnavailableError('docker', endpoint, `the engine does not answer (${error instanceof Error ? error.message : String(error)}); is dockerd running?`);
   }
-  if (settings.localImages !== undefined) await loadImageTars(docker, settings.localImages);
+  if (settings.loadLocalImages !== false) await prepareLocalImages(docker, settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache'), options.logger);
   const runtime = new DockerRuntime(docker, options, {
     sandboxImage: settings.sandboxImage ?? defaultSandboxImage,
     network: settings.network ?? 'bridge',
@@ -54,4 +64,18 @@ export async function openDockerRuntime(options: RuntimeOptions): Promise<Contai
   });
   await runtime.start();
   return runtime;
+}
+
+/**
+ * Builds (cached) and loads the local images the engine lacks or holds in another build. A
+ * failure is logged, not fatal: pods of other images still run, and a sandbox then fails with
+ * ErrImageNeverPull naming the pause image.
+ */
+async function prepareLocalImages(docker: Docker, cacheDir: string, logger: Logger): Promise<void> {
+  try {
+    const built = await describeLocalImages(cacheDir);
+    await loadImageTars(docker, Object.values(built).map((image) => ({ reference: image.reference, tarPath: image.path, imageId: image.imageId })));
+  } catch (error) {
+    logger.warn('cannot prepare the local images (pause, busybox); sandboxes need the pause image', { cacheDir, error: String(error) });
+  }
 }

@@ -73,7 +73,7 @@ export async function startExec(docker: Dockerode, containerId: string, request:
   if (!request.stdin) socket.end();
   const exit = output.ended.then(async () => {
     const inspected = await withTimeout(exec.inspect(), limits.requestTimeoutMs, `inspect exec in ${containerId}`).catch(() => null);
-    return inspected?.ExitCode ?? -1;
+    return inspected?.Running === true ? -1 : inspected?.ExitCode ?? -1;
   });
   return {
     stdin: request.stdin ? stdinOf(socket) : null,
@@ -83,6 +83,9 @@ export async function startExec(docker: Dockerode, containerId: string, request:
       if (request.tty) void exec.resize({ w: columns, h: rows }).catch(() => undefined);
     },
     exit,
+    close: () => {
+      void killExec(exec).finally(() => socket.destroy());
+    },
   };
 }
 
@@ -104,6 +107,8 @@ export async function startAttach(docker: Dockerode, containerId: string, reques
       if (request.tty) void container.resize({ w: columns, h: rows }).catch(() => undefined);
     },
     exit,
+    // Detach: the container keeps running; `exit` answers -1 (its code is not known yet).
+    close: () => socket.destroy(),
   };
 }
 
@@ -133,14 +138,7 @@ export async function execSync(docker: Dockerode, containerId: string, command: 
     new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); }),
   ]).finally(() => clearTimeout(timer));
   if (timedOut) {
-    const pid = (await exec.inspect().catch(() => null))?.Pid;
-    if (pid !== undefined && pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    await killExec(exec);
     await withTimeout(ended, limits.execKillSettleMs, 'killed exec').catch(() => socket.destroy());
   }
   const inspected = await withTimeout(exec.inspect(), limits.requestTimeoutMs, `inspect exec in ${containerId}`).catch(() => null);
@@ -150,6 +148,24 @@ export async function execSync(docker: Dockerode, containerId: string, command: 
     stderr: kept.stderr.bytes(),
     timedOut,
   };
+}
+
+/**
+ * Kills an exec's process by its host pid (the engine has no API for it; the agent runs on the
+ * engine's host), its process group first: a terminal exec leads its own group, and a shell's
+ * children go with it.
+ */
+async function killExec(exec: Dockerode.Exec): Promise<void> {
+  const inspected = await withTimeout(exec.inspect(), limits.requestTimeoutMs, 'inspect exec').catch(() => null);
+  const pid = inspected?.Pid;
+  if (inspected?.Running !== true || pid === undefined || pid <= 0) return;
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // not a group leader, or already gone
+    }
+  }
 }
 
 class BoundedBuffer {

@@ -9,13 +9,12 @@
  * Never with an absent image is ErrImageNeverPull; stats have CPU and memory; removing a sandbox
  * removes its containers.
  *
- * Images are built here from busybox-static (no registry): `FROM scratch` + busybox, and a pause
- * image that sleeps. Everything created is named `kubus-test-h2…` and labelled with this run's
- * owner; afterAll removes it. Without an engine the suite skips outside CI and fails in CI.
+ * The runtime loads kubus's local images (pause, busybox: no registry) at open, as an agent's
+ * does. Everything created is named `kubus-test-h2…` and labelled with this run's owner;
+ * afterAll removes it. Without an engine the suite skips outside CI and fails in CI.
  * Each wait polls a condition with a deadline; nothing sleeps to wait for state.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,10 +26,12 @@ import {
   ImagePullError, openRuntime, parseCriLogLine, type ContainerConfig, type ContainerEvent, type ContainerRuntime, type PodSandboxConfig, type RuntimeOptions,
 } from '../../../nodeagent/runtime/index.js';
 import { dockerLabels, ownerOf } from '../../../nodeagent/runtime/docker/index.js';
+import { localImageRefs } from '../../../nodeagent/runtime/images/index.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
-const busyboxImage = 'kubus-test-h2/busybox:1';
-const pauseImage = 'kubus-test-h2/pause:1';
+const busyboxImage = localImageRefs.busybox;
+/** Shared by runs: the local images are built once (cached by content). */
+const imageCacheDir = join(tmpdir(), 'kubus-test-h2-image-cache');
 const dir = mkdtempSync(join(tmpdir(), 'kubus-test-h2-docker-'));
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const runtimes: ContainerRuntime[] = [];
@@ -44,7 +45,7 @@ if (!engineAnswers) {
 function options(): RuntimeOptions {
   return {
     dir, podCidr: () => null, nodeIp: '127.0.0.1', clock: new SystemClock(), logger: silent,
-    docker: { sandboxImage: pauseImage, namePrefix: 'kubus-test-h2' },
+    docker: { namePrefix: 'kubus-test-h2', imageCacheDir },
   };
 }
 
@@ -52,18 +53,6 @@ async function newRuntime(): Promise<ContainerRuntime> {
   const runtime = await openRuntime('docker', options());
   runtimes.push(runtime);
   return runtime;
-}
-
-/** The two test images, built once per engine (their tags are this suite's own). */
-function buildImages(): void {
-  const context = join(dir, 'image');
-  mkdirSync(context, { recursive: true });
-  copyFileSync('/usr/bin/busybox', join(context, 'busybox'));
-  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCMD ["sh"]\n');
-  const build = (tag: string) => execFileSync('docker', ['build', '-q', '-t', tag, context], { stdio: 'pipe', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
-  build(busyboxImage);
-  writeFileSync(join(context, 'Dockerfile'), `FROM ${busyboxImage}\nCMD ["sleep", "2147483647"]\n`);
-  build(pauseImage);
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = 15_000): Promise<T> {
@@ -138,7 +127,6 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
   const events: ContainerEvent[] = [];
 
   beforeAll(async () => {
-    buildImages();
     runtime = await newRuntime();
     runtime.onEvent((event) => events.push(event));
     const www = join(dir, 'www');
