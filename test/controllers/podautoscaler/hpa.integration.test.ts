@@ -90,7 +90,7 @@ describe.runIf(runs)('the horizontal pod autoscaler on hollow pods', () => {
       logger: createJsonLogger({ level: 'warn' }),
     });
     await agent.connected();
-    await kubectl('create', 'namespace', ns);
+    await kubectl('apply', '-f', h.manifest('ns.yaml', `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`));
     await waitUntil('the default ServiceAccount', async () => (await api().get(refs.serviceaccounts, ns, 'default').catch(() => null)) !== null, { timeoutMs: 30_000 });
   }, 120_000);
 
@@ -107,7 +107,11 @@ describe.runIf(runs)('the horizontal pod autoscaler on hollow pods', () => {
     await waitUntil('the HPA scales web to 4', async () => (await replicas()) === 4, { timeoutMs: 45_000, intervalMs: 250 });
     const events = (await api().list<Event>(refs.events, { namespace: ns })).items.filter((e) => e.involvedObject.kind === 'HorizontalPodAutoscaler');
     expect(events.map((e) => `${e.reason}: ${e.message}`)).toContain('SuccessfulRescale: New size: 4; reason: cpu resource utilization (percentage of request) above target');
-    await waitUntil('the HPA status shows the scale', async () => (await hpa()).status?.desiredReplicas === 4, { timeoutMs: 15_000, intervalMs: 250 });
+    // The next sync reads the new scale: currentReplicas follows.
+    await waitUntil('the HPA status shows the scale', async () => {
+      const shown = (await hpa()).status;
+      return shown?.desiredReplicas === 4 && shown.currentReplicas === 4;
+    }, { timeoutMs: 15_000, intervalMs: 250 });
     const status = (await hpa()).status;
     expect(status?.lastScaleTime).toBeDefined();
     expect(status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetricFound' });
