@@ -12,6 +12,7 @@ import type {
   AttachRequest, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerStats, ContainerStatus, ExecRequest, ExecResult,
   ExecSession, ImageFsUsage, ImageInfo, ImagePullAuth, ImagePullPolicy, PodSandboxConfig, PodSandboxStatus, RuntimeStatus,
 } from '../types.js';
+import { localImageNameOf, type LocalImageName } from '../images/index.js';
 import type { CriClient } from './client.js';
 import { ContainerEventPoller } from './event-poller.js';
 import { CriCallError, ImageInUseError } from './errors.js';
@@ -29,6 +30,10 @@ export interface CriRuntimeDeps {
   readonly agent: string;
   /** runc's state root of containerd's k8s.io namespace, when known (stdin exec sessions run through runc there). */
   readonly runcStateRoot: () => string | null;
+  /** Imports a local image (kubus.local/…) from its built tar: there is no registry to pull it from. */
+  readonly importLocalImage: (name: LocalImageName) => Promise<void>;
+  /** Images sandboxes use (the pause image): never removed by image GC though no container lists them. */
+  readonly pinnedImages: readonly string[];
   /** Called by close(): the private containerd keeps running, only the client goes. */
   readonly onClose?: () => void;
 }
@@ -209,6 +214,14 @@ export class CriRuntime implements ContainerRuntime {
     });
     const decision = pullDecision(policy, status.image !== null && status.image.id !== '');
     if (decision === 'present') return;
+    const local = localImageNameOf(image);
+    if (local !== null) {
+      // A local image (removed by image GC, or never imported) comes from its tar whatever the policy: no registry has it.
+      await this.deps.importLocalImage(local).catch((error: unknown) => {
+        throw new ImagePullError(image, 'ErrImagePull', `importing the local image failed: ${(error as Error).message}`);
+      });
+      return;
+    }
     if (decision === 'neverPull') throw new ImagePullError(image, 'ErrImageNeverPull', 'the image is not present on the node and imagePullPolicy is Never');
     await pullImage(this.client, image, auth);
   }
@@ -218,6 +231,10 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async removeImage(imageId: string): Promise<void> {
+    for (const pinned of this.deps.pinnedImages) {
+      const status = await this.client.call('ImageStatus', { image: { image: pinned }, verbose: false });
+      if (status.image !== null && (status.image.id === imageId || status.image.repoTags.includes(imageId))) throw new ImageInUseError(imageId, 'every pod sandbox');
+    }
     const containers = await this.client.call('ListContainers', {});
     const user = containers.containers.find((c) => c.imageRef === imageId || c.image?.image === imageId);
     if (user !== undefined) throw new ImageInUseError(imageId, user.id);

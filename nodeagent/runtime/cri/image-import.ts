@@ -28,6 +28,12 @@ async function present(client: CriClient, reference: string): Promise<boolean> {
   return status.image !== null && status.image.id !== '';
 }
 
+/** Builds (cached) and imports one local image. */
+export async function importLocalImage(name: LocalImageName, socket: string, cacheDirectory: string): Promise<void> {
+  const image = await describeLocalImage(name, cacheDirectory);
+  await importImageTar(socket, image.path);
+}
+
 /** Imports each local image containerd lacks; `required` ones (pause for a private containerd) throw on failure, others are logged. */
 export async function importLocalImages(options: {
   readonly client: CriClient;
@@ -40,8 +46,7 @@ export async function importLocalImages(options: {
     const reference = localImageRefs[name];
     if (await present(options.client, reference)) continue;
     try {
-      const image = await describeLocalImage(name, options.cacheDirectory);
-      await importImageTar(options.socket, image.path);
+      await importLocalImage(name, options.socket, options.cacheDirectory);
       options.logger.info('imported a local image into containerd', { image: reference });
     } catch (error) {
       if (options.required.includes(name)) throw error;

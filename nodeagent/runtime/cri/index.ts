@@ -10,7 +10,7 @@ import type { ContainerRuntime } from '../types.js';
 import { CriClient } from './client.js';
 import { nodeHash } from './containerd-config.js';
 import { CriRuntime } from './cri-runtime.js';
-import { importLocalImages } from './image-import.js';
+import { importLocalImage, importLocalImages } from './image-import.js';
 import { checkCriLimits, criLimits } from './limits.js';
 import { ensurePrivateContainerd } from './private-containerd.js';
 import { runcStateRoot } from './runc-exec.js';
@@ -67,12 +67,14 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
     runcRoot = daemon.layout.runcRoot;
   }
   const client = new CriClient(socket);
+  const cacheDirectory = settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache');
+  const criSocket = socket;
   try {
     await waitReady(client, options);
     await importLocalImages({
       client,
       socket,
-      cacheDirectory: settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache'),
+      cacheDirectory,
       // A private containerd's sandboxes need our pause image; a host containerd has its own sandbox_image.
       required: settings.socket === undefined ? ['pause'] : [],
       logger: options.logger,
@@ -83,5 +85,9 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
     throw new RuntimeUnavailableError('cri', socket, (error as Error).message);
   }
   // Checked at each exec: the state root appears with the first container of the namespace.
-  return new CriRuntime({ client, options, agent: nodeHash(options.dir), runcStateRoot: () => runcStateRoot(runcRoot) });
+  return new CriRuntime({
+    client, options, agent: nodeHash(options.dir), runcStateRoot: () => runcStateRoot(runcRoot),
+    importLocalImage: (name) => importLocalImage(name, criSocket, cacheDirectory),
+    pinnedImages: settings.socket === undefined ? [localImageRefs.pause] : [],
+  });
 }

@@ -7,7 +7,7 @@
  * (the streaming server's WebSocket path); attach reaches a stdin container; a memory limit ends
  * in OOMKilled (and an `exited` event); a second runtime instance on the same directory reuses
  * the running containerd and lists the same running container (adoption, not restart); Never
- * with an absent image is ErrImageNeverPull; stats have CPU and memory; stop and remove.
+ * with an absent image is ErrImageNeverPull; images in use (pause included) are not removed; stats have CPU and memory; stop and remove.
  *
  * Images come from ../images (busybox-static and a gcc-built pause, no registry) imported at
  * open. afterAll removes every pod, stops the containerd by its pid and deletes its bridge.
@@ -225,6 +225,12 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     await runtime.ensureImage(localImageRefs.busybox, 'IfNotPresent', []);
     const images = await runtime.listImages();
     expect(images.flatMap((i) => i.tags)).toContain(localImageRefs.busybox);
+    // Image GC must not remove what containers use, nor the pause image every sandbox runs.
+    for (const reference of [localImageRefs.busybox, localImageRefs.pause]) {
+      const image = images.find((i) => i.tags.includes(reference));
+      await expect(runtime.removeImage(image?.id ?? '')).rejects.toMatchObject({ code: 'imageInUse' });
+    }
+    expect(await runtime.imageFsUsage()).toMatchObject({ capacityBytes: expect.any(Number) });
   });
 
   it('stops and removes the container and its sandbox', async () => {
