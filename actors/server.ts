@@ -16,6 +16,7 @@ import { NatsBus, SystemClock, Prng, loadNatsCredentials, type Logger } from '..
 import { LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
 import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
 import type { ControlPlaneConfig, RunningControlPlane } from './controllers/controller-manager.js';
+import { createMemberTelemetry, storeObserver } from '../bus/telemetry/index.js';
 
 /** The control-plane components a member runs (each active only while it holds its Lease). */
 export type MemberControlPlaneConfig = Pick<ControlPlaneConfig, 'run' | 'controllers' | 'timing' | 'options'>;
@@ -68,6 +69,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     reconnect: true,
     logger,
   });
+  // Prometheus series of this member (API requests, store proposals, Raft), served on the API port's /metrics.
+  const telemetry = createMemberTelemetry({ labels: { member: config.id } });
   const member = createActor(storeMemberMachine, {
     clock,
     input: {
@@ -82,6 +85,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // After the I/O callbacks of this loop turn: every request that arrived together shares a Ready.
       defer: (fn) => void setImmediate(fn),
       logger,
+      observer: storeObserver(telemetry.store),
       openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}) }),
     },
   });
@@ -106,7 +110,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       const { startMemberApi } = await import('./apiserver/member-api.js');
       api = await startMemberApi({
         config: config.api, bus, cluster: config.cluster, self: config.id, members: config.peers, natsServers: config.natsServers, logger,
-        driver: () => member.getSnapshot().context.driver,
+        driver: () => member.getSnapshot().context.driver, telemetry,
       });
       const wanted = config.controlPlane;
       if (wanted !== undefined && (wanted.run.controllerManager || wanted.run.scheduler || wanted.run.cloudControllerManager === true)) {

@@ -52,6 +52,10 @@ export const agentLimits = {
 
 export type { RuntimeName } from './runtime/index.js';
 import type { CriRuntimeOptions, DockerRuntimeOptions, RuntimeName } from './runtime/index.js';
+import { startAgentTelemetry } from './agent-telemetry.js';
+import type { MetricsAddress } from '../bus/telemetry/index.js';
+import { startImageGc, defaultImageGcLimits } from './runtime/image-gc.js';
+import { localImageRefs } from './runtime/images/index.js';
 
 export interface AgentOptions {
   /** Who the node is and how it joins (`--name`, `--dir`, `--server`, `--token`, `--ca-cert-hash`). */
@@ -61,6 +65,8 @@ export interface AgentOptions {
   readonly runtimeSettings?: { readonly cri?: CriRuntimeOptions; readonly docker?: DockerRuntimeOptions };
   /** `--allow-privileged`: run containers whose securityContext asks for privileged (refused otherwise, as the kubelet does). */
   readonly allowPrivileged?: boolean;
+  /** Where to serve Prometheus /metrics (`--metrics-address`); absent or null: not served (tests, hollow hosts). */
+  readonly metricsAddress?: MetricsAddress | null;
   /** How often the agent publishes its metrics report (default 15 s; tests use less). */
   readonly metricsIntervalMs?: number;
   readonly node: NodeConfig;
@@ -127,11 +133,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     nodeName: session.node, cluster: session.cluster, dir: options.join.dir, api: session.api, bus: session.bus, clock, wallClock, logger,
   };
   let nodeHandle: NodeHandle | null = null;
-  const runtime: ContainerRuntime = await openRuntime(options.runtime, {
+  const telemetry = await startAgentTelemetry(ctx, { address: options.metricsAddress });
+  const runtime: ContainerRuntime = telemetry.instrument(await openRuntime(options.runtime, {
     dir: ctx.dir, podCidr: () => nodeHandle?.podCidr() ?? null, nodeIp: options.node.nodeIp, clock, logger: logger.child({ component: 'runtime' }), wallClock,
     ...(options.runtimeSettings?.cri !== undefined ? { cri: options.runtimeSettings.cri } : {}),
     ...(options.runtimeSettings?.docker !== undefined ? { docker: options.runtimeSettings.docker } : {}),
-  });
+  }));
+  // Unused images go above the disk threshold (no-op for runtimes without images); the sandbox image stays.
+  const imageGc = startImageGc(runtime, clock, logger, defaultImageGcLimits, { pinned: [localImageRefs.pause] });
   let podManager: PodManagerHandle | null = null;
   nodeHandle = startNode(ctx, options.node, { runtime, runningPods: () => podManager?.pods().size ?? 0 });
   const node = nodeHandle;
@@ -139,11 +148,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const reader = createClusterReader({ api: ctx.api, clock, nodeName: ctx.nodeName, dir: ctx.dir, logger });
   const prober = createProber({ runtime, clock, logger });
   const envResolver = createEnvResolver({ api: ctx.api, nodeName: ctx.nodeName, logger, clock, reader });
-  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp, dns: clusterDnsSettings(options.node.services), ...(options.allowPrivileged !== undefined ? { allowPrivileged: options.allowPrivileged } : {}) });
+  const pods = createPodParts(ctx, { runtime, node, prober, env: envResolver, reader, nodeIp: options.node.nodeIp, dns: clusterDnsSettings(options.node.services), observeStatus: telemetry.observeStatus, ...(options.allowPrivileged !== undefined ? { allowPrivileged: options.allowPrivileged } : {}) });
   podManager = pods.podManager;
   // §6: the checkpointed pods run again before anything waits for the API.
   await pods.podManager.restore();
-  const assignments: AssignmentClient = startAssignmentClient(ctx, (update) => pods.podManager.apply(update));
+  const assignments: AssignmentClient = startAssignmentClient(ctx, (update) => {
+    telemetry.assigned(update);
+    pods.podManager.apply(update);
+  });
   const rpc = startRpcServer(ctx, { runtime });
   const streams = startStreamServer(ctx, { runtime });
   const metrics = startMetricsPublisher(ctx, { runtime, ...(options.metricsIntervalMs !== undefined ? { options: { intervalMs: options.metricsIntervalMs } } : {}) });
@@ -153,6 +165,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let stopping: Promise<void> | null = null;
   const stopParts = async (drain: boolean): Promise<void> => {
     await services.stop();
+    await telemetry.stop();
+    imageGc.stop();
     await assignments.stop();
     await metrics.stop();
     await streams.stop();

@@ -2,7 +2,7 @@
  * The pod side of the composition root: volumes, the status sink and the pod manager, wired
  * together (agent.ts calls `createPodParts`). Split from agent.ts to keep it one concept a file.
  */
-import type { AgentContext, EnvResolver, NodeHandle, Prober } from './agent-context.js';
+import type { AgentContext, EnvResolver, NodeHandle, PodStatusSink, Prober } from './agent-context.js';
 import type { ClusterReader } from './env/index.js';
 import type { PodDnsSettings } from './dns/index.js';
 import { createPodManager, createStatusManager, type PodManager } from './kubelet/index.js';
@@ -21,6 +21,8 @@ export interface PodPartsDeps {
   readonly dns?: PodDnsSettings;
   /** `--allow-privileged`. */
   readonly allowPrivileged?: boolean;
+  /** Wraps the status sink (the agent's telemetry: pod start latency, pods by phase). */
+  readonly observeStatus?: <T extends PodStatusSink>(sink: T) => T;
 }
 
 export interface PodParts {
@@ -34,7 +36,8 @@ export interface PodParts {
 export function createPodParts(ctx: AgentContext, deps: PodPartsDeps): PodParts {
   const { api, clock, logger, dir, nodeName, wallClock } = ctx;
   const volumes = createVolumeManager({ api, dir, nodeName, clock, logger, reader: deps.reader, nodeIp: deps.nodeIp, wallClock });
-  const status = createStatusManager({ api, clock, logger });
+  const created = createStatusManager({ api, clock, logger });
+  const status = deps.observeStatus === undefined ? created : deps.observeStatus(created);
   const podManager = createPodManager(ctx, {
     runtime: deps.runtime, node: deps.node, volumes, env: deps.env, prober: deps.prober, status, nodeIp: deps.nodeIp,
     ...(deps.dns !== undefined ? { dns: deps.dns } : {}),

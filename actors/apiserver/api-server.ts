@@ -34,6 +34,7 @@ import {
   serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate, type ClientCertificateValidity,
 } from './authn/index.js';
 import { isMetricsResource, serveMetrics, type MetricsSource } from './metrics/index.js';
+import type { MemberTelemetry } from '../../bus/telemetry/index.js';
 
 export type { Authenticator } from './authn/index.js';
 
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   readonly authenticator: Authenticator;
   /** Issues node agents' bus users and API tokens (`POST nodes/<name>/credentials`); without it that answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer;
+  /** Prometheus: the member's registry (served at `/metrics`) and the API request series. */
+  readonly telemetry?: MemberTelemetry;
   /** The agents' metrics reports (metrics.k8s.io); without it those requests answer 503. */
   readonly metrics?: MetricsSource;
   /** The member's way to reach node agents over `node.<N>.rpc` (pods/log). */

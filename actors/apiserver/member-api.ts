@@ -25,6 +25,7 @@ import { defaultAdvertiseAddress, startKubernetesServiceReconciler } from './ser
 import { defaultClusterIpRange } from './services/ranges.js';
 import { AllocationView, ServiceAllocator, checkServiceAllocationLimits, parseServiceRanges, serviceAllocationLimits, startAllocationRepair } from './services/index.js';
 import { startMetricsView } from './metrics/index.js';
+import type { MemberTelemetry } from '../../bus/telemetry/index.js';
 
 export interface MemberApiConfig {
   readonly host: string;
@@ -81,6 +82,8 @@ export async function startMemberApi(options: {
   readonly natsServers?: readonly string[];
   readonly driver: () => RaftDriver | null;
   readonly logger: Logger;
+  /** The member's Prometheus registry and API series (`/metrics`). */
+  readonly telemetry?: MemberTelemetry;
 }): Promise<RunningMemberApi> {
   const { config } = options;
   // Before anything listens: a bad range flag fails the start, naming the flag.
@@ -131,6 +134,7 @@ export async function startMemberApi(options: {
     // exec, attach and port-forward: this member's stream endpoint (member.<self>.stream), closed with the server.
     nodeStreams: busNodeStreams({ bus: options.bus, cluster: options.cluster, self: options.self, clock, logger: options.logger }),
     metrics: metricsView.view,
+    ...(options.telemetry !== undefined ? { telemetry: options.telemetry } : {}),
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
     authorizer: new ClusterAuthorizer(authz.policy, authz.graph, (timeoutMs) => authz.graphSynced(timeoutMs)),

@@ -146,6 +146,8 @@ export function defaultClusterRoles(): KubeObject[] {
     clusterRole('admin', adminRules),
     clusterRole('edit', editRules),
     clusterRole('view', viewRules),
+    // Kubernetes' scrape role: a Prometheus with a certificate in O=system:monitoring reads /metrics and the health endpoints.
+    clusterRole('system:monitoring', [{ nonResourceURLs: ['/metrics', '/metrics/slis', '/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*'], verbs: ['get'] }]),
     clusterRole('system:aggregated-metrics-reader', metricsReaderRules, {
       'rbac.authorization.k8s.io/aggregate-to-view': 'true', 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
     }),
@@ -164,6 +166,7 @@ export function defaultClusterRoleBindings(): KubeObject[] {
   return [
     clusterRoleBinding('cluster-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]),
     clusterRoleBinding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),
+    clusterRoleBinding('system:monitoring', 'system:monitoring', [{ kind: 'Group', name: 'system:monitoring' }]),
     clusterRoleBinding('system:kube-scheduler', 'system:kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }]),
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }]),
     clusterRoleBinding('system:cloud-controller-manager', 'system:cloud-controller-manager', [{ kind: 'User', name: 'system:cloud-controller-manager' }]),

@@ -40,6 +40,11 @@ export const controllerFlags: readonly ControllerFlag[] = [
   { name: 'cloud-config', kind: 'string', defaultValue: '', description: 'cloud controller manager: the provider\'s configuration file' },
   { name: 'cloud-provider-module', kind: 'string', defaultValue: '', description: 'cloud controller manager: an ES module registering an out-of-tree provider (docs/cloud-providers.md), imported before --cloud-provider is looked up' },
   { name: 'pod-max-backoff', kind: 'duration', defaultValue: '10s', description: 'scheduler: longest backoff of an unschedulable pod' },
+  { name: 'horizontal-pod-autoscaler-sync-period', kind: 'duration', defaultValue: '15s', description: 'how often every HorizontalPodAutoscaler is evaluated' },
+  { name: 'horizontal-pod-autoscaler-downscale-stabilization', kind: 'duration', defaultValue: '5m', description: 'the scale-down stabilization window of HPAs whose behavior names none' },
+  { name: 'horizontal-pod-autoscaler-tolerance', kind: 'number', defaultValue: '0.1', description: 'usage-to-target ratios within this of 1.0 do not scale' },
+  { name: 'horizontal-pod-autoscaler-cpu-initialization-period', kind: 'duration', defaultValue: '5m', description: 'after a pod starts, its CPU samples are not trusted for this long (scale up)' },
+  { name: 'horizontal-pod-autoscaler-initial-readiness-delay', kind: 'duration', defaultValue: '30s', description: 'after a pod starts, readiness changes within this are taken as its initial readiness' },
 ];
 
 export class ControllerFlagError extends KubusError {
