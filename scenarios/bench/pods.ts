@@ -1,0 +1,151 @@
+/**
+ * `npm run bench:pods [--runtime cri|docker|process|all] [--pods 100] [--concurrency 10] [--json]`:
+ * pod startup latency (issue 13 §4), figures not assertions. Per runtime: `kubus up --servers 3
+ * --agents 2 --runtime <r>` in a temp directory (2 agents as separate processes, joined like real
+ * hosts), then `--pods` stateless pods (image present: `kubus.local/busybox:1.35`, imagePullPolicy
+ * Never; the process runtime runs the host's sleep), each timed from its create request to a watch
+ * showing it Running, then Ready; p50/p99 over all pods created (one that never made it counts as
+ * slowest); then `kubus down`. Where the agents serve /metrics, their own
+ * kubelet_pod_start_duration_seconds (first seen → Running, as the kubelet times it) is read too.
+ *
+ * Anchors printed with the table: Kubernetes' pod startup SLO is p99 ≤ 5 s (stateless pods, image
+ * present, measured from creation to observed running); goal here p99 ≤ 1 s with cri; containerd
+ * measured on this machine serves HTTP ≈156 ms after its container starts. The machine's load
+ * average and CPU count are printed beside them: figures from a loaded 2-core box are not a
+ * quiet server's. With --json the last line is one JSON object.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { clusterFile, kubus } from '../../test/nodeagent/node/up-cluster.js';
+import { kubeHttpFromKubeconfig } from './kube-http.js';
+import { agentPodStartFigures, type AgentPodStartFigures } from './pod-metrics.js';
+import { cleanUpNamespace, measurePodStartup, summarize, type StartupResult, type StartupSummary } from './pod-startup.js';
+
+const { values } = parseArgs({
+  options: {
+    runtime: { type: 'string', default: 'all' },
+    pods: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '10' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const benchLimits = {
+  pods: Number(values.pods),
+  /** Creates in flight: a deployment controller's burst is of this order. */
+  concurrency: Number(values.concurrency),
+  /** `kubus up` with cri builds the local images and starts a private containerd: allow it time. */
+  upTimeoutMs: 600_000,
+  /** Every pod of a run must be Ready by then, or it counts as not started. */
+  runDeadlineMs: 300_000,
+} as const;
+
+/** Kubernetes' pod startup SLO (sig-scalability), and this project's goal with cri. */
+const sloP99Ms = 5_000;
+const goalP99Ms = 1_000;
+
+type BenchRuntime = 'cri' | 'docker' | 'process';
+const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, binary)));
+}
+
+/** What this host can run: process always; docker with an engine socket; cri with containerd installed. */
+export function availableRuntimes(): BenchRuntime[] {
+  const found: BenchRuntime[] = [];
+  if (onPath('containerd')) found.push('cri');
+  if (existsSync('/var/run/docker.sock')) found.push('docker');
+  found.push('process');
+  return found;
+}
+
+function chosenRuntimes(): BenchRuntime[] {
+  const wanted = values.runtime ?? 'all';
+  if (wanted === 'all') return availableRuntimes();
+  const list = wanted.split(',').map((r) => r.trim());
+  for (const r of list) if (r !== 'cri' && r !== 'docker' && r !== 'process') throw new Error(`--runtime ${r}: expected cri, docker, process or all`);
+  return list as BenchRuntime[];
+}
+
+function container(runtime: BenchRuntime): { image: string; command: string[] } {
+  if (runtime === 'process') return { image: 'kubus.io/process', command: ['/bin/sleep', '3600'] };
+  return { image: 'kubus.local/busybox:1.35', command: ['sleep', '3600'] };
+}
+
+interface Row {
+  readonly runtime: BenchRuntime;
+  readonly error: string | null;
+  readonly result: StartupResult | null;
+  readonly summary: StartupSummary | null;
+  readonly agents: AgentPodStartFigures | null;
+  readonly load1Before: number;
+  readonly load1After: number;
+}
+
+async function runOne(runtime: BenchRuntime): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), `kubus-bench-pods-${runtime}-`));
+  const load1Before = loadavg()[0] ?? 0;
+  progress(`${runtime}: kubus up --servers 3 --agents 2 --runtime ${runtime} (in ${dir})`);
+  try {
+    const up = await kubus(dir, ['up', '--servers', '3', '--agents', '2', '--runtime', runtime], benchLimits.upTimeoutMs);
+    if (up.code !== 0) throw new Error(`kubus up exited ${up.code}: ${(up.stderr || up.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+    const api = kubeHttpFromKubeconfig(join(dir, '.kubus', 'kubeconfig'));
+    try {
+      const namespace = `bench-pods-${runtime}`;
+      const result = await measurePodStartup(api, {
+        namespace, pods: benchLimits.pods, concurrency: benchLimits.concurrency, deadlineMs: benchLimits.runDeadlineMs, progress, ...container(runtime),
+      });
+      const agents = await agentPodStartFigures(clusterFile(dir)).catch(() => null);
+      await cleanUpNamespace(api, namespace);
+      return { runtime, error: null, result, summary: summarize(result, result.created), agents, load1Before, load1After: loadavg()[0] ?? 0 };
+    } finally {
+      api.close();
+    }
+  } catch (error) {
+    return { runtime, error: (error as Error).message, result: null, summary: null, agents: null, load1Before, load1After: loadavg()[0] ?? 0 };
+  } finally {
+    const down = await kubus(dir, ['down'], 180_000);
+    if (down.code !== 0) progress(`${runtime}: kubus down exited ${down.code}: ${down.stderr.trim()}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ms = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? '-' : Number.isFinite(value) ? String(Math.round(value)) : '∞');
+
+function printTable(rows: readonly Row[]): void {
+  const header = ['runtime', 'pods', 'running p50', 'running p99', 'ready p50', 'ready p99', 'ready max', 'not ready', 'agent start p99≤', 'load1 before/after', 'SLO p99≤5s'];
+  const lines = rows.map((row) => {
+    if (row.error !== null || row.summary === null || row.result === null) return [row.runtime, '-', '-', '-', '-', '-', '-', '-', '-', `${row.load1Before.toFixed(2)}/${row.load1After.toFixed(2)}`, `failed: ${row.error ?? '?'}`];
+    const s = row.summary;
+    const verdict = s.readyP99Ms <= sloP99Ms ? (row.runtime === 'cri' ? (s.readyP99Ms <= goalP99Ms ? 'yes (goal ≤1s met)' : 'yes (goal ≤1s not met)') : 'yes') : 'no';
+    return [row.runtime, String(row.result.created), ms(s.runningP50Ms), ms(s.runningP99Ms), ms(s.readyP50Ms), ms(s.readyP99Ms), ms(s.readyMaxMs), String(row.result.notReady),
+      row.agents === null ? '-' : `${row.agents.p99UpperBoundSeconds}s (${row.agents.count})`, `${row.load1Before.toFixed(2)}/${row.load1After.toFixed(2)}`, verdict];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const format = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  console.log(format(header));
+  for (const line of lines) console.log(format(line));
+  console.log('');
+  console.log(`times in ms from the create request to a watch showing the pod Running / Ready; ${benchLimits.pods} pods on 2 agents, ${benchLimits.concurrency} creates in flight`);
+  console.log(`anchors: Kubernetes pod startup SLO p99 ≤ ${sloP99Ms / 1000} s (stateless, image present); goal p99 ≤ ${goalP99Ms / 1000} s with cri; containerd here serves HTTP ≈156 ms after its container starts`);
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+async function main(): Promise<void> {
+  const runtimes = chosenRuntimes();
+  progress(`bench:pods: ${runtimes.join(', ')}; ${benchLimits.pods} pods each on 2 agents`);
+  const rows: Row[] = [];
+  for (const runtime of runtimes) rows.push(await runOne(runtime));
+  printTable(rows);
+  if (values.json === true) {
+    console.log(JSON.stringify({
+      bench: 'pods', pods: benchLimits.pods, concurrency: benchLimits.concurrency, cpus: cpus().length, sloP99Ms, goalP99Ms,
+      rows: rows.map((r) => ({ runtime: r.runtime, error: r.error, created: r.result?.created ?? 0, notReady: r.result?.notReady ?? null, nodes: r.result?.nodes ?? null, ...r.summary, agents: r.agents, load1Before: r.load1Before, load1After: r.load1After })),
+    }));
+  }
+}
+
+await main();
