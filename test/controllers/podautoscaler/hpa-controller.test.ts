@@ -24,7 +24,7 @@ function pod(name: string): Pod & KubeObject {
     metadata: { name, namespace: 'ns', labels: { app: 'web' } },
     spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '100m' } } }] },
     status: { phase: 'Running', startTime: iso(Date.now() - 600_000), conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: iso(Date.now() - 590_000) }] },
-  } as Pod & KubeObject;
+  } as unknown as Pod & KubeObject;
 }
 
 function autoscaler(kind = 'Deployment'): HorizontalPodAutoscaler & KubeObject {
@@ -34,7 +34,7 @@ function autoscaler(kind = 'Deployment'): HorizontalPodAutoscaler & KubeObject {
       scaleTargetRef: { apiVersion: 'apps/v1', kind, name: 'web' }, minReplicas: 1, maxReplicas: 10,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
     },
-  } as HorizontalPodAutoscaler & KubeObject;
+  } as unknown as HorizontalPodAutoscaler & KubeObject;
 }
 
 function stub(options: { hpa?: HorizontalPodAutoscaler & KubeObject; failScale?: boolean; conflictStatusOnce?: boolean } = {}) {
