@@ -18,8 +18,8 @@ import type { ExecSession } from '../runtime/types.js';
 import { ChannelFrameDecoder, encodeChannelFrames, streamChannels, type StreamStatus } from './stream-protocol.js';
 import { parseResize } from './stream-request.js';
 
-/** What the relay needs of a session: the contract's ExecSession, and `close` where the runtime offers it (requested of the contract). */
-export type RelayedSession = ExecSession & { close?(): void };
+/** What the relay needs of a session: the contract's ExecSession (its optional `close` ends it early). */
+export type RelayedSession = ExecSession;
 
 export interface ExecRelayOptions {
   /** Send the process's stdout and stderr (kubectl's `stdout`/`stderr` flags); unsent output is still read, so the process never blocks on it. */

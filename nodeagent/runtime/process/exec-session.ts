@@ -6,12 +6,13 @@
  *
  * - Without a terminal: piped stdio (stdout, stderr separate).
  * - With a terminal (`tty`): under `script` (terminal.ts); one output stream; the terminal stays
- *   open without stdin (input never ends, as on a terminal nobody types into).
+ *   open without stdin (input never ends, as on a terminal nobody types into). Without util-linux
+ *   `script` on the host: piped, stdout and stderr merged into the one stream, no resize.
  * - A command that cannot run is reported as a shell would: its message on stderr (the
  *   terminal's output with tty) and exit code 127 (not found) or 126 (not executable).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ExecRequest, ExecSession } from '../types.js';
@@ -50,7 +51,37 @@ export function startExec(request: ExecRequest, options: ExecOptions): ClosableS
   if (problem !== null) return failedSession(request, problem);
   const [first = '', second = ''] = options.cgroupProcsFiles;
   const joined = ['/bin/sh', '-c', joinScript, first, second, ...request.command];
-  return request.tty ? terminalExec(request, joined, options) : pipedExec(request, joined, options);
+  if (!request.tty) return pipedExec(request, joined, options);
+  const script = findScript();
+  // Fallback without util-linux `script`: no terminal, the two outputs merged as a terminal shows them.
+  return script !== null ? terminalExec(script, request, joined, options) : mergedExec(request, joined, options);
+}
+
+let scriptPath: string | null | undefined;
+/** util-linux `script`, found once (absent on minimal hosts: tty exec then runs without a terminal). */
+function findScript(): string | null {
+  scriptPath ??= ['/usr/bin/script', '/bin/script'].find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }) ?? null;
+  return scriptPath;
+}
+
+function mergedExec(request: ExecRequest, argv: readonly string[], options: ExecOptions): ClosableSession {
+  const piped = pipedExec(request, argv, options);
+  const merged = new PassThrough();
+  let open = 2;
+  for (const source of [piped.stdout, piped.stderr]) {
+    source?.pipe(merged, { end: false });
+    source?.on('end', () => {
+      if (--open === 0) merged.end();
+    });
+  }
+  return { ...piped, stdout: merged, stderr: null };
 }
 
 function pipedExec(request: ExecRequest, argv: readonly string[], options: ExecOptions): ClosableSession {
@@ -73,9 +104,9 @@ function pipedExec(request: ExecRequest, argv: readonly string[], options: ExecO
   };
 }
 
-function terminalExec(request: ExecRequest, argv: readonly string[], options: ExecOptions): ClosableSession {
+function terminalExec(script: string, request: ExecRequest, argv: readonly string[], options: ExecOptions): ClosableSession {
   // Not detached from script's terminal logic: script itself makes the command a session leader on the terminal.
-  const child = spawn('script', ['-qfec', shellQuote(argv), '/dev/null'], { cwd: options.cwd, env: Object.fromEntries(options.env), detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(script, ['-qfec', shellQuote(argv), '/dev/null'], { cwd: options.cwd, env: Object.fromEntries(options.env), detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   const resizer = new TerminalResizer(() => (child.pid === undefined ? null : findTerminal(child.pid)));
   // kubectl's first resize may come before script made the terminal: look again for a bounded while.
   let lookup: ReturnType<typeof setInterval> | null = null;
