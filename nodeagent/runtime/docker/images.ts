@@ -17,12 +17,18 @@ import { withTimeout } from './timeout.js';
 const localRegistry = 'kubus.local';
 const dockerHub = 'docker.io';
 
-// Docker's reference grammar, simplified: [host[:port]/]path[:tag][@sha256:digest], lower-case path.
+// Docker's reference grammar, simplified: [host[:port]/]path[:tag][@sha256:digest]. The first
+// component is a host only when it looks like one (a dot, a port, localhost); the path is lower-case.
 const pathComponent = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const referencePattern = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${pathComponent}(?:/${pathComponent})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+const pathPattern = new RegExp(`^${pathComponent}(?:/${pathComponent})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+const hostPattern = /^(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*)(?::[0-9]+)?$/;
 
 export function isValidReference(image: string): boolean {
-  return image.length <= 4096 && referencePattern.test(image);
+  if (image.length === 0 || image.length > 4096) return false;
+  const slash = image.indexOf('/');
+  const hasHost = slash > 0 && registryOf(image) !== dockerHub;
+  if (hasHost && !hostPattern.test(image.slice(0, slash))) return false;
+  return pathPattern.test(hasHost ? image.slice(slash + 1) : image);
 }
 
 /** The registry host of a reference (`docker.io` for Docker Hub's short names). */
