@@ -97,7 +97,11 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async createContainer(sandboxId: string, config: ContainerConfig, sandbox: PodSandboxConfig): Promise<string> {
-    const request = { podSandboxId: sandboxId, config: containerRequest(config, sandbox, this.deps.agent), sandboxConfig: sandboxRequest(sandbox, this.deps.agent) };
+    const sandboxConfig = sandboxRequest(sandbox, this.deps.agent);
+    // containerd admits a privileged container only into a privileged sandbox, judged from this request's copy of the
+    // sandbox config: the kubelet already refused privileged unless allowed, so the copy says so (the pause stays unprivileged).
+    if (config.securityContext?.privileged === true) sandboxConfig.linux.securityContext.privileged = true;
+    const request = { podSandboxId: sandboxId, config: containerRequest(config, sandbox, this.deps.agent), sandboxConfig };
     const response = await this.client.call('CreateContainer', request).catch((error: unknown) => {
       if (error instanceof CriCallError && error.notFound && /sandbox/i.test(error.details)) throw new SandboxNotFoundError(sandboxId);
       throw error;

@@ -142,10 +142,16 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     expect(await answer).toContain('hello from p1');
   });
 
-  it('applies runAsUser and readOnlyRootFilesystem, and gives hostNetwork sandboxes the node address', async () => {
+  it('applies runAsUser, readOnlyRootFilesystem and privileged, and gives hostNetwork sandboxes the node address', async () => {
     const pod = await runPod(runtime, 'sleep 3600', { securityContext: { runAsUser: 1234, readOnlyRootFilesystem: true } });
     const result = await runtime.execSync(pod.containerId, ['sh', '-c', 'id -u; touch /x 2>/dev/null && echo wrote || echo read-only'], 10_000);
     expect(Buffer.from(result.stdout).toString()).toBe('1234\nread-only\n');
+    const privileged = await runPod(runtime, 'sleep 3600', { securityContext: { privileged: true } });
+    const caps = await runtime.execSync(privileged.containerId, ['sh', '-c', 'grep CapEff /proc/self/status'], 10_000);
+    // CAP_SYS_ADMIN (bit 21) only a privileged container has (every capability but CAP_SYS_RESOURCE, which root lacks here).
+    const effective = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(Buffer.from(caps.stdout).toString())?.[1] ?? '0'}`);
+    expect((effective >> 21n) & 1n).toBe(1n);
+    await runtime.stopPodSandbox(privileged.sandboxId);
     const host = { ...sandboxConfig(), hostNetwork: true };
     const hostSandbox = await runtime.runPodSandbox(host);
     expect((await runtime.podSandboxStatus(hostSandbox))?.ip).toBe('127.0.0.1');
