@@ -78,7 +78,7 @@ describe.runIf(runs)('the horizontal pod autoscaler on hollow pods', () => {
   const hpa = () => api().get<HorizontalPodAutoscaler>(refs.horizontalpodautoscalers, ns, 'web');
 
   beforeAll(async () => {
-    h = await startApiHarness({ members: 1, serverArgs: ['--controller-flag', 'horizontal-pod-autoscaler-sync-period=1s'] });
+    h = await startApiHarness({ members: 1, serverArgs: ['--horizontal-pod-autoscaler-sync-period', '1s'] });
     scratch = mkdtempSync(join(tmpdir(), 'kubus-test-h7-hpa-'));
     const bootstrap = newBootstrapToken(new Date(Date.now() + 30 * 60_000));
     expect((await callAs(h, 'POST', '/api/v1/namespaces/kube-system/secrets', { token: h.token, body: bootstrap.secret })).status).toBe(201);
@@ -117,6 +117,9 @@ describe.runIf(runs)('the horizontal pod autoscaler on hollow pods', () => {
     expect(status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetricFound' });
     expect(status?.currentMetrics?.[0]?.resource?.name).toBe('cpu');
     expect(await kubectl('get', 'hpa', 'web', '-n', ns)).toMatch(/web\s+Deployment\/web\s+cpu: \d+%\/50%\s+1\s+4\s+4/);
+    const described = await kubectl('describe', 'hpa', 'web', '-n', ns);
+    expect(described).toMatch(/ScalingActive\s+True\s+ValidMetricFound/);
+    expect(described).toMatch(/SuccessfulRescale\s+.*New size: 4; reason: cpu resource utilization \(percentage of request\) above target/);
 
     // A patch, not a second apply: the replicas the HPA set must stay the HPA's.
     await kubectl('patch', 'deployment', 'web', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'kubus.io/hollow-cpu': '10m' } } } } }));
