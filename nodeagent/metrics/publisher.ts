@@ -50,7 +50,8 @@ export function startMetricsPublisher(ctx: PublisherContext, deps: { readonly ru
   async function collectAndPublish(): Promise<void> {
     const containers = await readContainers(ctx, deps.runtime);
     const nowMs = ctx.wallClock().getTime();
-    const host = deps.runtime.name === 'hollow' ? 'sum-of-pods' as const : hostReading(readHost, nowMs);
+    // The host's rate is timed on the monotonic clock: sub-millisecond, and immune to wall-clock steps.
+    const host = deps.runtime.name === 'hollow' ? 'sum-of-pods' as const : hostReading(readHost, ctx.clock.now());
     const collection: Collection = { node: ctx.nodeName, nowMs, containers, host };
     const built = buildReport(collection, memory);
     memory = built.memory;

@@ -24,7 +24,7 @@ export interface ContainerReading {
   readonly stats: { readonly cpuUsageNanos: number; readonly memoryWorkingSetBytes: number; readonly timestampMs: number } | null;
 }
 
-/** What one collection read. `host`: the host's reading (timestamped, same clock as `nowMs`), null when unreadable, `'sum-of-pods'` for hollow nodes. */
+/** What one collection read. `host`: the host's reading (timestamped on any clock, the same at every collection), null when unreadable, `'sum-of-pods'` for hollow nodes. */
 export interface Collection {
   readonly node: string;
   /** Wall time of the collection, ms. */

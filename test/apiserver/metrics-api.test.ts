@@ -4,7 +4,7 @@
  * (latest per node, stale after three intervals, a newer report of a moved pod wins), the object
  * shapes kubectl top reads (`n` CPU, `Ki` memory, Go duration windows), and the handlers over a fake
  * store: lists joined with pods (labels, label and field selectors, uid check), gets with
- * metrics-server's NotFound messages, RBAC asked for the metrics.k8s.io resource, and 405 for
+ * metrics-server's NotFound messages, the Table `kubectl get` asks for, RBAC asked for the metrics.k8s.io resource, and 405 for
  * anything but get and list.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimulatedClock, createJsonLogger } from '../../bus/index.js';
 import type { NodeMetricsReport } from '../../nodeagent/metrics/protocol.js';
 import {
-  MetricsView, checkReport, formatCpu, formatMemory, formatWindow, metricsResources, serveMetrics,
+  MetricsView, checkReport, cpuCell, formatCpu, memoryCell, formatMemory, formatWindow, metricsResources, serveMetrics,
 } from '../../actors/apiserver/metrics/index.js';
 import type { AuthorizationRequest } from '../../actors/apiserver/http/admission.js';
 import type { RequestContext, ServerContext } from '../../actors/apiserver/http/context.js';
@@ -110,7 +110,7 @@ function fakeStore(objects: { pods: KubeObject[]; nodes: KubeObject[] }): Object
 
 interface Answer { status: number; body: any }
 
-async function call(options: { view: MetricsView | null; store: ObjectStorage; path: string; method?: string; authorize?: (r: AuthorizationRequest) => void }): Promise<Answer & { asked: AuthorizationRequest[] }> {
+async function call(options: { view: MetricsView | null; store: ObjectStorage; path: string; method?: string; accept?: string; authorize?: (r: AuthorizationRequest) => void }): Promise<Answer & { asked: AuthorizationRequest[] }> {
   const url = new URL(options.path, 'https://x.invalid');
   const segments = url.pathname.split('/').filter((s) => s !== '').slice(3);
   const namespaced = segments[0] === 'namespaces';
@@ -130,7 +130,7 @@ async function call(options: { view: MetricsView | null; store: ObjectStorage; p
     admission: { admit: async () => null },
   } as unknown as ServerContext;
   const ctx: RequestContext = {
-    server, req: { method: options.method ?? 'GET', headers: {} } as IncomingMessage, res, query: url.searchParams, user: { name: 'alice', uid: 'a', groups: [] },
+    server, req: { method: options.method ?? 'GET', headers: options.accept !== undefined ? { accept: options.accept } : {} } as IncomingMessage, res, query: url.searchParams, user: { name: 'alice', uid: 'a', groups: [] },
     route: { type: 'resource', info, namespace: namespaced ? (segments[1] ?? null) : null, name: rest[1] ?? null, subresource: null },
   };
   try {
@@ -194,6 +194,18 @@ describe('handlers', () => {
     expect((await call({ view, store, path: '/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=zone%3Db' })).body.items).toEqual([]);
     expect((await call({ view, store, path: '/apis/metrics.k8s.io/v1beta1/nodes/n1' })).body.usage.cpu).toBe('250000000n');
     expect(await call({ view, store, path: '/apis/metrics.k8s.io/v1beta1/nodes/n2' })).toMatchObject({ status: 404, body: { message: 'nodemetrics.metrics.k8s.io "n2" not found' } });
+  });
+
+  it('prints the Table kubectl get asks for: Name, CPU, Memory, Window, a pod summed over its containers', async () => {
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const pods = await call({ view, store, accept, path: '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dweb' });
+    expect(pods.body.kind).toBe('Table');
+    expect(pods.body.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'CPU', 'Memory', 'Window']);
+    expect(pods.body.rows.map((r: any) => r.cells)).toEqual([['web-1', '1500u', '20Mi', '15s'], ['web-2', '1500u', '20Mi', '15s']]);
+    expect(pods.body.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'web-1' } });
+    const node = await call({ view, store, accept, path: '/apis/metrics.k8s.io/v1beta1/nodes/n1' });
+    expect(node.body.rows.map((r: any) => r.cells)).toEqual([['n1', '250m', '1Gi', '15s']]);
+    expect([cpuCell(2e9), cpuCell(7), memoryCell(1000), memoryCell(3 * 2 ** 20)]).toEqual(['2', '7n', '1000', '3Mi']);
   });
 
   it('asks RBAC for the metrics.k8s.io resource and verb; refuses writes and watches; 503 without a view', async () => {

@@ -132,6 +132,10 @@ describe.runIf(runs)('kubectl top on process and hollow agents', () => {
     expect(containers).toMatch(/^ghost\s+a\s+250m\s+16Mi\s*$/m);
     expect(containers).toMatch(/^ghost\s+b\s+250m\s+16Mi\s*$/m);
     expect(await top('pod', '-A')).toMatch(new RegExp(`^${ns}\\s+ghost\\s+500m\\s+32Mi\\s*$`, 'm'));
+    // `kubectl get` finds the kind through discovery and prints metrics-server's table.
+    const got = await kubectl('get', 'podmetrics', '-n', ns);
+    expect(got).toMatch(/^NAME\s+CPU\s+MEMORY\s+WINDOW/);
+    expect(got).toMatch(/^ghost\s+500m\s+32Mi\s+\d+(\.\d+)?m?s\s*$/m);
   }, 120_000);
 
   it('kubectl top node shows both nodes; the hollow node uses what its pods use', async () => {

@@ -9,3 +9,4 @@ export { serveMetrics } from './metrics-handlers.js';
 export { checkReport } from './report-check.js';
 export { formatCpu, formatMemory, formatWindow, nodeMetricsObject, podMetricsObject } from './metrics-shapes.js';
 export { metricsViewLimits } from './limits.js';
+export { metricsTable, cpuCell, memoryCell } from './metrics-table.js';

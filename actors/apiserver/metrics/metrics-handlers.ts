@@ -15,10 +15,11 @@ import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
 import type { RequestContext } from '../http/context.js';
 import { isWatch } from '../http/dispatch.js';
-import { queryString, sendJson } from '../http/io.js';
-import { gate } from '../http/resource-handlers.js';
+import { queryString, sendJson, wantsTable } from '../http/io.js';
+import { gate, includeObject } from '../http/resource-handlers.js';
 import { notFoundPath } from '../http/route.js';
 import { metricsList, nodeMetricsObject, podMetricsObject } from './metrics-shapes.js';
+import { metricsTable } from './metrics-table.js';
 import type { MetricsSource } from './metrics-view.js';
 import { metricsGroup } from './resources.js';
 
@@ -36,11 +37,13 @@ export async function serveMetrics(ctx: RequestContext, source: MetricsSource | 
   await gate(ctx, verb);
   if (source === null) throw apiErrors.unavailable('the metrics API is not served by this API server (no metrics view)');
   const nowMs = ctx.server.wallClock().getTime();
-  if (info.resource === 'nodes') {
-    sendJson(ctx.res, 200, name === null ? await listNodes(ctx, source, nowMs) : await getNode(ctx, source, name, nowMs));
-    return;
-  }
-  sendJson(ctx.res, 200, name === null ? await listPods(ctx, source, namespace, nowMs) : await getPod(ctx, source, namespace ?? '', name, nowMs));
+  const nodes = info.resource === 'nodes';
+  // A list answers its items; a get one object. `kubectl get` asks for a Table of either.
+  const items = name === null
+    ? (nodes ? await listNodes(ctx, source, nowMs) : await listPods(ctx, source, namespace, nowMs))
+    : [nodes ? await getNode(ctx, source, name, nowMs) : await getPod(ctx, source, namespace ?? '', name, nowMs)];
+  if (wantsTable(ctx.req)) sendJson(ctx.res, 200, metricsTable(items, includeObject(ctx.query)));
+  else sendJson(ctx.res, 200, name === null ? metricsList(nodes ? 'NodeMetricsList' : 'PodMetricsList', items) : items[0]);
 }
 
 /** The request's selectors, checked against what a metrics object offers (labels, metadata.name/namespace): a 400 for anything else. */
@@ -51,17 +54,17 @@ function selectors(ctx: RequestContext, resource: string): { labelSelector?: str
   return { ...(labelSelector !== undefined ? { labelSelector } : {}), ...(fieldSelector !== undefined ? { fieldSelector } : {}) };
 }
 
-async function listNodes(ctx: RequestContext, source: MetricsSource, nowMs: number): Promise<object> {
+async function listNodes(ctx: RequestContext, source: MetricsSource, nowMs: number): Promise<KubeObject[]> {
   const nodes = await ctx.server.objects.list(coreNodes, null, { ...selectors(ctx, 'nodemetrics'), resourceVersion: '0' });
   const items: KubeObject[] = [];
   for (const node of nodes.items) {
     const report = source.node(node.metadata.name ?? '');
     if (report !== undefined) items.push(nodeMetricsObject(report, node, nowMs));
   }
-  return metricsList('NodeMetricsList', items);
+  return items;
 }
 
-async function getNode(ctx: RequestContext, source: MetricsSource, name: string, nowMs: number): Promise<object> {
+async function getNode(ctx: RequestContext, source: MetricsSource, name: string, nowMs: number): Promise<KubeObject> {
   const report = source.node(name);
   if (report === undefined) throw apiErrors.notFound('nodemetrics', metricsGroup, name);
   const node = await ctx.server.objects.get(coreNodes, null, name).catch(() => undefined);
@@ -69,17 +72,17 @@ async function getNode(ctx: RequestContext, source: MetricsSource, name: string,
   return nodeMetricsObject(report, node, nowMs);
 }
 
-async function listPods(ctx: RequestContext, source: MetricsSource, namespace: string | null, nowMs: number): Promise<object> {
+async function listPods(ctx: RequestContext, source: MetricsSource, namespace: string | null, nowMs: number): Promise<KubeObject[]> {
   const pods = await ctx.server.objects.list(corePods, namespace, { ...selectors(ctx, 'podmetrics'), resourceVersion: '0' });
   const items: KubeObject[] = [];
   for (const pod of pods.items) {
     const sample = source.pod(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
     if (sample !== undefined && sample.pod.uid === pod.metadata.uid) items.push(podMetricsObject(sample, pod, nowMs));
   }
-  return metricsList('PodMetricsList', items);
+  return items;
 }
 
-async function getPod(ctx: RequestContext, source: MetricsSource, namespace: string, name: string, nowMs: number): Promise<object> {
+async function getPod(ctx: RequestContext, source: MetricsSource, namespace: string, name: string, nowMs: number): Promise<KubeObject> {
   // metrics-server names a missing PodMetrics `namespace/name`.
   const missing = () => apiErrors.notFound('podmetrics', metricsGroup, `${namespace}/${name}`);
   const sample = source.pod(namespace, name);
