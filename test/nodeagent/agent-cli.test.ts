@@ -41,7 +41,7 @@ describe('kubus agent flags', () => {
 
   it('runtime, NATS URLs and hollow counts', () => {
     expect(parseRuntime('hollow')).toBe('hollow');
-    expect(() => parseRuntime('docker')).toThrow(/process or hollow/);
+    expect(() => parseRuntime('containerd')).toThrow(/cri, docker, process, hollow/);
     expect(parseNatsUrls('nats://a:4222, nats://b:4222')).toEqual(['nats://a:4222', 'nats://b:4222']);
     expect(parseNatsUrls(undefined)).toBeUndefined();
     expect(() => parseNatsUrls(' , ')).toThrow(/at least one URL/);

@@ -19,9 +19,27 @@ export async function runDownCommand(flags: { dir: string }): Promise<void> {
   // NATS last, so members and agents do not log a storm of reconnects while stopping.
   const ordered = [...file.processes].sort((a, b) => (stopOrder[a.role] ?? 1) - (stopOrder[b.role] ?? 1));
   // Agents in parallel (each may wait out its pods' grace periods), the control plane one by one.
-  await Promise.all(ordered.filter((proc) => proc.role === 'agent').map((proc) => stop(proc, agentStopMs)));
+  await Promise.all(ordered.filter((proc) => proc.role === 'agent').map(async (proc) => {
+    await stop(proc, agentStopMs);
+    await stopAgentContainerd(proc);
+  }));
   for (const proc of ordered.filter((p) => p.role !== 'agent')) await stop(proc, gracefulStopMs);
   process.stdout.write(`kubus down: done; data kept in ${dir} (kubus up --dir ${flags.dir} restarts it)\n`);
+}
+
+/**
+ * A `--runtime cri` agent's private containerd outlives the agent by design (its pods keep running
+ * through an agent restart); `down` ends the cluster, so it stops that containerd and its pods too.
+ * A no-op for agents that had none. Loaded lazily: `down` of a process-runtime cluster needs no gRPC.
+ */
+async function stopAgentContainerd(proc: ClusterProcess): Promise<void> {
+  if (proc.dataDir === null) return;
+  const { stopPrivateContainerd } = await import('../../../nodeagent/runtime/cri/index.js');
+  try {
+    await stopPrivateContainerd(proc.dataDir, { removePods: true });
+  } catch (error) {
+    process.stdout.write(`kubus down: agent ${proc.id}: its containerd did not stop cleanly: ${(error as Error).message}\n`);
+  }
 }
 
 async function stop(proc: ClusterProcess, graceMs: number): Promise<void> {
