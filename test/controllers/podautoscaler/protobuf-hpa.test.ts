@@ -29,7 +29,25 @@ function kubectlAutoscaleBody(options: { min?: number; cpu?: number }): Buffer {
   return Buffer.from([0x6b, 0x38, 0x73, 0x00, ...bytes(1, typeMeta), ...bytes(2, object), ...bytes(3, ''), ...bytes(4, '')]);
 }
 
+/** `kubectl autoscale deployment web --min=2 --max=5 --cpu-percent=60` (kubectl 1.32.4), captured with -v=8. */
+const captured = Buffer.from([
+  '6b 38 73 00 0a 29 0a 0e  61 75 74 6f 73 63 61 6c',
+  '69 6e 67 2f 76 31 12 17  48 6f 72 69 7a 6f 6e 74',
+  '61 6c 50 6f 64 41 75 74  6f 73 63 61 6c 65 72 12',
+  '3f 0a 13 0a 03 77 65 62  12 00 1a 00 22 00 2a 00',
+  '32 00 38 00 42 00 12 22  0a 1a 0a 0a 44 65 70 6c',
+  '6f 79 6d 65 6e 74 12 03  77 65 62 1a 07 61 70 70',
+  '73 2f 76 31 10 02 18 05  20 3c 1a 04 18 00 20 00',
+  '1a 00 22 00',
+].join(' ').replace(/\s+/g, ''), 'hex');
+
 describe('decodeHpaV1Protobuf', () => {
+  it('reads the body kubectl 1.32 sent', () => {
+    expect(decodeHpaV1Protobuf(captured)).toEqual({
+      apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' }, minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 60 },
+    });
+  });
   it('reads what kubectl autoscale --min=1 --max=4 --cpu-percent=50 sends', () => {
     expect(decodeHpaV1Protobuf(kubectlAutoscaleBody({ min: 1, cpu: 50 }))).toEqual({
       apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler',
