@@ -7,6 +7,7 @@
  * - `kubectl top pod` shows the hollow pod at exactly its annotated 250m / 16Mi and the process
  *   pod (a small busy loop) with real, non-zero CPU and memory; `-l` selects by the pods' labels,
  *   `-A` lists every namespace, `--containers` names the containers.
+ * - The same PodMetrics over NATS (NatsApiClient), the way the HPA controller reads them.
  * - `kubectl top node` shows both nodes, the hollow one using what its pods use.
  * - RBAC: a user bound to `view` in the namespace may `top pod` there (the default role includes
  *   metrics.k8s.io); one with no binding is refused, as is `top node` for the view user.
@@ -137,6 +138,16 @@ describe.runIf(runs)('kubectl top on process and hollow agents', () => {
     expect(got).toMatch(/^NAME\s+CPU\s+MEMORY\s+WINDOW/);
     expect(got).toMatch(/^ghost\s+500m\s+32Mi\s+\d+(\.\d+)?m?s\s*$/m);
   }, 120_000);
+
+  it('PodMetrics over NATS, as the HPA controller reads them (NatsApiClient, label selector)', async () => {
+    const podMetrics = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', namespaced: true } as const;
+    const list = await adminApi(h).list<{ metadata: { name: string; labels?: Record<string, string> }; containers: { name: string; usage: { cpu: string; memory: string } }[] }>(
+      podMetrics, { namespace: ns, labelSelector: 'app=ghost' },
+    );
+    expect(list.items.map((i) => i.metadata.name)).toEqual(['ghost']);
+    expect(list.items[0]?.metadata.labels).toEqual({ app: 'ghost', tier: 'hollow' });
+    expect(list.items[0]?.containers).toEqual([{ name: 'a', usage: { cpu: '250000000n', memory: '16384Ki' } }, { name: 'b', usage: { cpu: '250000000n', memory: '16384Ki' } }]);
+  });
 
   it('kubectl top node shows both nodes; the hollow node uses what its pods use', async () => {
     const out = await waitUntil('both nodes in kubectl top node', async () => {
