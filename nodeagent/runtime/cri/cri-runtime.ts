@@ -4,7 +4,10 @@
  * format. Adoption after an agent restart needs nothing here: containerd keeps running and lists
  * what it runs (filtered by this agent's label).
  */
+import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ContainerNotFoundError, ContainerStateError, ImagePullError, PortForwardError, SandboxNotFoundError } from '../errors.js';
 import type { RuntimeOptions } from '../options.js';
@@ -156,7 +159,7 @@ export class CriRuntime implements ContainerRuntime {
       const status = await this.containerStatus(containerId);
       if (status === null) throw new ContainerNotFoundError(containerId);
       if (status.state !== 'running') throw new ContainerStateError(containerId, status.state, 'exec in');
-      return openRuncExec(stateRoot, containerId, request.command);
+      return openRuncExec(stateRoot, containerId, request.command, join(tmpdir(), `kubus-runc-exec-${randomBytes(8).toString('hex')}.pid`));
     }
     const { url } = await this.notFoundAs(containerId, this.client.call('Exec', {
       containerId, cmd: [...request.command], tty: request.tty, stdin: request.stdin, stdout: true, stderr: !request.tty,

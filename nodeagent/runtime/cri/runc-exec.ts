@@ -6,7 +6,7 @@
  * namespaces) with our argv, and its exit status is the command's.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecSession } from '../types.js';
 import { criNamespace } from './image-import.js';
@@ -19,16 +19,29 @@ export function runcStateRoot(runcRoot: string): string | null {
   return existsSync(root) ? root : null;
 }
 
-export function openRuncExec(stateRoot: string, containerId: string, command: readonly string[]): Promise<ExecSession> {
-  const child = spawn(runcBinary, ['--root', stateRoot, 'exec', containerId, ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** `pidFile`: where runc writes the command's host pid, so close() can kill the command itself (runc cannot forward SIGKILL). */
+export function openRuncExec(stateRoot: string, containerId: string, command: readonly string[], pidFile: string): Promise<ExecSession> {
+  const child = spawn(runcBinary, ['--root', stateRoot, 'exec', '--pid-file', pidFile, containerId, ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const close = (): void => {
+    try {
+      const pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGKILL');
+    } catch {
+      // Not started yet or already gone: runc itself then ends with it.
+    }
+    child.kill('SIGKILL');
+  };
   const exit = new Promise<number>((resolve) => {
     child.once('error', () => resolve(-1));
-    child.once('close', (code, signal) => resolve(code ?? (signal !== null ? 128 + signalNumber(signal) : -1)));
+    child.once('close', (code, signal) => {
+      rmSync(pidFile, { force: true });
+      resolve(code ?? (signal !== null ? 128 + signalNumber(signal) : -1));
+    });
   });
   // A peer that stops reading stdin (the command exited) must not crash the agent with EPIPE.
   child.stdin.on('error', () => undefined);
   return new Promise((resolve, reject) => {
-    child.once('spawn', () => resolve({ stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, exit }));
+    child.once('spawn', () => resolve({ stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, resize: () => undefined, exit, close }));
     child.once('error', reject);
   });
 }

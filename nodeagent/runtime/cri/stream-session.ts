@@ -40,6 +40,7 @@ export function openStreamSession(url: string, options: StreamSessionOptions): P
   const stdout = new PassThrough();
   const stderr = options.tty ? null : new PassThrough();
   let statusText: string | null = null;
+  let closedByUs = false;
   const send = (channelNumber: number, data: Buffer): void => {
     if (socket.readyState !== WebSocket.OPEN) return;
     socket.send(Buffer.concat([Buffer.from([channelNumber]), data]));
@@ -68,7 +69,8 @@ export function openStreamSession(url: string, options: StreamSessionOptions): P
       stdout.end();
       stderr?.end();
       // An attach's Status says only that the stream ended: its exit code is the container's.
-      if (options.exitOnClose) options.exitOnClose().then(resolve, () => resolve(-1));
+      if (closedByUs && statusText === null) resolve(-1);
+      else if (options.exitOnClose) options.exitOnClose().then(resolve, () => resolve(-1));
       else resolve(statusText !== null ? exitCodeOfStatus(statusText) : -1);
     });
   });
@@ -80,6 +82,11 @@ export function openStreamSession(url: string, options: StreamSessionOptions): P
         stderr,
         resize: (columns, rows) => send(channel.resize, Buffer.from(JSON.stringify({ Width: columns, Height: rows }))),
         exit,
+        // Closing the stream detaches: an attached container runs on; an exec'd command loses its terminal/pipes (as with the kubelet).
+        close: () => {
+          closedByUs = true;
+          socket.close();
+        },
       });
     });
     socket.once('error', (error) => reject(error));

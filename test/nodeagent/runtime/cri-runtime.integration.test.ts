@@ -174,6 +174,12 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     expect(await session.exit).toBe(0);
     expect(await out).toBe('line one\nline two\n');
     expect(await err).toBe('env hello\n');
+    // close() ends a session early: the command is killed, exit resolves.
+    const endless = await runtime.exec(web.containerId, { command: ['sleep', '3600'], stdin: true, tty: false });
+    endless.close?.();
+    expect(await endless.exit).not.toBe(0);
+    const left = await runtime.execSync(web.containerId, ['sh', '-c', 'ps | grep -c "[s]leep 3600" || true'], 10_000);
+    expect(Buffer.from(left.stdout).toString().trim()).toBe('0');
     // The answer is awaited before the exit: containerd 1.6 may drop a tty's last output when the command exits at once.
     const tty = await runtime.exec(web.containerId, { command: ['sh', '-c', 'echo ready; read line; echo "got $line"; read never; exit 3'], stdin: true, tty: true });
     let ttyOut = '';
@@ -191,6 +197,9 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     await until('the stdin container running', async () => ((await runtime.containerStatus(pod.containerId))?.state === 'running' ? true : undefined));
     const session = await runtime.attach(pod.containerId, { stdin: true, tty: false });
     const out = read(session.stdout);
+    const detached = await runtime.attach(pod.containerId, { stdin: false, tty: false });
+    detached.close?.();
+    expect(await detached.exit).toBe(-1);
     session.stdin?.write('ping\n');
     expect(await session.exit).toBe(4);
     expect(await out).toContain('got ping');
