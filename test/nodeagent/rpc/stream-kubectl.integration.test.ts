@@ -3,11 +3,12 @@
  * WebSocket side, issue 13 §2): the test process plays the node's agent (its own NATS user, the
  * stream server, the process runtime running the pod's containers with the pod's uid).
  * `kubectl exec -- sh -c 'exit 3'` exits 3; `kubectl exec -i` feeds stdin; `kubectl attach -i`
- * reaches a `stdin: true` container's main process; `kubectl port-forward` carries an HTTP
- * request to the pod's server. Waits poll conditions with deadlines.
+ * reaches a `stdin: true` container's main process; `kubectl exec -it` (kubectl itself on a
+ * terminal under script(1)) gives the command a terminal and its exit code; `kubectl port-forward` carries an HTTP
+ * request to the pod's server; `kubectl cp` copies a file in and back out (exec + tar). Waits poll conditions with deadlines.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,20 @@ describe.runIf(runs)('kubectl exec, attach and port-forward through the agent st
     expect(piped.stdout()).toBe('got hello\n');
   }, 60_000);
 
+  it('kubectl exec -it runs the command on a terminal (kubectl itself on one, under script)', async () => {
+    const command = ['kubectl', '--kubeconfig', h.kubeconfigPath, '--cache-dir', join(h.dir, 'kube-cache'), 'exec', '-it', 'web', '-c', 'app', '--', 'sh'].map((arg) => `'${arg}'`).join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, HOME: h.dir } });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitUntil('a prompt', () => out.includes('$ ') || out.includes('# '), { timeoutMs: 20_000 });
+    child.stdin.write('tty; echo "sum $((1 + 2))"; exit 5\n');
+    expect(await exit).toBe(5);
+    expect(out).toMatch(/\/dev\/pts\/\d+/);
+    expect(out).toContain('sum 3');
+  }, 60_000);
+
   it('kubectl attach -i reaches the container\'s main process', async () => {
     const attached = kubectl(['attach', '-i', 'web', '-c', 'echo']);
     // The agent's session may start after the first line is typed: type until an answer comes.
@@ -110,6 +125,21 @@ describe.runIf(runs)('kubectl exec, attach and port-forward through the agent st
       return attached.stdout().includes('got ping');
     }, { timeoutMs: 20_000, intervalMs: 500 });
     attached.child.kill('SIGINT');
+  }, 60_000);
+
+  it('kubectl cp both ways (exec with tar; a process container shares the host\'s files)', async () => {
+    const local = join(dir, 'cp-source.bin');
+    const payload = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 256));
+    writeFileSync(local, payload);
+    const into = join(dir, 'cp-into');
+    mkdirSync(into);
+    const up = await h.kubectl(['cp', '-c', 'app', local, `web:${into}/copied.bin`]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(readFileSync(join(into, 'copied.bin')).equals(payload)).toBe(true);
+    const back = join(dir, 'cp-back.bin');
+    const down = await h.kubectl(['cp', '-c', 'app', `web:${into}/copied.bin`, back]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(readFileSync(back).equals(payload)).toBe(true);
   }, 60_000);
 
   it('kubectl port-forward carries an HTTP request to the pod', async () => {
