@@ -5,14 +5,16 @@
  * shapes kubectl top reads (`n` CPU, `Ki` memory, Go duration windows), and the handlers over a fake
  * store: lists joined with pods (labels, label and field selectors, uid check), gets with
  * metrics-server's NotFound messages, the Table `kubectl get` asks for, RBAC asked for the metrics.k8s.io resource, and 405 for
- * anything but get and list.
+ * anything but get and list. Last, the view fed over a simulated bus: a report on another node's
+ * subject or undecodable bytes are dropped (and logged once), and nothing is kept after stop.
  */
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SimulatedClock, createJsonLogger } from '../../bus/index.js';
+import { Prng, SimNetwork, SimulatedClock, createJsonLogger, encode } from '../../bus/index.js';
+import { subjects } from '../../bus/subjects.js';
 import type { NodeMetricsReport } from '../../nodeagent/metrics/protocol.js';
 import {
-  MetricsView, checkReport, cpuCell, formatCpu, memoryCell, formatMemory, formatWindow, metricsResources, serveMetrics,
+  MetricsView, checkReport, cpuCell, formatCpu, memoryCell, formatMemory, formatWindow, metricsResources, serveMetrics, startMetricsView,
 } from '../../actors/apiserver/metrics/index.js';
 import type { AuthorizationRequest } from '../../actors/apiserver/http/admission.js';
 import type { RequestContext, ServerContext } from '../../actors/apiserver/http/context.js';
@@ -215,5 +217,29 @@ describe('handlers', () => {
     expect((await call({ view, store, path: '/apis/metrics.k8s.io/v1beta1/nodes', method: 'POST' })).status).toBe(405);
     expect((await call({ view, store, path: '/apis/metrics.k8s.io/v1beta1/nodes?watch=true' })).status).toBe(405);
     expect((await call({ view: null, store, path: '/apis/metrics.k8s.io/v1beta1/nodes' })).status).toBe(503);
+  });
+});
+
+describe('the view fed from the bus', () => {
+  it('keeps what agents publish on their own subjects; a forged or undecodable report is dropped and logged once a minute', () => {
+    const clock = new SimulatedClock();
+    const network = new SimNetwork({ clock, random: new Prng(6) });
+    const lines: string[] = [];
+    const running = startMetricsView({ bus: network.connect('member'), cluster: 'c1', clock, logger: createJsonLogger({ level: 'warn', write: (line) => lines.push(line) }) });
+    const agent = network.connect('agent');
+    const on = subjects('c1');
+    agent.publish(on.nodeMetrics('n1'), encode(report('n1', 1_000, [podUsage('web')])));
+    agent.publish(on.nodeMetrics('n2'), encode(report('n1', 2_000, [podUsage('forged')])));
+    agent.publish(on.nodeMetrics('n3'), new Uint8Array([0xc1]));
+    clock.advance(1_000);
+    expect(running.view.nodes().map((r) => r.node)).toEqual(['n1']);
+    expect(running.view.pod('default', 'web')?.node).toBe('n1');
+    expect(running.view.pod('default', 'forged')).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('metrics report refused');
+    running.stop();
+    agent.publish(on.nodeMetrics('n4'), encode(report('n4', 3_000)));
+    clock.advance(1_000);
+    expect(running.view.node('n4')).toBeUndefined();
   });
 });
