@@ -5,7 +5,7 @@
  * hosts), then `--pods` stateless pods (image present: `kubus.local/busybox:1.35`, imagePullPolicy
  * Never; the process runtime runs the host's sleep), each timed from its create request to a watch
  * showing it Running, then Ready; p50/p99 over all pods created (one that never made it counts as
- * slowest); then `kubus down`. Where the agents serve /metrics, their own
+ * slowest); then everything is stopped. Where the agents serve /metrics, their own
  * kubelet_pod_start_duration_seconds (first seen → Running, as the kubelet times it) is read too.
  *
  * Anchors printed with the table: Kubernetes' pod startup SLO is p99 ≤ 5 s (stateless pods, image
@@ -14,12 +14,13 @@
  * average and CPU count are printed beside them: figures from a loaded 2-core box are not a
  * quiet server's. With --json the last line is one JSON object.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clusterFile, kubus } from '../../test/nodeagent/node/up-cluster.js';
+import { startApiHarness, type ApiHarness } from '../../test/apiserver/harness.js';
 import { kubeHttpFromKubeconfig } from './kube-http.js';
+import { startBenchAgents, type BenchAgents } from './pod-agents.js';
 import { agentPodStartFigures, type AgentPodStartFigures } from './pod-metrics.js';
 import { cleanUpNamespace, measurePodStartup, summarize, type StartupResult, type StartupSummary } from './pod-startup.js';
 
@@ -36,8 +37,6 @@ const benchLimits = {
   pods: Number(values.pods),
   /** Creates in flight: a deployment controller's burst is of this order. */
   concurrency: Number(values.concurrency),
-  /** `kubus up` with cri builds the local images and starts a private containerd: allow it time. */
-  upTimeoutMs: 600_000,
   /** Every pod of a run must be Ready by then, or it counts as not started. */
   runDeadlineMs: 300_000,
 } as const;
@@ -86,30 +85,30 @@ interface Row {
 }
 
 async function runOne(runtime: BenchRuntime): Promise<Row> {
-  const dir = mkdtempSync(join(tmpdir(), `kubus-bench-pods-${runtime}-`));
   const load1Before = loadavg()[0] ?? 0;
-  progress(`${runtime}: kubus up --servers 3 --agents 2 --runtime ${runtime} (in ${dir})`);
+  progress(`${runtime}: 3 members, 2 agents --runtime ${runtime}`);
+  let harness: ApiHarness | null = null;
+  let agents: BenchAgents | null = null;
   try {
-    const up = await kubus(dir, ['up', '--servers', '3', '--agents', '2', '--runtime', runtime], benchLimits.upTimeoutMs);
-    if (up.code !== 0) throw new Error(`kubus up exited ${up.code}: ${(up.stderr || up.stdout).trim().split('\n').slice(-5).join(' | ')}`);
-    const api = kubeHttpFromKubeconfig(join(dir, '.kubus', 'kubeconfig'));
+    harness = await startApiHarness({ members: 3 });
+    agents = await startBenchAgents(harness, { runtime, count: 2, dir: join(harness.dir, 'agents'), progress });
+    const api = kubeHttpFromKubeconfig(harness.kubeconfigPath);
     try {
       const namespace = `bench-pods-${runtime}`;
       const result = await measurePodStartup(api, {
         namespace, pods: benchLimits.pods, concurrency: benchLimits.concurrency, deadlineMs: benchLimits.runDeadlineMs, progress, ...container(runtime),
       });
-      const agents = await agentPodStartFigures(clusterFile(dir)).catch(() => null);
+      const agentFigures = await agentPodStartFigures(agents.metricsUrls).catch(() => null);
       await cleanUpNamespace(api, namespace);
-      return { runtime, error: null, result, summary: summarize(result, result.created), agents, load1Before, load1After: loadavg()[0] ?? 0 };
+      return { runtime, error: null, result, summary: summarize(result, result.created), agents: agentFigures, load1Before, load1After: loadavg()[0] ?? 0 };
     } finally {
       api.close();
     }
   } catch (error) {
     return { runtime, error: (error as Error).message, result: null, summary: null, agents: null, load1Before, load1After: loadavg()[0] ?? 0 };
   } finally {
-    const down = await kubus(dir, ['down'], 180_000);
-    if (down.code !== 0) progress(`${runtime}: kubus down exited ${down.code}: ${down.stderr.trim()}`);
-    rmSync(dir, { recursive: true, force: true });
+    await agents?.stop().catch((error: unknown) => progress(`${runtime}: stopping the agents: ${(error as Error).message}`));
+    await harness?.stop().catch((error: unknown) => progress(`${runtime}: stopping the members: ${(error as Error).message}`));
   }
 }
 
