@@ -10,8 +10,10 @@
  * the way around it. Go writes non-pointer fields always (`""`, 0): empty strings are dropped;
  * the pointer fields (minReplicas, targetCPUUtilizationPercentage) are kept when present, 0 included.
  */
+import type { IncomingMessage } from 'node:http';
 import { apiErrors } from '../status.js';
 import type { KubeObject } from '../types.js';
+import { protobufMediaType, readBodyBytes, requestMediaType } from './io.js';
 
 const envelopeMagic = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 /** Fields read from one message: the body size is bounded already, this bounds the maps a crafted body builds. */
@@ -118,4 +120,15 @@ export function decodeHpaV1Protobuf(body: Buffer): KubeObject {
       ...(targetCpu !== undefined ? { targetCPUUtilizationPercentage: targetCpu } : {}),
     },
   } as KubeObject;
+}
+
+/**
+ * The create handler's hook: the object of a protobuf autoscaling/v1 HPA create, read from the
+ * raw body; undefined for every other request, whose body the handler reads as before (and
+ * whose protobuf keeps its 415).
+ */
+export async function protobufHpaCreateBody(req: IncomingMessage, route: { readonly group: string; readonly version: string; readonly resource: string }, limitBytes: number): Promise<KubeObject | undefined> {
+  if (requestMediaType(req) !== protobufMediaType) return undefined;
+  if (route.group !== 'autoscaling' || route.version !== 'v1' || route.resource !== 'horizontalpodautoscalers') return undefined;
+  return decodeHpaV1Protobuf(await readBodyBytes(req, limitBytes));
 }
