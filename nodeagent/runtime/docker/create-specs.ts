@@ -13,6 +13,7 @@
  * - Resources as the kubelet maps them: shares = request × 1024 / 1000 (at least 2), CFS quota =
  *   limit × period / 1000 over a 100 ms period, memory limit with swap equal to it (no swap).
  */
+import { isIP } from 'node:net';
 import type { ContainerCreateOptions } from 'dockerode';
 import { runtimeLabels, type ContainerConfig, type ContainerResources, type PodSandboxConfig } from '../types.js';
 import { dockerLabels } from './labels.js';
@@ -69,7 +70,7 @@ export function sandboxSpec(config: PodSandboxConfig, options: SandboxSpecOption
       PortBindings: bindings,
       IpcMode: 'shareable',
       Init: true,
-      ...(config.dns === undefined ? {} : { Dns: [...config.dns.servers], DnsSearch: [...config.dns.searches], DnsOptions: [...config.dns.options] }),
+      ...dnsSpec(config),
       ...(config.cgroupParent === undefined ? {} : { CgroupParent: config.cgroupParent }),
     },
   };
@@ -117,6 +118,26 @@ export function containerSpec(config: ContainerConfig, sandbox: PodSandboxConfig
       ...(sandbox.cgroupParent === undefined ? {} : { CgroupParent: sandbox.cgroupParent }),
     },
   };
+}
+
+/**
+ * The sandbox's resolver settings. The engine takes plain addresses only, so a server written
+ * `ip:port` (a cluster DNS off port 53, pod-dns.ts) is left out, and so is a loopback server for
+ * a sandbox with its own network namespace (there, 127.x is the pod's own loopback, not the
+ * node's). With no server left the engine's default applies (the host's non-loopback servers).
+ */
+export function dnsSpec(config: Pick<PodSandboxConfig, 'dns' | 'hostNetwork'>): { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] } {
+  if (config.dns === undefined) return {};
+  const servers = config.dns.servers.filter((server) => isIP(server) !== 0 && (config.hostNetwork || !isLoopback(server)));
+  return {
+    ...(servers.length === 0 ? {} : { Dns: servers }),
+    DnsSearch: [...config.dns.searches],
+    DnsOptions: [...config.dns.options],
+  };
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
 }
 
 /** Kubernetes' command/args over the image's ENTRYPOINT/CMD. */

@@ -27,6 +27,7 @@ import { containerSpec, sandboxSpec } from './create-specs.js';
 import { EngineEventStream } from './event-stream.js';
 import * as images from './images.js';
 import { InspectCache } from './inspect-cache.js';
+import { InitFailures } from './init-failure.js';
 import { dockerLabels, ownerFilter, ownerOf } from './labels.js';
 import { dockerLimits as limits } from './limits.js';
 import { LogPump } from './log-pump.js';
@@ -49,12 +50,14 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly owner: string;
   private readonly events: EventHub;
   private readonly inspections = new InspectCache();
+  private readonly initFailures: InitFailures;
   private readonly pumps = new Map<string, LogPump>();
   private readonly engineEvents: EngineEventStream;
   private readonly wallClock: () => Date;
 
   constructor(private readonly docker: Dockerode, private readonly options: RuntimeOptions, private readonly settings: DockerRuntimeSettings) {
     this.owner = ownerOf(options.dir);
+    this.initFailures = new InitFailures(docker);
     this.events = new EventHub(options.logger);
     this.wallClock = options.wallClock ?? systemWallClock;
     this.engineEvents = new EngineEventStream(docker, {
@@ -174,7 +177,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async containerStatus(containerId: string): Promise<ContainerStatus | null> {
     const info = await this.inspect(containerId);
-    return info === null || info.Config.Labels[dockerLabels.owner] !== this.owner || info.Config.Labels[dockerLabels.kind] !== 'container' ? null : containerStatusOf(info);
+    return info === null || info.Config.Labels[dockerLabels.owner] !== this.owner || info.Config.Labels[dockerLabels.kind] !== 'container' ? null : this.statusOf(info);
   }
 
   async listContainers(filter?: { readonly sandboxId?: string }): Promise<readonly ContainerStatus[]> {
@@ -183,7 +186,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (filter?.sandboxId === undefined) this.inspections.retain(new Set(listed.map((info) => info.Id)));
     const statuses = await Promise.all(listed.map(async (entry) => {
       const info = this.inspections.get(entry.Id, entry.State) ?? await this.inspect(entry.Id);
-      return info === null ? null : containerStatusOf(info);
+      return info === null ? null : this.statusOf(info);
     }));
     return statuses.filter((status): status is ContainerStatus => status !== null);
   }
@@ -259,6 +262,10 @@ export class DockerRuntime implements ContainerRuntime {
     }, () => undefined);
   }
 
+  private async statusOf(info: ContainerInspectInfo): Promise<ContainerStatus> {
+    return containerStatusOf(info, await this.initFailures.of(info));
+  }
+
   private async list(kind: 'sandbox' | 'container', extra: readonly string[], id?: string): Promise<Dockerode.ContainerInfo[]> {
     const filters = { ...ownerFilter(this.owner, kind, extra), ...(id === undefined ? {} : { id: [id] }) };
     const listed = await this.request(this.docker.listContainers({ all: true, filters: JSON.stringify(filters) }), `list ${kind}s`);
@@ -306,6 +313,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private async removeEngineContainer(containerId: string): Promise<void> {
+    this.initFailures.drop(containerId);
     this.pumps.get(containerId)?.close();
     this.pumps.delete(containerId);
     this.inspections.drop(containerId);

@@ -32,12 +32,17 @@ export function containerState(status: string): ContainerState {
   }
 }
 
-export function containerStatusOf(info: ContainerInspectInfo): ContainerStatus {
+/**
+ * The container's status; `initFailure` is what the container's init (Init: true) said when it
+ * could not exec the command (init-failure.ts): the engine started the init, so only its words
+ * tell a missing command from a command that exited 127.
+ */
+export function containerStatusOf(info: ContainerInspectInfo, initFailure: string | null = null): ContainerStatus {
   const labels = info.Config.Labels ?? {};
   const state = containerState(info.State.Status);
   const exited = state === 'exited';
   const startedAtMs = engineTimeMs(info.State.StartedAt);
-  const cannotRun = info.State.Error !== '' && startedAtMs === null;
+  const cannotRun = (info.State.Error !== '' && startedAtMs === null) || (exited && initFailure !== null);
   return {
     id: info.Id,
     sandboxId: labels[dockerLabels.sandbox] ?? '',
@@ -49,8 +54,8 @@ export function containerStatusOf(info: ContainerInspectInfo): ContainerStatus {
     startedAtMs,
     finishedAtMs: exited || cannotRun ? engineTimeMs(info.State.FinishedAt) : null,
     exitCode: exited || cannotRun ? info.State.ExitCode : null,
-    reason: exited || cannotRun ? exitReason(info.State) : null,
-    message: info.State.Error === '' ? null : info.State.Error,
+    reason: cannotRun ? 'ContainerCannotRun' : exited ? exitReason(info.State) : null,
+    message: info.State.Error !== '' ? info.State.Error : exited ? initFailure : null,
     logPath: labels[dockerLabels.logPath] ?? '',
     image: labels[dockerLabels.image] ?? info.Config.Image,
     labels,

@@ -9,10 +9,11 @@
 import type { ContainerInfo, ContainerInspectInfo } from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { formatCriTimestamp } from '../../../nodeagent/runtime/cri-log-writer.js';
-import { containerSpec, entrypointAndCmd, resourceSpec, sandboxSpec } from '../../../nodeagent/runtime/docker/create-specs.js';
+import { containerSpec, dnsSpec, entrypointAndCmd, resourceSpec, sandboxSpec } from '../../../nodeagent/runtime/docker/create-specs.js';
 import { parseEngineEvent } from '../../../nodeagent/runtime/docker/event-stream.js';
 import { FrameDemuxer, FrameDemuxerError } from '../../../nodeagent/runtime/docker/frame-demuxer.js';
 import { authFor, isValidReference, pullDecision, registryOf, withDefaultTag } from '../../../nodeagent/runtime/docker/images.js';
+import { initFailureOf } from '../../../nodeagent/runtime/docker/init-failure.js';
 import { InspectCache } from '../../../nodeagent/runtime/docker/inspect-cache.js';
 import { dockerLabels, ownerOf } from '../../../nodeagent/runtime/docker/labels.js';
 import { checkDockerLimits } from '../../../nodeagent/runtime/docker/limits.js';
@@ -85,6 +86,14 @@ describe('create specs', () => {
     expect(entrypointAndCmd([], [])).toEqual({});
   });
 
+  it('DNS: only plain addresses the sandbox can reach; none left means the engine\'s default', () => {
+    const dns = { servers: ['127.0.0.53', '10.96.0.10:1053', '10.96.0.10'], searches: ['a.svc'], options: ['ndots:5'] };
+    expect(dnsSpec({ dns, hostNetwork: false })).toEqual({ Dns: ['10.96.0.10'], DnsSearch: ['a.svc'], DnsOptions: ['ndots:5'] });
+    expect(dnsSpec({ dns, hostNetwork: true }).Dns).toEqual(['127.0.0.53', '10.96.0.10']);
+    expect(dnsSpec({ dns: { ...dns, servers: ['127.0.0.1'] }, hostNetwork: false }).Dns).toBeUndefined();
+    expect(dnsSpec({ hostNetwork: false })).toEqual({});
+  });
+
   it('resources: at least 2 shares, quota over a 100 ms period, no swap beyond the limit', () => {
     expect(resourceSpec({ cpuRequestMillis: 1 })).toEqual({ CpuShares: 2 });
     expect(resourceSpec({ cpuLimitMillis: 2000 })).toEqual({ CpuPeriod: 100_000, CpuQuota: 200_000 });
@@ -114,6 +123,15 @@ describe('views', () => {
     expect(containerStatusOf(inspectInfo({ ...finished, ExitCode: 137, OOMKilled: true }))).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
     const cannot = containerStatusOf(inspectInfo({ Status: 'created', Running: false, ExitCode: 127, StartedAt: '0001-01-01T00:00:00Z', Error: 'exec: "nope": executable file not found in $PATH' }));
     expect(cannot).toMatchObject({ state: 'exited', reason: 'ContainerCannotRun', exitCode: 127, startedAtMs: null, message: 'exec: "nope": executable file not found in $PATH' });
+  });
+
+  it('an init that could not exec the command makes an exit 127 ContainerCannotRun with its words', () => {
+    const said = initFailureOf('[FATAL tini (7)] exec /no/such failed: No such file or directory\n');
+    expect(said).toBe('exec /no/such failed: No such file or directory');
+    expect(initFailureOf('sh: nope: not found\n')).toBeNull();
+    const exited = inspectInfo({ Status: 'exited', Running: false, ExitCode: 127, FinishedAt: '2026-12-03T10:00:02Z' });
+    expect(containerStatusOf(exited, said)).toMatchObject({ state: 'exited', reason: 'ContainerCannotRun', message: said, exitCode: 127 });
+    expect(containerStatusOf(exited, null)).toMatchObject({ reason: 'Error', message: null });
   });
 
   it('engine zero times are never', () => {

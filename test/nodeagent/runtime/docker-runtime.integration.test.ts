@@ -182,6 +182,25 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
     expect(await session.exit).toBe(4);
   });
 
+  it('exec with a terminal; a missing command is ContainerCannotRun; a hostNetwork pod has the node\'s address', async () => {
+    const id = web.ids[0] ?? '';
+    const session = await runtime.exec(id, { command: ['sh', '-c', 'test -t 0 && echo tty'], stdin: false, tty: true });
+    expect(session.stderr).toBeNull();
+    expect(await readAll(session.stdout)).toContain('tty');
+    expect(await session.exit).toBe(0);
+    const broken = await runPod(runtime, [(sandbox) => containerConfig(sandbox, 'broken', { command: ['/no/such/binary'] })]);
+    const status = await until('the failed start', async () => {
+      const found = await runtime.containerStatus(broken.ids[0] ?? '');
+      return found?.state === 'exited' ? found : undefined;
+    });
+    expect(status.reason).toBe('ContainerCannotRun');
+    expect(status.message).toContain('/no/such/binary');
+    const hostPod = sandboxConfig();
+    const hostSandbox = await runtime.runPodSandbox({ ...hostPod, hostNetwork: true });
+    expect(await runtime.podSandboxStatus(hostSandbox)).toMatchObject({ state: 'ready', ip: '127.0.0.1' });
+    await runtime.removePodSandbox(hostSandbox);
+  });
+
   it('attach relays a running container\'s stdin and output; its exit is the container\'s', async () => {
     const pod = await runPod(runtime, [(sandbox) => containerConfig(sandbox, 'echo', { command: ['sh', '-c', 'read line; echo echoed $line; exit 5'], stdin: true })]);
     const id = pod.ids[0] ?? '';
