@@ -31,7 +31,7 @@ describe('resources', () => {
       ev: 'events', ep: 'endpoints', pv: 'persistentvolumes', pvc: 'persistentvolumeclaims', hpa: 'horizontalpodautoscalers' });
     expect(new Set(resources.filter((r) => r.categories.includes('all')).map((r) => r.resource)))
       .toEqual(new Set(['pods', 'services', 'deployments', 'replicasets', 'horizontalpodautoscalers']));
-    expect(pods.subresources).toEqual(['status', 'binding', 'eviction', 'log']);
+    expect(pods.subresources).toEqual(['status', 'attach', 'binding', 'eviction', 'exec', 'log', 'portforward']);
     expect(deployments.subresources).toEqual(['status', 'scale']);
     expect(must(findResource('', 'v1', 'nodes')).namespaced).toBe(false);
     expect(deployments).toMatchObject({ kind: 'Deployment', listKind: 'DeploymentList', singular: 'deployment', namespaced: true });

@@ -34,7 +34,7 @@ describe('parseRoute', () => {
   });
 
   it('answers unknown resources, versions and subresources with 404', () => {
-    for (const path of ['/api/v2/pods', '/api/v1/widgets', '/apis/apps/v9/deployments', '/api/v1/namespaces/default/pods/p1/exec',
+    for (const path of ['/api/v2/pods', '/api/v1/widgets', '/apis/apps/v9/deployments', '/api/v1/namespaces/default/pods/p1/exec/extra', '/api/v1/namespaces/default/services/s1/exec',
       '/api/v1/namespaces/default/pods/p1/status/extra', '/nothing', '/api/v1/namespaces/default/nodes/n1']) {
       expect(() => parseRoute(path), path).toThrow(ApiError);
     }
