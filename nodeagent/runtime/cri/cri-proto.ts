@@ -27,6 +27,7 @@ service RuntimeService {
   rpc Exec(ExecRequest) returns (ExecResponse) {}
   rpc Attach(AttachRequest) returns (AttachResponse) {}
   rpc ContainerStats(ContainerStatsRequest) returns (ContainerStatsResponse) {}
+  rpc ReopenContainerLog(ReopenContainerLogRequest) returns (ReopenContainerLogResponse) {}
   rpc Status(StatusRequest) returns (StatusResponse) {}
 }
 
@@ -365,6 +366,9 @@ message AttachRequest {
 message AttachResponse { string url = 1; }
 
 message ContainerStatsRequest { string container_id = 1; }
+
+message ReopenContainerLogRequest { string container_id = 1; }
+message ReopenContainerLogResponse {}
 
 message ContainerAttributes {
   string id = 1;

@@ -21,6 +21,7 @@ import { ContainerEventPoller } from './event-poller.js';
 import { CriCallError, ImageInUseError } from './errors.js';
 import { imageFsUsage, pullImage } from './image-ops.js';
 import { criLimits } from './limits.js';
+import { LogRotator } from './log-rotator.js';
 import { agentLabel, containerRequest, sandboxRequest } from './requests.js';
 import { openRuncExec } from './runc-exec.js';
 import { openStreamSession } from './stream-session.js';
@@ -47,10 +48,13 @@ export class CriRuntime implements ContainerRuntime {
   readonly name = 'cri' as const;
   private readonly client: CriClient;
   private readonly events: ContainerEventPoller;
+  private readonly logRotator: LogRotator;
 
   constructor(private readonly deps: CriRuntimeDeps) {
     this.client = deps.client;
     this.events = new ContainerEventPoller({ list: () => this.listRaw(), clock: deps.options.clock, logger: deps.options.logger });
+    this.logRotator = new LogRotator({ client: deps.client, agent: deps.agent, agentLabel, clock: deps.options.clock, logger: deps.options.logger });
+    this.logRotator.start();
   }
 
   async version(): Promise<{ readonly runtimeName: string; readonly runtimeVersion: string }> {
@@ -258,6 +262,7 @@ export class CriRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     this.events.stop();
+    this.logRotator.stop();
     this.client.close();
     this.deps.onClose?.();
   }

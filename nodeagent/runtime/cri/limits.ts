@@ -34,6 +34,8 @@ export const criLimits = {
   attachExitWaitMs: 5_000,
   /** Between two status reads while waiting for that exit. */
   attachExitPollMs: 50,
+  /** How often running containers' log files are checked for rotation: the kubelet's containerLogMonitorInterval (10 s). A chatty container may overshoot the size bound by what it writes meanwhile. */
+  logRotatePollMs: 10_000,
   /** Largest gRPC message accepted from containerd (lists of thousands of containers, verbose info). */
   grpcMessageBytesMax: 16 * 1024 * 1024,
 } as const;

@@ -144,6 +144,7 @@ export interface CriMethods {
   Exec: [{ containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, { url: string }];
   Attach: [{ containerId: string; stdin: boolean; tty: boolean; stdout: boolean; stderr: boolean }, { url: string }];
   ContainerStats: [{ containerId: string }, { stats: WireContainerStats | null }];
+  ReopenContainerLog: [{ containerId: string }, object];
   ListImages: [{ filter?: { image: { image: string } } }, { images: WireImage[] }];
   ImageStatus: [{ image: { image: string }; verbose: boolean }, { image: WireImage | null }];
   PullImage: [{ image: { image: string }; auth?: WireAuthConfig }, { imageRef: string }];

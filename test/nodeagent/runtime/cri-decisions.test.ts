@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runtimeLabels, type ContainerConfig, type PodSandboxConfig } from '../../../nodeagent/runtime/index.js';
 import { cniConflist, cniNetworkName, containerdConfigToml, containerdLayout, defaultPodSubnet } from '../../../nodeagent/runtime/cri/containerd-config.js';
 import { diffContainerStates } from '../../../nodeagent/runtime/cri/event-poller.js';
+import { rotationSteps } from '../../../nodeagent/runtime/cri/log-rotator.js';
 import { agentLabel, containerRequest, linuxResources, relativeLogPath, sandboxRequest } from '../../../nodeagent/runtime/cri/requests.js';
 import { exitCodeOfStatus } from '../../../nodeagent/runtime/cri/stream-session.js';
 import { containerStatusView, parseContainerInfo, pullDecision } from '../../../nodeagent/runtime/cri/views.js';
@@ -95,6 +96,17 @@ describe('CRI answers', () => {
     const before = new Map([['a', 'CONTAINER_CREATED' as const], ['b', 'CONTAINER_RUNNING' as const], ['c', 'CONTAINER_EXITED' as const]]);
     const events = diffContainerStates(before, [listed('a', 'CONTAINER_RUNNING'), listed('b', 'CONTAINER_EXITED'), listed('c', 'CONTAINER_EXITED'), listed('d', 'CONTAINER_EXITED')]);
     expect(events.map((e) => [e.type, e.containerId, e.podUid])).toEqual([['started', 'a', 'u'], ['exited', 'b', 'u'], ['exited', 'd', 'u']]);
+  });
+});
+
+describe('log rotation', () => {
+  it('shifts the rotated files and drops the oldest', () => {
+    expect(rotationSteps('/l/0.log', 3)).toEqual([
+      { op: 'remove', path: '/l/0.log.2' },
+      { op: 'rename', from: '/l/0.log.1', to: '/l/0.log.2' },
+      { op: 'rename', from: '/l/0.log', to: '/l/0.log.1' },
+    ]);
+    expect(rotationSteps('/l/0.log', 1)).toEqual([]);
   });
 });
 

@@ -7,7 +7,8 @@
  * (the streaming server's WebSocket path); attach reaches a stdin container; a memory limit ends
  * in OOMKilled (and an `exited` event); a second runtime instance on the same directory reuses
  * the running containerd and lists the same running container (adoption, not restart); Never
- * with an absent image is ErrImageNeverPull; images in use (pause included) are not removed; stats have CPU and memory; stop and remove.
+ * with an absent image is ErrImageNeverPull; images in use (pause included) are not removed; stats have CPU and memory; a log past its bound is
+ * rotated (containerd reopens it); stop and remove.
  *
  * Images come from ../images (busybox-static and a gcc-built pause, no registry) imported at
  * open. afterAll removes every pod, stops the containerd by its pid and deletes its bridge.
@@ -22,7 +23,10 @@ import type { Logger } from '../../../bus/logger.js';
 import {
   ImagePullError, openRuntime, parseCriLogLine, type ContainerConfig, type ContainerEvent, type ContainerRuntime, type PodSandboxConfig, type RuntimeOptions,
 } from '../../../nodeagent/runtime/index.js';
-import { containerdLayout, livePrivateContainerd, stopPrivateContainerd } from '../../../nodeagent/runtime/cri/index.js';
+import { containerdLayout, livePrivateContainerd, nodeHash, stopPrivateContainerd } from '../../../nodeagent/runtime/cri/index.js';
+import { CriClient } from '../../../nodeagent/runtime/cri/client.js';
+import { LogRotator } from '../../../nodeagent/runtime/cri/log-rotator.js';
+import { agentLabel } from '../../../nodeagent/runtime/cri/requests.js';
 import { localImageRefs } from '../../../nodeagent/runtime/images/index.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -215,6 +219,22 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     expect(status.exitCode).toBe(137);
     await until('the exited event', () => (events.some((e) => e.type === 'exited' && e.containerId === pod.containerId) ? true : undefined));
   }, 40_000);
+
+  it('rotates a log past its size bound to <logPath>.1 and containerd writes a fresh <logPath>', async () => {
+    const pod = await runPod(runtime, 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.01; done');
+    await until('some output', () => (existsSync(pod.config.logPath) && readFileSync(pod.config.logPath).length > 2048 ? true : undefined));
+    const client = new CriClient(containerdLayout(dir).socket);
+    try {
+      const rotator = new LogRotator({ client, agent: nodeHash(dir), agentLabel, clock: new SystemClock(), logger: silent, fileBytesMax: 1024 });
+      await rotator.rotateOnce();
+      rotator.stop();
+    } finally {
+      client.close();
+    }
+    expect(readFileSync(`${pod.config.logPath}.1`, 'utf8')).toContain('stdout F line 1\n');
+    await until('lines in the fresh file', () => (existsSync(pod.config.logPath) && readFileSync(pod.config.logPath, 'utf8').includes('stdout F line') ? true : undefined));
+    await runtime.stopPodSandbox(pod.sandboxId);
+  }, 30_000);
 
   it('has stats with CPU and memory', async () => {
     const stats = await until('stats', async () => {
