@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import { StreamEndpoint, type AcceptDecision, type BusStream, type IncomingOpen } from '../../bus/stream/index.js';
 import { subjects } from '../../bus/subjects.js';
 import type { AgentContext } from '../agent-context.js';
-import { ContainerNotFoundError, RuntimeUnsupportedError, SandboxNotFoundError } from '../runtime/errors.js';
+import { ContainerNotFoundError, ContainerStateError, RuntimeUnsupportedError, SandboxNotFoundError } from '../runtime/errors.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { isMemberStreamSubject, streamProtocolLimits, type ExecStreamHeader, type StreamOpenHeader, type StreamRefusalReason } from './stream-protocol.js';
 import { checkStreamHeader, errorText, findContainer, findSandbox, StreamRequestError } from './stream-request.js';
@@ -68,7 +68,7 @@ export function startStreamServer(ctx: StreamServerContext, deps: { readonly run
         : await runtime.attach(container.id, { stdin: header.stdin, tty: header.tty });
       return { kind: 'session', header, session };
     } catch (error) {
-      if (error instanceof RuntimeUnsupportedError || error instanceof ContainerNotFoundError) throw error;
+      if (error instanceof RuntimeUnsupportedError || error instanceof ContainerNotFoundError || error instanceof ContainerStateError) throw error;
       return { kind: 'failedExec', error };
     }
   };
@@ -142,8 +142,8 @@ function refuse(reason: StreamRefusalReason, message: string): AcceptDecision {
 function refusal(error: unknown): AcceptDecision {
   if (error instanceof StreamRequestError) return refuse(error.code, error.message);
   if (error instanceof RuntimeUnsupportedError) return refuse('unsupported', error.message);
-  // The container or sandbox went away between the lookup and the start.
-  if (error instanceof ContainerNotFoundError || error instanceof SandboxNotFoundError) return refuse('notRunning', error.message);
+  // The container or sandbox went away (or exited) between the lookup and the start.
+  if (error instanceof ContainerNotFoundError || error instanceof SandboxNotFoundError || error instanceof ContainerStateError) return refuse('notRunning', error.message);
   return refuse('badRequest', `the runtime failed: ${errorText(error)}`);
 }
 
