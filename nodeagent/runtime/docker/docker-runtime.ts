@@ -30,7 +30,7 @@ import { InspectCache } from './inspect-cache.js';
 import { InitFailures } from './init-failure.js';
 import { dockerLabels, ownerFilter, ownerOf } from './labels.js';
 import { dockerLimits as limits } from './limits.js';
-import { LogPump } from './log-pump.js';
+import { LogPumps } from './log-pumps.js';
 import { execSync, startAttach, startExec } from './sessions.js';
 import { withTimeout } from './timeout.js';
 import { containerStatusOf, sandboxStatusOf } from './views.js';
@@ -51,13 +51,14 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly events: EventHub;
   private readonly inspections = new InspectCache();
   private readonly initFailures: InitFailures;
-  private readonly pumps = new Map<string, LogPump>();
+  private readonly pumps: LogPumps;
   private readonly engineEvents: EngineEventStream;
   private readonly wallClock: () => Date;
 
   constructor(private readonly docker: Dockerode, private readonly options: RuntimeOptions, private readonly settings: DockerRuntimeSettings) {
     this.owner = ownerOf(options.dir);
     this.initFailures = new InitFailures(docker);
+    this.pumps = new LogPumps(docker, { clock: options.clock, logger: options.logger });
     this.events = new EventHub(options.logger);
     this.wallClock = options.wallClock ?? systemWallClock;
     this.engineEvents = new EngineEventStream(docker, {
@@ -73,7 +74,10 @@ export class DockerRuntime implements ContainerRuntime {
   async start(): Promise<void> {
     this.engineEvents.start();
     const containers = await this.list('container', []);
-    for (const info of containers) this.follow(info.Id, info.Labels[dockerLabels.logPath] ?? '');
+    await Promise.all(containers.map(async (listed) => {
+      const info = await this.inspect(listed.Id).catch(() => null);
+      if (info !== null) this.pumps.follow(info.Id, info.Config.Labels[dockerLabels.logPath] ?? '', info.Config.Tty);
+    }));
   }
 
   async version(): Promise<{ readonly runtimeName: string; readonly runtimeVersion: string }> {
@@ -156,7 +160,7 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       this.inspections.drop(containerId);
     }
-    this.follow(containerId, info.Config.Labels[dockerLabels.logPath] ?? '', info.Config.Tty);
+    this.pumps.follow(containerId, info.Config.Labels[dockerLabels.logPath] ?? '', info.Config.Tty);
   }
 
   async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
@@ -164,14 +168,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeContainer(containerId: string): Promise<void> {
-    const pump = this.pumps.get(containerId);
-    if (pump !== undefined) {
-      // The last lines reach the file before the engine's own log goes with the container.
-      await this.stopEngineContainer(containerId, 0).catch(ignoreNotFound);
-      await withTimeout(pump.finished, limits.killSettleMs, 'log pump').catch(() => undefined);
-      pump.close();
-      this.pumps.delete(containerId);
-    }
+    // The last lines reach the file before the engine's own log goes with the container.
+    await this.stopEngineContainer(containerId, 0).catch(ignoreNotFound);
+    await this.pumps.finish(containerId);
     await this.removeEngineContainer(containerId);
   }
 
@@ -244,22 +243,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     this.engineEvents.close();
-    for (const pump of this.pumps.values()) pump.close();
-    this.pumps.clear();
-  }
-
-  /** Copies the container's engine log into its CRI file, from where the file left off. */
-  private follow(containerId: string, logPath: string, tty?: boolean): void {
-    if (logPath === '' || this.pumps.has(containerId) || this.pumps.size >= limits.containersMax) return;
-    const start = (isTty: boolean) => {
-      const pump = new LogPump(this.docker, { containerId, logPath, tty: isTty, clock: this.options.clock, logger: this.options.logger });
-      this.pumps.set(containerId, pump);
-      pump.start();
-    };
-    if (tty !== undefined) return start(tty);
-    void this.inspect(containerId).then((info) => {
-      if (info !== null && !this.pumps.has(containerId)) start(info.Config.Tty);
-    }, () => undefined);
+    this.pumps.closeAll();
   }
 
   private async statusOf(info: ContainerInspectInfo): Promise<ContainerStatus> {
@@ -314,8 +298,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   private async removeEngineContainer(containerId: string): Promise<void> {
     this.initFailures.drop(containerId);
-    this.pumps.get(containerId)?.close();
-    this.pumps.delete(containerId);
+    this.pumps.close(containerId);
     this.inspections.drop(containerId);
     try {
       await this.request(this.docker.getContainer(containerId).remove({ force: true, v: true }), `remove ${containerId}`);
