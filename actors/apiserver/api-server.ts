@@ -218,7 +218,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
   // exec, attach and port-forward: WebSocket upgrades, through the same authentication, authorization and fairness (http/streaming/).
   const streaming = createStreamingFront({
-    objects: context.objects, authorizer: context.authorizer, logger: context.logger, retryAfterSeconds: limits.retryAfterSeconds,
+    objects: context.objects, authorizer: context.authorizer, logger: context.logger, clock: context.clock, retryAfterSeconds: limits.retryAfterSeconds,
     nodeStreams: options.nodeStreams ?? null,
     authenticate: async (req) => {
       const caller = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));

@@ -19,7 +19,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { constants, createDeflate, type Deflate } from 'node:zlib';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJsonLogger } from '../../bus/index.js';
+import { SimulatedClock, createJsonLogger } from '../../bus/index.js';
 import { ChannelFrameDecoder, encodeChannelFrame, type ChannelFrame, type StreamOpenHeader } from '../../nodeagent/rpc/stream-protocol.js';
 import { createStreamingFront, encodeDataFrame, spdyDictionary, SpdyFrameReader, type NodeStreams, type SpdyFrame, type StreamingFront } from '../../actors/apiserver/http/streaming/index.js';
 import type { AuthorizationRequest } from '../../actors/apiserver/http/admission.js';
@@ -54,6 +54,8 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
   const authorized: AuthorizationRequest[] = [];
   const agentStreams: FakeAgentStream[] = [];
   let refuseNext: Error | null = null;
+  /** Simulated: the liveness checks run only when a test advances it. */
+  const clock = new SimulatedClock();
 
   const nodeStreams: NodeStreams = {
     subjectFor: (node) => `kubus.test.node.${node}.rpc.stream`,
@@ -85,7 +87,7 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
       },
     } as unknown as ObjectStorage;
     front = createStreamingFront({
-      objects, logger: createJsonLogger({ level: 'error' }), retryAfterSeconds: 1, nodeStreams,
+      objects, logger: createJsonLogger({ level: 'error' }), clock, retryAfterSeconds: 1, nodeStreams,
       authorizer: {
         authorize: async (request) => {
           if (request.user.name === 'eve') throw apiErrors.forbidden(`User "eve" cannot create resource "pods/${request.subresource ?? ''}"`);
@@ -152,6 +154,19 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
     expect(status[0]).toBe(3);
     expect(JSON.parse(status.subarray(1).toString())).toMatchObject({ status: 'Failure', message: 'container "app" is not running', code: 400 });
     expect(closeCode(ws)).toBe(1000);
+  });
+
+  it('ends a session whose client went silent (no message, no pong to our pings), and its agent stream', async () => {
+    const ws = await open(execPath, 'v5.channel.k8s.io');
+    const agent = await waitUntil('the agent stream', () => agentStreams.find((s) => s.header.op === 'exec' && !s.ended && s.frames.length === 0 && !s.side.destroyed), { timeoutMs: 5_000 });
+    // This bare client answers no ping: after 60 s of silence (checked every 15 s) the member hangs up.
+    clock.advance(45_000);
+    expect(ws.closed()).toBe(false);
+    clock.advance(30_000);
+    await waitUntil('the connection dropped', () => ws.closed(), { timeoutMs: 5_000 });
+    expect(ws.messages.filter((m) => m.opcode === 9).length).toBeGreaterThanOrEqual(3);
+    await waitUntil('the agent stream ended', () => agent.side.destroyed, { timeoutMs: 5_000 });
+    await waitUntil('the session slot back', () => front.sessionCount() === 0, { timeoutMs: 5_000 });
   });
 
   it('refuses before the 101 what the pre-flight refuses, as a Status kubectl prints', async () => {

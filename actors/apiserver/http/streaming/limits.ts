@@ -36,8 +36,14 @@ export const streamingLimits = {
   spdyHeaderPairsMax: 64,
   /** How long the member waits for the agent to accept an open: the protocol's own bound. */
   openTimeoutMs: streamProtocolLimits.openTimeoutMs,
-  /** Bytes of a WebSocket close reason (RFC 6455 allows 123). */
-  closeReasonBytesMax: 123,
+  /**
+   * A client heard from neither by message nor by ping/pong for this long is gone (its host died
+   * or the network dropped it without a TCP reset): its session ends and its agent stream with it.
+   * kubectl pings every 5 s and gives the server 61 s to answer; we ping too, so any client's pong counts.
+   */
+  clientSilenceMaxMs: 60_000,
+  /** How often a session checks its client and pings it. */
+  livenessCheckIntervalMs: 15_000,
 } as const;
 
 export type StreamingLimits = typeof streamingLimits;
@@ -48,6 +54,7 @@ export function checkStreamingLimits(limits: StreamingLimits): void {
   }
   if (limits.spdyFramePayloadMax >= 1 << 24) throw new RangeError('SPDY frame lengths are 24 bits');
   if (limits.webSocketSendBufferBytesMax < streamProtocolLimits.framePayloadMax) throw new RangeError('the WebSocket send buffer must hold one frame');
+  if (limits.clientSilenceMaxMs < 2 * limits.livenessCheckIntervalMs) throw new RangeError('a client must be pinged at least twice before it counts as silent');
 }
 
 checkStreamingLimits(streamingLimits);

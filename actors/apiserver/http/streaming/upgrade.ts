@@ -21,13 +21,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Logger } from '../../../../bus/index.js';
+import type { Clock, Logger } from '../../../../bus/index.js';
 import { findResource, type ResourceInfo } from '../../registry/resources.js';
 import { ApiError, apiErrors } from '../../status.js';
 import type { UserInfo } from '../../types.js';
 import type { Authorizer } from '../admission.js';
 import type { ObjectStorage } from '../objects-port.js';
 import { runChannelSession } from './channel-session.js';
+import { watchClientLiveness } from './client-liveness.js';
 import { streamingLimits } from './limits.js';
 import type { NodeStreams } from './node-streams.js';
 import { runPortForwardSession } from './port-forward-session.js';
@@ -42,6 +43,8 @@ export interface StreamingFrontOptions {
   readonly objects: ObjectStorage;
   readonly authorizer: Authorizer;
   readonly logger: Logger;
+  /** Timers of the client liveness checks. */
+  readonly clock: Clock;
   /** Authentication and impersonation as for any request; throws ApiError 401/403. */
   readonly authenticate: (req: IncomingMessage) => Promise<UserInfo>;
   /** A fairness seat for the pre-flight (its release), or a thrown 429. */
@@ -143,6 +146,7 @@ export function createStreamingFront(options: StreamingFrontOptions): StreamingF
     const { path, pod, node, exec } = accepted;
     const uid = pod.metadata?.uid ?? '';
     const logger = options.logger.child({ verb: path.verb, namespace: path.namespace, pod: path.name, node });
+    watchClientLiveness(ws, { clock: options.clock, silenceMaxMs: streamingLimits.clientSilenceMaxMs, checkEveryMs: streamingLimits.livenessCheckIntervalMs });
     if (exec === null) {
       runPortForwardSession(ws, {
         open: (port) => nodeStreams.open(node, { v: 1, op: 'portforward', namespace: path.namespace, name: path.name, uid, port }),
