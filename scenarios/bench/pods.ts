@@ -1,5 +1,5 @@
 /**
- * `npm run bench:pods [--runtime cri|docker|process|all] [--pods 100] [--concurrency 10] [--json]`:
+ * `npm run bench:pods [--runtime cri|docker|process|all] [--pods 100] [--concurrency 10] [--members 3] [--json]`:
  * pod startup latency (issue 13 §4), figures not assertions. Per runtime: `kubus up --servers 3
  * --agents 2 --runtime <r>` in a temp directory (2 agents as separate processes, joined like real
  * hosts), then `--pods` stateless pods (image present: `kubus.local/busybox:1.35`, imagePullPolicy
@@ -29,12 +29,15 @@ const { values } = parseArgs({
     runtime: { type: 'string', default: 'all' },
     pods: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '10' },
+    members: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
   },
 });
 
 const benchLimits = {
   pods: Number(values.pods),
+  /** Member processes (1, 3 or 5): 3 as users run it; 1 isolates the agents from replication. */
+  members: Number(values.members),
   /** Creates in flight: a deployment controller's burst is of this order. */
   concurrency: Number(values.concurrency),
   /** Every pod of a run must be Ready by then, or it counts as not started. */
@@ -86,11 +89,11 @@ interface Row {
 
 async function runOne(runtime: BenchRuntime): Promise<Row> {
   const load1Before = loadavg()[0] ?? 0;
-  progress(`${runtime}: 3 members, 2 agents --runtime ${runtime}`);
+  progress(`${runtime}: ${benchLimits.members} members, 2 agents --runtime ${runtime}`);
   let harness: ApiHarness | null = null;
   let agents: BenchAgents | null = null;
   try {
-    harness = await startApiHarness({ members: 3 });
+    harness = await startApiHarness({ members: benchLimits.members });
     agents = await startBenchAgents(harness, { runtime, count: 2, dir: join(harness.dir, 'agents'), progress });
     const api = kubeHttpFromKubeconfig(harness.kubeconfigPath);
     try {
@@ -128,7 +131,7 @@ function printTable(rows: readonly Row[]): void {
   console.log(format(header));
   for (const line of lines) console.log(format(line));
   console.log('');
-  console.log(`times in ms from the create request to a watch showing the pod Running / Ready; ${benchLimits.pods} pods on 2 agents, ${benchLimits.concurrency} creates in flight`);
+  console.log(`times in ms from the create request to a watch showing the pod Running / Ready; ${benchLimits.pods} pods on 2 agents, ${benchLimits.members} members, ${benchLimits.concurrency} creates in flight`);
   console.log(`anchors: Kubernetes pod startup SLO p99 ≤ ${sloP99Ms / 1000} s (stateless, image present); goal p99 ≤ ${goalP99Ms / 1000} s with cri; containerd here serves HTTP ≈156 ms after its container starts`);
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
   printTable(rows);
   if (values.json === true) {
     console.log(JSON.stringify({
-      bench: 'pods', pods: benchLimits.pods, concurrency: benchLimits.concurrency, cpus: cpus().length, sloP99Ms, goalP99Ms,
+      bench: 'pods', pods: benchLimits.pods, members: benchLimits.members, concurrency: benchLimits.concurrency, cpus: cpus().length, sloP99Ms, goalP99Ms,
       rows: rows.map((r) => ({ runtime: r.runtime, error: r.error, created: r.result?.created ?? 0, notReady: r.result?.notReady ?? null, nodes: r.result?.nodes ?? null, ...r.summary, agents: r.agents, load1Before: r.load1Before, load1After: r.load1After })),
     }));
   }
