@@ -102,6 +102,7 @@ async function readContainers(ctx: PublisherContext, runtime: ContainerRuntime):
         podName: container.labels[runtimeLabels.podName] ?? '',
         podNamespace: container.labels[runtimeLabels.podNamespace] ?? '',
         containerName: container.labels[runtimeLabels.containerName] ?? container.name,
+        startedAtMs: container.startedAtMs,
         stats: stats === null ? null : { cpuUsageNanos: stats.cpuUsageNanos, memoryWorkingSetBytes: stats.memoryWorkingSetBytes, timestampMs: stats.timestampMs },
       });
     }

@@ -8,7 +8,10 @@
  * with incomplete metrics: the HPA then counts it as missing, not as using less than it does.
  *
  * Decision: the first collection only remembers readings (no rate exists yet); reports start with
- * the second. The window is the time between the two collections.
+ * the second. The window is the time between the two collections. A container started since the
+ * previous collection has a rate at once, from zero CPU at its start time (as metrics-server does
+ * for a container that started between two scrapes): a new pod shows in `kubectl top` and counts
+ * for the HPA one interval sooner.
  */
 import { metricsProtocolLimits, type ContainerUsage, type NodeMetricsReport, type PodUsage } from './protocol.js';
 import { cpuRateNanoCores, type CumulativeCpu } from './cpu-rate.js';
@@ -20,6 +23,8 @@ export interface ContainerReading {
   readonly podName: string;
   readonly podNamespace: string;
   readonly containerName: string;
+  /** When the container started (wall ms, the runtime's clock); null when the runtime does not say. */
+  readonly startedAtMs: number | null;
   /** Null when the runtime gave no stats this time (timed out, container gone). */
   readonly stats: { readonly cpuUsageNanos: number; readonly memoryWorkingSetBytes: number; readonly timestampMs: number } | null;
 }
@@ -58,7 +63,7 @@ export function buildReport(collection: Collection, memory: CollectorMemory): Bu
     if (reading.stats !== null) {
       const now = { cpuUsageNanos: reading.stats.cpuUsageNanos, timestampMs: reading.stats.timestampMs };
       containers.set(reading.containerId, now);
-      const rate = cpuRateNanoCores(memory.containers.get(reading.containerId), now);
+      const rate = cpuRateNanoCores(memory.containers.get(reading.containerId) ?? startedSince(reading, memory), now);
       if (rate !== null) usage = { name: reading.containerName, cpuNanoCores: rate, memoryWorkingSetBytes: Math.max(0, reading.stats.memoryWorkingSetBytes) };
     }
     const list = byPod.get(reading.podUid) ?? [];
@@ -84,6 +89,13 @@ export function buildReport(collection: Collection, memory: CollectorMemory): Bu
     memory: next,
     podsLeftOut: pods.length - kept.length,
   };
+}
+
+/** Zero CPU at the container's start, when it started after the previous collection (so no reading of it can be missing). */
+function startedSince(reading: ContainerReading, memory: CollectorMemory): CumulativeCpu | undefined {
+  const started = reading.startedAtMs;
+  if (started === null || memory.collectedAtMs === null || started < memory.collectedAtMs) return undefined;
+  return { cpuUsageNanos: 0, timestampMs: started };
 }
 
 /** The node's usage: the host's (a rate against the previous host reading), or the sum of its pods' on a hollow node. */

@@ -1,7 +1,7 @@
 /**
  * The agent's metrics, pure parts (nodeagent/metrics): CPU rates from two cumulative readings,
  * /proc parsing, and a collection turned into a NodeMetricsReport — first collection remembers
- * only, pods reported whole or not at all, the host's rate or (hollow) the sum of the pods, the
+ * only (a container started since then has a rate at once), pods reported whole or not at all, the host's rate or (hollow) the sum of the pods, the
  * window between collections. Plus the hollow runtime's stats checked against its annotations:
  * a pod annotated `kubus.io/hollow-cpu: 250m` reports 250m.
  */
@@ -14,7 +14,7 @@ import { HollowRuntime, hollowAnnotations } from '../../../nodeagent/runtime/hol
 import { runtimeLabels, type PodSandboxConfig } from '../../../nodeagent/runtime/types.js';
 
 const reading = (id: string, pod: string, cpuNanos: number, atMs: number, memory = 1024 * 1024, container = 'app'): ContainerReading => ({
-  containerId: id, podUid: `uid-${pod}`, podName: pod, podNamespace: 'default', containerName: container,
+  containerId: id, podUid: `uid-${pod}`, podName: pod, podNamespace: 'default', containerName: container, startedAtMs: null,
   stats: { cpuUsageNanos: cpuNanos, memoryWorkingSetBytes: memory, timestampMs: atMs },
 });
 
@@ -70,6 +70,14 @@ describe('report from collections', () => {
     expect(third.report?.pods.map((p) => p.containers.map((c) => [c.name, c.cpuNanoCores]))).toEqual([[['app', 100_000_000], ['side', 0]]]);
   });
 
+  it('gives a container started since the previous collection a rate at once, from zero at its start; not one older than that', () => {
+    const memory = buildReport({ node: 'n1', nowMs: 10_000, containers: [], host: host(0, 10_000) }, emptyCollectorMemory).memory;
+    const fresh = { ...reading('new', 'fresh', 0.5e9, 12_000), startedAtMs: 11_000 };
+    const adopted = { ...reading('old', 'adopted', 9e9, 12_000), startedAtMs: 5_000 };
+    const built = buildReport({ node: 'n1', nowMs: 12_000, containers: [fresh, adopted], host: host(1e9, 12_000) }, memory);
+    expect(built.report?.pods.map((p) => [p.name, p.containers[0]?.cpuNanoCores])).toEqual([['fresh', 500_000_000]]);
+  });
+
   it('on a hollow node, the node uses what its pods use', () => {
     const memory = buildReport({ node: 'h1', nowMs: 0, containers: [reading('a', 'p1', 0, 0, 10), reading('b', 'p2', 0, 0, 20)], host: 'sum-of-pods' }, emptyCollectorMemory).memory;
     const built = buildReport({ node: 'h1', nowMs: 1_000, containers: [reading('a', 'p1', 2e8, 1_000, 10), reading('b', 'p2', 3e8, 1_000, 20)], host: 'sum-of-pods' }, memory);
@@ -99,7 +107,7 @@ describe('hollow runtime stats', () => {
     await runtime.startContainer(id);
     const collect = async (): Promise<Collection> => {
       const stats = await runtime.containerStats(id);
-      return { node: 'h1', nowMs: wallMs, host: 'sum-of-pods', containers: [{ containerId: id, podUid: 'u1', podName: 'busy', podNamespace: 'default', containerName: 'app', stats }] };
+      return { node: 'h1', nowMs: wallMs, host: 'sum-of-pods', containers: [{ containerId: id, podUid: 'u1', podName: 'busy', podNamespace: 'default', containerName: 'app', startedAtMs: null, stats }] };
     };
     wallMs += 3_000;
     const memory = buildReport(await collect(), emptyCollectorMemory).memory;
