@@ -38,6 +38,8 @@ export interface CriRuntimeDeps {
   readonly importLocalImage: (name: LocalImageName) => Promise<void>;
   /** Images sandboxes use (the pause image): never removed by image GC though no container lists them. */
   readonly pinnedImages: readonly string[];
+  /** A private containerd found dead is started again (its shims kept the pods running; containerd reconnects to them). */
+  readonly revive?: () => Promise<void>;
   /** Called by close(): the private containerd keeps running, only the client goes. */
   readonly onClose?: () => void;
 }
@@ -63,7 +65,15 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async status(): Promise<RuntimeStatus> {
-    const response = await this.client.call('Status', { verbose: false });
+    let response;
+    try {
+      response = await this.client.call('Status', { verbose: false });
+    } catch (error) {
+      // UNAVAILABLE (14): nothing answers on the socket.
+      if (!(error instanceof CriCallError) || error.grpcCode !== 14 || this.deps.revive === undefined) throw error;
+      await this.deps.revive();
+      return { runtimeReady: false, networkReady: false, resourceLimitsEnforced: true, message: `containerd did not answer on ${this.client.socket}; the private containerd was started again` };
+    }
     const conditions = response.status?.conditions ?? [];
     const condition = (type: string) => conditions.find((c) => c.type === type);
     const runtime = condition('RuntimeReady');

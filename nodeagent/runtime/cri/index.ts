@@ -54,13 +54,14 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
   let socket = settings.socket;
   // containerd's default runc root for a host containerd; our own for a private one.
   let runcRoot = '/run/containerd/runc';
+  const ensureDaemon = () => ensurePrivateContainerd({
+    agentDirectory: options.dir,
+    ...(settings.podSubnet !== undefined ? { podSubnet: settings.podSubnet } : {}),
+    sandboxImage: localImageRefs.pause,
+    logger: options.logger,
+  });
   if (socket === undefined) {
-    const daemon = await ensurePrivateContainerd({
-      agentDirectory: options.dir,
-      ...(settings.podSubnet !== undefined ? { podSubnet: settings.podSubnet } : {}),
-      sandboxImage: localImageRefs.pause,
-      logger: options.logger,
-    }).catch((error: unknown) => {
+    const daemon = await ensureDaemon().catch((error: unknown) => {
       throw new RuntimeUnavailableError('cri', join(options.dir, 'runtime', 'containerd'), (error as Error).message);
     });
     socket = daemon.layout.socket;
@@ -89,5 +90,6 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
     client, options, agent: nodeHash(options.dir), runcStateRoot: () => runcStateRoot(runcRoot),
     importLocalImage: (name) => importLocalImage(name, criSocket, cacheDirectory),
     pinnedImages: settings.socket === undefined ? [localImageRefs.pause] : [],
+    ...(settings.socket === undefined ? { revive: async () => void (await ensureDaemon()) } : {}),
   });
 }

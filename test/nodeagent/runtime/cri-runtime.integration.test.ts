@@ -6,7 +6,8 @@
  * hostNetwork sandbox has the node's address; an interactive exec carries stdin to EOF (runc path) and a tty exec reports exit 3
  * (the streaming server's WebSocket path); attach reaches a stdin container; a memory limit ends
  * in OOMKilled (and an `exited` event); a second runtime instance on the same directory reuses
- * the running containerd and lists the same running container (adoption, not restart); Never
+ * the running containerd and lists the same running container (adoption, not restart); a killed containerd
+ * is started again by status() and finds its pods still running; Never
  * with an absent image is ErrImageNeverPull; images in use (pause included) are not removed; stats have CPU and memory; a log past its bound is
  * rotated (containerd reopens it); stop and remove.
  *
@@ -252,6 +253,22 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     const listed = await second.listContainers({ sandboxId: web.sandboxId });
     expect(listed.map((c) => [c.id, c.state, c.startedAtMs])).toEqual([[web.containerId, 'running', before?.startedAtMs]]);
     expect((await second.listPodSandboxes()).map((s) => s.id)).toContain(web.sandboxId);
+  }, 40_000);
+
+  it('starts a dead private containerd again from status(); the pods ran on and are still known', async () => {
+    const pid = livePrivateContainerd(containerdLayout(dir));
+    expect(pid).not.toBeNull();
+    process.kill(pid ?? 0, 'SIGKILL');
+    await until('the old containerd gone', () => (livePrivateContainerd(containerdLayout(dir)) === null ? true : undefined));
+    const ready = await until('containerd back', async () => {
+      const status = await runtime.status().catch(() => undefined);
+      return status?.runtimeReady === true ? status : undefined;
+    }, 30_000);
+    expect(ready.networkReady).toBe(true);
+    expect(livePrivateContainerd(containerdLayout(dir))).not.toBe(pid);
+    expect((await runtime.containerStatus(web.containerId))?.state).toBe('running');
+    const ip = (await runtime.podSandboxStatus(web.sandboxId))?.ip;
+    expect(await (await fetch(`http://${ip}:8080/`)).text()).toBe('hello from p1\n');
   }, 40_000);
 
   it('refuses an absent image under Never and accepts a present one', async () => {
