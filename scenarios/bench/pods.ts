@@ -151,3 +151,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The harness's store client and the agents' sockets may keep the event loop alive after the figures are out.
+process.exit(0);
