@@ -14,6 +14,7 @@
  *   (`KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false`) refused with a Status that says why.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,7 @@ roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: ${viewer.name} }]
 `;
 
-const web = "require('http').createServer((q, s) => s.end('hello ' + q.url)).listen(8080, process.env.POD_IP)";
+const web = "require('http').createServer((q, s) => s.end(q.url === '/big' ? 'y'.repeat(1 << 20) : 'hello ' + q.url)).listen(8080, process.env.POD_IP)";
 const pods = `apiVersion: v1
 kind: Pod
 metadata: { name: shell, namespace: ${ns} }
@@ -168,24 +169,32 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
     expect(await kubectl(['exec', '-n', ns, 'shell', '--', 'true'])).toEqual({ code: 0, stdout: '', stderr: '' });
   }, 60_000);
 
+  it('exec: 3 MB of output arrive whole (flow control end to end, not a buffer)', async () => {
+    const run = await kubectl(['exec', '-n', ns, 'shell', '--', 'sh', '-c', "head -c 3000000 /dev/zero | tr '\\0' x"]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(run.stdout.length).toBe(3_000_000);
+    expect(/^x+$/.test(run.stdout)).toBe(true);
+  }, 60_000);
+
   it('exec -i: stdin reaches the command until EOF', async () => {
     const run = await kubectl(['exec', '-i', '-n', ns, 'shell', '--', 'sh', '-c', 'cat; echo done'], { input: 'line one\nline two\n' });
     expect(run).toEqual({ code: 0, stdout: 'line one\nline two\ndone\n', stderr: '' });
   }, 60_000);
 
-  it('cp: a file to the pod and back (exec + tar)', async () => {
+  it('cp: a 2 MiB binary file to the pod and back (exec + tar)', async () => {
     // The process runtime shares the host's file system: the pod's path is in the test's scratch dir.
-    const local = join(scratch, 'to-pod.txt');
-    writeFileSync(local, 'copied through kubectl cp\n');
+    const local = join(scratch, 'to-pod.bin');
+    const content = randomBytes(2 * 1024 * 1024);
+    writeFileSync(local, content);
     const inPod = join(scratch, 'in-pod');
     expect((await kubectl(['exec', '-n', ns, 'shell', '--', 'mkdir', '-p', inPod])).code).toBe(0);
-    const up = await kubectl(['cp', local, `${ns}/shell:${inPod}/file.txt`]);
+    const up = await kubectl(['cp', local, `${ns}/shell:${inPod}/file.bin`]);
     expect([up.code, up.stderr]).toEqual([0, '']);
-    expect(readFileSync(join(inPod, 'file.txt'), 'utf8')).toBe('copied through kubectl cp\n');
-    const back = join(scratch, 'from-pod.txt');
-    const down = await kubectl(['cp', `${ns}/shell:${inPod}/file.txt`, back]);
+    expect(readFileSync(join(inPod, 'file.bin')).equals(content)).toBe(true);
+    const back = join(scratch, 'from-pod.bin');
+    const down = await kubectl(['cp', `${ns}/shell:${inPod}/file.bin`, back]);
     expect(down.code, down.stderr).toBe(0);
-    expect(readFileSync(back, 'utf8')).toBe('copied through kubectl cp\n');
+    expect(readFileSync(back).equals(content)).toBe(true);
   }, 60_000);
 
   it('port-forward: HTTP requests reach the pod\'s port through the tunnel', async () => {
@@ -194,6 +203,10 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
       const localPort = await waitUntil('port-forward listening', () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())?.[1], { timeoutMs: 30_000 });
       expect(await get(Number(localPort), '/first')).toBe('hello /first');
       expect(await get(Number(localPort), '/second')).toBe('hello /second');
+      // Several local connections at once: one data stream each, paired with its error stream.
+      const paths = ['/a', '/b', '/c', '/d', '/e'];
+      expect(await Promise.all(paths.map((path) => get(Number(localPort), path)))).toEqual(paths.map((path) => `hello ${path}`));
+      expect((await get(Number(localPort), '/big')).length).toBe(1 << 20);
     } finally {
       await forward.stop();
     }
