@@ -6,12 +6,14 @@
  * store: lists joined with pods (labels, label and field selectors, uid check), gets with
  * metrics-server's NotFound messages, the Table `kubectl get` asks for, RBAC asked for the metrics.k8s.io resource, and 405 for
  * anything but get and list. Last, the view fed over a simulated bus: a report on another node's
- * subject or undecodable bytes are dropped (and logged once), and nothing is kept after stop.
+ * subject or undecodable bytes are dropped (and logged once), and nothing is kept after stop; and
+ * the group in legacy and aggregated discovery.
  */
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Prng, SimNetwork, SimulatedClock, createJsonLogger, encode } from '../../bus/index.js';
 import { subjects } from '../../bus/subjects.js';
+import { aggregatedDiscovery, legacyGroupList, resourceList } from '../../actors/apiserver/discovery.js';
 import type { NodeMetricsReport } from '../../nodeagent/metrics/protocol.js';
 import {
   MetricsView, checkReport, cpuCell, formatCpu, memoryCell, formatMemory, formatWindow, metricsResources, serveMetrics, startMetricsView,
@@ -241,5 +243,19 @@ describe('the view fed from the bus', () => {
     agent.publish(on.nodeMetrics('n4'), encode(report('n4', 3_000)));
     clock.advance(1_000);
     expect(running.view.node('n4')).toBeUndefined();
+  });
+});
+
+describe('discovery', () => {
+  it('lists metrics.k8s.io/v1beta1 in both shapes kubectl reads (top checks the group and version only)', () => {
+    const legacy = legacyGroupList() as { groups: { name: string; versions: { version: string }[]; preferredVersion: { version: string } }[] };
+    expect(legacy.groups.find((g) => g.name === 'metrics.k8s.io')).toMatchObject({ versions: [{ version: 'v1beta1' }], preferredVersion: { version: 'v1beta1' } });
+    const aggregated = aggregatedDiscovery(false) as { items: { metadata: { name: string }; versions: { version: string; resources: { resource: string; scope: string; responseKind: { kind: string }; verbs: string[] }[] }[] }[] };
+    const group = aggregated.items.find((g) => g.metadata.name === 'metrics.k8s.io');
+    expect(group?.versions.map((v) => v.version)).toEqual(['v1beta1']);
+    expect(group?.versions[0]?.resources.map((r) => [r.resource, r.scope, r.responseKind.kind, r.verbs])).toEqual([
+      ['nodes', 'Cluster', 'NodeMetrics', ['get', 'list']], ['pods', 'Namespaced', 'PodMetrics', ['get', 'list']],
+    ]);
+    expect(resourceList('metrics.k8s.io', 'v1beta1')).toMatchObject({ groupVersion: 'metrics.k8s.io/v1beta1', resources: [{ name: 'nodes', kind: 'NodeMetrics' }, { name: 'pods', kind: 'PodMetrics' }] });
   });
 });
