@@ -20,7 +20,7 @@ export interface CriRuntimeOptions {
   readonly socket?: string;
   /** The pod network's subnet for the private containerd's CNI bridge (absent: a /24 of 10.88.0.0/16 derived from the agent's directory). */
   readonly podSubnet?: string;
-  /** Where the local images' tars are built (absent: `<dir>/runtime/image-cache`); tests share one to build once. */
+  /** Where the local images' tars are built (absent: `<dir>/runtime/image-cache`, as the docker runtime's); tests share one to build once. */
   readonly imageCacheDir?: string;
 }
 
