@@ -4,7 +4,8 @@
  * them) against the process runtime with real processes: `exec sh -c 'exit 3'` ends with exit
  * code 3 on channel 3; exec with stdin and the stdin close; exec on a terminal with a resize;
  * attach to a `stdin: true` container; port-forward carries an HTTP request to the pod's server
- * and back; a port nobody listens on is an error text; an agent's own user cannot open a stream
+ * and back; the client's half-close reaches the pod (an echo server answers all, then closes);
+ * a port nobody listens on is an error text; an agent's own user cannot open a stream
  * to another agent (NATS refuses it). Waits poll conditions with deadlines.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -150,6 +151,21 @@ describe('the agent stream server over NATS with the process runtime', () => {
     const refused = readFrames(await open({ ...header, port: 8081 }));
     await until('the refusal', () => refused.ended());
     expect(refused.text(3)).toContain('ECONNREFUSED');
+  }, 30_000);
+
+  it('port-forward: the client\'s half-close reaches the pod, whose answer and close end the stream', async () => {
+    const echo = 'require("net").createServer((s) => s.pipe(s)).listen(9090, process.env.POD_IP)';
+    const pod = await runPod([process.execPath, '-e', echo]);
+    await untilListening(pod.ip, 9090);
+    const stream = await open({ v: 1, op: 'portforward', namespace: 'default', name: pod.name, uid: pod.uid, port: 9090 });
+    const echoed = readFrames(stream);
+    const big = 'x'.repeat(200_000);
+    sendStdin(stream, big);
+    sendStdinEof(stream);
+    await until('the echo and the end', () => echoed.ended());
+    expect(echoed.text(1)).toBe(big);
+    expect(echoed.text(3)).toBe('');
+    stream.end();
   }, 30_000);
 
   it('an agent cannot open a stream to another agent (NATS permissions)', async () => {
