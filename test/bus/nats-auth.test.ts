@@ -28,10 +28,11 @@ describe('NATS users', () => {
       publish: [
         'kubus.prod.raft.s2.to.*', 'kubus.prod.raft.s2.to.*.snap', 'kubus.prod.store.*', 'kubus.prod.api', 'kubus.prod.api.stream.*',
         'kubus.prod.inbox.>', '_INBOX.>', 'kubus.prod.node.*.rpc', 'kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>',
+        'kubus.prod.node.*.rpc.stream', 'kubus.prod.node.*.rpc.stream.*',
       ],
       subscribe: [
         'kubus.prod.raft.*.to.s2', 'kubus.prod.raft.*.to.s2.snap', 'kubus.prod.store.s2', 'kubus.prod.api', 'kubus.prod.api.stream.s2',
-        '_INBOX.member-s2.>', '_INBOX.kubuswatch.>',
+        'kubus.prod.member.s2.stream.*', 'kubus.prod.metrics.node.*', '_INBOX.member-s2.>', '_INBOX.kubuswatch.>',
       ],
     });
   });
@@ -83,7 +84,11 @@ describe('NATS users', () => {
 describe('agent and relay permissions', () => {
   it('an agent subscribes only to its node and its inbox, publishes only API requests and tunnel traffic, answers once per request', () => {
     expect(agentPermissions('prod', 'n1')).toEqual({
-      publish: ['kubus.prod.api', 'kubus.prod.api.stream.*', 'kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>'],
+      publish: [
+        'kubus.prod.api', 'kubus.prod.api.stream.*', 'kubus.prod.node.*.tunnel', 'kubus.prod.node.*.tunnel.>',
+        // Frames of the exec/attach/port-forward streams members opened, and only its own metrics report.
+        'kubus.prod.member.*.stream.*', 'kubus.prod.metrics.node.n1',
+      ],
       subscribe: ['kubus.prod.node.n1.>', '_INBOX.node-n1.>', 'kubus.prod.inbox.node-n1.>'],
       responses: { max: 1, ttlMs: 60_000 },
     });
