@@ -6,8 +6,12 @@ export const metricsViewLimits = {
    * from a node beyond it is dropped (and logged) until a stale one ages out.
    */
   nodesMax: 10_000,
-  /** Reports waiting for the view's handler (the bus subscription's pendingMax): 1 s of 5,000 nodes at one report per 15 s is ~333; a backlog beyond 2,000 means the member is too slow, and the next interval's report replaces a dropped one. */
-  reportsPendingMax: 2_000,
+  /**
+   * Reports waiting for the view's handler (the bus subscription's pendingMax): every node's report
+   * at once, as when a process of hollow agents started together publishes in phase (10,000 small
+   * reports, a few MB). Beyond it the member is too slow, and the next interval's report replaces a dropped one.
+   */
+  reportsPendingMax: 10_000,
   /** Containers in one pod: Kubernetes has no hard bound; a report naming more is malformed (an agent bug or a forged message), dropped. */
   containersPerPodMax: 256,
   /** A refused report is logged at most this often (a broken agent sends one per interval, forever). */
