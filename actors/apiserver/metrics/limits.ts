@@ -8,8 +8,8 @@ export const metricsViewLimits = {
   nodesMax: 10_000,
   /**
    * Reports waiting for the view's handler (the bus subscription's pendingMax): every node's report
-   * at once, as when a process of hollow agents started together publishes in phase (10,000 small
-   * reports, a few MB). Beyond it the member is too slow, and the next interval's report replaces a dropped one.
+   * at once, as when a process of hollow agents started together publishes in phase (10,000 reports of
+   * ~4 KB for 30 pods each: ~40 MB at worst). Beyond it the member is too slow, and the next interval's report replaces a dropped one.
    */
   reportsPendingMax: 10_000,
   /** Containers in one pod: Kubernetes has no hard bound; a report naming more is malformed (an agent bug or a forged message), dropped. */
