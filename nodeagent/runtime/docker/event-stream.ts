@@ -41,7 +41,9 @@ export function parseEngineEvent(line: string): EngineContainerEvent | null {
   const type = raw.Action === 'start' ? 'started' : raw.Action === 'die' ? 'exited' : null;
   const containerId = raw.Actor?.ID ?? raw.id;
   if (type === null || containerId === undefined) return null;
-  const timeNano = raw.timeNano !== undefined ? BigInt(raw.timeNano) : BigInt(raw.time ?? 0) * 1_000_000_000n;
+  // Read from the text: as a JSON number, nanoseconds since 1970 lose their last digits (past 2^53).
+  const exact = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
+  const timeNano = exact !== undefined ? BigInt(exact) : BigInt(raw.time ?? 0) * 1_000_000_000n;
   return { type, containerId, sandboxId: attributes[dockerLabels.sandbox] ?? '', podUid: attributes[runtimeLabels.podUid] ?? '', timeNano };
 }
 
