@@ -41,6 +41,8 @@ export function runChannelSession(ws: WebSocket, options: ChannelSessionOptions)
   let stream: Duplex | null = null;
   let finished = false;
   let ended = false;
+  let waitingForDrain = false;
+  let outputPaused = false;
 
   const end = (): void => {
     if (ended) return;
@@ -65,9 +67,14 @@ export function runChannelSession(ws: WebSocket, options: ChannelSessionOptions)
     let writable = true;
     for (const frame of encodeChannelFrames(channel, message.subarray(1))) writable = stream.write(frame) && writable;
     // encodeChannelFrames yields nothing for an empty payload; the close channel's [0] is never empty.
-    if (!writable) {
+    if (!writable && !waitingForDrain) {
+      // One wait at a time: messages already parsed keep arriving after pause() and must not stack listeners.
+      waitingForDrain = true;
       ws.pause();
-      stream.once('drain', () => ws.resume());
+      stream.once('drain', () => {
+        waitingForDrain = false;
+        ws.resume();
+      });
     }
   };
 
@@ -115,9 +122,13 @@ export function runChannelSession(ws: WebSocket, options: ChannelSessionOptions)
         if (frame.channel !== streamChannels.stdout && frame.channel !== streamChannels.stderr) continue;
         // In tty mode stderr is merged by the terminal; kubectl would report an unknown stream.
         if (options.tty && frame.channel === streamChannels.stderr) continue;
-        if (!sender.send(Buffer.concat([Buffer.from([frame.channel]), frame.payload]))) {
+        if (!sender.send(Buffer.concat([Buffer.from([frame.channel]), frame.payload])) && !outputPaused) {
+          outputPaused = true;
           opened.pause();
-          sender.onDrain(() => opened.resume());
+          sender.onDrain(() => {
+            outputPaused = false;
+            opened.resume();
+          });
         }
       }
     });

@@ -40,8 +40,9 @@ interface DataStream {
   readonly requestId: string;
   readonly port: number;
   bus: Duplex | null;
-  /** Client bytes (already channel frames) waiting for the agent stream to open. */
+  /** Client bytes (already channel frames) waiting for the agent stream to open; past the bound the WebSocket is not read. */
   pending: Buffer[];
+  pendingBytes: number;
   clientFinished: boolean;
   closed: boolean;
 }
@@ -59,6 +60,10 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
   let queue: Promise<void> = Promise.resolve();
   let queuedBytes = 0;
   let over = false;
+  /** Agent streams whose write() said "full": the WebSocket is not read until they drain. */
+  const blockedStreams = new Set<object>();
+  /** Agent streams paused because the WebSocket's send queue is full. */
+  const pausedStreams = new Set<Duplex>();
 
   const send = (frame: Buffer): boolean => sender.send(frame);
 
@@ -77,10 +82,10 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
     if (!isBinary || over) return;
     const chunk = toBuffer(data);
     queuedBytes += chunk.length;
-    if (queuedBytes > streamingLimits.pendingClientBytesMax) ws.pause();
+    updateReading();
     queue = queue.then(async () => {
       queuedBytes -= chunk.length;
-      if (queuedBytes <= streamingLimits.pendingClientBytesMax / 2) ws.resume();
+      updateReading();
       if (over) return;
       try {
         for (const frame of reader.push(chunk)) await handle(frame);
@@ -140,7 +145,7 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
       }
       return;
     }
-    const stream: DataStream = { id, requestId, port, bus: null, pending: [], clientFinished: false, closed: false };
+    const stream: DataStream = { id, requestId, port, bus: null, pending: [], pendingBytes: 0, clientFinished: false, closed: false };
     dataStreams.set(id, stream);
     options.open(port).then((bus) => attach(stream, bus), (error: unknown) => {
       const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error);
@@ -160,17 +165,38 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
     }
     if (stream.bus === null) {
       stream.pending.push(...frames);
+      stream.pendingBytes += bytes.length;
+      if (stream.pendingBytes > streamingLimits.pendingClientBytesMax) {
+        blockedStreams.add(stream);
+        updateReading();
+      }
       return;
     }
     writeToAgent(stream.bus, frames);
   }
 
+  /**
+   * The WebSocket carries every data stream of the connection, so it is read only while no agent
+   * stream is full and the frame queue is under its bound (SPDY as kubectl speaks it has no
+   * per-stream flow control: one slow pod port slows the connection, as with the kubelet).
+   */
+  function updateReading(): void {
+    if (blockedStreams.size > 0 || queuedBytes > streamingLimits.pendingClientBytesMax) ws.pause();
+    else ws.resume();
+  }
+
   function writeToAgent(bus: Duplex, frames: readonly Buffer[]): void {
     let writable = true;
     for (const frame of frames) writable = bus.write(frame) && writable;
-    if (!writable) {
-      ws.pause();
-      bus.once('drain', () => ws.resume());
+    if (!writable && !blockedStreams.has(bus)) {
+      blockedStreams.add(bus);
+      updateReading();
+      const unblock = (): void => {
+        blockedStreams.delete(bus);
+        updateReading();
+      };
+      bus.once('drain', unblock);
+      bus.once('close', unblock);
     }
   }
 
@@ -193,9 +219,13 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
       }
       for (const frame of frames) {
         if (frame.channel === streamChannels.stdout) {
-          if (!send(encodeDataFrame(stream.id, frame.payload, false))) {
+          if (!send(encodeDataFrame(stream.id, frame.payload, false)) && !pausedStreams.has(bus)) {
+            pausedStreams.add(bus);
             bus.pause();
-            sender.onDrain(() => bus.resume());
+            sender.onDrain(() => {
+              pausedStreams.delete(bus);
+              bus.resume();
+            });
           }
         } else if (frame.channel === streamChannels.status) {
           writeError(stream.requestId, frame.payload.toString('utf8'));
@@ -210,6 +240,9 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
     });
     const pending = stream.pending;
     stream.pending = [];
+    stream.pendingBytes = 0;
+    blockedStreams.delete(stream);
+    updateReading();
     if (pending.length > 0) writeToAgent(bus, pending);
   }
 
@@ -228,6 +261,7 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
     if (stream.closed) return;
     stream.closed = true;
     dataStreams.delete(stream.id);
+    if (blockedStreams.delete(stream)) updateReading();
     if (stream.bus !== null && !stream.bus.destroyed) {
       if (stream.clientFinished || !finish) stream.bus.destroy();
       else stream.bus.end();
