@@ -137,7 +137,7 @@ export async function startMemberApi(options: {
     ...(options.telemetry !== undefined ? { telemetry: options.telemetry } : {}),
     objects,
     ...(config.inFlightMax !== undefined ? { limits: { inFlightMax: config.inFlightMax } } : {}),
-    authorizer: new ClusterAuthorizer(authz.policy, authz.graph, (timeoutMs) => authz.graphSynced(timeoutMs)),
+    authorizer: new ClusterAuthorizer(authz.policy, authz.graph, (timeoutMs) => authz.graphSynced(timeoutMs), (timeoutMs) => authz.graphChanged(timeoutMs)),
     admission: caKeyPem === null ? checked : withCsrSigning(checked, { caCertPem, caKeyPem, clock: () => new Date(), liveNode: (name, nowMs) => liveNodeHolds(objects, name, nowMs) }),
     logger: options.logger,
     ready: async () => {

@@ -171,5 +171,28 @@ describe('the Node authorizer', () => {
     const loaded = new ClusterAuthorizer(policy, new NodeGraph({ pods: () => [], pvc: () => undefined }), async () => true);
     await expect(loaded.authorize(request)).rejects.toMatchObject({ httpStatus: 403 });
     await expect(loaded.authorize({ ...request, user: { name: 'alice', groups: [], uid: 'a' } })).rejects.toMatchObject({ httpStatus: 403 });
+
+    // Loaded but behind: the binding arrives with the graph's next change, within the catch-up bound.
+    const behind: KubeObject[] = [];
+    const behindGraph = new NodeGraph({ pods: () => behind, pvc: () => undefined });
+    let changes = 0;
+    const catchesUp = new ClusterAuthorizer(policy, behindGraph, async () => true, async () => {
+      changes++;
+      if (changes === 2) {
+        behind.push(pod('late', 'n1'));
+        behindGraph.invalidate();
+      }
+      return true;
+    });
+    await expect(catchesUp.authorize(request)).resolves.toBeUndefined();
+    expect(changes).toBe(2);
+    // A graph that never changes again: refused once the bound has passed, not held forever.
+    let clock = 0;
+    const quiet = new ClusterAuthorizer(policy, new NodeGraph({ pods: () => [], pvc: () => undefined }), async () => true, async (timeoutMs) => {
+      clock += timeoutMs;
+      return false;
+    }, () => clock);
+    await expect(quiet.authorize(request)).rejects.toMatchObject({ httpStatus: 403 });
+    expect(clock).toBe(1_000);
   });
 });

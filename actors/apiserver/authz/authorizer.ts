@@ -38,12 +38,16 @@ export function forbiddenError(user: UserIdentity, a: Attributes): ApiError {
 
 /** Whether the node graph has loaded its first list, waiting up to `timeoutMs` (authz-caches.ts). */
 export type GraphSyncWait = (timeoutMs: number) => Promise<boolean>;
+/** Resolves true at the graph's next change (a pod or claim event), false after `timeoutMs`. */
+export type GraphChangeWait = (timeoutMs: number) => Promise<boolean>;
 
 export class ClusterAuthorizer implements Authorizer {
   constructor(
     private readonly policy: RbacPolicy,
     private readonly graph: NodeGraph,
     private readonly graphSynced: GraphSyncWait = () => Promise.resolve(true),
+    private readonly graphChanged: GraphChangeWait = () => Promise.resolve(false),
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   allows(user: UserIdentity, attributes: Attributes, fieldSelector?: string): boolean {
@@ -66,6 +70,12 @@ export class ClusterAuthorizer implements Authorizer {
         throw apiErrors.unavailable('the node authorizer has not loaded which pods are bound to which node yet; retry shortly');
       }
       if (this.allows(request.user, attributes, request.fieldSelector)) return;
+      // Loaded but maybe behind: a pod bound a moment ago reaches this member's graph by its watch.
+      const deadline = this.now() + authzLimits.nodeGraphCatchUpMs;
+      for (let left = authzLimits.nodeGraphCatchUpMs; left > 0; left = deadline - this.now()) {
+        if (!(await this.graphChanged(left))) break;
+        if (this.allows(request.user, attributes, request.fieldSelector)) return;
+      }
     }
     throw forbiddenError(request.user, attributes);
   }

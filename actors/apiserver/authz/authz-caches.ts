@@ -17,6 +17,8 @@ export interface AuthzCaches {
   synced(): boolean;
   /** Resolves true once the node graph's collections (pods, claims) have loaded their first list, false after `timeoutMs`. */
   graphSynced(timeoutMs: number): Promise<boolean>;
+  /** Resolves true at the node graph's next change (pods, claims), false after `timeoutMs`. */
+  graphChanged(timeoutMs: number): Promise<boolean>;
   /**
    * True once these caches hold every default cluster role and binding: only then does this
    * member authorize as the stored policy says (a member whose watch still lags would refuse
@@ -36,10 +38,18 @@ export function startAuthzCaches(options: { readonly source: CollectionSource; r
   const logger = options.logger.child({ component: 'authz' });
   let graph: NodeGraph | null = null;
   const graphWaiters = new Set<(ok: boolean) => void>();
+  // Requests a loaded graph refused, waiting for its next change (authorizer.ts, nodeGraphCatchUpMs).
+  const changeWaiters = new Set<(ok: boolean) => void>();
   const wakeGraphWaiters = (): void => {
+    for (const wake of [...changeWaiters]) wake(true);
     if (!graphReady()) return;
     for (const wake of [...graphWaiters]) wake(true);
   };
+  const waitOn = (waiters: Set<(ok: boolean) => void>, timeoutMs: number): Promise<boolean> => new Promise<boolean>((resolve) => {
+    const timer = options.clock.setTimeout(() => { waiters.delete(wake); resolve(false); }, timeoutMs);
+    const wake = (ok: boolean): void => { waiters.delete(wake); options.clock.clearTimeout(timer); resolve(ok); };
+    waiters.add(wake);
+  });
   const collection = (group: string, resource: string, onChange?: () => void): WatchedCollection =>
     new WatchedCollection(info(group, resource), { source: options.source, clock: options.clock, logger, ...(onChange !== undefined ? { onChange } : {}) });
   const rbac = 'rbac.authorization.k8s.io';
@@ -68,20 +78,15 @@ export function startAuthzCaches(options: { readonly source: CollectionSource; r
     policy: new RbacPolicy(source),
     graph,
     synced: () => all.every((c) => c.hasSynced),
-    graphSynced: (timeoutMs) => {
-      if (graphReady()) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const timer = options.clock.setTimeout(() => { graphWaiters.delete(wake); resolve(false); }, timeoutMs);
-        const wake = (ok: boolean): void => { graphWaiters.delete(wake); options.clock.clearTimeout(timer); resolve(ok); };
-        graphWaiters.add(wake);
-      });
-    },
+    graphSynced: (timeoutMs) => (graphReady() ? Promise.resolve(true) : waitOn(graphWaiters, timeoutMs)),
+    graphChanged: (timeoutMs) => waitOn(changeWaiters, timeoutMs),
     holdDefaultPolicy: () =>
       defaultRoleNames.every((name) => clusterRoles.get(null, name) !== undefined) &&
       defaultBindingNames.every((name) => clusterRoleBindings.get(null, name) !== undefined),
     stop: () => {
       for (const c of all) c.stop();
       for (const wake of [...graphWaiters]) wake(false);
+      for (const wake of [...changeWaiters]) wake(false);
     },
   };
 }

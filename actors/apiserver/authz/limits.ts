@@ -9,10 +9,17 @@ export const authzLimits = {
    * retryable 503, not a 403 the kubelet would take as final.
    */
   nodeGraphSyncWaitMs: 5_000,
+  /**
+   * How long a node's request the loaded graph still refuses waits for the graph's next changes:
+   * the pod was bound a moment ago and this member's pod watch has not delivered the binding yet
+   * (a kubelet's first status write races it). The watch lags by milliseconds on a healthy store;
+   * a second covers a loaded one, and a node asking for what is truly not its own waits no longer.
+   */
+  nodeGraphCatchUpMs: 1_000,
 } as const;
 
 export function checkAuthzLimits(limits: typeof authzLimits): void {
-  if (limits.missingRulesShownMax <= 0 || limits.nodeGraphSyncWaitMs <= 0) {
+  if (limits.missingRulesShownMax <= 0 || limits.nodeGraphSyncWaitMs <= 0 || limits.nodeGraphCatchUpMs <= 0) {
     throw new RangeError('authz limits: counts must be positive');
   }
 }
