@@ -20,6 +20,7 @@ import type { CriClient } from './client.js';
 import { ContainerEventPoller } from './event-poller.js';
 import { CriCallError, ImageInUseError } from './errors.js';
 import { imageFsUsage, pullImage } from './image-ops.js';
+import { isValidImageReference } from './image-reference.js';
 import { criLimits } from './limits.js';
 import { LogRotator } from './log-rotator.js';
 import { agentLabel, containerRequest, sandboxRequest } from './requests.js';
@@ -229,6 +230,7 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async ensureImage(image: string, policy: ImagePullPolicy, auth: readonly ImagePullAuth[]): Promise<void> {
+    if (!isValidImageReference(image)) throw new ImagePullError(image, 'InvalidImageName', 'not a valid image reference ([registry/]name[:tag][@digest], lowercase name)');
     const status = await this.client.call('ImageStatus', { image: { image }, verbose: false }).catch((error: unknown) => {
       if (error instanceof CriCallError && error.grpcCode === 3) throw new ImagePullError(image, 'InvalidImageName', error.details);
       throw error;

@@ -10,6 +10,7 @@ import { runtimeLabels, type ContainerConfig, type PodSandboxConfig } from '../.
 import { cniConflist, cniNetworkName, containerdConfigToml, containerdLayout, defaultPodSubnet } from '../../../nodeagent/runtime/cri/containerd-config.js';
 import { diffContainerStates } from '../../../nodeagent/runtime/cri/event-poller.js';
 import { rotationSteps } from '../../../nodeagent/runtime/cri/log-rotator.js';
+import { isValidImageReference } from '../../../nodeagent/runtime/cri/image-reference.js';
 import { agentLabel, containerRequest, linuxResources, relativeLogPath, sandboxRequest } from '../../../nodeagent/runtime/cri/requests.js';
 import { exitCodeOfStatus } from '../../../nodeagent/runtime/cri/stream-session.js';
 import { containerStatusView, parseContainerInfo, pullDecision } from '../../../nodeagent/runtime/cri/views.js';
@@ -96,6 +97,17 @@ describe('CRI answers', () => {
     const before = new Map([['a', 'CONTAINER_CREATED' as const], ['b', 'CONTAINER_RUNNING' as const], ['c', 'CONTAINER_EXITED' as const]]);
     const events = diffContainerStates(before, [listed('a', 'CONTAINER_RUNNING'), listed('b', 'CONTAINER_EXITED'), listed('c', 'CONTAINER_EXITED'), listed('d', 'CONTAINER_EXITED')]);
     expect(events.map((e) => [e.type, e.containerId, e.podUid])).toEqual([['started', 'a', 'u'], ['exited', 'b', 'u'], ['exited', 'd', 'u']]);
+  });
+});
+
+describe('image references', () => {
+  it('accepts what registries accept and refuses the rest (InvalidImageName)', () => {
+    for (const good of ['busybox', 'kubus.local/busybox:1.35', 'localhost:5000/a/b_c:v1.2-rc', `registry.k8s.io/pause@sha256:${'a'.repeat(64)}`, 'docker.io/library/nginx:latest']) {
+      expect(isValidImageReference(good), good).toBe(true);
+    }
+    for (const bad of ['', 'Not A Valid/Reference', 'UPPER/case', 'a:', 'a@sha256:short', '-lead/x', `${'a'.repeat(256)}`]) {
+      expect(isValidImageReference(bad), bad).toBe(false);
+    }
   });
 });
 

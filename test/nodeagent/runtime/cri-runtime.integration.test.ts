@@ -274,6 +274,11 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
   it('refuses an absent image under Never and accepts a present one', async () => {
     await expect(runtime.ensureImage('kubus.local/absent:1', 'Never', [])).rejects.toMatchObject({ reason: 'ErrImageNeverPull' });
     await expect(runtime.ensureImage('kubus.local/absent:1', 'Never', [])).rejects.toBeInstanceOf(ImagePullError);
+    // A registry that refuses connections (loopback: no traffic leaves the host): ErrImagePull with containerd's message.
+    const refused = await runtime.ensureImage('127.0.0.1:1/kubus-test-h1/absent:1', 'IfNotPresent', [{ registry: '127.0.0.1:1', username: 'u', password: 'p' }]).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ reason: 'ErrImagePull' });
+    expect((refused as ImagePullError).detail).toMatch(/127\.0\.0\.1:1/);
+    await expect(runtime.ensureImage('Not A Valid/Reference', 'IfNotPresent', [])).rejects.toMatchObject({ reason: 'InvalidImageName' });
     await runtime.ensureImage(localImageRefs.busybox, 'IfNotPresent', []);
     const images = await runtime.listImages();
     expect(images.flatMap((i) => i.tags)).toContain(localImageRefs.busybox);
