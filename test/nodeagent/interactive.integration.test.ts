@@ -71,6 +71,14 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: { name: reader, namespace: ${ns} }
+spec:
+  nodeName: ${node.name}
+  containers:
+  - { name: read, image: kubus.io/process, stdin: true, command: [sh, -c, 'while read line; do echo "got $line"; done'] }
+---
+apiVersion: v1
+kind: Pod
 metadata: { name: web, namespace: ${ns} }
 spec:
   nodeName: ${node.name}
@@ -115,9 +123,11 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
   }
 
   /** A long-running kubectl (port-forward, attach): its output so far, and a stop. */
-  function background(args: readonly string[]): { output: () => string; stop: () => Promise<void> } {
-    const child = spawn('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', join(h.dir, 'kube-cache'), ...args], { env: { ...process.env, HOME: h.dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  function background(args: readonly string[], input?: string): { output: () => string; stop: () => Promise<void> } {
+    const child = spawn('kubectl', ['--kubeconfig', h.kubeconfigPath, '--cache-dir', join(h.dir, 'kube-cache'), ...args], { env: { ...process.env, HOME: h.dir }, stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);
+    // Without input, stdin stays open (kubectl attach -i would otherwise see EOF at once).
+    if (input !== undefined) child.stdin.write(input);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -147,9 +157,9 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
     expect((await h.kubectl(['apply', '-f', h.manifest('setup.yaml', setup)])).code).toBe(0);
     await waitUntil('the default ServiceAccount', async () => (await adminApi(h).get(refs.serviceaccounts, ns, 'default').catch(() => null)) !== null, { timeoutMs: 30_000 });
     expect((await h.kubectl(['apply', '-f', h.manifest('pods.yaml', pods)])).code).toBe(0);
-    await waitUntil('both pods Running', async () => {
+    await waitUntil('the pods Running', async () => {
       const list = await adminApi(h).list(refs.pods, { namespace: ns });
-      return list.items.length === 2 && list.items.every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+      return list.items.length === 3 && list.items.every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
     }, { timeoutMs: 60_000, intervalMs: 250 });
   }, 150_000);
 
@@ -228,6 +238,15 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
     const attach = background(['attach', '-n', ns, 'shell']);
     try {
       await waitUntil('ticks through attach', () => (forwardTicks(attach.output()) >= 2 ? true : null), { timeoutMs: 30_000 });
+    } finally {
+      await attach.stop();
+    }
+  }, 60_000);
+
+  it('attach -i: stdin reaches the container\'s main process (stdin: true), its answers come back', async () => {
+    const attach = background(['attach', '-i', '-n', ns, 'reader'], 'hello\n');
+    try {
+      await waitUntil('the answer through attach', () => attach.output().includes('got hello'), { timeoutMs: 30_000 });
     } finally {
       await attach.stop();
     }
