@@ -16,6 +16,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -35,6 +36,9 @@ const imageCacheDir = join(tmpdir(), 'kubus-test-h2-image-cache');
 const dir = mkdtempSync(join(tmpdir(), 'kubus-test-h2-docker-'));
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const runtimes: ContainerRuntime[] = [];
+/** A second agent's directory (another owner) and the network its pods join. */
+const secondDir = join(dir, 'second-agent');
+const networkName = `kubus-test-h2-net-${process.pid}`;
 
 const engineAnswers = await docker.ping().then(() => true, () => false);
 if (!engineAnswers) {
@@ -42,15 +46,15 @@ if (!engineAnswers) {
   process.stderr.write('skipping the docker runtime suite: no engine at /var/run/docker.sock (apt-get install -y docker.io; dockerd &)\n');
 }
 
-function options(): RuntimeOptions {
+function options(runtimeDir = dir, network?: string): RuntimeOptions {
   return {
-    dir, podCidr: () => null, nodeIp: '127.0.0.1', clock: new SystemClock(), logger: silent,
-    docker: { namePrefix: 'kubus-test-h2', imageCacheDir },
+    dir: runtimeDir, podCidr: () => null, nodeIp: '127.0.0.1', clock: new SystemClock(), logger: silent,
+    docker: { namePrefix: 'kubus-test-h2', imageCacheDir, ...(network === undefined ? {} : { network }) },
   };
 }
 
-async function newRuntime(): Promise<ContainerRuntime> {
-  const runtime = await openRuntime('docker', options());
+async function newRuntime(runtimeDir = dir, network?: string): Promise<ContainerRuntime> {
+  const runtime = await openRuntime('docker', options(runtimeDir, network));
   runtimes.push(runtime);
   return runtime;
 }
@@ -113,6 +117,18 @@ function httpGet(host: string, port: number, path: string): Promise<string> {
   });
 }
 
+/** A port nothing listens on now (the engine's proxy binds it next). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
@@ -141,9 +157,11 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
   afterAll(async () => {
     for (const each of runtimes) await each.close();
     if (engineAnswers) {
-      const owner = ownerOf(dir);
-      const leftovers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${dockerLabels.owner}=${owner}`] }) });
-      for (const info of leftovers) await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+      for (const runtimeDir of [dir, secondDir]) {
+        const leftovers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${dockerLabels.owner}=${ownerOf(runtimeDir)}`] }) });
+        for (const info of leftovers) await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+      }
+      await docker.getNetwork(networkName).remove().catch(() => undefined);
     }
     rmSync(dir, { recursive: true, force: true });
   });
@@ -199,6 +217,27 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
     const hostSandbox = await runtime.runPodSandbox({ ...hostPod, hostNetwork: true });
     expect(await runtime.podSandboxStatus(hostSandbox)).toMatchObject({ state: 'ready', ip: '127.0.0.1' });
     await runtime.removePodSandbox(hostSandbox);
+  });
+
+  it('a named network: pods join it, hostPorts are bound; another agent\'s runtime does not see this one\'s pods', async () => {
+    const missing = await newRuntime(secondDir, `${networkName}-absent`);
+    expect((await missing.status()).networkReady).toBe(false);
+    await docker.createNetwork({ Name: networkName, Labels: { 'io.kubus.test': 'h2' } });
+    const second = await newRuntime(secondDir, networkName);
+    expect((await second.status()).networkReady).toBe(true);
+    const hostPort = await freePort();
+    const config = { ...sandboxConfig(), portMappings: [{ containerPort: 8080, hostPort, hostIp: '127.0.0.1', protocol: 'TCP' as const }] };
+    const sandboxId = await second.runPodSandbox(config);
+    const id = await second.createContainer(sandboxId, containerConfig(config, 'web', { command: ['httpd', '-f', '-p', '8080', '-h', '/'] }), config);
+    await second.startContainer(id);
+    const network = await docker.getNetwork(networkName).inspect() as { IPAM: { Config: { Subnet: string }[] }; Containers: Record<string, { IPv4Address: string }> };
+    const status = await second.podSandboxStatus(sandboxId);
+    expect(network.Containers[sandboxId]?.IPv4Address.split('/')[0]).toBe(status?.ip);
+    await until('httpd on the host port', () => httpGet('127.0.0.1', hostPort, '/').then(() => true, () => undefined));
+    expect((await runtime.listPodSandboxes()).some((sandbox) => sandbox.id === sandboxId)).toBe(false);
+    expect(await runtime.containerStatus(id)).toBeNull();
+    await second.removePodSandbox(sandboxId);
+    expect(await second.listPodSandboxes()).toEqual([]);
   });
 
   it('attach relays a running container\'s stdin and output; its exit is the container\'s', async () => {
