@@ -5,7 +5,6 @@
  * what it runs (filtered by this agent's label).
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -24,6 +23,7 @@ import { isValidImageReference } from './image-reference.js';
 import { criLimits } from './limits.js';
 import { LogRotator } from './log-rotator.js';
 import { agentLabel, containerRequest, sandboxRequest } from './requests.js';
+import { connectToPod, exitCodeAfterAttach } from './interactive.js';
 import { openRuncExec } from './runc-exec.js';
 import { openStreamSession } from './stream-session.js';
 import { containerStatusView, imageView, parseContainerInfo, pullDecision, sandboxView } from './views.js';
@@ -187,33 +187,14 @@ export class CriRuntime implements ContainerRuntime {
       containerId, stdin: request.stdin, tty: request.tty, stdout: true, stderr: !request.tty,
     }));
     // An attach ends with the container (or the session): the exit code is the container's.
-    return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: () => this.exitCodeAfterAttach(containerId) });
-  }
-
-  /** The attach stream ends as the container exits; containerd records the exit a moment later. -1: it still runs (the session was closed). */
-  private async exitCodeAfterAttach(containerId: string): Promise<number> {
-    const { clock } = this.deps.options;
-    const deadline = clock.now() + criLimits.attachExitWaitMs;
-    for (;;) {
-      const status = await this.containerStatus(containerId);
-      if (status === null) return -1;
-      if (status.state === 'exited') return status.exitCode ?? -1;
-      if (clock.now() >= deadline) return -1;
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, criLimits.attachExitPollMs));
-    }
+    return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: () => exitCodeAfterAttach(containerId, { containerStatus: (id) => this.containerStatus(id), clock: this.deps.options.clock }) });
   }
 
   async portForward(sandboxId: string, port: number): Promise<Duplex> {
     const sandbox = await this.podSandboxStatus(sandboxId);
     if (sandbox === null) throw new SandboxNotFoundError(sandboxId);
-    const address = sandbox.ip;
-    if (address === null) throw new PortForwardError(sandboxId, '(none)', port, 'the sandbox has no address');
-    return new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: address, port, timeout: criLimits.streamConnectMs });
-      socket.once('connect', () => { socket.setTimeout(0); resolve(socket); });
-      socket.once('timeout', () => { socket.destroy(); reject(new PortForwardError(sandboxId, address, port, 'connect timed out')); });
-      socket.once('error', (error) => reject(new PortForwardError(sandboxId, address, port, error.message)));
-    });
+    if (sandbox.ip === null) throw new PortForwardError(sandboxId, '(none)', port, 'the sandbox has no address');
+    return connectToPod(sandboxId, sandbox.ip, port);
   }
 
   async containerStats(containerId: string): Promise<ContainerStats | null> {
