@@ -30,6 +30,7 @@ import { ApiError, apiErrors } from './status.js';
 import type { UserInfo } from './types.js';
 import { isAuthorizationReview, serveAuthorizationReview } from './authz/index.js';
 import { createStreamingFront, type NodeStreams } from './http/streaming/index.js';
+import { metricsPath, observeApiRequest, serveMetrics as serveMetricsEndpoint } from './http/prometheus.js';
 import {
   serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate, type ClientCertificateValidity,
 } from './authn/index.js';
@@ -126,6 +127,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
    * stream released it, so 1,000 refused (401/403) watches used up every slot for good.
    */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Prometheus: rate and latency by verb, resource and code, every request counted (refusals too).
+    if (options.telemetry !== undefined) observeApiRequest(options.telemetry.api, req, res, context.clock);
     const url = new URL(req.url ?? '/', 'https://kubus.invalid');
     // Before authentication only a coarse bound: requests admitted to the process, seated or queued.
     if (counters.inFlight >= admittedMax(limits)) {
@@ -159,6 +162,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
     const caller = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
     if (caller === null) throw apiErrors.unauthorized();
+    // `/metrics` for Prometheus, authorized as a non-resource URL (get /metrics).
+    if (route === null && url.pathname === metricsPath && options.telemetry !== undefined) {
+      return serveMetricsEndpoint({ req, res, user: await impersonate(req, caller, context.authorizer), authorizer: context.authorizer, telemetry: options.telemetry });
+    }
     if (route === null) throw notFoundPath();
     const user = await impersonate(req, caller, context.authorizer);
     // Streams are bounded by watchesMax (handleWatch); every other request reads its body, then waits for a seat of its priority level.
