@@ -81,7 +81,8 @@ export function describeRuntimeStreams(suite: RuntimeSuite): void {
       expect([piped.text(1), piped.status()]).toEqual(['line one\ndone\n', { exitCode: 0 }]);
       stream.end();
 
-      const terminal = await fixture.open(exec(['sh', '-c', 'until [ "$(stty size)" = "25 90" ]; do sleep 0.05; done; echo resized; exit 2'], { stderr: false, tty: true }));
+      // As `kubectl exec -it` asks (stdin and a terminal); the shell does not read its input.
+      const terminal = await fixture.open(exec(['sh', '-c', 'until [ "$(stty size)" = "25 90" ]; do sleep 0.05; done; echo resized; exit 2'], { stdin: true, stderr: false, tty: true }));
       const onTerminal = readFrames(terminal);
       sendResize(terminal, 90, 25);
       await until('the terminal exec', () => onTerminal.ended());
