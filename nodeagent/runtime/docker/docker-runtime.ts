@@ -32,7 +32,7 @@ import { dockerLabels, ownerFilter, ownerOf } from './labels.js';
 import { dockerLimits as limits } from './limits.js';
 import { LogPumps } from './log-pumps.js';
 import { execSync, startAttach, startExec } from './sessions.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout, type Engine } from './timeout.js';
 import { containerStatusOf, sandboxStatusOf } from './views.js';
 import { ignoreNotFound, statusCode } from './engine-errors.js';
 import { cpuUsageNanos, workingSetBytes, type EngineStats } from './stats.js';
@@ -54,10 +54,12 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly pumps: LogPumps;
   private readonly engineEvents: EngineEventStream;
   private readonly wallClock: () => Date;
+  private readonly engine: Engine;
 
   constructor(private readonly docker: Dockerode, private readonly options: RuntimeOptions, private readonly settings: DockerRuntimeSettings) {
     this.owner = ownerOf(options.dir);
-    this.initFailures = new InitFailures(docker);
+    this.engine = { docker, clock: options.clock };
+    this.initFailures = new InitFailures(this.engine);
     this.pumps = new LogPumps(docker, { clock: options.clock, logger: options.logger });
     this.events = new EventHub(options.logger);
     this.wallClock = options.wallClock ?? systemWallClock;
@@ -99,7 +101,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
-    await images.ensureImage(this.docker, this.settings.sandboxImage, 'IfNotPresent', []);
+    await images.ensureImage(this.engine, this.settings.sandboxImage, 'IfNotPresent', []);
     const spec = sandboxSpec(config, { owner: this.owner, image: this.settings.sandboxImage, network: this.settings.network, namePrefix: this.settings.namePrefix, nameSuffix: suffix() });
     const container = await this.request(this.docker.createContainer(spec), 'create sandbox');
     try {
@@ -192,17 +194,17 @@ export class DockerRuntime implements ContainerRuntime {
 
   async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     await this.requireRunning(containerId, 'exec in');
-    return execSync(this.docker, containerId, command, timeoutMs);
+    return execSync(this.engine, containerId, command, timeoutMs);
   }
 
   async exec(containerId: string, request: ExecRequest): Promise<ExecSession> {
     await this.requireRunning(containerId, 'exec in');
-    return startExec(this.docker, containerId, request);
+    return startExec(this.engine, containerId, request);
   }
 
   async attach(containerId: string, request: AttachRequest): Promise<ExecSession> {
     await this.requireRunning(containerId, 'attach to');
-    return startAttach(this.docker, containerId, request);
+    return startAttach(this.engine, containerId, request);
   }
 
   async portForward(sandboxId: string, port: number): Promise<Duplex> {
@@ -222,19 +224,19 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   ensureImage(image: string, policy: ImagePullPolicy, auth: readonly ImagePullAuth[]): Promise<void> {
-    return images.ensureImage(this.docker, image, policy, auth);
+    return images.ensureImage(this.engine, image, policy, auth);
   }
 
   listImages(): Promise<readonly ImageInfo[]> {
-    return images.listImages(this.docker);
+    return images.listImages(this.engine);
   }
 
   removeImage(imageId: string): Promise<void> {
-    return images.removeImage(this.docker, imageId);
+    return images.removeImage(this.engine, imageId);
   }
 
   imageFsUsage(): Promise<ImageFsUsage | null> {
-    return images.imageFsUsage(this.docker);
+    return images.imageFsUsage(this.engine);
   }
 
   onEvent(listener: (event: ContainerEvent) => void): () => void {
@@ -287,7 +289,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** Stop with the engine's grace (SIGTERM, SIGKILL after `t`); resolves once stopped. Already stopped is fine. */
   private async stopEngineContainer(containerId: string, timeoutSeconds: number): Promise<void> {
     try {
-      await withTimeout(this.docker.getContainer(containerId).stop({ t: timeoutSeconds }), timeoutSeconds * 1000 + limits.killSettleMs, `stop ${containerId}`);
+      await withTimeout(this.options.clock, this.docker.getContainer(containerId).stop({ t: timeoutSeconds }), timeoutSeconds * 1000 + limits.killSettleMs, `stop ${containerId}`);
     } catch (error) {
       if (statusCode(error) === 404) throw new ContainerNotFoundError(containerId);
       if (statusCode(error) !== 304) throw error;
@@ -314,7 +316,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private request<T>(promise: Promise<T>, what: string): Promise<T> {
-    return withTimeout(promise, limits.requestTimeoutMs, `${this.settings.endpoint} (${what})`);
+    return withTimeout(this.options.clock, promise, limits.requestTimeoutMs, `${this.settings.endpoint} (${what})`);
   }
 }
 

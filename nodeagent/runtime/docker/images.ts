@@ -8,11 +8,10 @@
  * policy (`:latest` would otherwise mean Always and fail on every start).
  */
 import { statfs } from 'node:fs/promises';
-import type Dockerode from 'dockerode';
 import { ImagePullError } from '../errors.js';
 import type { ImageFsUsage, ImageInfo, ImagePullAuth, ImagePullPolicy } from '../types.js';
 import { dockerLimits as limits } from './limits.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout, type Engine } from './timeout.js';
 
 const localRegistry = 'kubus.local';
 const dockerHub = 'docker.io';
@@ -67,21 +66,21 @@ export function pullDecision(image: string, policy: ImagePullPolicy, present: bo
   return 'pull';
 }
 
-export async function ensureImage(docker: Dockerode, image: string, policy: ImagePullPolicy, auths: readonly ImagePullAuth[]): Promise<void> {
+export async function ensureImage(engine: Engine, image: string, policy: ImagePullPolicy, auths: readonly ImagePullAuth[]): Promise<void> {
   if (!isValidReference(image)) throw new ImagePullError(image, 'InvalidImageName', 'not a valid image reference ([registry/]name[:tag][@digest], lower-case name)');
-  const present = await imagePresent(docker, image);
+  const present = await imagePresent(engine, image);
   const decision = pullDecision(image, policy, present);
   if (decision === 'present') return;
   if (decision === 'neverPull') {
     const why = registryOf(image) === localRegistry ? 'kubus.local images are built on the node, never pulled' : 'imagePullPolicy is Never';
     throw new ImagePullError(image, 'ErrImageNeverPull', `the image is not present on this node and ${why}`);
   }
-  await pull(docker, image, authFor(image, auths));
+  await pull(engine, image, authFor(image, auths));
 }
 
-export async function imagePresent(docker: Dockerode, image: string): Promise<boolean> {
+export async function imagePresent(engine: Engine, image: string): Promise<boolean> {
   try {
-    await withTimeout(docker.getImage(image).inspect(), limits.requestTimeoutMs, `inspect image ${image}`);
+    await withTimeout(engine.clock, engine.docker.getImage(image).inspect(), limits.requestTimeoutMs, `inspect image ${image}`);
     return true;
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return false;
@@ -89,7 +88,7 @@ export async function imagePresent(docker: Dockerode, image: string): Promise<bo
   }
 }
 
-async function pull(docker: Dockerode, image: string, auth: ImagePullAuth | undefined): Promise<void> {
+async function pull(engine: Engine, image: string, auth: ImagePullAuth | undefined): Promise<void> {
   const authconfig = auth === undefined ? undefined : {
     serveraddress: auth.registry,
     ...(auth.username !== undefined ? { username: auth.username } : {}),
@@ -98,8 +97,8 @@ async function pull(docker: Dockerode, image: string, auth: ImagePullAuth | unde
     ...(auth.identityToken !== undefined ? { identitytoken: auth.identityToken } : {}),
   };
   try {
-    const stream = await docker.pull(withDefaultTag(image), authconfig === undefined ? {} : { authconfig });
-    await withTimeout(readProgress(stream), limits.pullTimeoutMs, `pull ${image}`);
+    const stream = await engine.docker.pull(withDefaultTag(image), authconfig === undefined ? {} : { authconfig });
+    await withTimeout(engine.clock, readProgress(stream), limits.pullTimeoutMs, `pull ${image}`);
   } catch (error) {
     if (error instanceof ImagePullError) throw error;
     throw new ImagePullError(image, 'ErrImagePull', engineMessage(error));
@@ -136,8 +135,8 @@ export function engineMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function listImages(docker: Dockerode): Promise<readonly ImageInfo[]> {
-  const images = await withTimeout(docker.listImages(), limits.requestTimeoutMs, 'list images');
+export async function listImages(engine: Engine): Promise<readonly ImageInfo[]> {
+  const images = await withTimeout(engine.clock, engine.docker.listImages(), limits.requestTimeoutMs, 'list images');
   return images.map((image) => ({
     id: image.Id,
     tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
@@ -146,25 +145,25 @@ export async function listImages(docker: Dockerode): Promise<readonly ImageInfo[
 }
 
 /** Removes an image; the engine refuses (409) while a container uses it, and that refusal is thrown. */
-export async function removeImage(docker: Dockerode, imageId: string): Promise<void> {
-  await withTimeout(docker.getImage(imageId).remove({ force: false, noprune: false }), limits.requestTimeoutMs, `remove image ${imageId}`);
+export async function removeImage(engine: Engine, imageId: string): Promise<void> {
+  await withTimeout(engine.clock, engine.docker.getImage(imageId).remove({ force: false, noprune: false }), limits.requestTimeoutMs, `remove image ${imageId}`);
 }
 
-export async function imageFsUsage(docker: Dockerode): Promise<ImageFsUsage> {
+export async function imageFsUsage(engine: Engine): Promise<ImageFsUsage> {
   const [df, info] = await Promise.all([
-    withTimeout(docker.df() as Promise<{ LayersSize?: number }>, limits.requestTimeoutMs, 'system df'),
-    withTimeout(docker.info() as Promise<{ DockerRootDir?: string }>, limits.requestTimeoutMs, 'info'),
+    withTimeout(engine.clock, engine.docker.df() as Promise<{ LayersSize?: number }>, limits.requestTimeoutMs, 'system df'),
+    withTimeout(engine.clock, engine.docker.info() as Promise<{ DockerRootDir?: string }>, limits.requestTimeoutMs, 'info'),
   ]);
   const stats = await statfs(info.DockerRootDir ?? '/var/lib/docker').catch(() => statfs('/'));
   return { usedBytes: df.LayersSize ?? 0, capacityBytes: stats.blocks * stats.bsize };
 }
 
 /** Loads docker-archive tars (kubus's local images) the engine does not have yet, or has under another id (an older build). */
-export async function loadImageTars(docker: Dockerode, images: readonly { readonly reference: string; readonly tarPath: string; readonly imageId: string }[]): Promise<void> {
+export async function loadImageTars(engine: Engine, images: readonly { readonly reference: string; readonly tarPath: string; readonly imageId: string }[]): Promise<void> {
   for (const image of images) {
-    const present = await withTimeout(docker.getImage(image.reference).inspect(), limits.requestTimeoutMs, `inspect image ${image.reference}`).catch(() => null);
+    const present = await withTimeout(engine.clock, engine.docker.getImage(image.reference).inspect(), limits.requestTimeoutMs, `inspect image ${image.reference}`).catch(() => null);
     if (present?.Id === image.imageId) continue;
-    const stream = await docker.loadImage(image.tarPath, { quiet: true });
-    await withTimeout(readProgress(stream), limits.loadTimeoutMs, `load ${image.tarPath}`);
+    const stream = await engine.docker.loadImage(image.tarPath, { quiet: true });
+    await withTimeout(engine.clock, readProgress(stream), limits.loadTimeoutMs, `load ${image.tarPath}`);
   }
 }

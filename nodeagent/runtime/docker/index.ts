@@ -14,7 +14,7 @@ import type { ContainerRuntime } from '../types.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { loadImageTars } from './images.js';
 import { checkDockerLimits, dockerLimits } from './limits.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout, type Engine } from './timeout.js';
 
 export interface DockerRuntimeOptions {
   /** The engine's socket; absent: DOCKER_HOST, else /var/run/docker.sock. */
@@ -51,11 +51,11 @@ export async function openDockerRuntime(options: RuntimeOptions): Promise<Contai
   const endpoint = settings.socket ?? host ?? '/var/run/docker.sock';
   const docker = settings.socket !== undefined ? new Docker({ socketPath: settings.socket }) : host !== undefined ? new Docker() : new Docker({ socketPath: '/var/run/docker.sock' });
   try {
-    await withTimeout(docker.ping(), dockerLimits.pingTimeoutMs, endpoint);
+    await withTimeout(options.clock, docker.ping(), dockerLimits.pingTimeoutMs, endpoint);
   } catch (error) {
     throw new RuntimeUnavailableError('docker', endpoint, `the engine does not answer (${error instanceof Error ? error.message : String(error)}); is dockerd running?`);
   }
-  if (settings.loadLocalImages !== false) await prepareLocalImages(docker, settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache'), options.logger);
+  if (settings.loadLocalImages !== false) await prepareLocalImages({ docker, clock: options.clock }, settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache'), options.logger);
   const runtime = new DockerRuntime(docker, options, {
     sandboxImage: settings.sandboxImage ?? defaultSandboxImage,
     network: settings.network ?? 'bridge',
@@ -71,10 +71,10 @@ export async function openDockerRuntime(options: RuntimeOptions): Promise<Contai
  * failure is logged, not fatal: pods of other images still run, and a sandbox then fails with
  * ErrImageNeverPull naming the pause image.
  */
-async function prepareLocalImages(docker: Docker, cacheDir: string, logger: Logger): Promise<void> {
+async function prepareLocalImages(engine: Engine, cacheDir: string, logger: Logger): Promise<void> {
   try {
     const built = await describeLocalImages(cacheDir);
-    await loadImageTars(docker, Object.values(built).map((image) => ({ reference: image.reference, tarPath: image.path, imageId: image.imageId })));
+    await loadImageTars(engine, Object.values(built).map((image) => ({ reference: image.reference, tarPath: image.path, imageId: image.imageId })));
   } catch (error) {
     logger.warn('cannot prepare the local images (pause, busybox); sandboxes need the pause image', { cacheDir, error: String(error) });
   }

@@ -6,10 +6,9 @@
  * directory`) tell them apart, so for such exits the runtime reads the log's last lines once and
  * reports ContainerCannotRun with that message, as the kubelet does for Docker.
  */
-import type Dockerode from 'dockerode';
 import { FrameDemuxer } from './frame-demuxer.js';
 import { dockerLimits as limits } from './limits.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout, type Engine } from './timeout.js';
 
 /** Exit codes of a command that could not be run (not found, not executable). */
 export const cannotRunExitCodes: ReadonlySet<number> = new Set([126, 127]);
@@ -24,8 +23,8 @@ export function initFailureOf(stderr: string): string | null {
 /** Lines of the engine's log read to find it: the complaint is the init's only output. */
 const tailLines = 5;
 
-export async function readInitFailure(docker: Dockerode, containerId: string, tty: boolean): Promise<string | null> {
-  const raw = await withTimeout(docker.getContainer(containerId).logs({ stdout: tty, stderr: true, follow: false, tail: tailLines }), limits.requestTimeoutMs, `logs of ${containerId}`);
+export async function readInitFailure(engine: Engine, containerId: string, tty: boolean): Promise<string | null> {
+  const raw = await withTimeout(engine.clock, engine.docker.getContainer(containerId).logs({ stdout: tty, stderr: true, follow: false, tail: tailLines }), limits.requestTimeoutMs, `logs of ${containerId}`);
   if (tty) return initFailureOf(raw.toString('utf8'));
   let stderr = '';
   new FrameDemuxer().push(raw, (stream, payload) => {
@@ -38,13 +37,13 @@ export async function readInitFailure(docker: Dockerode, containerId: string, tt
 export class InitFailures {
   private readonly verdicts = new Map<string, string | null>();
 
-  constructor(private readonly docker: Dockerode) {}
+  constructor(private readonly engine: Engine) {}
 
   async of(info: { readonly Id: string; readonly State: { readonly Running: boolean; readonly Status: string; readonly ExitCode: number }; readonly Config: { readonly Tty: boolean } }): Promise<string | null> {
     if (info.State.Status !== 'exited' || !cannotRunExitCodes.has(info.State.ExitCode)) return null;
     const known = this.verdicts.get(info.Id);
     if (known !== undefined) return known;
-    const verdict = await readInitFailure(this.docker, info.Id, info.Config.Tty).catch(() => null);
+    const verdict = await readInitFailure(this.engine, info.Id, info.Config.Tty).catch(() => null);
     if (this.verdicts.size >= limits.containersMax) {
       const oldest = this.verdicts.keys().next().value;
       if (oldest !== undefined) this.verdicts.delete(oldest);

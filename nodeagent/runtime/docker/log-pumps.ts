@@ -30,7 +30,7 @@ export class LogPumps {
   async finish(containerId: string): Promise<void> {
     const pump = this.pumps.get(containerId);
     if (pump === undefined) return;
-    await withTimeout(pump.finished, limits.killSettleMs, 'log pump').catch(() => undefined);
+    await withTimeout(this.options.clock, pump.finished, limits.killSettleMs, 'log pump').catch(() => undefined);
     this.close(containerId);
   }
 

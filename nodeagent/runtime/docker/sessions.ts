@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import type { ExecRequest, ExecResult, ExecSession, AttachRequest } from '../types.js';
 import { FrameDemuxer } from './frame-demuxer.js';
 import { dockerLimits as limits } from './limits.js';
-import { withTimeout } from './timeout.js';
+import { outlives, withTimeout, type Engine } from './timeout.js';
 
 interface Outputs {
   readonly stdout: PassThrough;
@@ -63,16 +63,16 @@ function stdinOf(socket: Duplex): NodeJS.WritableStream {
   return stdin;
 }
 
-export async function startExec(docker: Dockerode, containerId: string, request: ExecRequest): Promise<ExecSession> {
-  const exec = await withTimeout(docker.getContainer(containerId).exec({
+export async function startExec(engine: Engine, containerId: string, request: ExecRequest): Promise<ExecSession> {
+  const exec = await withTimeout(engine.clock, engine.docker.getContainer(containerId).exec({
     Cmd: [...request.command], AttachStdin: request.stdin, AttachStdout: true, AttachStderr: true, Tty: request.tty,
   }), limits.requestTimeoutMs, `exec in ${containerId}`);
-  const socket = (await withTimeout(exec.start({ hijack: true, stdin: true, Detach: false, Tty: request.tty }), limits.requestTimeoutMs, `start exec in ${containerId}`)) as Duplex;
+  const socket = (await withTimeout(engine.clock, exec.start({ hijack: true, stdin: true, Detach: false, Tty: request.tty }), limits.requestTimeoutMs, `start exec in ${containerId}`)) as Duplex;
   const output = pipeOutput(socket, request.tty);
   // Without stdin the process must not wait for input that never comes: half-close at once.
   if (!request.stdin) socket.end();
   const exit = output.ended.then(async () => {
-    const inspected = await withTimeout(exec.inspect(), limits.requestTimeoutMs, `inspect exec in ${containerId}`).catch(() => null);
+    const inspected = await withTimeout(engine.clock, exec.inspect(), limits.requestTimeoutMs, `inspect exec in ${containerId}`).catch(() => null);
     return inspected?.Running === true ? -1 : inspected?.ExitCode ?? -1;
   });
   return {
@@ -84,20 +84,20 @@ export async function startExec(docker: Dockerode, containerId: string, request:
     },
     exit,
     close: () => {
-      void killExec(exec).finally(() => socket.destroy());
+      void killExec(engine, exec).finally(() => socket.destroy());
     },
   };
 }
 
-export async function startAttach(docker: Dockerode, containerId: string, request: AttachRequest): Promise<ExecSession> {
-  const container = docker.getContainer(containerId);
-  const socket = (await withTimeout(container.attach({ stream: true, stdin: request.stdin, stdout: true, stderr: true, hijack: true, logs: false }), limits.requestTimeoutMs, `attach to ${containerId}`)) as unknown as Duplex;
+export async function startAttach(engine: Engine, containerId: string, request: AttachRequest): Promise<ExecSession> {
+  const container = engine.docker.getContainer(containerId);
+  const socket = (await withTimeout(engine.clock, container.attach({ stream: true, stdin: request.stdin, stdout: true, stderr: true, hijack: true, logs: false }), limits.requestTimeoutMs, `attach to ${containerId}`)) as unknown as Duplex;
   const output = pipeOutput(socket, request.tty);
   const waited = container.wait().then((result: { StatusCode?: number }) => result.StatusCode ?? -1, () => -1);
   const exit = Promise.race([
     waited,
     // The session closed: the container's exit code when it has just exited, else -1.
-    output.ended.then(() => withTimeout(waited, limits.attachExitSettleMs, 'attach exit').catch(() => -1)),
+    output.ended.then(() => withTimeout(engine.clock, waited, limits.attachExitSettleMs, 'attach exit').catch(() => -1)),
   ]);
   return {
     stdin: request.stdin ? stdinOf(socket) : null,
@@ -112,11 +112,11 @@ export async function startAttach(docker: Dockerode, containerId: string, reques
   };
 }
 
-export async function execSync(docker: Dockerode, containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
-  const exec = await withTimeout(docker.getContainer(containerId).exec({
+export async function execSync(engine: Engine, containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+  const exec = await withTimeout(engine.clock, engine.docker.getContainer(containerId).exec({
     Cmd: [...command], AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false,
   }), limits.requestTimeoutMs, `exec in ${containerId}`);
-  const socket = (await withTimeout(exec.start({ hijack: true, stdin: true, Detach: false, Tty: false }), limits.requestTimeoutMs, `start exec in ${containerId}`)) as Duplex;
+  const socket = (await withTimeout(engine.clock, exec.start({ hijack: true, stdin: true, Detach: false, Tty: false }), limits.requestTimeoutMs, `start exec in ${containerId}`)) as Duplex;
   socket.end();
   const kept = { stdout: new BoundedBuffer(limits.execOutputBytesMax), stderr: new BoundedBuffer(limits.execOutputBytesMax) };
   const demuxer = new FrameDemuxer();
@@ -132,16 +132,12 @@ export async function execSync(docker: Dockerode, containerId: string, command: 
     socket.once('end', () => resolve());
     socket.once('error', () => resolve());
   });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    ended.then(() => false),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); }),
-  ]).finally(() => clearTimeout(timer));
+  const timedOut = await outlives(engine.clock, ended, timeoutMs);
   if (timedOut) {
-    await killExec(exec);
-    await withTimeout(ended, limits.execKillSettleMs, 'killed exec').catch(() => socket.destroy());
+    await killExec(engine, exec);
+    await withTimeout(engine.clock, ended, limits.execKillSettleMs, 'killed exec').catch(() => socket.destroy());
   }
-  const inspected = await withTimeout(exec.inspect(), limits.requestTimeoutMs, `inspect exec in ${containerId}`).catch(() => null);
+  const inspected = await withTimeout(engine.clock, exec.inspect(), limits.requestTimeoutMs, `inspect exec in ${containerId}`).catch(() => null);
   return {
     exitCode: timedOut ? 137 : inspected?.ExitCode ?? -1,
     stdout: kept.stdout.bytes(),
@@ -155,8 +151,8 @@ export async function execSync(docker: Dockerode, containerId: string, command: 
  * engine's host), its process group first: a terminal exec leads its own group, and a shell's
  * children go with it.
  */
-async function killExec(exec: Dockerode.Exec): Promise<void> {
-  const inspected = await withTimeout(exec.inspect(), limits.requestTimeoutMs, 'inspect exec').catch(() => null);
+async function killExec(engine: Engine, exec: Dockerode.Exec): Promise<void> {
+  const inspected = await withTimeout(engine.clock, exec.inspect(), limits.requestTimeoutMs, 'inspect exec').catch(() => null);
   const pid = inspected?.Pid;
   if (inspected?.Running !== true || pid === undefined || pid <= 0) return;
   for (const target of [-pid, pid]) {
