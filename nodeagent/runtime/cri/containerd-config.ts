@@ -23,14 +23,25 @@ export interface ContainerdLayout {
   readonly runcRoot: string;
 }
 
-/** Where a private containerd keeps everything: `<agent dir>/runtime/containerd`. */
+/**
+ * Longest socket path we give containerd: containerd refuses unix socket paths over 104 bytes
+ * (sun_path's portable size), and the ttrpc socket is the grpc one plus `.ttrpc`.
+ */
+export const socketPathBytesMax = 104 - '.ttrpc'.length;
+
+/** Where short sockets go when the agent's directory is too deep for them (one directory per agent directory). */
+export const shortSocketRoot = '/run/kubus-cri';
+
+/** Where a private containerd keeps everything: `<agent dir>/runtime/containerd` (its sockets under /run/kubus-cri/<hash> when that path is too long). */
 export function containerdLayout(agentDirectory: string): ContainerdLayout {
   const directory = join(agentDirectory, 'runtime', 'containerd');
+  const socketInDirectory = join(directory, 'containerd.sock');
+  const socket = Buffer.byteLength(socketInDirectory) <= socketPathBytesMax ? socketInDirectory : join(shortSocketRoot, nodeHash(agentDirectory), 'containerd.sock');
   return {
     directory,
     root: join(directory, 'root'),
     state: join(directory, 'state'),
-    socket: join(directory, 'containerd.sock'),
+    socket,
     configFile: join(directory, 'config.toml'),
     pidFile: join(directory, 'containerd.pid'),
     logFile: join(directory, 'containerd.log'),

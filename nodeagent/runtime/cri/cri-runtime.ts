@@ -176,8 +176,10 @@ export class CriRuntime implements ContainerRuntime {
       if (status.state !== 'running') throw new ContainerStateError(containerId, status.state, 'exec in');
       return openRuncExec(stateRoot, containerId, request.command, join(tmpdir(), `kubus-runc-exec-${randomBytes(8).toString('hex')}.pid`));
     }
+    // A tty exec always asks for stdin (kept open, unexposed when the caller wants none): without it containerd 1.6
+    // closes the terminal as the command exits and its output is lost (`kubectl exec -t`).
     const { url } = await this.notFoundAs(containerId, this.client.call('Exec', {
-      containerId, cmd: [...request.command], tty: request.tty, stdin: request.stdin, stdout: true, stderr: !request.tty,
+      containerId, cmd: [...request.command], tty: request.tty, stdin: request.stdin || request.tty, stdout: true, stderr: !request.tty,
     }));
     return openStreamSession(url, { stdin: request.stdin, tty: request.tty, exitOnClose: null });
   }

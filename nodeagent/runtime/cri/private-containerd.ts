@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../../bus/logger.js';
 import { cniConflist, cniNetworkName, containerdConfigToml, containerdLayout, defaultPodSubnet, type ContainerdLayout } from './containerd-config.js';
 import { ContainerdStartError } from './errors.js';
@@ -63,6 +63,7 @@ export async function ensurePrivateContainerd(options: {
   }
   if (!existsSync(containerdBinary)) throw new ContainerdStartError(layout.directory, layout.logFile, `${containerdBinary} is missing (apt-get install containerd)`);
   mkdirSync(layout.cniConfDirectory, { recursive: true });
+  mkdirSync(dirname(layout.socket), { recursive: true });
   mkdirSync(layout.cniIpamDirectory, { recursive: true });
   const streamPort = await freeLoopbackPort();
   writeFileSync(layout.configFile, containerdConfigToml({ layout, sandboxImage: options.sandboxImage, streamPort, cniBinDirectory }));

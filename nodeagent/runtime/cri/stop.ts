@@ -4,6 +4,8 @@
  * bridge deleted. The agent itself never calls this: pods outlive agent restarts.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CriClient } from './client.js';
 import { cniNetworkName, containerdLayout } from './containerd-config.js';
@@ -55,5 +57,6 @@ export async function stopPrivateContainerd(agentDirectory: string, options: { r
   }
   if (options.removePods) {
     await new Promise<void>((resolve) => execFile('ip', ['link', 'delete', cniNetworkName(agentDirectory)], () => resolve()));
+    if (!layout.socket.startsWith(layout.directory)) rmSync(dirname(layout.socket), { recursive: true, force: true });
   }
 }

@@ -128,6 +128,10 @@ describe('private containerd files', () => {
     expect(cniNetworkName('/a')).not.toBe(cniNetworkName('/b'));
     expect(defaultPodSubnet('/a')).toMatch(/^10\.88\.\d{1,3}\.0\/24$/);
     expect(containerdLayout('/a').socket).toBe('/a/runtime/containerd/containerd.sock');
+    // containerd refuses socket paths over 104 bytes: a deep directory gets a short one.
+    const deep = `/tmp/${'d'.repeat(80)}`;
+    expect(containerdLayout(deep).socket).toMatch(/^\/run\/kubus-cri\/[0-9a-f]{8}\/containerd\.sock$/);
+    expect(containerdLayout(deep).root.startsWith(deep)).toBe(true);
   });
 
   it('writes the settings that make CRI work here', () => {

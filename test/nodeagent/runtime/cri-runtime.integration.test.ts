@@ -37,7 +37,10 @@ if (!available) {
   process.stderr.write('skipping the cri runtime suite: no /usr/bin/containerd or /usr/lib/cni (apt-get install -y containerd containernetworking-plugins)\n');
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'kubus-test-h1-cri-'));
+const base = mkdtempSync(join(tmpdir(), 'kubus-test-h1-cri-'));
+// Deep on purpose: containerd's sockets would pass its 104-byte bound here and must move to a short path.
+const dir = join(base, 'a-deep-agent-directory-as-kubus-up-makes-them'.repeat(2));
+mkdirSync(dir, { recursive: true });
 const runtimes: ContainerRuntime[] = [];
 
 function options(): RuntimeOptions {
@@ -113,10 +116,11 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
   afterAll(async () => {
     for (const runtime of runtimes) await runtime.close().catch(() => undefined);
     await stopPrivateContainerd(dir, { removePods: true });
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }, 60_000);
 
   it('reports ready, answers HTTP on the pod IP and writes CRI log lines at logPath', async () => {
+    expect(containerdLayout(dir).socket.startsWith('/run/kubus-cri/')).toBe(true);
     const status = await runtime.status();
     expect(status.runtimeReady && status.networkReady).toBe(true);
     const sandbox = await runtime.podSandboxStatus(web.sandboxId);
@@ -179,6 +183,12 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     expect(await session.exit).toBe(0);
     expect(await out).toBe('line one\nline two\n');
     expect(await err).toBe('env hello\n');
+    // kubectl exec -t without -i: the terminal's output arrives though the command exits at once.
+    const ttyOnly = await runtime.exec(web.containerId, { command: ['sh', '-c', 'echo tty-only; exit 2'], stdin: false, tty: true });
+    const ttyOnlyOut = read(ttyOnly.stdout);
+    expect(ttyOnly.stdin).toBeNull();
+    expect(await ttyOnly.exit).toBe(2);
+    expect(await ttyOnlyOut).toContain('tty-only');
     // close() ends a session early: the command is killed, exit resolves.
     const endless = await runtime.exec(web.containerId, { command: ['sleep', '3600'], stdin: true, tty: false });
     endless.close?.();
