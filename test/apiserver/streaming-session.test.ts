@@ -31,6 +31,8 @@ import { binaryMessages, closeCode, rawUpgrade, type RawWebSocket } from './stre
 /** The agent's end of one stream: frames it received, and a way to answer. */
 interface FakeAgentStream {
   readonly header: StreamOpenHeader;
+  /** The member's end, to see whether the member stopped reading. */
+  readonly member: Duplex;
   readonly frames: ChannelFrame[];
   readonly side: Duplex;
   ended: boolean;
@@ -66,7 +68,7 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
         throw error;
       }
       const [member, agent] = duplexPair();
-      const stream: FakeAgentStream = { header, frames: [], side: agent, ended: false };
+      const stream: FakeAgentStream = { header, member, frames: [], side: agent, ended: false };
       const decoder = new ChannelFrameDecoder();
       agent.on('data', (chunk: Buffer) => stream.frames.push(...decoder.push(chunk)));
       agent.on('end', () => (stream.ended = true));
@@ -145,6 +147,32 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
     expect(closeCode(ws)).toBe(1000);
     await waitUntil('the session slot back', () => front.sessionCount() === 0, { timeoutMs: 5_000 });
   });
+
+  it('exec: a client that stops reading stops the member reading from the agent (no unbounded buffer), and the rest flows once it reads again', async () => {
+    const ws = await open(execPath, 'v5.channel.k8s.io');
+    const agent = await waitUntil('the agent stream', () => agentStreams.find((s) => s.header.op === 'exec' && s.frames.length === 0 && !s.side.destroyed && !s.ended), { timeoutMs: 5_000 });
+    ws.socket.pause();
+    const chunk = Buffer.alloc(32 * 1024, 0x78);
+    const bound = 64 * 1024 * 1024;
+    let written = 0;
+    // The agent writes as a well-behaved producer: on "full" it waits for 'drain'.
+    const produce = (async () => {
+      while (written < bound && !agent.member.isPaused()) {
+        written += chunk.length;
+        if (!agent.side.write(encodeChannelFrame(1, chunk))) await new Promise((resolve) => agent.side.once('drain', resolve));
+      }
+    })();
+    await waitUntil('the member pausing its agent stream', () => agent.member.isPaused(), { timeoutMs: 20_000, intervalMs: 10 });
+    expect(written).toBeLessThan(bound);
+    ws.socket.resume();
+    await waitUntil('the member reading again', () => !agent.member.isPaused(), { timeoutMs: 20_000, intervalMs: 10 });
+    await produce;
+    agent.side.write(encodeChannelFrame(3, Buffer.from('{"exitCode":0}')));
+    agent.side.end();
+    await waitUntil('the close', () => closeCode(ws), { timeoutMs: 20_000 });
+    const stdout = binaryMessages(ws).filter((m) => m[0] === 1).reduce((sum, m) => sum + m.length - 1, 0);
+    expect(stdout).toBe(written);
+  }, 60_000);
 
   it('exec: an agent refusal after the 101 is a Failure Status on channel 3, then close 1000', async () => {
     refuseNext = apiErrors.badRequest('container "app" is not running');
