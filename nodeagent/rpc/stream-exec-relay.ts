@@ -37,72 +37,92 @@ export function endWithStatus(stream: Duplex, status: StreamStatus): void {
   stream.end();
 }
 
-/** Resolves once the session is over and the stream ended (or was reset). */
+interface OutputSource {
+  readonly readable: NodeJS.ReadableStream;
+  readonly channel: number;
+  readonly send: boolean;
+}
+
+/**
+ * Sends each source's output as frames of its channel, pausing every source while the stream's
+ * write() is false. Returns, per source, a promise of its end, and `resume` to drain them all
+ * (the stream is gone: output is dropped so the process never blocks on a full pipe).
+ */
+function pumpOutputs(stream: Duplex, sources: readonly OutputSource[], dropping: () => boolean, logger: Logger): { readonly ended: Promise<void>[]; readonly resume: () => void } {
+  let waitingDrain = false;
+  const resume = () => {
+    waitingDrain = false;
+    for (const source of sources) source.readable.resume();
+  };
+  const ended = sources.map((source) => new Promise<void>((done) => {
+    source.readable.on('end', done);
+    source.readable.on('close', done);
+    source.readable.on('error', (error: Error) => {
+      logger.debug('session output failed', { error: error.message });
+      done();
+    });
+    source.readable.on('data', (chunk: Buffer | string) => {
+      if (!source.send || dropping()) return;
+      let writable = true;
+      for (const frame of encodeChannelFrames(source.channel, typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) writable = stream.write(frame) && writable;
+      if (!writable && !waitingDrain) {
+        waitingDrain = true;
+        for (const each of sources) each.readable.pause();
+        stream.once('drain', resume);
+      }
+    });
+  }));
+  return { ended, resume };
+}
+
+/** Feeds the member's frames to the session: stdin (pausing the stream while stdin is full), its close, resizes. Returns `endStdin`. */
+function feedInput(stream: Duplex, session: RelayedSession, logger: Logger): () => void {
+  const stdin = session.stdin;
+  // EPIPE once the process exited: its input no longer matters.
+  stdin?.on('error', (error: Error) => logger.debug('session stdin failed', { error: error.message }));
+  const endStdin = () => {
+    if (stdin !== null && !(stdin as { writableEnded?: boolean }).writableEnded) stdin.end();
+  };
+  const decoder = new ChannelFrameDecoder();
+  stream.on('data', (chunk: Buffer) => {
+    let frames;
+    try {
+      frames = decoder.push(chunk);
+    } catch (error) {
+      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.channel === streamChannels.stdin) {
+        if (stdin === null || frame.payload.length === 0) continue;
+        if (!stdin.write(frame.payload)) {
+          stream.pause();
+          stdin.once('drain', () => stream.resume());
+        }
+      } else if (frame.channel === streamChannels.resize) {
+        const size = parseResize(frame.payload);
+        if (size !== null) session.resize(size.columns, size.rows);
+      } else if (frame.channel === streamChannels.close && frame.payload[0] === streamChannels.stdin) {
+        endStdin();
+      }
+      // Other channels from a member mean nothing here; ignored as the kubelet ignores them.
+    }
+  });
+  // The member sends nothing more: the process's input is over.
+  stream.on('end', endStdin);
+  return endStdin;
+}
+
+/** Resolves once the session is over: its status sent and our side of the stream ended, or the stream reset. */
 export function relayExec(stream: Duplex, session: RelayedSession, options: ExecRelayOptions): Promise<void> {
   return new Promise((resolve) => {
     let over = false;
-    const sources = [
+    const sources: OutputSource[] = [
       { readable: session.stdout, channel: streamChannels.stdout, send: options.stdout },
       ...(session.stderr === null ? [] : [{ readable: session.stderr, channel: streamChannels.stderr, send: options.stderr }]),
     ];
-    let waitingDrain = false;
-    const resumeSources = () => {
-      waitingDrain = false;
-      for (const source of sources) source.readable.resume();
-    };
-    const outputEnded = sources.map((source) => new Promise<void>((done) => {
-      source.readable.on('end', done);
-      source.readable.on('close', done);
-      source.readable.on('error', (error: Error) => {
-        options.logger.debug('session output failed', { error: error.message });
-        done();
-      });
-      source.readable.on('data', (chunk: Buffer | string) => {
-        if (!source.send || over) return;
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        let writable = true;
-        for (const frame of encodeChannelFrames(source.channel, bytes)) writable = stream.write(frame) && writable;
-        if (!writable && !waitingDrain) {
-          waitingDrain = true;
-          for (const each of sources) each.readable.pause();
-          stream.once('drain', resumeSources);
-        }
-      });
-    }));
-
-    const stdin = session.stdin;
-    // EPIPE once the process exited: its input no longer matters.
-    stdin?.on('error', (error: Error) => options.logger.debug('session stdin failed', { error: error.message }));
-    const endStdin = () => {
-      if (stdin !== null && !(stdin as { writableEnded?: boolean }).writableEnded) stdin.end();
-    };
-    const decoder = new ChannelFrameDecoder();
-    stream.on('data', (chunk: Buffer) => {
-      let frames;
-      try {
-        frames = decoder.push(chunk);
-      } catch (error) {
-        stream.destroy(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      for (const frame of frames) {
-        if (frame.channel === streamChannels.stdin) {
-          if (stdin === null || frame.payload.length === 0) continue;
-          if (!stdin.write(frame.payload)) {
-            stream.pause();
-            stdin.once('drain', () => stream.resume());
-          }
-        } else if (frame.channel === streamChannels.resize) {
-          const size = parseResize(frame.payload);
-          if (size !== null) session.resize(size.columns, size.rows);
-        } else if (frame.channel === streamChannels.close) {
-          if (frame.payload[0] === streamChannels.stdin) endStdin();
-        }
-        // Other channels from a member mean nothing here; ignored as the kubelet ignores them.
-      }
-    });
-    // The member sends nothing more: the process's input is over.
-    stream.on('end', endStdin);
+    const outputs = pumpOutputs(stream, sources, () => over, options.logger);
+    const endStdin = feedInput(stream, session, options.logger);
 
     const abort = (why: string) => {
       if (over) return;
@@ -110,14 +130,14 @@ export function relayExec(stream: Duplex, session: RelayedSession, options: Exec
       options.logger.debug('session stream ended early', { why });
       session.close?.();
       // A runtime without close: keep draining its output so the process never blocks on a full pipe.
-      resumeSources();
+      outputs.resume();
       endStdin();
       resolve();
     };
     stream.on('error', (error: Error) => abort(error.message));
     stream.on('close', () => abort('closed'));
 
-    void Promise.all([session.exit, ...outputEnded]).then(([exitCode]) => {
+    void Promise.all([session.exit, ...outputs.ended]).then(([exitCode]) => {
       if (over) return;
       over = true;
       endWithStatus(stream, { exitCode: options.op === 'attach' ? 0 : exitCode });

@@ -18,6 +18,7 @@
 import type { Duplex } from 'node:stream';
 import { StreamEndpoint, type AcceptDecision, type BusStream, type IncomingOpen } from '../../bus/stream/index.js';
 import { subjects } from '../../bus/subjects.js';
+import type { Logger } from '../../bus/logger.js';
 import type { AgentContext } from '../agent-context.js';
 import { ContainerNotFoundError, ContainerStateError, RuntimeUnsupportedError, SandboxNotFoundError } from '../runtime/errors.js';
 import type { ContainerRuntime } from '../runtime/types.js';
@@ -50,44 +51,6 @@ export function startStreamServer(ctx: StreamServerContext, deps: { readonly run
   let sessions = 0;
   const live = new Set<Promise<void>>();
 
-  const start = async (header: StreamOpenHeader): Promise<Started> => {
-    const runtime = deps.runtime;
-    if (header.op === 'portforward') {
-      const sandbox = findSandbox(header, await runtime.listPodSandboxes(), ctx.nodeName);
-      try {
-        return { kind: 'socket', socket: await runtime.portForward(sandbox.id, header.port) };
-      } catch (error) {
-        if (error instanceof RuntimeUnsupportedError || error instanceof SandboxNotFoundError) throw error;
-        return { kind: 'failedPort', error };
-      }
-    }
-    const container = findContainer(header, await runtime.listContainers(), await runtime.listPodSandboxes(), ctx.nodeName);
-    try {
-      const session = header.op === 'exec'
-        ? await runtime.exec(container.id, { command: header.command, stdin: header.stdin, tty: header.tty })
-        : await runtime.attach(container.id, { stdin: header.stdin, tty: header.tty });
-      return { kind: 'session', header, session };
-    } catch (error) {
-      if (error instanceof RuntimeUnsupportedError || error instanceof ContainerNotFoundError || error instanceof ContainerStateError) throw error;
-      return { kind: 'failedExec', error };
-    }
-  };
-
-  const relay = (stream: BusStream, started: Started): Promise<void> => {
-    switch (started.kind) {
-      case 'session':
-        return relayExec(stream, started.session, { stdout: started.header.stdout, stderr: started.header.stderr, op: started.header.op, logger });
-      case 'socket':
-        return relayPortForward(stream, started.socket, logger);
-      case 'failedExec':
-        endWithStatus(stream, { error: errorText(started.error) });
-        return Promise.resolve();
-      case 'failedPort':
-        endWithError(stream, started.error);
-        return Promise.resolve();
-    }
-  };
-
   const accept = async (open: IncomingOpen): Promise<AcceptDecision> => {
     if (!isMemberStreamSubject(ctx.cluster, open.replyTo)) return refuse('forbidden', 'only control-plane members may open streams to an agent');
     if (open.mode !== 'bytes') return refuse('badRequest', 'exec, attach and port-forward streams are byte streams');
@@ -101,7 +64,7 @@ export function startStreamServer(ctx: StreamServerContext, deps: { readonly run
     };
     let started: Started;
     try {
-      started = await start(checkStreamHeader(open.header));
+      started = await startSession(deps.runtime, ctx.nodeName, checkStreamHeader(open.header));
     } catch (error) {
       release();
       return refusal(error);
@@ -111,7 +74,7 @@ export function startStreamServer(ctx: StreamServerContext, deps: { readonly run
       onStream: (stream) => {
         // The relays handle the stream's errors; this keeps an unhandled 'error' from reaching the process.
         stream.on('error', () => undefined);
-        const running = relay(stream, started).catch((error: unknown) => logger.warn('stream session failed', { error: errorText(error) })).finally(() => {
+        const running = relaySession(stream, started, logger).catch((error: unknown) => logger.warn('stream session failed', { error: errorText(error) })).finally(() => {
           release();
           live.delete(running);
         });
@@ -133,6 +96,45 @@ export function startStreamServer(ctx: StreamServerContext, deps: { readonly run
       await Promise.all([...live]);
     },
   };
+}
+
+/** Finds the target and starts what the open asks for; throws what is a refusal (refusal()), returns a failure to report on the stream. */
+async function startSession(runtime: ContainerRuntime, nodeName: string, header: StreamOpenHeader): Promise<Started> {
+  if (header.op === 'portforward') {
+    const sandbox = findSandbox(header, await runtime.listPodSandboxes(), nodeName);
+    try {
+      return { kind: 'socket', socket: await runtime.portForward(sandbox.id, header.port) };
+    } catch (error) {
+      if (error instanceof RuntimeUnsupportedError || error instanceof SandboxNotFoundError) throw error;
+      return { kind: 'failedPort', error };
+    }
+  }
+  const container = findContainer(header, await runtime.listContainers(), await runtime.listPodSandboxes(), nodeName);
+  try {
+    const session = header.op === 'exec'
+      ? await runtime.exec(container.id, { command: header.command, stdin: header.stdin, tty: header.tty })
+      : await runtime.attach(container.id, { stdin: header.stdin, tty: header.tty });
+    return { kind: 'session', header, session };
+  } catch (error) {
+    if (error instanceof RuntimeUnsupportedError || error instanceof ContainerNotFoundError || error instanceof ContainerStateError) throw error;
+    return { kind: 'failedExec', error };
+  }
+}
+
+/** Relays an accepted session until it is over. */
+function relaySession(stream: BusStream, started: Started, logger: Logger): Promise<void> {
+  switch (started.kind) {
+    case 'session':
+      return relayExec(stream, started.session, { stdout: started.header.stdout, stderr: started.header.stderr, op: started.header.op, logger });
+    case 'socket':
+      return relayPortForward(stream, started.socket, logger);
+    case 'failedExec':
+      endWithStatus(stream, { error: errorText(started.error) });
+      return Promise.resolve();
+    case 'failedPort':
+      endWithError(stream, started.error);
+      return Promise.resolve();
+  }
 }
 
 function refuse(reason: StreamRefusalReason, message: string): AcceptDecision {

@@ -16,6 +16,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { Clock, TimerId } from '../../../bus/clock.js';
 import type { AttachRequest } from '../types.js';
 import { interactiveLimits } from './interactive-limits.js';
 import type { ClosableSession } from './exec-session.js';
@@ -25,15 +26,17 @@ export interface AttachOptions {
   readonly stateDir: string;
   /** Whether the container's main process has exited; null: running (its exit code otherwise). */
   readonly exitCode: () => number | null;
+  /** Paces the reads of the output files. */
+  readonly clock: Clock;
 }
 
 /** Reads a file that only grows (or is truncated to 0 and grows again) from its current end on, until `ended` and caught up. */
 class FileFollower extends Readable {
   private offset: number;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: TimerId | null = null;
   private stopped = false;
 
-  constructor(private readonly path: string, private readonly ended: () => boolean) {
+  constructor(private readonly path: string, private readonly ended: () => boolean, private readonly clock: Clock) {
     super({ highWaterMark: interactiveLimits.attachReadBytes });
     this.offset = sizeOf(path);
   }
@@ -44,7 +47,7 @@ class FileFollower extends Readable {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.push(null);
   }
@@ -69,7 +72,7 @@ class FileFollower extends Readable {
   }
 
   private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => this.poll(), delayMs);
+    this.timer = this.clock.setTimeout(() => this.poll(), delayMs);
   }
 
   private readMore(): Buffer {
@@ -129,8 +132,8 @@ function openStdin(stateDir: string): Socket | null {
 export function startAttach(request: AttachRequest, options: AttachOptions): ClosableSession {
   let closed = false;
   const ended = () => closed || options.exitCode() !== null;
-  const stdout = new FileFollower(join(options.stateDir, 'stdout'), ended);
-  const stderr = new FileFollower(join(options.stateDir, 'stderr'), ended);
+  const stdout = new FileFollower(join(options.stateDir, 'stdout'), ended, options.clock);
+  const stderr = new FileFollower(join(options.stateDir, 'stderr'), ended, options.clock);
   const stdin = request.stdin ? openStdin(options.stateDir) : null;
   let resolveExit: (code: number) => void = () => undefined;
   const exit = new Promise<number>((resolve) => {

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { Clock, TimerId } from '../../../bus/clock.js';
 import type { ExecRequest, ExecSession } from '../types.js';
 import { shellExitCode } from './exec-sync.js';
 import { commandProblem } from './wrapper.js';
@@ -28,6 +29,8 @@ export interface ExecOptions {
   readonly cwd: string;
   /** The container's cgroup.procs files (empty: none, or not writable here). */
   readonly cgroupProcsFiles: readonly string[];
+  /** Paces the look for a terminal to resize. */
+  readonly clock: Clock;
 }
 
 /**
@@ -109,19 +112,21 @@ function terminalExec(script: string, request: ExecRequest, argv: readonly strin
   const child = spawn(script, ['-qfec', shellQuote(argv), '/dev/null'], { cwd: options.cwd, env: Object.fromEntries(options.env), detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   const resizer = new TerminalResizer(() => (child.pid === undefined ? null : findTerminal(child.pid)));
   // kubectl's first resize may come before script made the terminal: look again for a bounded while.
-  let lookup: ReturnType<typeof setInterval> | null = null;
+  let lookup: TimerId | null = null;
   const stopLookup = () => {
-    if (lookup !== null) clearInterval(lookup);
+    if (lookup !== null) options.clock.clearTimeout(lookup);
     lookup = null;
+  };
+  const lookAgain = (attempt: number) => {
+    lookup = options.clock.setTimeout(() => {
+      lookup = null;
+      resizer.flush();
+      if (resizer.hasPending() && attempt + 1 < interactiveLimits.terminalLookupAttemptsMax) lookAgain(attempt + 1);
+    }, interactiveLimits.terminalLookupPollMs);
   };
   const resize = (columns: number, rows: number) => {
     resizer.resize(columns, rows);
-    if (!resizer.hasPending() || lookup !== null) return;
-    let lookups = 0;
-    lookup = setInterval(() => {
-      resizer.flush();
-      if (!resizer.hasPending() || ++lookups >= interactiveLimits.terminalLookupAttemptsMax) stopLookup();
-    }, interactiveLimits.terminalLookupPollMs);
+    if (resizer.hasPending() && lookup === null) lookAgain(0);
   };
   const exit = new Promise<number>((resolve) => {
     child.on('error', (error) => {

@@ -241,7 +241,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const record = requireContainer(this.containers, containerId);
     const state = this.observe(record).state;
     if (state !== 'running') throw new ContainerStateError(containerId, state, 'exec in');
-    return startExec(request, { env: this.environmentOf(record), cwd: this.cwdOf(record), cgroupProcsFiles: record.cgroups?.procsFiles ?? [] });
+    return startExec(request, { env: this.environmentOf(record), cwd: this.cwdOf(record), cgroupProcsFiles: record.cgroups?.procsFiles ?? [], clock: this.options.clock });
   }
 
   async attach(containerId: string, request: AttachRequest): Promise<ExecSession> {
@@ -250,6 +250,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (state !== 'running') throw new ContainerStateError(containerId, state, 'attach to');
     return startAttach(request, {
       stateDir: containerStateDir(this.layout, containerId),
+      clock: this.options.clock,
       exitCode: () => {
         const decided = this.observe(this.containers.get(containerId) ?? record);
         return decided.state === 'exited' ? decided.exitCode ?? -1 : null;
