@@ -10,7 +10,7 @@
  * - `kubectl port-forward` carries HTTP requests to the pod's port, twice over one tunnel;
  * - `kubectl attach` shows the container's output as it comes;
  * - refusals: a pod that does not exist (NotFound), a user without `create pods/exec` (Forbidden),
- *   a port nobody listens on (kubectl's "lost connection to pod"), and the SPDY fallback
+ *   a pod on a node whose agent is not there (the node and subject named), a port nobody listens on (kubectl's "lost connection to pod"), and the SPDY fallback
  *   (`KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false`) refused with a Status that says why.
  */
 import { spawn } from 'node:child_process';
@@ -252,7 +252,7 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
     }
   }, 60_000);
 
-  it('refuses a missing pod, a user without create pods/exec, and the SPDY fallback, saying why', async () => {
+  it('refuses a missing pod, a user without create pods/exec, a node without an agent, and the SPDY fallback, saying why', async () => {
     const missing = await kubectl(['exec', '-n', ns, 'nope', '--', 'true']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/NotFound.*pods "nope" not found/);
@@ -262,6 +262,13 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
     const forbidden = await kubectl([`--token=${viewer.token}`, 'exec', '-n', ns, 'shell', '--', 'true']);
     expect(forbidden.code).toBe(1);
     expect(forbidden.stderr).toMatch(/Forbidden.*pods\/exec/);
+
+    // A pod bound to a node without an agent: the Status names the node and the subject nobody answers on.
+    const orphan = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orphan', namespace: ns }, spec: { nodeName: 'kubus-test-h4-gone', containers: [{ name: 'c', image: 'kubus.io/process' }] } };
+    expect((await kubectl(['apply', '-f', '-'], { input: JSON.stringify(orphan) })).code).toBe(0);
+    const gone = await kubectl(['exec', '-n', ns, 'orphan', '--', 'true']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/error: the agent of node "kubus-test-h4-gone" does not answer on \S+\.node\.kubus-test-h4-gone\.rpc\.stream: no agent is connected/);
 
     const spdy = await kubectl(['exec', '-n', ns, 'shell', '--', 'true'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
     expect(spdy.code).toBe(1);
