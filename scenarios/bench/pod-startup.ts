@@ -22,6 +22,8 @@ export interface StartupOptions {
 }
 
 export interface StartupResult {
+  /** ms from create sent to the pod seen bound to a node (the scheduler's part), sorted. */
+  readonly scheduledMs: readonly number[];
   /** ms from create sent to Running observed, per pod that got there, sorted. */
   readonly runningMs: readonly number[];
   readonly readyMs: readonly number[];
@@ -64,6 +66,7 @@ export async function measurePodStartup(api: KubeHttp, options: StartupOptions):
   const created = await api.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   if (created.status !== 201 && created.status !== 409) throw new Error(`creating namespace ${namespace}: HTTP ${created.status}`);
   const sentAt = new Map<string, number>();
+  const scheduledAt = new Map<string, number>();
   const runningAt = new Map<string, number>();
   const readyAt = new Map<string, number>();
   const nodes: Record<string, number> = {};
@@ -76,6 +79,7 @@ export async function measurePodStartup(api: KubeHttp, options: StartupOptions):
     if (event.type === 'ERROR') return;
     resourceVersion = pod.metadata?.resourceVersion ?? resourceVersion;
     const name = pod.metadata?.name ?? '';
+    if (pod.spec?.nodeName !== undefined && !scheduledAt.has(name)) scheduledAt.set(name, now);
     if (pod.status?.phase === 'Running' && !runningAt.has(name)) {
       runningAt.set(name, now);
       const node = pod.spec?.nodeName ?? '?';
@@ -132,7 +136,7 @@ export async function measurePodStartup(api: KubeHttp, options: StartupOptions):
     return sent === undefined ? [] : [t - sent];
   }).sort((a, b) => a - b);
   return {
-    runningMs: since(runningAt), readyMs: since(readyAt), notRunning: sentAt.size - runningAt.size, notReady: sentAt.size - readyAt.size,
+    scheduledMs: since(scheduledAt), runningMs: since(runningAt), readyMs: since(readyAt), notRunning: sentAt.size - runningAt.size, notReady: sentAt.size - readyAt.size,
     created: sentAt.size, createFailures, totalMs, nodes,
   };
 }
@@ -144,6 +148,7 @@ export async function cleanUpNamespace(api: KubeHttp, namespace: string): Promis
 }
 
 export interface StartupSummary {
+  readonly scheduledP50Ms: number;
   readonly runningP50Ms: number;
   readonly runningP99Ms: number;
   readonly readyP50Ms: number;
@@ -155,11 +160,12 @@ export interface StartupSummary {
  * p50/p99 over every pod created: one that never got Running/Ready counts as slower than all
  * (Infinity), so a run where pods fail cannot look fast.
  */
-export function summarize(result: Pick<StartupResult, 'runningMs' | 'readyMs'>, created: number): StartupSummary {
+export function summarize(result: Pick<StartupResult, 'scheduledMs' | 'runningMs' | 'readyMs'>, created: number): StartupSummary {
   const padded = (values: readonly number[]): number[] => [...values, ...Array.from({ length: Math.max(0, created - values.length) }, () => Number.POSITIVE_INFINITY)];
   const running = padded(result.runningMs);
   const ready = padded(result.readyMs);
   return {
+    scheduledP50Ms: percentile(padded(result.scheduledMs), 50),
     runningP50Ms: percentile(running, 50), runningP99Ms: percentile(running, 99),
     readyP50Ms: percentile(ready, 50), readyP99Ms: percentile(ready, 99), readyMaxMs: ready[ready.length - 1] ?? Number.NaN,
   };

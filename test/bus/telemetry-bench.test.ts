@@ -17,9 +17,9 @@ describe('bench:pods', () => {
   });
 
   it('takes percentiles over every pod created, the missing ones as slowest', () => {
-    const all = summarize({ runningMs: [100, 200, 300, 400], readyMs: [110, 210, 310, 410] }, 4);
-    expect(all).toEqual({ runningP50Ms: 200, runningP99Ms: 400, readyP50Ms: 210, readyP99Ms: 410, readyMaxMs: 410 });
-    const missing = summarize({ runningMs: [100, 200, 300], readyMs: [110, 210] }, 4);
+    const all = summarize({ scheduledMs: [10, 20, 30, 40], runningMs: [100, 200, 300, 400], readyMs: [110, 210, 310, 410] }, 4);
+    expect(all).toEqual({ scheduledP50Ms: 20, runningP50Ms: 200, runningP99Ms: 400, readyP50Ms: 210, readyP99Ms: 410, readyMaxMs: 410 });
+    const missing = summarize({ scheduledMs: [1, 2, 3, 4], runningMs: [100, 200, 300], readyMs: [110, 210] }, 4);
     expect(missing.runningP99Ms).toBe(Number.POSITIVE_INFINITY);
     expect(missing.readyP50Ms).toBe(210);
     expect(missing.readyMaxMs).toBe(Number.POSITIVE_INFINITY);
