@@ -87,8 +87,15 @@ export class DockerRuntime implements ContainerRuntime {
     return { runtimeName: 'docker', runtimeVersion: version.Version };
   }
 
+  /** The engine down is a status (the Node's Ready condition says so), not an error of the caller. */
   async status(): Promise<RuntimeStatus> {
-    const info = (await this.request(this.docker.info(), 'info')) as { MemoryLimit?: boolean; CpuCfsQuota?: boolean };
+    let info: { MemoryLimit?: boolean; CpuCfsQuota?: boolean };
+    try {
+      info = (await this.request(this.docker.info(), 'info')) as typeof info;
+    } catch (error) {
+      const message = `the docker engine at ${this.settings.endpoint} does not answer: ${images.engineMessage(error)}`;
+      return { runtimeReady: false, networkReady: false, resourceLimitsEnforced: false, message };
+    }
     const network = this.settings.network === 'bridge' || this.settings.network === 'host'
       ? true
       : await this.request(this.docker.getNetwork(this.settings.network).inspect(), 'network').then(() => true, () => false);
