@@ -13,6 +13,7 @@ import type { KubeObject } from '../types.js';
 import { checkVerb, type AdmissionOperation, type Verb } from './admission.js';
 import type { RequestContext } from './context.js';
 import { parseDocument, parseObject, queryFlag, queryInteger, queryString, readBody, requestMediaType, sendJson, wantsTable } from './io.js';
+import { protobufHpaCreateBody } from './protobuf-hpa.js';
 import { WriteGuardConflictError, type DeleteOptions, type ListOptions, type WriteGuard } from './objects-port.js';
 
 type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -188,8 +189,10 @@ export function reconcileWithUrl(ctx: RequestContext, object: KubeObject, expect
 export async function handleCreate(ctx: RequestContext): Promise<void> {
   const { info, namespace } = ctx.route;
   await gate(ctx, 'create');
-  const body = await readBody(ctx.req, ctx.server.limits.requestBodyBytesMax);
-  const object = reconcileWithUrl(ctx, parseObject(requestMediaType(ctx.req), body), { apiVersion: apiVersionOf(info), kind: info.kind });
+  const limit = ctx.server.limits.requestBodyBytesMax;
+  // `kubectl autoscale` posts its HPA as protobuf (read from the raw bytes); every other body is JSON or YAML.
+  const parsed = (await protobufHpaCreateBody(ctx.req, info, limit)) ?? parseObject(requestMediaType(ctx.req), await readBody(ctx.req, limit));
+  const object = reconcileWithUrl(ctx, parsed, { apiVersion: apiVersionOf(info), kind: info.kind });
   // Services: Kubernetes' defaults before admission, so webhooks and validation see them (the store applies them again).
   sendObject(ctx, 201, await admitAndCreate(ctx, isCoreServices(info) ? defaultService(object) : object, isDryRun(ctx.query)));
 }

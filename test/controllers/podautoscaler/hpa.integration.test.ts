@@ -11,6 +11,8 @@
  *   Kubernetes writes and the status (currentMetrics, conditions, lastScaleTime).
  * - Lowering the annotation (a new template, so new pods) to 10m (10 %) scales it back to 1 once
  *   the HPA's 3 s scale-down stabilization window has passed.
+ * - `kubectl autoscale` (kubectl 1.32 posts the autoscaling/v1 object as protobuf) creates an HPA
+ *   the controller picks up.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,4 +129,13 @@ describe.runIf(runs)('the horizontal pod autoscaler on hollow pods', () => {
     const after = (await api().list<Event>(refs.events, { namespace: ns })).items.filter((e) => e.reason === 'SuccessfulRescale');
     expect(after.map((e) => e.message)).toContain('New size: 1; reason: All metrics below target');
   }, 150_000);
+
+  it('kubectl autoscale (a protobuf autoscaling/v1 body) creates an HPA the controller runs', async () => {
+    await kubectl('delete', 'hpa', 'web', '-n', ns);
+    expect(await kubectl('autoscale', 'deployment', 'web', '-n', ns, '--min=1', '--max=3', '--cpu-percent=70')).toContain('horizontalpodautoscaler.autoscaling/web autoscaled');
+    const created = await hpa();
+    expect(created.spec).toMatchObject({ minReplicas: 1, maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' } });
+    expect(created.spec?.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+    await waitUntil('the controller syncs the new HPA', async () => (await hpa()).status?.conditions?.some((c) => c.type === 'ScalingActive' && c.status === 'True') === true, { timeoutMs: 30_000, intervalMs: 250 });
+  }, 60_000);
 });
