@@ -257,8 +257,17 @@ export function defineAcceptanceSuite(runtime: E2eRuntime): void {
       // Agent down: its containers still serve, with the page they wrote at their start.
       for (const p of onNode) expect((await http(p.status?.podIP ?? '', port, '/'))?.body).toBe(pages.get(p.metadata?.name ?? ''));
 
+      const agentLog = cluster.agents.find((a) => a.name === node)?.log ?? '';
+      const logOffset = readFileSync(agentLog).length;
       await cluster.restartAgent(node);
-      // The restarted agent adopted them: same containers (id, start, restart count), same page; Ready again.
+      // The restarted agent's pod workers found each sandbox running and adopted it (instead of making a new one).
+      await waitUntil(`agent ${node} to adopt its ${onNode.length} web pods`, () => {
+        const lines = readFileSync(agentLog).subarray(logOffset).toString().split('\n').filter((line) => line.includes('adopted running pod sandbox'));
+        return onNode.every((p) => lines.some((line) => line.includes(`"pod":"${p.metadata?.name ?? ''}"`)));
+      }, { timeoutMs: 60_000, intervalMs: 250 }).catch((error: Error) => {
+        throw new Error(`${error.message}\n${cluster.logTail(60)}`);
+      });
+      // Same containers (id, start, restart count), same page; Ready again.
       let now: Pod[] = [];
       await waitUntil(`the pods on ${node} Ready with their containers unchanged`, async () => {
         now = (await podsOf(cluster, 'web')).filter((p) => before.has(p.metadata?.name ?? ''));
@@ -270,6 +279,9 @@ export function defineAcceptanceSuite(runtime: E2eRuntime): void {
       // Exec reaches an adopted container through the restarted agent.
       const exec = await kubectl(['exec', onNode[0]?.metadata?.name ?? '', '--', 'cat', '/www/index.html']);
       expect([exec.code, exec.stdout]).toEqual([0, pages.get(onNode[0]?.metadata?.name ?? '')]);
+      // And after the agent has run its pods for a while (probes, status writes), still the same containers.
+      const settled = (await podsOf(cluster, 'web')).filter((p) => before.has(p.metadata?.name ?? ''));
+      expect(settled.map((p) => identity(p))).toEqual(settled.map((p) => before.get(p.metadata?.name ?? '')));
     });
   });
 }

@@ -173,7 +173,8 @@ export async function startRuntimeCluster(runtime: E2eRuntime, prefix: string): 
       const index = agents.findIndex((a) => a.name === name);
       const agent = agents[index];
       if (agent === undefined) throw new Error(`no agent ${name}`);
-      const sinceMs = Date.now() - 1_000;
+      // No slack here: the killed agent may have renewed its Lease just before; only a later renewal is the new agent's.
+      const sinceMs = Date.now();
       agent.pid = spawnAgent(agent, agentArgs(runtime, agent, index + 1));
       await waitNodeReady(name, sinceMs);
     },
