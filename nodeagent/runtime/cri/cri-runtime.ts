@@ -25,6 +25,7 @@ import { LogRotator } from './log-rotator.js';
 import { agentLabel, containerRequest, sandboxRequest } from './requests.js';
 import { connectToPod, exitCodeAfterAttach } from './interactive.js';
 import { openRuncExec } from './runc-exec.js';
+import { ContainerStatusCache } from './status-cache.js';
 import { openStreamSession } from './stream-session.js';
 import { containerStatusView, imageView, parseContainerInfo, pullDecision, sandboxView } from './views.js';
 
@@ -52,6 +53,7 @@ export class CriRuntime implements ContainerRuntime {
   private readonly client: CriClient;
   private readonly events: ContainerEventPoller;
   private readonly logRotator: LogRotator;
+  private readonly statusCache = new ContainerStatusCache();
 
   constructor(private readonly deps: CriRuntimeDeps) {
     this.client = deps.client;
@@ -137,6 +139,7 @@ export class CriRuntime implements ContainerRuntime {
 
   async removeContainer(containerId: string): Promise<void> {
     await this.ignoreNotFound(this.client.call('RemoveContainer', { containerId }));
+    this.statusCache.forget(containerId);
   }
 
   async containerStatus(containerId: string): Promise<ContainerStatus | null> {
@@ -149,8 +152,13 @@ export class CriRuntime implements ContainerRuntime {
   async listContainers(filter?: { readonly sandboxId?: string }): Promise<readonly ContainerStatus[]> {
     const listed = await this.listRaw(filter?.sandboxId);
     const statuses = await Promise.all(listed.map(async (c) => {
+      const cached = this.statusCache.lookup(c);
+      if (cached !== undefined) return cached;
       const response = await this.ignoreNotFound(this.client.call('ContainerStatus', { containerId: c.id, verbose: false }));
-      return response?.status ? containerStatusView(response.status, c.podSandboxId) : null;
+      if (!response?.status) return null;
+      const status = containerStatusView(response.status, c.podSandboxId);
+      this.statusCache.remember(status);
+      return status;
     }));
     return statuses.filter((s): s is ContainerStatus => s !== null);
   }

@@ -36,6 +36,8 @@ export const criLimits = {
   attachExitPollMs: 50,
   /** How often running containers' log files are checked for rotation: the kubelet's containerLogMonitorInterval (10 s). A chatty container may overshoot the size bound by what it writes meanwhile. */
   logRotatePollMs: 10_000,
+  /** Container statuses remembered by listContainers (a node runs at most a few hundred pods; past it the oldest are asked again). */
+  statusCacheEntriesMax: 4096,
   /** Largest gRPC message accepted from containerd (lists of thousands of containers, verbose info). */
   grpcMessageBytesMax: 16 * 1024 * 1024,
 } as const;

@@ -10,6 +10,7 @@ import { runtimeLabels, type ContainerConfig, type PodSandboxConfig } from '../.
 import { cniConflist, cniNetworkName, containerdConfigToml, containerdLayout, defaultPodSubnet } from '../../../nodeagent/runtime/cri/containerd-config.js';
 import { diffContainerStates } from '../../../nodeagent/runtime/cri/event-poller.js';
 import { rotationSteps } from '../../../nodeagent/runtime/cri/log-rotator.js';
+import { ContainerStatusCache } from '../../../nodeagent/runtime/cri/status-cache.js';
 import { isValidImageReference } from '../../../nodeagent/runtime/cri/image-reference.js';
 import { agentLabel, containerRequest, linuxResources, relativeLogPath, sandboxRequest } from '../../../nodeagent/runtime/cri/requests.js';
 import { exitCodeOfStatus } from '../../../nodeagent/runtime/cri/stream-session.js';
@@ -108,6 +109,23 @@ describe('image references', () => {
     for (const bad of ['', 'Not A Valid/Reference', 'UPPER/case', 'a:', 'a@sha256:short', '-lead/x', `${'a'.repeat(256)}`]) {
       expect(isValidImageReference(bad), bad).toBe(false);
     }
+  });
+});
+
+describe('status cache', () => {
+  it('answers from memory while the listed state is unchanged, asks again when it moved', () => {
+    const cache = new ContainerStatusCache();
+    const listed = (state: WireContainer['state']): WireContainer => ({ id: 'c1', podSandboxId: 's', metadata: null, image: null, imageRef: '', state, createdAt: 0, labels: {}, annotations: {} });
+    const running = containerStatusView({
+      id: 'c1', metadata: { name: 'c', attempt: 0 }, state: 'CONTAINER_RUNNING', createdAt: 1, startedAt: 2, finishedAt: 0, exitCode: 0,
+      image: null, imageRef: '', reason: '', message: '', labels: {}, annotations: {}, logPath: '/l',
+    }, 's');
+    expect(cache.lookup(listed('CONTAINER_RUNNING'))).toBeUndefined();
+    cache.remember(running);
+    expect(cache.lookup(listed('CONTAINER_RUNNING'))).toBe(running);
+    expect(cache.lookup(listed('CONTAINER_EXITED'))).toBeUndefined();
+    cache.forget('c1');
+    expect(cache.lookup(listed('CONTAINER_RUNNING'))).toBeUndefined();
   });
 });
 
