@@ -262,9 +262,10 @@ export function runPortForwardSession(ws: WebSocket, options: PortForwardSession
     stream.closed = true;
     dataStreams.delete(stream.id);
     if (blockedStreams.delete(stream)) updateReading();
+    // A clean end closes the agent stream both ways; the client's RST resets it (the agent then drops the pod connection).
     if (stream.bus !== null && !stream.bus.destroyed) {
-      if (stream.clientFinished || !finish) stream.bus.destroy();
-      else stream.bus.end();
+      if (finish) stream.bus.end();
+      else stream.bus.destroy();
     }
     if (!finish || over) return;
     send(encodeDataFrame(stream.id, Buffer.alloc(0), true));
