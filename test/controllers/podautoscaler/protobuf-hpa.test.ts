@@ -4,7 +4,9 @@
  * generated marshaller writes them (non-pointer fields always, "" included; pointers when set).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeHpaV1Protobuf } from '../../../actors/apiserver/http/protobuf-hpa.js';
+import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { decodeHpaV1Protobuf, protobufHpaCreateBody } from '../../../actors/apiserver/http/protobuf-hpa.js';
 
 const varint = (value: number): number[] => {
   const out: number[] = [];
@@ -63,5 +65,13 @@ describe('decodeHpaV1Protobuf', () => {
     expect(() => decodeHpaV1Protobuf(Buffer.from('{"kind":"x"}'))).toThrow(/missing the k8s envelope/);
     const body = kubectlAutoscaleBody({ min: 1 });
     expect(() => decodeHpaV1Protobuf(body.subarray(0, body.length - 20))).toThrow(/truncated/);
+  });
+  it('the create hook takes only protobuf autoscaling/v1 HPA creates', async () => {
+    const request = (contentType: string): IncomingMessage => Object.assign(Readable.from([captured]), { headers: { 'content-type': contentType } }) as unknown as IncomingMessage;
+    const hpaV1 = { group: 'autoscaling', version: 'v1', resource: 'horizontalpodautoscalers' };
+    expect((await protobufHpaCreateBody(request('application/vnd.kubernetes.protobuf'), hpaV1, 1 << 20))?.metadata).toEqual({ name: 'web' });
+    expect(await protobufHpaCreateBody(request('application/json'), hpaV1, 1 << 20)).toBeUndefined();
+    expect(await protobufHpaCreateBody(request('application/vnd.kubernetes.protobuf'), { ...hpaV1, version: 'v2' }, 1 << 20)).toBeUndefined();
+    expect(await protobufHpaCreateBody(request('application/vnd.kubernetes.protobuf'), { group: '', version: 'v1', resource: 'configmaps' }, 1 << 20)).toBeUndefined();
   });
 });
