@@ -2,7 +2,7 @@
  * The cri runtime against a real, private containerd started in a temp dir (its own config,
  * socket, CNI bridge and subnet): a busybox httpd pod answers HTTP on its pod IP; containerd
  * writes the container's output as CRI log lines at `ContainerConfig.logPath`; execSync reports
- * exit 3; port-forward reaches the pod's port; runAsUser and a read-only root apply; a
+ * exit 3; port-forward reaches the pod's port; a hostPort is published (loopback too); runAsUser and a read-only root apply; a
  * hostNetwork sandbox has the node's address; an interactive exec carries stdin to EOF (runc path) and a tty exec reports exit 3
  * (the streaming server's WebSocket path); attach reaches a stdin container; a memory limit ends
  * in OOMKilled (and an `exited` event); a second runtime instance on the same directory reuses
@@ -16,6 +16,7 @@
  * Without containerd the suite skips outside CI and fails in CI. Waits poll with a deadline.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +92,18 @@ async function runPod(runtime: ContainerRuntime, script: string, extra: Partial<
   return { sandbox, sandboxId, config, containerId };
 }
 
+/** A port nothing listens on now (the hostPort under test). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
 function read(stream: NodeJS.ReadableStream | null): Promise<string> {
   if (stream === null) return Promise.resolve('');
   return new Promise((resolve) => {
@@ -150,6 +163,20 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     socket.write('GET / HTTP/1.0\r\n\r\n');
     expect(await answer).toContain('hello from p1');
   });
+
+  it('publishes a hostPort on the node (CNI portmap), loopback included', async () => {
+    const hostPort = await freePort();
+    const sandbox = { ...sandboxConfig(), portMappings: [{ containerPort: 8080, hostPort, protocol: 'TCP' as const }] };
+    const sandboxId = await runtime.runPodSandbox(sandbox);
+    const containerId = await runtime.createContainer(sandboxId, containerConfig(sandbox, 'main', 'mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 8080 -h /www'), sandbox);
+    await runtime.startContainer(containerId);
+    const body = await until('HTTP on the host port', async () => {
+      const response = await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined);
+      return response?.ok ? response.text() : undefined;
+    });
+    expect(body).toBe('published\n');
+    await runtime.stopPodSandbox(sandboxId);
+  }, 30_000);
 
   it('applies runAsUser, readOnlyRootFilesystem and privileged, and gives hostNetwork sandboxes the node address', async () => {
     const pod = await runPod(runtime, 'sleep 3600', { securityContext: { runAsUser: 1234, readOnlyRootFilesystem: true } });
