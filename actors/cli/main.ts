@@ -132,6 +132,7 @@ program
   .option('--cri-pod-subnet <cidr>', 'cri: the private containerd\'s pod bridge subnet (default: a /24 of 10.88.0.0/16 derived from --dir)')
   .option('--docker-socket <path>', 'docker: the engine\'s socket (default: DOCKER_HOST, else /var/run/docker.sock)')
   .option('--allow-privileged', 'run containers that ask for securityContext.privileged (refused by default)')
+  .option('--metrics-address <host:port|:port|off>', 'where to serve Prometheus /metrics over plain HTTP (default <node-ip>:10255; off disables)')
   .option('--labels <k=v,...>', 'Node labels besides kubernetes.io/hostname, os and arch')
   .option('--taints <k=v:Effect,...>', 'Node taints (Effect: NoSchedule, PreferNoSchedule, NoExecute)')
   .option('--system-reserved <cpu=...,memory=...>', 'resources kept for the host: subtracted from capacity for allocatable')

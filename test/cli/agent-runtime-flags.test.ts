@@ -1,7 +1,7 @@
 /**
  * Runtime selection (issue 13 §1): `kubus agent --runtime cri|docker|process|hollow` with
  * `--cri-socket`, `--cri-pod-subnet`, `--docker-socket` and `--allow-privileged` becomes the
- * agent's runtime, runtime settings and privilege switch (flags for another runtime refused, bad
+ * agent's runtime, runtime settings and privilege switch (and `--metrics-address` its /metrics address) (flags for another runtime refused, bad
  * values named with their form); `kubus up` without `--runtime` picks cri when containerd is
  * installed (or a socket answers), else docker when an engine answers, else process, with the
  * reason; local cri agents each get their own bridge subnet.
@@ -42,6 +42,15 @@ describe('kubus agent runtime flags', () => {
     expect(options.runtimeSettings).toEqual({ docker: { socket: '/run/d.sock' } });
     expect(options.allowPrivileged).toBe(true);
     expect(agentOptionsFromFlags(base, logger).allowPrivileged).toBe(false);
+  });
+
+  it('serves /metrics on the node address by default, elsewhere or not at all when told', () => {
+    const logger = createJsonLogger({ level: 'error' });
+    expect(agentOptionsFromFlags(base, logger).metricsAddress).toEqual({ host: '127.0.0.1', port: 10255 });
+    expect(agentOptionsFromFlags({ ...base, metricsAddress: ':9100' }, logger).metricsAddress).toEqual({ host: '127.0.0.1', port: 9100 });
+    expect(agentOptionsFromFlags({ ...base, metricsAddress: 'off' }, logger).metricsAddress).toBeNull();
+    expect(agentOptionsFromFlags({ ...base, hollowNodes: '10' }, logger).metricsAddress).toBeNull();
+    expect(() => agentOptionsFromFlags({ ...base, metricsAddress: 'nowhere' }, logger)).toThrow(/--metrics-address/);
   });
 });
 

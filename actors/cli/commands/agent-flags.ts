@@ -49,6 +49,8 @@ export interface AgentFlags {
   readonly dockerSocket?: string;
   /** `--allow-privileged`: run containers with securityContext.privileged (refused otherwise, as the kubelet's --allow-privileged=false). */
   readonly allowPrivileged?: boolean;
+  /** `--metrics-address <host:port|:port|off>`: where the agent serves Prometheus /metrics (default <node-ip>:10255). */
+  readonly metricsAddress?: string;
 }
 
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;

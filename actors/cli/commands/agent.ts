@@ -9,13 +9,15 @@
  * comes within agentLimits.stopMs either way. A join refusal exits 1 with what to do.
  */
 import { createJsonLogger } from '../../../bus/logger.js';
+import { InvalidMetricsAddressError, parseMetricsAddress } from '../../../bus/telemetry/index.js';
 import { agentLimits, defaultNodeName, startAgent, type AgentOptions, type RunningAgent } from '../../../nodeagent/agent.js';
 import { startHollowNodes } from '../../../nodeagent/hollow-nodes.js';
-import { nodeConfigFromFlags, parseHollowCount, parseNatsUrls, parseRuntime, runtimeSettingsFromFlags, type AgentFlags } from './agent-flags.js';
+import { AgentFlagError, nodeConfigFromFlags, parseHollowCount, parseNatsUrls, parseRuntime, runtimeSettingsFromFlags, type AgentFlags } from './agent-flags.js';
 
 export function agentOptionsFromFlags(flags: AgentFlags, logger: AgentOptions['logger']): AgentOptions {
   const natsServers = parseNatsUrls(flags.nats);
   const runtime = parseRuntime(flags.runtime);
+  const node = nodeConfigFromFlags(flags);
   return {
     join: {
       node: flags.name ?? defaultNodeName(), dir: flags.dir,
@@ -24,9 +26,23 @@ export function agentOptionsFromFlags(flags: AgentFlags, logger: AgentOptions['l
       ...(flags.caCertHash !== undefined ? { caCertHash: flags.caCertHash } : {}),
     },
     runtime, runtimeSettings: runtimeSettingsFromFlags(flags, runtime), allowPrivileged: flags.allowPrivileged === true,
-    node: nodeConfigFromFlags(flags), logger,
+    node, logger, metricsAddress: metricsAddressFromFlags(flags, node.nodeIp),
     ...(natsServers !== undefined ? { natsServers } : {}),
   };
+}
+
+/**
+ * `--metrics-address`: absent → <node-ip>:10255 (the kubelet's read-only port), `off` → none.
+ * Hollow hosts run many agents on one address: they serve none unless the flag names one.
+ */
+function metricsAddressFromFlags(flags: AgentFlags, nodeIp: string): ReturnType<typeof parseMetricsAddress> {
+  if (flags.metricsAddress === undefined && flags.hollowNodes !== undefined) return null;
+  try {
+    return parseMetricsAddress(flags.metricsAddress, nodeIp);
+  } catch (error) {
+    if (error instanceof InvalidMetricsAddressError) throw new AgentFlagError(`--metrics-address: ${error.message}`);
+    throw error;
+  }
 }
 
 export async function runAgentCommand(flags: AgentFlags): Promise<void> {
