@@ -4,7 +4,8 @@
  * process — says which and why, and with a container runtime the agents run the README's busybox
  * example from the locally built image with no registry: a Deployment of `kubus.local/busybox:1.35`
  * serving HTTP on its pod IP. `kubus down` then leaves no private containerd running. (A short
- * directory: containerd refuses socket paths over 104 bytes.)
+ * directory all the same: containerd refuses socket paths over 104 bytes, which the cri runtime
+ * then moves under /run/kubus-cri.)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
