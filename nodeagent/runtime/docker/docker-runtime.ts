@@ -127,10 +127,12 @@ export class DockerRuntime implements ContainerRuntime {
     await this.stopEngineContainer(sandboxId, 0);
   }
 
+  /** Removes the sandbox and its containers; one already gone (or another agent's) is left alone. */
   async removePodSandbox(sandboxId: string): Promise<void> {
     const members = await this.list('container', [`${dockerLabels.sandbox}=${sandboxId}`]);
     await Promise.all(members.map((member) => this.removeContainer(member.Id)));
-    await this.removeEngineContainer(sandboxId);
+    const [own] = await this.list('sandbox', [], sandboxId);
+    if (own !== undefined) await this.removeEngineContainer(sandboxId);
   }
 
   async podSandboxStatus(sandboxId: string): Promise<PodSandboxStatus | null> {
@@ -173,10 +175,14 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    await this.inspectOrThrow(containerId);
     await this.stopEngineContainer(containerId, timeoutSeconds);
   }
 
+  /** Removes the container; one already gone (or another agent's) is left alone. */
   async removeContainer(containerId: string): Promise<void> {
+    const info = await this.inspect(containerId);
+    if (info === null || info.Config.Labels[dockerLabels.owner] !== this.owner) return;
     // The last lines reach the file before the engine's own log goes with the container.
     await this.stopEngineContainer(containerId, 0).catch(ignoreNotFound);
     await this.pumps.finish(containerId);

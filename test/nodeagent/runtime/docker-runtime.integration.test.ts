@@ -219,7 +219,7 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
     await runtime.removePodSandbox(hostSandbox);
   });
 
-  it('a named network: pods join it, hostPorts are bound; another agent\'s runtime does not see this one\'s pods', async () => {
+  it('a named network: pods join it, hostPorts are bound; another agent\'s runtime neither sees nor removes this one\'s pods', async () => {
     const missing = await newRuntime(secondDir, `${networkName}-absent`);
     expect((await missing.status()).networkReady).toBe(false);
     await docker.createNetwork({ Name: networkName, Labels: { 'io.kubus.test': 'h2' } });
@@ -236,6 +236,10 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
     await until('httpd on the host port', () => httpGet('127.0.0.1', hostPort, '/').then(() => true, () => undefined));
     expect((await runtime.listPodSandboxes()).some((sandbox) => sandbox.id === sandboxId)).toBe(false);
     expect(await runtime.containerStatus(id)).toBeNull();
+    await runtime.removePodSandbox(sandboxId);
+    await runtime.removeContainer(id);
+    expect((await second.podSandboxStatus(sandboxId))?.state).toBe('ready');
+    expect((await second.containerStatus(id))?.state).toBe('running');
     await second.removePodSandbox(sandboxId);
     expect(await second.listPodSandboxes()).toEqual([]);
   });
