@@ -29,7 +29,7 @@ import { notFoundPath, parseRoute, type Route } from './http/route.js';
 import { ApiError, apiErrors } from './status.js';
 import type { UserInfo } from './types.js';
 import { isAuthorizationReview, serveAuthorizationReview } from './authz/index.js';
-import { createStreamingFront, type NodeStreams } from './http/streaming/index.js';
+import { createStreamingFront, upgradeObserver, type NodeStreams } from './http/streaming/index.js';
 import { metricsPath, observeApiRequest, serveMetrics as serveMetricsEndpoint } from './http/prometheus.js';
 import {
   serveAuthenticationEndpoint, type AuthenticationRequest, type Authenticator, type ClientCertificate, type ClientCertificateValidity,
@@ -224,9 +224,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   }
 
   // exec, attach and port-forward: WebSocket upgrades, through the same authentication, authorization and fairness (http/streaming/).
+  const upgrades = options.telemetry !== undefined ? upgradeObserver(options.telemetry.api) : null;
   const streaming = createStreamingFront({
     objects: context.objects, authorizer: context.authorizer, logger: context.logger, clock: context.clock, retryAfterSeconds: limits.retryAfterSeconds,
     nodeStreams: options.nodeStreams ?? null,
+    ...(upgrades !== null ? { onOutcome: upgrades.outcome } : {}),
     authenticate: async (req) => {
       const caller = await options.authenticator.authenticate(authenticationRequest(req, clientCa !== undefined));
       if (caller === null) throw apiErrors.unauthorized();
@@ -244,7 +246,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       };
     },
   });
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => streaming.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    upgrades?.observe(req, socket);
+    streaming.handleUpgrade(req, socket, head);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -21,7 +21,9 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock, createJsonLogger } from '../../bus/index.js';
 import { ChannelFrameDecoder, encodeChannelFrame, type ChannelFrame, type StreamOpenHeader } from '../../nodeagent/rpc/stream-protocol.js';
-import { createStreamingFront, encodeDataFrame, spdyDictionary, SpdyFrameReader, type NodeStreams, type SpdyFrame, type StreamingFront } from '../../actors/apiserver/http/streaming/index.js';
+import { Registry } from 'prom-client';
+import { defineApiMetrics } from '../../bus/telemetry/index.js';
+import { createStreamingFront, upgradeObserver, encodeDataFrame, spdyDictionary, SpdyFrameReader, type NodeStreams, type SpdyFrame, type StreamingFront } from '../../actors/apiserver/http/streaming/index.js';
 import type { AuthorizationRequest } from '../../actors/apiserver/http/admission.js';
 import type { ObjectStorage } from '../../actors/apiserver/http/objects-port.js';
 import { apiErrors } from '../../actors/apiserver/status.js';
@@ -58,6 +60,8 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
   let refuseNext: Error | null = null;
   /** Simulated: the liveness checks run only when a test advances it. */
   const clock = new SimulatedClock();
+  const registry = new Registry();
+  const observer = upgradeObserver(defineApiMetrics(registry));
 
   const nodeStreams: NodeStreams = {
     subjectFor: (node) => `kubus.test.node.${node}.rpc.stream`,
@@ -89,7 +93,7 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
       },
     } as unknown as ObjectStorage;
     front = createStreamingFront({
-      objects, logger: createJsonLogger({ level: 'error' }), clock, retryAfterSeconds: 1, nodeStreams,
+      objects, logger: createJsonLogger({ level: 'error' }), clock, retryAfterSeconds: 1, nodeStreams, onOutcome: observer.outcome,
       authorizer: {
         authorize: async (request) => {
           if (request.user.name === 'eve') throw apiErrors.forbidden(`User "eve" cannot create resource "pods/${request.subresource ?? ''}"`);
@@ -101,7 +105,10 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
       admit: () => () => undefined,
     });
     server = createServer((_req, res) => res.writeHead(404).end());
-    server.on('upgrade', (req, socket, head) => front.handleUpgrade(req, socket, head));
+    server.on('upgrade', (req, socket, head) => {
+      observer.observe(req, socket);
+      front.handleUpgrade(req, socket, head);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -272,6 +279,19 @@ describe('the streaming front (exec, attach, port-forward over WebSocket)', () =
     ws.close();
     deflater.close();
     await waitUntil('every session over', () => front.sessionCount() === 0, { timeoutMs: 5_000 });
+  });
+
+  it('counts every upgrade in the API metrics as CONNECT with its code, long-running while open', async () => {
+    await waitUntil('every connection closed', async () => {
+      const text = await registry.metrics();
+      return /apiserver_longrunning_requests\{[^}]*verb="CONNECT"[^}]*\} [1-9]/.test(text) ? null : text;
+    }, { timeoutMs: 10_000 });
+    const text = await registry.metrics();
+    const count = (subresource: string, code: string): number => Number(new RegExp(`apiserver_request_total\\{verb="CONNECT",group="",version="v1",resource="pods",subresource="${subresource}",scope="resource",code="${code}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    expect(count('exec', '101')).toBeGreaterThanOrEqual(3);
+    expect(count('exec', '403')).toBe(1);
+    expect(count('exec', '400')).toBeGreaterThanOrEqual(2);
+    expect(count('portforward', '101')).toBe(2);
   });
 });
 

@@ -10,3 +10,4 @@ export { channelStatusOf, channelStatusOfError, parseStreamStatus, type ChannelS
 export { SpdyFrameReader, SpdyProtocolError, encodeDataFrame, encodeSynReply, encodeRstStream, encodeGoAway, spdyControlTypes, type SpdyFrame } from './spdy-frames.js';
 export { HeaderBlockInflater, parseHeaderBlock, spdyDictionary, adler32 } from './spdy-headers.js';
 export { streamingLimits, checkStreamingLimits } from './limits.js';
+export { upgradeObserver, type UpgradeObserver } from './observe-upgrade.js';

@@ -54,6 +54,8 @@ export interface StreamingFrontOptions {
   readonly retryAfterSeconds: number;
   /** The member's way to the agents; absent on a bare API server (503). */
   readonly nodeStreams: NodeStreams | null;
+  /** Told the answer each upgrade got (101, or the refusal's status): the Prometheus metrics. */
+  readonly onOutcome?: (req: IncomingMessage, code: number) => void;
 }
 
 export interface StreamingFront {
@@ -121,6 +123,7 @@ export function createStreamingFront(options: StreamingFrontOptions): StreamingF
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       handed = true;
+      options.onOutcome?.(req, 101);
       start(ws, accepted, nodeStreams, onEnd);
     });
   }
@@ -172,6 +175,7 @@ export function createStreamingFront(options: StreamingFrontOptions): StreamingF
         const apiError = error instanceof ApiError ? error : apiErrors.internal('internal error');
         if (!(error instanceof ApiError)) options.logger.error('upgrade failed', { url: req.url, error: String(error) });
         else if (apiError.httpStatus >= 500) options.logger.warn('upgrade refused', { url: req.url, status: apiError.httpStatus, message: apiError.message });
+        options.onOutcome?.(req, apiError.httpStatus);
         refuse(socket, apiError);
       });
     },
