@@ -2,6 +2,7 @@
  * The `cri` runtime: containerd (or CRI-O) over the CRI v1 gRPC API on its unix socket, or a
  * private containerd the agent starts under `<dir>/runtime/containerd` (RUNTIMES.md).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeUnavailableError } from '../errors.js';
 import { localImageRefs } from '../images/index.js';
@@ -12,7 +13,7 @@ import { nodeHash } from './containerd-config.js';
 import { CriRuntime } from './cri-runtime.js';
 import { importLocalImage, importLocalImages } from './image-import.js';
 import { checkCriLimits, criLimits } from './limits.js';
-import { ensurePrivateContainerd } from './private-containerd.js';
+import { ensurePrivateContainerd, livePrivateContainerd } from './private-containerd.js';
 import { runcStateRoot } from './runc-exec.js';
 
 export interface CriRuntimeOptions {
@@ -31,11 +32,27 @@ export { containerdLayout, defaultPodSubnet, cniNetworkName, nodeHash, type Cont
 export { livePrivateContainerd } from './private-containerd.js';
 export { stopPrivateContainerd } from './stop.js';
 
-/** Waits (bounded) until the socket answers Version and Status; the last error otherwise. */
-async function waitReady(client: CriClient, options: RuntimeOptions): Promise<void> {
+/** The last lines of a private containerd's log: why it did not come up, for the error the user reads. */
+function logTail(logFile: string): string {
+  try {
+    const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n');
+    return lines.slice(-criLimits.logTailLines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Waits (bounded) until the socket answers Version and Status; the last error otherwise. `daemon`:
+ * a private containerd we started, whose early death ends the wait at once with its log's tail.
+ */
+async function waitReady(client: CriClient, options: RuntimeOptions, daemon: { readonly alive: () => boolean; readonly logFile: string } | null): Promise<void> {
   const deadline = options.clock.now() + criLimits.openWaitMs;
   let last = 'no answer';
   for (;;) {
+    if (daemon !== null && !daemon.alive()) {
+      throw new RuntimeUnavailableError('cri', client.socket, `the private containerd exited; its log (${daemon.logFile}) ends with:\n${logTail(daemon.logFile)}`);
+    }
     try {
       await client.call('Version', { version: 'v1' }, criLimits.openPollMs * 10);
       await client.call('Status', { verbose: false }, criLimits.openPollMs * 10);
@@ -43,7 +60,10 @@ async function waitReady(client: CriClient, options: RuntimeOptions): Promise<vo
     } catch (error) {
       last = (error as Error).message;
     }
-    if (options.clock.now() >= deadline) throw new RuntimeUnavailableError('cri', client.socket, `no answer to Version/Status within ${criLimits.openWaitMs} ms: ${last}`);
+    if (options.clock.now() >= deadline) {
+      const tail = daemon !== null ? `; its log (${daemon.logFile}) ends with:\n${logTail(daemon.logFile)}` : '';
+      throw new RuntimeUnavailableError('cri', client.socket, `no answer to Version/Status within ${criLimits.openWaitMs} ms: ${last}${tail}`);
+    }
     await new Promise<void>((resolve) => options.clock.setTimeout(resolve, criLimits.openPollMs));
   }
 }
@@ -54,6 +74,7 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
   let socket = settings.socket;
   // containerd's default runc root for a host containerd; our own for a private one.
   let runcRoot = '/run/containerd/runc';
+  let daemonWatch: { readonly alive: () => boolean; readonly logFile: string } | null = null;
   const ensureDaemon = () => ensurePrivateContainerd({
     agentDirectory: options.dir,
     ...(settings.podSubnet !== undefined ? { podSubnet: settings.podSubnet } : {}),
@@ -66,12 +87,14 @@ export async function openCriRuntime(options: RuntimeOptions): Promise<Container
     });
     socket = daemon.layout.socket;
     runcRoot = daemon.layout.runcRoot;
+    const { layout } = daemon;
+    daemonWatch = { alive: () => livePrivateContainerd(layout) !== null, logFile: layout.logFile };
   }
   const client = new CriClient(socket);
   const cacheDirectory = settings.imageCacheDir ?? join(options.dir, 'runtime', 'image-cache');
   const criSocket = socket;
   try {
-    await waitReady(client, options);
+    await waitReady(client, options, daemonWatch);
     await importLocalImages({
       client,
       socket,

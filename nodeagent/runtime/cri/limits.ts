@@ -38,6 +38,8 @@ export const criLimits = {
   logRotatePollMs: 10_000,
   /** Container statuses remembered by listContainers (a node runs at most a few hundred pods; past it the oldest are asked again). */
   statusCacheEntriesMax: 4096,
+  /** Lines of a private containerd's log quoted in the error when it does not come up. */
+  logTailLines: 8,
   /** Largest gRPC message accepted from containerd (lists of thousands of containers, verbose info). */
   grpcMessageBytesMax: 16 * 1024 * 1024,
 } as const;

@@ -9,13 +9,13 @@
  * the running containerd and lists the same running container (adoption, not restart); a killed containerd
  * is started again by status() and finds its pods still running; Never
  * with an absent image is ErrImageNeverPull; images in use (pause included) are not removed; stats have CPU and memory; a log past its bound is
- * rotated (containerd reopens it); stop and remove.
+ * rotated (containerd reopens it); a containerd that cannot start fails the open at once with its log; stop and remove.
  *
  * Images come from ../images (busybox-static and a gcc-built pause, no registry) imported at
  * open. afterAll removes every pod, stops the containerd by its pid and deletes its bridge.
  * Without containerd the suite skips outside CI and fails in CI. Waits poll with a deadline.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -326,6 +326,16 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     }
     expect(await runtime.imageFsUsage()).toMatchObject({ capacityBytes: expect.any(Number) });
   });
+
+  it('fails at once, quoting containerd\'s log, when the private containerd cannot start', async () => {
+    const broken = join(base, 'broken');
+    // A file where containerd's root directory must be: it exits at start.
+    mkdirSync(join(broken, 'runtime', 'containerd'), { recursive: true });
+    writeFileSync(join(broken, 'runtime', 'containerd', 'root'), 'not a directory');
+    const failure = await openRuntime('cri', { ...options(), dir: broken }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'runtimeUnavailable' });
+    expect((failure as Error).message).toMatch(/private containerd exited; its log/);
+  }, 40_000);
 
   it('stops and removes the container and its sandbox', async () => {
     await runtime.stopContainer(web.containerId, 1);
