@@ -7,7 +7,8 @@
  *   exit code 3", and kubectl exits 3 (the NonZeroExitCode Status on channel 3);
  * - `kubectl exec -i` feeds stdin through to the command until EOF;
  * - `kubectl cp` both ways (exec + tar);
- * - `kubectl port-forward` carries HTTP requests to the pod's port, twice over one tunnel;
+ * - `kubectl port-forward` carries HTTP requests to the pod's port (one after the other, several at
+ *   once, a 1 MiB answer), also as `svc/<name>` (kubectl resolves the pod and target port);
  * - `kubectl attach` shows the container's output as it comes;
  * - refusals: a pod that does not exist (NotFound), a user without `create pods/exec` (Forbidden),
  *   a pod on a node whose agent is not there (the node and subject named), a port nobody listens on (kubectl's "lost connection to pod"), and the SPDY fallback
@@ -79,7 +80,7 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: { name: web, namespace: ${ns} }
+metadata: { name: web, namespace: ${ns}, labels: { app: web } }
 spec:
   nodeName: ${node.name}
   containers:
@@ -87,6 +88,13 @@ spec:
     image: kubus.io/process
     command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(web)}]
     env: [{ name: POD_IP, valueFrom: { fieldRef: { fieldPath: status.podIP } } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: ${ns} }
+spec:
+  selector: { app: web }
+  ports: [{ port: 80, targetPort: 8080 }]
 `;
 
 interface Run {
@@ -221,6 +229,16 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
       await forward.stop();
     }
     expect(forward.output()).not.toMatch(/error/i);
+  }, 60_000);
+
+  it('port-forward svc/web: kubectl picks a pod of the Service and its target port', async () => {
+    const forward = background(['port-forward', '-n', ns, 'svc/web', ':80']);
+    try {
+      const localPort = await waitUntil('port-forward listening', () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())?.[1], { timeoutMs: 30_000 });
+      expect(await get(Number(localPort), '/via-service')).toBe('hello /via-service');
+    } finally {
+      await forward.stop();
+    }
   }, 60_000);
 
   it('port-forward to a port nobody listens on: kubectl reports the error and drops the connection', async () => {
