@@ -4,7 +4,7 @@
  * writes the container's output as CRI log lines at `ContainerConfig.logPath`; execSync reports
  * exit 3; port-forward reaches the pod's port; a hostPort is published (loopback too); runAsUser and a read-only root apply; a
  * hostNetwork sandbox has the node's address; an interactive exec carries stdin to EOF (runc path) and a tty exec reports exit 3
- * (the streaming server's WebSocket path); attach reaches a stdin container; a memory limit ends
+ * (the streaming server's WebSocket path); attach reaches a stdin container and a tty one; a memory limit ends
  * in OOMKilled (and an `exited` event); a second runtime instance on the same directory reuses
  * the running containerd and lists the same running container (adoption, not restart); a killed containerd
  * is started again by status() and finds its pods still running; Never
@@ -246,6 +246,20 @@ describe.skipIf(!available)('cri runtime on a private containerd', () => {
     expect(await session.exit).toBe(4);
     expect(await out).toContain('got ping');
   });
+
+  it('attaches to a tty container (kubectl run -it)', async () => {
+    const pod = await runPod(runtime, 'read line; echo "tty got $line"; read again; exit 5', { stdin: true, tty: true });
+    await until('the tty container running', async () => ((await runtime.containerStatus(pod.containerId))?.state === 'running' ? true : undefined));
+    const session = await runtime.attach(pod.containerId, { stdin: true, tty: true });
+    expect(session.stderr).toBeNull();
+    let out = '';
+    session.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+    session.resize(120, 40);
+    session.stdin?.write('hi\r');
+    await until('the tty answer', () => (out.includes('tty got hi') ? true : undefined));
+    session.stdin?.write('\r');
+    expect(await session.exit).toBe(5);
+  }, 30_000);
 
   it('reports OOMKilled for a container over its memory limit, with an exited event', async () => {
     const pod = await runPod(runtime, 'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived', { resources: { memoryLimitBytes: 16 * 1024 * 1024 } });
