@@ -16,23 +16,41 @@ const metricName = 'kubelet_pod_start_duration_seconds';
 /** One scrape may take this long before the agent counts as not serving metrics. */
 const scrapeTimeoutMs = 5_000;
 
-/** Cumulative buckets (le → count), sum and count of one histogram in an exposition text. */
-export function parseHistogram(text: string, name: string): { buckets: Map<number, number>; sum: number; count: number } {
+/**
+ * Cumulative buckets (le → count), sum and count of one histogram in an exposition text, summed
+ * over its series whose line holds every `labels` substring (all series when none are given).
+ */
+export function parseHistogram(text: string, name: string, labels: readonly string[] = []): { buckets: Map<number, number>; sum: number; count: number } {
   const buckets = new Map<number, number>();
   let sum = 0;
   let count = 0;
   for (const line of text.split('\n')) {
+    if (!labels.every((l) => line.includes(l))) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith(`${name}_bucket{`)) {
-      const le = /le="([^"]+)"/.exec(line)?.[1];
-      const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-      if (le !== undefined) buckets.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), value);
+      const text = /le="([^"]+)"/.exec(line)?.[1];
+      if (text === undefined) continue;
+      const le = text === '+Inf' ? Number.POSITIVE_INFINITY : Number(text);
+      buckets.set(le, (buckets.get(le) ?? 0) + value);
     } else if (line.startsWith(`${name}_sum`)) {
-      sum = Number(line.slice(line.lastIndexOf(' ') + 1));
+      sum += value;
     } else if (line.startsWith(`${name}_count`)) {
-      count = Number(line.slice(line.lastIndexOf(' ') + 1));
+      count += value;
     }
   }
   return { buckets, sum, count };
+}
+
+/** `le` of the bucket holding quantile q of the histogram summed over `texts`, or null without samples. */
+export function mergedQuantile(texts: readonly string[], name: string, q: number, labels: readonly string[] = []): number | null {
+  const merged = new Map<number, number>();
+  let count = 0;
+  for (const text of texts) {
+    const histogram = parseHistogram(text, name, labels);
+    for (const [le, value] of histogram.buckets) merged.set(le, (merged.get(le) ?? 0) + value);
+    count += histogram.count;
+  }
+  return count === 0 ? null : bucketQuantile(merged, count, q);
 }
 
 /** The smallest bucket bound with at least q of the samples at or under it. */

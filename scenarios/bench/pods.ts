@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { startApiHarness, type ApiHarness } from '../../test/apiserver/harness.js';
 import { kubeHttpFromKubeconfig } from './kube-http.js';
 import { startBenchAgents, type BenchAgents } from './pod-agents.js';
-import { agentPodStartFigures, type AgentPodStartFigures } from './pod-metrics.js';
+import { agentPodStartFigures, mergedQuantile, type AgentPodStartFigures } from './pod-metrics.js';
 import { cleanUpNamespace, measurePodStartup, summarize, type StartupResult, type StartupSummary } from './pod-startup.js';
 
 const { values } = parseArgs({
@@ -83,6 +83,8 @@ interface Row {
   readonly result: StartupResult | null;
   readonly summary: StartupSummary | null;
   readonly agents: AgentPodStartFigures | null;
+  /** From the members' /metrics over the run: p99 bucket bounds (s) of pod creates and of store proposals. */
+  readonly members: { readonly createP99Seconds: number | null; readonly proposalP99Seconds: number | null } | null;
   readonly load1Before: number;
   readonly load1After: number;
 }
@@ -102,29 +104,45 @@ async function runOne(runtime: BenchRuntime): Promise<Row> {
         namespace, pods: benchLimits.pods, concurrency: benchLimits.concurrency, deadlineMs: benchLimits.runDeadlineMs, progress, ...container(runtime),
       });
       const agentFigures = await agentPodStartFigures(agents.metricsUrls).catch(() => null);
+      const memberFigures = await memberFiguresOf(harness).catch(() => null);
       await cleanUpNamespace(api, namespace);
-      return { runtime, error: null, result, summary: summarize(result, result.created), agents: agentFigures, load1Before, load1After: loadavg()[0] ?? 0 };
+      return { runtime, error: null, result, summary: summarize(result, result.created), agents: agentFigures, members: memberFigures, load1Before, load1After: loadavg()[0] ?? 0 };
     } finally {
       api.close();
     }
   } catch (error) {
-    return { runtime, error: (error as Error).message, result: null, summary: null, agents: null, load1Before, load1After: loadavg()[0] ?? 0 };
+    return { runtime, error: (error as Error).message, result: null, summary: null, agents: null, members: null, load1Before, load1After: loadavg()[0] ?? 0 };
   } finally {
     await agents?.stop().catch((error: unknown) => progress(`${runtime}: stopping the agents: ${(error as Error).message}`));
     await harness?.stop().catch((error: unknown) => progress(`${runtime}: stopping the members: ${(error as Error).message}`));
   }
 }
 
+/** The control plane's side of the run, from every member's /metrics: is it the bottleneck? */
+async function memberFiguresOf(harness: ApiHarness): Promise<Row['members']> {
+  const texts: string[] = [];
+  for (const member of harness.urls.keys()) {
+    const reply = await harness.request('GET', '/metrics', { member });
+    if (reply.status === 200) texts.push(reply.body);
+  }
+  if (texts.length === 0) return null;
+  return {
+    createP99Seconds: mergedQuantile(texts, 'apiserver_request_duration_seconds', 0.99, ['verb="POST"', 'resource="pods"', 'subresource=""']),
+    proposalP99Seconds: mergedQuantile(texts, 'kubus_store_proposal_duration_seconds', 0.99, ['outcome="ok"']),
+  };
+}
+
+const seconds = (value: number | null | undefined): string => (value === null || value === undefined ? '-' : `${value}s`);
 const ms = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? '-' : Number.isFinite(value) ? String(Math.round(value)) : '∞');
 
 function printTable(rows: readonly Row[]): void {
-  const header = ['runtime', 'pods', 'scheduled p50', 'running p50', 'running p99', 'ready p50', 'ready p99', 'ready max', 'not ready', 'agent start p99≤', 'load1 before/after', 'SLO p99≤5s'];
+  const header = ['runtime', 'pods', 'scheduled p50', 'running p50', 'running p99', 'ready p50', 'ready p99', 'ready max', 'not ready', 'agent start p99≤', 'API create p99≤', 'store proposal p99≤', 'load1 before/after', 'SLO p99≤5s'];
   const lines = rows.map((row) => {
-    if (row.error !== null || row.summary === null || row.result === null) return [row.runtime, '-', '-', '-', '-', '-', '-', '-', '-', '-', `${row.load1Before.toFixed(2)}/${row.load1After.toFixed(2)}`, `failed: ${row.error ?? '?'}`];
+    if (row.error !== null || row.summary === null || row.result === null) return [row.runtime, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', `${row.load1Before.toFixed(2)}/${row.load1After.toFixed(2)}`, `failed: ${row.error ?? '?'}`];
     const s = row.summary;
     const verdict = s.readyP99Ms <= sloP99Ms ? (row.runtime === 'cri' ? (s.readyP99Ms <= goalP99Ms ? 'yes (goal ≤1s met)' : 'yes (goal ≤1s not met)') : 'yes') : 'no';
     return [row.runtime, String(row.result.created), ms(s.scheduledP50Ms), ms(s.runningP50Ms), ms(s.runningP99Ms), ms(s.readyP50Ms), ms(s.readyP99Ms), ms(s.readyMaxMs), String(row.result.notReady),
-      row.agents === null ? '-' : `${row.agents.p99UpperBoundSeconds}s (${row.agents.count})`, `${row.load1Before.toFixed(2)}/${row.load1After.toFixed(2)}`, verdict];
+      row.agents === null ? '-' : `${row.agents.p99UpperBoundSeconds}s (${row.agents.count})`, seconds(row.members?.createP99Seconds), seconds(row.members?.proposalP99Seconds), `${row.load1Before.toFixed(2)}/${row.load1After.toFixed(2)}`, verdict];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
@@ -145,7 +163,7 @@ async function main(): Promise<void> {
   if (values.json === true) {
     console.log(JSON.stringify({
       bench: 'pods', pods: benchLimits.pods, members: benchLimits.members, concurrency: benchLimits.concurrency, cpus: cpus().length, sloP99Ms, goalP99Ms,
-      rows: rows.map((r) => ({ runtime: r.runtime, error: r.error, created: r.result?.created ?? 0, notReady: r.result?.notReady ?? null, nodes: r.result?.nodes ?? null, ...r.summary, agents: r.agents, load1Before: r.load1Before, load1After: r.load1After })),
+      rows: rows.map((r) => ({ runtime: r.runtime, error: r.error, created: r.result?.created ?? 0, notReady: r.result?.notReady ?? null, nodes: r.result?.nodes ?? null, ...r.summary, agents: r.agents, members: r.members, load1Before: r.load1Before, load1After: r.load1After })),
     }));
   }
 }

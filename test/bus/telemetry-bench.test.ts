@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchPod, summarize } from '../../scenarios/bench/pod-startup.js';
-import { bucketQuantile, parseHistogram } from '../../scenarios/bench/pod-metrics.js';
+import { bucketQuantile, mergedQuantile, parseHistogram } from '../../scenarios/bench/pod-metrics.js';
 
 describe('bench:pods', () => {
   it('creates stateless pods with imagePullPolicy Never and no grace', () => {
@@ -43,5 +43,22 @@ describe('bench:pods', () => {
     expect(bucketQuantile(histogram.buckets, histogram.count, 0.5)).toBe(1);
     expect(bucketQuantile(histogram.buckets, histogram.count, 0.99)).toBe(2);
     expect(bucketQuantile(new Map([[Number.POSITIVE_INFINITY, 5]]), 5, 0.99)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('sums a histogram over the series a label filter selects, and over members', () => {
+    const member = (ok: number, error: number): string => [
+      `kubus_store_proposal_duration_seconds_bucket{le="0.01",outcome="ok"} ${ok}`,
+      `kubus_store_proposal_duration_seconds_bucket{le="0.1",outcome="ok"} ${ok * 2}`,
+      `kubus_store_proposal_duration_seconds_bucket{le="+Inf",outcome="ok"} ${ok * 2}`,
+      `kubus_store_proposal_duration_seconds_count{outcome="ok"} ${ok * 2}`,
+      `kubus_store_proposal_duration_seconds_bucket{le="0.01",outcome="error"} 0`,
+      `kubus_store_proposal_duration_seconds_bucket{le="+Inf",outcome="error"} ${error}`,
+      `kubus_store_proposal_duration_seconds_count{outcome="error"} ${error}`,
+    ].join('\n');
+    expect(parseHistogram(member(5, 3), 'kubus_store_proposal_duration_seconds').count).toBe(13);
+    expect(parseHistogram(member(5, 3), 'kubus_store_proposal_duration_seconds', ['outcome="ok"']).buckets.get(0.1)).toBe(10);
+    expect(mergedQuantile([member(5, 3), member(50, 0)], 'kubus_store_proposal_duration_seconds', 0.99, ['outcome="ok"'])).toBe(0.1);
+    expect(mergedQuantile([member(5, 3)], 'kubus_store_proposal_duration_seconds', 0.99)).toBe(Number.POSITIVE_INFINITY);
+    expect(mergedQuantile([''], 'kubus_store_proposal_duration_seconds', 0.5)).toBeNull();
   });
 });
