@@ -1,10 +1,11 @@
 /**
  * Runtime selection (issue 13 §1): `kubus agent --runtime cri|docker|process|hollow` with
  * `--cri-socket`, `--cri-pod-subnet`, `--docker-socket` and `--allow-privileged` becomes the
- * agent's runtime, runtime settings and privilege switch (and `--metrics-address` its /metrics address) (flags for another runtime refused, bad
- * values named with their form); `kubus up` without `--runtime` picks cri when containerd is
- * installed (or a socket answers), else docker when an engine answers, else process, with the
- * reason; local cri agents each get their own bridge subnet.
+ * agent's runtime, runtime settings and privilege switch, `--metrics-address` its /metrics
+ * address (flags for another runtime refused, bad values named with their form); `kubus up`
+ * without `--runtime` picks cri when containerd is installed (or a socket answers), else docker
+ * when an engine answers, else process, with the reason (passing over one that lacks the CNI
+ * plugins or gcc); local cri agents each get their own bridge subnet.
  */
 import { describe, expect, it } from 'vitest';
 import { parseRuntime, runtimeSettingsFromFlags, type AgentFlags } from '../../actors/cli/commands/agent-flags.js';
@@ -55,7 +56,7 @@ describe('kubus agent runtime flags', () => {
 });
 
 describe('kubus up runtime choice', () => {
-  const none = { containerdSocket: null, containerdBinary: null, dockerEngine: null };
+  const none = { containerdSocket: null, containerdBinary: null, dockerEngine: null, cniPlugins: true, compiler: true };
 
   it('prefers containerd, then a Docker Engine, then host processes, and says why', () => {
     expect(chooseUpRuntime({ ...none, containerdBinary: '/usr/bin/containerd', dockerEngine: '/var/run/docker.sock' })).toMatchObject({ runtime: 'cri', reason: expect.stringContaining('/usr/bin/containerd') });
@@ -63,6 +64,13 @@ describe('kubus up runtime choice', () => {
     expect(socketOnly).toMatchObject({ runtime: 'cri', criSocket: '/run/containerd/containerd.sock' });
     expect(chooseUpRuntime({ ...none, dockerEngine: '/var/run/docker.sock' })).toMatchObject({ runtime: 'docker', reason: expect.stringContaining('Docker Engine') });
     expect(chooseUpRuntime(none)).toMatchObject({ runtime: 'process', reason: expect.stringContaining('apt-get install') });
+  });
+
+  it('passes over a runtime that cannot run pods here, and names what to install', () => {
+    const noCni = chooseUpRuntime({ ...none, containerdBinary: '/usr/bin/containerd', dockerEngine: '/var/run/docker.sock', cniPlugins: false });
+    expect(noCni).toMatchObject({ runtime: 'docker', reason: expect.stringContaining('containernetworking-plugins') });
+    const noGcc = chooseUpRuntime({ ...none, containerdBinary: '/usr/bin/containerd', dockerEngine: '/var/run/docker.sock', compiler: false });
+    expect(noGcc).toMatchObject({ runtime: 'process', reason: expect.stringContaining('apt-get install -y gcc') });
   });
 
   it('gives each local cri agent its own bridge subnet, or the shared socket', () => {

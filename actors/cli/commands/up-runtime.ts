@@ -1,8 +1,9 @@
 /**
  * Which container runtime `kubus up` gives its agents when `--runtime` is not given (issue 13
  * §1): cri when containerd is here (a socket or the binary: each agent then starts a private
- * containerd), else docker when an engine answers on its socket, else process; `up` prints the
- * choice with its reason, so a user who expected containers knows what to install.
+ * containerd, which needs the CNI plugins), else docker when an engine answers on its socket,
+ * else process; both container runtimes need gcc for the locally built pause image. `up` prints
+ * the choice with its reason, so a user who expected containers knows what to install.
  *
  * Decision: the choice is a pure function of a probe (`chooseUpRuntime`); only `probeRuntimes`
  * touches the machine (file checks and one bounded `/_ping` to the engine).
@@ -20,6 +21,8 @@ export const upRuntimeLimits = {
 /** Where containerd's socket usually is (Debian's containerd service; k3s's own). */
 export const containerdSockets = ['/run/containerd/containerd.sock', '/run/k3s/containerd/containerd.sock'] as const;
 export const dockerSocketDefault = '/var/run/docker.sock';
+/** Where Debian's containernetworking-plugins puts them (the cri runtime's CNI bin_dir). */
+export const cniPluginDirectory = '/usr/lib/cni';
 
 export interface RuntimeProbe {
   /** A containerd socket found, or null. */
@@ -28,6 +31,10 @@ export interface RuntimeProbe {
   readonly containerdBinary: string | null;
   /** The Docker Engine's socket when it answered `/_ping`, or null. */
   readonly dockerEngine: string | null;
+  /** The CNI plugins a private containerd's pod network needs (bridge, host-local in /usr/lib/cni). */
+  readonly cniPlugins: boolean;
+  /** A C compiler: both container runtimes run every pod's sandbox from the pause image, compiled locally (no registry). */
+  readonly compiler: boolean;
 }
 
 export interface RuntimeChoice {
@@ -38,18 +45,26 @@ export interface RuntimeChoice {
 }
 
 export function chooseUpRuntime(probe: RuntimeProbe): RuntimeChoice {
-  if (probe.containerdBinary !== null) {
+  // What keeps a present runtime from running pods here, said so the user can install it.
+  const missing: string[] = [];
+  if (!probe.compiler) missing.push('gcc (the pause image every pod sandbox runs is compiled locally: apt-get install -y gcc libc6-dev)');
+  if (probe.compiler && probe.containerdBinary !== null && probe.cniPlugins) {
     return { runtime: 'cri', reason: `containerd is installed (${probe.containerdBinary}): each agent runs its pods in a private containerd over CRI` };
   }
-  if (probe.containerdSocket !== null) {
+  if (probe.compiler && probe.containerdSocket !== null && probe.containerdBinary === null) {
     return { runtime: 'cri', reason: `a containerd answers on ${probe.containerdSocket}: the agents run their pods in it over CRI`, criSocket: probe.containerdSocket };
   }
-  if (probe.dockerEngine !== null) {
-    return { runtime: 'docker', reason: `no containerd here; a Docker Engine answers on ${probe.dockerEngine}: pods run as Docker containers` };
+  if (probe.containerdBinary !== null && !probe.cniPlugins) missing.push('the CNI plugins for containerd\'s pod network (apt-get install -y containernetworking-plugins)');
+  const unusable = missing.length > 0 ? `; not usable here without ${missing.join(' and ')}` : '';
+  if (probe.compiler && probe.dockerEngine !== null) {
+    return { runtime: 'docker', reason: `${probe.containerdBinary === null ? 'no containerd here' : 'containerd is installed'}${unusable}; a Docker Engine answers on ${probe.dockerEngine}: pods run as Docker containers` };
+  }
+  if (probe.containerdBinary !== null || probe.containerdSocket !== null || probe.dockerEngine !== null) {
+    return { runtime: 'process', reason: `a container runtime is here${unusable}: pods run as host processes` };
   }
   return {
     runtime: 'process',
-    reason: 'no containerd and no Docker Engine here: pods run as host processes (images are not used; for containers: apt-get install -y containerd containernetworking-plugins)',
+    reason: 'no containerd and no Docker Engine here: pods run as host processes (images are not used; for containers: apt-get install -y containerd containernetworking-plugins gcc)',
   };
 }
 
@@ -59,6 +74,8 @@ export async function probeRuntimes(env: NodeJS.ProcessEnv = process.env): Promi
     containerdSocket: containerdSockets.find(isSocket) ?? null,
     containerdBinary: findExecutable('containerd', env.PATH ?? ''),
     dockerEngine: (await pingDocker(dockerSocket)) ? dockerSocket : null,
+    cniPlugins: ['bridge', 'host-local'].every((plugin) => isExecutable(join(cniPluginDirectory, plugin))),
+    compiler: findExecutable('gcc', env.PATH ?? '') !== null,
   };
 }
 
@@ -76,15 +93,18 @@ function isSocket(path: string): boolean {
   }
 }
 
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function findExecutable(name: string, path: string): string | null {
   for (const dir of [...path.split(delimiter).filter((d) => d !== ''), '/usr/bin', '/usr/local/bin']) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
+    if (isExecutable(join(dir, name))) return join(dir, name);
   }
   return null;
 }
