@@ -105,6 +105,8 @@ export function createStreamingFront(options: StreamingFrontOptions): StreamingF
     if (sessions >= streamingLimits.sessionsPerMemberMax) {
       throw apiErrors.tooManyRequests(options.retryAfterSeconds, `this API server serves ${streamingLimits.sessionsPerMemberMax} exec, attach and port-forward sessions already`);
     }
+    // The client hung up during the pre-flight: nothing to answer, no slot to take (its 'close' has already passed).
+    if (socket.destroyed) return;
     if (path.verb === 'portforward') {
       delete req.headers['sec-websocket-protocol'];
       portForwardRequests.add(req);
