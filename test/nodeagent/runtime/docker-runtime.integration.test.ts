@@ -291,9 +291,13 @@ describe.skipIf(!engineAnswers)('docker runtime', () => {
     expect(stopped).toMatchObject({ state: 'exited', exitCode: 143 });
   });
 
-  it('images: Never with an absent image is ErrImageNeverPull, a bad name InvalidImageName; the store is listed', async () => {
+  it('images: Never with an absent image is ErrImageNeverPull, a bad name InvalidImageName, an unreachable registry ErrImagePull; the store is listed', async () => {
     await expect(runtime.ensureImage('kubus-test-h2/absent:1', 'Never', [])).rejects.toMatchObject({ reason: 'ErrImageNeverPull' });
     await expect(runtime.ensureImage('Not A Name', 'IfNotPresent', [])).rejects.toBeInstanceOf(ImagePullError);
+    // .invalid never resolves (RFC 6761): the engine's own words reach the pod's status.
+    const failed = await runtime.ensureImage('registry.invalid/kubus-test-h2/none:1', 'IfNotPresent', []).then(() => null, (error: unknown) => error);
+    expect(failed).toMatchObject({ reason: 'ErrImagePull' });
+    expect((failed as ImagePullError).detail).toContain('registry.invalid');
     await runtime.ensureImage(busyboxImage, 'IfNotPresent', []);
     const images = await runtime.listImages();
     expect(images.some((image) => image.tags.includes(busyboxImage))).toBe(true);
