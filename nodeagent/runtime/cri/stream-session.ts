@@ -89,7 +89,8 @@ export function openStreamSession(url: string, options: StreamSessionOptions): P
         },
       });
     });
-    socket.once('error', (error) => reject(error));
+    // Kept for the socket's whole life: an unhandled 'error' (a reset after open) would crash the agent; 'close' follows it.
+    socket.on('error', (error) => reject(error));
     socket.once('unexpected-response', (_request, response) => reject(new Error(`streaming server answered ${response.statusCode} ${response.statusMessage ?? ''}`)));
   });
 }
