@@ -55,6 +55,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly engineEvents: EngineEventStream;
   private readonly wallClock: () => Date;
   private readonly engine: Engine;
+  private sandboxImageSeen = false;
 
   constructor(private readonly docker: Dockerode, private readonly options: RuntimeOptions, private readonly settings: DockerRuntimeSettings) {
     this.owner = ownerOf(options.dir);
@@ -108,9 +109,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
-    await images.ensureImage(this.engine, this.settings.sandboxImage, 'IfNotPresent', []);
+    // The pause image is checked once, not per pod (image GC pins it); a create that misses it checks again.
+    if (!this.sandboxImageSeen) await images.ensureImage(this.engine, this.settings.sandboxImage, 'IfNotPresent', []);
+    this.sandboxImageSeen = true;
     const spec = sandboxSpec(config, { owner: this.owner, image: this.settings.sandboxImage, network: this.settings.network, namePrefix: this.settings.namePrefix, nameSuffix: suffix() });
-    const container = await this.request(this.docker.createContainer(spec), 'create sandbox');
+    const container = await this.request(this.docker.createContainer(spec), 'create sandbox').catch((error: unknown) => {
+      if (statusCode(error) !== 404) throw error;
+      this.sandboxImageSeen = false;
+      throw new ImagePullError(this.settings.sandboxImage, 'ErrImageNeverPull', `the pause image is gone from this node: ${images.engineMessage(error)}`);
+    });
     try {
       await this.request(container.start(), 'start sandbox');
     } catch (error) {
