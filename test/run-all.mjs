@@ -1,8 +1,8 @@
 // `npm test`: every suite CI runs, in order: typecheck, unit, integration, simulation.
 // Checks its prerequisites first and fails loudly (never skips) when one is missing; as root it
-// installs nats-server with apt-get, otherwise it names the command to run; the container runtimes'
-// prerequisites (Docker Engine, containerd, CNI plugins, busybox-static, gcc) are checked by
-// run-prerequisites.mjs: missing under CI=true fails the run, otherwise it names the apt command. The summary
+// installs nats-server with apt-get, otherwise it names the command to run; likewise the container
+// runtimes' prerequisites (run-prerequisites.mjs: Docker Engine, containerd, CNI plugins,
+// busybox-static, gcc; as root installed and dockerd started): still missing under CI=true fails the run. The summary
 // (test/run-summary.mjs) prints `N passed, N failed, N skipped` and names every skipped test;
 // under CI=true a skipped test fails the run.
 import { spawn, spawnSync } from 'node:child_process';
@@ -47,7 +47,7 @@ function ensureDependencies() {
 
 ensureDependencies();
 ensureNatsServer();
-if (!checkRuntimePrerequisites(process.env.CI === 'true')) process.exit(1);
+if (!(await checkRuntimePrerequisites(process.env.CI === 'true'))) process.exit(1);
 const work = mkdtempSync(join(tmpdir(), 'kubus-test-'));
 let json = null;
 const results = [];
