@@ -39,6 +39,8 @@ const editRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['pods', 'pods/eviction', 'services', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts', 'events'], verbs: readWrite },
   { apiGroups: ['apps'], resources: workloads, verbs: readWrite },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: readWrite },
+  // Kubernetes' edit role: whoever may change pods may also get a shell in them and forward their ports.
+  { apiGroups: [''], resources: ['pods/attach', 'pods/exec', 'pods/portforward'], verbs: ['get', 'create'] },
 ];
 
 const adminRules: PolicyRule[] = [
