@@ -5,12 +5,13 @@
  * address (flags for another runtime refused, bad values named with their form); `kubus up`
  * without `--runtime` picks cri when containerd is installed (or a socket answers), else docker
  * when an engine answers, else process, with the reason (passing over one that lacks the CNI
- * plugins or gcc); local cri agents each get their own bridge subnet.
+ * plugins or gcc), and `--runtime cri|docker` names the packages it lacks; local cri agents each
+ * get their own bridge subnet.
  */
 import { describe, expect, it } from 'vitest';
 import { parseRuntime, runtimeSettingsFromFlags, type AgentFlags } from '../../actors/cli/commands/agent-flags.js';
 import { agentOptionsFromFlags } from '../../actors/cli/commands/agent.js';
-import { agentRuntimeArgs, chooseUpRuntime, dockerSocketFromEnv } from '../../actors/cli/commands/up-runtime.js';
+import { agentRuntimeArgs, chooseUpRuntime, dockerSocketFromEnv, missingRuntimePackages } from '../../actors/cli/commands/up-runtime.js';
 import { createJsonLogger } from '../../bus/logger.js';
 
 const base: AgentFlags = { dir: '/tmp/a', runtime: 'process', maxPods: '110', nodeLeaseRenewInterval: '10s', logLevel: 'info', nodeIp: '127.0.0.1' };
@@ -56,7 +57,7 @@ describe('kubus agent runtime flags', () => {
 });
 
 describe('kubus up runtime choice', () => {
-  const none = { containerdSocket: null, containerdBinary: null, dockerEngine: null, cniPlugins: true, compiler: true };
+  const none = { containerdSocket: null, containerdBinary: null, dockerEngine: null, cniPlugins: true, compiler: true, dockerd: null, staticBusybox: true };
 
   it('prefers containerd, then a Docker Engine, then host processes, and says why', () => {
     expect(chooseUpRuntime({ ...none, containerdBinary: '/usr/bin/containerd', dockerEngine: '/var/run/docker.sock' })).toMatchObject({ runtime: 'cri', reason: expect.stringContaining('/usr/bin/containerd') });
@@ -71,6 +72,14 @@ describe('kubus up runtime choice', () => {
     expect(noCni).toMatchObject({ runtime: 'docker', reason: expect.stringContaining('containernetworking-plugins') });
     const noGcc = chooseUpRuntime({ ...none, containerdBinary: '/usr/bin/containerd', dockerEngine: '/var/run/docker.sock', compiler: false });
     expect(noGcc).toMatchObject({ runtime: 'process', reason: expect.stringContaining('apt-get install -y gcc') });
+  });
+
+  it('names the packages an asked-for runtime lacks (installed by up as root)', () => {
+    expect(missingRuntimePackages('cri', none)).toEqual(['containerd']);
+    expect(missingRuntimePackages('cri', { ...none, containerdBinary: '/usr/bin/containerd', cniPlugins: false, compiler: false })).toEqual(['containernetworking-plugins', 'gcc', 'libc6-dev']);
+    expect(missingRuntimePackages('docker', { ...none, staticBusybox: false })).toEqual(['docker.io', 'busybox-static']);
+    expect(missingRuntimePackages('docker', { ...none, dockerd: '/usr/sbin/dockerd' })).toEqual([]);
+    expect(missingRuntimePackages('process', { ...none, compiler: false })).toEqual([]);
   });
 
   it('gives each local cri agent its own bridge subnet, or the shared socket', () => {

@@ -8,15 +8,29 @@
  * Decision: the choice is a pure function of a probe (`chooseUpRuntime`); only `probeRuntimes`
  * touches the machine (file checks and one bounded `/_ping` to the engine).
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
 import type { RuntimeName } from '../../../nodeagent/runtime/index.js';
+import { busyboxCandidates, elfLinkage } from '../../../nodeagent/runtime/images/index.js';
+import { KubusError } from '../../../bus/errors.js';
 
 export const upRuntimeLimits = {
   /** The engine's `/_ping` answers in milliseconds; a daemon that takes longer is not one to run pods on. */
   dockerPingTimeoutMs: 2_000,
+  /** dockerd started by `up` answers in ≈0.3 s here; 60 s covers a cold, loaded host (as .ci/run). */
+  dockerdStartMs: 60_000,
+  /** Between two pings while dockerd starts. */
+  dockerdPollMs: 200,
 } as const;
+
+/** A runtime asked for with `--runtime` cannot be made ready here; says what to run. */
+export class UpRuntimeError extends KubusError {
+  override readonly name = 'UpRuntimeError';
+  readonly code = 'upRuntime';
+}
 
 /** Where containerd's socket usually is (Debian's containerd service; k3s's own). */
 export const containerdSockets = ['/run/containerd/containerd.sock', '/run/k3s/containerd/containerd.sock'] as const;
@@ -35,6 +49,10 @@ export interface RuntimeProbe {
   readonly cniPlugins: boolean;
   /** A C compiler: both container runtimes run every pod's sandbox from the pause image, compiled locally (no registry). */
   readonly compiler: boolean;
+  /** The Docker Engine's daemon binary (installed, maybe not running), or null. */
+  readonly dockerd: string | null;
+  /** A static busybox for the `kubus.local/busybox` image (pods of other images run without it). */
+  readonly staticBusybox: boolean;
 }
 
 export interface RuntimeChoice {
@@ -76,6 +94,14 @@ export async function probeRuntimes(env: NodeJS.ProcessEnv = process.env): Promi
     dockerEngine: (await pingDocker(dockerSocket)) ? dockerSocket : null,
     cniPlugins: ['bridge', 'host-local'].every((plugin) => isExecutable(join(cniPluginDirectory, plugin))),
     compiler: findExecutable('gcc', env.PATH ?? '') !== null,
+    dockerd: findExecutable('dockerd', env.PATH ?? ''),
+    staticBusybox: busyboxCandidates.some((path) => {
+      try {
+        return elfLinkage(new Uint8Array(readFileSync(path))) === 'static';
+      } catch {
+        return false;
+      }
+    }),
   };
 }
 
@@ -135,4 +161,59 @@ export function agentRuntimeArgs(index: number, choice: Pick<RuntimeChoice, 'run
   if (choice.runtime !== 'cri') return [];
   if (choice.criSocket !== undefined) return ['--cri-socket', choice.criSocket];
   return ['--cri-pod-subnet', `10.88.${index}.0/24`];
+}
+
+/** Debian packages a container runtime needs on this host, from what the probe lacks (pure). */
+export function missingRuntimePackages(runtime: RuntimeName, probe: RuntimeProbe): string[] {
+  if (runtime !== 'cri' && runtime !== 'docker') return [];
+  const packages: string[] = [];
+  if (runtime === 'cri' && probe.containerdBinary === null && probe.containerdSocket === null) packages.push('containerd');
+  if (runtime === 'cri' && !probe.cniPlugins) packages.push('containernetworking-plugins');
+  if (runtime === 'docker' && probe.dockerEngine === null && probe.dockerd === null) packages.push('docker.io');
+  if (!probe.compiler) packages.push('gcc', 'libc6-dev');
+  if (!probe.staticBusybox) packages.push('busybox-static');
+  return packages;
+}
+
+/**
+ * `kubus up --runtime cri|docker`: makes the runtime usable as `npm test` does. As root, missing
+ * packages are installed with apt-get and dockerd is started in the background when no engine
+ * answers (it outlives `up`, as a system service would); without root, a missing piece is an
+ * error naming the command (a missing busybox only a warning: pods of other images still run).
+ */
+export async function ensureRuntimeReady(runtime: RuntimeName, options: { readonly logDirectory: string; readonly say: (line: string) => void }): Promise<void> {
+  if (runtime !== 'cri' && runtime !== 'docker') return;
+  const root = process.getuid?.() === 0;
+  let probe = await probeRuntimes();
+  let packages = missingRuntimePackages(runtime, probe);
+  if (packages.length > 0 && root) {
+    options.say(`installing ${packages.join(' ')} for the ${runtime} runtime (apt-get)`);
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    spawnSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    probe = await probeRuntimes();
+    packages = missingRuntimePackages(runtime, probe);
+  }
+  const essential = packages.filter((name) => name !== 'busybox-static');
+  if (essential.length > 0) throw new UpRuntimeError(`--runtime ${runtime} needs ${packages.join(', ')} on this host: ${root ? '' : 'sudo '}apt-get install -y ${packages.join(' ')}`);
+  if (packages.length > 0) options.say(`busybox-static is not installed: the kubus.local/busybox image cannot be built (apt-get install -y busybox-static)`);
+  if (runtime === 'docker' && probe.dockerEngine === null) await startDockerd(probe, root, options);
+}
+
+async function startDockerd(probe: RuntimeProbe, root: boolean, options: { readonly logDirectory: string; readonly say: (line: string) => void }): Promise<void> {
+  const socket = dockerSocketFromEnv(process.env);
+  if (!root || probe.dockerd === null) throw new UpRuntimeError(`no Docker Engine answers on ${socket}; start it (as root): dockerd & (or systemctl start docker)`);
+  const log = join(options.logDirectory, 'dockerd.log');
+  options.say(`no Docker Engine answers on ${socket}: starting dockerd in the background, log ${log}`);
+  const out = openSync(log, 'a');
+  try {
+    spawn(probe.dockerd, [], { detached: true, stdio: ['ignore', out, out] }).unref();
+  } finally {
+    closeSync(out);
+  }
+  const deadline = Date.now() + upRuntimeLimits.dockerdStartMs;
+  while (Date.now() < deadline) {
+    if (await pingDocker(socket)) return;
+    await new Promise((resolve) => setTimeout(resolve, upRuntimeLimits.dockerdPollMs));
+  }
+  throw new UpRuntimeError(`dockerd did not answer on ${socket} within ${upRuntimeLimits.dockerdStartMs / 1000} s; see ${log}`);
 }

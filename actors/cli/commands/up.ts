@@ -32,7 +32,7 @@ import { withStoreClient } from './store-connection.js';
 import { writeNatsConfig } from './nats-config.js';
 import { createBootstrapToken, joinCommandLine, planAgents, UpAgentsError, waitForNodesReady, type AgentRuntime } from './up-agents.js';
 import { kubernetesServiceCertNames } from '../../apiserver/services/kubernetes-service.js';
-import { chooseUpRuntime, probeRuntimes, type RuntimeChoice } from './up-runtime.js';
+import { chooseUpRuntime, ensureRuntimeReady, probeRuntimes, type RuntimeChoice } from './up-runtime.js';
 import { runtimeNames } from '../../../nodeagent/runtime/index.js';
 import { describeClusterAddresses, describeNodeAddresses, localAddressHeld, localAddressPlan, memberNetworkArgs, upCloudProvider, upNetworkLimits } from './up-network.js';
 
@@ -84,7 +84,7 @@ export async function runUpCommand(flags: UpFlags): Promise<void> {
   if (!Number.isInteger(agents) || agents < 0) throw new UpAgentsError(`--agents must be a whole number, got "${flags.agents}"`);
   if (agents > upNetworkLimits.agentsMax) throw new UpAgentsError(`--agents: a local cluster has node addresses for at most ${upNetworkLimits.agentsMax} agents, got ${agents}`);
   // A runtime is chosen (and said) only when agents are added; recorded agents keep the argv they were planned with.
-  const runtime = await upRuntime(flags.runtime, agents > (file?.processes.filter((p) => p.role === 'agent').length ?? 0));
+  const runtime = await upRuntime(flags.runtime, agents > (file?.processes.filter((p) => p.role === 'agent').length ?? 0), join(dir, 'logs'));
   if (agents > 0 && (file === null || !file.processes.some((p) => p.role === 'agent' && isAlive(p.pid)))) {
     const held = await localAddressHeld(process.getuid?.() === 0);
     if (held !== null) {
@@ -174,10 +174,13 @@ async function upAgents(dir: string, file: ClusterFile, wanted: number, runtime:
 }
 
 /** `--runtime` as given, else the one this machine supports best (said with its reason); agents need one only when some are added. */
-async function upRuntime(flag: string | undefined, needed: boolean): Promise<RuntimeChoice> {
+async function upRuntime(flag: string | undefined, needed: boolean, logDirectory: string): Promise<RuntimeChoice> {
   if (flag !== undefined) {
     if (!(runtimeNames as readonly string[]).includes(flag)) throw new UpAgentsError(`--runtime must be one of ${runtimeNames.join(', ')}, got "${flag}"`);
-    if (needed) say(`runtime ${flag} (--runtime)`);
+    if (needed) {
+      say(`runtime ${flag} (--runtime)`);
+      await ensureRuntimeReady(flag as AgentRuntime, { logDirectory, say });
+    }
     return { runtime: flag as AgentRuntime, reason: '--runtime' };
   }
   if (!needed) return { runtime: 'process', reason: 'no agents added' };

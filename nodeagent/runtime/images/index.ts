@@ -8,5 +8,5 @@ export { ImageBuildError, ImageBuildToolError } from './errors.js';
 export { localImageLimits } from './limits.js';
 export { buildDockerArchive, splitReference, hostImageArchitecture, type DockerArchive, type ImageSpec } from './docker-archive.js';
 export { writeTar, type TarEntry } from './tar-writer.js';
-export { elfLinkage, parseAppletList } from './busybox.js';
+export { elfLinkage, parseAppletList, busyboxCandidates } from './busybox.js';
 export { pauseSource } from './pause.js';
