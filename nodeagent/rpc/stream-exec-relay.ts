@@ -15,7 +15,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../bus/logger.js';
 import type { ExecSession } from '../runtime/types.js';
-import { ChannelFrameDecoder, encodeChannelFrames, streamChannels, type StreamStatus } from './stream-protocol.js';
+import { encodeChannelFrames, readChannelFrames, streamChannels, writeOrPause, type StreamStatus } from './stream-protocol.js';
 import { parseResize } from './stream-request.js';
 
 /** What the relay needs of a session: the contract's ExecSession (its optional `close` ends it early). */
@@ -83,31 +83,17 @@ function feedInput(stream: Duplex, session: RelayedSession, logger: Logger): () 
   const endStdin = () => {
     if (stdin !== null && !(stdin as { writableEnded?: boolean }).writableEnded) stdin.end();
   };
-  const decoder = new ChannelFrameDecoder();
-  stream.on('data', (chunk: Buffer) => {
-    let frames;
-    try {
-      frames = decoder.push(chunk);
-    } catch (error) {
-      stream.destroy(error instanceof Error ? error : new Error(String(error)));
-      return;
+  readChannelFrames(stream, (frame) => {
+    if (frame.channel === streamChannels.stdin) {
+      if (stdin !== null && frame.payload.length > 0) writeOrPause(stream, stdin, frame.payload);
+    } else if (frame.channel === streamChannels.resize) {
+      const size = parseResize(frame.payload);
+      if (size !== null) session.resize(size.columns, size.rows);
+    } else if (frame.channel === streamChannels.close && frame.payload[0] === streamChannels.stdin) {
+      endStdin();
     }
-    for (const frame of frames) {
-      if (frame.channel === streamChannels.stdin) {
-        if (stdin === null || frame.payload.length === 0) continue;
-        if (!stdin.write(frame.payload)) {
-          stream.pause();
-          stdin.once('drain', () => stream.resume());
-        }
-      } else if (frame.channel === streamChannels.resize) {
-        const size = parseResize(frame.payload);
-        if (size !== null) session.resize(size.columns, size.rows);
-      } else if (frame.channel === streamChannels.close && frame.payload[0] === streamChannels.stdin) {
-        endStdin();
-      }
-      // Other channels from a member mean nothing here; ignored as the kubelet ignores them.
-    }
-  });
+    // Other channels from a member mean nothing here; ignored as the kubelet ignores them.
+  }, (error) => stream.destroy(error));
   // The member sends nothing more: the process's input is over.
   stream.on('end', endStdin);
   return endStdin;

@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../bus/logger.js';
-import { ChannelFrameDecoder, encodeChannelFrames, streamChannels } from './stream-protocol.js';
+import { encodeChannelFrames, readChannelFrames, streamChannels, writeOrPause } from './stream-protocol.js';
 import { errorText } from './stream-request.js';
 
 /** Sends `error` as text on channel 3 and ends the stream (a port-forward's failure, as kubectl expects it). */
@@ -58,27 +58,13 @@ export function relayPortForward(stream: Duplex, socket: Duplex, logger: Logger)
     const endSocket = () => {
       if (!socket.destroyed && !socket.writableEnded) socket.end();
     };
-    const decoder = new ChannelFrameDecoder();
-    stream.on('data', (chunk: Buffer) => {
-      let frames;
-      try {
-        frames = decoder.push(chunk);
-      } catch (error) {
-        stream.destroy(error instanceof Error ? error : new Error(String(error)));
-        return;
+    readChannelFrames(stream, (frame) => {
+      if (frame.channel === streamChannels.stdin) {
+        if (frame.payload.length > 0 && !socket.destroyed) writeOrPause(stream, socket, frame.payload);
+      } else if (frame.channel === streamChannels.close && frame.payload[0] === streamChannels.stdin) {
+        endSocket();
       }
-      for (const frame of frames) {
-        if (frame.channel === streamChannels.stdin) {
-          if (frame.payload.length === 0 || socket.destroyed) continue;
-          if (!socket.write(frame.payload)) {
-            stream.pause();
-            socket.once('drain', () => stream.resume());
-          }
-        } else if (frame.channel === streamChannels.close && frame.payload[0] === streamChannels.stdin) {
-          endSocket();
-        }
-      }
-    });
+    }, (error) => stream.destroy(error));
     stream.on('end', endSocket);
     stream.on('error', (error: Error) => {
       logger.debug('port-forward stream reset', { error: error.message });

@@ -142,3 +142,34 @@ export function isMemberStreamSubject(cluster: string, replyTo: string): boolean
   const rest = replyTo.slice(prefix.length).split('.');
   return rest.length >= 2 && rest[0] !== '' && rest[1] === 'stream';
 }
+
+/**
+ * Feeds every chunk `source` emits through one decoder and hands the complete frames to
+ * `onFrame`, in order; a malformed frame (over the bound) goes to `onMalformed` instead and stops
+ * the rest of that chunk. The one reading loop of both ends (agent relays, API sessions).
+ */
+export function readChannelFrames(
+  source: { on(event: 'data', listener: (chunk: Buffer) => void): unknown },
+  onFrame: (frame: ChannelFrame) => void,
+  onMalformed: (error: Error) => void,
+): void {
+  const decoder = new ChannelFrameDecoder();
+  source.on('data', (chunk: Buffer) => {
+    let frames: ChannelFrame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (error) {
+      onMalformed(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    for (const frame of frames) onFrame(frame);
+  });
+}
+
+/** Writes `payload` to `sink`, pausing `source` until the sink drains when it is full (flow control end to end). */
+export function writeOrPause(source: { pause(): unknown; resume(): unknown }, sink: NodeJS.WritableStream, payload: Uint8Array): void {
+  if (!sink.write(payload)) {
+    source.pause();
+    sink.once('drain', () => source.resume());
+  }
+}
