@@ -18,6 +18,7 @@ import { isAlreadyExists, microTime, refs } from '../../actors/controllers/runti
 import { caCertHash } from '../../nodeagent/index.js';
 import type { ApiHarness } from '../../test/apiserver/harness.js';
 import { adminApi } from '../../test/support/control-plane.js';
+import { keepOutputTail, stopChildren } from './child-processes.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
@@ -39,10 +40,6 @@ export interface AgentFleet {
   stop(): Promise<void>;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => child.once('exit', () => done()));
-}
 
 /** Every Node, in pages (thousands in one reply would pass NATS's max payload). */
 async function readyNodes(h: ApiHarness): Promise<Node[]> {
@@ -89,21 +86,11 @@ export async function startAgentFleet(h: ApiHarness, options: AgentFleetOptions)
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     // The last lines of its output, to say why it exited (the log file goes with the harness dir).
-    const tail: string[] = [];
-    const keep = (chunk: Buffer): void => {
-      tail.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-      tail.splice(0, Math.max(0, tail.length - agentFleetLimits.outputTailLines));
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    tails.set(child, tail);
+    tails.set(child, keepOutputTail(child, agentFleetLimits.outputTailLines));
     children.push(child);
   };
   const stop = async (): Promise<void> => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.race([Promise.all(children.map(exited)), new Promise((done) => setTimeout(done, agentFleetLimits.stopGraceMs))]);
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map(exited));
+    await stopChildren(children, agentFleetLimits.stopGraceMs);
   };
   const started = Date.now();
   let lastReport = 0;

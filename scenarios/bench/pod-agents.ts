@@ -17,6 +17,7 @@ import { refs } from '../../actors/controllers/runtime/index.js';
 import { freePort } from '../../bus/index.js';
 import { caCertHash } from '../../nodeagent/index.js';
 import { stopPrivateContainerd } from '../../nodeagent/runtime/cri/index.js';
+import { keepOutputTail, stopChildren } from './child-processes.js';
 import type { ApiHarness } from '../../test/apiserver/harness.js';
 import { adminApi } from '../../test/support/control-plane.js';
 
@@ -45,8 +46,6 @@ function agentHasMetricsAddress(): boolean {
   return `${help.stdout}${help.stderr}`.includes('--metrics-address');
 }
 
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((done) => child.once('exit', () => done()));
 
 export async function startBenchAgents(h: ApiHarness, options: { readonly runtime: string; readonly count: number; readonly dir: string; readonly progress: (line: string) => void }): Promise<BenchAgents> {
   const bootstrap = newBootstrapToken(new Date(Date.now() + 60 * 60_000));
@@ -71,23 +70,13 @@ export async function startBenchAgents(h: ApiHarness, options: { readonly runtim
       '--no-cluster-dns', '--no-service-proxy', '--drain-on-stop', '--log-level', 'warn', ...(withMetrics ? ['--metrics-address', `127.0.0.1:${metricsPort}`] : [])];
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(options.dir, `${name}.log`));
-    const tail: string[] = [];
-    const keep = (chunk: Buffer): void => {
-      tail.push(...chunk.toString().split('\n').filter((line) => line !== ''));
-      tail.splice(0, Math.max(0, tail.length - podAgentLimits.outputTailLines));
-    };
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    tails.set(child, tail);
+    tails.set(child, keepOutputTail(child, podAgentLimits.outputTailLines));
     children.push(child);
   }
   const stop = async (): Promise<void> => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.race([Promise.all(children.map(exited)), new Promise((done) => setTimeout(done, podAgentLimits.stopGraceMs))]);
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map(exited));
+    await stopChildren(children, podAgentLimits.stopGraceMs);
     if (options.runtime === 'cri') for (const dir of dirs) await stopPrivateContainerd(dir, { removePods: true }).catch(() => undefined);
   };
   const started = Date.now();
