@@ -6,6 +6,7 @@
 import { relative, isAbsolute } from 'node:path';
 import { runtimeLabels, type ContainerConfig, type ContainerResources, type PodSandboxConfig } from '../types.js';
 import type { Labels, WireContainerConfig, WireLinuxResources, WirePodSandboxConfig } from './wire.js';
+import { containerIdentityLabels } from '../identity-labels.js';
 
 /** The label every sandbox and container of one agent carries, so a shared containerd's other users are never adopted. */
 export const agentLabel = 'io.kubus.agent';
@@ -70,12 +71,7 @@ export function containerRequest(config: ContainerConfig, sandbox: PodSandboxCon
     envs: config.env.map((e) => ({ key: e.name, value: e.value })),
     mounts: config.mounts.map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly })),
     labels: {
-      ...config.labels,
-      [runtimeLabels.podUid]: sandbox.uid,
-      [runtimeLabels.podName]: sandbox.name,
-      [runtimeLabels.podNamespace]: sandbox.namespace,
-      [runtimeLabels.containerName]: config.name,
-      [runtimeLabels.attempt]: String(config.attempt),
+      ...containerIdentityLabels(sandbox, config),
       [agentLabel]: agent,
     },
     annotations: {},

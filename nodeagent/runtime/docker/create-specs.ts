@@ -17,6 +17,7 @@ import { isIP } from 'node:net';
 import type { ContainerCreateOptions } from 'dockerode';
 import { runtimeLabels, type ContainerConfig, type ContainerResources, type PodSandboxConfig } from '../types.js';
 import { dockerLabels } from './labels.js';
+import { containerIdentityLabels } from '../identity-labels.js';
 
 export interface SandboxSpecOptions {
   readonly owner: string;
@@ -93,12 +94,7 @@ export function containerSpec(config: ContainerConfig, sandbox: PodSandboxConfig
     OpenStdin: config.stdin === true,
     Tty: config.tty === true,
     Labels: {
-      ...config.labels,
-      [runtimeLabels.podUid]: sandbox.uid,
-      [runtimeLabels.podName]: sandbox.name,
-      [runtimeLabels.podNamespace]: sandbox.namespace,
-      [runtimeLabels.containerName]: config.name,
-      [runtimeLabels.attempt]: String(config.attempt),
+      ...containerIdentityLabels(sandbox, config),
       [dockerLabels.owner]: options.owner,
       [dockerLabels.kind]: 'container',
       [dockerLabels.sandbox]: options.sandboxId,
