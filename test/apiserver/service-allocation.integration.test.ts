@@ -58,6 +58,17 @@ async function listServices(): Promise<any[]> {
   return parsed(await call('GET', '/api/v1/services')).items as any[];
 }
 
+/**
+ * An address of 127.96.0.0/24 that no Service holds: earlier tests' random allocations may
+ * hold any fixed one (a test naming 127.96.0.248 met one in CI and every later test inherited the clash).
+ */
+async function unheldAddress(): Promise<string> {
+  const held = new Set((await listServices()).map((item) => item.spec.clusterIP));
+  const found = Array.from({ length: 250 }, (_, i) => `127.96.0.${250 - i}`).find((ip) => !held.has(ip));
+  if (found === undefined) throw new Error('test setup: every address of 127.96.0.0/24 is held');
+  return found;
+}
+
 /** Every ClusterIP and node port held by the Services listed, with duplicates kept. */
 function addressesOf(items: readonly any[]): { ips: string[]; ports: number[] } {
   const ips: string[] = [];
@@ -109,10 +120,9 @@ describe.runIf(runs)('Service address allocation', () => {
     expect(parsed(outside).message).toContain(`provided IP is not in the valid range. The range of valid IPs is ${ipRange}`);
     // An address no Service holds yet (earlier tests' random allocations may hold any of the range).
     const existing = await listServices();
-    const held = new Set(existing.map((item) => item.spec.clusterIP));
     const heldPorts = new Set(existing.flatMap((item) => (item.spec.ports ?? []).map((port: { nodePort?: number }) => port.nodePort)));
     const explicitPort = Array.from({ length: 300 }, (_, i) => 30299 - i).find((port) => !heldPorts.has(port)) as number;
-    const explicit = Array.from({ length: 250 }, (_, i) => `127.96.0.${250 - i}`).find((ip) => !held.has(ip)) as string;
+    const explicit = await unheldAddress();
     const dry = await call('POST', `${base}?dryRun=All`, service('fixed', { clusterIP: explicit }));
     expect(dry.status, dry.body).toBe(201);
     const fixed = await call('POST', base, service('fixed', { clusterIP: explicit }));
@@ -184,21 +194,24 @@ describe.runIf(runs)('Service address allocation', () => {
 
   it('repair frees a record whose owner is gone, so the address can be named again', async () => {
     const client = await h.cluster.client();
-    const leaked = recordKey({ kind: 'ip', value: 127 * 2 ** 24 + 96 * 2 ** 16 + 249 });
-    await client.put({ key: leaked, value: new TextEncoder().encode(JSON.stringify({ owner: { namespace: ns, name: 'long-gone', uid: 'u-gone' }, clusterIP: '127.96.0.249' })) });
-    const refused = await call('POST', base, service('wants-249', { clusterIP: '127.96.0.249' }));
+    // An address no Service holds (an earlier random allocation may hold any fixed one).
+    const address = await unheldAddress();
+    const leaked = recordKey({ kind: 'ip', value: 127 * 2 ** 24 + 96 * 2 ** 16 + Number(address.split('.')[3]) });
+    await client.put({ key: leaked, value: new TextEncoder().encode(JSON.stringify({ owner: { namespace: ns, name: 'long-gone', uid: 'u-gone' }, clusterIP: address })) });
+    const refused = await call('POST', base, service('wants-leaked', { clusterIP: address }));
     expect(refused.status).toBe(422);
     expect(await repair.runOnce()).toEqual({ freed: 1, adopted: 0 });
     expect((await client.get(leaked))).toBeNull();
-    const taken = await call('POST', base, service('wants-249', { clusterIP: '127.96.0.249' }));
+    const taken = await call('POST', base, service('wants-leaked', { clusterIP: address }));
     expect(taken.status, taken.body).toBe(201);
   });
 
   it('repair records the address of a Service written around the allocator, so it is not handed out twice', async () => {
     // The harness's own ObjectStore has no allocator: as a Service stored before allocation existed.
-    await h.objects.create(findResource('', 'v1', 'services') as ResourceInfo, ns, JSON.parse(service('legacy', { clusterIP: '127.96.0.248' })));
+    const address = await unheldAddress();
+    await h.objects.create(findResource('', 'v1', 'services') as ResourceInfo, ns, JSON.parse(service('legacy', { clusterIP: address })));
     expect(await repair.runOnce()).toEqual({ freed: 0, adopted: 1 });
-    const refused = await call('POST', base, service('wants-248', { clusterIP: '127.96.0.248' }));
+    const refused = await call('POST', base, service('wants-legacy', { clusterIP: address }));
     expect(refused.status).toBe(422);
     expect(parsed(refused).message).toContain('provided IP is already allocated');
   });
