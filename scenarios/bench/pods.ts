@@ -1,8 +1,9 @@
 /**
  * `npm run bench:pods [--runtime cri|docker|process|all] [--pods 100] [--concurrency 10] [--members 3] [--json]`:
- * pod startup latency (issue 13 §4), figures not assertions. Per runtime: `kubus up --servers 3
- * --agents 2 --runtime <r>` in a temp directory (2 agents as separate processes, joined like real
- * hosts), then `--pods` stateless pods (image present: `kubus.local/busybox:1.35`, imagePullPolicy
+ * pod startup latency (issue 13 §4), figures not assertions. Per runtime: a fresh control plane of
+ * `--members` member processes in a temp directory and 2 `kubus agent --runtime <r>` processes
+ * joined like real hosts (not `kubus up`: its fixed loopback plan would clash with a running local
+ * cluster), then `--pods` stateless pods (image present: `kubus.local/busybox:1.35`, imagePullPolicy
  * Never; the process runtime runs the host's sleep), each timed from its create request to a watch
  * showing it Running, then Ready; p50/p99 over all pods created (one that never made it counts as
  * slowest); then everything is stopped. Where the agents serve /metrics, their own
