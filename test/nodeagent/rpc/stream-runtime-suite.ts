@@ -12,6 +12,7 @@ import { localImageRefs } from '../../../nodeagent/runtime/images/index.js';
 import { runtimeLabels, type ContainerConfig, type ContainerRuntime, type PodSandboxConfig } from '../../../nodeagent/runtime/index.js';
 import { readFrames, sendResize, sendStdin, sendStdinEof } from './stream-client.js';
 import { startStreamFixture, type StreamFixture } from './stream-fixture.js';
+import { waitUntil } from '../../support/wait.js';
 
 export interface RuntimeSuite {
   readonly title: string;
@@ -25,11 +26,7 @@ export interface RuntimeSuite {
 }
 
 async function until(what: string, holds: () => boolean, deadlineMs = 20_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await waitUntil(what, holds, { timeoutMs: deadlineMs, intervalMs: 25 });
 }
 
 export function describeRuntimeStreams(suite: RuntimeSuite): void {
