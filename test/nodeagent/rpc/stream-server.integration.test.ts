@@ -20,6 +20,7 @@ import { startStreamServer } from '../../../nodeagent/rpc/stream-server.js';
 import type { ExecStreamHeader, StreamOpenHeader } from '../../../nodeagent/rpc/stream-protocol.js';
 import { createRuntime, type ContainerConfig, type ContainerRuntime, type PodSandboxConfig } from '../../../nodeagent/runtime/index.js';
 import { readFrames, sendResize, sendStdin, sendStdinEof } from './stream-client.js';
+import { waitUntil } from '../../support/wait.js';
 
 const cluster = 'h5';
 const logger = createJsonLogger({ level: 'error' });
@@ -56,11 +57,7 @@ afterAll(async () => {
 });
 
 async function until(what: string, holds: () => boolean, deadlineMs = 15_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitUntil(what, holds, { timeoutMs: deadlineMs, intervalMs: 20 });
 }
 
 let pods = 0;

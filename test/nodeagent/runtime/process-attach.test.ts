@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../bus/clock.js';
 import type { Logger } from '../../../bus/logger.js';
 import { createRuntime, type ContainerConfig, type ContainerRuntime, type ExecSession, type PodSandboxConfig } from '../../../nodeagent/runtime/index.js';
+import { waitUntil } from '../../support/wait.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const dir = mkdtempSync(join(tmpdir(), 'kubus-process-attach-'));
@@ -25,11 +26,7 @@ afterAll(async () => {
 });
 
 async function until(what: string, holds: () => boolean, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitUntil(what, holds, { timeoutMs: deadlineMs, intervalMs: 20 });
 }
 
 function collect(stream: NodeJS.ReadableStream | null): () => string {
