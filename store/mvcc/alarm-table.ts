@@ -6,6 +6,15 @@
  * Decision: the refusal carries the figures the raising member measured and wrote into the log,
  * never what the applying member measures now: the refusal is remembered in the dedup table and
  * hashed, so it must be byte-identical on every member.
+ *
+ * Decision: whether a NOSPACE alarm is raised is remembered between commands (`nospace`), because
+ * every put asks and a range scan per put was a tenth of a member's CPU at 256 clients (lmdb-js
+ * builds a cursor and an iterator for each). It is only ever filled from the table and dropped by
+ * every change this object makes (raise, disarm) and by `forget()` (a restored snapshot), so it
+ * always equals what the table says. The one way it could not: a transaction that raised or
+ * disarmed, then asked, then aborted. Apply transactions never abort and go on (a refusal is
+ * thrown before any write; anything else fails the member, which then starts from the disk with a
+ * new MvccStore), so that cannot happen while this object is in use.
  */
 import { pack, unpack } from 'msgpackr';
 import type { KvTable } from '../backend.js';
@@ -40,7 +49,15 @@ export function addsData(command: WriteCommand): boolean {
 }
 
 export class AlarmTable {
+  /** The first NOSPACE alarm as the table holds it, `undefined` for none; `null` until read. */
+  private nospace: AlarmInfo | undefined | null = null;
+
   constructor(private readonly table: KvTable) {}
+
+  /** The table was replaced under this object (a snapshot restored): read it again when asked. */
+  forget(): void {
+    this.nospace = null;
+  }
 
   /** Every raised alarm, in key order (alarm, then member): the same list on every member. */
   list(): AlarmInfo[] {
@@ -59,11 +76,13 @@ export class AlarmTable {
   }
 
   raise(alarm: AlarmInfo): void {
+    this.nospace = null;
     this.table.put(alarmKey(alarm), pack([alarm.usedBytes, alarm.quotaBytes]));
   }
 
   /** Clears every alarm (etcd's `alarm disarm`); a member still over its quota raises it again. */
   disarm(): void {
+    this.nospace = null;
     const end = prefixEnd(alarmPrefix) as Uint8Array;
     const keys = [...this.table.range({ start: alarmPrefix, end })].map((entry) => Uint8Array.from(entry.key));
     for (const key of keys) this.table.remove(key);
@@ -71,7 +90,8 @@ export class AlarmTable {
 
   /** Throws StorageFullError, with the first alarm's recorded figures, when a NOSPACE alarm is raised. */
   refuseIfRaised(): void {
-    const raised = this.list().find((alarm) => alarm.alarm === 'nospace');
+    if (this.nospace === null) this.nospace = this.list().find((alarm) => alarm.alarm === 'nospace');
+    const raised = this.nospace;
     if (raised !== undefined) throw new StorageFullError(raised.usedBytes, raised.quotaBytes, raised.member);
   }
 }

@@ -14,7 +14,8 @@
  *   every command that adds data with StorageFullError, identically on every member.
  *
  * Decision: the table is the whole state; nothing is cached in memory except the events of the
- * last apply. So a restart that re-opens the table, an aborted transaction, and a restored
+ * last apply and whether a NOSPACE alarm is raised (see alarm-table.ts for why that one is exact).
+ * So a restart that re-opens the table, an aborted transaction, and a restored
  * snapshot all leave this object consistent without any reload step, and `hash()` covers it all.
  *
  * Decision: every check that can refuse a command runs before its first write. The Raft driver
@@ -133,6 +134,7 @@ export class MvccStore {
   /** Replaces the whole state; inside the caller's write transaction. */
   restore(data: Uint8Array): void {
     restoreTable(this.table, data);
+    this.alarmTable.forget();
     this.applied = [];
     this.leaseChanges++;
     this.leaseTouches.all = true;
