@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NatsBus, SystemClock, Prng, loadNatsCredentials, type Logger } from '../bus/index.js';
-import { LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
+import { BackendRaftLog, LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
 import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
 import type { ControlPlaneConfig, RunningControlPlane } from './controllers/controller-manager.js';
 import { createMemberTelemetry, storeObserver } from '../bus/telemetry/index.js';
@@ -86,7 +86,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       defer: (fn) => void setImmediate(fn),
       logger,
       observer: storeObserver(telemetry.store),
-      openBackend: () => LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}) }),
+      openStorage: () => {
+        const backend = LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}) });
+        return { backend, log: new BackendRaftLog(backend) };
+      },
     },
   });
   member.on('raft.leaderChanged', (event) => {

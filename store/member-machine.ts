@@ -6,7 +6,7 @@
  * Side effects live in invoked actors: `openStore` opens the disk and builds the driver;
  * `runMember` owns the tick timer, the Raft transport and the client service, and reports role
  * changes back as events. The composition root (actors/server.ts, or the simulation) passes the
- * bus, clock, backend and randomness in `input`, so the same machine runs on NATS and LMDB in a
+ * bus, clock, storage and randomness in `input`, so the same machine runs on NATS and LMDB in a
  * process and on the simulated network and disk in a simulation.
  */
 import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
@@ -15,6 +15,7 @@ import type { Clock } from '../bus/clock.js';
 import type { Prng } from '../bus/prng.js';
 import type { Logger } from '../bus/logger.js';
 import type { Backend } from './backend.js';
+import type { RaftLogStorage } from './raft-log-storage.js';
 import type { MemberId, Role } from './raft/types.js';
 import { RaftDriver } from './raft-driver.js';
 import { RaftTransport } from './raft-transport.js';
@@ -32,8 +33,8 @@ export interface MemberInput {
   readonly clock: Clock;
   readonly random: Prng;
   readonly timing: RaftTiming;
-  /** Opens (or creates) this member's disk; may throw CorruptedDataError. */
-  readonly openBackend: () => Backend;
+  /** Opens (or creates, or migrates) this member's disk; may throw CorruptedDataError. */
+  readonly openStorage: () => MemberStorage;
   readonly snapshotEveryEntries?: number;
   /** Applied data bytes between snapshots (driverLimits.snapshotEveryBytes by default; the simulator makes it tiny). */
   readonly snapshotEveryBytes?: number;
@@ -46,11 +47,26 @@ export interface MemberInput {
   readonly observer?: StoreObserver;
 }
 
+/** A member's disk: the state machine's tables and the Raft log (the WAL), opened together. */
+export interface MemberStorage {
+  readonly backend: Backend;
+  readonly log: RaftLogStorage;
+}
+
+/** Closes the log, then the state machine; each at most once (both are idempotent). */
+export function closeStorage(storage: MemberStorage): void {
+  try {
+    storage.log.close();
+  } finally {
+    storage.backend.close();
+  }
+}
+
 export interface MemberContext {
   readonly input: MemberInput;
   driver: RaftDriver | null;
   transport: RaftTransport | null;
-  backend: Backend | null;
+  storage: MemberStorage | null;
   error: Error | null;
 }
 
@@ -68,16 +84,18 @@ export const storeMemberMachine = setup({
     emitted: {} as MemberEmitted,
   },
   actors: {
-    openStore: fromPromise<{ driver: RaftDriver; transport: RaftTransport; backend: Backend }, MemberInput>(async ({ input }) => {
+    openStore: fromPromise<{ driver: RaftDriver; transport: RaftTransport; storage: MemberStorage }, MemberInput>(async ({ input }) => {
       checkDriverLimits(input.timing);
       checkRequestDedupLimits(storeClientLimits.callTimeoutMs);
-      const backend = input.openBackend();
+      const storage = input.openStorage();
+      const { backend, log } = storage;
       try {
         const transportHolder: { transport: RaftTransport | null } = { transport: null };
         const driver = new RaftDriver({
           self: input.self,
           initialMembers: input.initialMembers,
           backend,
+          log,
           clock: input.clock,
           random: input.random,
           timing: input.timing,
@@ -96,9 +114,9 @@ export const storeMemberMachine = setup({
           onSnapshotSent: (to, ok) => driver.reportSnapshot(to, ok),
           ...(input.logger !== undefined ? { logger: input.logger.child({ component: 'raft-transport' }) } : {}),
         });
-        return { driver, transport: transportHolder.transport, backend };
+        return { driver, transport: transportHolder.transport, storage };
       } catch (error) {
-        backend.close();
+        closeStorage(storage);
         throw error;
       }
     }),
@@ -139,12 +157,12 @@ export const storeMemberMachine = setup({
       return { type: 'raft.leaderChanged' as const, leader: change.leader, term: change.term, role: change.role };
     }),
     closeBackend: ({ context }) => {
-      context.backend?.close();
+      if (context.storage !== null) closeStorage(context.storage);
     },
   },
 }).createMachine({
   id: 'storeMember',
-  context: ({ input }) => ({ input, driver: null, transport: null, backend: null, error: null }),
+  context: ({ input }) => ({ input, driver: null, transport: null, storage: null, error: null }),
   initial: 'opening',
   states: {
     opening: {
@@ -156,7 +174,7 @@ export const storeMemberMachine = setup({
           actions: assign({
             driver: ({ event }) => event.output.driver,
             transport: ({ event }) => event.output.transport,
-            backend: ({ event }) => event.output.backend,
+            storage: ({ event }) => event.output.storage,
           }),
         },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error as Error }) },
@@ -166,7 +184,7 @@ export const storeMemberMachine = setup({
     running: {
       invoke: {
         src: 'runMember',
-        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport, backend: context.backend as Backend }),
+        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport, backend: (context.storage as MemberStorage).backend }),
       },
       initial: 'follower',
       on: {

@@ -1,15 +1,21 @@
 /**
  * The one place that performs the Raft core's Ready batches, in the order that keeps them safe:
  *
- *   1. one LMDB transaction: persist hard state, snapshot and new entries, restore a received
- *      snapshot, apply committed entries and record the applied index;
- *   2. only then send the messages (they may promise what step 1 made durable);
- *   3. answer clients and feed watchers from what was applied; then advance the core.
+ *   1. a leader sends its appends and heartbeats at once (unless the Ready changes its term or vote);
+ *   2. the Raft log (`RaftLogStorage`, the WAL) saves the hard state, a received snapshot and the
+ *      new entries, with one sync when the batch holds entries, a snapshot, or a new term or vote;
+ *   3. only then the other messages (votes and acknowledgements promise what step 2 made durable);
+ *   4. one non-durable state-machine transaction restores a received snapshot, applies the
+ *      committed entries and records the applied index;
+ *   5. answer clients and feed watchers from what was applied; then advance the core.
  *
- * Decision: persisting and applying share one transaction (one fsync per Ready, not two). That is
- * safe because committed entries are already durable on a quorum; what matters is that nothing is
- * sent before the entries and votes it depends on are durable, and that an entry is applied in
- * the same transaction that records the applied index, so a crash never applies twice or skips.
+ * Decision (issue 14): the log and the state machine are written apart, as etcd does. The log is
+ * the durable record (an append and one fdatasync per Ready); the state machine (`Backend`) is
+ * written without sync and re-derived from the log after a crash: the applied index is written
+ * in the same transaction as what it applied, so the state machine is never ahead or behind
+ * within itself, and at start the entries after it are applied again (from the log's snapshot
+ * first, when the state machine lost more than the log kept). Committed entries are durable in a
+ * quorum's logs, ours included, before anything applies them.
  *
  * Everything here is synchronous and driven by its inputs (ticks, messages, client calls), so the
  * simulation runs the very same code on simulated time, network and disk.
@@ -19,10 +25,11 @@ import type { Prng } from '../bus/prng.js';
 import { assert } from '../bus/assert.js';
 import { KubusError, toWire } from '../bus/errors.js';
 import { decode, encode } from '../bus/codec.js';
-import type { Backend } from './backend.js';
+import type { Backend, KvTable } from './backend.js';
 import { RaftNode } from './raft/index.js';
-import type { ConfChange, Entry, MemberId, Message, Ready, Role, Snapshot } from './raft/types.js';
-import { RaftLogStore } from './raft-log-store.js';
+import type { ConfChange, Entry, HardState, MemberId, Message, Ready, Role, Snapshot } from './raft/types.js';
+import type { LoadedRaftLog, RaftLogStorage } from './raft-log-storage.js';
+import { readAppliedIndex, writeAppliedIndex } from './raft-log-store.js';
 import { MvccStore } from './mvcc/index.js';
 import type { RangeRequest, RangeResult, WatchEvent, WriteCommand, WriteResult } from './mvcc/types.js';
 import { RequestDedup, type RememberedOutcome } from './request-dedup.js';
@@ -37,7 +44,10 @@ export interface RaftDriverOptions {
   readonly self: MemberId;
   /** Voters of a brand-new cluster; ignored once the member has state. */
   readonly initialMembers: readonly MemberId[];
+  /** The state machine's tables (`mvcc`, `meta`): written without sync, re-derived from `log` after a crash. */
   readonly backend: Backend;
+  /** The Raft log, hard state and snapshots: the durable record. */
+  readonly log: RaftLogStorage;
   readonly clock: Clock;
   readonly random: Prng;
   readonly timing: RaftTiming;
@@ -103,7 +113,8 @@ interface SnapshotPayload {
 export class RaftDriver {
   readonly mvcc: MvccStore;
   private readonly node: RaftNode;
-  private readonly logStore: RaftLogStore;
+  private readonly log: RaftLogStorage;
+  private readonly meta: KvTable;
   private readonly dedup: RequestDedup;
   private readonly pendingWrites = new Map<number, PendingWrite>();
   private readonly pendingReads = new Map<string, PendingRead>();
@@ -133,21 +144,35 @@ export class RaftDriver {
 
   constructor(private readonly options: RaftDriverOptions) {
     const { backend, self } = options;
-    this.logStore = new RaftLogStore(backend);
+    this.log = options.log;
+    this.meta = backend.table('meta');
     this.mvcc = new MvccStore(backend.table('mvcc'));
-    this.dedup = new RequestDedup(backend.table('meta'), options.dedupLimits);
-    let state = this.logStore.load();
-    const fresh = state.snapshot === null && state.entries.length === 0 && state.hardState.term === 0;
-    if (fresh && options.initialMembers.length > 0) {
-      backend.writeSync(() => this.bootstrap(options.initialMembers));
-      state = this.logStore.load();
+    this.dedup = new RequestDedup(this.meta, options.dedupLimits);
+    let state = this.log.load();
+    let applied = readAppliedIndex(this.meta);
+    // Checked before a bootstrap could overwrite it: a state machine beyond its log means the log
+    // lost what was applied (a removed or replaced WAL directory), not a crash.
+    if (applied > this.log.lastIndex()) {
+      throw new CorruptedDataError('the Raft log', `the state machine has applied up to index ${applied}, but the log ends at ${this.log.lastIndex()}: the log was lost or replaced; restore the member's data directory from a backup or remove the member and add it again empty`);
     }
+    const fresh = state.snapshot === null && state.entries.length === 0 && state.hardState.term === 0;
+    if (fresh && options.initialMembers.length > 0) state = this.bootstrap(options.initialMembers);
+    if (state.snapshot !== null && applied < state.snapshot.meta.index) {
+      // The state machine lost transactions the log's snapshot covers (a machine crash before its
+      // pages reached the disk), or a received snapshot was saved but not yet restored.
+      const snapshot = state.snapshot;
+      backend.writeSync(() => this.restoreState(snapshot), { durable: false });
+      applied = snapshot.meta.index;
+    }
+    // Applied entries were committed: the state machine may have kept an apply that the log's
+    // unsynced commit-only hard state lost.
+    const hardState: HardState = { ...state.hardState, commit: Math.max(state.hardState.commit, applied) };
     this.snapshotIndex = state.snapshot?.meta.index ?? 0;
-    for (const entry of state.entries) if (entry.index <= state.applied) this.appliedBytesSinceSnapshot += entry.data.length;
-    this.knownCommit = state.hardState.commit;
-    this.term = state.hardState.term;
-    this.durableTerm = state.hardState.term;
-    this.durableVote = state.hardState.vote;
+    for (const entry of state.entries) if (entry.index <= applied) this.appliedBytesSinceSnapshot += entry.data.length;
+    this.knownCommit = hardState.commit;
+    this.term = hardState.term;
+    this.durableTerm = hardState.term;
+    this.durableVote = hardState.vote;
     this.lastLeaderContactMs = options.clock.now();
     this.node = new RaftNode(
       {
@@ -162,12 +187,12 @@ export class RaftDriver {
         random: options.random,
       },
       {
-        hardState: state.hardState,
+        hardState,
         snapshot: state.snapshot,
         // A joining member has no configuration until the leader's snapshot brings one.
         initialConf: state.snapshot?.meta.conf ?? { voters: [], learners: [] },
         entries: state.entries,
-        applied: state.applied,
+        applied,
       },
     );
     this.readContextPrefix = `${self}:${incarnationId(options.random)}:`;
@@ -181,13 +206,15 @@ export class RaftDriver {
    * send it a snapshot, and the snapshot brings the configuration. Nothing outside Raft's own
    * state ever defines who the voters are.
    */
-  private bootstrap(members: readonly MemberId[]): void {
+  private bootstrap(members: readonly MemberId[]): LoadedRaftLog {
     const snapshot: Snapshot = {
       meta: { index: 1, term: 1, conf: { voters: [...members].sort(), learners: [] } },
       data: encode({ mvcc: this.mvcc.snapshotData(), dedup: this.dedup.export() } satisfies SnapshotPayload),
     };
-    this.logStore.save({ hardState: { term: 1, vote: null, commit: 1 }, entries: [], snapshot });
-    this.logStore.setApplied(1);
+    const hardState: HardState = { term: 1, vote: null, commit: 1 };
+    // Into the log only: the start-up that follows restores the state machine from it, as after a crash.
+    this.log.save({ hardState, entries: [], snapshot }, { sync: true });
+    return { hardState, snapshot, entries: [] };
   }
 
   subscribe(listener: DriverListener): () => void {
@@ -371,12 +398,13 @@ export class RaftDriver {
       const leading = (ready.softState?.role ?? this.role) === 'leader';
       const early = leading && !this.changesTermOrVote(ready) ? ready.messages.filter(sendableBeforePersist) : [];
       if (early.length > 0) this.send(early);
-      const applied = this.persistAndApply(ready);
+      this.persist(ready);
       if (ready.snapshot !== null || ready.entries.length > 0) {
         const snapshot = ready.snapshot === null ? null : { index: ready.snapshot.meta.index, received: true };
         for (const listener of this.listeners) listener.logPersisted?.(ready.entries, snapshot);
       }
       this.send(early.length > 0 ? ready.messages.filter((m) => !sendableBeforePersist(m)) : ready.messages);
+      const applied = this.apply(ready);
       this.afterApply(ready, applied);
       this.node.advance();
       // After advance: only then does the core's applied index include this Ready's entries.
@@ -391,7 +419,7 @@ export class RaftDriver {
    * (fail-stop, as every broken invariant).
    */
   private send(messages: readonly Message[]): void {
-    const durableLast = this.logStore.lastIndex();
+    const durableLast = this.log.lastIndex();
     for (const m of messages) {
       if (m.type !== 'append' && m.type !== 'heartbeat') continue;
       assert(m.commit <= durableLast, () => `${m.type} to ${m.to} announces commit ${m.commit} beyond the durable log, which ends at ${durableLast}`);
@@ -399,20 +427,31 @@ export class RaftDriver {
     this.options.send(messages);
   }
 
-  private persistAndApply(ready: Ready): AppliedBatch {
-    const batch: AppliedBatch = { outcomes: [], revisions: [], restored: false };
-    const needsWrite = ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null || ready.committedEntries.length > 0;
-    if (!needsWrite) return batch;
-    // Votes, terms, entries and snapshots must be on disk before any message promises them.
-    // Applying committed entries need not be: they are durable in the log and re-apply after a
-    // crash, because the applied index is written in the same transaction.
-    const durable = ready.entries.length > 0 || ready.snapshot !== null || this.changesTermOrVote(ready);
+  /** Step 2: votes, terms, entries and snapshots are durable before any message promises them. */
+  private persist(ready: Ready): void {
+    if (ready.hardState === null && ready.entries.length === 0 && ready.snapshot === null) return;
+    // A hard state whose only change is the commit index needs no sync: the commit is re-learned
+    // from the leader, and applies are redone from the log.
+    const sync = ready.entries.length > 0 || ready.snapshot !== null || this.changesTermOrVote(ready);
     const { clock, observer } = this.options;
     const startedMs = clock.now();
+    this.log.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot }, { sync });
+    if (sync) observer?.diskCommitted(clock.now() - startedMs);
+    if (sync && ready.hardState !== null) {
+      this.durableTerm = ready.hardState.term;
+      this.durableVote = ready.hardState.vote;
+    }
+  }
+
+  /**
+   * Step 4: one state-machine transaction, not durable: what it applies is durable in the log and
+   * is applied again after a crash, because the applied index is written in the same transaction.
+   */
+  private apply(ready: Ready): AppliedBatch {
+    const batch: AppliedBatch = { outcomes: [], revisions: [], restored: false };
+    if (ready.snapshot === null && ready.committedEntries.length === 0) return batch;
+    const { clock, observer } = this.options;
     this.options.backend.writeSync(() => {
-      if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
-        this.logStore.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
-      }
       if (ready.snapshot !== null) {
         this.restoreSnapshot(ready.snapshot);
         batch.restored = true;
@@ -423,15 +462,11 @@ export class RaftDriver {
         batch.outcomes.push({ entry, outcome: this.applyEntry(entry) });
         const events = entry.type === 'normal' && entry.data.length > 0 ? this.mvcc.lastEvents() : [];
         if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.currentRevision() });
-        this.logStore.setApplied(entry.index);
       }
+      const last = ready.committedEntries[ready.committedEntries.length - 1];
+      if (last !== undefined) writeAppliedIndex(this.meta, last.index);
       if (ready.committedEntries.length > 0) observer?.applied(ready.committedEntries.length, clock.now() - applyStartedMs);
-    }, { durable });
-    if (durable) observer?.diskCommitted(clock.now() - startedMs);
-    if (durable && ready.hardState !== null) {
-      this.durableTerm = ready.hardState.term;
-      this.durableVote = ready.hardState.vote;
-    }
+    }, { durable: false });
     return batch;
   }
 
@@ -459,11 +494,16 @@ export class RaftDriver {
     return outcome;
   }
 
-  private restoreSnapshot(snapshot: Snapshot): void {
+  /** Inside a state-machine transaction: the MVCC key space, the dedup table and the applied index, as of `snapshot`. */
+  private restoreState(snapshot: Snapshot): void {
     const payload = decode<SnapshotPayload>(snapshot.data);
     this.mvcc.restore(payload.mvcc);
     this.dedup.restore(payload.dedup);
-    this.logStore.setApplied(snapshot.meta.index);
+    writeAppliedIndex(this.meta, snapshot.meta.index);
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.restoreState(snapshot);
     this.snapshotIndex = snapshot.meta.index;
     this.appliedBytesSinceSnapshot = 0;
     for (const [index, pending] of this.pendingWrites) {
@@ -629,13 +669,13 @@ export class RaftDriver {
     const dueByBytes = this.appliedBytesSinceSnapshot >= (this.options.snapshotEveryBytes ?? driverLimits.snapshotEveryBytes);
     if (!dueByEntries && !dueByBytes) return;
     const index = status.applied;
-    const [entry] = this.logStore.entries(index, index + 1);
-    if (entry === undefined) return;
+    const term = this.log.term(index);
+    if (term === null) return;
     const snapshot: Snapshot = {
-      meta: { index, term: entry.term, conf: status.conf },
+      meta: { index, term, conf: status.conf },
       data: encode({ mvcc: this.mvcc.snapshotData(), dedup: this.dedup.export() } satisfies SnapshotPayload),
     };
-    this.options.backend.writeSync(() => this.logStore.saveLocalSnapshot(snapshot));
+    this.log.saveLocalSnapshot(snapshot);
     this.node.compact(snapshot);
     this.snapshotIndex = index;
     this.appliedBytesSinceSnapshot = 0;

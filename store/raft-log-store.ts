@@ -1,4 +1,9 @@
 /**
+ * The previous format of the Raft log (before issue 14's WAL), kept to read and migrate stores
+ * written by it (store/wal-migration.ts) and, behind `BackendRaftLog`, as a `RaftLogStorage` for
+ * tests. The applied index (`raft/applied`) stays in `meta` in both formats: it belongs to the
+ * state machine, written in the transaction that applies (see `writeAppliedIndex`).
+ *
  * The Raft core's durable state on a `Backend`: log entries in the `log` table (keyed by 8-byte
  * big-endian index, so key order is log order), and in the `meta` table the hard state, the
  * latest snapshot, the applied index and the bootstrap configuration (keys under `raft/`; the
@@ -143,11 +148,29 @@ export class RaftLogStore {
   }
 
   setApplied(index: number): void {
-    this.meta.put(metaKeys.applied, sealRecord(pack(index)));
+    writeAppliedIndex(this.meta, index);
   }
 
   applied(): number {
-    return this.readMeta(metaKeys.applied, 'the applied index', parseIndex) ?? 0;
+    return readAppliedIndex(this.meta);
+  }
+
+  /** True when this backend holds any record of this format besides the applied index (a store to migrate). */
+  holdsRaftRecords(): boolean {
+    const [anyEntry] = this.log.range({ limit: 1 });
+    return anyEntry !== undefined || this.meta.get(metaKeys.hardState) !== undefined || this.meta.get(metaKeys.snapshotMeta) !== undefined || this.meta.get(metaKeys.bootstrapConf) !== undefined;
+  }
+
+  /**
+   * Removes every record of this format except the applied index (after a migration wrote them
+   * elsewhere); inside `backend.writeSync`. This object is unusable afterwards.
+   */
+  removeRaftRecords(): void {
+    this.removeRange(0, Number.MAX_SAFE_INTEGER);
+    for (const key of [metaKeys.hardState, metaKeys.snapshotMeta, metaKeys.snapshotData, metaKeys.bootstrapConf]) this.meta.remove(key);
+    this.snapshotIndex = 0;
+    this.snapshotTerm = 0;
+    this.last = 0;
   }
 
   saveBootstrapConf(conf: ConfState): void {
@@ -156,6 +179,12 @@ export class RaftLogStore {
 
   firstIndex(): number {
     return this.snapshotIndex + 1;
+  }
+
+  /** The term of the entry at `index` when stored, or the snapshot's at its index; else null. */
+  term(index: number): number | null {
+    if (index === this.snapshotIndex && this.snapshotIndex > 0) return this.snapshotTerm;
+    return this.storedTerm(index);
   }
 
   lastIndex(): number {
@@ -276,6 +305,17 @@ export class RaftLogStore {
       throw new CorruptedDataError('the raft log', `entry ${keyIndex(firstStored.key)} is covered by the snapshot at ${this.snapshotIndex} but was not removed`);
     }
   }
+}
+
+/** The state machine's applied index in `meta` (0 before the first apply); verified like every record. */
+export function readAppliedIndex(meta: KvTable): number {
+  const value = meta.get(metaKeys.applied);
+  return value === undefined ? 0 : parseIndex(openRecord(value, 'the applied index'), 'the applied index');
+}
+
+/** Inside the transaction that applies up to `index` (or restores a snapshot at it). */
+export function writeAppliedIndex(meta: KvTable, index: number): void {
+  meta.put(metaKeys.applied, sealRecord(pack(index)));
 }
 
 // ---- record shapes: a checksum catches damage, these catch records that were never valid ----

@@ -15,7 +15,7 @@
  */
 import { createActor, type ActorRefFrom } from 'xstate';
 import { SimNetwork, SimulatedClock, Prng, type Bus } from '../../bus/index.js';
-import { RaftLogStore, storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { BackendRaftLog, RaftLogStore, readAppliedIndex, storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
 import { PowerCut, SimDisk } from './sim-disk.js';
 
 export interface SimClusterOptions {
@@ -105,7 +105,7 @@ export class SimCluster {
         clock: this.clock,
         random: this.random.fork(),
         timing: this.options.timing,
-        openBackend: () => member.disk,
+        openStorage: () => ({ backend: member.disk, log: new BackendRaftLog(member.disk) }),
         snapshotEveryEntries: this.options.snapshotEveryEntries,
         ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
         ...(this.options.dedupLimits !== undefined ? { dedupLimits: this.options.dedupLimits } : {}),
@@ -155,9 +155,14 @@ export class SimCluster {
     this.start(id);
   }
 
-  /** The applied index `id` would find on its disk after a crash now. */
+  /**
+   * The applied index `id` would reach by itself after a crash now: what its state machine kept,
+   * or its log's snapshot, or its log's commit index (a restart applies up to it unaided).
+   */
   durableApplied(id: string): number {
-    return new RaftLogStore(this.disk(id).backend().reopen()).applied();
+    const backend = this.disk(id).backend().reopen();
+    const { hardState, snapshot } = new RaftLogStore(backend).load();
+    return Math.max(readAppliedIndex(backend.table('meta')), snapshot?.meta.index ?? 0, hardState.commit);
   }
 
   /** Data bytes of the entries `id` holds durably applied after its last snapshot: its live log. */

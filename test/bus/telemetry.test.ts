@@ -13,6 +13,7 @@ import {
 } from '../../bus/telemetry/index.js';
 import { MemoryBackend } from '../../store/memory-backend.js';
 import { RaftDriver } from '../../store/raft-driver.js';
+import { BackendRaftLog } from '../../store/backend-raft-log.js';
 
 const quiet = createJsonLogger({ level: 'error', write: () => undefined });
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
@@ -92,8 +93,9 @@ describe('store observer', () => {
     const flush = (): void => {
       for (let round = 0; deferred.length > 0 && round < 1000; round++) deferred.splice(0).forEach((fn) => fn());
     };
+    const backend = new MemoryBackend();
     const driver = new RaftDriver({
-      self: 'a', initialMembers: ['a'], backend: new MemoryBackend(), clock, random: new Prng(7), timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 },
+      self: 'a', initialMembers: ['a'], backend, log: new BackendRaftLog(backend), clock, random: new Prng(7), timing: { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 },
       send: () => undefined, snapshotEveryEntries: 10_000, defer: (fn) => deferred.push(fn), observer: storeObserver(telemetry.store),
     });
     for (let i = 0; i < 100 && !driver.isLeader(); i++) {

@@ -6,7 +6,7 @@
  */
 import { Prng } from '../../bus/prng.js';
 import { SimulatedClock } from '../../bus/clock.js';
-import { defaultRaftTiming, MemoryBackend, RaftDriver, type Message } from '../../store/index.js';
+import { BackendRaftLog, defaultRaftTiming, MemoryBackend, RaftDriver, type Message } from '../../store/index.js';
 
 export interface DriverClusterOptions {
   readonly snapshotEveryEntries?: number;
@@ -23,10 +23,12 @@ export class DriverCluster {
 
   constructor(ids: readonly string[], options: DriverClusterOptions = {}) {
     ids.forEach((id, i) => {
+      const backend = new MemoryBackend();
       const driver = new RaftDriver({
         self: id,
         initialMembers: ids,
-        backend: new MemoryBackend(),
+        backend,
+        log: new BackendRaftLog(backend),
         clock: this.clock,
         random: new Prng(i + 1),
         timing: defaultRaftTiming,

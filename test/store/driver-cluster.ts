@@ -8,6 +8,7 @@ import { Prng } from '../../bus/prng.js';
 import { SimulatedClock } from '../../bus/clock.js';
 import { MemoryBackend } from '../../store/memory-backend.js';
 import { RaftDriver } from '../../store/raft-driver.js';
+import { BackendRaftLog } from '../../store/backend-raft-log.js';
 import type { RaftTiming } from '../../store/driver-limits.js';
 import type { MemberId, Message } from '../../store/raft/types.js';
 
@@ -43,6 +44,7 @@ export class DriverCluster {
       self: id,
       initialMembers,
       backend: member.backend,
+      log: new BackendRaftLog(member.backend),
       clock: this.clock,
       random: new Prng(this.seed * 1000 + [...this.members.keys()].indexOf(id) * 10 + member.starts),
       timing: testTiming,

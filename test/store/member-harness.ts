@@ -9,14 +9,14 @@
  */
 import { createActor, type ActorRefFrom } from 'xstate';
 import { Prng, SimNetwork, SimulatedClock, type Bus } from '../../bus/index.js';
-import { StoreClient, storeMemberMachine, type Backend, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { BackendRaftLog, StoreClient, storeMemberMachine, type Backend, type RaftDriver, type RaftTiming } from '../../store/index.js';
 
 export const harnessTiming: RaftTiming = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1 };
 
 export interface HarnessOptions {
   readonly ids: readonly string[];
   readonly seed?: number;
-  /** Opens member `id`'s disk; called at every start. */
+  /** Opens member `id`'s disk (the Raft log goes in its tables, the previous format); called at every start. */
   readonly openBackend: (id: string) => Backend;
   /** Wraps a member's bus (to drop or watch its messages). */
   readonly wrapBus?: (id: string, bus: Bus) => Bus;
@@ -49,7 +49,11 @@ export class MemberHarness {
       clock: this.clock,
       input: {
         cluster: 'test', self: id, initialMembers: this.options.ids, bus, clock: this.clock, random: this.random.fork(),
-        timing: harnessTiming, openBackend: () => this.options.openBackend(id), snapshotEveryEntries: 1_000,
+        timing: harnessTiming, openStorage: () => {
+          const backend = this.options.openBackend(id);
+          return { backend, log: new BackendRaftLog(backend) };
+        },
+        snapshotEveryEntries: 1_000,
       },
     });
     actor.subscribe({ error: () => undefined });
