@@ -1,4 +1,4 @@
-/** The benchmark's adapter for a 3-member kubus store: real processes on loopback (LocalCluster). */
+/** The benchmark's adapter for an N-member kubus store: real processes on loopback (LocalCluster). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +7,37 @@ import { LocalCluster } from '../topology/local-processes.js';
 import type { StoreClient } from '../../store/index.js';
 import type { BenchTarget } from './workload.js';
 
-export async function startKubusTarget(): Promise<BenchTarget> {
+export interface KubusTargetOptions {
+  readonly members: number;
+  /** Profile the members: Node's --cpu-prof writes one .cpuprofile per member process into this directory on a clean exit. */
+  readonly cpuProfileDir?: string;
+}
+
+/** Members get this long to exit cleanly when profiled (a profile is written on exit only). */
+const profiledStopGraceMs = 10_000;
+/** Waiting for an agreed leader after start or restart: an election takes ~1 s here. */
+const leaderWaitMs = 30_000;
+
+export async function startKubusTarget(options: KubusTargetOptions): Promise<BenchTarget & { readonly memberPids: () => Map<string, number[]> }> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-bench-'));
-  const cluster = new LocalCluster({ dir, members: 3 });
+  const profiling = options.cpuProfileDir !== undefined;
+  const cluster = new LocalCluster({
+    dir, members: options.members,
+    ...(profiling ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir as string], stopGraceMs: profiledStopGraceMs } : {}),
+  });
   await cluster.start();
-  await cluster.waitForLeader({ timeoutMs: 30_000 });
+  await cluster.waitForLeader({ timeoutMs: leaderWaitMs });
   const client: StoreClient = await cluster.client();
+  /** Every pid each member had (a restarted member gets a new one): names the profile files. */
+  const pidsSeen = new Map<string, number[]>();
+  const notePids = (): void => {
+    for (const id of cluster.memberIds) {
+      const pid = cluster.pid(id);
+      const seen = pidsSeen.get(id) ?? [];
+      if (pid !== null && !seen.includes(pid)) pidsSeen.set(id, [...seen, pid]);
+    }
+  };
+  notePids();
   let killed: string | null = null;
   return {
     name: 'kubus',
@@ -27,19 +52,28 @@ export async function startKubusTarget(): Promise<BenchTarget> {
     async get(key) {
       await client.get(key);
     },
+    cpuGroups() {
+      const nats = cluster.natsPid();
+      return {
+        members: cluster.memberIds.flatMap((id) => (cluster.isRunning(id) ? [cluster.pid(id) as number] : [])),
+        nats: nats === null ? [] : [nats],
+      };
+    },
     async killLeader() {
-      killed = await cluster.waitForLeader({ timeoutMs: 30_000 });
+      killed = await cluster.waitForLeader({ timeoutMs: leaderWaitMs });
       await cluster.killAndWait(killed);
     },
     async restartKilled() {
       if (killed === null) return;
       await cluster.restart(killed);
-      await cluster.waitForLeader({ timeoutMs: 30_000 });
+      notePids();
+      await cluster.waitForLeader({ timeoutMs: leaderWaitMs });
       killed = null;
     },
     async stop() {
       await cluster.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    memberPids: () => pidsSeen,
   };
 }

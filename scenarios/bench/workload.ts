@@ -1,7 +1,11 @@
 /**
  * The benchmark's workload, the same for every system: puts of 256-byte values over 10,000 keys
  * at a given concurrency, linearizable reads, and leader failover. A `BenchTarget` adapts a system.
+ * Each throughput row also samples the CPU the system's processes spent (process-cpu.ts), and the
+ * benchmark process's own (`client`: the load generator and the system's client library).
  */
+import { cpuDelta, sampleCpu, type CpuGroups } from './process-cpu.js';
+
 export interface BenchTarget {
   readonly name: string;
   put(key: string, value: Uint8Array): Promise<void>;
@@ -9,6 +13,8 @@ export interface BenchTarget {
   putRetrySafe(key: string, value: Uint8Array): Promise<void>;
   /** A linearizable read. */
   get(key: string): Promise<void>;
+  /** The system's processes by group (`members`, and for kubus `nats`), as they are now. */
+  cpuGroups(): CpuGroups;
   /** Kills the current leader with SIGKILL; resolves when it is dead. */
   killLeader(): Promise<void>;
   /** Restarts what killLeader killed and waits until it is back in the cluster. */
@@ -21,10 +27,31 @@ export interface Row {
   readonly test: string;
   readonly clients: number;
   readonly opsPerSecond: number;
+  /** Successful operations over the row (the CPU figures divide by it). */
+  readonly operations: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly errors: number;
+  /** CPU seconds over the row per process group, plus `client` (this process); sums over the group's pids. */
+  readonly cpuSeconds: Readonly<Record<string, number>>;
+}
+
+/** The rows a run can hold, by name (`--rows`), in the order they run. */
+export const rowSpecs = [
+  { id: 'put1', test: 'put', clients: 1 },
+  { id: 'put16', test: 'put', clients: 16 },
+  { id: 'put256', test: 'put', clients: 256 },
+  { id: 'get16', test: 'get', clients: 16 },
+] as const;
+export type ThroughputRowId = (typeof rowSpecs)[number]['id'];
+export type RowId = ThroughputRowId | 'failover';
+export const rowIds: readonly RowId[] = [...rowSpecs.map((spec) => spec.id), 'failover'];
+
+export interface FailoverResult {
+  readonly system: string;
+  readonly medianMs: number;
+  readonly roundsMs: number[];
 }
 
 export const benchLimits = {
@@ -48,6 +75,9 @@ export async function throughputRow(target: BenchTarget, test: 'put' | 'get', cl
   const latencies: number[] = [];
   let errors = 0;
   let seq = 0;
+  const groups = target.cpuGroups();
+  const cpuBefore = sampleCpu(groups);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   const until = started + benchLimits.rowMs;
   const loop = async (): Promise<void> => {
@@ -65,19 +95,21 @@ export async function throughputRow(target: BenchTarget, test: 'put' | 'get', cl
   };
   await Promise.all(Array.from({ length: clients }, loop));
   const elapsedS = (performance.now() - started) / 1000;
+  const clientUsage = process.cpuUsage(clientBefore);
+  const cpuSeconds = { ...cpuDelta(cpuBefore, sampleCpu(groups)), client: (clientUsage.user + clientUsage.system) / 1e6 };
   latencies.sort((a, b) => a - b);
   const row: Row = {
     system: target.name, test, clients,
-    opsPerSecond: Math.round(latencies.length / elapsedS),
+    opsPerSecond: Math.round(latencies.length / elapsedS), operations: latencies.length,
     p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), p999Ms: round(percentile(latencies, 99.9)),
-    errors,
+    errors, cpuSeconds,
   };
-  progress(`${target.name} ${test} x${clients}: ${row.opsPerSecond} ops/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, p99.9 ${row.p999Ms} ms, errors ${errors}`);
+  progress(`${target.name} ${test} x${clients}: ${row.opsPerSecond} ops/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, p99.9 ${row.p999Ms} ms, errors ${errors}, CPU s per 1,000 ops: ${cpuPerThousandText(row)}`);
   return row;
 }
 
 /** Median time from kill -9 of the leader to the first successful write. */
-export async function failoverRow(target: BenchTarget, progress: (line: string) => void): Promise<{ system: string; medianMs: number; roundsMs: number[] }> {
+export async function failoverRow(target: BenchTarget, progress: (line: string) => void): Promise<FailoverResult> {
   const rounds: number[] = [];
   const value = new Uint8Array(benchLimits.valueBytes).fill(98);
   for (let round = 0; round < benchLimits.failoverRounds; round++) {
@@ -106,6 +138,15 @@ async function firstSuccess(target: BenchTarget, value: Uint8Array, when: string
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
+}
+
+/** CPU seconds per 1,000 successful operations of one group over a row (NaN without operations). */
+export function cpuPerThousand(row: Row, group: string): number {
+  return row.operations === 0 ? Number.NaN : ((row.cpuSeconds[group] ?? 0) / row.operations) * 1000;
+}
+
+function cpuPerThousandText(row: Row): string {
+  return Object.keys(row.cpuSeconds).map((group) => `${group} ${cpuPerThousand(row, group).toFixed(3)}`).join(', ');
 }
 
 function round(ms: number): number {

@@ -35,6 +35,13 @@ export interface LocalClusterOptions {
   readonly memberArgs?: Readonly<Record<string, readonly string[]>>;
   /** Extra environment for member processes. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Node flags for member processes, before the script (e.g. `--cpu-prof --cpu-prof-dir <dir>` to profile them). */
+  readonly execArgv?: readonly string[];
+  /**
+   * stop() sends SIGTERM and gives members this long to exit cleanly before SIGKILL (default 0:
+   * SIGKILL at once). Node writes a `--cpu-prof` profile only on a clean exit.
+   */
+  readonly stopGraceMs?: number;
 }
 
 interface MemberProcess {
@@ -115,6 +122,11 @@ export class LocalCluster {
 
   pid(id: string): number | null {
     return this.processes.get(id)?.child?.pid ?? null;
+  }
+
+  /** The nats-server's pid (CPU accounting: the bus is part of the store's path). */
+  natsPid(): number | null {
+    return this.nats?.pid ?? null;
   }
 
   /** Waits until one member leads and the given members (default: all running) report it. */
@@ -209,6 +221,7 @@ export class LocalCluster {
     await this.clientBus?.close().catch(() => undefined);
     this.clientBus = null;
     for (const bus of this.extraBuses.splice(0)) await bus.close().catch(() => undefined);
+    await this.stopGracefully();
     for (const member of this.processes.values()) {
       if (member.paused) member.child?.kill('SIGCONT');
       member.child?.kill('SIGKILL');
@@ -220,6 +233,23 @@ export class LocalCluster {
     this.nats = null;
   }
 
+  /** With stopGraceMs: SIGTERM to every running member, then up to the grace for all to exit (the rest get SIGKILL). */
+  private async stopGracefully(): Promise<void> {
+    const graceMs = this.options.stopGraceMs ?? 0;
+    if (graceMs <= 0) return;
+    const running = [...this.processes.values()].filter((member) => this.isRunning(member.id));
+    for (const member of running) {
+      if (member.paused) member.child?.kill('SIGCONT');
+      member.child?.kill('SIGTERM');
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(running.map((member) => waitForExit(member.child))), grace]);
+    clearTimeout(timer);
+  }
+
   /** The member's Kubernetes API URL, when the cluster serves the API. */
   apiUrl(id: string): string | null {
     return this.require(id).apiUrl;
@@ -227,7 +257,7 @@ export class LocalCluster {
 
   private spawnMember(id: string, peers: readonly string[], joining = false, apiPort: number | null = null): void {
     const argv = [
-      '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
+      ...(this.options.execArgv ?? []), '--import', 'tsx', join(repoRoot, 'actors/cli/main.ts'), 'server',
       '--id', id, '--data-dir', join(this.options.dir, id), '--nats', this.natsUrl(), '--cluster', this.cluster, '--credentials-dir', this.credentialsDir(),
       '--peers', peers.join(','), '--tick-ms', String(this.options.tickMs ?? 50), '--election-ticks', String(this.options.electionTicks ?? 10),
       ...(apiPort !== null && this.options.apiCredentialsDir !== undefined ? ['--api-port', String(apiPort)] : []),
