@@ -3,9 +3,11 @@
  * durable transactions. Two implementations share one conformance suite: `LmdbBackend` (one LMDB
  * environment; the real thing) and `MemoryBackend` (the simulation's disk).
  *
- * Decision: the Raft log, the hard state and the MVCC key space live in one environment so that a
- * committed entry is applied in the same transaction that records the applied index: a crash
- * never applies an entry twice or skips one.
+ * Decision: the state machine (the MVCC key space, the request dedup table and the applied index)
+ * lives in one environment so that a committed entry is applied in the same transaction that
+ * records the applied index: a crash never applies an entry twice or skips one. The Raft log, hard
+ * state and snapshots live apart, in the WAL (store/raft-log-storage.ts, issue 14); the `log`
+ * table remains for the previous format, to migrate it (store/wal-migration.ts).
  */
 export type Bytes = Uint8Array;
 
