@@ -107,8 +107,13 @@ export class NatsBus implements Bus {
   private readonly subscriptions = new Set<NatsSubscriptionBridge>();
   private readonly handlerErrors: HandlerErrorSink;
   private readonly log: Logger;
+  private readonly flushPending: () => void;
 
   private constructor(private readonly connection: NatsConnection, readonly name: string, private readonly options: NatsBusOptions) {
+    const protocol = (connection as unknown as { protocol?: { flushPending?: unknown } }).protocol;
+    this.flushPending = protocol !== undefined && typeof protocol.flushPending === 'function'
+      ? () => (protocol.flushPending as () => void).call(protocol)
+      : () => undefined;
     const log = (options.logger ?? createJsonLogger({ level: 'warn' })).child({ bus: name });
     this.log = log;
     this.handlerErrors = (error, subject) => {
@@ -169,6 +174,16 @@ export class NatsBus implements Bus {
   async flush(): Promise<void> {
     this.checkOpen();
     await this.connection.flush();
+  }
+
+  /**
+   * Writes nats.js's outbound buffer to the socket now instead of in its end-of-task microtask.
+   * Reaches into nats.js's protocol handler (`flushPending`, public in its JavaScript but not in
+   * its types); with a nats.js version that lacks it, publishes go out at the end of the task.
+   */
+  sendPending(): void {
+    if (this.closed) return;
+    this.flushPending();
   }
 
   publish(subject: string, data: Uint8Array): void {

@@ -38,6 +38,13 @@ export interface Bus {
   /** A name for logs and for the simulated network's fault rules. */
   readonly name: string;
   publish(subject: string, data: Uint8Array): void;
+  /**
+   * Hands what was published so far to the network now. A bus may hold publishes until the end of
+   * the current task (nats.js writes its buffer in a microtask): a caller about to block (an fsync)
+   * after publishing calls this so the messages travel while it waits. A bus that sends at once
+   * (the simulated network) need not implement it.
+   */
+  sendPending?(): void;
   subscribe(subject: string, handler: (message: BusMessage) => void, options: SubscribeOptions): Subscription;
   /** Fails with BusTimeoutError, NoRespondersError or BusClosedError; never hangs past the timeout. */
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<Uint8Array>;

@@ -110,6 +110,9 @@ export class RaftTransport {
       byDestination.set(message.to, list);
     }
     for (const [to, list] of byDestination) this.publishBatches(to, list);
+    // The driver sends a leader's appends before its own fsync (raft-driver.ts): put on the wire
+    // now, they travel and the followers persist while this member's disk works, not after it.
+    this.options.bus.sendPending?.();
   }
 
   private publishBatches(to: MemberId, messages: readonly Message[]): void {

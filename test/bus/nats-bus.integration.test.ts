@@ -2,7 +2,8 @@
  * NatsBus against a real nats-server started by NatsServerProcess: the shared Bus conformance
  * suite, plus what only a real server shows: bounded subscriptions dropping and counting what
  * they cannot hold, max_payload from the generated config, typed rpc errors over the wire, and
- * close() flushing what was published, and the error boundary around every subscription handler
+ * close() flushing what was published, sendPending putting a publish on the wire while the
+ * publisher's thread is still blocked (checked in a child process), and the error boundary around every subscription handler
  * (a throwing or rejecting handler costs its message, not the process; an AssertionError still
  * stops the process, checked in a child process).
  *
@@ -12,7 +13,7 @@
  * Without nats-server the suite is skipped locally and fails in CI (CI=true), where it must run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +145,24 @@ describe.skipIf(!installed)('NatsBus on a real nats-server', () => {
     await waitFor(() => received.length === 500, 5_000);
     expect(received).toEqual(Array.from({ length: 500 }, (_, i) => i));
   });
+
+  it('sendPending puts a publish on the wire before the publishing task ends (a child blocked as in an fsync)', async () => {
+    const fixture = fileURLToPath(new URL('./nats-send-pending-fixture.ts', import.meta.url));
+    const release = join(credentialsDir, 'send-pending-release');
+    const reader = await connect('pending-reader');
+    const received: string[] = [];
+    reader.subscribe('fixture.pending', (m) => {
+      received.push(new TextDecoder().decode(m.data));
+      writeFileSync(release, '');
+    }, { pendingMax: 10 });
+    await (reader as NatsBus).flush();
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      env: { ...process.env, FIXTURE_URL: server.url, FIXTURE_JWT: user.jwt, FIXTURE_SEED: user.seed, FIXTURE_RELEASE: release }, stdio: 'ignore',
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(0);
+    expect(received).toEqual(['sent while blocked']);
+  }, 60_000);
 
   it('reconnects after the server restarts, and logs the disconnect', async () => {
     const own = await startServer({ maxPayloadBytes: 1024 * 1024 });
