@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { Prng, SystemClock, loadNatsCredentials, type Bus, type Logger } from '../../bus/index.js';
-import { StoreClient, type MemberId, type RaftDriver } from '../../store/index.js';
+import type { MemberId, RaftDriver, StoreRequest } from '../../store/index.js';
+import { MemberStoreClient } from './registry/member-store-client.js';
 import { ObjectStore } from './registry/object-store.js';
 import { startApiServer } from './api-server.js';
 import { clusterAuthenticator, readIfExists } from './authn/index.js';
@@ -81,6 +82,8 @@ export async function startMemberApi(options: {
   /** The member's NATS URLs, handed to node agents with their credentials. */
   readonly natsServers?: readonly string[];
   readonly driver: () => RaftDriver | null;
+  /** The member's own store request handler (its bus service's), for writes without the NATS hop; absent: over NATS. */
+  readonly localStore?: (request: Extract<StoreRequest, { type: 'write' }>) => Promise<unknown>;
   readonly logger: Logger;
   /** The member's Prometheus registry and API series (`/metrics`). */
   readonly telemetry?: MemberTelemetry;
@@ -97,7 +100,10 @@ export async function startMemberApi(options: {
     const status = options.driver()?.status();
     return status === undefined ? null : { leader: status.leader, reachable: status.reachable, total: status.conf.voters.length };
   };
-  const client = new StoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), local: options.self, localView });
+  // Requests to this member are answered in process (registry/member-store-client.ts).
+  const client = new MemberStoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), localView }, {
+    id: options.self, driver: options.driver, ...(options.localStore !== undefined ? { write: options.localStore } : {}),
+  });
   // Service addresses are allocated in the Service's own store txn (apiserver/services/).
   const allocationView = new AllocationView({ client, clock, random: new Prng(randomInt(2 ** 31)), logger: options.logger }).start();
   const objects = new ObjectStore(client, { clock, writeHooks: { services: new ServiceAllocator(serviceRanges, allocationView) } });
