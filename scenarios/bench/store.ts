@@ -10,6 +10,7 @@
  *   --rows a,b           a subset of put1,put16,put256,get16,failover
  *   --only kubus|etcd    one system
  *   --cpu-prof <dir>     kubus members run with Node's --cpu-prof; profiles land in <dir>
+ *   --row-ms <ms>        each throughput row's length (default 5000; or KUBUS_BENCH_ROW_MS)
  *   --etcd-gateway       etcd through its JSON gateway (old figures only; not a fair comparison)
  */
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { startKubusTarget } from './kubus-target.js';
 import { startEtcdTarget } from './etcd-target.js';
 import { formatRun, formatSummary, judgeTargets, medianRatios, type Run, type SystemRun } from './store-report.js';
-import { failoverRow, rowIds, rowSpecs, throughputRow, type BenchTarget, type RowId } from './workload.js';
+import { benchLimits, failoverRow, rowIds, rowSpecs, throughputRow, type BenchTarget, type RowId } from './workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: rowIds.join(',') },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'row-ms': { type: 'string', default: process.env['KUBUS_BENCH_ROW_MS'] ?? String(benchLimits.rowMs) },
   },
 });
 const progress = (line: string): void => {
@@ -50,6 +52,10 @@ if (!Number.isInteger(runs) || runs < 1 || runs > runsMax) usage(`--runs must be
 const rows = values.rows.split(',').map((row) => row.trim()).filter((row) => row !== '');
 for (const row of rows) if (!rowIds.includes(row as RowId)) usage(`unknown row ${row} (rows: ${rowIds.join(', ')})`);
 if (values.only !== undefined && values.only !== 'kubus' && values.only !== 'etcd') usage(`--only must be kubus or etcd, not ${values.only}`);
+const rowMs = Number(values['row-ms']);
+/** Shorter rows than this give a rate from too few operations at 1 client. */
+const rowMsMin = 1_000;
+if (!Number.isInteger(rowMs) || rowMs < rowMsMin) usage(`--row-ms must be an integer ≥ ${rowMsMin}, not ${values['row-ms']}`);
 const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
@@ -72,7 +78,7 @@ if (runEtcd && !etcdOnPath()) {
 async function measure(target: BenchTarget): Promise<SystemRun> {
   try {
     const measured = [];
-    for (const spec of rowSpecs) if (rows.includes(spec.id)) measured.push(await throughputRow(target, spec.test, spec.clients, progress));
+    for (const spec of rowSpecs) if (rows.includes(spec.id)) measured.push(await throughputRow(target, { test: spec.test, clients: spec.clients, rowMs, progress }));
     const failover = rows.includes('failover') ? await failoverRow(target, progress) : null;
     return { system: target.name, rows: measured, failover };
   } finally {
@@ -133,7 +139,7 @@ console.log(`\nload at the end: ${uptime}`);
 if (values.json) {
   const ratios = medianRatios(results);
   console.log(JSON.stringify({
-    options: { members, runs, rows, only: values.only ?? null, etcdTransport: values['etcd-gateway'] ? 'gateway' : 'grpc', cpuProfileDir: profileDir ?? null },
+    options: { members, runs, rows, rowMs, only: values.only ?? null, etcdTransport: values['etcd-gateway'] ? 'gateway' : 'grpc', cpuProfileDir: profileDir ?? null },
     uptime, runs: results, medianRatios: ratios, targets: judgeTargets(ratios), profiles: profileLines,
   }));
 }

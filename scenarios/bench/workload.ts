@@ -80,7 +80,16 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, index)] as number;
 }
 
-export async function throughputRow(target: BenchTarget, test: 'put' | 'get', clients: number, progress: (line: string) => void): Promise<Row> {
+export interface ThroughputRowOptions {
+  readonly test: 'put' | 'get';
+  readonly clients: number;
+  /** How long the row runs (default benchLimits.rowMs); longer rows make steadier profiles. */
+  readonly rowMs?: number;
+  readonly progress: (line: string) => void;
+}
+
+export async function throughputRow(target: BenchTarget, options: ThroughputRowOptions): Promise<Row> {
+  const { test, clients, progress } = options;
   const value = new Uint8Array(benchLimits.valueBytes).fill(97);
   const latencies: number[] = [];
   let errors = 0;
@@ -89,7 +98,7 @@ export async function throughputRow(target: BenchTarget, test: 'put' | 'get', cl
   const cpuBefore = sampleCpu(groups);
   const clientBefore = process.cpuUsage();
   const started = performance.now();
-  const until = started + benchLimits.rowMs;
+  const until = started + (options.rowMs ?? benchLimits.rowMs);
   const loop = async (): Promise<void> => {
     while (performance.now() < until) {
       const key = `bench/${(seq++ * 7919) % benchLimits.keys}`;
