@@ -50,8 +50,24 @@ export function appendEntry(r: Raft, type: EntryType, data: Uint8Array): { index
   const entry = { term: r.term, index: r.log.lastIndex() + 1, type, data };
   r.log.append(entry);
   r.uncommittedBytes += data.length;
-  bcastAppend(r);
+  r.appendsPending = true;
   return { index: entry.index, term: entry.term };
+}
+
+/**
+ * Decision: a new entry goes to the followers when the next Ready is taken, not when it is
+ * appended, so the proposals that arrive together travel as one append per follower (and come
+ * back as one answer each) instead of one append per proposal: at 256 concurrent writes that was
+ * most of a leader's Raft messages. Nothing waits longer for it: the caller takes the Ready that
+ * persists the entry anyway, and a leader's appends in that Ready may go out before its own
+ * write, as before. An append something else sent in between (an answer's pipeline refill, a
+ * commit broadcast) already carried the entries, so only followers still missing some get one.
+ */
+export function flushAppends(r: Raft): void {
+  if (!r.appendsPending) return;
+  r.appendsPending = false;
+  if (r.role !== 'leader') return;
+  for (const member of r.progress.keys()) if (member !== r.id) sendAppend(r, member, false);
 }
 
 /** The leader's entries up to the log's stable index are durable: its own acknowledgement. */

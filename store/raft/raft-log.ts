@@ -192,9 +192,14 @@ export class RaftLog {
     if (this.term(index) === term && index >= this.unstableFrom) this.unstableFrom = index + 1;
   }
 
+  /** Whether `nextCommitted` has anything to hand out, without building the list. */
+  hasCommittedToApply(): boolean {
+    return this.pendingSnapshot === null && this.applied < this.committed;
+  }
+
   /** Committed entries not yet applied, at most `bytesMax` (always at least one when any). */
   nextCommitted(bytesMax: number): Entry[] {
-    if (this.pendingSnapshot !== null || this.applied >= this.committed) return [];
+    if (!this.hasCommittedToApply()) return [];
     return this.slice(this.applied + 1, this.committed + 1, bytesMax) ?? [];
   }
 

@@ -18,7 +18,7 @@
 import { assert } from '../../bus/assert.js';
 import { ConfChangeInProgressError, InvalidRequestError, NotLeaderError, ProposalDroppedError } from '../errors.js';
 import { applyConfChange, checkPromotion, decodeConfChange, encodeConfChange, validateConfChange } from './conf.js';
-import { appendEntry, checkUncommitted, committedInCurrentTerm, handleReadIndex, selfAck, startTransfer } from './leader.js';
+import { appendEntry, checkUncommitted, committedInCurrentTerm, flushAppends, handleReadIndex, selfAck, startTransfer } from './leader.js';
 import { raftLimits } from './limits.js';
 import { Raft, type RaftConfig } from './raft.js';
 import { RaftLog } from './raft-log.js';
@@ -155,22 +155,31 @@ export class RaftNode {
 
   // ---- Ready ----------------------------------------------------------------------------------
 
+  /** Asked after every input: compares fields in place rather than building what `ready()` hands out. */
   hasReady(): boolean {
     const r = this.raft;
+    const log = r.log;
+    const soft = this.prevSoftState;
+    const hard = this.prevHardState;
     return (
-      !sameSoftState(this.softState(), this.prevSoftState) ||
-      !sameHardState(this.hardState(), this.prevHardState) ||
-      r.log.unstableFrom <= r.log.lastIndex() ||
-      r.log.pendingSnapshot !== null ||
+      r.leader !== soft.leader ||
+      r.role !== soft.role ||
+      r.term !== hard.term ||
+      r.vote !== hard.vote ||
+      log.committed !== hard.commit ||
+      r.appendsPending ||
+      log.unstableFrom <= log.lastIndex() ||
+      log.pendingSnapshot !== null ||
       r.messages.length > 0 ||
       r.readStates.length > 0 ||
-      r.log.nextCommitted(raftLimits.committedEntriesBytesMax).length > 0
+      log.hasCommittedToApply()
     );
   }
 
   ready(): Ready {
     const r = this.raft;
     assert(this.handed === null, 'ready() called again before advance()');
+    flushAppends(r);
     const softState = this.softState();
     const hardState = this.hardState();
     const entries = r.log.unstableEntries();

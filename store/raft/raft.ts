@@ -59,6 +59,8 @@ export class Raft {
   pendingConfIndex = 0;
   /** Data bytes the leader appended in this term and not yet committed. */
   uncommittedBytes = 0;
+  /** The leader appended entries that wait for `flushAppends` (at the next Ready) to go out. */
+  appendsPending = false;
   readonly readOnly = new ReadOnly(raftLimits.readIndexPendingMax);
   /** A timeoutNow arrived while a committed conf change was unapplied. */
   campaignAfterApply = false;
@@ -79,8 +81,15 @@ export class Raft {
 
   // ---- outputs --------------------------------------------------------------------------------
 
+  /**
+   * Stamps sender and term on the message in place: every caller passes a fresh literal, and
+   * copying it (a spread per message) was a visible share of a leader's CPU under load.
+   */
   send(message: OutgoingMessage): void {
-    this.messages.push({ ...message, from: this.id, term: message.term ?? this.term } as Message);
+    const stamped = message as { from?: MemberId; term?: number };
+    stamped.from = this.id;
+    if (stamped.term === undefined) stamped.term = this.term;
+    this.messages.push(message as Message);
   }
 
   // ---- roles ----------------------------------------------------------------------------------
@@ -104,6 +113,7 @@ export class Raft {
     this.leadTransferee = null;
     this.pendingConfIndex = 0;
     this.uncommittedBytes = 0;
+    this.appendsPending = false;
     this.readOnly.reset();
     this.progress.clear();
   }
