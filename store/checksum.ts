@@ -4,34 +4,42 @@
  *
  * Decision: CRC-32C rather than CRC-32 because it is what etcd's WAL, LevelDB and ext4 use (better
  * error detection for the same cost), and written here because `node:zlib` only gained `crc32`
- * (plain CRC-32) in Node 22 while we support Node 20. Slicing-by-4 keeps it within a few times
- * of native speed for multi-megabyte snapshots while staying a few lines long.
+ * (plain CRC-32) in Node 22 while we support Node 20.
+ *
+ * Decision: slicing-by-8 over one flat table of 8 × 256 words. Every WAL record and snapshot file
+ * is summed on write and on load, so this is on the write path. Measured on the 2-core machine
+ * (loaded), against slicing-by-4 over four separate tables: about 1.5× faster on 400-byte records
+ * and 2–3× on 4 KiB to 1 MiB buffers. One flat typed array keeps every lookup in a single object
+ * the JIT indexes directly; eight separate tables measured no faster than four.
  */
 
 /** Reflected Castagnoli polynomial. */
 const polynomial = 0x82f63b78;
 
-/** tables[k][b]: the CRC of byte b followed by k zero bytes; tables[0] is the classic table. */
-const tables: readonly Uint32Array[] = buildTables(4);
+/** Slices: bytes consumed per step of the main loop, each with its own 256-entry table. */
+const sliceCount = 8;
 
-function buildTables(count: number): Uint32Array[] {
-  const first = new Uint32Array(256);
+/**
+ * table[k * 256 + b]: the CRC of byte b followed by k zero bytes; the first 256 are the classic
+ * byte-at-a-time table. Int32 rather than Uint32 so lookups stay small integers for the JIT; the
+ * result is made unsigned once, at the end.
+ */
+const table: Int32Array = buildTable();
+
+function buildTable(): Int32Array {
+  const out = new Int32Array(256 * sliceCount);
   for (let byte = 0; byte < 256; byte++) {
     let crc = byte;
     for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ polynomial : crc >>> 1;
-    first[byte] = crc >>> 0;
+    out[byte] = crc;
   }
-  const result = [first];
-  for (let k = 1; k < count; k++) {
-    const previous = result[k - 1] as Uint32Array;
-    const next = new Uint32Array(256);
+  for (let k = 1; k < sliceCount; k++) {
     for (let byte = 0; byte < 256; byte++) {
-      const value = previous[byte] as number;
-      next[byte] = ((value >>> 8) ^ (first[value & 0xff] as number)) >>> 0;
+      const previous = out[(k - 1) * 256 + byte] as number;
+      out[k * 256 + byte] = (previous >>> 8) ^ (out[previous & 0xff] as number);
     }
-    result.push(next);
   }
-  return result;
+  return out;
 }
 
 /**
@@ -39,18 +47,24 @@ function buildTables(count: number): Uint32Array[] {
  * record split over several buffers can be summed piecewise.
  */
 export function crc32c(bytes: Uint8Array, seed = 0): number {
-  const [t0, t1, t2, t3] = tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-  let crc = ~seed >>> 0;
+  const t = table;
+  let crc = ~seed;
   let i = 0;
-  const wordsEnd = bytes.length - (bytes.length % 4);
-  for (; i < wordsEnd; i += 4) {
-    crc ^= (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
+  const length = bytes.length;
+  const slicedEnd = length - (length % sliceCount);
+  for (; i < slicedEnd; i += sliceCount) {
+    const low = crc ^ ((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
+    const high = (bytes[i + 4] as number) | ((bytes[i + 5] as number) << 8) | ((bytes[i + 6] as number) << 16) | ((bytes[i + 7] as number) << 24);
     crc =
-      (t3[crc & 0xff] as number) ^
-      (t2[(crc >>> 8) & 0xff] as number) ^
-      (t1[(crc >>> 16) & 0xff] as number) ^
-      (t0[crc >>> 24] as number);
+      (t[1792 + (low & 0xff)] as number) ^
+      (t[1536 + ((low >>> 8) & 0xff)] as number) ^
+      (t[1280 + ((low >>> 16) & 0xff)] as number) ^
+      (t[1024 + (low >>> 24)] as number) ^
+      (t[768 + (high & 0xff)] as number) ^
+      (t[512 + ((high >>> 8) & 0xff)] as number) ^
+      (t[256 + ((high >>> 16) & 0xff)] as number) ^
+      (t[high >>> 24] as number);
   }
-  for (; i < bytes.length; i++) crc = (t0[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  for (; i < length; i++) crc = (t[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   return ~crc >>> 0;
 }

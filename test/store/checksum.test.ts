@@ -32,4 +32,22 @@ describe('crc32c', () => {
       expect(crc32c(flipped)).not.toBe(original);
     }
   });
+
+  it('agrees with the bit-at-a-time definition at every length and alignment of the sliced loop', () => {
+    const bitwise = (bytes: Uint8Array): number => {
+      let crc = 0xffffffff;
+      for (const byte of bytes) {
+        crc ^= byte;
+        for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+      }
+      return ~crc >>> 0;
+    };
+    const data = Uint8Array.from({ length: 80 }, (_, i) => (i * 151 + 29) & 0xff);
+    for (let start = 0; start < 8; start++) {
+      for (let length = 0; length + start <= data.length; length++) {
+        const piece = data.subarray(start, start + length);
+        expect(crc32c(piece)).toBe(bitwise(piece));
+      }
+    }
+  });
 });
