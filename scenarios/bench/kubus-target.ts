@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LocalCluster } from '../topology/local-processes.js';
-import type { StoreClient } from '../../store/index.js';
+import { defaultRaftTiming, type StoreClient } from '../../store/index.js';
 import type { BenchTarget } from './workload.js';
 
 export interface KubusTargetOptions {
@@ -22,7 +22,8 @@ export async function startKubusTarget(options: KubusTargetOptions): Promise<Ben
   const dir = mkdtempSync(join(tmpdir(), 'kubus-bench-'));
   const profiling = options.cpuProfileDir !== undefined;
   const cluster = new LocalCluster({
-    dir, members: options.members,
+    // The shipped defaults (`kubus server` without timing flags), said so beside the failover row.
+    dir, members: options.members, tickMs: defaultRaftTiming.tickMs, electionTicks: defaultRaftTiming.electionTicks,
     ...(profiling ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir as string], stopGraceMs: profiledStopGraceMs } : {}),
   });
   await cluster.start();
@@ -39,8 +40,10 @@ export async function startKubusTarget(options: KubusTargetOptions): Promise<Ben
   };
   notePids();
   let killed: string | null = null;
+  const { tickMs, electionTicks, heartbeatTicks } = defaultRaftTiming;
   return {
     name: 'kubus',
+    election: `election ${electionTicks * tickMs}-${2 * electionTicks * tickMs} ms (${electionTicks}-${2 * electionTicks} ticks of ${tickMs} ms), heartbeat ${heartbeatTicks * tickMs} ms: kubus defaults`,
     async put(key, value) {
       // Like etcd's client: a plain put, no request id (that would add a dedup record per write).
       await client.put({ key, value });

@@ -146,6 +146,7 @@ export function formatRun(run: Run): string[] {
     const r = ratios.find((candidate) => candidate.id === 'failover');
     const cell = (f: FailoverResult | null | undefined): string => (f ? `${f.medianMs} ms  (${f.roundsMs.join(', ')})` : '-');
     lines.push(`${label('failover').padEnd(labelWidth)}${cell(run.kubus?.failover).padEnd(cellWidth)}${cell(run.etcd?.failover).padEnd(cellWidth)}${r === undefined ? '-' : fixed(r.p50)}`);
+    lines.push(`  ${run.kubus?.failover ? `kubus: ${run.kubus.failover.election}` : ''}${run.kubus?.failover && run.etcd?.failover ? '; ' : ''}${run.etcd?.failover ? `etcd: ${run.etcd.failover.election}` : ''}`);
   }
   return lines;
 }

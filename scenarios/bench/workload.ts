@@ -13,6 +13,8 @@ export interface BenchTarget {
   putRetrySafe(key: string, value: Uint8Array): Promise<void>;
   /** A linearizable read. */
   get(key: string): Promise<void>;
+  /** Its leader-election settings in words, printed beside the failover row (they bound that figure). */
+  readonly election: string;
   /** The system's processes by group (`members`, and for kubus `nats`), as they are now. */
   cpuGroups(): CpuGroups;
   /** Kills the current leader with SIGKILL; resolves when it is dead. */
@@ -50,6 +52,7 @@ export const rowIds: readonly RowId[] = [...rowSpecs.map((spec) => spec.id), 'fa
 
 export interface FailoverResult {
   readonly system: string;
+  readonly election: string;
   readonly medianMs: number;
   readonly roundsMs: number[];
 }
@@ -139,7 +142,7 @@ export async function failoverRow(target: BenchTarget, progress: (line: string) 
     await target.restartKilled();
   }
   const sorted = [...rounds].sort((a, b) => a - b);
-  return { system: target.name, medianMs: percentile(sorted, 50), roundsMs: rounds };
+  return { system: target.name, election: target.election, medianMs: percentile(sorted, 50), roundsMs: rounds };
 }
 
 /** Retries a write until it succeeds: the failover clock runs until the first success. */

@@ -5,7 +5,7 @@
  *
  * Decision (fairness, issue 14 §1): one unary call per operation; no client retries (grpc-js's
  * transparent retries are switched off too); a deadline on every call; one channel per member;
- * requests spread round-robin over members whose channel is not failing, like clientv3's balancer.
+ * requests spread round-robin over members whose connection is up, like clientv3's balancer.
  * Writes sent to a follower are forwarded to the leader by etcd itself, as in production.
  * Why @grpc/grpc-js: already a dependency (the CRI client); etcd speaks gRPC only (besides the gateway).
  */
@@ -96,6 +96,8 @@ export class EtcdGrpcClient {
       const kv = new services.kv(endpoint.address, grpc.credentials.createInsecure(), options);
       // The maintenance service shares the KV client's channel: one connection per member.
       const maintenance = new services.maintenance(endpoint.address, grpc.credentials.createInsecure(), { ...options, channelOverride: kv.getChannel() });
+      // Connect every member now: round-robin only picks members whose connection is up.
+      kv.getChannel().getConnectivityState(true);
       return { endpoint, kv, maintenance };
     });
   }
@@ -122,13 +124,16 @@ export class EtcdGrpcClient {
     for (const channel of this.channels) channel.kv.close();
   }
 
-  /** Round-robin over members whose channel is not failing; when all fail, plain round-robin (the call fails fast). */
+  /**
+   * Round-robin over members whose connection is up (READY), as gRPC's round_robin policy under
+   * clientv3 does; a channel that is not up is asked to connect, so a restarted member rejoins the
+   * rotation. With none up, plain round-robin: the call fails fast or waits for its connection.
+   */
   private pick(): MemberChannel {
     const count = this.channels.length;
     for (let tries = 0; tries < count; tries++) {
       const channel = this.channels[this.next++ % count] as MemberChannel;
-      const state = channel.kv.getChannel().getConnectivityState(false);
-      if (state !== grpc.connectivityState.TRANSIENT_FAILURE && state !== grpc.connectivityState.SHUTDOWN) return channel;
+      if (channel.kv.getChannel().getConnectivityState(true) === grpc.connectivityState.READY) return channel;
     }
     return this.channels[this.next++ % count] as MemberChannel;
   }
