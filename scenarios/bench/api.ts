@@ -3,19 +3,34 @@
  * serving the Kubernetes API over HTTPS; the load goes to one member's API (as kubectl with one
  * kubeconfig would). Reports mutating (create) and read (get) latency p50/p99 and requests/s at
  * 1, 16 and 64 concurrent clients, and watch delivery latency (write → event) at 100 watchers.
- * Kubernetes' own SLO: mutating p99 <= 1 s. `--json` ends with one line of JSON;
+ * Kubernetes' own SLO: mutating p99 <= 1 s.
+ *
+ * Beside the API's creates at 16 clients it measures the same cluster's store the way
+ * `bench:store` does (256-byte puts over 10,000 keys through a StoreClient, 16 clients), in the
+ * row just before, and prints the ratio with PASS/MISS for issue 14's target (creates/s >= 0.7x
+ * the store's puts/s). Each of those rows also reports CPU seconds per 1,000 operations: the
+ * member processes summed, nats-server, and this process (the load generator and its client).
+ *
+ *   --json              ends with one line of JSON
+ *   --rounds N          the store/API pair at 16 clients N times (alternating); the ratio is the median (default 1)
+ *   --cpu-prof <dir>    members run with Node's --cpu-prof; one .cpuprofile per member lands in <dir>
+ *
  * KUBUS_BENCH_ROW_MS shortens each throughput row (default 5000) for a quick look.
  */
 import { Agent, request } from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCluster } from '../topology/local-processes.js';
 import { ensureClusterCredentials } from '../../actors/apiserver/credentials.js';
-import { percentile } from './workload.js';
+import { benchLimits, percentile } from './workload.js';
+import { cpuDelta, sampleCpu, type CpuGroups } from './process-cpu.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, rounds: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } } });
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
+const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 const apiBenchLimits = {
   /** Each throughput row runs this long. */
   rowMs: Number(process.env['KUBUS_BENCH_ROW_MS'] ?? 5_000),
@@ -24,17 +39,35 @@ const apiBenchLimits = {
   watchWrites: 50,
   /** Sockets to the API: one per concurrent client, like separate kubectl processes. */
   socketsMax: 64,
+  /** Issue 14: the API's creates/s at 16 clients over the store's own puts/s at 16. */
+  targetRatio: 0.7,
+  /** Members get this long to exit cleanly when profiled (a profile is written on exit only). */
+  profiledStopGraceMs: 10_000,
 } as const;
 
-interface Row { readonly test: string; readonly clients: number; readonly requestsPerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly errors: number }
+interface Row {
+  readonly test: 'create' | 'get' | 'store put';
+  readonly clients: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  /** CPU seconds per 1,000 successful operations: members summed, nats-server, this process. */
+  readonly cpuPerThousand: Readonly<Record<string, number>>;
+}
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'kubus-bench-api-'));
 const credentials = await ensureClusterCredentials(join(dir, 'credentials'), { hosts: ['127.0.0.1', 'localhost'] });
-const cluster = new LocalCluster({ dir, members: 3, apiCredentialsDir: join(dir, 'credentials') });
+const cluster = new LocalCluster({
+  dir, members: 3, apiCredentialsDir: join(dir, 'credentials'),
+  ...(profileDir !== undefined ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', profileDir], stopGraceMs: apiBenchLimits.profiledStopGraceMs } : {}),
+});
 progress('starting a 3-member cluster with the API on every member');
 await cluster.start();
-await cluster.waitForLeader({ timeoutMs: 30_000 });
+const leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
+// The API member's writes cost less when it leads the store: say which it was.
+progress(`load goes to s1's API; the store leader is ${leader}`);
 const base = cluster.apiUrl('s1') as string;
 const agent = new Agent({ keepAlive: true, maxSockets: apiBenchLimits.socketsMax, ca: credentials.caCertPem });
 const headers = { Authorization: `Bearer ${credentials.adminToken}`, 'Content-Type': 'application/json', Accept: 'application/json' };
@@ -61,30 +94,71 @@ async function waitReady(): Promise<void> {
   throw new Error('the API did not serve the default namespace within 60 s');
 }
 
-async function row(test: 'create' | 'get', clients: number): Promise<Row> {
+/** Names the create x1 row made: the get rows read those (a get of a name never created is a 404). */
+const createdAtOne: string[] = [];
+
+function cpuGroups(): CpuGroups {
+  const nats = cluster.natsPid();
+  return { members: cluster.memberIds.flatMap((id) => (cluster.isRunning(id) ? [cluster.pid(id) as number] : [])), nats: nats === null ? [] : [nats] };
+}
+
+/** `clients` loops doing `op` for rowMs; an op resolving false (or throwing) counts as an error. */
+async function measure(test: Row['test'], clients: number, op: (n: number) => Promise<boolean>): Promise<Row> {
   const latencies: number[] = [];
   let errors = 0;
   let sequence = 0;
-  const until = performance.now() + apiBenchLimits.rowMs;
+  const groups = cpuGroups();
+  const cpuBefore = sampleCpu(groups);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
+  const until = started + apiBenchLimits.rowMs;
   await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < until) {
       const n = sequence++;
       const t0 = performance.now();
-      const reply = test === 'create'
-        ? await call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bench-${clients}-${n}` }, data: { n: String(n) } })
-        : await call('GET', `/api/v1/namespaces/default/configmaps/bench-1-${n % 50}`);
-      if (reply.status >= 200 && reply.status < 300) latencies.push(performance.now() - t0);
+      const ok = await op(n).catch(() => false);
+      if (ok) latencies.push(performance.now() - t0);
       else errors++;
     }
   }));
+  const elapsedS = (performance.now() - started) / 1000;
+  const clientUsage = process.cpuUsage(clientBefore);
+  const cpu = { ...cpuDelta(cpuBefore, sampleCpu(groups)), client: (clientUsage.user + clientUsage.system) / 1e6 };
+  const perThousand = Object.fromEntries(Object.entries(cpu).map(([group, seconds]) => [group, latencies.length === 0 ? Number.NaN : round((seconds * 1000) / latencies.length)]));
   latencies.sort((a, b) => a - b);
   const result: Row = {
-    test, clients, requestsPerSecond: Math.round(latencies.length / ((performance.now() - started) / 1000)),
-    p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), errors,
+    test, clients, requestsPerSecond: Math.round(latencies.length / elapsedS),
+    p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), errors, cpuPerThousand: perThousand,
   };
-  progress(`${test} x${clients}: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${errors}`);
+  progress(`${test} x${clients}: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${errors}, CPU s per 1,000: ${cpuText(result)}`);
   return result;
+}
+
+function apiRow(test: 'create' | 'get', clients: number, round = 0): Promise<Row> {
+  return measure(test, clients, async (n) => {
+    if (test === 'create') {
+      const name = `bench-${clients}-${round}-${n}`;
+      const reply = await call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: String(n) } });
+      if (reply.status === 201 && clients === 1) createdAtOne.push(name);
+      return reply.status === 201;
+    }
+    const reply = await call('GET', `/api/v1/namespaces/default/configmaps/${createdAtOne[n % createdAtOne.length] ?? 'none'}`);
+    return reply.status === 200;
+  });
+}
+
+/** The store's own puts, as bench:store makes them (a plain put, no request id), on this cluster's store. */
+async function storeRow(clients: number): Promise<Row> {
+  const client = await cluster.client();
+  const value = new Uint8Array(benchLimits.valueBytes).fill(97);
+  return measure('store put', clients, async (n) => {
+    await client.put({ key: `bench/${(n * 7919) % benchLimits.keys}`, value });
+    return true;
+  });
+}
+
+function cpuText(row: Row): string {
+  return Object.entries(row.cpuPerThousand).map(([group, seconds]) => `${group} ${seconds}`).join(', ');
 }
 
 /** 100 watchers on one object; each write's event latency measured from just before the write. */
@@ -149,13 +223,30 @@ function round(ms: number): number {
 try {
   await waitReady();
   const rows: Row[] = [];
-  for (const clients of [1, 16, 64]) rows.push(await row('create', clients));
-  for (const clients of [1, 16, 64]) rows.push(await row('get', clients));
+  const pairs: { store: Row; api: Row; ratio: number }[] = [];
+  rows.push(await apiRow('create', 1));
+  // The target's pair, store first then API, adjacent in time so both meet the same machine load.
+  for (let r = 0; r < rounds; r++) {
+    const store = await storeRow(16);
+    const api = await apiRow('create', 16, r);
+    pairs.push({ store, api, ratio: round(api.requestsPerSecond / Math.max(1, store.requestsPerSecond)) });
+    rows.push(store, api);
+  }
+  rows.push(await apiRow('create', 64));
+  for (const clients of [1, 16, 64]) rows.push(await apiRow('get', clients));
   const watch = await watchLatency();
-  console.log(`\n${'row'.padEnd(28)}${'req/s'.padEnd(10)}${'p50 ms'.padEnd(10)}${'p99 ms'.padEnd(10)}errors`);
-  for (const r of rows) console.log(`${`${r.test === 'create' ? 'mutating (create)' : 'read (get)'}, ${r.clients}`.padEnd(28)}${String(r.requestsPerSecond).padEnd(10)}${String(r.p50Ms).padEnd(10)}${String(r.p99Ms).padEnd(10)}${r.errors}`);
-  console.log(`${`watch delivery, ${watch.watchers} watchers`.padEnd(28)}${'-'.padEnd(10)}${String(watch.p50Ms).padEnd(10)}${String(watch.p99Ms).padEnd(10)}${apiBenchLimits.watchWrites * watch.watchers - watch.deliveries} missed`);
-  if (values.json) console.log(JSON.stringify({ rows, watch }));
+  const label = (r: Row): string => `${r.test === 'create' ? 'mutating (create)' : r.test === 'get' ? 'read (get)' : 'store put (StoreClient)'}, ${r.clients}`;
+  console.log(`\n${'row'.padEnd(30)}${'req/s'.padEnd(10)}${'p50 ms'.padEnd(10)}${'p99 ms'.padEnd(10)}${'errors'.padEnd(8)}CPU s per 1,000 (members, nats, client)`);
+  for (const r of rows) {
+    const cpu = `${r.cpuPerThousand['members'] ?? '-'}, ${r.cpuPerThousand['nats'] ?? '-'}, ${r.cpuPerThousand['client'] ?? '-'}`;
+    console.log(`${label(r).padEnd(30)}${String(r.requestsPerSecond).padEnd(10)}${String(r.p50Ms).padEnd(10)}${String(r.p99Ms).padEnd(10)}${String(r.errors).padEnd(8)}${cpu}`);
+  }
+  console.log(`${`watch delivery, ${watch.watchers} watchers`.padEnd(30)}${'-'.padEnd(10)}${String(watch.p50Ms).padEnd(10)}${String(watch.p99Ms).padEnd(10)}${apiBenchLimits.watchWrites * watch.watchers - watch.deliveries} missed`);
+  const ratios = pairs.map((pair) => pair.ratio).sort((a, b) => a - b);
+  const ratio = percentile(ratios, 50);
+  for (const [i, pair] of pairs.entries()) console.log(`round ${i + 1}: API creates ${pair.api.requestsPerSecond}/s vs store puts ${pair.store.requestsPerSecond}/s at 16 clients = ${pair.ratio}x`);
+  console.log(`${ratio >= apiBenchLimits.targetRatio ? 'PASS' : 'MISS'} API creates/s at 16 >= ${apiBenchLimits.targetRatio}x the store's puts/s at 16: ${ratio}x${rounds > 1 ? ` (median of ${rounds})` : ''}`);
+  if (values.json) console.log(JSON.stringify({ rows, watch, ratioAt16: ratio, ratiosAt16: pairs.map((pair) => pair.ratio), target: apiBenchLimits.targetRatio }));
 } finally {
   agent.destroy();
   await cluster.stop();
