@@ -82,8 +82,8 @@ export async function startMemberApi(options: {
   /** The member's NATS URLs, handed to node agents with their credentials. */
   readonly natsServers?: readonly string[];
   readonly driver: () => RaftDriver | null;
-  /** The member's own store request handler (its bus service's), for writes without the NATS hop; absent: over NATS. */
-  readonly localStore?: (request: Extract<StoreRequest, { type: 'write' }>) => Promise<unknown>;
+  /** The member's own store request handler (its bus service's, `MemberService.handleLocal`): reads and writes to this member skip NATS; absent: writes go over NATS. */
+  readonly localStore?: (request: StoreRequest) => Promise<unknown>;
   readonly logger: Logger;
   /** The member's Prometheus registry and API series (`/metrics`). */
   readonly telemetry?: MemberTelemetry;
@@ -102,7 +102,7 @@ export async function startMemberApi(options: {
   };
   // Requests to this member are answered in process (registry/member-store-client.ts).
   const client = new MemberStoreClient({ bus: options.bus, cluster: options.cluster, members: options.members, clock, random: new Prng(randomInt(2 ** 31)), localView }, {
-    id: options.self, driver: options.driver, ...(options.localStore !== undefined ? { write: options.localStore } : {}),
+    id: options.self, driver: options.driver, ...(options.localStore !== undefined ? { handle: options.localStore } : {}),
   });
   // Service addresses are allocated in the Service's own store txn (apiserver/services/).
   const allocationView = new AllocationView({ client, clock, random: new Prng(randomInt(2 ** 31)), logger: options.logger }).start();

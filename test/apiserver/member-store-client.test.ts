@@ -36,8 +36,8 @@ function setup(options: { driver?: 'none' | 'ok' | 'noQuorum'; localWrite?: bool
     id: 's1',
     driver: () => (options.driver === undefined || options.driver === 'none' ? null : driver),
     ...(options.localWrite === true ? {
-      write: (request: Extract<StoreRequest, { type: 'write' }>) => {
-        inProcess.push(`write:${request.command.type}`);
+      handle: (request: StoreRequest) => {
+        inProcess.push(request.type === 'write' ? `write:${request.command.type}` : `handle:${request.type}`);
         return Promise.resolve({ type: 'put', revision: 3, prevKv: null });
       },
     } : {}),
@@ -68,7 +68,7 @@ describe('MemberStoreClient', () => {
     expect(overBus).toEqual(['s2:range']);
   });
 
-  it('sends writes over the bus unless its member hands it a write handler', async () => {
+  it('sends writes over the bus unless its member hands it its request handler', async () => {
     const plain = setup({ driver: 'ok' });
     await plain.harness.settle(plain.client.put({ key: 'k', value: new Uint8Array([1]) }, { requestId: 'r1' }), 5_000);
     expect(plain.inProcess).toEqual([]);

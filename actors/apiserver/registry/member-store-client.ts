@@ -9,8 +9,10 @@
  * A create used to pay three such reads (namespace for admission, quotas, namespace for the
  * write's guard), each a NATS round trip with two msgpack codecs and two NATS deliveries.
  *
- * Writes go in process only through `local.write`, the member's own bus handler (it runs the space
- * alarm's admission before the driver); without it they keep going over NATS.
+ * Writes go in process only through `local.handle`, the member's own request handler (the one its
+ * bus service runs: request checks, the space alarm's admission, then the driver); without it they
+ * keep going over NATS. With it, reads go through it too. Watches and leases always use the bus
+ * (a watch's events arrive on a subscription).
  */
 import type { StoreRequest } from '../../../store/protocol.js';
 import { StoreClient, type MemberId, type RaftDriver, type StoreClientOptions } from '../../../store/index.js';
@@ -20,8 +22,8 @@ export interface LocalMember {
   readonly id: MemberId;
   /** Its driver once started; null before (then the bus answers). */
   readonly driver: () => RaftDriver | null;
-  /** The member's own request handler for writes, when the member exposes it. */
-  readonly write?: (request: Extract<StoreRequest, { type: 'write' }>) => Promise<unknown>;
+  /** The member's own request handler (MemberService's, minus the bus), when the member exposes it. */
+  readonly handle?: (request: StoreRequest) => Promise<unknown>;
 }
 
 export class MemberStoreClient extends StoreClient {
@@ -32,8 +34,9 @@ export class MemberStoreClient extends StoreClient {
   override callMember<T>(member: MemberId, request: StoreRequest, timeoutMs: number): Promise<T> {
     if (member === this.member.id) {
       const driver = this.member.driver();
+      const inProcess = request.type === 'range' || request.type === 'write';
+      if (driver !== null && inProcess && this.member.handle !== undefined) return this.member.handle(request) as Promise<T>;
       if (driver !== null && request.type === 'range') return driver.read(request.request, request.consistency) as Promise<T>;
-      if (driver !== null && request.type === 'write' && this.member.write !== undefined) return this.member.write(request) as Promise<T>;
     }
     return super.callMember(member, request, timeoutMs);
   }
