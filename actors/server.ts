@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NatsBus, SystemClock, Prng, loadNatsCredentials, type Logger } from '../bus/index.js';
-import { BackendRaftLog, LmdbBackend, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
+import { openMemberStorage, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
 import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
 import type { ControlPlaneConfig, RunningControlPlane } from './controllers/controller-manager.js';
 import { createMemberTelemetry, storeObserver } from '../bus/telemetry/index.js';
@@ -86,10 +86,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       defer: (fn) => void setImmediate(fn),
       logger,
       observer: storeObserver(telemetry.store),
-      openStorage: () => {
-        const backend = LmdbBackend.open(join(config.dataDir, 'store'), { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}) });
-        return { backend, log: new BackendRaftLog(backend) };
-      },
+      // `<dataDir>/store` (LMDB, the state machine) and `<dataDir>/wal` (the Raft log); migrated on first open.
+      openStorage: () => openMemberStorage(config.dataDir, { mapSizeBytes: config.mapSizeBytes, ...(config.quotaBytes !== undefined ? { quotaBytes: config.quotaBytes } : {}), logger }),
     },
   });
   member.on('raft.leaderChanged', (event) => {
@@ -103,7 +101,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await bus.close();
     throw error;
   }
-  restrictTree(config.dataDir); // what LMDB created before the umask reached it, or with its own modes
+  restrictTree(config.dataDir); // what LMDB and the WAL created before the umask reached it, or with their own modes
   logger.info('store member running', { id: config.id, peers: config.peers, dataDir: config.dataDir, natsUser: user.name, natsUserKey: user.publicKey });
   let api: RunningMemberApi | null = null;
   let controlPlane: RunningControlPlane | null = null;

@@ -5,6 +5,8 @@ export { MemoryBackend } from './memory-backend.js';
 export { LmdbBackend, defaultQuotaBytes, type LmdbBackendOptions } from './lmdb-backend.js';
 export { RaftLogStore, readAppliedIndex } from './raft-log-store.js';
 export { BackendRaftLog } from './backend-raft-log.js';
+export { openMemberStorage, stateMachineDirectory, type MemberStorageOptions } from './member-storage.js';
+export { migrateToWal, walDirectory, type WalMigrationResult } from './wal-migration.js';
 export type { RaftLogStorage, RaftLogBatch, LoadedRaftLog } from './raft-log-storage.js';
 export { RaftDriver, type DriverListener, type RaftDriverOptions } from './raft-driver.js';
 export { defaultRaftTiming, driverLimits, type RaftTiming } from './driver-limits.js';

@@ -67,6 +67,8 @@ export interface MemberContext {
   driver: RaftDriver | null;
   transport: RaftTransport | null;
   storage: MemberStorage | null;
+  /** The client service, built with the driver and started while running (null before): the API in this process calls it directly. */
+  service: MemberService | null;
   error: Error | null;
 }
 
@@ -84,7 +86,7 @@ export const storeMemberMachine = setup({
     emitted: {} as MemberEmitted,
   },
   actors: {
-    openStore: fromPromise<{ driver: RaftDriver; transport: RaftTransport; storage: MemberStorage }, MemberInput>(async ({ input }) => {
+    openStore: fromPromise<{ driver: RaftDriver; transport: RaftTransport; storage: MemberStorage; service: MemberService }, MemberInput>(async ({ input }) => {
       checkDriverLimits(input.timing);
       checkRequestDedupLimits(storeClientLimits.callTimeoutMs);
       const storage = input.openStorage();
@@ -114,16 +116,16 @@ export const storeMemberMachine = setup({
           onSnapshotSent: (to, ok) => driver.reportSnapshot(to, ok),
           ...(input.logger !== undefined ? { logger: input.logger.child({ component: 'raft-transport' }) } : {}),
         });
-        return { driver, transport: transportHolder.transport, storage };
+        const service = new MemberService({ driver, bus: input.bus, cluster: input.cluster, clock: input.clock, random: input.random.fork(), backend });
+        return { driver, transport: transportHolder.transport, storage, service };
       } catch (error) {
         closeStorage(storage);
         throw error;
       }
     }),
-    runMember: fromCallback<MemberEvent, { input: MemberInput; driver: RaftDriver; transport: RaftTransport; backend: Backend }>(({ input, sendBack }) => {
-      const { driver, transport, backend } = input;
+    runMember: fromCallback<MemberEvent, { input: MemberInput; driver: RaftDriver; transport: RaftTransport; service: MemberService }>(({ input, sendBack }) => {
+      const { driver, transport, service } = input;
       const { clock, timing } = input.input;
-      const service = new MemberService({ driver, bus: input.input.bus, cluster: input.input.cluster, clock, random: input.input.random.fork(), backend });
       const unsubscribe = driver.subscribe({
         roleChanged: (role, leader, term) => sendBack({ type: 'raft.roleChanged', role, leader, term }),
       });
@@ -162,7 +164,7 @@ export const storeMemberMachine = setup({
   },
 }).createMachine({
   id: 'storeMember',
-  context: ({ input }) => ({ input, driver: null, transport: null, storage: null, error: null }),
+  context: ({ input }) => ({ input, driver: null, transport: null, storage: null, service: null, error: null }),
   initial: 'opening',
   states: {
     opening: {
@@ -175,6 +177,7 @@ export const storeMemberMachine = setup({
             driver: ({ event }) => event.output.driver,
             transport: ({ event }) => event.output.transport,
             storage: ({ event }) => event.output.storage,
+            service: ({ event }) => event.output.service,
           }),
         },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error as Error }) },
@@ -184,7 +187,7 @@ export const storeMemberMachine = setup({
     running: {
       invoke: {
         src: 'runMember',
-        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport, backend: (context.storage as MemberStorage).backend }),
+        input: ({ context }) => ({ input: context.input, driver: context.driver as RaftDriver, transport: context.transport as RaftTransport, service: context.service as MemberService }),
       },
       initial: 'follower',
       on: {

@@ -3,12 +3,15 @@
  * snapshot (a state larger than NATS's 1 MB message limit, so it must go in chunks), and members
  * are added (learner, then voter) and removed while writes continue.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../scenarios/topology/local-processes.js';
-import { LmdbBackend, type MemberStatus } from '../../store/index.js';
+import { walDirectory, type MemberStatus } from '../../store/index.js';
+import { recordHeaderBytes, RecordType } from '../../store/wal/record.js';
+import { scanSegment, type ScannedRecord } from '../../store/wal/segment-scan.js';
+import { walLimits } from '../../store/wal/limits.js';
 import { requireComponent } from '../support/components.js';
 import { waitUntil } from '../support/wait.js';
 import { WriteLoad, findLost } from '../support/write-load.js';
@@ -91,7 +94,7 @@ describe.runIf(runs)('store snapshots and membership (real processes)', () => {
     expect(versionsAboveOne).toEqual([]);
   });
 
-  it('a member whose log entry is corrupted refuses to start, naming the entry', async () => {
+  it('a member whose WAL has a corrupted record in the middle refuses to start, naming the file and offset', async () => {
     dir = mkdtempSync(join(tmpdir(), 'kubus-corrupt-'));
     const c = (cluster = new LocalCluster({ dir, members: 3 }));
     await c.start();
@@ -100,18 +103,58 @@ describe.runIf(runs)('store snapshots and membership (real processes)', () => {
     for (let i = 0; i < 20; i++) await client.put({ key: `corrupt/${i}`, value: new TextEncoder().encode(String(i)) }, { requestId: `corrupt-${i}` });
     const victim = 's3';
     await c.killAndWait(victim);
-    const backend = LmdbBackend.open(join(c.dataDir(victim), 'store'), { mapSizeBytes: 1024 * 1024 * 1024 });
-    const [last] = backend.table('log').range({ reverse: true, limit: 1 });
-    expect(last).toBeDefined();
-    const damaged = Uint8Array.from(last!.value);
-    damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0xff;
-    backend.writeSync(() => backend.table('log').put(last!.key, damaged));
-    backend.close();
+    const { path, records } = lastSegment(c.dataDir(victim));
+    // An entry record with valid records after it: damage in the middle, not a torn tail.
+    const entries = records.filter((record) => record.decoded.type === RecordType.entry);
+    const target = entries[entries.length - 3];
+    expect(target).toBeDefined();
+    const bytes = readFileSync(path);
+    const at = target!.offset + recordHeaderBytes + 2;
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+    writeFileSync(path, bytes);
     await c.restart(victim);
     const code = await c.waitForExit(victim, 30_000);
     expect(code).not.toBe(0);
-    expect(readFileSync(c.logPath(victim), 'utf8')).toMatch(/corrupted data in raft log entry \d+/);
+    expect(readFileSync(c.logPath(victim), 'utf8')).toContain(`corrupted data in ${basename(path)} at byte ${target!.offset}`);
     // The other two keep serving.
     await client.put({ key: 'corrupt/after', value: new TextEncoder().encode('ok') }, { requestId: 'corrupt-after' });
   });
+
+  it('a member whose WAL ends in a torn record truncates it on open and starts, every write kept', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubus-torn-'));
+    const c = (cluster = new LocalCluster({ dir, members: 3 }));
+    await c.start();
+    await c.waitForLeader({ timeoutMs: 20_000 });
+    const client = await c.client();
+    for (let i = 0; i < 20; i++) await client.put({ key: `torn/${i}`, value: new TextEncoder().encode(String(i)) }, { requestId: `torn-${i}` });
+    const victim = 's3';
+    await c.killAndWait(victim);
+    const { path, records, end } = lastSegment(c.dataDir(victim));
+    // Half of the last record again, after it: a write the power cut short before its sync.
+    const last = records[records.length - 1];
+    expect(last).toBeDefined();
+    const bytes = readFileSync(path);
+    const half = bytes.subarray(last!.offset, last!.offset + Math.max(9, Math.floor((end - last!.offset) / 2)));
+    const torn = Buffer.from(half);
+    torn[4] = (torn[4] ?? 0) ^ 0xff; // its checksum no longer matches
+    bytes.set(torn, end);
+    writeFileSync(path, bytes);
+    await c.restart(victim);
+    await waitUntil('the member reports a torn tail truncated', () => /torn last record at byte \d+/.test(readFileSync(c.logPath(victim), 'utf8')), { timeoutMs: 30_000 });
+    expect(c.isRunning(victim)).toBe(true);
+    await client.put({ key: 'torn/after', value: new TextEncoder().encode('ok') }, { requestId: 'torn-after' });
+    await waitUntil('the member catches up', async () => (await client.status(victim)).appliedIndex >= (await client.status(await c.waitForLeader({ timeoutMs: 20_000 }))).appliedIndex, { timeoutMs: 30_000 });
+    const { result } = await client.range({ key: 'torn/', end: 'torn0' }, { consistency: 'serializable', member: victim });
+    expect(result.kvs.length).toBe(21);
+  });
 });
+
+/** The member's last WAL segment: its path, its valid records and where the next would go. */
+function lastSegment(dataDir: string): { path: string; records: ScannedRecord[]; end: number } {
+  const names = readdirSync(walDirectory(dataDir)).filter((name) => /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/.test(name)).sort();
+  const name = names[names.length - 1];
+  expect(name).toBeDefined();
+  const path = join(walDirectory(dataDir), name!);
+  const scan = scanSegment(new Uint8Array(readFileSync(path)), { file: name!, sequence: Number.parseInt(name!.slice(0, 16), 16), last: true, recordBytesMax: walLimits.recordBytesMax + 64 });
+  return { path, records: scan.records, end: scan.end };
+}
