@@ -11,6 +11,8 @@ import { cpuPerThousand, type FailoverResult, type Row, type RowId } from './wor
 
 export interface SystemRun {
   readonly system: string;
+  /** CPU of the system's processes at rest before its rows, in cores per group. */
+  readonly idleCpuCores: Readonly<Record<string, number>>;
   readonly rows: readonly Row[];
   readonly failover: FailoverResult | null;
 }
@@ -148,6 +150,10 @@ export function formatRun(run: Run): string[] {
     lines.push(`${label('failover').padEnd(labelWidth)}${cell(run.kubus?.failover).padEnd(cellWidth)}${cell(run.etcd?.failover).padEnd(cellWidth)}${r === undefined ? '-' : fixed(r.p50)}`);
     lines.push(`  ${run.kubus?.failover ? `kubus: ${run.kubus.failover.election}` : ''}${run.kubus?.failover && run.etcd?.failover ? '; ' : ''}${run.etcd?.failover ? `etcd: ${run.etcd.failover.election}` : ''}`);
   }
+  const idle = (system: SystemRun | null): string | null =>
+    system === null ? null : `${system.system} ${Object.entries(system.idleCpuCores).map(([group, cores]) => `${group} ${fixed(cores, 3)}`).join(' + ')}`;
+  const idleParts = [idle(run.kubus), idle(run.etcd)].filter((part): part is string => part !== null);
+  if (idleParts.length > 0) lines.push(`CPU at rest before the rows, in cores: ${idleParts.join('; ')}`);
   return lines;
 }
 

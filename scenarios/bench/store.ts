@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { startKubusTarget } from './kubus-target.js';
 import { startEtcdTarget } from './etcd-target.js';
 import { formatRun, formatSummary, judgeTargets, medianRatios, type Run, type SystemRun } from './store-report.js';
-import { benchLimits, failoverRow, rowIds, rowSpecs, throughputRow, type BenchTarget, type RowId } from './workload.js';
+import { benchLimits, failoverRow, idleCpuCores, rowIds, rowSpecs, throughputRow, type BenchTarget, type RowId } from './workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,10 +77,11 @@ if (runEtcd && !etcdOnPath()) {
 
 async function measure(target: BenchTarget): Promise<SystemRun> {
   try {
+    const idle = await idleCpuCores(target);
     const measured = [];
     for (const spec of rowSpecs) if (rows.includes(spec.id)) measured.push(await throughputRow(target, { test: spec.test, clients: spec.clients, rowMs, progress }));
     const failover = rows.includes('failover') ? await failoverRow(target, progress) : null;
-    return { system: target.name, rows: measured, failover };
+    return { system: target.name, idleCpuCores: idle, rows: measured, failover };
   } finally {
     await target.stop();
   }

@@ -73,6 +73,11 @@ export const benchLimits = {
   failoverProbeIntervalMs: 20,
   /** Probes in flight at most: 2 s of stuck probes at the interval above, with room. */
   failoverProbesInFlightMax: 128,
+  /**
+   * Before its rows, each system idles this long to measure its CPU at rest (ticks, heartbeats,
+   * timers): at 1 client that cost, spread over few writes, is most of "CPU per 1,000 writes".
+   */
+  idleMs: 2_000,
   /** A failover that takes longer than this is reported as a failure, not waited on forever. */
   failoverTimeoutMs: 30_000,
 } as const;
@@ -193,6 +198,17 @@ async function timeToFirstWrite(target: BenchTarget, value: Uint8Array): Promise
   }
   await Promise.all(inFlight);
   return (succeededAt as number) - started;
+}
+
+/** CPU of the system's processes at rest, in cores (CPU seconds per second) per group. */
+export async function idleCpuCores(target: BenchTarget, idleMs: number = benchLimits.idleMs): Promise<Record<string, number>> {
+  const groups = target.cpuGroups();
+  const before = sampleCpu(groups);
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const seconds = (performance.now() - started) / 1000;
+  const delta = cpuDelta(before, sampleCpu(groups));
+  return Object.fromEntries(Object.entries(delta).map(([group, cpu]) => [group, cpu / seconds]));
 }
 
 /** CPU seconds per 1,000 successful operations of one group over a row (NaN without operations). */

@@ -16,7 +16,7 @@ function row(system: string, test: 'put' | 'get', clients: number, figures: { op
 }
 
 function system(name: string, rows: Row[], failoverMs: number | null): SystemRun {
-  return { system: name, rows, failover: failoverMs === null ? null : { system: name, election: `${name} election`, medianMs: failoverMs, roundsMs: [failoverMs] } };
+  return { system: name, idleCpuCores: name === 'kubus' ? { members: 0.1, nats: 0.01 } : { members: 0.05 }, rows, failover: failoverMs === null ? null : { system: name, election: `${name} election`, medianMs: failoverMs, roundsMs: [failoverMs] } };
 }
 
 /** One run where kubus does `scale` times etcd's puts at every row. */
@@ -100,6 +100,7 @@ describe('tables', () => {
     expect(text).toContain('puts/s, 1 client');
     expect(text).toContain('members 1.500 + nats 0.500 = 2.000 (client 9.000)');
     expect(text).toContain('failover median');
+    expect(text).toContain('CPU at rest before the rows, in cores: kubus members 0.100 + nats 0.010; etcd members 0.050');
     expect(text).toContain('kubus: kubus election; etcd: etcd election');
     expect(text).toMatch(/PASS {2}puts ≥ 1\.5× etcd at 256 clients: 2\.00×/);
     expect(text).toMatch(/N\/A +puts ≥ 1\.5× etcd at 16 clients/);
