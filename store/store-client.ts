@@ -185,7 +185,8 @@ export class StoreClient {
   private async send<T>(request: StoreRequest, attempt: Attempt, options: CallOptions): Promise<T> {
     const clock = this.options.clock;
     const deadline = clock.now() + (options.timeoutMs ?? this.options.callTimeoutMs ?? storeClientLimits.callTimeoutMs);
-    let lastError: Error = new NoQuorumError(0, this.members.length);
+    // Built only when the call fails: an Error captures a stack, costly on every request.
+    let lastError: Error | null = null;
     let backoffMs: number = storeClientLimits.backoffBaseMs;
     let firstNoQuorumMs: number | null = null;
     // Members that failed this call: the next attempt goes elsewhere, and a call that heard "no
@@ -244,7 +245,7 @@ export class StoreClient {
     if (attempt !== 'read' && (mayHaveApplied || isUnknownOutcome(lastError))) {
       throw lastError instanceof OutcomeUnknownError ? lastError : new OutcomeUnknownError('no reply before the deadline');
     }
-    throw quorumError ?? lastError;
+    throw quorumError ?? lastError ?? new NoQuorumError(0, this.members.length);
   }
 
   private classify(error: unknown, attempt: Attempt): { kind: 'fail'; error: Error } | { kind: 'redirect'; to: MemberId } | { kind: 'retry' } {
