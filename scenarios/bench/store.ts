@@ -105,7 +105,8 @@ function profilesOf(pidsByMember: Map<string, number[]>): string[] {
 
 const results: Run[] = [];
 const profiles: string[][] = [];
-progress(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+const uptimeAtStart = execFileSync('uptime', { encoding: 'utf8' }).trim();
+progress(`uptime: ${uptimeAtStart}`);
 for (let run = 1; run <= runs; run++) {
   let kubus: SystemRun | null = null;
   let etcd: SystemRun | null = null;
@@ -136,12 +137,12 @@ if (profileLines.length > 0) {
   console.log(`\nkubus member CPU profiles (open in Chrome DevTools or speedscope):`);
   for (const line of profileLines) console.log(`  ${line}`);
 }
-console.log(`\nload at the end: ${uptime}`);
+console.log(`\nload at the start: ${uptimeAtStart}\nload at the end:   ${uptime}`);
 if (values.json) {
   const ratios = medianRatios(results);
   console.log(JSON.stringify({
     options: { members, runs, rows, rowMs, only: values.only ?? null, etcdTransport: values['etcd-gateway'] ? 'gateway' : 'grpc', cpuProfileDir: profileDir ?? null },
-    uptime, runs: results, medianRatios: ratios, targets: judgeTargets(ratios), profiles: profileLines,
+    uptimeAtStart, uptime, runs: results, medianRatios: ratios, targets: judgeTargets(ratios), profiles: profileLines,
   }));
 }
 process.exit(0);
