@@ -85,6 +85,16 @@ export class MemberService {
   }
 
   /**
+   * The same answer the bus path gives, for a caller in this process (the API beside this member):
+   * the same checks and space admission, without the NATS round trip. Failures are the typed
+   * errors themselves, not wire errors. The answer may share objects with this member's state:
+   * the caller must not change it (nor the request's buffers once sent).
+   */
+  handleLocal(request: StoreRequest): Promise<unknown> {
+    return this.handle(request);
+  }
+
+  /**
    * Every request is checked whole (request-check.ts) before any part of it reaches the driver,
    * the watch table or the lease scheduler: a malformed one is answered InvalidRequestFieldError
    * and leaves nothing behind.

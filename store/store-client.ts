@@ -69,6 +69,12 @@ export interface StoreClientOptions {
    * null while it has no view (not started). See the module comment for how it is used.
    */
   readonly localView?: () => LocalQuorumView | null;
+  /**
+   * The `local` member's own request handler, in this process (MemberService.handleLocal): a
+   * request whose chosen target is `local` goes there instead of over the bus, with the same
+   * deadline per attempt and every retry rule unchanged.
+   */
+  readonly localService?: (request: StoreRequest) => Promise<unknown>;
 }
 
 /** A member's own view of its cluster: enough to tell that it is cut off from a majority. */
@@ -179,7 +185,31 @@ export class StoreClient {
 
   /** Low-level: one request to one named member, no retries. */
   callMember<T>(member: MemberId, request: StoreRequest, timeoutMs: number): Promise<T> {
+    const { localService, local } = this.options;
+    if (localService !== undefined && member === local) return this.callLocal<T>(localService, request, timeoutMs);
     return call<T>(this.options.bus, this.names.store(member), request, { timeoutMs, errorFactories: storeErrorFactories });
+  }
+
+  /**
+   * An in-process attempt keeps the bus attempt's deadline: without an answer by then it fails as
+   * a bus timeout would (BusTimeoutError, an unknown outcome for a write), so the retry rules see
+   * the same thing wherever the member is.
+   */
+  private callLocal<T>(localService: (request: StoreRequest) => Promise<unknown>, request: StoreRequest, timeoutMs: number): Promise<T> {
+    const { clock, local } = this.options;
+    return new Promise<T>((resolve, reject) => {
+      const timer = clock.setTimeout(() => reject(new BusTimeoutError(this.names.store(local as MemberId), timeoutMs)), timeoutMs);
+      localService(request).then(
+        (value) => {
+          clock.clearTimeout(timer);
+          resolve(value as T);
+        },
+        (error: unknown) => {
+          clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   private async send<T>(request: StoreRequest, attempt: Attempt, options: CallOptions): Promise<T> {

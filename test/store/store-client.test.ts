@@ -4,18 +4,20 @@
  * no majority, never resend a write that may have applied, and never call such a write "not applied".
  * A client beside a member (`localView`) that knows it has no leader and hears no majority sends
  * no write at all and answers NoQuorum at once; one attempt that may have applied still makes the
- * call OutcomeUnknown.
+ * call OutcomeUnknown. A client given its member's handler (`localService`) sends what targets
+ * that member in process, and the same retry rules hold: NotLeader redirects over the bus, an
+ * in-process attempt without an answer in time makes a write OutcomeUnknown.
  */
 import { describe, expect, it } from 'vitest';
 import { Prng, SimNetwork, SimulatedClock, noFaults } from '../../bus/index.js';
 import { serve } from '../../bus/rpc.js';
 import { subjects } from '../../bus/subjects.js';
-import { NoQuorumError, OutcomeUnknownError, StoreClient, type StoreClientOptions } from '../../store/index.js';
+import { NoQuorumError, NotLeaderError, OutcomeUnknownError, StoreClient, type StoreClientOptions } from '../../store/index.js';
 import { simHarness } from '../bus/sim-harness.js';
 
 type Script = (request: { type: string }) => Promise<unknown>;
 
-type ExtraOptions = Partial<Pick<StoreClientOptions, 'local' | 'localView' | 'attemptTimeoutMs'>>;
+type ExtraOptions = Partial<Pick<StoreClientOptions, 'local' | 'localView' | 'attemptTimeoutMs' | 'localService'>>;
 
 function setup(scripts: Record<string, Script | 'down'>, extra: ExtraOptions = {}) {
   const clock = new SimulatedClock();
@@ -122,5 +124,54 @@ describe('StoreClient beside a member that is cut off', () => {
     const error = await harness.settle(put(client, 'req-1'), 5_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutcomeUnknownError);
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('StoreClient with its member in process (localService)', () => {
+  const applied = (revision: number) => (): Promise<unknown> => Promise.resolve({ type: 'put', revision, prevKv: null });
+  const ranged = (): Promise<unknown> => Promise.resolve({ result: { kvs: [], more: false, count: 0, revision: 5 }, staleness: null });
+
+  it('sends reads and writes aimed at the local member in process, the rest over the bus', async () => {
+    const local: string[] = [];
+    const { client, calls, harness } = setup({ s1: applied(1), s2: applied(2), s3: applied(3) }, {
+      local: 's1',
+      localService: async (request) => {
+        local.push(request.type);
+        return request.type === 'range' ? ranged() : applied(9)();
+      },
+    });
+    await harness.settle(client.range({ key: 'k' }, { consistency: 'serializable' }), 1_000);
+    expect(local).toEqual(['range']);
+    expect(calls).toEqual([]);
+    await harness.settle(client.status('s2'), 1_000).catch(() => undefined);
+    expect(calls).toEqual(['s2']);
+  });
+
+  it('follows a NotLeader from the local member to the leader over the bus', async () => {
+    const local: string[] = [];
+    const { client, calls, harness } = setup({ s1: applied(1), s2: applied(2), s3: 'down' }, {
+      local: 's1',
+      localService: async (request) => {
+        local.push(request.type);
+        throw new NotLeaderError('s2');
+      },
+    });
+    await expect(harness.settle(put(client), 5_000)).resolves.toMatchObject({ revision: 2 });
+    expect(calls).toEqual(['s2']);
+    expect(local.length).toBeLessThanOrEqual(1);
+    expect(client.currentLeaderGuess()).toBe('s2');
+  });
+
+  it('ends a write without a request id as OutcomeUnknown when the local member does not answer in time, and sends it nowhere else', async () => {
+    let answered = 0;
+    const { client, calls, harness } = setup({ s1: applied(1) }, {
+      local: 's1', attemptTimeoutMs: 200,
+      localService: () => (answered++ === 0 ? applied(7)() : never()),
+    });
+    await expect(harness.settle(put(client), 5_000)).resolves.toMatchObject({ revision: 7 });
+    const error = await harness.settle(put(client), 5_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(answered).toBe(2);
+    expect(calls).toEqual([]);
   });
 });
