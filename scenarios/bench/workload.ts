@@ -123,7 +123,9 @@ export async function throughputRow(target: BenchTarget, options: ThroughputRowO
   await Promise.all(Array.from({ length: clients }, loop));
   const elapsedS = (performance.now() - started) / 1000;
   const clientUsage = process.cpuUsage(clientBefore);
-  const cpuSeconds = { ...cpuDelta(cpuBefore, sampleCpu(groups)), client: (clientUsage.user + clientUsage.system) / 1e6 };
+  const systemCpu = cpuDelta(cpuBefore, sampleCpu(groups));
+  // Milliseconds are below the clock tick (10 ms): more digits would be noise in the JSON.
+  const cpuSeconds = Object.fromEntries(Object.entries({ ...systemCpu, client: (clientUsage.user + clientUsage.system) / 1e6 }).map(([group, seconds]) => [group, round3(seconds)]));
   latencies.sort((a, b) => a - b);
   const row: Row = {
     system: target.name, test, clients,
@@ -218,6 +220,10 @@ export function cpuPerThousand(row: Row, group: string): number {
 
 function cpuPerThousandText(row: Row): string {
   return Object.keys(row.cpuSeconds).map((group) => `${group} ${cpuPerThousand(row, group).toFixed(3)}`).join(', ');
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
 
 function round(ms: number): number {
