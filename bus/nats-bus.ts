@@ -22,13 +22,14 @@
  * AssertionError (assert.ts): an invariant broke, so it is rethrown outside the bus and the
  * process stops (fail-stop, RELIABILITY.md).
  */
-import { connect, ErrorCode, jwtAuthenticator, NatsError, type ConnectionOptions, type NatsConnection, type Subscription as NatsSubscription } from 'nats';
+import { connect, createInbox, ErrorCode, jwtAuthenticator, NatsError, type ConnectionOptions, type NatsConnection, type Subscription as NatsSubscription } from 'nats';
 import type { Bus, BusMessage, RequestOptions, SubscribeOptions, Subscription } from './transport.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { assert, AssertionError } from './assert.js';
 import { BusClosedError, BusTimeoutError, KubusError, NoRespondersError, type ErrorFields } from './errors.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import type { NatsUser } from './nats-auth.js';
+import { RequestMux } from './request-mux.js';
 
 export const natsBusLimits = {
   /** Messages one subscription hands to its handler before yielding to the event loop. */
@@ -108,6 +109,8 @@ export class NatsBus implements Bus {
   private readonly handlerErrors: HandlerErrorSink;
   private readonly log: Logger;
   private readonly flushPending: () => void;
+  /** Request/reply table over one inbox subscription (request-mux.ts), made on the first request. */
+  private requests: RequestMux | null = null;
 
   private constructor(private readonly connection: NatsConnection, readonly name: string, private readonly options: NatsBusOptions) {
     const protocol = (connection as unknown as { protocol?: { flushPending?: unknown } }).protocol;
@@ -145,14 +148,23 @@ export class NatsBus implements Bus {
       throw new BusConnectError(options.servers, error instanceof Error ? error.message : String(error), { cause: error });
     }
     const bus = new NatsBus(connection, options.name, options);
-    if (options.logger !== undefined || options.onAuthRefused !== undefined) void bus.reportStatus(options.logger ?? createJsonLogger({ level: 'warn' }));
+    const reporting = options.logger !== undefined || options.onAuthRefused !== undefined;
+    void bus.watchStatus(reporting ? options.logger ?? createJsonLogger({ level: 'warn' }) : null);
     return bus;
   }
 
-  /** Logs connection status changes until the connection closes; pings and the like are left out. */
-  private async reportStatus(logger: Logger): Promise<void> {
-    const log = logger.child({ bus: this.name });
+  /**
+   * Until the connection closes: fails a request whose publish the server refused (it says so only
+   * here), and logs status changes when asked to (pings and the like are left out).
+   */
+  private async watchStatus(logger: Logger | null): Promise<void> {
+    const log = logger?.child({ bus: this.name }) ?? null;
     for await (const status of this.connection.status()) {
+      const refused = status.permissionContext;
+      if (status.type === 'error' && refused !== undefined && refused.operation === 'publish') {
+        this.requests?.onPublishRefused(refused.subject, new BusPermissionError(refused.subject));
+      }
+      if (log === null) continue;
       const fields = { type: status.type, data: typeof status.data === 'object' ? JSON.stringify(status.data) : status.data };
       if (status.type === 'disconnect' || status.type === 'error') log.warn('nats connection status', fields);
       if (status.type === 'error' && typeof status.data === 'string' && /AUTHORIZATION|AUTHENTICATION/.test(status.data)) this.options.onAuthRefused?.(status.data);
@@ -219,12 +231,39 @@ export class NatsBus implements Bus {
 
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     this.checkOpen();
-    try {
-      const reply = await this.connection.request(subject, data, { timeout: options.timeoutMs });
-      return reply.data;
-    } catch (error) {
-      throw this.translate(error, subject, data, options.timeoutMs);
-    }
+    // Below a millisecond no reply can arrive (nats.js refused such timeouts too).
+    if (!(options.timeoutMs >= 1)) throw new BusTimeoutError(subject, options.timeoutMs);
+    return this.requestTable().request(subject, data, options.timeoutMs);
+  }
+
+  /** The request table and its inbox subscription, made once; made again if the server refused the subscription. */
+  private requestTable(): RequestMux {
+    if (this.requests !== null) return this.requests;
+    const inbox = createInbox(this.options.user.inboxPrefix ?? undefined);
+    const table = new RequestMux(inbox, (subject, data, reply) => {
+      try {
+        this.connection.publish(subject, data, { reply });
+      } catch (error) {
+        throw this.translate(error, subject, data, 0);
+      }
+    });
+    const tokenStart = inbox.length + 1;
+    this.connection.subscribe(`${inbox}.*`, {
+      callback: (error, message) => {
+        if (error !== null) {
+          // Not allowed on this inbox: what waits fails now, and the next request tries again.
+          this.log.warn('request inbox refused by the server', { inbox, error: error.message });
+          if (this.requests === table) this.requests = null;
+          table.failAll(new BusPermissionError(`${inbox}.*`, { cause: error }));
+          return;
+        }
+        // The server answers a request nobody listens to with an empty 503 status message.
+        const noResponders = message.data.length === 0 && message.headers?.code === 503;
+        table.onReply(message.subject.slice(tokenStart), noResponders ? null : message.data);
+      },
+    });
+    this.requests = table;
+    return table;
   }
 
   respond(message: BusMessage, data: Uint8Array): void {
@@ -236,6 +275,7 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.requests?.failAll(new BusClosedError(`NATS connection ${this.name} is closed`));
     for (const bridge of [...this.subscriptions]) bridge.discard();
     try {
       await this.connection.drain();
