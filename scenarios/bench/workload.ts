@@ -152,7 +152,7 @@ export async function failoverRow(target: BenchTarget, progress: (line: string) 
   return { system: target.name, election: target.election, medianMs: percentile(sorted, 50), roundsMs: rounds };
 }
 
-/** Retries a write until it succeeds: the failover clock runs until the first success. */
+/** Retries a write, one at a time, until it succeeds: before each kill the cluster must take writes. */
 async function firstSuccess(target: BenchTarget, value: Uint8Array, when: string): Promise<void> {
   const started = performance.now();
   for (;;) {
