@@ -188,13 +188,35 @@ export function historyBounds(range: ByteRange): { start: Uint8Array; end: Uint8
   return { start: historyBound(range.start), end: range.end === null ? spaceEnd(space.history) : historyBound(range.end) };
 }
 
+/**
+ * UTF-8 length of a string, or -1 when it holds a lone surrogate (which UTF-8 cannot carry: the
+ * encoder would write U+FFFD and the stored key would differ from the one asked for). One pass
+ * over the characters instead of encoding and decoding the key on every write.
+ */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code < 0xd800 || code > 0xdfff) bytes += 3;
+    else if (code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else {
+      return -1;
+    }
+  }
+  return bytes;
+}
+
 /** Refuses keys the layout cannot store; shared by every write path. */
 export function checkStorableKey(key: unknown, keyBytesMax: number): void {
   if (typeof key !== 'string' || key.length === 0) throw new InvalidRequestError('a key must be a non-empty string');
   if (key.includes('\0')) throw new InvalidRequestError('a key may not contain U+0000');
-  const bytes = keyBytes(key);
-  if (bytes.length > keyBytesMax) throw new InvalidRequestError(`key of ${bytes.length} bytes exceeds the limit of ${keyBytesMax}`);
-  if (keyString(bytes) !== key) throw new InvalidRequestError('a key must be well-formed UTF-16 (no lone surrogates)');
+  const length = utf8Length(key);
+  if (length > keyBytesMax) throw new InvalidRequestError(`key of ${length} bytes exceeds the limit of ${keyBytesMax}`);
+  if (length < 0) throw new InvalidRequestError('a key must be well-formed UTF-16 (no lone surrogates)');
 }
 
 /** Whether a key lies in a range, by etcd's range semantics (for filtering live events). */

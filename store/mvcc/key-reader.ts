@@ -26,7 +26,12 @@ export class KeyReader {
   constructor(private readonly table: KvTable) {}
 
   latest(key: string): KeyValue | null {
-    const bytes = this.table.get(latestKey(keyBytes(key)));
+    return this.latestAt(latestKey(keyBytes(key)), key);
+  }
+
+  /** `latest` for a caller that already built the key's table key (`latestKey`). */
+  latestAt(tableKey: Uint8Array, key: string): KeyValue | null {
+    const bytes = this.table.get(tableKey);
     return bytes === undefined ? null : toKeyValue(key, decodeKey(bytes, `latest ${key}`));
   }
 

@@ -49,6 +49,8 @@ export class MvccStore {
   private readonly leaseTable: LeaseTable;
   private readonly alarmTable: AlarmTable;
   private applied: readonly WatchEvent[] = [];
+  /** The revision `applied` belongs to (0 while it is empty). */
+  private appliedRevision = 0;
   /** Counts grants, revocations and restores applied by this object: a cheap "leases changed" signal, not state. */
   private leaseChanges = 0;
   /** Leases whose remaining time was set (grant, checkpoint) or that were revoked since the last drain; signals, not state. */
@@ -73,9 +75,18 @@ export class MvccStore {
     return this.applied;
   }
 
+  /**
+   * The revision of `lastEvents()` (0 when there are none): what `currentRevision()` says right
+   * after that apply, without a table read (the driver asks after every write).
+   */
+  lastEventsRevision(): number {
+    return this.appliedRevision;
+  }
+
   /** Applies one command inside the caller's write transaction; throws KubusErrors for refusals. */
   apply(command: WriteCommand): WriteResult {
     this.applied = [];
+    this.appliedRevision = 0;
     checkCommand(command);
     // Raised through the log, so every member refuses the same commands (etcd's NOSPACE).
     if (addsData(command)) this.alarmTable.refuseIfRaised();
@@ -136,6 +147,7 @@ export class MvccStore {
     restoreTable(this.table, data);
     this.alarmTable.forget();
     this.applied = [];
+    this.appliedRevision = 0;
     this.leaseChanges++;
     this.leaseTouches.all = true;
   }
@@ -309,6 +321,7 @@ export class MvccStore {
     if (!writer.changed()) return;
     this.table.put(metaKeys.revision, uint64Bytes(writer.revision));
     this.applied = writer.events;
+    this.appliedRevision = writer.revision;
   }
 
   private readMeta(key: Uint8Array): number {

@@ -29,7 +29,10 @@ export class RevisionWriter {
 
   /** Returns the key before the put. */
   put(request: PutRequest): KeyValue | null {
-    const previous = this.parts.reader.latest(request.key);
+    // The key's bytes and table key are built once for the read and both writes.
+    const bytes = keyBytes(request.key);
+    const latest = latestKey(bytes);
+    const previous = this.parts.reader.latestAt(latest, request.key);
     const lease = request.ignoreLease === true ? (previous?.lease ?? 0) : (request.lease ?? 0);
     const record: StoredKey = {
       createRevision: previous?.createRevision ?? this.revision,
@@ -38,10 +41,9 @@ export class RevisionWriter {
       lease,
       value: Uint8Array.from(request.value),
     };
-    const bytes = keyBytes(request.key);
     const encoded = encodeKey(record);
     this.table.put(historyKey(bytes, this.revision), encoded);
-    this.table.put(latestKey(bytes), encoded);
+    this.table.put(latest, encoded);
     if (previous !== null && previous.lease !== 0 && previous.lease !== lease) this.parts.leases.detach(previous.lease, request.key);
     if (lease !== 0 && previous?.lease !== lease) this.parts.leases.attach(lease, request.key);
     this.log({ type: 'put', kv: toKeyValue(request.key, record), prevKv: previous });

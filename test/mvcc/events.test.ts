@@ -83,4 +83,16 @@ describe('MvccStore eventsSince', () => {
     put('a', '2');
     expect(store.lastEvents().map(describeEvent)).toEqual(store.eventsSince({ key: 'a' }, 2, 10).events.map(describeEvent));
   });
+
+  it('lastEventsRevision is the revision right after an apply with events, 0 after one without', () => {
+    const { store, put, del, apply } = storeOn();
+    put('a', '1');
+    expect(store.lastEventsRevision()).toBe(store.currentRevision());
+    apply({ type: 'txn', request: { compare: [], success: [{ type: 'put', request: { key: 'b', value: new Uint8Array(1) } }, { type: 'delete', request: { key: 'a' } }], failure: [] } });
+    expect([store.lastEventsRevision(), store.currentRevision()]).toEqual([2, 2]);
+    del('missing');
+    expect([store.lastEvents().length, store.lastEventsRevision()]).toEqual([0, 0]);
+    apply({ type: 'leaseGrant', id: 1, ttlMs: 1_000 });
+    expect(store.lastEventsRevision()).toBe(0);
+  });
 });
