@@ -21,6 +21,7 @@ import { allowAll, builtInAdmission, type Admission, type Authorizer } from './h
 import { dispatchResource, isWatch } from './http/dispatch.js';
 import { handleNodeCredentials, type NodeCredentialsIssuer } from './http/node-credentials.js';
 import { readBodyFirst, sendError, sendJson, type BodyBudget } from './http/io.js';
+import { RecordingResponse, inProcessRequest, type InProcessRequest, type InProcessResponse } from './http/in-process.js';
 import { FairQueues, admittedMax, fairnessLimits } from './http/fairness.js';
 import { impersonate } from './http/impersonation.js';
 import { checkHttpLimits, defaultHttpLimits, type HttpLimits } from './http/limits.js';
@@ -78,6 +79,12 @@ export interface ApiServerOptions {
 export interface RunningApiServer {
   readonly port: number;
   readonly url: string;
+  /**
+   * One request through the same pipeline as HTTPS (in-flight bound, authentication, fairness,
+   * authorization, admission, metrics), without a socket: the NATS front's way in (http/in-process.ts).
+   * Null when the handler destroyed the response before its end. Never for watches or upgrades.
+   */
+  serveInProcess(request: InProcessRequest): Promise<InProcessResponse | null>;
   close(): Promise<void>;
 }
 
@@ -107,8 +114,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const fairQueues = new FairQueues({ inFlightMax: limits.inFlightMax, retryAfterSeconds: limits.retryAfterSeconds, clock: context.clock });
   const clientCa = options.tls.clientCaPem;
   const tlsOptions = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: clientCa };
-  const server: Server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem, ...tlsOptions }, (req, res) => {
-    void handle(req, res).catch((error: unknown) => {
+  const server: Server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem, ...tlsOptions }, (req, res) => void respond(req, res));
+
+  /** Every request, from a socket or in process: handled, and a failure answered 500 (or the response cut). */
+  function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return handle(req, res).catch((error: unknown) => {
       // A client that hung up mid-request is not a server failure.
       if (req.destroyed && !req.complete) {
         context.logger.debug('client went away', { method: req.method, url: req.url });
@@ -118,7 +128,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       if (!res.headersSent) sendError(res, apiErrors.internal('internal error'));
       else res.destroy();
     });
-  });
+  }
+
+  async function serveInProcess(request: InProcessRequest): Promise<InProcessResponse | null> {
+    const req = inProcessRequest(request);
+    const res = new RecordingResponse();
+    await respond(req, res.asServerResponse());
+    // Every handler but a watch's ends its response before it returns; one that did not is cut, as a socket would be.
+    if (!res.writableEnded) res.destroy();
+    return res.result;
+  }
 
   /**
    * Every request, a watch included, holds an admitted slot until its handler returns (a watch's
@@ -264,6 +283,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   return {
     port,
     url: `https://${hostForUrl}:${port}`,
+    serveInProcess,
     close: () => new Promise<void>((resolve) => {
       streaming.close();
       server.close(() => resolve());

@@ -163,7 +163,7 @@ export async function startMemberApi(options: {
     serviceClusterIpRange: config.serviceClusterIpRange ?? defaultClusterIpRange, clock, logger: options.logger,
   });
   const natsFront = serveApiOverNats({
-    bus: options.bus, cluster: options.cluster, apiUrl: server.url, self: options.self,
+    bus: options.bus, cluster: options.cluster, apiUrl: server.url, self: options.self, local: server.serveInProcess,
     caCertPem: readFileSync(join(config.credentialsDir, 'pki', 'ca.crt'), 'utf8'),
   });
   void bootstrapDefaults(objects, options.logger, () => closed).then((done) => { bootstrapped = done; });

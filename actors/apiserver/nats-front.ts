@@ -3,9 +3,12 @@
  * queue group, so any member answers) carry method, path, headers and body; the answer carries
  * status, headers and body, exactly what the HTTPS front would have answered.
  *
- * Decision: the NATS front forwards to this member's own HTTPS front on loopback, so there is one
- * request pipeline (authentication, admission, validation, storage) behind both, at the price of
- * a loopback hop.
+ * Decision: there is one request pipeline (authentication, fairness, authorization, admission,
+ * validation, storage, metrics) behind both fronts. Inside a member the front hands each request to
+ * that pipeline in process (`local`: RunningApiServer.serveInProcess, http/in-process.ts): no TLS
+ * handshake or records, no HTTP serialization and parse, no socket. The caller's credentials travel
+ * as before, in its Authorization header; a client certificate cannot come over NATS. Without
+ * `local` (a front outside a member) it forwards over HTTPS to `apiUrl`, as it always did.
  *
  * Decision: watches are leased streams (nats-watch-protocol.ts). A watch request carries an inbox; the
  * front opens the HTTPS watch, answers with its status and headers (naming this member and the
@@ -26,6 +29,7 @@ import { subjects } from '../../bus/subjects.js';
 import { apiErrors, type ApiError } from './status.js';
 import { isClientInbox, natsWatchLimits, type ApiNatsWatchRequest, type ApiNatsWatchResponse } from './nats-watch-protocol.js';
 import { WatchStreams, type WatchSource } from './nats-watch-front.js';
+import type { InProcessRequest, InProcessResponse } from './http/in-process.js';
 
 export const natsFrontLimits = {
   /** Requests forwarded at once; like the HTTPS front's in-flight bound, beyond it they queue. */
@@ -64,6 +68,8 @@ export interface ApiNatsFrontOptions {
   readonly caCertPem: string;
   /** This member's id, where watch renewals reach this front; a front outside a member (tests, tools) gets a random one. */
   readonly self?: string;
+  /** This member's pipeline in process, for every request but watches (those stay HTTPS streams); absent: HTTPS to apiUrl. */
+  readonly local?: (request: InProcessRequest) => Promise<InProcessResponse | null>;
   /** Watch streams not renewed for this long are ended (default `natsWatchLimits.leaseMs`). */
   readonly watchLeaseMs?: number;
   readonly clock?: Clock;
@@ -73,9 +79,10 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
   const random = new Prng(randomInt(2 ** 31));
   const agent = new Agent({ keepAlive: true, maxSockets: natsFrontLimits.concurrencyMax, ca: options.caCertPem });
   const watchAgent = new Agent({ keepAlive: false, maxSockets: natsWatchLimits.streamsMax, ca: options.caCertPem });
+  const clock = options.clock ?? new SystemClock();
   const streams = new WatchStreams({
     bus: options.bus, cluster: options.cluster, self: options.self ?? `front-${random.nextUint32().toString(16)}`,
-    clock: options.clock ?? new SystemClock(), random,
+    clock, random,
     ...(options.watchLeaseMs !== undefined ? { leaseMs: options.watchLeaseMs } : {}),
   });
   const forward = (raw: unknown): Promise<ApiNatsResponse> => {
@@ -90,6 +97,7 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
       return Promise.resolve(statusResponse(apiErrors.badRequest('an API request over NATS needs a method token, a path on this API, string headers and a binary body')));
     }
     if (/^(1|true)$/.test(url.searchParams.get('watch') ?? '')) return openWatch({ ...request, headers }, url);
+    if (options.local !== undefined) return serveLocally(options.local, request, headers, url);
     // The caller's framing headers were dropped above; a body gets its own length here (Node adds none for DELETE, and the
     // body would then be read as the next request on the kept-alive socket).
     const body = request.body instanceof Uint8Array ? Buffer.from(request.body) : undefined;
@@ -101,6 +109,22 @@ export function serveApiOverNats(options: ApiNatsFrontOptions): ApiNatsServer {
       outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
       outgoing.on('error', (error) => resolve(statusResponse(apiErrors.timeout(`the API request did not complete: ${error.message}`))));
       outgoing.end(body);
+    });
+  };
+  /** In process; within the same bound as a forwarded request (504 beyond it, the handler left to finish alone). */
+  const serveLocally = (local: NonNullable<ApiNatsFrontOptions['local']>, request: ApiNatsRequest, headers: Record<string, string>, url: URL): Promise<ApiNatsResponse> => {
+    // What an HTTPS request to apiUrl would carry: Host names the API (discovery answers with it).
+    const body = request.body instanceof Uint8Array ? request.body : undefined;
+    const served = local({ method: request.method, url: `${url.pathname}${url.search}`, headers: { ...headers, host: url.host }, ...(body !== undefined ? { body } : {}) });
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => resolve(statusResponse(apiErrors.timeout('the API request did not complete: timeout'))), natsFrontLimits.forwardTimeoutMs);
+      served.then((answer) => {
+        clock.clearTimeout(timer);
+        resolve(answer ?? statusResponse(apiErrors.timeout('the API request did not complete: the response was cut')));
+      }, (error: unknown) => {
+        clock.clearTimeout(timer);
+        resolve(statusResponse(apiErrors.internal(`the API request failed: ${(error as Error).message}`)));
+      });
     });
   };
   const openWatch = (request: ApiNatsWatchRequest, url: URL): Promise<ApiNatsWatchResponse> => {
