@@ -18,10 +18,13 @@
  */
 import type { Prng } from '../../bus/prng.js';
 import type { WalFiles } from './wal-files.js';
+import { isZero } from './zero-bytes.js';
 
 type PendingChange =
   | { readonly kind: 'write'; readonly offset: number; readonly data: Uint8Array; readonly old: Uint8Array; readonly sizeBefore: number }
-  | { readonly kind: 'truncate'; readonly bytes: number; readonly old: Uint8Array; readonly sizeBefore: number };
+  | { readonly kind: 'truncate'; readonly bytes: number; readonly old: Uint8Array; readonly sizeBefore: number }
+  /** Zeros written past the last non-zero byte: only the size changes, so nothing is copied. */
+  | { readonly kind: 'extend'; readonly bytes: number; readonly sizeBefore: number };
 
 type DirectoryChange = { readonly kind: 'link'; readonly name: string; readonly file: MemoryFile } | { readonly kind: 'unlink'; readonly name: string };
 
@@ -32,6 +35,10 @@ class MemoryFile {
   size = 0;
   /** Changes since the last sync, oldest first, with what they replaced. */
   pending: PendingChange[] = [];
+
+  get extentBytes(): number {
+    return this.extent;
+  }
 
   read(offset: number, length: number): Uint8Array {
     const end = Math.min(this.size, offset + length);
@@ -70,13 +77,9 @@ class MemoryFile {
     this.pending = [];
     for (let i = changes.length - 1; i >= 0; i--) {
       const change = changes[i] as PendingChange;
-      if (change.kind === 'write') {
-        this.setSize(change.sizeBefore);
-        this.write(change.offset, change.old);
-      } else {
-        this.setSize(change.sizeBefore);
-        this.write(change.bytes, change.old);
-      }
+      this.setSize(change.sizeBefore);
+      if (change.kind === 'write') this.write(change.offset, change.old);
+      else if (change.kind === 'truncate') this.write(change.bytes, change.old);
       this.setSize(change.sizeBefore);
     }
     for (let i = 0; i < kept; i++) this.apply(changes[i] as PendingChange, null);
@@ -86,14 +89,11 @@ class MemoryFile {
 
   private apply(change: PendingChange, tornBytes: number | null): void {
     if (change.kind === 'write') this.write(change.offset, tornBytes === null ? change.data : change.data.subarray(0, tornBytes));
+    else if (change.kind === 'extend') this.setSize(tornBytes === null ? change.bytes : Math.max(this.size, change.sizeBefore + tornBytes));
     else this.setSize(change.bytes);
   }
 }
 
-function isZero(data: Uint8Array): boolean {
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
-  return true;
-}
 
 export interface MemoryWalFilesOptions {
   /** Called before every `sync` and `syncDirectory` (name null); throwing from it means the sync never happened. */
@@ -129,12 +129,20 @@ export class MemoryWalFiles implements WalFiles {
     if (this.names.has(name)) throw new Error(`wal file ${name} already exists`);
     const file = new MemoryFile();
     this.link(name, file);
-    if (bytes > 0) this.write(name, 0, new Uint8Array(bytes));
+    if (bytes > 0) {
+      file.pending.push({ kind: 'extend', bytes, sizeBefore: 0 });
+      file.setSize(bytes);
+    }
   }
 
   write(name: string, offset: number, data: Uint8Array): void {
     const file = this.file(name);
     const sizeBefore = file.size;
+    if (offset >= file.extentBytes && isZero(data)) {
+      if (offset + data.length > sizeBefore) file.pending.push({ kind: 'extend', bytes: offset + data.length, sizeBefore });
+      file.setSize(Math.max(sizeBefore, offset + data.length));
+      return;
+    }
     const old = file.read(offset, Math.min(data.length, Math.max(0, sizeBefore - offset)));
     file.pending.push({ kind: 'write', offset, data: new Uint8Array(data), old, sizeBefore });
     file.write(offset, data);
@@ -205,7 +213,8 @@ export class MemoryWalFiles implements WalFiles {
       settled.add(file);
       const kept = random.int(file.pending.length + 1);
       const torn = file.pending[kept];
-      const tornBytes = torn?.kind === 'write' && random.chance(0.5) ? random.int(torn.data.length) : 0;
+      const tornLength = torn === undefined || torn.kind === 'truncate' ? 0 : torn.kind === 'write' ? torn.data.length : torn.bytes - torn.sizeBefore;
+      const tornBytes = tornLength > 0 && random.chance(0.5) ? random.int(tornLength) : 0;
       file.settle(kept, tornBytes);
     }
     const next = new MemoryWalFiles(this.options);

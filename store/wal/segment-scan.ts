@@ -13,6 +13,7 @@
 import { CorruptedDataError } from '../errors.js';
 import { readRecord, type Decoded } from './record.js';
 import type { WalFiles } from './wal-files.js';
+import { lastNonZeroByte } from './zero-bytes.js';
 
 export interface ScannedRecord {
   readonly decoded: Decoded;
@@ -47,7 +48,7 @@ export function scanSegment(bytes: Uint8Array, options: { readonly file: string;
     records.push({ decoded: result.decoded, offset });
     offset = result.next;
   }
-  const dirtyEnd = lastNonZero(bytes, offset) + 1;
+  const dirtyEnd = lastNonZeroByte(bytes, offset) + 1;
   if (dirtyEnd <= offset) return { records, end: offset, torn: null };
   if (!options.last) throw new CorruptedDataError(`${file} at byte ${offset}`, `bad record (${reason}) in a segment that is not the last one`);
   for (let later = offset + 8; later + 8 <= dirtyEnd; later += 8) {
@@ -68,9 +69,4 @@ export function repairTail(files: WalFiles, file: string, from: number, to: numb
   const zeroChunkBytes = 1024 * 1024;
   for (let at = from; at < to; at += zeroChunkBytes) files.write(file, at, new Uint8Array(Math.min(zeroChunkBytes, to - at)));
   files.sync(file);
-}
-
-function lastNonZero(bytes: Uint8Array, from: number): number {
-  for (let i = bytes.length - 1; i >= from; i--) if (bytes[i] !== 0) return i;
-  return from - 1;
 }

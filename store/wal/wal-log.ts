@@ -89,8 +89,13 @@ export class WalLog implements RaftLogStorage {
       // The power went before the new segment's header reached the disk: write it now.
       this.buffer.begin(this.current.sequence, 0, this.segmentEnd);
       this.addHeader(this.current);
-      this.flush(true);
     }
+    // What a killed process wrote but never synced is in the page cache, and we just read it as
+    // the log: make it durable before the member acts on it (acknowledges it, votes by it), and
+    // before a rollover (which syncs only what this process wrote) could put later records after it.
+    this.unsynced = true;
+    this.flush(true);
+    this.files.syncDirectory();
     this.release();
     return { hardState: this.hardState, snapshot, entries };
   }
