@@ -90,7 +90,8 @@ function memberIdAt(value: unknown, field: string): void {
 /** A key or range bound: a string of at most keyBytesMax UTF-8 bytes (UTF-8 is never shorter than UTF-16). */
 function keyAt(value: unknown, field: string): void {
   if (typeof value !== 'string') fail(field, 'must be a string');
-  if (value.length > mvccLimits.keyBytesMax || keyBytes(value).length > mvccLimits.keyBytesMax) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short key (every real one) needs no encoding here.
+  if (value.length > mvccLimits.keyBytesMax || (value.length * 3 > mvccLimits.keyBytesMax && keyBytes(value).length > mvccLimits.keyBytesMax)) {
     fail(field, `must be at most ${mvccLimits.keyBytesMax} bytes`);
   }
 }
