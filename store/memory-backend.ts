@@ -1,10 +1,22 @@
 /**
  * The simulation's disk: ordered tables in memory with the same transaction semantics as LMDB.
  * A write outside `writeSync` is a bug (assertion), so code that forgets its transaction fails in
- * simulation before it fails on LMDB. `crash()` stands for a power cut between transactions:
- * everything committed survives, nothing else existed.
+ * simulation before it fails on LMDB. `reopen()` stands for a power cut between transactions:
+ * every durable transaction survives, and of the non-durable ones after the last durable one,
+ * none (or, given a `Prng`, a prefix: the pages the OS happened to write back); `restart()` for a
+ * killed process on a running machine: every committed transaction survives.
  */
 import { assert } from '../bus/assert.js';
+import type { Prng } from '../bus/prng.js';
+
+export const memoryBackendLimits = {
+  /**
+   * States after the latest non-durable commits that a power cut may leave (besides the last
+   * durable one): a copy of the tables each, so bounded; the last few are where a crash that
+   * kept some unsynced writes differs from one that kept none.
+   */
+  unsyncedStatesKept: 8,
+} as const;
 import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type SpaceUsage, type TableName } from './backend.js';
 
 function compareBytes(a: Bytes, b: Bytes): number {
@@ -89,6 +101,8 @@ export class MemoryBackend implements Backend {
   private closed = false;
   /** The tables as of the last durable commit, while non-durable commits came after it; else null. */
   private durable: Map<TableName, KeyValue[]> | null = null;
+  /** The tables after each of the latest non-durable commits since `durable` (oldest first, bounded). */
+  private unsynced: Map<TableName, KeyValue[]>[] = [];
   /** No quota unless a test or the simulation sets one (disk-full injection). */
   private quotaBytes = Number.MAX_SAFE_INTEGER;
 
@@ -120,8 +134,14 @@ export class MemoryBackend implements Backend {
     this.depth++;
     try {
       const result = fn();
-      if (options.durable !== false) this.durable = null;
-      else if (this.durable === null) this.durable = saved;
+      if (options.durable !== false) {
+        this.durable = null;
+        this.unsynced = [];
+      } else {
+        if (this.durable === null) this.durable = saved;
+        this.unsynced.push(this.copyTables());
+        if (this.unsynced.length > memoryBackendLimits.unsyncedStatesKept) this.unsynced.shift();
+      }
       return result;
     } catch (error) {
       for (const [name, entries] of saved) (this.tables.get(name) as MemoryTable).replace(entries);
@@ -137,13 +157,32 @@ export class MemoryBackend implements Backend {
 
   /**
    * A fresh handle on the data as a machine crash would leave it: every durable transaction, and
-   * none of the non-durable ones committed after the last durable one.
+   * none of the non-durable ones committed after the last durable one; or, with `random`, maybe
+   * some of them in order (one of the latest few states, chosen by it).
    */
-  reopen(): MemoryBackend {
+  reopen(random?: Prng): MemoryBackend {
+    let kept = this.durable;
+    if (random !== undefined && this.durable !== null) {
+      const pick = random.int(this.unsynced.length + 1);
+      if (pick < this.unsynced.length) kept = this.unsynced[pick] as Map<TableName, KeyValue[]>;
+    }
+    return this.handleOn(kept);
+  }
+
+  /** A fresh handle as a killed process finds the data on a machine that kept running: every commit. */
+  restart(): MemoryBackend {
+    return this.handleOn(null);
+  }
+
+  private handleOn(state: Map<TableName, KeyValue[]> | null): MemoryBackend {
     const copy = new MemoryBackend();
     copy.quotaBytes = this.quotaBytes;
-    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).replace((this.durable?.get(name) ?? table.entries).slice());
+    for (const [name, table] of this.tables) (copy.tables.get(name) as MemoryTable).replace((state?.get(name) ?? table.entries).slice());
     return copy;
+  }
+
+  private copyTables(): Map<TableName, KeyValue[]> {
+    return new Map([...this.tables].map(([name, table]) => [name, table.entries.slice()] as const));
   }
 }
 

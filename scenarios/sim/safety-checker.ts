@@ -9,12 +9,14 @@
  * - leader completeness: a member that becomes leader holds every entry applied anywhere before;
  * - durable log: after a crash and after a received snapshot, the log on disk beyond its snapshot
  *   is exactly the log the member had made durable (its mirror): nothing it dropped comes back,
- *   nothing it persisted is lost.
+ *   nothing it persisted is lost. A power cut during a save may keep part of that save (its
+ *   bytes were written, not yet synced): the disk may then also hold what that batch wrote, and
+ *   lack what it would have replaced; the mirror then follows the disk.
  * A violation throws at once with the seed's context, so the run stops where it broke.
  */
 import { createHash } from 'node:crypto';
 import type { Entry, MemberId } from '../../store/index.js';
-import { RaftLogStore, type RaftDriver } from '../../store/index.js';
+import type { RaftDriver, RaftLogBatch } from '../../store/index.js';
 import type { SimCluster } from './sim-cluster.js';
 
 export const safetyCheckLimits = {
@@ -44,25 +46,28 @@ export class SafetyChecker {
     cluster.onMemberCrashed((id) => this.checkDurableLog(id));
   }
 
-  /** The log a restart will load must be the one the member last made durable. */
+  /** The log a restart will load must be the one the member last made durable (and maybe part of an interrupted save). */
   checkDurableLog(id: MemberId): void {
     this.checks++;
+    const disk = this.cluster.disk(id);
+    const interrupted = disk.interruptedSave;
     const mirror = this.mirrors.get(id) ?? new Map<number, string>();
-    const store = new RaftLogStore(this.cluster.disk(id).backend());
-    const state = store.load();
+    const state = disk.storedLog('written');
     const snapshotIndex = state.snapshot?.meta.index ?? 0;
     const onDisk = new Map<number, string>();
     for (const entry of state.entries) if (entry.index > snapshotIndex) onDisk.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
+    const saving = interruptedEntries(interrupted);
     for (const [index, value] of onDisk) {
-      if (mirror.get(index) !== value) {
+      if (mirror.get(index) !== value && saving.get(index) !== value) {
         throw new SafetyViolation(`durable log: ${id}'s disk holds ${value.split(':')[0]}/${index} beyond its snapshot at ${snapshotIndex}, which its log no longer had (${mirror.get(index) ?? 'nothing'})`);
       }
     }
     for (const [index, value] of mirror) {
-      if (index > snapshotIndex && !onDisk.has(index)) {
+      if (index > snapshotIndex && !onDisk.has(index) && !replacedBy(interrupted, index)) {
         throw new SafetyViolation(`durable log: ${id}'s disk lost ${value.split(':')[0]}/${index}, which it had made durable`);
       }
     }
+    if (interrupted !== null) this.mirrors.set(id, onDisk);
   }
 
   private watch(id: MemberId, driver: RaftDriver): void {
@@ -93,19 +98,19 @@ export class SafetyChecker {
     if (other !== undefined && other !== id) throw new SafetyViolation(`election safety: ${other} and ${id} both leaders of term ${term}`);
     this.leaderOfTerm.set(term, id);
     // Leader completeness: every entry applied anywhere must be in the new leader's log (or in
-    // its snapshot).
+    // its snapshot). Its log is its mirror: checkDurableLog holds the mirror to the disk.
     const status = driver.raftStatus();
-    const log = new RaftLogStore(this.cluster.disk(id).backend());
+    const mirror = this.mirrors.get(id) ?? new Map<number, string>();
     const from = Math.max(status.snapshotIndex + 1, 1);
     const to = Math.min(this.highestApplied, status.lastIndex);
     if (this.highestApplied > status.lastIndex) {
       throw new SafetyViolation(`leader completeness: ${id} leads term ${term} with last index ${status.lastIndex} but index ${this.highestApplied} was applied`);
     }
-    if (to < from) return;
-    for (const entry of log.entries(from, to + 1)) {
-      const applied = this.appliedAt.get(entry.index);
-      if (applied !== undefined && applied.digest !== entryDigest(entry)) {
-        throw new SafetyViolation(`leader completeness: ${id} (term ${term}) holds ${entry.term}/${entry.index}, but ${applied.term}/${entry.index} was applied`);
+    for (let index = from; index <= to; index++) {
+      const applied = this.appliedAt.get(index);
+      const held = mirror.get(index);
+      if (applied !== undefined && held !== `${applied.term}:${applied.digest}`) {
+        throw new SafetyViolation(`leader completeness: ${id} (term ${term}) holds ${held === undefined ? 'nothing' : held.split(':')[0]}/${index}, but ${applied.term}/${index} was applied`);
       }
     }
   }
@@ -143,11 +148,8 @@ export class SafetyChecker {
   checkLogMatching(): void {
     this.checks++;
     const logs = this.cluster.memberIds.map((id) => {
-      const store = new RaftLogStore(this.cluster.disk(id).backend());
       const byIndex = new Map<number, string>();
-      const first = store.firstIndex();
-      const last = store.lastIndex();
-      if (last >= first) for (const entry of store.entries(first, last + 1)) byIndex.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
+      for (const entry of this.cluster.disk(id).storedLog('written').entries) byIndex.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
       return { id, byIndex };
     });
     for (let a = 0; a < logs.length; a++) {
@@ -171,6 +173,20 @@ export class SafetyChecker {
   appliedCount(): number {
     return this.appliedAt.size;
   }
+}
+
+/** The entries an interrupted save was writing, by index. */
+function interruptedEntries(batch: RaftLogBatch | null): Map<number, string> {
+  const byIndex = new Map<number, string>();
+  for (const entry of batch?.entries ?? []) byIndex.set(entry.index, `${entry.term}:${entryDigest(entry)}`);
+  return byIndex;
+}
+
+/** Whether an interrupted save would have removed the entry at `index` (a received snapshot replaces the whole log; new entries replace a tail). */
+function replacedBy(batch: RaftLogBatch | null, index: number): boolean {
+  if (batch === null) return false;
+  const first = batch.entries[0]?.index;
+  return batch.snapshot !== null || (first !== undefined && first <= index);
 }
 
 /** If two logs hold an entry of the same index and term, every entry both hold up to it is identical. */

@@ -8,14 +8,15 @@
  * then added by a membership change). A member removed from the configuration is retired: its
  * process stops for good, as an operator would stop it.
  *
- * Crashes: between events (`crash`), and inside a durable disk write (`SimDisk` power cut): a
- * member that sent messages before its disk write and then lost power restarts from what was
- * durable before that write. Any other exception out of a member (the process would die) or a
+ * Crashes: between events (`crash`), and at a sync of its log (`SimDisk` power cut): a member that
+ * sent messages before its disk write and then lost power restarts from what its disk kept: what
+ * was synced before, and maybe part of the write the cut interrupted. Every crash is a power cut:
+ * the state machine loses its unsynced transactions, the log its unsynced bytes. Any other exception out of a member (the process would die) or a
  * member actor that fails or errors is recorded in `problems` and fails the seed.
  */
 import { createActor, type ActorRefFrom } from 'xstate';
 import { SimNetwork, SimulatedClock, Prng, type Bus } from '../../bus/index.js';
-import { BackendRaftLog, RaftLogStore, readAppliedIndex, storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { readAppliedIndex, storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
 import { PowerCut, SimDisk } from './sim-disk.js';
 
 export interface SimClusterOptions {
@@ -67,7 +68,7 @@ export class SimCluster {
     this.initialVoters = this.memberIds.slice(0, options.members);
     for (const id of this.memberIds) {
       const initialMembers = this.initialVoters.includes(id) ? this.initialVoters : [];
-      this.members.set(id, { id, initialMembers, disk: new SimDisk(id), actor: null, bus: null, retired: false, started: false });
+      this.members.set(id, { id, initialMembers, disk: new SimDisk(id, this.random.fork()), actor: null, bus: null, retired: false, started: false });
     }
   }
 
@@ -105,7 +106,7 @@ export class SimCluster {
         clock: this.clock,
         random: this.random.fork(),
         timing: this.options.timing,
-        openStorage: () => ({ backend: member.disk, log: new BackendRaftLog(member.disk) }),
+        openStorage: () => ({ backend: member.disk, log: member.disk.openLog() }),
         snapshotEveryEntries: this.options.snapshotEveryEntries,
         ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
         ...(this.options.dedupLimits !== undefined ? { dedupLimits: this.options.dedupLimits } : {}),
@@ -116,7 +117,7 @@ export class SimCluster {
         if (snapshot.matches('failed') && !failedSeen) {
           failedSeen = true;
           // A power cut while opening is a crash like any other: start again from the disk.
-          if (snapshot.context.error instanceof PowerCut) this.clock.setTimeout(() => this.restart(id), 0);
+          if (snapshot.context.error instanceof PowerCut) this.clock.setTimeout(() => this.restartAfterPowerCut(id), 0);
           else this.problems.push(`${id}: member failed: ${describe(snapshot.context.error)}`);
         }
         const driver = snapshot.context.driver;
@@ -131,14 +132,17 @@ export class SimCluster {
     actor.start();
   }
 
-  /** A power cut: the process vanishes; its disk keeps what was durable. */
-  crash(id: string): void {
+  /**
+   * The process vanishes: a power cut (its disk keeps what was durable, maybe a little more) or a
+   * kill (everything written), `how` says which, or the disk draws one.
+   */
+  crash(id: string, how?: 'powerCut' | 'kill'): void {
     const member = this.require(id);
     if (member.actor === null) return;
     member.actor.stop();
     member.actor = null;
     this.network.disconnect(id);
-    member.disk = member.disk.reopen();
+    member.disk = member.disk.reopen(how);
     for (const listener of this.crashListeners) listener(id);
   }
 
@@ -155,20 +159,27 @@ export class SimCluster {
     this.start(id);
   }
 
-  /**
-   * The applied index `id` would reach by itself after a crash now: what its state machine kept,
-   * or its log's snapshot, or its log's commit index (a restart applies up to it unaided).
-   */
-  durableApplied(id: string): number {
-    const backend = this.disk(id).backend().reopen();
-    const { hardState, snapshot } = new RaftLogStore(backend).load();
-    return Math.max(readAppliedIndex(backend.table('meta')), snapshot?.meta.index ?? 0, hardState.commit);
+  private restartAfterPowerCut(id: string): void {
+    this.crash(id, 'powerCut');
+    this.start(id);
   }
 
-  /** Data bytes of the entries `id` holds durably applied after its last snapshot: its live log. */
+  /**
+   * The applied index `id` would reach by itself after the worst power cut now: what its state
+   * machine kept, or its log's snapshot, or its log's durable commit index (a restart applies up
+   * to it unaided).
+   */
+  durableApplied(id: string): number {
+    const disk = this.disk(id);
+    const { hardState, snapshot } = disk.storedLog('durable');
+    return Math.max(readAppliedIndex(disk.backend().reopen().table('meta')), snapshot?.meta.index ?? 0, hardState.commit);
+  }
+
+  /** Data bytes of the entries `id`'s log holds after its snapshot, up to what it applied: its live log. */
   liveLogBytes(id: string): number {
-    const store = new RaftLogStore(this.disk(id).backend().reopen());
-    return store.entries(store.firstIndex(), store.applied() + 1).reduce((sum, entry) => sum + entry.data.length, 0);
+    const { hardState, entries } = this.disk(id).storedLog('written');
+    const applied = this.driver(id)?.raftStatus().applied ?? hardState.commit;
+    return entries.filter((entry) => entry.index <= applied).reduce((sum, entry) => sum + entry.data.length, 0);
   }
 
   /** Removed from the configuration: stopped for good. */
@@ -253,7 +264,7 @@ export class SimCluster {
       } catch (error) {
         if (error instanceof PowerCut) {
           this.powerCuts++;
-          this.crash(error.member);
+          this.crash(error.member, 'powerCut');
           continue;
         }
         this.problems.push(`a member's process died at ${this.clock.now()} ms: ${describe(error)}`);

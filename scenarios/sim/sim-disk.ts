@@ -1,16 +1,27 @@
 /**
- * One member's simulated disk: a `MemoryBackend` behind the `Backend` seam, plus the disk faults
- * the simulation injects.
+ * One member's simulated disk, as a member's data directory holds it: the state machine's tables
+ * (a `MemoryBackend` behind the `Backend` seam, as LMDB) and the Raft log's files (H2's
+ * `MemoryWalFiles` under the member's very `WalLog`), plus the disk faults the simulation injects.
  *
- * - A power cut during a transaction (`cutPowerOnNextDurableWrite`): the next durable transaction
- *   runs, is rolled back, and `PowerCut` is thrown out of it. Whatever the member did before the
- *   disk write in that same step (messages sent "early", say) has happened; what it wrote has not.
- *   The cluster then crashes the member, so it restarts from what was durable before. This is
- *   the crash inside a Ready that crashes between events cannot model.
+ * - A power cut (`cutPowerOnNextDurableWrite`): the next sync of a WAL file or directory (or the
+ *   next durable backend transaction) never happens; `PowerCut` is thrown out of it. Whatever the
+ *   member did before it in that same step (messages sent "early", say) has happened; of what it
+ *   wrote since its last sync, the crash keeps some, none or a torn part (MemoryWalFiles.crash).
+ *   The cluster then crashes the member, which restarts from what the disk kept.
+ * - A crash (`reopen`): a power cut (the backend keeps its durable transactions and maybe some of
+ *   the latest non-durable ones, in order, as pages the OS wrote back; the WAL its synced bytes and
+ *   maybe part of the rest), or a killed process on a running machine (everything written is
+ *   found, synced or not). The state machine may so come back behind its log or ahead of the log's
+ *   unsynced commit index: both are what the driver's start must handle.
  * - A full disk (`fill`): the quota drops to what is in use now, so the member's next write that
  *   adds data finds no room; `unfill` gives the room back (deletes or a bigger disk would).
+ *
+ * The checkers look at the log through `storedLog`: on a copy of the files, so looking never
+ * changes what the member finds (nor the run's random choices).
  */
-import { MemoryBackend, type Backend, type KvTable, type SpaceUsage, type TableName } from '../../store/index.js';
+import { Prng } from '../../bus/prng.js';
+import { MemoryBackend, type Backend, type KvTable, type LoadedRaftLog, type RaftLogBatch, type RaftLogStorage, type Snapshot, type SpaceUsage, type TableName } from '../../store/index.js';
+import { MemoryWalFiles, WalLog, walLimits } from '../../store/wal/index.js';
 
 export class PowerCut extends Error {
   override readonly name = 'PowerCut';
@@ -19,13 +30,82 @@ export class PowerCut extends Error {
   }
 }
 
+/** Small segments, so rollover and release happen within a seed's few thousand entries. */
+export const simSegmentBytes = walLimits.segmentBytesMin;
+
+/** The faults armed on a member's disk; one object across its crashes, so the files' sync hook always finds it. */
+interface Faults {
+  cutArmed: boolean;
+  /** The log batch being saved right now (a power cut may keep part of it), else null. */
+  saving: RaftLogBatch | null;
+}
+
+/** The member's WalLog, noting which batch is being saved, so a checker knows what a cut interrupted. */
+class WatchedLog implements RaftLogStorage {
+  constructor(
+    private readonly log: WalLog,
+    private readonly faults: Faults,
+  ) {}
+
+  load(): LoadedRaftLog {
+    return this.log.load();
+  }
+
+  save(batch: RaftLogBatch, options: { readonly sync: boolean }): void {
+    this.faults.saving = batch;
+    this.log.save(batch, options);
+    this.faults.saving = null;
+  }
+
+  saveLocalSnapshot(snapshot: Snapshot): void {
+    this.log.saveLocalSnapshot(snapshot);
+  }
+
+  firstIndex(): number {
+    return this.log.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.log.lastIndex();
+  }
+
+  term(index: number): number | null {
+    return this.log.term(index);
+  }
+
+  close(): void {
+    this.log.close();
+  }
+}
+
+/** A crash that keeps nothing unsynced: the worst a power cut may leave (int() is always 0, chance() never). */
+class PessimisticPrng extends Prng {
+  constructor() {
+    super(0);
+  }
+  override int(): number {
+    return 0;
+  }
+  override chance(): boolean {
+    return false;
+  }
+}
+
 export class SimDisk implements Backend {
   private inner: MemoryBackend;
-  private cutArmed = false;
+  private files: MemoryWalFiles;
   durableWrites = 0;
+  /** The log batch whose save the power cut before this disk's last crash interrupted, if any. */
+  interruptedSave: RaftLogBatch | null = null;
 
-  constructor(private readonly member: string) {
+  constructor(
+    private readonly member: string,
+    /** Decides what each crash keeps of the unsynced writes. */
+    private readonly random: Prng,
+    private readonly faults: Faults = { cutArmed: false, saving: null },
+  ) {
     this.inner = new MemoryBackend();
+    this.files = new MemoryWalFiles({ beforeSync: () => this.beforeSync() });
   }
 
   table(name: TableName): KvTable {
@@ -33,11 +113,11 @@ export class SimDisk implements Backend {
   }
 
   writeSync<T>(fn: () => T, options: { durable?: boolean } = {}): T {
-    if (options.durable === false || !this.cutArmed) {
+    if (options.durable === false || !this.faults.cutArmed) {
       if (options.durable !== false) this.durableWrites++;
       return this.inner.writeSync(fn, options);
     }
-    this.cutArmed = false;
+    this.faults.cutArmed = false;
     // Run the transaction so it fails where a real one would, then roll it back: nothing reached the disk.
     this.inner.writeSync(() => {
       fn();
@@ -50,13 +130,18 @@ export class SimDisk implements Backend {
     this.inner.close();
   }
 
+  /** The member's Raft log on this disk's files, as a process start opens it. */
+  openLog(): RaftLogStorage {
+    return new WatchedLog(new WalLog(this.files, { segmentBytes: simSegmentBytes }), this.faults);
+  }
+
   /** The backend's space figures (its quota is the simulated disk's size). */
   space(): SpaceUsage {
     return this.inner.space();
   }
 
   cutPowerOnNextDurableWrite(): void {
-    this.cutArmed = true;
+    this.faults.cutArmed = true;
   }
 
   fill(): void {
@@ -69,19 +154,82 @@ export class SimDisk implements Backend {
 
   /** Ends the disk faults still armed (the liveness phase runs on healthy disks). */
   heal(): void {
-    this.cutArmed = false;
+    this.faults.cutArmed = false;
     this.unfill();
   }
 
-  /** After a crash: a fresh handle on what the disk kept (see MemoryBackend.reopen). */
-  reopen(): SimDisk {
-    const disk = new SimDisk(this.member);
-    disk.inner = this.inner.reopen();
+  /**
+   * After a crash: a fresh handle on what the disk kept. `powerCut` (MemoryBackend.reopen,
+   * MemoryWalFiles.crash), `kill` (everything written), or, when not told, either (its own draw).
+   */
+  reopen(how?: 'powerCut' | 'kill'): SimDisk {
+    const kind = how ?? (this.random.chance(0.5) ? 'powerCut' : 'kill');
+    this.faults.cutArmed = false;
+    const disk = new SimDisk(this.member, this.random, this.faults);
+    disk.interruptedSave = this.faults.saving;
+    this.faults.saving = null;
+    disk.inner = kind === 'powerCut' ? this.inner.reopen(this.random) : this.inner.restart();
+    disk.files = kind === 'powerCut' ? this.files.crash(this.random) : this.files.reopen();
     return disk;
   }
 
-  /** The underlying store, for checkers that read the stored log. */
+  /** The underlying state-machine store, for checkers. */
   backend(): MemoryBackend {
     return this.inner;
   }
+
+  /**
+   * The Raft log as a restart would load it, on a copy of the files: `written` as after the
+   * process was killed (everything written), `durable` as after the worst power cut (only what
+   * was synced). The member's own files are untouched.
+   */
+  storedLog(view: 'written' | 'durable'): LoadedRaftLog {
+    const copy = copyFiles(this.files);
+    const files = view === 'written' ? copy : copy.crash(new PessimisticPrng());
+    const log = new WalLog(files, { segmentBytes: simSegmentBytes });
+    try {
+      return log.load();
+    } finally {
+      log.close();
+    }
+  }
+
+  private beforeSync(): void {
+    if (!this.faults.cutArmed) return;
+    this.faults.cutArmed = false;
+    throw new PowerCut(this.member);
+  }
+}
+
+/** TEMPORARY until MemoryWalFiles.copy lands (requested from H2): a deep copy preserving classes and shared identity, without the sync hook. */
+function copyFiles(files: MemoryWalFiles): MemoryWalFiles {
+  const withCopy = files as unknown as { copy?: (options: object) => MemoryWalFiles };
+  if (typeof withCopy.copy === 'function') return withCopy.copy({});
+  const seen = new Map<unknown, unknown>();
+  const clone = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    if (seen.has(value)) return seen.get(value);
+    if (value instanceof Uint8Array) {
+      const out = new Uint8Array(value);
+      seen.set(value, out);
+      return out;
+    }
+    if (value instanceof Map) {
+      const out = new Map();
+      seen.set(value, out);
+      for (const [k, v] of value) out.set(clone(k), clone(v));
+      return out;
+    }
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      seen.set(value, out);
+      for (const v of value) out.push(clone(v));
+      return out;
+    }
+    const out = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
+    seen.set(value, out);
+    for (const [k, v] of Object.entries(value)) out[k] = k === 'options' ? {} : clone(v);
+    return out;
+  };
+  return clone(files) as MemoryWalFiles;
 }

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { matchLogs, SafetyChecker, SafetyViolation } from '../../scenarios/sim/safety-checker.js';
 import { SimDisk } from '../../scenarios/sim/sim-disk.js';
 import type { SimCluster } from '../../scenarios/sim/sim-cluster.js';
-import { RaftLogStore, type DriverListener, type Entry, type RaftDriver } from '../../store/index.js';
+import { Prng } from '../../bus/prng.js';
+import type { DriverListener, Entry, RaftDriver } from '../../store/index.js';
 
 const log = (...entries: [number, string][]): Map<number, string> => new Map(entries);
 
@@ -45,7 +46,7 @@ class FakeDriver {
 /** Just enough of a SimCluster: members with disks, and the start/crash announcements. */
 class FakeCluster {
   readonly memberIds = ['s1', 's2'];
-  readonly disks = new Map(this.memberIds.map((id) => [id, new SimDisk(id)]));
+  readonly disks = new Map(this.memberIds.map((id, i) => [id, new SimDisk(id, new Prng(i + 1))]));
   readonly drivers = new Map(this.memberIds.map((id) => [id, new FakeDriver()]));
   private readonly started: ((id: string, driver: RaftDriver) => void)[] = [];
   private readonly crashed: ((id: string) => void)[] = [];
@@ -78,10 +79,12 @@ function setup(): { cluster: FakeCluster; checker: SafetyChecker } {
 
 const entry = (index: number, term: number, data: string): Entry => ({ index, term, type: 'normal', data: new TextEncoder().encode(data) });
 
-/** Stores entries on a member's disk, as its driver would have. */
+/** Stores entries in a member's WAL and announces them, as its driver would have. */
 function persist(cluster: FakeCluster, id: string, entries: Entry[]): void {
-  const disk = cluster.disk(id);
-  disk.writeSync(() => new RaftLogStore(disk).save({ hardState: { term: 3, vote: null, commit: 0 }, entries, snapshot: null }));
+  const log = cluster.disk(id).openLog();
+  log.load();
+  log.save({ hardState: { term: 3, vote: null, commit: 0 }, entries, snapshot: null }, { sync: true });
+  cluster.on(id).logPersisted?.(entries, null);
 }
 
 describe('SafetyChecker', () => {
