@@ -25,11 +25,13 @@ export const walLimits = {
    */
   recordBytesMax: 4 * mebibyte,
   /**
-   * Bytes of the next segment zero-filled per save at least, while it is being prepared: a
-   * synchronous write bounded so that one Ready waits for at most ~1 MiB of zeros and its sync
-   * (about a millisecond here), instead of the whole 64 MiB at rollover.
+   * A segment's file is zero-filled this far ahead at most, and grows by this much (zeros) when a
+   * write comes within half of it of the file's end: not the whole 64 MiB at creation, because every
+   * member of every test cluster (hundreds per `npm test`, 3 per `kubus up`) starts a WAL, and
+   * small CI disks would fill with zeros. 1 MiB keeps the size (metadata) change to one sync per
+   * MiB of log, and the zeros a save may have to write to about a millisecond here.
    */
-  prepareChunkBytes: 1 * mebibyte,
+  preallocateChunkBytes: 1 * mebibyte,
   /** Snapshot files kept: the latest and one generation before it, in case the latest is damaged. */
   snapshotFilesKept: 2,
   /** A snapshot's data at most (it is read whole at start): 8 GiB, as etcd's default quota. */
@@ -41,4 +43,5 @@ export function checkWalLimits(segmentBytes: number): void {
   assert(segmentBytes % 8 === 0, 'wal segment size must be a multiple of 8 (records are 8-byte aligned)');
   assert(walLimits.recordBytesMax >= driverLimits.requestBytesMax + 1024, 'wal recordBytesMax must hold the largest request and its framing');
   assert(walLimits.segmentBytesMin >= 2 * walLimits.recordBytesMax, 'a wal segment must hold the largest record twice');
+  assert(walLimits.preallocateChunkBytes % 8 === 0 && walLimits.preallocateChunkBytes <= walLimits.segmentBytesMin, 'wal preallocation chunk: a multiple of 8, within a segment');
 }

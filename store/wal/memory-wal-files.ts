@@ -87,6 +87,15 @@ class MemoryFile {
     if (next !== undefined && tornBytes > 0) this.apply(next, tornBytes);
   }
 
+  clone(): MemoryFile {
+    const copy = new MemoryFile();
+    copy.bytes = this.bytes.slice(0, this.extent);
+    copy.extent = this.extent;
+    copy.size = this.size;
+    copy.pending = [...this.pending];
+    return copy;
+  }
+
   private apply(change: PendingChange, tornBytes: number | null): void {
     if (change.kind === 'write') this.write(change.offset, tornBytes === null ? change.data : change.data.subarray(0, tornBytes));
     else if (change.kind === 'extend') this.setSize(tornBytes === null ? change.bytes : Math.max(this.size, change.sizeBefore + tornBytes));
@@ -194,6 +203,29 @@ export class MemoryWalFiles implements WalFiles {
     next.names = this.names;
     next.durableNames = this.durableNames;
     next.directoryChanges = this.directoryChanges;
+    return next;
+  }
+
+  /**
+   * An independent, live handle on a copy of the files as they are now (unsynced writes and
+   * directory changes included), with its own options; this handle stays alive. The simulation's
+   * checkers load a running member's WAL from `copy().crash(random)` without touching the member.
+   */
+  copy(options: MemoryWalFilesOptions = {}): MemoryWalFiles {
+    this.checkAlive();
+    const copies = new Map<MemoryFile, MemoryFile>();
+    const copyOf = (file: MemoryFile): MemoryFile => {
+      let copy = copies.get(file);
+      if (copy === undefined) {
+        copy = file.clone();
+        copies.set(file, copy);
+      }
+      return copy;
+    };
+    const next = new MemoryWalFiles(options);
+    next.names = new Map([...this.names].map(([name, file]) => [name, copyOf(file)]));
+    next.durableNames = new Map([...this.durableNames].map(([name, file]) => [name, copyOf(file)]));
+    next.directoryChanges = this.directoryChanges.map((change) => (change.kind === 'link' ? { ...change, file: copyOf(change.file) } : change));
     return next;
   }
 

@@ -9,9 +9,12 @@
  * wholly covered by a local snapshot can be removed without losing either. Segments are named
  * `<sequence>-<index the segment starts after>.wal` (16 hex digits each).
  *
- * Decision: the next segment is zero-filled ahead of need, a bounded chunk per save once the
- * current one is half full (`walLimits.prepareChunkBytes`, or twice the bytes the save wrote), in
- * the same synchronous calls, so a rollover is a rename instead of 64 MiB of zeros in one Ready.
+ * Decision: a segment file is zero-filled only a bounded lead ahead of its write offset: it starts
+ * at one chunk (`walLimits.preallocateChunkBytes`) and grows by a chunk, zero-filled, whenever a
+ * write would come within half a chunk of its end, up to `segmentBytes`. Every member of every
+ * test cluster starts a WAL, and 64 MiB of zeros each would cost tens of gigabytes per test run;
+ * with a lead, the metadata (the file's size) changes once per chunk, and the syncs in between
+ * write data only. The torn-tail rule is unchanged: zeros from the last record to the file's end.
  */
 import { assert } from '../../bus/assert.js';
 import { CorruptedDataError } from '../errors.js';
@@ -38,7 +41,6 @@ interface Segment {
 }
 
 const segmentPattern = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
-const spareName = 'next.wal.tmp';
 const emptyHardState: HardState = { term: 0, vote: null, commit: 0 };
 
 export class WalLog implements RaftLogStorage {
@@ -46,17 +48,16 @@ export class WalLog implements RaftLogStorage {
   private readonly onRepair: (message: string) => void;
   private readonly buffer = new RecordBuffer();
   private segments: Segment[] = [];
-  /** Where the next record goes in the last segment, and that segment's size. */
+  /** Where the next record goes in the last segment, where that segment must end, and its file's size. */
   private writeOffset = 0;
   private segmentEnd = 0;
+  private fileBytes = 0;
   /** Written to the last segment since its last sync. */
   private unsynced = false;
   private hardState: HardState = emptyHardState;
   private snapshot: SnapshotMeta | null = null;
   /** terms[i] is the term of the entry at snapshotIndex + 1 + i. */
   private terms: number[] = [];
-  /** Zero bytes written (and synced) into the next segment so far; -1 when it is not started. */
-  private spareFilled = -1;
   private zeros: Uint8Array | null = null;
   private loaded = false;
 
@@ -102,7 +103,6 @@ export class WalLog implements RaftLogStorage {
 
   save(batch: RaftLogBatch, options: { readonly sync: boolean }): void {
     assert(this.loaded, 'WalLog.save before load');
-    const offsetBefore = this.writeOffset;
     this.buffer.begin(this.current.sequence, this.writeOffset, this.segmentEnd);
     if (batch.snapshot !== null) {
       writeSnapshotFile(this.files, batch.snapshot);
@@ -121,7 +121,6 @@ export class WalLog implements RaftLogStorage {
     }
     this.flush(options.sync || batch.snapshot !== null);
     if (batch.snapshot !== null) this.release();
-    this.prepareSpare(this.writeOffset - offsetBefore);
   }
 
   saveLocalSnapshot(snapshot: Snapshot): void {
@@ -182,6 +181,7 @@ export class WalLog implements RaftLogStorage {
 
   private flush(sync: boolean): void {
     if (this.buffer.length > 0) {
+      this.grow(this.writeOffset + this.buffer.length);
       this.files.write(this.current.name, this.writeOffset, this.buffer.contents);
       this.writeOffset += this.buffer.length;
       this.unsynced = true;
@@ -200,12 +200,13 @@ export class WalLog implements RaftLogStorage {
   }
 
   private startSegment(segment: Segment, writeNow: boolean): void {
-    this.fillSpare(this.segmentBytes);
-    this.files.rename(spareName, segment.name);
+    // Created under its final name: if the power goes before its header is synced, `load` finds a
+    // last segment without records and writes the header then.
+    this.files.create(segment.name, 0);
     this.files.syncDirectory();
-    this.spareFilled = -1;
     this.segments.push(segment);
     this.writeOffset = 0;
+    this.fileBytes = 0;
     this.segmentEnd = this.segmentBytes;
     this.buffer.begin(segment.sequence, 0, this.segmentEnd);
     this.addHeader(segment);
@@ -217,24 +218,18 @@ export class WalLog implements RaftLogStorage {
     assert(fits, 'a segment header does not fit in an empty segment');
   }
 
-  /** Once the current segment is half full, zero-fills a bounded part of the next one. */
-  private prepareSpare(bytesWritten: number): void {
-    if (this.writeOffset < this.segmentEnd / 2 || this.spareFilled >= this.segmentBytes) return;
-    this.fillSpare(Math.max(0, this.spareFilled) + Math.max(walLimits.prepareChunkBytes, 2 * bytesWritten));
-  }
-
-  /** Zero-fills the next segment up to `target` bytes (capped at its size) and syncs it. */
-  private fillSpare(target: number): void {
-    if (this.spareFilled < 0) {
-      this.files.create(spareName, 0);
-      this.spareFilled = 0;
-    }
-    const end = Math.min(target, this.segmentBytes);
-    if (end <= this.spareFilled) return;
-    this.zeros ??= new Uint8Array(walLimits.prepareChunkBytes);
-    for (let at = this.spareFilled; at < end; at += this.zeros.length) this.files.write(spareName, at, this.zeros.subarray(0, Math.min(this.zeros.length, end - at)));
-    this.files.sync(spareName);
-    this.spareFilled = end;
+  /**
+   * Zero-fills the current segment's file ahead of a write ending at `end`, so that at least half a
+   * chunk of zeros stays past it: a chunk at a time (more for a batch larger than that), never past
+   * the segment's end. The zeros go in before the data (both reach the disk with the save's sync).
+   */
+  private grow(end: number): void {
+    const chunk = walLimits.preallocateChunkBytes;
+    if (end + chunk / 2 <= this.fileBytes || this.fileBytes >= this.segmentEnd) return;
+    const target = Math.min(this.segmentEnd, Math.max(this.fileBytes + chunk, Math.ceil((end + chunk / 2) / chunk) * chunk));
+    this.zeros ??= new Uint8Array(chunk);
+    for (let at = Math.max(this.fileBytes, end); at < target; at += chunk) this.files.write(this.current.name, at, this.zeros.subarray(0, Math.min(chunk, target - at)));
+    this.fileBytes = Math.max(target, end);
   }
 
   /** Replays one segment into `replay`; true when it is the last one and has no header yet. */
@@ -243,7 +238,8 @@ export class WalLog implements RaftLogStorage {
     const scan = scanSegment(bytes, { file: segment.name, sequence: segment.sequence, last, recordBytesMax: walLimits.recordBytesMax + 64 });
     if (last) {
       this.writeOffset = scan.end;
-      this.segmentEnd = bytes.length;
+      this.fileBytes = bytes.length;
+      this.segmentEnd = Math.max(bytes.length, this.segmentBytes);
       if (scan.torn !== null) {
         repairTail(this.files, segment.name, scan.end, scan.torn.endBytes);
         this.onRepair(`wal: ${segment.name}: a torn last record at byte ${scan.end} (${scan.torn.reason}; a write the power cut short before its sync) was truncated`);
@@ -278,13 +274,13 @@ export class WalLog implements RaftLogStorage {
     return segments;
   }
 
-  /** Files a crash left half-made: a segment being zero-filled, a snapshot being written. */
+  /** Files a crash left half-made: a snapshot being written. */
   private removeLeftovers(): void {
     const leftovers = this.files.list().filter((name) => name.endsWith('.tmp'));
     for (const name of leftovers) this.files.remove(name);
     if (leftovers.length > 0) {
       this.files.syncDirectory();
-      if (leftovers.some((name) => name !== spareName)) this.onRepair(`wal: removed files a crash left unfinished: ${leftovers.join(', ')}`);
+      this.onRepair(`wal: removed files a crash left unfinished: ${leftovers.join(', ')}`);
     }
   }
 

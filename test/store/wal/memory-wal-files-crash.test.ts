@@ -67,6 +67,33 @@ describe('MemoryWalFiles crash', () => {
     }
   });
 
+  it('copy() is an independent live handle with the pending writes, and its own options', () => {
+    let cuts = 0;
+    const files = new MemoryWalFiles({ beforeSync: () => void cuts++ });
+    files.create('a', 0);
+    files.write('a', 0, Uint8Array.of(1));
+    files.sync('a');
+    files.syncDirectory();
+    files.write('a', 1, Uint8Array.of(2));
+    files.create('b', 0);
+    const copy = files.copy();
+    const hooked = cuts;
+    copy.sync('a');
+    expect(cuts).toBe(hooked);
+    copy.write('a', 0, Uint8Array.of(7));
+    expect(files.read('a')).toEqual(Uint8Array.of(1, 2));
+    expect(copy.list().sort()).toEqual(['a', 'b']);
+    // The original still has its unsynced write and directory change; a crash of it may drop them.
+    const outcomes = new Set<string>();
+    for (const seed of seeds.slice(0, 40)) {
+      const crashed = files.copy().crash(new Prng(seed));
+      outcomes.add(`${crashed.read('a').join('')}:${crashed.list().sort().join('')}`);
+    }
+    expect([...outcomes].sort()).toEqual(['12:a', '12:ab', '1:a', '1:ab']);
+    files.write('a', 2, Uint8Array.of(3));
+    expect(files.read('a')).toEqual(Uint8Array.of(1, 2, 3));
+  });
+
   it('refuses the old handle after a crash, and lets beforeSync cut the power at a sync', () => {
     const files = new MemoryWalFiles({
       beforeSync: (name) => {

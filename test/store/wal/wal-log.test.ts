@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryWalFiles, NodeWalFiles, WalLog, type WalFiles } from '../../../store/wal/index.js';
+import { MemoryWalFiles, NodeWalFiles, WalLog, walLimits, type WalFiles } from '../../../store/wal/index.js';
 import { batch, entries, entry, smallSegmentBytes, snapshot } from './wal-fixtures.js';
 
 const directories: string[] = [];
@@ -110,6 +110,19 @@ describe('WalLog', () => {
     expect(last.loaded.entries.map((e) => e.index)).toEqual(entries(16, 30, 1).map((e) => e.index));
     expect(last.loaded.hardState).toEqual({ term: 1, vote: 's1', commit: 29 });
     expect(last.loaded.snapshot?.meta.index).toBe(15);
+  });
+
+  it('zero-fills a segment a chunk ahead of its write offset, not whole at creation', () => {
+    const files = new MemoryWalFiles();
+    const { log } = open(files);
+    const [segment] = files.list() as [string];
+    expect(files.size(segment)).toBe(walLimits.preallocateChunkBytes);
+    for (let index = 1; index <= 8; index++) log.save(batch({ entries: [entry(index, 1, 300 * 1024)] }), { sync: true });
+    // 2.4 MiB written: the file is whole chunks, at least half a chunk past the last record.
+    expect(files.size(segment) % walLimits.preallocateChunkBytes).toBe(0);
+    expect(files.size(segment)).toBe(3 * walLimits.preallocateChunkBytes);
+    const reopened = open(files.reopen());
+    expect(reopened.loaded.entries.length).toBe(8);
   });
 
   it('writes without syncing when asked, and makes it durable at the next synced save', () => {
