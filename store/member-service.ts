@@ -65,6 +65,7 @@ export class MemberService {
     this.unsubscribe = driver.subscribe({ roleChanged: (role) => this.leases.onRoleChanged(role === 'leader') });
     this.leases.onRoleChanged(driver.isLeader());
     this.watches.start();
+    this.space.start();
     this.server = serve(bus, subjects(cluster).store(driver.status().id), (request) => this.handle(request), {
       pendingMax: memberServiceLimits.requestsPendingMax,
       concurrencyMax: memberServiceLimits.requestsInFlightMax,
@@ -82,6 +83,7 @@ export class MemberService {
     this.server = null;
     this.unsubscribe?.();
     this.watches.stop();
+    this.space.stop();
   }
 
   /**
