@@ -9,10 +9,10 @@
  * A create used to pay three such reads (namespace for admission, quotas, namespace for the
  * write's guard), each a NATS round trip with two msgpack codecs and two NATS deliveries.
  *
- * Writes go in process only through `local.handle`, the member's own request handler (the one its
- * bus service runs: request checks, the space alarm's admission, then the driver); without it they
- * keep going over NATS. With it, reads go through it too. Watches and leases always use the bus
- * (a watch's events arrive on a subscription).
+ * Writes go in process only through `local.handle`, the member's own request handler
+ * (MemberService.handleLocal: request checks, the space alarm's admission, then the driver), which
+ * the StoreClient then uses for every request to this member (its `localService`); without it
+ * writes keep going over NATS.
  */
 import type { StoreRequest } from '../../../store/protocol.js';
 import { StoreClient, type MemberId, type RaftDriver, type StoreClientOptions } from '../../../store/index.js';
@@ -28,16 +28,13 @@ export interface LocalMember {
 
 export class MemberStoreClient extends StoreClient {
   constructor(options: StoreClientOptions, private readonly member: LocalMember) {
-    super({ ...options, local: member.id });
+    super({ ...options, local: member.id, ...(member.handle !== undefined ? { localService: member.handle } : {}) });
   }
 
   override callMember<T>(member: MemberId, request: StoreRequest, timeoutMs: number): Promise<T> {
-    if (member === this.member.id) {
-      const driver = this.member.driver();
-      const inProcess = request.type === 'range' || request.type === 'write';
-      if (driver !== null && inProcess && this.member.handle !== undefined) return this.member.handle(request) as Promise<T>;
-      if (driver !== null && request.type === 'range') return driver.read(request.request, request.consistency) as Promise<T>;
-    }
+    // Without the member's handler: its reads still skip the bus (the handler would do just this for a range).
+    const driver = member === this.member.id && this.member.handle === undefined ? this.member.driver() : null;
+    if (driver !== null && request.type === 'range') return driver.read(request.request, request.consistency) as Promise<T>;
     return super.callMember(member, request, timeoutMs);
   }
 }
