@@ -8,6 +8,13 @@
  * latency and the process's CPU µs per write (user + system, all members together: comparable to
  * the member processes' summed CPU in bench:store, minus the bus).
  *
+ * Decision: by default (`--clock virtual`) the drivers run on a simulated clock that never moves
+ * and are never ticked once a leader is elected, and each row is a fixed number of writes: no
+ * heartbeats, timers or idle turns are counted, so CPU µs per write is the work of the writes
+ * alone and comparable between runs on a machine others load (the wall-clock figures are not).
+ * Delivery and Ready processing still go through setImmediate, so proposals batch as in a member.
+ * `--clock real` ticks the members on real timers and runs each row for `--row-ms`.
+ *
  * Figures, not assertions. Profile with
  *   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof scenarios/bench/driver.ts --clients 256
  *
@@ -24,7 +31,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SystemClock } from '../../bus/clock.js';
+import { SimulatedClock, SystemClock, type Clock } from '../../bus/clock.js';
 import { decode, encode } from '../../bus/codec.js';
 import { Prng } from '../../bus/prng.js';
 import { defaultRaftTiming, driverLimits, LmdbBackend, MemoryBackend, RaftDriver, type Backend, type Entry, type HardState, type Message, type Snapshot } from '../../store/index.js';
@@ -47,8 +54,11 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'lmdb' },
     log: { type: 'string', default: 'wal' },
     clients: { type: 'string', default: '1,16,256' },
+    clock: { type: 'string', default: 'virtual' },
     'row-ms': { type: 'string', default: '3000' },
     'warmup-ms': { type: 'string', default: '500' },
+    writes: { type: 'string', default: '20000' },
+    'warmup-writes': { type: 'string', default: '5000' },
     'value-bytes': { type: 'string', default: '256' },
     members: { type: 'string', default: '3' },
     'no-wire': { type: 'boolean', default: false },
@@ -64,6 +74,9 @@ const warmupMs = Number(values['warmup-ms']);
 const valueBytes = Number(values['value-bytes']);
 const memberCount = Number(values.members);
 const wire = !values['no-wire'];
+const virtualClock = values.clock !== 'real';
+const rowWrites = Number(values.writes);
+const warmupWrites = Number(values['warmup-writes']);
 
 interface Row {
   readonly clients: number;
@@ -129,10 +142,11 @@ class Cluster {
   private readonly logs: RaftLogStorage[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly directory: string | null;
+  private readonly clock: Clock = virtualClock ? new SimulatedClock() : new SystemClock();
 
   constructor(ids: readonly string[]) {
     this.directory = backendKind === 'lmdb' || logKind === 'wal' ? mkdtempSync(join(tmpdir(), 'kubus-driver-bench-')) : null;
-    const clock = new SystemClock();
+    const clock = this.clock;
     ids.forEach((id, position) => {
       const directory = this.directory === null ? null : join(this.directory, id);
       // The member's layout: `<dataDir>/store` the LMDB environment, `<dataDir>/wal` the log.
@@ -153,7 +167,7 @@ class Cluster {
         defer: (fn) => setImmediate(fn),
       });
       this.drivers.set(id, driver);
-      this.timers.push(setInterval(() => driver.tick(), defaultRaftTiming.tickMs));
+      if (!virtualClock) this.timers.push(setInterval(() => driver.tick(), defaultRaftTiming.tickMs));
     });
   }
 
@@ -186,12 +200,20 @@ class Cluster {
     for (const message of messages) if (message.type === 'snapshot') this.drivers.get(from)?.reportSnapshot(to, true);
   }
 
+  /** Ticks the members (by hand on the virtual clock) until one leads with a quorum behind it. */
   async leader(): Promise<RaftDriver> {
     const deadline = performance.now() + benchDriverLimits.electionTimeoutMs;
     for (;;) {
       for (const driver of this.drivers.values()) if (driver.isLeader() && driver.status().writable) return driver;
       if (performance.now() > deadline) throw new Error('no leader elected');
-      await new Promise((resolve) => setTimeout(resolve, defaultRaftTiming.tickMs));
+      if (this.clock instanceof SimulatedClock) {
+        this.clock.advance(defaultRaftTiming.tickMs);
+        for (const driver of this.drivers.values()) driver.tick();
+        // Let the deliveries and Ready rounds this tick started run before the next one.
+        for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, defaultRaftTiming.tickMs));
+      }
     }
   }
 
@@ -204,13 +226,15 @@ class Cluster {
   }
 }
 
-async function runLoad(leader: RaftDriver, clients: number, durationMs: number, sequence: { next: number }): Promise<{ latencies: number[]; errors: number }> {
+/** Each client keeps one put in flight until the row has `writes` of them, or `durationMs` passed. */
+async function runLoad(leader: RaftDriver, clients: number, limit: { durationMs: number; writes: number }, sequence: { next: number }): Promise<{ latencies: number[]; errors: number }> {
   const value = new Uint8Array(valueBytes).fill(97);
   const latencies: number[] = [];
   let errors = 0;
-  const until = performance.now() + durationMs;
+  let started = 0;
+  const until = performance.now() + limit.durationMs;
   const loop = async (): Promise<void> => {
-    while (performance.now() < until) {
+    while (performance.now() < until && started++ < limit.writes) {
       const key = `bench/${(sequence.next++ * 7919) % benchDriverLimits.keys}`;
       const started = performance.now();
       try {
@@ -226,10 +250,11 @@ async function runLoad(leader: RaftDriver, clients: number, durationMs: number, 
 }
 
 async function row(leader: RaftDriver, clients: number, sequence: { next: number }): Promise<Row> {
-  await runLoad(leader, clients, warmupMs, sequence);
+  const endless = Number.POSITIVE_INFINITY;
+  await runLoad(leader, clients, virtualClock ? { durationMs: endless, writes: warmupWrites } : { durationMs: warmupMs, writes: endless }, sequence);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const { latencies, errors } = await runLoad(leader, clients, rowMs, sequence);
+  const { latencies, errors } = await runLoad(leader, clients, virtualClock ? { durationMs: endless, writes: rowWrites } : { durationMs: rowMs, writes: endless }, sequence);
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMicros = cpu.user + cpu.system;
@@ -251,20 +276,19 @@ function round(value: number): number {
 }
 
 const ids = Array.from({ length: memberCount }, (_, i) => `s${i + 1}`);
-const cluster = new Cluster(ids);
 const rows: Row[] = [];
-try {
-  const leader = await cluster.leader();
-  process.stderr.write(`driver bench: ${memberCount} members, log ${logKind}, state machine ${backendKind}, ${wire ? 'msgpack wire' : 'objects handed over'}, ${valueBytes}-byte values, ${rowMs} ms rows\n`);
-  const sequence = { next: 0 };
-  for (const clients of clientCounts) {
-    const result = await row(leader, clients, sequence);
+process.stderr.write(`driver bench: ${memberCount} members, log ${logKind}, state machine ${backendKind}, ${wire ? 'msgpack wire' : 'objects handed over'}, ${valueBytes}-byte values, ${virtualClock ? `virtual clock, ${rowWrites} writes a row` : `real clock, ${rowMs} ms rows`}, a fresh cluster per row\n`);
+for (const clients of clientCounts) {
+  // Fresh members per row: the history (and so each snapshot's size) starts equal for every row.
+  const cluster = new Cluster(ids);
+  try {
+    const result = await row(await cluster.leader(), clients, { next: 0 });
     rows.push(result);
     process.stderr.write(
       `puts x${clients}: ${result.writesPerSecond}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, CPU ${result.cpuMicrosPerWrite} µs/write (${result.cpuShare} cores), errors ${result.errors}\n`,
     );
+  } finally {
+    cluster.stop();
   }
-} finally {
-  cluster.stop();
 }
-if (values.json) console.log(JSON.stringify({ backend: backendKind, log: logKind, wire, members: memberCount, valueBytes, rows }));
+if (values.json) console.log(JSON.stringify({ backend: backendKind, log: logKind, clock: virtualClock ? 'virtual' : 'real', wire, members: memberCount, valueBytes, rows }));
