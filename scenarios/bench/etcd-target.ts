@@ -37,8 +37,8 @@ export interface EtcdTargetOptions {
   readonly gateway?: boolean;
 }
 
-/** Waiting for an elected leader after start or restart: etcd elects within a few seconds here. */
-const leaderWaitMs = 30_000;
+/** Waiting for an elected leader after start or restart: etcd elects within a few seconds here, more under heavy load. */
+const leaderWaitMs = 60_000;
 /** Between leader polls: status calls are cheap, and an election takes ~1 s. */
 const leaderPollMs = 100;
 
@@ -78,7 +78,6 @@ export async function startEtcdTarget(options: EtcdTargetOptions): Promise<Bench
     }
     throw new Error(`etcd: no leader within ${leaderWaitMs} ms`);
   };
-  await leader();
   let killed: EtcdMember | null = null;
   const kill = async (member: EtcdMember): Promise<void> => {
     const child = member.child;
@@ -87,6 +86,15 @@ export async function startEtcdTarget(options: EtcdTargetOptions): Promise<Bench
     child.kill('SIGKILL');
     await exited(child);
   };
+  try {
+    await leader();
+  } catch (error) {
+    // Leave no etcd behind (it would outlive the benchmark process).
+    transport.close();
+    await Promise.all(members.map(kill));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     name: 'etcd',
     // Not set on the command line: etcd's defaults (--election-timeout 1000, --heartbeat-interval 100), randomized up to twice.

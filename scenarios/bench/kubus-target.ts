@@ -15,8 +15,11 @@ export interface KubusTargetOptions {
 
 /** Members get this long to exit cleanly when profiled (a profile is written on exit only). */
 const profiledStopGraceMs = 10_000;
-/** Waiting for an agreed leader after start or restart: an election takes ~1 s here. */
-const leaderWaitMs = 30_000;
+/**
+ * Waiting for an agreed leader after start or restart: an election takes ~1 s here, but under a
+ * load of 15+ on 2 cores a member took 45 s from spawn to opening its data directory (tsx compiling).
+ */
+const leaderWaitMs = 120_000;
 
 export async function startKubusTarget(options: KubusTargetOptions): Promise<BenchTarget & { readonly memberPids: () => Map<string, number[]> }> {
   const dir = mkdtempSync(join(tmpdir(), 'kubus-bench-'));
@@ -26,8 +29,15 @@ export async function startKubusTarget(options: KubusTargetOptions): Promise<Ben
     dir, members: options.members, tickMs: defaultRaftTiming.tickMs, electionTicks: defaultRaftTiming.electionTicks,
     ...(profiling ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir as string], stopGraceMs: profiledStopGraceMs } : {}),
   });
-  await cluster.start();
-  await cluster.waitForLeader({ timeoutMs: leaderWaitMs });
+  try {
+    await cluster.start();
+    await cluster.waitForLeader({ timeoutMs: leaderWaitMs });
+  } catch (error) {
+    // Leave no nats-server or member behind (they would outlive the benchmark process).
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const client: StoreClient = await cluster.client();
   /** Every pid each member had (a restarted member gets a new one): names the profile files. */
   const pidsSeen = new Map<string, number[]>();
