@@ -22,7 +22,7 @@ import { KubusError, toWire } from '../bus/errors.js';
 import { InvalidRequestError, QuotaExceededError, StoreStoppedError } from './errors.js';
 import type { RaftDriver } from './raft-driver.js';
 import type { KeyRange, WatchEvent } from './mvcc/types.js';
-import { rangeContains } from './mvcc/index.js';
+import { byteRange, inByteRange, keyBytes, type ByteRange } from './mvcc/key-layout.js';
 import type { UnsequencedWatchMessage, WatchCreate, WatchMessage } from './protocol.js';
 
 export const watchLimits = {
@@ -40,6 +40,8 @@ export const watchLimits = {
 
 interface Watch {
   readonly create: WatchCreate;
+  /** The range as bytes, made once: matching is then a byte comparison per event, no encoding. */
+  readonly bytes: ByteRange;
   /** The next revision this watch must deliver. */
   nextRevision: number;
   synced: boolean;
@@ -89,7 +91,7 @@ export class WatchService {
     // Fails now with Compacted (or nothing), rather than after the client thinks it is watching.
     if (start <= current) mvcc.eventsSince(create.range, start, 1);
     const now = this.options.clock.now();
-    this.watches.set(create.watchId, { create, nextRevision: start, synced: start > current, renewedAtMs: now, lastProgressMs: now, sequence: 0 });
+    this.watches.set(create.watchId, { create, bytes: byteRange(create.range), nextRevision: start, synced: start > current, renewedAtMs: now, lastProgressMs: now, sequence: 0 });
     return { watchId: create.watchId, revision: current };
   }
 
@@ -148,6 +150,8 @@ export class WatchService {
   }
 
   private onApplied(events: readonly WatchEvent[], revision: number): void {
+    // Each event's key as bytes, encoded once for all watches (and only when one is synced here).
+    let keys: Uint8Array[] | null = null;
     for (const watch of this.watches.values()) {
       if (!watch.synced) continue;
       if (revision < watch.nextRevision) continue;
@@ -156,7 +160,9 @@ export class WatchService {
         watch.synced = false;
         continue;
       }
-      this.deliver(watch, events.filter((event) => rangeContains(watch.create.range, event.kv.key)));
+      keys ??= events.map((event) => keyBytes(event.kv.key));
+      const matched = keys;
+      this.deliver(watch, events.filter((_event, index) => inByteRange(matched[index] as Uint8Array, watch.bytes)));
       watch.nextRevision = revision + 1;
     }
   }
