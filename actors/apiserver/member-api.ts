@@ -13,6 +13,8 @@ import { Prng, SystemClock, loadNatsCredentials, type Bus, type Logger } from '.
 import type { MemberId, RaftDriver, StoreRequest } from '../../store/index.js';
 import { MemberStoreClient } from './registry/member-store-client.js';
 import { ObjectStore } from './registry/object-store.js';
+import { WatchedCollection } from './registry/watched-collection.js';
+import { findResource, type ResourceInfo } from './registry/resources.js';
 import { startApiServer } from './api-server.js';
 import { clusterAuthenticator, readIfExists } from './authn/index.js';
 import { serveApiOverNats } from './nats-front.js';
@@ -106,7 +108,12 @@ export async function startMemberApi(options: {
   });
   // Service addresses are allocated in the Service's own store txn (apiserver/services/).
   const allocationView = new AllocationView({ client, clock, random: new Prng(randomInt(2 ** 31)), logger: options.logger }).start();
-  const objects = new ObjectStore(client, { clock, writeHooks: { services: new ServiceAllocator(serviceRanges, allocationView) } });
+  // Namespaces as this member's watch sees them: creates into an Active one skip two reads (registry/object-store.ts says why that is safe).
+  let namespaceView: WatchedCollection | null = null;
+  const namespaces = (name: string) => (namespaceView?.isLive === true ? namespaceView.get(null, name) : undefined);
+  const objects = new ObjectStore(client, { clock, writeHooks: { services: new ServiceAllocator(serviceRanges, allocationView) }, namespaces });
+  namespaceView = new WatchedCollection(findResource('', 'v1', 'namespaces') as ResourceInfo, { source: objects, clock, logger: options.logger });
+  namespaceView.start();
   const allocationRepair = startAllocationRepair({ client, objects, clock, logger: options.logger });
   let bootstrapped = false;
   let defaultPolicyVisible = false;
@@ -114,7 +121,7 @@ export async function startMemberApi(options: {
   // Authorization answers from watched RBAC and node-graph caches (actors/apiserver/authz).
   const authz = startAuthzCaches({ source: objects, clock, logger: options.logger });
   // The admission plugins and webhooks (actors/apiserver/admission); webhook configurations are watched.
-  const admission = new AdmissionChain({ objects, logger: options.logger }).start();
+  const admission = new AdmissionChain({ objects, logger: options.logger, namespaces }).start();
   const serviceAccountKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'sa.key'));
   // TLS bootstrap: node client CSRs are signed with the cluster CA (absent key: CSRs stay pending).
   const caKeyPem = readIfExists(join(config.credentialsDir, 'pki', 'ca.key'));
@@ -179,6 +186,7 @@ export async function startMemberApi(options: {
       metricsView.stop();
       authz.stop();
       admission.stop();
+      namespaceView.stop();
       await server.close();
     },
   };

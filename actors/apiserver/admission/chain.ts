@@ -20,7 +20,7 @@ import type { KubeObject } from '../types.js';
 import { CallSlots } from './call-slots.js';
 import { admissionLimits } from './limits.js';
 import { applyLimitRanges } from './limit-ranger.js';
-import { admitNamespaceLifecycle } from './namespace-lifecycle.js';
+import { admitNamespaceLifecycle, isTerminating } from './namespace-lifecycle.js';
 import { admitNodeRestriction } from './node-restriction.js';
 import { admitPodPlugins, finishPodCreate } from './pod-admission.js';
 import { checkQuotas, quotaAfterCreate, trackedNames } from './resource-quota.js';
@@ -39,6 +39,13 @@ export interface AdmissionChainOptions {
   readonly clock?: Clock;
   /** The HTTPS webhook call; tests may answer without a server. */
   readonly call?: typeof callWebhook;
+  /**
+   * Namespaces as this member's watch sees them (undefined: unknown, or the watch is down): an
+   * Active one answers NamespaceLifecycle without a read. The create's txn compares the
+   * namespace's modRevision, so a stale Active answer costs a retry, never content in a
+   * terminating namespace; anything else is read as before.
+   */
+  readonly namespaces?: (name: string) => KubeObject | undefined;
 }
 
 /**
@@ -98,6 +105,8 @@ export class AdmissionChain implements Admission {
   }
 
   private async namespace(name: string): Promise<KubeObject | null> {
+    const seen = this.options.namespaces?.(name);
+    if (seen !== undefined && !isTerminating(seen)) return seen;
     try {
       return await this.options.objects.get(core('namespaces'), null, name, localRead);
     } catch (error) {

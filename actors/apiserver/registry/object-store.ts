@@ -42,6 +42,13 @@ export interface ObjectStoreOptions {
   readonly wallClockMs?: () => number;
   /** What core resources add to their writes (`services`: the address allocators, apiserver/services/). */
   readonly writeHooks?: WriteHooksByResource;
+  /**
+   * Namespaces as this member's watch last saw them (a live WatchedCollection; undefined when it
+   * does not know the name or its watch is down). A create into a namespace it shows Active skips
+   * the namespace read: the create's txn compares the namespace's modRevision anyway, so a stale
+   * view costs a retry at quorum, never a create in a namespace being terminated.
+   */
+  readonly namespaces?: (name: string) => KubeObject | undefined;
 }
 
 export interface ListOptions {
@@ -418,8 +425,14 @@ export class ObjectStore {
    * The namespace's stored state for a create in it: 404 for a missing namespace (the defaults are
    * created on demand), 403 for a terminating one.
    */
-  private async requireWritableNamespace(name: string, deadline: number, opts: { consistency: Consistency; refused: string }): Promise<KeyValue> {
+  private async requireWritableNamespace(name: string, deadline: number, opts: { consistency: Consistency; refused: string }): Promise<{ readonly modRevision: number }> {
     const { consistency } = opts;
+    if (consistency === 'serializable') {
+      const seen = this.options.namespaces?.(name);
+      const modRevision = Number(seen?.metadata.resourceVersion);
+      // Only an Active one: anything else (terminating, unknown) is read, for the store's own answer and message.
+      if (seen !== undefined && seen.metadata.deletionTimestamp === undefined && Number.isSafeInteger(modRevision) && modRevision > 0) return { modRevision };
+    }
     // The member's own state first: the create's txn compares the namespace key's modRevision, so
     // a stale read costs a retry at quorum, never a create in a terminating namespace. Only an
     // apparently missing namespace costs a quorum read (this member may not have applied its

@@ -61,6 +61,11 @@ export class WatchedCollection {
     return this.synced;
   }
 
+  /** Listed and following the store now: false while its watch is down and it waits to list again (its copy may be stale). */
+  get isLive(): boolean {
+    return this.synced && this.watcher !== null && !this.stopped;
+  }
+
   values(): IterableIterator<KubeObject> {
     return this.objects.values();
   }
