@@ -93,6 +93,43 @@ describe('WalLog damage', () => {
     expect(error.message).toContain('followed by a valid record');
   });
 
+  it('treats a sector the last write never reached as torn, even with records of that write after it', () => {
+    const files = new MemoryWalFiles();
+    const { log } = open(files);
+    log.save(batch({ entries: entries(1, 3, 1, 20) }), { sync: true });
+    const segment = segmentNames(files)[0] as string;
+    const start = recordsEnd(files, segment);
+    log.save(batch({ entries: entries(4, 40, 1, 300), hardState: { term: 1, vote: null, commit: 3 } }), { sync: true });
+    // A sector in the middle of that save's bytes stayed zero (written back after the others, never).
+    const sector = Math.ceil((start + 4000) / 512) * 512;
+    const repairs: string[] = [];
+    const reopened = open(copyWith(files, segment, (bytes) => bytes.fill(0, sector, sector + 512)), repairs);
+    const kept = reopened.loaded.entries.map((e) => e.index);
+    expect(kept.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(kept.length).toBeGreaterThan(3);
+    expect(kept.length).toBeLessThan(40);
+    expect(kept).toEqual(entries(1, kept.length, 1).map((e) => e.index));
+    expect(repairs.length).toBe(1);
+    // Zeros from a record's start to its sector's end (the record straddles into the next sector,
+    // which was written): that sector's new bytes never reached the disk.
+    const bytes = files.read(segment);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let record = start;
+    while (Math.floor((record + ((8 + view.getUint32(record, true) + 7) & ~7)) / 512) === Math.floor(record / 512)) record += (8 + view.getUint32(record, true) + 7) & ~7;
+    expect(record % 512).not.toBe(0);
+    const boundary = Math.ceil(record / 512) * 512;
+    const partial = copyWith(files, segment, (data) => data.fill(0, record, boundary));
+    const partialRepairs: string[] = [];
+    const fromPartial = open(partial, partialRepairs).loaded.entries.length;
+    expect(fromPartial).toBeLessThan(40);
+    expect(partialRepairs[0]).toContain(`at byte ${record}`);
+    // The same record with one flipped bit instead (its sectors were written): damage, refused.
+    const flipped = copyWith(files, segment, (data) => {
+      data[record + 12] = (data[record + 12] as number) ^ 4;
+    });
+    expect(loadError(flipped).where).toBe(`${segment} at byte ${record}`);
+  });
+
   it('refuses any damage in a segment that is not the last', () => {
     const files = new MemoryWalFiles();
     const { log } = open(files);
