@@ -120,7 +120,9 @@ function fixed(value: number, digits = 2): string {
 }
 
 function rowCell(row: Row | undefined): string {
-  return row === undefined ? '-' : `${row.opsPerSecond}/s  p50 ${row.p50Ms}  p99 ${row.p99Ms}  p99.9 ${row.p999Ms} ms`;
+  if (row === undefined) return '-';
+  // Failed operations mean the run was disturbed (a leader change, deadlines under load): shown, not hidden.
+  return `${row.opsPerSecond}/s  p50 ${row.p50Ms}  p99 ${row.p99Ms}  p99.9 ${row.p999Ms} ms${row.errors > 0 ? `  errors ${row.errors}` : ''}`;
 }
 
 /** CPU s per 1,000 ops: the groups (members, nats), their sum, and the client process apart. */

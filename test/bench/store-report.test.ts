@@ -100,6 +100,7 @@ describe('tables', () => {
     expect(text).toContain('puts/s, 1 client');
     expect(text).toContain('members 1.500 + nats 0.500 = 2.000 (client 9.000)');
     expect(text).toContain('failover median');
+    expect(text).not.toContain('errors');
     expect(text).toContain('CPU at rest before the rows, in cores: kubus members 0.100 + nats 0.010; etcd members 0.050');
     expect(text).toContain('kubus: kubus election; etcd: etcd election');
     expect(text).toMatch(/PASS {2}puts ≥ 1\.5× etcd at 256 clients: 2\.00×/);
