@@ -116,6 +116,8 @@ export class WatchService {
   }
 
   tick(): void {
+    // Most members serve no watch most of the time: an idle tick reads nothing (the revision is an LMDB get).
+    if (this.watches.size === 0) return;
     const now = this.options.clock.now();
     const current = this.options.driver.mvcc.currentRevision();
     for (const [id, watch] of this.watches) {
