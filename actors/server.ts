@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NatsBus, SystemClock, Prng, loadNatsCredentials, type Logger } from '../bus/index.js';
-import { openMemberStorage, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
+import { openMemberStorage, StoreStoppedError, storeMemberMachine, type MemberId, type RaftTiming } from '../store/index.js';
 import type { MemberApiConfig, RunningMemberApi } from './apiserver/member-api.js';
 import type { ControlPlaneConfig, RunningControlPlane } from './controllers/controller-manager.js';
 import { createMemberTelemetry, storeObserver } from '../bus/telemetry/index.js';
@@ -112,6 +112,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       api = await startMemberApi({
         config: config.api, bus, cluster: config.cluster, self: config.id, members: config.peers, natsServers: config.natsServers, logger,
         driver: () => member.getSnapshot().context.driver, telemetry,
+        // In-process store calls while this member's service runs (no NATS hop to ourselves); null until then.
+        localStore: (request) => {
+          const service = member.getSnapshot().context.service;
+          if (service === null) return Promise.reject(new StoreStoppedError());
+          return service.handleLocal(request);
+        },
       });
       const wanted = config.controlPlane;
       if (wanted !== undefined && (wanted.run.controllerManager || wanted.run.scheduler || wanted.run.cloudControllerManager === true)) {

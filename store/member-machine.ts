@@ -51,10 +51,16 @@ export interface MemberInput {
 export interface MemberStorage {
   readonly backend: Backend;
   readonly log: RaftLogStorage;
+  /** Closes both, with whatever a graceful stop records (store/member-storage.ts); else the log, then the backend. */
+  readonly close?: () => void;
 }
 
-/** Closes the log, then the state machine; each at most once (both are idempotent). */
+/** Closes the storage (a graceful stop): its own `close`, or the log then the state machine. */
 export function closeStorage(storage: MemberStorage): void {
+  if (storage.close !== undefined) {
+    storage.close();
+    return;
+  }
   try {
     storage.log.close();
   } finally {

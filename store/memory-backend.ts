@@ -2,21 +2,10 @@
  * The simulation's disk: ordered tables in memory with the same transaction semantics as LMDB.
  * A write outside `writeSync` is a bug (assertion), so code that forgets its transaction fails in
  * simulation before it fails on LMDB. `reopen()` stands for a power cut between transactions:
- * every durable transaction survives, and of the non-durable ones after the last durable one,
- * none (or, given a `Prng`, a prefix: the pages the OS happened to write back); `restart()` for a
- * killed process on a running machine: every committed transaction survives.
+ * every durable transaction survives, none of the non-durable ones after the last durable one;
+ * `restart()` for a killed process on a running machine: every committed transaction survives.
  */
 import { assert } from '../bus/assert.js';
-import type { Prng } from '../bus/prng.js';
-
-export const memoryBackendLimits = {
-  /**
-   * States after the latest non-durable commits that a power cut may leave (besides the last
-   * durable one): a copy of the tables each, so bounded; the last few are where a crash that
-   * kept some unsynced writes differs from one that kept none.
-   */
-  unsyncedStatesKept: 8,
-} as const;
 import { tableNames, type TransactionOptions, type Backend, type Bytes, type KeyValue, type KvTable, type RangeOptions, type SpaceUsage, type TableName } from './backend.js';
 
 function compareBytes(a: Bytes, b: Bytes): number {
@@ -101,8 +90,6 @@ export class MemoryBackend implements Backend {
   private closed = false;
   /** The tables as of the last durable commit, while non-durable commits came after it; else null. */
   private durable: Map<TableName, KeyValue[]> | null = null;
-  /** The tables after each of the latest non-durable commits since `durable` (oldest first, bounded). */
-  private unsynced: Map<TableName, KeyValue[]>[] = [];
   /** No quota unless a test or the simulation sets one (disk-full injection). */
   private quotaBytes = Number.MAX_SAFE_INTEGER;
 
@@ -134,14 +121,8 @@ export class MemoryBackend implements Backend {
     this.depth++;
     try {
       const result = fn();
-      if (options.durable !== false) {
-        this.durable = null;
-        this.unsynced = [];
-      } else {
-        if (this.durable === null) this.durable = saved;
-        this.unsynced.push(this.copyTables());
-        if (this.unsynced.length > memoryBackendLimits.unsyncedStatesKept) this.unsynced.shift();
-      }
+      if (options.durable !== false) this.durable = null;
+      else if (this.durable === null) this.durable = saved;
       return result;
     } catch (error) {
       for (const [name, entries] of saved) (this.tables.get(name) as MemoryTable).replace(entries);
@@ -157,16 +138,10 @@ export class MemoryBackend implements Backend {
 
   /**
    * A fresh handle on the data as a machine crash would leave it: every durable transaction, and
-   * none of the non-durable ones committed after the last durable one; or, with `random`, maybe
-   * some of them in order (one of the latest few states, chosen by it).
+   * none of the non-durable ones committed after the last durable one.
    */
-  reopen(random?: Prng): MemoryBackend {
-    let kept = this.durable;
-    if (random !== undefined && this.durable !== null) {
-      const pick = random.int(this.unsynced.length + 1);
-      if (pick < this.unsynced.length) kept = this.unsynced[pick] as Map<TableName, KeyValue[]>;
-    }
-    return this.handleOn(kept);
+  reopen(): MemoryBackend {
+    return this.handleOn(this.durable);
   }
 
   /** A fresh handle as a killed process finds the data on a machine that kept running: every commit. */
@@ -181,9 +156,6 @@ export class MemoryBackend implements Backend {
     return copy;
   }
 
-  private copyTables(): Map<TableName, KeyValue[]> {
-    return new Map([...this.tables].map(([name, table]) => [name, table.entries.slice()] as const));
-  }
 }
 
 export { compareBytes };

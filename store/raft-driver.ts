@@ -37,7 +37,7 @@ import { NoQuorumError, NotLeaderError, OutcomeUnknownError, ProposalDroppedErro
 import { CorruptedDataError, storeErrorFactories } from './errors.js';
 import { fromWire } from '../bus/errors.js';
 import type { Staleness } from './protocol.js';
-import { driverLimits, type RaftTiming } from './driver-limits.js';
+import { driverLimits, staggeredThreshold, type RaftTiming } from './driver-limits.js';
 import type { StoreObserver } from './telemetry.js';
 
 export interface RaftDriverOptions {
@@ -461,7 +461,7 @@ export class RaftDriver {
         this.appliedBytesSinceSnapshot += entry.data.length;
         batch.outcomes.push({ entry, outcome: this.applyEntry(entry) });
         const events = entry.type === 'normal' && entry.data.length > 0 ? this.mvcc.lastEvents() : [];
-        if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.currentRevision() });
+        if (events.length > 0) batch.revisions.push({ events, revision: this.mvcc.lastEventsRevision() });
       }
       const last = ready.committedEntries[ready.committedEntries.length - 1];
       if (last !== undefined) writeAppliedIndex(this.meta, last.index);
@@ -665,8 +665,9 @@ export class RaftDriver {
   private maybeSnapshot(): void {
     const status = this.node.status();
     // By count or by bytes: 10,000 entries of 1.5 MiB would keep 15 GiB of log between snapshots.
-    const dueByEntries = status.applied - this.snapshotIndex >= this.options.snapshotEveryEntries;
-    const dueByBytes = this.appliedBytesSinceSnapshot >= (this.options.snapshotEveryBytes ?? driverLimits.snapshotEveryBytes);
+    // Thresholds staggered by member (driverLimits.snapshotStaggerFraction): not all at one index.
+    const dueByEntries = status.applied - this.snapshotIndex >= staggeredThreshold(this.options.snapshotEveryEntries, this.options.self);
+    const dueByBytes = this.appliedBytesSinceSnapshot >= staggeredThreshold(this.options.snapshotEveryBytes ?? driverLimits.snapshotEveryBytes, this.options.self);
     if (!dueByEntries && !dueByBytes) return;
     const index = status.applied;
     const term = this.log.term(index);

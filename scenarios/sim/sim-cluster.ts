@@ -16,7 +16,7 @@
  */
 import { createActor, type ActorRefFrom } from 'xstate';
 import { SimNetwork, SimulatedClock, Prng, type Bus } from '../../bus/index.js';
-import { readAppliedIndex, storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
+import { storeMemberMachine, type ConfState, type RaftDriver, type RaftTiming } from '../../store/index.js';
 import { PowerCut, SimDisk } from './sim-disk.js';
 
 export interface SimClusterOptions {
@@ -165,14 +165,13 @@ export class SimCluster {
   }
 
   /**
-   * The applied index `id` would reach by itself after the worst power cut now: what its state
-   * machine kept, or its log's snapshot, or its log's durable commit index (a restart applies up
-   * to it unaided).
+   * The applied index `id` would reach by itself after the worst power cut now (which discards
+   * its state machine): its log's snapshot, or its log's durable commit index (a restart applies
+   * up to it unaided).
    */
   durableApplied(id: string): number {
-    const disk = this.disk(id);
-    const { hardState, snapshot } = disk.storedLog('durable');
-    return Math.max(readAppliedIndex(disk.backend().reopen().table('meta')), snapshot?.meta.index ?? 0, hardState.commit);
+    const { hardState, snapshot } = this.disk(id).storedLog('durable');
+    return Math.max(snapshot?.meta.index ?? 0, hardState.commit);
   }
 
   /** Data bytes of the entries `id`'s log holds after its snapshot, up to what it applied: its live log. */

@@ -8,11 +8,10 @@
  *   member did before it in that same step (messages sent "early", say) has happened; of what it
  *   wrote since its last sync, the crash keeps some, none or a torn part (MemoryWalFiles.crash).
  *   The cluster then crashes the member, which restarts from what the disk kept.
- * - A crash (`reopen`): a power cut (the backend keeps its durable transactions and maybe some of
- *   the latest non-durable ones, in order, as pages the OS wrote back; the WAL its synced bytes and
- *   maybe part of the rest), or a killed process on a running machine (everything written is
- *   found, synced or not). The state machine may so come back behind its log or ahead of the log's
- *   unsynced commit index: both are what the driver's start must handle.
+ * - A crash (`reopen`): a power cut (the state machine is gone, as a member discards its LMDB
+ *   environment after a machine crash, store/member-storage.ts, and is rebuilt from the log; the
+ *   WAL keeps its synced bytes and maybe part of the rest), or a killed process on a running
+ *   machine (everything written is found, synced or not).
  * - A full disk (`fill`): the quota drops to what is in use now, so the member's next write that
  *   adds data finds no room; `unfill` gives the room back (deletes or a bigger disk would).
  *
@@ -168,7 +167,12 @@ export class SimDisk implements Backend {
     const disk = new SimDisk(this.member, this.random, this.faults);
     disk.interruptedSave = this.faults.saving;
     this.faults.saving = null;
-    disk.inner = kind === 'powerCut' ? this.inner.reopen(this.random) : this.inner.restart();
+    if (kind === 'powerCut') {
+      disk.inner = new MemoryBackend();
+      disk.inner.setQuotaBytes(this.inner.space().quotaBytes);
+    } else {
+      disk.inner = this.inner.restart();
+    }
     disk.files = kind === 'powerCut' ? this.files.crash(this.random) : this.files.reopen();
     return disk;
   }
@@ -184,7 +188,7 @@ export class SimDisk implements Backend {
    * was synced). The member's own files are untouched.
    */
   storedLog(view: 'written' | 'durable'): LoadedRaftLog {
-    const copy = copyFiles(this.files);
+    const copy = this.files.copy();
     const files = view === 'written' ? copy : copy.crash(new PessimisticPrng());
     const log = new WalLog(files, { segmentBytes: simSegmentBytes });
     try {
@@ -199,37 +203,4 @@ export class SimDisk implements Backend {
     this.faults.cutArmed = false;
     throw new PowerCut(this.member);
   }
-}
-
-/** TEMPORARY until MemoryWalFiles.copy lands (requested from H2): a deep copy preserving classes and shared identity, without the sync hook. */
-function copyFiles(files: MemoryWalFiles): MemoryWalFiles {
-  const withCopy = files as unknown as { copy?: (options: object) => MemoryWalFiles };
-  if (typeof withCopy.copy === 'function') return withCopy.copy({});
-  const seen = new Map<unknown, unknown>();
-  const clone = (value: unknown): unknown => {
-    if (typeof value !== 'object' || value === null) return value;
-    if (seen.has(value)) return seen.get(value);
-    if (value instanceof Uint8Array) {
-      const out = new Uint8Array(value);
-      seen.set(value, out);
-      return out;
-    }
-    if (value instanceof Map) {
-      const out = new Map();
-      seen.set(value, out);
-      for (const [k, v] of value) out.set(clone(k), clone(v));
-      return out;
-    }
-    if (Array.isArray(value)) {
-      const out: unknown[] = [];
-      seen.set(value, out);
-      for (const v of value) out.push(clone(v));
-      return out;
-    }
-    const out = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
-    seen.set(value, out);
-    for (const [k, v] of Object.entries(value)) out[k] = k === 'options' ? {} : clone(v);
-    return out;
-  };
-  return clone(files) as MemoryWalFiles;
 }

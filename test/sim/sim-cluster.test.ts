@@ -2,7 +2,8 @@
  * The simulated cluster's own faults and reports: a member that cannot start is reported (the
  * seed then fails) instead of being dropped silently, and a power cut at a log sync crashes the
  * member, whose disk keeps what was synced (and maybe part of the cut write), and which restarts
- * from it; a durable state-machine transaction a power cut interrupts keeps nothing.
+ * from it (its state machine rebuilt from the log); a durable state-machine transaction a power
+ * cut interrupts keeps nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from '../../scenarios/sim/sim-cluster.js';
@@ -56,7 +57,7 @@ describe('SimCluster', () => {
     disk.cutPowerOnNextDurableWrite();
     expect(() => disk.writeSync(() => disk.table('mvcc').put(key, new Uint8Array([2])))).toThrow(PowerCut);
     expect(disk.table('mvcc').get(key)).toEqual(new Uint8Array([1]));
-    expect(disk.reopen('powerCut').table('mvcc').get(key)).toEqual(new Uint8Array([1]));
+    expect(disk.reopen('kill').table('mvcc').get(key)).toEqual(new Uint8Array([1]));
   });
 });
 

@@ -126,7 +126,7 @@ describe('migrating a data directory from the previous format to the WAL', () =>
     mkdirSync(join(dataDir, 'wal.migrating'));
     const lines: string[] = [];
     let storage = openMemberStorage(dataDir, { mapSizeBytes, logger: recordingLogger(lines) });
-    expect(readdirSync(dataDir).sort()).toEqual(['store', 'wal']);
+    expect(readdirSync(dataDir).sort()).toEqual(['state-machine.json', 'store', 'wal']);
     let member = singleMember(storage);
     expect(values(member.driver)).toEqual(written);
     member.driver.stop();
