@@ -5,7 +5,8 @@
  *   synced or not (the kernel had it).
  * - `crash(random)`: a power cut. For each file, what it held at its last `sync` survives; of the
  *   writes and truncations since, the `random` generator keeps a prefix, the last one of it
- *   possibly torn (a prefix of its bytes). Of the creations, renames and removals since the last
+ *   possibly torn: a prefix of its bytes, or (a disk writes a write's sectors in any order) all
+ *   of it but one 512-byte sector, which keeps its old bytes. Of the creations, renames and removals since the last
  *   `syncDirectory`, it keeps a prefix in order (a journaling file system commits metadata in
  *   order), so a new file may be missing, a removed one may come back, a rename may not have
  *   happened.
@@ -25,6 +26,9 @@ type PendingChange =
   | { readonly kind: 'truncate'; readonly bytes: number; readonly old: Uint8Array; readonly sizeBefore: number }
   /** Zeros written past the last non-zero byte: only the size changes, so nothing is copied. */
   | { readonly kind: 'extend'; readonly bytes: number; readonly sizeBefore: number };
+
+/** The disk's unit of atomic writes: a power cut leaves each sector old or new, not mixed. */
+const sectorBytes = 512;
 
 type DirectoryChange = { readonly kind: 'link'; readonly name: string; readonly file: MemoryFile } | { readonly kind: 'unlink'; readonly name: string };
 
@@ -71,8 +75,11 @@ class MemoryFile {
     this.size = bytes;
   }
 
-  /** Rolls back every pending change, then replays the first `kept`, and `tornBytes` of the next. */
-  settle(kept: number, tornBytes: number): void {
+  /**
+   * Rolls back every pending change, then replays the first `kept`, and of the next either a
+   * prefix (`tornBytes`) or all of it but the 512-byte sector at `holeSector` (which keeps its old bytes).
+   */
+  settle(kept: number, tornBytes: number, holeSector: number | null = null): void {
     const changes = this.pending;
     this.pending = [];
     for (let i = changes.length - 1; i >= 0; i--) {
@@ -84,7 +91,14 @@ class MemoryFile {
     }
     for (let i = 0; i < kept; i++) this.apply(changes[i] as PendingChange, null);
     const next = changes[kept];
-    if (next !== undefined && tornBytes > 0) this.apply(next, tornBytes);
+    if (next?.kind === 'write' && holeSector !== null) {
+      this.apply(next, null);
+      const from = Math.max(next.offset, holeSector);
+      const to = Math.min(next.offset + next.data.length, holeSector + sectorBytes);
+      const old = new Uint8Array(to - from);
+      old.set(next.old.subarray(Math.min(next.old.length, from - next.offset), Math.min(next.old.length, to - next.offset)));
+      this.write(from, old);
+    } else if (next !== undefined && tornBytes > 0) this.apply(next, tornBytes);
   }
 
   clone(): MemoryFile {
@@ -247,12 +261,20 @@ export class MemoryWalFiles implements WalFiles {
       const torn = file.pending[kept];
       const tornLength = torn === undefined || torn.kind === 'truncate' ? 0 : torn.kind === 'write' ? torn.data.length : torn.bytes - torn.sizeBefore;
       const tornBytes = tornLength > 0 && random.chance(0.5) ? random.int(tornLength) : 0;
-      file.settle(kept, tornBytes);
+      file.settle(kept, tornBytes, tornBytes === 0 && torn?.kind === 'write' ? this.holeSector(torn, random) : null);
     }
     const next = new MemoryWalFiles(this.options);
     next.names = names;
     next.durableNames = new Map(names);
     return next;
+  }
+
+  /** For a write over several sectors, sometimes one sector the disk did not persist (it wrote the others first). */
+  private holeSector(write: { readonly offset: number; readonly data: Uint8Array }, random: Prng): number | null {
+    const first = Math.floor(write.offset / sectorBytes);
+    const last = Math.floor((write.offset + write.data.length - 1) / sectorBytes);
+    if (last === first || !random.chance(0.3)) return null;
+    return random.between(first, last) * sectorBytes;
   }
 
   private link(name: string, file: MemoryFile): void {
