@@ -119,16 +119,19 @@ export class WatchService {
     // Most members serve no watch most of the time: an idle tick reads nothing (the revision is an LMDB get).
     if (this.watches.size === 0) return;
     const now = this.options.clock.now();
-    const current = this.options.driver.mvcc.currentRevision();
+    // Read once per tick, and only when a watch needs it: synced watches without a progress due
+    // (nearly all of them at rest) cost a lease check each, no LMDB read.
+    let current: number | null = null;
+    const revision = (): number => (current ??= this.options.driver.mvcc.currentRevision());
     for (const [id, watch] of this.watches) {
       if (now - watch.renewedAtMs > watchLimits.leaseMs) {
         this.watches.delete(id);
         continue;
       }
-      if (!watch.synced) this.catchUp(watch, current);
+      if (!watch.synced) this.catchUp(watch, revision());
       if (watch.create.progressNotify && watch.synced && now - watch.lastProgressMs >= watchLimits.progressEveryMs) {
         watch.lastProgressMs = now;
-        this.publish(watch, { type: 'progress', watchId: id, revision: current });
+        this.publish(watch, { type: 'progress', watchId: id, revision: revision() });
       }
     }
   }
