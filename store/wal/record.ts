@@ -56,6 +56,13 @@ export class RecordBuffer {
   /** The segment offset where the buffer will be written, and the segment's end. */
   private base = 0;
   private limit = 0;
+  /** The record being filled (between `open` and `close`): its start, end and checksummed bytes. */
+  private pendingStart = 0;
+  private pendingEnd = 0;
+  private pendingBody = 0;
+  /** The last vote encoded: a hard state is written on most saves, its vote rarely changes. */
+  private voteText: string | null = null;
+  private voteBytes = new Uint8Array(0);
   length = 0;
 
   begin(sequence: number, base: number, limit: number): void {
@@ -82,7 +89,11 @@ export class RecordBuffer {
   }
 
   addHardState(hardState: HardState): boolean {
-    const vote = hardState.vote === null ? null : textEncoder.encode(hardState.vote);
+    if (hardState.vote !== null && hardState.vote !== this.voteText) {
+      this.voteText = hardState.vote;
+      this.voteBytes = textEncoder.encode(hardState.vote);
+    }
+    const vote = hardState.vote === null ? null : this.voteBytes;
     const at = this.open(RecordType.hardState, 17 + (vote?.length ?? 0));
     if (at < 0) return false;
     setU64(this.view, at, hardState.term);
@@ -129,10 +140,6 @@ export class RecordBuffer {
     this.pendingBody = 1 + payloadBytes;
     return start + recordHeaderBytes + 1;
   }
-
-  private pendingStart = 0;
-  private pendingEnd = 0;
-  private pendingBody = 0;
 
   private close(): void {
     const start = this.pendingStart;
