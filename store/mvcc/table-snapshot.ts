@@ -4,7 +4,7 @@
  * mean equal state machines, and a restored snapshot is the very state that was taken.
  */
 import { createHash } from 'node:crypto';
-import { pack, unpack } from 'msgpackr';
+import { unpack } from 'msgpackr';
 import type { KvTable } from '../backend.js';
 import { CorruptedDataError } from '../errors.js';
 
@@ -15,10 +15,86 @@ function allRecords(table: KvTable): Iterable<{ key: Uint8Array; value: Uint8Arr
   return table.range({});
 }
 
+/**
+ * Decision: the snapshot is written straight into one growing buffer, in the msgpack form it
+ * always had (`[format, [key, value, key, value, ...]]`), rather than copying every key and value
+ * into its own array for msgpackr to copy again: all members snapshot the whole state at once, and
+ * the copies made that a visible stall. The record array's header is a 32-bit count patched at the
+ * end (msgpack allows it for any count; the reader is msgpackr's and unchanged), so one pass over
+ * the table suffices and a backend that reuses its buffers during iteration is copied from once.
+ */
 export function snapshotTable(table: KvTable): Uint8Array {
-  const records: Uint8Array[] = [];
-  for (const entry of allRecords(table)) records.push(Uint8Array.from(entry.key), Uint8Array.from(entry.value));
-  return pack([snapshotFormat, records]);
+  const out = new GrowingBytes(snapshotInitialBytes);
+  // fixarray(2), the format as a positive fixint, array32 with its count patched below.
+  out.push(0x92, snapshotFormat, 0xdd, 0, 0, 0, 0);
+  let count = 0;
+  for (const entry of allRecords(table)) {
+    out.bin(entry.key);
+    out.bin(entry.value);
+    count += 2;
+  }
+  out.patchUint32(3, count);
+  return out.result();
+}
+
+/** First buffer of a snapshot; it doubles as needed (a small store's snapshot stays this small). */
+const snapshotInitialBytes = 64 * 1024;
+
+class GrowingBytes {
+  private buffer: Uint8Array;
+  private length = 0;
+
+  constructor(initialBytes: number) {
+    this.buffer = new Uint8Array(initialBytes);
+  }
+
+  push(...bytes: number[]): void {
+    this.reserve(bytes.length);
+    for (const byte of bytes) this.buffer[this.length++] = byte;
+  }
+
+  /** msgpack bin 8/16/32 header, then the bytes. */
+  bin(bytes: Uint8Array): void {
+    const size = bytes.length;
+    this.reserve(size + 5);
+    const b = this.buffer;
+    if (size < 0x100) {
+      b[this.length++] = 0xc4;
+      b[this.length++] = size;
+    } else if (size < 0x10000) {
+      b[this.length++] = 0xc5;
+      b[this.length++] = size >>> 8;
+      b[this.length++] = size & 0xff;
+    } else {
+      b[this.length++] = 0xc6;
+      this.patchUint32(this.length, size);
+      this.length += 4;
+    }
+    b.set(bytes, this.length);
+    this.length += size;
+  }
+
+  patchUint32(at: number, value: number): void {
+    const b = this.buffer;
+    b[at] = value >>> 24;
+    b[at + 1] = (value >>> 16) & 0xff;
+    b[at + 2] = (value >>> 8) & 0xff;
+    b[at + 3] = value & 0xff;
+  }
+
+  result(): Uint8Array {
+    // A right-sized copy: the Raft core keeps the latest snapshot in memory until the next one.
+    return this.buffer.slice(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.length + bytes) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
 }
 
 /** Replaces the table's content; inside the caller's write transaction. */
