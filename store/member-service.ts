@@ -117,6 +117,10 @@ export class MemberService {
       case 'leaseKeepAlive':
         return this.leases.keepAlive(request.id);
       case 'watchCreate':
+        // From a past revision: first catch up with what the cluster committed (a compaction
+        // acknowledged before this request must answer Compacted, not a watch a lagging follower
+        // accepted). Without a quorum the member's own state still serves it, as before.
+        if (request.watch.startRevision > 0) await driver.readBarrier().catch(() => undefined);
         return this.watches.create(request.watch);
       case 'watchRenew':
         return this.watches.renew(request.watchIds);

@@ -26,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusClosedError, BusPermissionError, call, createJsonLogger, encode, natsCredentialsDir, subjects, type NatsBus } from '../../bus/index.js';
+import { BusClosedError, BusPermissionError, NoRespondersError, call, createJsonLogger, encode, natsCredentialsDir, subjects, type NatsBus } from '../../bus/index.js';
 import { callApiOverNats } from '../../actors/apiserver/nats-front.js';
 import { watchApiOverNats } from '../../actors/apiserver/nats-watch-client.js';
 import { ensureClusterCredentials, type ClusterCredentials } from '../../actors/apiserver/index.js';
@@ -139,8 +139,18 @@ describe.runIf(runs)('security: the bus is closed', () => {
 
   it("a component's user reaches the API but neither store.> nor raft.>", async () => {
     const component = await c.connectAs(await c.natsCredentials().mintComponent(cluster, 'scheduler', { ttlMs: 60_000, nowMs: Date.now() }));
-    const version = await callApiOverNats(component, cluster, { method: 'GET', path: '/version', headers: { Authorization: `Bearer ${credentials.adminToken}` } }, 10_000);
-    expect(version.status).toBe(200);
+    // The member subscribes its NATS API front just after its HTTPS server listens: until then a
+    // request finds no responders (CI under load saw that gap), which is not what this test is about.
+    let status = 0;
+    await waitUntil('the API answers over NATS', async () => {
+      const version = await callApiOverNats(component, cluster, { method: 'GET', path: '/version', headers: { Authorization: `Bearer ${credentials.adminToken}` } }, 10_000).catch((error: unknown) => {
+        if (error instanceof NoRespondersError) return null;
+        throw error;
+      });
+      status = version?.status ?? 0;
+      return version !== null;
+    }, { timeoutMs: 10_000 });
+    expect(status).toBe(200);
     // The store answers the admin; the component's request is refused by the server, never sent.
     await expect(call(admin, names.store('s1'), { type: 'status' }, { timeoutMs: 5_000 })).resolves.toMatchObject({ id: 's1' });
     const refused = await call(component, names.store('s1'), { type: 'status' }, { timeoutMs: 5_000 }).catch((error: unknown) => error);
