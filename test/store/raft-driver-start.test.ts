@@ -8,46 +8,21 @@
  * they sync, the state machine's transactions never are, so a crash loses every apply.
  */
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../bus/prng.js';
-import { SimulatedClock } from '../../bus/clock.js';
 import { BackendRaftLog } from '../../store/backend-raft-log.js';
 import { CorruptedDataError } from '../../store/errors.js';
 import { MemoryBackend } from '../../store/memory-backend.js';
 import { RaftDriver } from '../../store/raft-driver.js';
 import { readAppliedIndex } from '../../store/raft-log-store.js';
+import { startSingleMember, type SingleMember } from './single-member-driver.js';
 
-const timing = { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 };
 
 interface Disk {
   state: MemoryBackend;
   log: MemoryBackend;
 }
 
-function start(disk: Disk, snapshotEveryEntries: number): { driver: RaftDriver; settle: () => Promise<void> } {
-  const clock = new SimulatedClock();
-  const deferred: (() => void)[] = [];
-  const flush = (): void => {
-    for (let round = 0; deferred.length > 0 && round < 1000; round++) deferred.splice(0).forEach((fn) => fn());
-  };
-  const driver = new RaftDriver({
-    self: 's1', initialMembers: ['s1'], backend: disk.state, log: new BackendRaftLog(disk.log), clock, random: new Prng(5), timing,
-    send: () => undefined, snapshotEveryEntries, defer: (fn) => deferred.push(fn),
-  });
-  for (let i = 0; i < 100 && !driver.isLeader(); i++) {
-    clock.advance(timing.tickMs);
-    driver.tick();
-    flush();
-  }
-  expect(driver.isLeader()).toBe(true);
-  return {
-    driver,
-    settle: async () => {
-      for (let i = 0; i < 10; i++) {
-        flush();
-        await Promise.resolve();
-      }
-    },
-  };
+function start(disk: Disk, snapshotEveryEntries: number): SingleMember {
+  return startSingleMember({ backend: disk.state, log: new BackendRaftLog(disk.log) }, { snapshotEveryEntries, seed: 5 });
 }
 
 async function putAll(member: ReturnType<typeof start>, count: number): Promise<void> {

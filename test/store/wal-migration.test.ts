@@ -11,8 +11,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Prng } from '../../bus/prng.js';
-import { SimulatedClock } from '../../bus/clock.js';
 import type { LogFields, Logger } from '../../bus/logger.js';
 import { BackendRaftLog } from '../../store/backend-raft-log.js';
 import { LmdbBackend } from '../../store/lmdb-backend.js';
@@ -21,9 +19,9 @@ import { openMemberStorage, stateMachineDirectory } from '../../store/member-sto
 import { RaftDriver } from '../../store/raft-driver.js';
 import { RaftLogStore } from '../../store/raft-log-store.js';
 import { walDirectory } from '../../store/wal-migration.js';
+import { startSingleMember, type SingleMember } from './single-member-driver.js';
 
 const mapSizeBytes = 64 * 1024 * 1024;
-const timing = { tickMs: 50, electionTicks: 10, heartbeatTicks: 1 };
 
 function recordingLogger(lines: string[]): Logger {
   const logger: Logger = {
@@ -36,32 +34,8 @@ function recordingLogger(lines: string[]): Logger {
   return logger;
 }
 
-/** A single member on `storage`, elected; `run` drives its deferred Ready loop. */
-function singleMember(storage: MemberStorage): { driver: RaftDriver; settle: () => Promise<void> } {
-  const clock = new SimulatedClock();
-  const deferred: (() => void)[] = [];
-  const flush = (): void => {
-    for (let round = 0; deferred.length > 0 && round < 1000; round++) deferred.splice(0).forEach((fn) => fn());
-  };
-  const driver = new RaftDriver({
-    self: 's1', initialMembers: ['s1'], backend: storage.backend, log: storage.log, clock, random: new Prng(3), timing,
-    send: () => undefined, snapshotEveryEntries: 20, defer: (fn) => deferred.push(fn),
-  });
-  for (let i = 0; i < 100 && !driver.isLeader(); i++) {
-    clock.advance(timing.tickMs);
-    driver.tick();
-    flush();
-  }
-  expect(driver.isLeader()).toBe(true);
-  return {
-    driver,
-    settle: async () => {
-      for (let i = 0; i < 10; i++) {
-        flush();
-        await Promise.resolve();
-      }
-    },
-  };
+function singleMember(storage: MemberStorage): SingleMember {
+  return startSingleMember(storage, { snapshotEveryEntries: 20, seed: 3 });
 }
 
 async function put(member: ReturnType<typeof singleMember>, key: string, value: string): Promise<void> {
