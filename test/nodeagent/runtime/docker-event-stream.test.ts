@@ -11,6 +11,7 @@ import type { Logger } from '../../../bus/logger.js';
 import { EngineEventStream, type EngineContainerEvent } from '../../../nodeagent/runtime/docker/event-stream.js';
 import { dockerLabels } from '../../../nodeagent/runtime/docker/labels.js';
 import { runtimeLabels } from '../../../nodeagent/runtime/types.js';
+import { waitUntil } from '../../support/wait.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -22,13 +23,7 @@ function eventLine(action: string, id: string, timeNano: bigint): string {
   }).replace('"timeNano":0', `"timeNano":${timeNano}`)}\n`;
 }
 
-async function until(what: string, holds: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (what: string, holds: () => boolean): Promise<boolean> => waitUntil(what, holds, { timeoutMs: 5_000, intervalMs: 10 });
 
 describe('engine event stream', () => {
   it('reports start and die, re-opens after the stream ends and drops replayed events', async () => {

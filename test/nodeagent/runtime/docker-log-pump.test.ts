@@ -15,6 +15,7 @@ import { SystemClock } from '../../../bus/clock.js';
 import type { Logger } from '../../../bus/logger.js';
 import { parseCriLogLine } from '../../../nodeagent/runtime/cri-log-writer.js';
 import { LogPump } from '../../../nodeagent/runtime/docker/log-pump.js';
+import { waitUntil } from '../../support/wait.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const dir = mkdtempSync(join(tmpdir(), 'kubus-test-h2-log-pump-'));
@@ -30,13 +31,7 @@ function frame(kind: 1 | 2, text: string): Buffer {
 
 const stamp = (ms: number) => new Date(Date.parse('2026-12-03T10:00:00Z') + ms).toISOString().replace('Z', '000000Z');
 
-async function until(what: string, holds: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const until = (what: string, holds: () => boolean): Promise<boolean> => waitUntil(what, holds, { timeoutMs: 5_000, intervalMs: 10 });
 
 describe('docker log pump', () => {
   it('writes CRI lines, follows again after the engine restarts without duplicates, finishes when the container stopped', async () => {
