@@ -164,6 +164,10 @@ describe('scheduling on hollow nodes', () => {
   it('preemptionPolicy Never: the pod waits and says why', async () => {
     const reply = await callAs(h, 'POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { token: h.token, body: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'test-never' }, value: 1000000, preemptionPolicy: 'Never' } });
     expect(reply.status).toBe(201);
+    // Priority admission resolves the class from the member's applied state, as Kubernetes' plugin
+    // from its informer: on a follower that state may trail the acknowledged create by a heartbeat
+    // (CI saw the 403 "no PriorityClass"). Wait until the member serves it from that same state.
+    await waitUntil('the PriorityClass in the member\'s applied state', async () => (await callAs(h, 'GET', '/apis/scheduling.k8s.io/v1/priorityclasses/test-never?resourceVersion=0', { token: h.token })).status === 200, { timeoutMs: 5_000 });
     await createPod('polite', { cpu: '1500m', nodeSelector: { pool: 'prio' }, priorityClassName: 'test-never' });
     await failedScheduling('polite', "0/5 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}, 3 node(s) didn't match Pod's node affinity/selector. preemption: not eligible due to preemptionPolicy=Never..");
     expect((await getPod('high'))?.spec?.nodeName).toBe('prio-1');
