@@ -136,8 +136,6 @@ export class RaftDriver {
   private snapshotIndex: number;
   /** Data bytes of the entries applied after `snapshotIndex`: the live log's size in bytes. */
   private appliedBytesSinceSnapshot = 0;
-  /** This member's snapshot thresholds, offset from the others' (driverLimits.snapshotStaggerFraction); fixed for its life. */
-  private readonly snapshotThresholds: { readonly entries: number; readonly bytes: number };
   private stopped = false;
   private processScheduled = false;
   /** Term and vote as last made durable: a Ready that changes only the commit index needs no fsync. */
@@ -147,10 +145,6 @@ export class RaftDriver {
   constructor(private readonly options: RaftDriverOptions) {
     const { backend, self } = options;
     this.log = options.log;
-    this.snapshotThresholds = {
-      entries: staggeredThreshold(options.snapshotEveryEntries, self),
-      bytes: staggeredThreshold(options.snapshotEveryBytes ?? driverLimits.snapshotEveryBytes, self),
-    };
     this.meta = backend.table('meta');
     this.mvcc = new MvccStore(backend.table('mvcc'));
     this.dedup = new RequestDedup(this.meta, options.dedupLimits);
@@ -672,8 +666,8 @@ export class RaftDriver {
     const status = this.node.status();
     // By count or by bytes: 10,000 entries of 1.5 MiB would keep 15 GiB of log between snapshots.
     // Thresholds staggered by member (driverLimits.snapshotStaggerFraction): not all at one index.
-    const dueByEntries = status.applied - this.snapshotIndex >= this.snapshotThresholds.entries;
-    const dueByBytes = this.appliedBytesSinceSnapshot >= this.snapshotThresholds.bytes;
+    const dueByEntries = status.applied - this.snapshotIndex >= staggeredThreshold(this.options.snapshotEveryEntries, this.options.self);
+    const dueByBytes = this.appliedBytesSinceSnapshot >= staggeredThreshold(this.options.snapshotEveryBytes ?? driverLimits.snapshotEveryBytes, this.options.self);
     if (!dueByEntries && !dueByBytes) return;
     const index = status.applied;
     const term = this.log.term(index);
