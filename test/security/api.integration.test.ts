@@ -279,10 +279,12 @@ describe.runIf(runs)('security of the API and the Raft transport', () => {
       timeoutSeconds: 5, rules: [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments/scale'] }],
     }]);
     const scale = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'scaled', namespace: 'default' }, spec: { replicas: 5 } };
-    const refused = await waitUntil('the scale webhook to be in force', async () => {
-      const reply = await callAs(h, 'PUT', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', { token: h.token, body: scale });
-      return reply.status === 403 ? reply : null;
-    }, { timeoutMs: 10_000, intervalMs: 200 });
+    const path = '/apis/apps/v1/namespaces/default/deployments/scaled/scale';
+    // The member's admission sees the new configuration once it has applied it: wait with dry runs
+    // (admitted, never stored), so no write slips through before the webhook is in force.
+    await waitUntil('the scale webhook to be in force', async () => (await callAs(h, 'PUT', `${path}?dryRun=All`, { token: h.token, body: scale })).status === 403, { timeoutMs: 10_000, intervalMs: 200 });
+    const refused = await callAs(h, 'PUT', path, { token: h.token, body: scale });
+    expect(refused.status).toBe(403);
     expect(refused.json['message']).toBe('admission webhook "deny-scale.kubus.test" denied the request: scale refused by the test webhook');
     const review = hooks.calls.find((call) => call.request.subResource === 'scale');
     expect(review?.request.object?.kind).toBe('Scale');
