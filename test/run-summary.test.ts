@@ -64,6 +64,19 @@ describe('npm test summary', () => {
     });
   });
 
+  it('names each failed test with the first line of its failure, last where a log tail shows it', () => {
+    const report: VitestReport = {
+      numPassedTests: 1, numFailedTests: 1, testResults: [{
+        name: join(root, 'test/c.test.ts'), status: 'failed', message: '', assertionResults: [
+          { fullName: 'c works', status: 'passed' },
+          { fullName: 'c answers 201', status: 'failed', failureMessages: ['\nAssertionError: expected 403 to be 201\n    at c.test.ts:3:5'] },
+        ],
+      }],
+    };
+    const summary = summarize(report, steps, { ci: true, vitestOk: false, root });
+    expect(summary.lines).toEqual(['failed: test/c.test.ts > c answers 201: AssertionError: expected 403 to be 201', '3 passed, 1 failed, 0 skipped']);
+  });
+
   it('fails without a report, and when vitest failed with no failing test to name', () => {
     expect(summarize(null, steps, { ci: false, vitestOk: false, root })).toMatchObject({ failed: 1, ok: false });
     const empty: VitestReport = { numPassedTests: 0, numFailedTests: 0, testResults: [] };
