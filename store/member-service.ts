@@ -17,6 +17,7 @@ import { LeaseScheduler } from './lease-scheduler.js';
 import { WatchService } from './watch-service.js';
 import type { MemberStatus, StoreRequest } from './protocol.js';
 import { checkStoreRequest } from './request-check.js';
+import { RevisionWaits } from './revision-wait.js';
 
 export const memberServiceLimits = {
   /** Requests worked on at once: enough to keep a pipeline of proposals per Ready. */
@@ -42,11 +43,13 @@ export class MemberService {
   private readonly leases: LeaseScheduler;
   private readonly watches: WatchService;
   private readonly space: SpaceAlarm;
+  private readonly revisionWaits: RevisionWaits;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: MemberServiceOptions) {
     this.leases = new LeaseScheduler(options.driver, options.clock, options.random);
     this.watches = new WatchService({ driver: options.driver, bus: options.bus, clock: options.clock });
+    this.revisionWaits = new RevisionWaits(options.driver, options.clock);
     this.space = new SpaceAlarm({
       self: options.driver.status().id,
       driver: options.driver,
@@ -66,6 +69,7 @@ export class MemberService {
     this.leases.onRoleChanged(driver.isLeader());
     this.watches.start();
     this.space.start();
+    this.revisionWaits.start();
     this.server = serve(bus, subjects(cluster).store(driver.status().id), (request) => this.handle(request), {
       pendingMax: memberServiceLimits.requestsPendingMax,
       concurrencyMax: memberServiceLimits.requestsInFlightMax,
@@ -76,6 +80,7 @@ export class MemberService {
     this.leases.tick();
     this.watches.tick();
     this.space.tick();
+    this.revisionWaits.tick();
   }
 
   stop(): void {
@@ -84,6 +89,7 @@ export class MemberService {
     this.unsubscribe?.();
     this.watches.stop();
     this.space.stop();
+    this.revisionWaits.stop();
   }
 
   /**
@@ -106,6 +112,7 @@ export class MemberService {
     const request = checkStoreRequest(message);
     switch (request.type) {
       case 'range':
+        if (request.consistency === 'serializable' && request.minRevision !== undefined && request.minRevision > 0) await this.revisionWaits.until(request.minRevision);
         return driver.read(request.request, request.consistency);
       case 'write': {
         // A client may leave the id out rather than send null; both mean "no idempotency key".

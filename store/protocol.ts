@@ -14,7 +14,14 @@ import type { AlarmInfo, KeyRange, KeyValue, RangeRequest, RangeResult, WatchEve
 export type Consistency = 'linearizable' | 'serializable';
 
 export type StoreRequest =
-  | { readonly type: 'range'; readonly request: RangeRequest; readonly consistency: Consistency }
+  | {
+    readonly type: 'range'; readonly request: RangeRequest; readonly consistency: Consistency;
+    /**
+     * Serializable only: serve once this member applied this revision (the client's own last
+     * write), waiting a bounded time (store/revision-wait.ts); 0 or absent: at once.
+     */
+    readonly minRevision?: number;
+  }
   | { readonly type: 'write'; readonly command: WriteCommand; readonly requestId: string | null }
   | { readonly type: 'leaseKeepAlive'; readonly id: number }
   | { readonly type: 'watchCreate'; readonly watch: WatchCreate }

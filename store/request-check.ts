@@ -257,6 +257,7 @@ export function checkStoreRequest(value: unknown): StoreRequest {
     case 'range':
       checkRangeRequestAt(request['request'], 'request');
       if (!consistencies.has(request['consistency'])) fail('consistency', 'must be linearizable or serializable');
+      optionalIntegerAt(request['minRevision'], 'minRevision', { min: 0 });
       break;
     case 'write':
       checkRequestIdAt(request['requestId'], 'requestId');

@@ -101,6 +101,7 @@ type Attempt = 'read' | 'write' | 'idempotentWrite' | 'leaderOnly';
 
 export class StoreClient {
   private leaderGuess: MemberId | null = null;
+  private seenRevision = 0;
   private readonly names;
   private readonly members: MemberId[];
 
@@ -122,11 +123,21 @@ export class StoreClient {
     return response.result.kvs[0] ?? null;
   }
 
+  /**
+   * A serializable read asks its member to have applied what this client last saw written or read
+   * linearizably (`minRevision`, a bounded wait there: store/revision-wait.ts), so a client reads
+   * its own writes from a follower that has not applied them yet.
+   */
   range(request: RangeRequest, options: CallOptions & { consistency?: Consistency; member?: MemberId } = {}): Promise<RangeResponse> {
     const consistency = options.consistency ?? 'linearizable';
+    if (consistency === 'serializable') {
+      const message: StoreRequest = this.seenRevision > 0 ? { type: 'range', request, consistency, minRevision: this.seenRevision } : { type: 'range', request, consistency };
+      if (options.member !== undefined) return this.callMember(options.member, message, this.attemptTimeout());
+      return this.send<RangeResponse>(message, 'read', options);
+    }
     const message: StoreRequest = { type: 'range', request, consistency };
-    if (options.member !== undefined) return this.callMember(options.member, message, this.attemptTimeout());
-    return this.send<RangeResponse>(message, consistency === 'linearizable' ? 'leaderOnly' : 'read', options);
+    const answer = options.member !== undefined ? this.callMember<RangeResponse>(options.member, message, this.attemptTimeout()) : this.send<RangeResponse>(message, 'leaderOnly', options);
+    return answer.then((response) => this.saw(response?.result?.revision, response));
   }
 
   put(request: PutRequest, options: WriteOptions = {}): Promise<Extract<WriteResult, { type: 'put' }>> {
@@ -159,7 +170,13 @@ export class StoreClient {
 
   write(command: WriteCommand, options: WriteOptions = {}): Promise<WriteResult> {
     const requestId = options.requestId ?? null;
-    return this.send({ type: 'write', command, requestId }, requestId === null ? 'write' : 'idempotentWrite', options);
+    return this.send<WriteResult>({ type: 'write', command, requestId }, requestId === null ? 'write' : 'idempotentWrite', options)
+      .then((result) => this.saw(result?.revision, result));
+  }
+
+  /** The highest store revision this client was answered at by a write or a linearizable read. */
+  lastSeenRevision(): number {
+    return this.seenRevision;
   }
 
   status(member: MemberId, options: CallOptions = {}): Promise<MemberStatus> {
@@ -293,6 +310,12 @@ export class StoreClient {
       return { kind: 'retry' };
     }
     return { kind: 'fail', error: error instanceof Error ? error : new Error(String(error)) };
+  }
+
+  /** Answers from fakes and old members may lack a revision: they teach nothing. */
+  private saw<T>(revision: number | undefined, answer: T): T {
+    if (revision !== undefined && revision > this.seenRevision) this.seenRevision = revision;
+    return answer;
   }
 
   private pickMember(attempt: Attempt, attemptNumber: number, failed: ReadonlySet<MemberId>): MemberId {

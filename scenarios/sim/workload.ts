@@ -17,7 +17,7 @@
  *   unexpected and fails the seed, as does an operation kind that never succeeded.
  */
 import { BusTimeoutError, type Bus, type Clock, type Prng } from '../../bus/index.js';
-import { NoQuorumError, OutcomeUnknownError, StoreClient, type RangeResponse, type WriteResult } from '../../store/index.js';
+import { NoQuorumError, OutcomeUnknownError, StoreClient, storeClientLimits, type RangeResponse, type WriteResult } from '../../store/index.js';
 import { HistoryRecorder, type Operation } from '../history/index.js';
 
 /** Error codes that say "this request did not apply" (or, for reads, simply "no answer"). */
@@ -230,7 +230,9 @@ export class Workload {
     if (this.options.bug === 'refusedReads') return Promise.reject(new NoQuorumError(0, 3, 'injected: every read refused'));
     if (this.options.bug === 'staleRead') {
       const targets = this.options.readTargets();
-      return client.range({ key }, { consistency: 'serializable', member: targets[this.bugCounter++ % Math.max(1, targets.length)] ?? 's1' });
+      // Straight to one member, without the client's own revision (a read that may trail the client's writes).
+      const target = targets[this.bugCounter++ % Math.max(1, targets.length)] ?? 's1';
+      return client.callMember<RangeResponse>(target, { type: 'range', request: { key }, consistency: 'serializable' }, storeClientLimits.attemptTimeoutMs);
     }
     if (member !== null) return client.range({ key }, { member });
     return client.range({ key });

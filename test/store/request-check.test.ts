@@ -24,6 +24,7 @@ const valid: Array<[string, unknown]> = [
   ['range', { type: 'range', request: { key: '/a', prefix: true, limit: 10, revision: 0, keysOnly: false }, consistency: 'linearizable' }],
   ['range of every key', { type: 'range', request: { key: '', prefix: true }, consistency: 'serializable' }],
   ['range to the end', { type: 'range', request: { key: '/a', end: '\0' }, consistency: 'serializable' }],
+  ['range at least at a revision', { type: 'range', request: { key: '/a' }, consistency: 'serializable', minRevision: 12 }],
   ['put with an id', { type: 'write', command: { type: 'put', request: { ...put, lease: 0, prevKv: true } }, requestId: 'b7c1e0f2-8a4d-4c3b-9e6f-0123456789ab' }],
   ['put without an id', { type: 'write', command: { type: 'put', request: put }, requestId: null }],
   ['put with the id left out', { type: 'write', command: { type: 'put', request: put } }],
@@ -112,6 +113,7 @@ const malformed: Array<[string, unknown, string]> = [
   ['keep-alive of lease 1e300', { type: 'leaseKeepAlive', id: 1e300 }, 'id'],
   // range.
   ['a range without a request', { type: 'range', consistency: 'linearizable' }, 'request'],
+  ['a range at least at a negative revision', { type: 'range', request: { key: '/a' }, consistency: 'serializable', minRevision: -1 }, 'minRevision'],
   ['a range with an unknown consistency', { type: 'range', request: { key: '/a' }, consistency: 'eventual' }, 'consistency'],
   ['a range with a number key', { type: 'range', request: { key: 1 }, consistency: 'linearizable' }, 'request.key'],
   ['a range with an over-long key', { type: 'range', request: { key: 'k'.repeat(4_097) }, consistency: 'linearizable' }, 'request.key'],

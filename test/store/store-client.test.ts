@@ -175,3 +175,25 @@ describe('StoreClient with its member in process (localService)', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('StoreClient reads its own writes from a follower', () => {
+  it('asks a serializable read for the revision its last write or linearizable read was answered at', async () => {
+    const sent: unknown[] = [];
+    let revision = 4;
+    const member: Script = async (request) => {
+      sent.push(request);
+      if (request.type === 'range') return { result: { kvs: [], more: false, count: 0, revision }, staleness: null };
+      return { type: 'put', revision: ++revision, prevKv: null };
+    };
+    const { client, harness } = setup({ s1: member, s2: member, s3: member }, { local: 's1', localService: member });
+    await harness.settle(client.range({ key: 'k' }, { consistency: 'serializable' }), 1_000);
+    await harness.settle(client.put({ key: 'k', value: new Uint8Array([1]) }), 1_000);
+    await harness.settle(client.range({ key: 'k' }, { consistency: 'serializable' }), 1_000);
+    revision = 9;
+    await harness.settle(client.range({ key: 'k' }), 1_000);
+    await harness.settle(client.range({ key: 'k' }, { consistency: 'serializable' }), 1_000);
+    const reads = sent.filter((request) => (request as { type: string }).type === 'range').map((request) => (request as { minRevision?: number }).minRevision);
+    expect(reads).toEqual([undefined, 5, undefined, 9]);
+    expect(client.lastSeenRevision()).toBe(9);
+  });
+});
