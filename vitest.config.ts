@@ -20,6 +20,10 @@ const timingSuites = [
   // 1,000 hollow nodes must stay Ready through 20 s of grace: beside the other stream's suites a
   // saturated store let one node's renewals stall past it (CI, 2026-12-02); it bounds answer times too.
   'test/nodeagent/hollow-scale.integration.test.ts',
+  // A polite client's p99 under a flood (fairness), and eviction within a toleration's seconds
+  // (node lifecycle): each missed its bound once beside the other stream (CI, 2026-12-02/03),
+  // passing alone; together ≈23 s, taken from the longer stream.
+  'test/apiserver/fairness.integration.test.ts', 'test/controllers/node-lifecycle.integration.test.ts',
 ];
 
 export default defineConfig({
