@@ -291,6 +291,11 @@ describe.runIf(runs)('kubectl exec, attach, cp and port-forward through the API 
     const spdy = await kubectl(['exec', '-n', ns, 'shell', '--', 'true'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
     expect(spdy.code).toBe(1);
     expect(spdy.stderr).toMatch(/Error from server \(BadRequest\): kubus serves pods\/exec over WebSocket .* not SPDY.*KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false/);
+
+    // kubectl debug needs ephemeral containers, which kubus does not serve: kubectl says so (it
+    // panicked on a 404 Status without kube-apiserver's empty `details`).
+    const debug = await kubectl(['debug', '-n', ns, 'shell', '--image=kubus.io/process', '--', 'true']);
+    expect([debug.code, debug.stderr.split('\n').filter((line) => line.startsWith('error:'))]).toEqual([1, ['error: ephemeral containers are disabled for this cluster (error from server: "the server could not find the requested resource")']]);
   }, 60_000);
 });
 

@@ -32,7 +32,12 @@ export interface ResourceRoute {
   readonly subresource: string | null;
 }
 
-export const notFoundPath = (): ApiError => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+/**
+ * kube-apiserver's answer for a path it does not serve: its Status carries an empty `details`
+ * object, and kubectl dereferences it (`kubectl debug` tells a missing `ephemeralcontainers`
+ * subresource from a missing pod by `details.name == ""`; without `details` kubectl 1.32 panics).
+ */
+export const notFoundPath = (): ApiError => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
 export function parseRoute(pathname: string): Route {
   const segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
