@@ -32,15 +32,16 @@ interface Waiter {
 export class RevisionWaits {
   private readonly waiters = new Set<Waiter>();
   private unsubscribe: (() => void) | null = null;
-  /** The last applied revision heard of: most reads ask for one already applied and need no status. */
-  private appliedRevision = 0;
 
   constructor(private readonly driver: Pick<RaftDriver, 'subscribe' | 'status'>, private readonly clock: Clock) {}
 
   start(): void {
     this.unsubscribe = this.driver.subscribe({
-      applied: (_events, revision) => this.caughtUp(revision),
-      snapshotRestored: () => this.caughtUp(this.driver.status().revision),
+      applied: (_events, revision) => this.wake((waiter) => waiter.revision <= revision),
+      snapshotRestored: () => {
+        const revision = this.driver.status().revision;
+        this.wake((waiter) => waiter.revision <= revision);
+      },
       roleChanged: (_role, leader) => { if (leader === null) this.wake(() => true); },
     });
   }
@@ -53,9 +54,7 @@ export class RevisionWaits {
 
   /** Resolves once the member applied `revision`, or when waiting is pointless or over (see the module comment). */
   until(revision: number): Promise<void> {
-    if (revision <= this.appliedRevision) return Promise.resolve();
     const status = this.driver.status();
-    this.appliedRevision = Math.max(this.appliedRevision, status.revision);
     if (revision <= status.revision || status.leader === null || this.unsubscribe === null || this.waiters.size >= revisionWaitLimits.waitersMax) {
       return Promise.resolve();
     }
@@ -69,11 +68,6 @@ export class RevisionWaits {
     if (this.waiters.size === 0) return;
     const now = this.clock.now();
     this.wake((waiter) => now >= waiter.deadlineMs);
-  }
-
-  private caughtUp(revision: number): void {
-    if (revision > this.appliedRevision) this.appliedRevision = revision;
-    if (this.waiters.size > 0) this.wake((waiter) => waiter.revision <= revision);
   }
 
   private wake(due: (waiter: Waiter) => boolean): void {
